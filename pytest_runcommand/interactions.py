@@ -1,0 +1,86 @@
+"""One HTTP exchange, the value every part of the toolkit passes around."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import orjson
+
+__all__ = ["Interaction", "parse_json_body"]
+
+_EMPTY: Mapping[str, str] = {}
+
+
+def parse_json_body(body: bytes | str | Mapping[str, Any] | list[Any] | None) -> Any:
+    """Return ``body`` as parsed JSON; ``None`` for an absent or empty body.
+
+    Raises ``ValueError`` (``orjson.JSONDecodeError``) when the text is not JSON.
+    """
+    if body is None:
+        return None
+    if isinstance(body, bytes | bytearray | memoryview | str):
+        if not body or (isinstance(body, str) and not body.strip()) or (
+            not isinstance(body, str) and not bytes(body).strip()
+        ):
+            return None
+        return orjson.loads(body)
+    return body
+
+
+@dataclass(eq=False)
+class Interaction:
+    """A request and, when known, its response.
+
+    Bodies are kept as given (bytes, str, or already parsed JSON); the parsed form is computed once.
+    Header names are matched case-insensitively through :meth:`request_header` / :meth:`response_header`.
+    """
+
+    method: str
+    url: str
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    request_body: bytes | str | Mapping[str, Any] | list[Any] | None = None
+    status: int | None = None
+    response_headers: Mapping[str, str] = field(default_factory=dict)
+    response_body: bytes | str | Mapping[str, Any] | list[Any] | None = None
+    source: str = ""
+    """Where the interaction came from (a cassette path and index, a test id), for messages."""
+
+    def __post_init__(self) -> None:
+        self.method = self.method.upper()
+
+    @cached_property
+    def request_json(self) -> Any:
+        return parse_json_body(self.request_body)
+
+    @cached_property
+    def response_json(self) -> Any:
+        return parse_json_body(self.response_body)
+
+    @staticmethod
+    def _header(headers: Mapping[str, str], name: str) -> str | None:
+        value = headers.get(name)
+        if value is not None:
+            return value
+        lowered = name.lower()
+        for key, candidate in headers.items():
+            if key.lower() == lowered:
+                return candidate
+        return None
+
+    def request_header(self, name: str) -> str | None:
+        return self._header(self.request_headers or _EMPTY, name)
+
+    def response_header(self, name: str) -> str | None:
+        return self._header(self.response_headers or _EMPTY, name)
+
+    def describe(self) -> str:
+        """A one-line label: ``PATCH /subscriptions/... -> 200 (cassette.yaml#3)``."""
+        text = f"{self.method} {self.url}"
+        if self.status is not None:
+            text += f" -> {self.status}"
+        if self.source:
+            text += f" ({self.source})"
+        return text
