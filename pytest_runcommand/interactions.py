@@ -22,8 +22,10 @@ def parse_json_body(body: bytes | str | Mapping[str, Any] | list[Any] | None) ->
     if body is None:
         return None
     if isinstance(body, bytes | bytearray | memoryview | str):
-        if not body or (isinstance(body, str) and not body.strip()) or (
-            not isinstance(body, str) and not bytes(body).strip()
+        if (
+            not body
+            or (isinstance(body, str) and not body.strip())
+            or (not isinstance(body, str) and not bytes(body).strip())
         ):
             return None
         return orjson.loads(body)

@@ -1,0 +1,296 @@
+"""Rules the documentation states only in prose, one small function each, each with a stable code.
+
+A rule receives a :class:`RuleContext` and yields violations. Request rules see the request body; response rules see
+the response status, headers and body. None of them raises on odd input: an unexpected shape simply does not apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pytest_runcommand.contract.document import Operation
+from pytest_runcommand.contract.violations import Violation, mask_value
+
+__all__ = ["REQUEST_RULES", "RESPONSE_RULES", "RULE_CODES", "RuleContext"]
+
+SCRIPT_SOURCES = ("script", "scriptUri", "commandId")
+IDENTITY_SLOTS = (
+    ("source", "scriptUriManagedIdentity"),
+    ("outputBlobManagedIdentity",),
+    ("errorBlobManagedIdentity",),
+)
+TERMINAL_STATES = frozenset({"succeeded", "failed", "canceled"})
+
+
+@dataclass(slots=True)
+class RuleContext:
+    """What a rule may look at."""
+
+    operation: Operation
+    side: Literal["request", "response"]
+    body: Any
+    definitions: Mapping[str, Any]
+    status: int | None = None
+    headers: Mapping[str, str] | None = None
+
+    def violation(self, code: str, pointer: str, message: str, value: Any = None) -> Violation:
+        return Violation(
+            code, pointer, message, mask_value(pointer, value), self.side, self.operation.operation_id
+        )
+
+    def header(self, name: str) -> str | None:
+        if self.headers is None:
+            return None
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+Rule = Callable[[RuleContext], Iterator[Violation]]
+
+
+def _run_commands(ctx: RuleContext) -> list[tuple[str, Mapping[str, Any]]]:
+    """Each run-command object in the body with its pointer prefix: the body itself, or each item of a list page."""
+    body = ctx.body
+    if not isinstance(body, dict):
+        return []
+    if "properties" in body:
+        return [("", body)]
+    page = body.get("value")
+    if isinstance(page, list):
+        return [(f"/value/{index}", item) for index, item in enumerate(page) if isinstance(item, dict)]
+    return []
+
+
+_NO_PROPERTIES: Mapping[str, Any] = {}
+
+
+def _properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    value = resource.get("properties")
+    return value if isinstance(value, dict) else _NO_PROPERTIES
+
+
+def exactly_one_script_source(ctx: RuleContext) -> Iterator[Violation]:
+    """A source names exactly one of script, scriptUri, commandId (responses may show an empty source, as Azure does)."""
+    for prefix, resource in _run_commands(ctx):
+        source = _properties(resource).get("source")
+        if not isinstance(source, Mapping):
+            continue
+        if len(source) <= 1 and ctx.side == "response":
+            continue
+        given = [name for name in SCRIPT_SOURCES if source.get(name)]
+        pointer = f"{prefix}/properties/source"
+        if len(given) > 1:
+            yield ctx.violation(
+                "MULTIPLE_SCRIPT_SOURCES",
+                pointer,
+                f"a script source takes exactly one of script, scriptUri, commandId; got {', '.join(given)}",
+            )
+        elif not given and ctx.side == "request":
+            yield ctx.violation(
+                "MISSING_SCRIPT_SOURCE",
+                pointer,
+                "a script source takes exactly one of script, scriptUri, commandId; got none",
+            )
+
+
+def identity_has_one_id(ctx: RuleContext) -> Iterator[Violation]:
+    """A RunCommandManagedIdentity names clientId or objectId, not both ({} is the system-assigned identity)."""
+    for prefix, resource in _run_commands(ctx):
+        properties = _properties(resource)
+        if not properties:
+            continue
+        for slot in IDENTITY_SLOTS:
+            node: Any = properties
+            for token in slot:
+                node = node.get(token) if isinstance(node, dict) else None
+            if isinstance(node, dict) and node.get("clientId") and node.get("objectId"):
+                yield ctx.violation(
+                    "MANAGED_IDENTITY_CLIENT_AND_OBJECT_ID",
+                    f"{prefix}/properties/{'/'.join(slot)}",
+                    "a run-command managed identity takes clientId or objectId, not both",
+                )
+
+
+def read_only_not_sent(ctx: RuleContext) -> Iterator[Violation]:
+    """Read-only properties (id, name, type, provisioningState, instanceView) are set by Azure, never sent."""
+    body = ctx.body
+    if not isinstance(body, Mapping):
+        return
+    for pointer in _read_only_paths(ctx):
+        node: Any = body
+        for token in pointer.strip("/").split("/"):
+            node = node.get(token) if isinstance(node, Mapping) else None
+            if node is None:
+                break
+        if node is not None:
+            yield ctx.violation(
+                "READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST",
+                pointer,
+                f"{pointer.rsplit('/', 1)[-1]} is read-only: Azure sets it, a request must not send it",
+                node,
+            )
+
+
+def secrets_not_returned(ctx: RuleContext) -> Iterator[Violation]:
+    """runAsPassword and the values of protectedParameters never come back in a response."""
+    for prefix, resource in _run_commands(ctx):
+        properties = _properties(resource)
+        if "runAsPassword" in properties:
+            pointer = f"{prefix}/properties/runAsPassword"
+            yield ctx.violation(
+                "SECRET_PROPERTY",
+                pointer,
+                "runAsPassword is write-only: a response must never carry it",
+                properties["runAsPassword"],
+            )
+        protected = properties.get("protectedParameters")
+        if isinstance(protected, list):
+            for index, item in enumerate(protected):
+                if isinstance(item, Mapping) and item.get("value") not in (None, ""):
+                    pointer = f"{prefix}/properties/protectedParameters/{index}/value"
+                    yield ctx.violation(
+                        "SECRET_PROPERTY",
+                        pointer,
+                        "the value of a protected parameter must never come back in a response",
+                        item["value"],
+                    )
+
+
+def documented_status(ctx: RuleContext) -> Iterator[Violation]:
+    """A 2xx answer uses a status code the operation declares (Update: 200; PUT: 200/201; DELETE: 200/202/204)."""
+    status = ctx.status
+    if status is None:
+        return
+    declared = ctx.operation.success_codes
+    if 200 <= status < 300:
+        if status in declared:
+            return
+        codes = "/".join(str(code) for code in sorted(declared))
+        yield ctx.violation(
+            "INVALID_RESPONSE_CODE",
+            "status",
+            f"{ctx.operation.operation_id} answers {codes} on success, not {status}",
+            status,
+        )
+        return
+    if status < 200 or (300 <= status < 400) or (status >= 400 and "default" not in ctx.operation.responses):
+        yield ctx.violation(
+            "INVALID_RESPONSE_CODE",
+            "status",
+            f"{status} is not a status code this operation documents",
+            status,
+        )
+
+
+def error_is_cloud_error(ctx: RuleContext) -> Iterator[Violation]:
+    """A non-2xx answer carries a CloudError: {"error": {"code": ..., "message": ...}}."""
+    if ctx.status is None or ctx.status < 400:
+        return
+    body = ctx.body
+    error = body.get("error") if isinstance(body, Mapping) else None
+    if not isinstance(error, Mapping):
+        yield ctx.violation(
+            "INVALID_CLOUD_ERROR",
+            "",
+            'an error answer must be a CloudError {"error": {"code", "message"}}',
+        )
+        return
+    for name in ("code", "message"):
+        if not isinstance(error.get(name), str):
+            yield ctx.violation(
+                "INVALID_CLOUD_ERROR",
+                f"/error/{name}",
+                f"a CloudError carries error.{name} as a string",
+                error.get(name),
+            )
+
+
+def long_running_headers(ctx: RuleContext) -> Iterator[Violation]:
+    """Long-running operation headers: a DELETE 202 says where to poll; a polling URL is absolute https or http."""
+    if ctx.headers is None or ctx.status is None or not ctx.operation.long_running:
+        return
+    async_url = ctx.header("Azure-AsyncOperation")
+    location = ctx.header("Location")
+    if ctx.status == 202 and not (async_url or location):
+        yield ctx.violation(
+            "LRO_RESPONSE_HEADER",
+            "header:Location",
+            "a 202 from a long-running operation must carry Location or Azure-AsyncOperation",
+        )
+    for name, url in (("Azure-AsyncOperation", async_url), ("Location", location)):
+        if url is not None and not url.lower().startswith(("https://", "http://")):
+            yield ctx.violation(
+                "LRO_RESPONSE_HEADER",
+                f"header:{name}",
+                f"{name} must be an absolute URL to poll",
+                url,
+            )
+    if async_url and ctx.operation.method == "PATCH" and isinstance(ctx.body, Mapping):
+        state = _properties(ctx.body).get("provisioningState")
+        if isinstance(state, str) and state.lower() in TERMINAL_STATES:
+            return
+        if state is None:
+            yield ctx.violation(
+                "LRO_RESPONSE_HEADER",
+                "header:Azure-AsyncOperation",
+                "a 200 carrying Azure-AsyncOperation should report a provisioningState (Updating)",
+            )
+
+
+_READ_ONLY_CACHE: dict[int, tuple[str, ...]] = {}
+
+
+def _read_only_paths(ctx: RuleContext) -> tuple[str, ...]:
+    """JSON pointers of readOnly properties reachable in the operation's request body (computed once per operation)."""
+    key = id(ctx.operation)
+    if key not in _READ_ONLY_CACHE:
+        found = _collect_read_only(ctx.operation.body_schema, "", ctx.definitions, 0)
+        _READ_ONLY_CACHE[key] = tuple(found)
+    return _READ_ONLY_CACHE[key]
+
+
+def _collect_read_only(
+    schema: Any, pointer: str, definitions: Mapping[str, Any], depth: int
+) -> Iterator[str]:
+    if not isinstance(schema, Mapping) or depth > 6:
+        return
+    if "$ref" in schema:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        if schema.get("readOnly") and pointer:
+            yield pointer
+            return
+        yield from _collect_read_only(definitions.get(name), pointer, definitions, depth + 1)
+        return
+    if schema.get("readOnly") and pointer:
+        yield pointer
+        return
+    for name, sub in (schema.get("properties") or {}).items():
+        yield from _collect_read_only(sub, f"{pointer}/{name}", definitions, depth + 1)
+
+
+REQUEST_RULES: tuple[Rule, ...] = (read_only_not_sent, exactly_one_script_source, identity_has_one_id)
+RESPONSE_RULES: tuple[Rule, ...] = (
+    documented_status,
+    error_is_cloud_error,
+    secrets_not_returned,
+    exactly_one_script_source,
+    identity_has_one_id,
+    long_running_headers,
+)
+
+RULE_CODES: Mapping[str, str] = {
+    "READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST": "a read-only property was sent in a request",
+    "MULTIPLE_SCRIPT_SOURCES": "a script source names more than one of script, scriptUri, commandId",
+    "MISSING_SCRIPT_SOURCE": "a script source in a request names none of script, scriptUri, commandId",
+    "MANAGED_IDENTITY_CLIENT_AND_OBJECT_ID": "a managed identity names both clientId and objectId",
+    "SECRET_PROPERTY": "runAsPassword or a protected parameter value came back in a response",
+    "INVALID_RESPONSE_CODE": "the status code is not one the operation documents",
+    "INVALID_CLOUD_ERROR": "an error answer is not a CloudError",
+    "LRO_RESPONSE_HEADER": "long-running-operation headers are missing or malformed",
+}
+"""Every prose rule's code with a one-line summary (schema and request-line codes live in validate.py)."""

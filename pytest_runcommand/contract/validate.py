@@ -1,0 +1,423 @@
+"""Validate run-command requests and responses: JSON schema (compiled once, jsonschema-rs) plus the prose rules.
+
+``validate_request`` / ``validate_response`` find the operation from the method and the URL, as Azure's live validator
+does, and return a list of :class:`Violation` (empty: it conforms). They never raise on bad input: an unknown
+operation, a missing api-version or a body that is not JSON are violations too.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+import jsonschema_rs
+import orjson
+
+from pytest_runcommand.contract.document import Contract, Operation, OperationMatch, get_contract
+from pytest_runcommand.contract.rules import REQUEST_RULES, RESPONSE_RULES, RuleContext
+from pytest_runcommand.contract.violations import Violation, mask_value
+from pytest_runcommand.interactions import Interaction
+
+__all__ = ["SCHEMA_CODES", "validate_interaction", "validate_request", "validate_response"]
+
+Body = bytes | bytearray | str | Mapping[str, Any] | list[Any] | None
+Side = Literal["request", "response"]
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+JSON_MEDIA_TYPES = ("application/json", "text/json")
+
+SCHEMA_CODES: Mapping[str, str] = {
+    "OBJECT_MISSING_REQUIRED_PROPERTY": "a required property is missing",
+    "OBJECT_ADDITIONAL_PROPERTIES": "a property the contract does not define",
+    "INVALID_TYPE": "a value of the wrong JSON type",
+    "ENUM_MISMATCH": "a value outside the documented enum",
+    "INVALID_FORMAT": "a value breaking its format (int32 range, date-time)",
+    "INVALID_JSON": "a body that is not JSON",
+    "MISSING_REQUIRED_PARAMETER": "a required body is missing",
+    "INVALID_RESPONSE_BODY": "a success answer without the documented body",
+    "INVALID_CONTENT_TYPE": "a body that is not declared as JSON",
+    "OPERATION_NOT_FOUND": "no run-command operation has this method and path",
+    "MISSING_PATH_PARAMETER": "a path segment the operation needs is empty",
+    "MISSING_API_VERSION": "the api-version query parameter is missing",
+    "UNKNOWN_API_VERSION": "an api-version the contract does not speak for",
+}
+"""Codes of schema and request-line checks, with a one-line summary each (prose rules: rules.RULE_CODES)."""
+
+
+class _Compiled:
+    """Compiled validators of one contract, made on first use and kept."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.definitions = {name: _strict(schema) for name, schema in contract.definitions.items()}
+        self._validators: dict[tuple[str, str], Any] = {}
+
+    def validator(self, operation: Operation, key: str, schema: Mapping[str, Any]) -> Any:
+        cache_key = (operation.operation_id, key)
+        found = self._validators.get(cache_key)
+        if found is None:
+            root = {**_strict(schema), "definitions": self.definitions}
+            found = jsonschema_rs.Draft4Validator(root, validate_formats=True)
+            self._validators[cache_key] = found
+        return found
+
+
+def _strict(schema: Any) -> Any:
+    """A copy where objects with declared properties refuse others and int32 integers carry their range."""
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    if not isinstance(schema, Mapping):
+        return schema
+    result = {key: _strict(value) for key, value in schema.items() if not key.startswith("x-")}
+    if "properties" in schema and "$ref" not in schema:
+        result["properties"] = {name: _strict(sub) for name, sub in schema["properties"].items()}
+        result.setdefault("additionalProperties", False)
+    if schema.get("type") == "integer" and schema.get("format") == "int32":
+        result.setdefault("minimum", INT32_MIN)
+        result.setdefault("maximum", INT32_MAX)
+    if "$ref" in result:
+        return {"$ref": result["$ref"]}
+    return copy.copy(result)
+
+
+_COMPILED: dict[int, _Compiled] = {}
+
+
+def _compiled(contract: Contract) -> _Compiled:
+    found = _COMPILED.get(id(contract))
+    if found is None or found.contract is not contract:
+        found = _COMPILED[id(contract)] = _Compiled(contract)
+    return found
+
+
+def _pointer(path: Any) -> str:
+    return "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in path)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _schema_violations(validator: Any, instance: Any, side: Side, operation_id: str) -> Iterator[Violation]:
+    """Translate jsonschema-rs errors into violations with messages built here (so no secret slips through)."""
+    for error in validator.iter_errors(instance):
+        kind = error.kind
+        name = type(kind).__name__
+        pointer = _pointer(error.instance_path)
+        value = error.instance
+        if name == "Required":
+            prop = str(kind.property)
+            yield Violation(
+                "OBJECT_MISSING_REQUIRED_PROPERTY",
+                f"{pointer}/{prop}",
+                f"required property {prop!r} is missing",
+                None,
+                side,
+                operation_id,
+            )
+        elif name == "AdditionalProperties":
+            for prop in kind.unexpected:
+                yield Violation(
+                    "OBJECT_ADDITIONAL_PROPERTIES",
+                    f"{pointer}/{prop}",
+                    f"{prop!r} is not a property the contract defines here",
+                    None,
+                    side,
+                    operation_id,
+                )
+        elif name == "Type":
+            expected = kind.types if isinstance(kind.types, list) else [kind.types]
+            wanted = " or ".join(str(t) for t in expected)
+            yield Violation(
+                "INVALID_TYPE",
+                pointer,
+                f"expected {wanted}, got {_json_type(value)}",
+                mask_value(pointer, value),
+                side,
+                operation_id,
+            )
+        elif name == "Enum":
+            options = ", ".join(str(option) for option in kind.options)
+            yield Violation(
+                "ENUM_MISMATCH",
+                pointer,
+                f"must be one of: {options}",
+                mask_value(pointer, value),
+                side,
+                operation_id,
+            )
+        elif name in ("Maximum", "Minimum") and kind.limit in (INT32_MAX, INT32_MIN):
+            yield Violation(
+                "INVALID_FORMAT",
+                pointer,
+                f"int32 holds {INT32_MIN}..{INT32_MAX}; this value does not fit",
+                mask_value(pointer, value),
+                side,
+                operation_id,
+            )
+        elif name == "Format":
+            yield Violation(
+                "INVALID_FORMAT",
+                pointer,
+                f"is not a valid {kind.format}",
+                mask_value(pointer, value),
+                side,
+                operation_id,
+            )
+        else:
+            code = "".join("_" + c if c.isupper() else c.upper() for c in name).lstrip("_")
+            yield Violation(
+                code,
+                pointer,
+                f"breaks the schema keyword {name[0].lower() + name[1:]}",
+                mask_value(pointer, value),
+                side,
+                operation_id,
+            )
+
+
+def _parse(body: Body, side: Side, operation_id: str | None) -> tuple[Any, list[Violation]]:
+    if body is None or isinstance(body, Mapping | list):
+        return body, []
+    if isinstance(body, str):
+        if not body.strip():
+            return None, []
+    elif not bytes(body).strip():
+        return None, []
+    try:
+        return orjson.loads(body), []
+    except orjson.JSONDecodeError as error:
+        return None, [
+            Violation(
+                "INVALID_JSON",
+                "",
+                f"the body is not JSON ({error.msg} at position {error.pos})",
+                None,
+                side,
+                operation_id,
+            )
+        ]
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    if not headers:
+        return None
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+def _request_line(
+    contract: Contract, method: str, url: str, side: Side
+) -> tuple[OperationMatch | None, list[Violation]]:
+    """Find the operation; check path parameters and api-version."""
+    match = contract.match(method, url)
+    if match is None:
+        allowed = contract.methods_for(url)
+        hint = f" (this path takes {', '.join(allowed)})" if allowed else ""
+        return None, [
+            Violation(
+                "OPERATION_NOT_FOUND",
+                "",
+                f"no run-command operation for {method.upper()} {_path_only(url)}{hint}",
+                None,
+                side,
+                None,
+            )
+        ]
+    found: list[Violation] = []
+    op_id = match.operation_id
+    for name, value in match.path_params.items():
+        if not value:
+            found.append(
+                Violation(
+                    "MISSING_PATH_PARAMETER",
+                    f"path:{name}",
+                    f"the path segment {{{name}}} is empty",
+                    None,
+                    side,
+                    op_id,
+                )
+            )
+    api_version = match.api_version
+    if api_version is None or api_version == "":
+        found.append(
+            Violation(
+                "MISSING_API_VERSION",
+                "query:api-version",
+                "the api-version query parameter is required",
+                None,
+                side,
+                op_id,
+            )
+        )
+    elif api_version not in contract.api_versions:
+        known = ", ".join(contract.api_versions)
+        found.append(
+            Violation(
+                "UNKNOWN_API_VERSION",
+                "query:api-version",
+                f"this contract speaks for api-version {known}",
+                api_version,
+                side,
+                op_id,
+            )
+        )
+    return match, found
+
+
+def _path_only(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def validate_request(
+    method: str,
+    url: str,
+    body: Body = None,
+    headers: Mapping[str, str] | None = None,
+    *,
+    contract: Contract | None = None,
+) -> list[Violation]:
+    """Violations of a run-command request (empty when it conforms)."""
+    contract = contract or get_contract()
+    match, found = _request_line(contract, method, url, "request")
+    if match is None:
+        return found
+    operation = match.operation
+    op_id = operation.operation_id
+    parsed, problems = _parse(body, "request", op_id)
+    found.extend(problems)
+    if problems:
+        return found
+    if operation.body_schema is None:
+        return found
+    if parsed is None:
+        if operation.body_required:
+            found.append(
+                Violation(
+                    "MISSING_REQUIRED_PARAMETER", "", f"{op_id} needs a JSON body", None, "request", op_id
+                )
+            )
+        return found
+    content_type = _header(headers, "Content-Type")
+    if content_type is not None and not content_type.lower().startswith(JSON_MEDIA_TYPES):
+        found.append(
+            Violation(
+                "INVALID_CONTENT_TYPE",
+                "header:Content-Type",
+                "the body must be sent as application/json or text/json",
+                content_type,
+                "request",
+                op_id,
+            )
+        )
+    compiled = _compiled(contract)
+    validator = compiled.validator(operation, "request", operation.body_schema)
+    if not validator.is_valid(parsed):
+        found.extend(_schema_violations(validator, parsed, "request", op_id))
+    ctx = RuleContext(operation, "request", parsed, compiled.definitions, None, headers)
+    for rule in REQUEST_RULES:
+        found.extend(rule(ctx))
+    return found
+
+
+def validate_response(
+    method: str,
+    url: str,
+    status: int,
+    body: Body = None,
+    headers: Mapping[str, str] | None = None,
+    *,
+    contract: Contract | None = None,
+) -> list[Violation]:
+    """Violations of a run-command response to ``method url`` (empty when it conforms).
+
+    Request-line problems (unknown api-version, empty path segment) are the request's business and are not
+    repeated here; an unknown operation is reported.
+    """
+    contract = contract or get_contract()
+    match = contract.match(method, url)
+    if match is None:
+        return _request_line(contract, method, url, "response")[1]
+    operation = match.operation
+    op_id = operation.operation_id
+    parsed, found = _parse(body, "response", op_id)
+    if found:
+        return found
+    compiled = _compiled(contract)
+    response = operation.responses.get(str(status))
+    if response is None and not 200 <= status < 300:
+        response = operation.responses.get("default")
+    schema = response.get("schema") if response else None
+    if schema is not None:
+        if parsed is None:
+            if 200 <= status < 300:
+                found.append(
+                    Violation(
+                        "INVALID_RESPONSE_BODY",
+                        "",
+                        f"a {status} from {op_id} carries a body",
+                        None,
+                        "response",
+                        op_id,
+                    )
+                )
+        else:
+            validator = compiled.validator(
+                operation, str(status) if str(status) in operation.responses else "default", schema
+            )
+            if not validator.is_valid(parsed):
+                found.extend(_schema_violations(validator, parsed, "response", op_id))
+    ctx = RuleContext(operation, "response", parsed, compiled.definitions, status, headers)
+    for rule in RESPONSE_RULES:
+        found.extend(rule(ctx))
+    return found
+
+
+def _parsed_or_raw(interaction: Interaction, side: Side) -> Body:
+    """The interaction's parsed body (parsed once, cached on it), or the raw one when it is not JSON."""
+    try:
+        return interaction.request_json if side == "request" else interaction.response_json  # type: ignore[no-any-return]
+    except ValueError:
+        return interaction.request_body if side == "request" else interaction.response_body
+
+
+def validate_interaction(interaction: Interaction, *, contract: Contract | None = None) -> list[Violation]:
+    """Both sides of an interaction; the response only when the request reached a known operation."""
+    found = validate_request(
+        interaction.method,
+        interaction.url,
+        _parsed_or_raw(interaction, "request"),
+        interaction.request_headers,
+        contract=contract,
+    )
+    if interaction.status is None:
+        return found
+    if any(v.code == "OPERATION_NOT_FOUND" for v in found):
+        return found
+    found.extend(
+        validate_response(
+            interaction.method,
+            interaction.url,
+            interaction.status,
+            _parsed_or_raw(interaction, "response"),
+            interaction.response_headers,
+            contract=contract,
+        )
+    )
+    return found

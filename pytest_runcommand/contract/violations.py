@@ -1,0 +1,107 @@
+"""What a broken contract looks like: :class:`Violation`, secret masking, and formatting for people."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = ["MASK", "Violation", "format_violations", "is_secret_pointer", "mask_text", "mask_value"]
+
+MASK = "***"
+
+_SECRET_POINTERS = (
+    re.compile(r"(^|/)runAsPassword$"),
+    re.compile(r"(^|/)protectedParameters(/\d+(/value)?)?$"),
+)
+_SAS_SIGNATURE = re.compile(r"(?i)([?&](?:sig|s|signature)=)[^&#\s\"']+")
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-_.~+/=]+")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+
+
+def is_secret_pointer(pointer: str) -> bool:
+    """True when the JSON pointer names a documented secret (runAsPassword, protectedParameters values)."""
+    return any(pattern.search(pointer) for pattern in _SECRET_POINTERS)
+
+
+def mask_text(text: str) -> str:
+    """Hide SAS signatures, bearer tokens and JWTs inside free text."""
+    text = _SAS_SIGNATURE.sub(rf"\g<1>{MASK}", text)
+    text = _BEARER.sub(rf"\g<1>{MASK}", text)
+    return _JWT.sub(MASK, text)
+
+
+def mask_value(pointer: str, value: Any) -> Any:
+    """The value as it may be shown: secrets replaced by ``***``, signatures and tokens removed from strings."""
+    if value is None:
+        return None
+    if is_secret_pointer(pointer):
+        if isinstance(value, list):
+            return [
+                {**item, "value": MASK} if isinstance(item, dict) and "value" in item else MASK
+                for item in value
+            ]
+        if isinstance(value, dict):
+            return {k: (MASK if k == "value" else v) for k, v in value.items()}
+        return MASK
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: mask_value(f"{pointer}/{k}", v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_value(f"{pointer}/{i}", v) for i, v in enumerate(value)]
+    return value
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way a request or response breaks the contract.
+
+    ``code`` is stable (oav's names where one fits), ``pointer`` a JSON pointer into the body ("" for the whole body,
+    or ``header:Name`` / ``query:name`` / ``path:name`` / ``status`` outside it), ``value`` the offending value with
+    secrets masked, ``side`` "request" or "response".
+    """
+
+    code: str
+    pointer: str
+    message: str
+    value: Any = None
+    side: Literal["request", "response"] = "request"
+    operation_id: str | None = None
+
+    def __str__(self) -> str:
+        where = self.pointer or "(body)"
+        text = f"{self.code} at {where}: {self.message}"
+        if self.value is not None:
+            text += f" (got {_short(self.value)})"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "pointer": self.pointer,
+            "message": self.message,
+            "value": self.value,
+            "side": self.side,
+            "operation_id": self.operation_id,
+        }
+
+
+def format_violations(violations: Sequence[Violation] | Iterable[Violation], context: str = "") -> str:
+    """A readable block: the context line (operation, interaction), then one line per violation."""
+    items = list(violations)
+    header = f"{len(items)} contract violation{'s' if len(items) != 1 else ''}"
+    if items and items[0].operation_id:
+        header += f" in {items[0].operation_id}"
+    if context:
+        header += f"\n  {context}"
+    lines = [header]
+    for item in items:
+        lines.append(f"  [{item.side}] {item}")
+    return "\n".join(lines)
