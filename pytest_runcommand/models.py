@@ -324,9 +324,7 @@ def _properties(options: Mapping[str, Any]) -> VirtualMachineRunCommandPropertie
         raise TypeError(f"unknown run-command option(s): {', '.join(unknown)}")
     sources = [key for key in _SOURCE_KEYS if options.get(key) is not None]
     if len(sources) != 1:
-        raise ValueError(
-            f"give exactly one of script, script_uri, command_id (got {', '.join(sources) or 'none'})"
-        )
+        raise ValueError(f"give exactly one of script, script_uri, command_id (got {', '.join(sources) or 'none'})")
     source = VirtualMachineRunCommandScriptSource(**{key: options[key] for key in sources})
     if options.get("script_uri_managed_identity") is not None:
         source.script_uri_managed_identity = _identity(options["script_uri_managed_identity"])
