@@ -75,7 +75,7 @@ def _properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def exactly_one_script_source(ctx: RuleContext) -> Iterator[Violation]:
-    """A source names exactly one of script, scriptUri, commandId (responses may show an empty source, as Azure does)."""
+    """A source names exactly one of script, scriptUri, commandId; Azure may answer ``source: {}``.."""
     for prefix, resource in _run_commands(ctx):
         source = _properties(resource).get("source")
         if not isinstance(source, Mapping):
