@@ -325,12 +325,12 @@ def _flattened(definitions: dict[str, dict[str, Any]], name: str) -> tuple[dict[
 
 
 SWAGGER_MODELS = sorted(name for name in DEFINITIONS if name != "AsyncOperationStatus")
+BUNDLED_NAMES = {"AsyncOperationStatus": "OperationStatus"}
 
 
-@pytest.mark.parametrize("name", SWAGGER_MODELS)
-def test_model_matches_swagger_definition(name: str) -> None:
-    properties, required = _flattened(_swagger_definitions(), name)
-    fields = {field.alias: field for field in DEFINITIONS[name].model_fields.values()}
+def assert_model_matches(model: type[WireModel], properties: dict[str, Any], required: set[str]) -> None:
+    __tracebackhide__ = True
+    fields = {field.alias: field for field in model.model_fields.values()}
     assert set(fields) == set(properties)
     assert {alias for alias, field in fields.items() if field.is_required()} == required
     for alias, schema in properties.items():
@@ -338,6 +338,21 @@ def test_model_matches_swagger_definition(name: str) -> None:
             enum_type = _enum_of(fields[alias].annotation)
             assert enum_type is not None, alias
             assert [member.value for member in enum_type] == schema["enum"], alias
+
+
+@pytest.mark.parametrize("name", SWAGGER_MODELS)
+def test_model_matches_official_swagger(name: str) -> None:
+    properties, required = _flattened(_swagger_definitions(), name)
+    assert_model_matches(DEFINITIONS[name], properties, required)
+
+
+@pytest.mark.parametrize("name", sorted(DEFINITIONS))
+def test_model_matches_bundled_contract(name: str) -> None:
+    from pytest_runcommand.contract import get_contract
+
+    definitions = get_contract().document["definitions"]
+    properties, required = _flattened(definitions, BUNDLED_NAMES.get(name, name))
+    assert_model_matches(DEFINITIONS[name], properties, required)
 
 
 def _enum_of(annotation: Any) -> type[enum.Enum] | None:
@@ -462,6 +477,49 @@ def test_put_body_adds_location() -> None:
     body = put_body(location="eastus", script="ls", tags={"a": "b"})
     assert body == {"location": "eastus", "tags": {"a": "b"}, "properties": {"source": {"script": "ls"}}}
     assert_round_trip(VirtualMachineRunCommand, body)
+
+
+VM_RUN_COMMAND_URL = (
+    "https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg"
+    "/providers/Microsoft.Compute/virtualMachines/vm/runCommands/rc?api-version=2024-07-01"
+)
+
+
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [
+        pytest.param("PATCH", patch_body(script="echo hi"), id="patch-minimal"),
+        pytest.param(
+            "PATCH",
+            patch_body(
+                script="echo hi",
+                parameters={"a": "1"},
+                protected_parameters={"secret": "x"},
+                run_as_user="u",
+                run_as_password="p",
+                timeout_in_seconds=60,
+                async_execution=True,
+                treat_failure_as_deployment_failure=True,
+                output_blob_uri="https://example.blob.core.windows.net/c/out",
+                error_blob_uri="https://example.blob.core.windows.net/c/err",
+                output_blob_managed_identity={},
+                error_blob_managed_identity={"objectId": "o"},
+                tags={"a": "b"},
+            ),
+            id="patch-full",
+        ),
+        pytest.param("PUT", put_body(command_id="RunShellScript"), id="put-command-id"),
+        pytest.param(
+            "PUT",
+            put_body(script_uri="https://example.blob.core.windows.net/c/s.sh", script_uri_managed_identity={}),
+            id="put-script-uri",
+        ),
+    ],
+)
+def test_builder_bodies_conform_to_the_contract(method: str, body: dict[str, Any]) -> None:
+    from pytest_runcommand.contract import validate_request
+
+    assert validate_request(method, VM_RUN_COMMAND_URL, body) == []
 
 
 def test_builders_output_is_json_serialisable() -> None:
