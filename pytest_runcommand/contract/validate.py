@@ -330,7 +330,7 @@ def validate_request(
     validator = compiled.validator(operation, "request", operation.body_schema)
     if not validator.is_valid(parsed):
         found.extend(_schema_violations(validator, parsed, "request", op_id))
-    ctx = RuleContext(operation, "request", parsed, compiled.definitions, None, headers)
+    ctx = RuleContext(operation, "request", parsed, contract.definitions, None, headers)
     for rule in REQUEST_RULES:
         found.extend(rule(ctx))
     return found
@@ -383,7 +383,7 @@ def validate_response(
             )
             if not validator.is_valid(parsed):
                 found.extend(_schema_violations(validator, parsed, "response", op_id))
-    ctx = RuleContext(operation, "response", parsed, compiled.definitions, status, headers)
+    ctx = RuleContext(operation, "response", parsed, contract.definitions, status, headers)
     for rule in RESPONSE_RULES:
         found.extend(rule(ctx))
     return found
