@@ -1,0 +1,502 @@
+"""The emulator's state, as plain Python: VMs, their run commands, async operations, a clock, ``reset()``.
+
+No HTTP here (the app parses and serializes), so tests and other tools can seed and inspect it directly::
+
+    backend = Backend()
+    vm = backend.add_vm("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1")
+    backend.clock.advance(60)
+
+Run commands keep their writable properties in the shared pydantic models
+(:class:`~pytest_runcommand.models.VirtualMachineRunCommandProperties`), secrets included; what goes on the
+wire is decided by :mod:`pytest_runcommand.emulator.serialize`, which never emits the secrets.
+
+Lifecycle, as Azure shows it: each PUT/PATCH starts an :class:`AsyncOperation` and a script run; the
+resource reads ``Creating``/``Updating`` until the operation completes, then ``Succeeded`` (or ``Failed``
+when ``treatFailureAsDeploymentFailure`` is set and the script failed). An operation completes once it
+has been polled more than ``settings.lro_polls`` times, or ``settings.lro_seconds`` of simulated time
+have passed, and (unless ``asyncExecution``) its script has finished. A DELETE marks the resource
+``Deleting`` and removes it when its operation completes.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pytest_runcommand.emulator import errors
+from pytest_runcommand.emulator.clock import Clock
+from pytest_runcommand.emulator.executor import Execution, Executor, FakeExecutor, ScriptRun
+from pytest_runcommand.models import (
+    VirtualMachineRunCommand,
+    VirtualMachineRunCommandProperties,
+    VirtualMachineRunCommandUpdate,
+)
+
+__all__ = [
+    "AsyncOperation",
+    "Backend",
+    "EmulatorSettings",
+    "ParentRef",
+    "RunCommand",
+    "VirtualMachine",
+    "normalize_location",
+]
+
+READ_ONLY_PROPERTIES = frozenset({"provisioning_state", "instance_view"})
+WRITABLE_PROPERTIES = tuple(
+    name for name in VirtualMachineRunCommandProperties.model_fields if name not in READ_ONLY_PROPERTIES
+)
+
+OperationKind = Literal["create", "update", "delete"]
+_IN_PROGRESS_STATE: dict[OperationKind, str] = {"create": "Creating", "update": "Updating", "delete": "Deleting"}
+
+
+def normalize_location(location: str) -> str:
+    """ARM's canonical location name: ``"West US"`` -> ``"westus"``."""
+    return "".join(location.split()).lower()
+
+
+@dataclass
+class EmulatorSettings:
+    """Knobs of the emulator; change them on ``backend.settings`` at any time."""
+
+    auto_create_vms: bool = True
+    """A VM comes into being on first use; when False, unknown VMs answer 404 ParentResourceNotFound."""
+    default_location: str = "westus"
+    """Location of auto-created VMs (unless their first request is a PUT naming a location)."""
+    lro_polls: int = 0
+    """How many polls of an operation answer ``InProgress`` before it can finish."""
+    lro_seconds: float = 15.0
+    """Simulated seconds after which an operation finishes even if nobody polls it."""
+    retry_after: int | None = 0
+    """``Retry-After`` seconds on async answers (None: no header, like Azure)."""
+    page_size: int = 50
+    """Run commands per page of a list; more pages are reached through ``nextLink``."""
+    strict: bool = True
+    """Reject read-only properties in requests (the contract's code); False drops them, as Azure does."""
+    max_body_bytes: int = 4 * 1024 * 1024
+    """Bodies larger than this answer 413."""
+    max_operations: int = 10_000
+    """Finished async operations kept for polling; older ones are forgotten (bounded memory)."""
+
+
+@dataclass(frozen=True)
+class ParentRef:
+    """The VM a run command belongs to: a virtual machine, or a scale-set VM when ``instance_id`` is set."""
+
+    subscription: str
+    resource_group: str
+    vm_name: str
+    """The VM name, or the scale-set name for a scale-set VM."""
+    instance_id: str | None = None
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """Case-insensitive identity, as ARM compares names."""
+        parts = (self.subscription, self.resource_group, self.vm_name, self.instance_id or "")
+        return tuple(part.lower() for part in parts)
+
+    @property
+    def display_name(self) -> str:
+        return self.vm_name if self.instance_id is None else f"{self.vm_name}/{self.instance_id}"
+
+    @property
+    def resource_id(self) -> str:
+        """The canonical resource id of the VM."""
+        base = f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/Microsoft.Compute"
+        if self.instance_id is None:
+            return f"{base}/virtualMachines/{self.vm_name}"
+        return f"{base}/virtualMachineScaleSets/{self.vm_name}/virtualMachines/{self.instance_id}"
+
+    @classmethod
+    def parse(cls, resource_id: str) -> ParentRef:
+        """Parse a VM or scale-set VM resource id (segment names are case-insensitive)."""
+        parts = [part for part in resource_id.strip().split("/") if part]
+        lowered = [part.lower() for part in parts]
+        shape_vm = ["subscriptions", None, "resourcegroups", None, "providers", "microsoft.compute", "virtualmachines"]
+        shape_vmss = [*shape_vm[:6], "virtualmachinescalesets", None, "virtualmachines"]
+        for shape in (shape_vm, shape_vmss):
+            if len(parts) == len(shape) + 1 and all(
+                want is None or got == want for want, got in zip(shape, lowered, strict=False)
+            ):
+                if shape is shape_vm:
+                    return cls(parts[1], parts[3], parts[7])
+                return cls(parts[1], parts[3], parts[7], parts[9])
+        raise ValueError(
+            f"not a virtual machine resource id: {resource_id!r} (expected /subscriptions/{{sub}}/resourceGroups/"
+            "{rg}/providers/Microsoft.Compute/virtualMachines/{vm} or .../virtualMachineScaleSets/{ss}/"
+            "virtualMachines/{instanceId})"
+        )
+
+
+@dataclass(eq=False)
+class VirtualMachine:
+    """A VM (or scale-set VM) that run commands can be attached to."""
+
+    ref: ParentRef
+    location: str
+    run_commands: dict[str, RunCommand] = field(default_factory=dict)
+    """Run commands by lower-cased name, in creation order."""
+
+    @property
+    def resource_id(self) -> str:
+        return self.ref.resource_id
+
+    @property
+    def run_command_type(self) -> str:
+        if self.ref.instance_id is None:
+            return "Microsoft.Compute/virtualMachines/runCommands"
+        return "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands"
+
+
+@dataclass(eq=False)
+class AsyncOperation:
+    """An ARM asynchronous operation (what ``Azure-AsyncOperation`` points to)."""
+
+    id: str
+    kind: OperationKind
+    subscription: str
+    location: str
+    started_at: datetime
+    due_at: datetime
+    polls_needed: int
+    target: RunCommand
+    execution: Execution | None = None
+    polls: int = 0
+    status: str = "InProgress"
+    ended_at: datetime | None = None
+    error: errors.ArmError | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status != "InProgress"
+
+
+@dataclass(eq=False)
+class RunCommand:
+    """A run command resource: writable properties (secrets included), tags, and its latest operation."""
+
+    vm: VirtualMachine
+    name: str
+    properties: VirtualMachineRunCommandProperties
+    tags: dict[str, str] | None = None
+    operation: AsyncOperation | None = None
+    execution: Execution | None = None
+    final_state: str = "Succeeded"
+    """provisioningState once the latest operation has completed."""
+
+    @property
+    def resource_id(self) -> str:
+        return f"{self.vm.resource_id}/runCommands/{self.name}"
+
+    @property
+    def location(self) -> str:
+        return self.vm.location
+
+    @property
+    def provisioning_state(self) -> str:
+        if self.operation is not None and not self.operation.done:
+            return _IN_PROGRESS_STATE[self.operation.kind]
+        return self.final_state
+
+
+def _writable(properties: VirtualMachineRunCommandProperties | None) -> VirtualMachineRunCommandProperties:
+    """A copy holding only the writable, known properties (read-only and unknown keys dropped)."""
+    if properties is None:
+        return VirtualMachineRunCommandProperties()
+    kept = {
+        name: getattr(properties, name)
+        for name in properties.model_fields_set
+        if name in WRITABLE_PROPERTIES and getattr(properties, name) is not None
+    }
+    return VirtualMachineRunCommandProperties(**kept)
+
+
+class Backend:
+    """All emulator state; thread-safe (one re-entrant lock)."""
+
+    def __init__(
+        self,
+        settings: EmulatorSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        executor: Executor | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.settings = settings or EmulatorSettings()
+        self.clock = clock or Clock()
+        self.executor: Executor = executor or FakeExecutor()
+        self._seed = seed
+        self._lock = threading.RLock()
+        self._vms: dict[tuple[str, ...], VirtualMachine] = {}
+        self._operations: OrderedDict[str, AsyncOperation] = OrderedDict()
+        self._random = random.Random(seed)
+        self.operation_token = self._new_id()
+        """The opaque ``p`` query parameter of operation URLs (Azure puts one there too)."""
+
+    # -- housekeeping -------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every VM, run command and operation; rewind the clock; clear the fake executor."""
+        with self._lock:
+            self._vms.clear()
+            self._operations.clear()
+            self._random = random.Random(self._seed)
+            self.operation_token = self._new_id()
+            self.clock.reset()
+            reset = getattr(self.executor, "reset", None)
+            if callable(reset):
+                reset()
+
+    def _new_id(self) -> str:
+        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    # -- virtual machines ---------------------------------------------------------------------------
+
+    def add_vm(self, resource_id: str | ParentRef, location: str | None = None) -> VirtualMachine:
+        """Seed a VM (or scale-set VM) by resource id; returns the existing one if already known."""
+        ref = resource_id if isinstance(resource_id, ParentRef) else ParentRef.parse(resource_id)
+        with self._lock:
+            existing = self._vms.get(ref.key)
+            if existing is not None:
+                return existing
+            vm = VirtualMachine(ref, normalize_location(location or self.settings.default_location))
+            self._vms[ref.key] = vm
+            return vm
+
+    @property
+    def vms(self) -> list[VirtualMachine]:
+        """Every known VM, in the order they appeared."""
+        with self._lock:
+            return list(self._vms.values())
+
+    def find_vm(self, ref: ParentRef) -> VirtualMachine | None:
+        """The VM at ``ref`` (case-insensitive), or None."""
+        with self._lock:
+            return self._vms.get(ref.key)
+
+    def _vm(self, ref: ParentRef, location_hint: str | None = None) -> VirtualMachine:
+        vm = self._vms.get(ref.key)
+        if vm is not None:
+            return vm
+        if not self.settings.auto_create_vms:
+            raise errors.parent_resource_not_found(ref.display_name)
+        return self.add_vm(ref, location_hint)
+
+    # -- run commands -------------------------------------------------------------------------------
+
+    def run_command(self, ref: ParentRef | str, name: str) -> RunCommand | None:
+        """Inspection helper: the run command ``name`` of a VM (by ref or resource id), settled, or None."""
+        parent = ref if isinstance(ref, ParentRef) else ParentRef.parse(ref)
+        with self._lock:
+            vm = self._vms.get(parent.key)
+            command = vm.run_commands.get(name.lower()) if vm is not None else None
+            if command is not None:
+                self._settle_command(command)
+                command = vm.run_commands.get(name.lower()) if vm is not None else None
+            return command
+
+    def create_or_update(
+        self, ref: ParentRef, name: str, resource: VirtualMachineRunCommand
+    ) -> tuple[RunCommand, bool, AsyncOperation]:
+        """PUT: replace the run command's properties and tags (or create it); starts a script run.
+
+        Returns the resource, whether it was created, and its operation.
+        """
+        with self._lock:
+            vm = self._vm(ref, resource.location)
+            existing = vm.run_commands.get(name.lower())
+            if existing is not None:
+                self._settle_command(existing)
+                existing = vm.run_commands.get(name.lower())
+            properties = _writable(resource.properties)
+            tags = dict(resource.tags) if resource.tags is not None else None
+            if existing is None:
+                command = RunCommand(vm, name, properties, tags)
+                vm.run_commands[name.lower()] = command
+                operation = self._start(command, "create")
+                return command, True, operation
+            existing.properties = properties
+            existing.tags = tags
+            return existing, False, self._start(existing, "update")
+
+    def update(
+        self, ref: ParentRef, name: str, patch: VirtualMachineRunCommandUpdate
+    ) -> tuple[RunCommand, AsyncOperation]:
+        """PATCH: merge the properties and tags sent into the run command; starts a script run."""
+        with self._lock:
+            command = self._get(ref, name)
+            sent = patch.properties
+            if sent is not None:
+                merged = command.properties.model_copy(deep=True)
+                for field_name in sent.model_fields_set & set(WRITABLE_PROPERTIES):
+                    value = getattr(sent, field_name)
+                    if hasattr(value, "model_copy"):
+                        value = value.model_copy(deep=True)
+                    setattr(merged, field_name, value)
+                command.properties = _writable(merged)
+            if "tags" in patch.model_fields_set:
+                command.tags = dict(patch.tags) if patch.tags is not None else None
+            return command, self._start(command, "update")
+
+    def get(self, ref: ParentRef, name: str) -> RunCommand:
+        """GET: the run command, or 404 ResourceNotFound."""
+        with self._lock:
+            return self._get(ref, name)
+
+    def list(self, ref: ParentRef) -> list[RunCommand]:
+        """List the VM's run commands in creation order."""
+        with self._lock:
+            vm = self._vm(ref)
+            for command in list(vm.run_commands.values()):
+                self._settle_command(command)
+            return list(vm.run_commands.values())
+
+    def delete(self, ref: ParentRef, name: str) -> AsyncOperation | None:
+        """DELETE: start removing the run command; None when there is nothing to delete (204)."""
+        with self._lock:
+            vm = self._vm(ref)
+            command = vm.run_commands.get(name.lower())
+            if command is not None:
+                self._settle_command(command)
+                command = vm.run_commands.get(name.lower())
+            if command is None:
+                return None
+            if command.operation is not None and command.operation.kind == "delete" and not command.operation.done:
+                return command.operation
+            return self._start(command, "delete")
+
+    def _get(self, ref: ParentRef, name: str) -> RunCommand:
+        vm = self._vm(ref)
+        command = vm.run_commands.get(name.lower())
+        if command is not None:
+            self._settle_command(command)
+            command = vm.run_commands.get(name.lower())
+        if command is None:
+            raise errors.resource_not_found(vm.run_command_type, name, ref.resource_group)
+        return command
+
+    def execution_view_time(self) -> datetime:
+        """The instant instance views are computed for (the clock's now)."""
+        return self.clock.now()
+
+    # -- async operations ---------------------------------------------------------------------------
+
+    def _start(self, command: RunCommand, kind: OperationKind) -> AsyncOperation:
+        now = self.clock.now()
+        vm = command.vm
+        operation = AsyncOperation(
+            id=self._new_id(),
+            kind=kind,
+            subscription=vm.ref.subscription,
+            location=vm.location,
+            started_at=now,
+            due_at=now + timedelta(seconds=self.settings.lro_seconds),
+            polls_needed=max(0, self.settings.lro_polls) + 1,
+            target=command,
+        )
+        if kind != "delete":
+            operation.execution = self._execute(command, now)
+            command.execution = operation.execution
+        command.operation = operation
+        self._operations[operation.id] = operation
+        self._forget_old_operations()
+        self._settle(operation)
+        return operation
+
+    def _execute(self, command: RunCommand, now: datetime) -> Execution:
+        props = command.properties
+        source = props.source
+        request = ScriptRun(
+            resource_id=command.resource_id,
+            run_command_name=command.name,
+            requested_at=now,
+            script=source.script if source else None,
+            script_uri=source.script_uri if source else None,
+            command_id=source.command_id if source else None,
+            parameters=tuple((p.name, p.value) for p in props.parameters or ()),
+            protected_parameters=tuple((p.name, p.value) for p in props.protected_parameters or ()),
+            run_as_user=props.run_as_user,
+            timeout_in_seconds=max(0, props.timeout_in_seconds or 0),
+            async_execution=bool(props.async_execution),
+        )
+        return Execution(request, self.executor.run(request))
+
+    def _forget_old_operations(self) -> None:
+        limit = max(1, self.settings.max_operations)
+        while len(self._operations) > limit:
+            self._operations.popitem(last=False)
+
+    def poll(self, subscription: str, location: str, operation_id: str) -> AsyncOperation:
+        """GET of the operation status: counts a poll and settles the operation."""
+        with self._lock:
+            operation = self._operations.get(operation_id.lower())
+            if (
+                operation is None
+                or operation.subscription.lower() != subscription.lower()
+                or normalize_location(location) != operation.location
+            ):
+                raise errors.operation_not_found(operation_id, location)
+            if not operation.done:
+                operation.polls += 1
+                self._settle(operation)
+            return operation
+
+    def operation(self, operation_id: str) -> AsyncOperation | None:
+        """Inspection helper: an operation by id (not counted as a poll)."""
+        with self._lock:
+            operation = self._operations.get(operation_id.lower())
+            if operation is not None:
+                self._settle(operation)
+            return operation
+
+    def _settle_command(self, command: RunCommand) -> None:
+        if command.operation is not None:
+            self._settle(command.operation)
+
+    def _settle(self, operation: AsyncOperation) -> None:
+        """Complete ``operation`` if its time has come."""
+        if operation.done:
+            return
+        now = self.clock.now()
+        if operation.polls < operation.polls_needed and now < operation.due_at:
+            return
+        command = operation.target
+        current = command.operation is operation
+        if operation.kind == "delete":
+            self._finish(operation, now)
+            vm = command.vm
+            if current and vm.run_commands.get(command.name.lower()) is command:
+                del vm.run_commands[command.name.lower()]
+            return
+        execution = operation.execution
+        assert execution is not None
+        view = execution.view(now)
+        if command.properties.async_execution:
+            if view.state == "Pending":
+                return
+            failed = False
+        else:
+            if not view.terminal:
+                return
+            failed = view.failed and bool(command.properties.treat_failure_as_deployment_failure)
+        if failed:
+            operation.error = errors.ArmError(
+                200,
+                "VMExtensionProvisioningError",
+                f"VM has reported a failure when processing extension '{command.name}'. "
+                f"Error message: '{view.message}'.",
+            )
+        self._finish(operation, now, failed=failed)
+        if current:
+            command.final_state = "Failed" if failed else "Succeeded"
+
+    @staticmethod
+    def _finish(operation: AsyncOperation, now: datetime, *, failed: bool = False) -> None:
+        operation.status = "Failed" if failed else "Succeeded"
+        operation.ended_at = now

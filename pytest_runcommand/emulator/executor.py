@@ -1,0 +1,239 @@
+"""Simulated script execution: what "running" a run command on a VM produces, on the simulated clock.
+
+The backend hands every run (each PUT or PATCH re-runs the script, as Azure does) to an :class:`Executor`.
+The default :class:`FakeExecutor` is deterministic: it records what ran and answers the output of the
+script's ``echo`` / ``Write-Host`` / ``Write-Output`` lines with exit code 0, unless a test registered
+another :class:`Outcome` for that script, ``commandId`` or ``scriptUri``::
+
+    emulator.executor.register(Outcome.failure(exit_code=3, error="disk full"), command_id="RunShellScript")
+    emulator.executor.register(Outcome.hang(), script="sleep 1000")
+
+An :class:`Execution` turns an outcome into the instance view at any simulated instant:
+``Pending`` -> ``Running`` -> ``Succeeded`` / ``Failed`` / ``TimedOut``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+__all__ = [
+    "DEFAULT_TIMEOUT_SECONDS",
+    "Execution",
+    "ExecutionView",
+    "Executor",
+    "FakeExecutor",
+    "Outcome",
+    "ScriptRun",
+]
+
+DEFAULT_TIMEOUT_SECONDS = 5400
+"""Timeout applied when ``timeoutInSeconds`` is 0 or unset (90 minutes, the documented default)."""
+
+NO_SOURCE_MESSAGE = (
+    "Execution failed: failed to get configuration: invalid configuration: "
+    "Either 'source.script' or 'source.scriptUri' has to be specified"
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a script does when it runs.
+
+    ``output`` None means "derive it from the script's echo lines". ``duration`` and ``start_delay`` are in
+    simulated seconds; ``hangs`` means it never finishes on its own (only the timeout ends it).
+    """
+
+    output: str | None = None
+    error: str = ""
+    exit_code: int = 0
+    duration: float = 0.0
+    start_delay: float = 0.0
+    hangs: bool = False
+    message: str | None = None
+    """``executionMessage`` override."""
+
+    @classmethod
+    def success(cls, output: str = "", *, duration: float = 0.0) -> Outcome:
+        """Exit code 0 with this output."""
+        return cls(output=output, duration=duration)
+
+    @classmethod
+    def failure(cls, exit_code: int = 1, *, error: str = "", output: str = "", duration: float = 0.0) -> Outcome:
+        """A non-zero exit code, with an error stream."""
+        if exit_code == 0:
+            raise ValueError("a failure needs a non-zero exit code")
+        return cls(output=output, error=error, exit_code=exit_code, duration=duration)
+
+    @classmethod
+    def hang(cls, output: str = "") -> Outcome:
+        """Never finishes; ``timeoutInSeconds`` ends it as ``TimedOut``."""
+        return cls(output=output, hangs=True)
+
+
+@dataclass(frozen=True)
+class ScriptRun:
+    """One execution request, as the VM agent would receive it. Protected values are kept out of repr."""
+
+    resource_id: str
+    run_command_name: str
+    requested_at: datetime
+    script: str | None = None
+    script_uri: str | None = None
+    command_id: str | None = None
+    parameters: tuple[tuple[str, str], ...] = ()
+    protected_parameters: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    run_as_user: str | None = None
+    timeout_in_seconds: int = 0
+    async_execution: bool = False
+
+    @property
+    def has_source(self) -> bool:
+        """Whether any script source was given."""
+        return bool(self.script or self.script_uri or self.command_id)
+
+
+class Executor(Protocol):
+    """Decides the outcome of each script run."""
+
+    def run(self, request: ScriptRun) -> Outcome:
+        """Return what running ``request`` produces."""
+        ...
+
+
+Matcher = Callable[[ScriptRun], bool]
+
+_ECHO = re.compile(r"^\s*(?:echo|Write-Host|Write-Output)\s+(.*?)\s*;?\s*$", re.IGNORECASE)
+
+
+def _echo_output(script: str) -> str:
+    lines = []
+    for line in script.splitlines():
+        match = _ECHO.match(line)
+        if match:
+            text = match.group(1)
+            if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+                text = text[1:-1]
+            lines.append(text)
+    return "".join(f"{line}\n" for line in lines)
+
+
+class FakeExecutor:
+    """The default executor: deterministic, records every run, behaviour registrable per script."""
+
+    def __init__(self) -> None:
+        self._rules: list[tuple[Matcher, Outcome]] = []
+        self._lock = threading.Lock()
+        self.runs: list[ScriptRun] = []
+        """Every run requested, oldest first."""
+        self.default: Outcome | None = None
+        """Outcome for runs no rule matches (None: echo the script's output, exit code 0)."""
+
+    def register(
+        self,
+        outcome: Outcome,
+        *,
+        script: str | None = None,
+        command_id: str | None = None,
+        script_uri: str | None = None,
+        when: Matcher | None = None,
+    ) -> None:
+        """Answer ``outcome`` for runs matching every criterion given (the latest registration wins)."""
+        criteria: list[Matcher] = []
+        if script is not None:
+            criteria.append(lambda run: run.script == script)
+        if command_id is not None:
+            wanted = command_id.lower()
+            criteria.append(lambda run: (run.command_id or "").lower() == wanted)
+        if script_uri is not None:
+            criteria.append(lambda run: run.script_uri == script_uri)
+        if when is not None:
+            criteria.append(when)
+        if not criteria:
+            raise ValueError("register() needs at least one of script, command_id, script_uri, when")
+        with self._lock:
+            self._rules.append((lambda run: all(check(run) for check in criteria), outcome))
+
+    def run(self, request: ScriptRun) -> Outcome:
+        """Record ``request`` and return its outcome."""
+        with self._lock:
+            self.runs.append(request)
+            rules = list(reversed(self._rules))
+        if not request.has_source:
+            return Outcome(output="", message=NO_SOURCE_MESSAGE, exit_code=0, error="")
+        for matches, outcome in rules:
+            if matches(request):
+                return outcome
+        if self.default is not None:
+            return self.default
+        return Outcome(output=_echo_output(request.script or ""))
+
+    def reset(self) -> None:
+        """Forget the registered behaviour and the recorded runs."""
+        with self._lock:
+            self._rules.clear()
+            self.runs.clear()
+            self.default = None
+
+
+@dataclass(frozen=True)
+class ExecutionView:
+    """The state of an execution at one instant (what the instance view shows)."""
+
+    state: str
+    start_time: datetime | None
+    end_time: datetime | None
+    exit_code: int | None
+    output: str
+    error: str
+    message: str
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the script has finished (one way or another)."""
+        return self.state in ("Succeeded", "Failed", "TimedOut", "Canceled")
+
+    @property
+    def failed(self) -> bool:
+        """Whether the script failed or timed out."""
+        return self.state in ("Failed", "TimedOut")
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One run of a script on the simulated timeline."""
+
+    request: ScriptRun
+    outcome: Outcome
+
+    @property
+    def start(self) -> datetime:
+        return self.request.requested_at + timedelta(seconds=self.outcome.start_delay)
+
+    @property
+    def timeout_seconds(self) -> int:
+        return self.request.timeout_in_seconds or DEFAULT_TIMEOUT_SECONDS
+
+    def view(self, now: datetime) -> ExecutionView:
+        """The execution state at ``now``."""
+        outcome = self.outcome
+        if not self.request.has_source:
+            return ExecutionView("Failed", self.start, self.start, 0, "", "", outcome.message or "")
+        start = self.start
+        if now < start:
+            return ExecutionView("Pending", None, None, None, "", "", "")
+        deadline = start + timedelta(seconds=self.timeout_seconds)
+        natural_end = None if outcome.hangs else start + timedelta(seconds=outcome.duration)
+        output = outcome.output or ""
+        if (natural_end is None or natural_end > deadline) and now >= deadline:
+            message = outcome.message or f"Execution timed out after {self.timeout_seconds} seconds."
+            return ExecutionView("TimedOut", start, deadline, -1, output, outcome.error, message)
+        if natural_end is not None and now >= natural_end:
+            state = "Succeeded" if outcome.exit_code == 0 else "Failed"
+            message = outcome.message or "Execution completed"
+            return ExecutionView(state, start, natural_end, outcome.exit_code, output, outcome.error, message)
+        return ExecutionView("Running", start, None, None, "", "", outcome.message or "Execution in progress")

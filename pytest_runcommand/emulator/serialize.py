@@ -1,0 +1,106 @@
+"""Backend state -> wire JSON, the way Azure writes it.
+
+Unset fields come back as Azure returns them (``source: {}``, ``timeoutInSeconds: 0``,
+``asyncExecution: false``, ``treatFailureAsDeploymentFailure: false``). ``runAsPassword`` and
+``protectedParameters`` never leave the backend: Azure does not return them, and neither does this.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pytest_runcommand.emulator.backend import AsyncOperation, RunCommand
+from pytest_runcommand.emulator.clock import format_time
+from pytest_runcommand.emulator.executor import ExecutionView
+from pytest_runcommand.models import to_wire
+
+__all__ = ["instance_view_to_wire", "list_to_wire", "operation_to_wire", "run_command_to_wire"]
+
+_AFTER_STATE = (
+    ("output_blob_uri", "outputBlobUri"),
+    ("error_blob_uri", "errorBlobUri"),
+    ("output_blob_managed_identity", "outputBlobManagedIdentity"),
+    ("error_blob_managed_identity", "errorBlobManagedIdentity"),
+)
+
+
+def run_command_to_wire(command: RunCommand, *, instance_view_at: datetime | None = None) -> dict[str, Any]:
+    """The run-command resource; with ``instance_view_at``, its instance view at that instant too."""
+    props = command.properties
+    wire_props: dict[str, Any] = {"source": to_wire(props.source) if props.source is not None else {}}
+    if props.parameters:
+        wire_props["parameters"] = [{"name": p.name, "value": p.value} for p in props.parameters]
+    wire_props["asyncExecution"] = bool(props.async_execution)
+    wire_props["treatFailureAsDeploymentFailure"] = bool(props.treat_failure_as_deployment_failure)
+    if props.run_as_user is not None:
+        wire_props["runAsUser"] = props.run_as_user
+    wire_props["timeoutInSeconds"] = props.timeout_in_seconds or 0
+    wire_props["provisioningState"] = command.provisioning_state
+    for attribute, wire_name in _AFTER_STATE:
+        value = getattr(props, attribute)
+        if value is not None:
+            wire_props[wire_name] = value if isinstance(value, str) else to_wire(value)
+    if instance_view_at is not None and command.execution is not None:
+        wire_props["instanceView"] = instance_view_to_wire(command.execution.view(instance_view_at))
+    resource: dict[str, Any] = {
+        "name": command.name,
+        "id": command.resource_id,
+        "type": command.vm.run_command_type,
+        "location": command.location,
+    }
+    if command.tags is not None:
+        resource["tags"] = dict(command.tags)
+    resource["properties"] = wire_props
+    return resource
+
+
+def instance_view_to_wire(view: ExecutionView) -> dict[str, Any]:
+    """The ``instanceView`` object for one execution state."""
+    wire: dict[str, Any] = {}
+    if view.exit_code is not None:
+        wire["exitCode"] = view.exit_code
+    wire["executionState"] = view.state
+    wire["executionMessage"] = view.message
+    wire["output"] = view.output
+    wire["error"] = view.error
+    if view.start_time is not None:
+        wire["startTime"] = format_time(view.start_time)
+    if view.end_time is not None:
+        wire["endTime"] = format_time(view.end_time)
+    if view.failed:
+        status: dict[str, Any] = {
+            "code": f"ProvisioningState/{view.state.lower()}",
+            "level": "Error",
+            "displayStatus": "Provisioning failed" if view.state == "Failed" else "Provisioning timed out",
+            "message": view.message,
+        }
+        moment = view.end_time or view.start_time
+        if moment is not None:
+            status["time"] = format_time(moment)
+        wire["statuses"] = [status]
+    return wire
+
+
+def list_to_wire(
+    commands: list[RunCommand], next_link: str | None, *, instance_view_at: datetime | None = None
+) -> dict[str, Any]:
+    """One page of a list: ``{"value": [...], "nextLink"?: ...}``."""
+    page: dict[str, Any] = {
+        "value": [run_command_to_wire(command, instance_view_at=instance_view_at) for command in commands]
+    }
+    if next_link is not None:
+        page["nextLink"] = next_link
+    return page
+
+
+def operation_to_wire(operation: AsyncOperation) -> dict[str, Any]:
+    """The async-operation status body: ``startTime``, ``endTime`` (once done), ``status``, ``name``."""
+    wire: dict[str, Any] = {"startTime": format_time(operation.started_at)}
+    if operation.ended_at is not None:
+        wire["endTime"] = format_time(operation.ended_at)
+    wire["status"] = operation.status
+    if operation.error is not None:
+        wire["error"] = {"code": operation.error.code, "message": operation.error.message}
+    wire["name"] = operation.id
+    return wire

@@ -1,0 +1,183 @@
+"""Serve the emulator with uvicorn on loopback, over TLS from a throw-away local CA (trustme).
+
+Programmatic use (a background thread)::
+
+    with EmulatorServer(tls=True) as server:
+        client = ComputeManagementClient(EmulatorCredential(), SUB, base_url=server.base_url,
+                                         connection_verify=server.ca_path)
+
+The CA bundle (PEM) lives in a temporary directory removed by :meth:`EmulatorServer.stop`; pass
+``ca_out`` to keep a copy.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+
+from pytest_runcommand.emulator.app import EmulatorApp
+from pytest_runcommand.emulator.backend import Backend
+
+__all__ = ["EmulatorServer"]
+
+_START_TIMEOUT = 20.0
+
+
+class EmulatorServer:
+    """The emulator app behind a real uvicorn server on ``host:port`` (port 0: any free port)."""
+
+    def __init__(
+        self,
+        app: EmulatorApp | None = None,
+        *,
+        backend: Backend | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = True,
+        ca_out: str | Path | None = None,
+        log_level: str = "warning",
+    ) -> None:
+        self.app = app or EmulatorApp(backend)
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.ca_out = Path(ca_out) if ca_out is not None else None
+        self.log_level = log_level
+        self.ca_path: str | None = None
+        """Path of the CA bundle (PEM) clients must trust; None without TLS."""
+        self._tmpdir: str | None = None
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def backend(self) -> Backend:
+        return self.app.backend
+
+    @property
+    def base_url(self) -> str:
+        """``https://127.0.0.1:PORT`` (``http://`` without TLS)."""
+        scheme = "https" if self.tls else "http"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    # -- set-up -------------------------------------------------------------------------------------
+
+    def _prepare(self) -> uvicorn.Server:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(2048)
+        except OSError:
+            sock.close()
+            raise
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        options: dict[str, object] = {}
+        if self.tls:
+            options.update(self._make_certificates())
+        config = uvicorn.Config(
+            self.app,
+            log_level=self.log_level,
+            access_log=False,
+            server_header=False,
+            lifespan="on",
+            timeout_keep_alive=60,
+            **options,  # type: ignore[arg-type]
+        )
+        self._server = uvicorn.Server(config)
+        return self._server
+
+    def _make_certificates(self) -> dict[str, str]:
+        import trustme
+
+        self._tmpdir = tempfile.mkdtemp(prefix="pytest-runcommand-emulator-")
+        directory = Path(self._tmpdir)
+        ca = trustme.CA(organization_name="pytest-runcommand emulator")
+        names = sorted({self.host, "127.0.0.1", "localhost", "::1"})
+        cert = ca.issue_cert(*names)
+        ca_file = directory / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_file))
+        cert_file = directory / "server.pem"
+        cert.cert_chain_pems[0].write_to_path(str(cert_file))
+        for extra in cert.cert_chain_pems[1:]:
+            extra.write_to_path(str(cert_file), append=True)
+        key_file = directory / "server.key"
+        cert.private_key_pem.write_to_path(str(key_file))
+        self.ca_path = str(ca_file)
+        if self.ca_out is not None:
+            self.ca_out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ca_file, self.ca_out)
+            self.ca_path = str(self.ca_out)
+        return {"ssl_certfile": str(cert_file), "ssl_keyfile": str(key_file)}
+
+    # -- background thread --------------------------------------------------------------------------
+
+    def start(self) -> EmulatorServer:
+        """Start serving in a background thread; returns once the server accepts connections."""
+        if self._thread is not None:
+            return self
+        server = self._prepare()
+        assert self._socket is not None
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [self._socket]}, name="runcommand-emulator", daemon=True
+        )
+        self._thread = thread
+        thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the emulator server on {self.base_url} failed to start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the socket and remove the temporary certificates."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._server = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    # -- foreground (the CLI) -----------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Bind the socket and make the certificates, so :attr:`base_url` and :attr:`ca_path` are known."""
+        if self._server is None:
+            self._prepare()
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until Ctrl-C (uvicorn shuts down gracefully), then clean up."""
+        self.prepare()
+        assert self._server is not None
+        assert self._socket is not None
+        try:
+            self._server.run(sockets=[self._socket])
+        finally:
+            self._server = None
+            self.stop()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
