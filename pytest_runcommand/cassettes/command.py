@@ -1,0 +1,82 @@
+"""``pytest-runcommand cassettes check PATH...``: contract and secret check of recorded traffic."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from pytest_runcommand.errors import UsageError
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "cassettes",
+        help="work with recorded traffic (vcrpy cassettes, Azure PowerShell session records)",
+        description="Work with recorded traffic.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
+    actions.required = True
+    check = actions.add_parser(
+        "check",
+        help="validate run-command interactions against the contract and scan for secrets",
+        description="Read vcrpy YAML/JSON cassettes and Azure PowerShell *.Recording.json files (directories are "
+        "searched recursively), validate every run-command interaction against the contract, scan for secrets "
+        "and print a summary per file. Exit 0: clean; 1: violations or secrets found; 2: usage error or an "
+        "unreadable file.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or directory")
+    check.add_argument("--no-contract", action="store_true", help="skip contract validation")
+    check.add_argument("--no-scan", action="store_true", help="skip the secret scan")
+    check.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    check.add_argument("-q", "--quiet", action="store_true", help="only the per-file summary lines")
+    check.set_defaults(func=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from pytest_runcommand.cassettes.check import check_file, expand_paths
+
+    if args.no_contract and args.no_scan:
+        raise UsageError("--no-contract and --no-scan together leave nothing to check")
+    files = expand_paths(args.paths)
+    if not files:
+        raise UsageError(f"no cassette files (*.yaml, *.yml, *.json) under {', '.join(args.paths)}")
+    reports = [check_file(p, contract=not args.no_contract, scan=not args.no_scan) for p in files]
+    if args.format == "json":
+        print(json.dumps([_as_json(r) for r in reports], indent=2))
+    else:
+        for report in reports:
+            print(report.summary())
+            if not args.quiet:
+                for line in report.details():
+                    print(line)
+        total = sum(r.interactions for r in reports)
+        print(
+            f"{len(reports)} file(s): {total} interactions, {sum(r.run_command for r in reports)} run-command, "
+            f"{sum(r.validated for r in reports)} validated, {sum(len(r.violations) for r in reports)} with "
+            f"violations, {sum(len(r.findings) for r in reports)} secret hits, "
+            f"{sum(r.error is not None for r in reports)} unreadable"
+        )
+    if any(r.error is not None for r in reports):
+        for report in reports:
+            if report.error is not None:
+                print(f"pytest-runcommand cassettes check: error: {report.error}", file=sys.stderr)
+        return 2
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def _as_json(report: Any) -> dict[str, Any]:
+    return {
+        "path": str(report.path),
+        "format": report.format,
+        "error": report.error,
+        "interactions": report.interactions,
+        "run_command_interactions": report.run_command,
+        "validated": report.validated,
+        "api_versions": {v: {"count": c, "note": report.version_notes[v]} for v, c in report.api_versions.items()},
+        "violations": report.violations,
+        "secret_hits": [{"detector": f.detector, "where": f.where, "masked": f.masked} for f in report.findings],
+    }
