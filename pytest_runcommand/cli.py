@@ -16,7 +16,7 @@ from pytest_runcommand.errors import InputError, UsageError
 
 __all__ = ["main"]
 
-COMMAND_MODULES: tuple[str, ...] = ("pytest_runcommand.contract.command",)
+COMMAND_MODULES: tuple[str, ...] = ("pytest_runcommand.contract.command", "pytest_runcommand.cassettes.command")
 
 
 class _Parser(argparse.ArgumentParser):

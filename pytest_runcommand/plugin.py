@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["pytest_runcommand.cassettes.fixtures"]
 
 MARKERS: dict[str, str] = {
     "runcommand_contract": (
