@@ -16,7 +16,11 @@ from pytest_runcommand.errors import InputError, UsageError
 
 __all__ = ["main"]
 
-COMMAND_MODULES: tuple[str, ...] = ("pytest_runcommand.contract.command", "pytest_runcommand.cassettes.command")
+COMMAND_MODULES: tuple[str, ...] = (
+    "pytest_runcommand.contract.command",
+    "pytest_runcommand.cassettes.command",
+    "pytest_runcommand.emulator.command",
+)
 
 
 class _Parser(argparse.ArgumentParser):

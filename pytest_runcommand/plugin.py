@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins: list[str] = ["pytest_runcommand.cassettes.fixtures"]
+pytest_plugins: list[str] = ["pytest_runcommand.cassettes.fixtures", "pytest_runcommand.emulator.fixtures"]
 
 MARKERS: dict[str, str] = {
     "runcommand_contract": (

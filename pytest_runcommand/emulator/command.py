@@ -1,0 +1,120 @@
+"""``pytest-runcommand emulator``: serve the Azure run-command emulator on loopback until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from pytest_runcommand.errors import UsageError
+
+__all__ = ["register", "run"]
+
+DESCRIPTION = """\
+Serve a stateful emulator of the Azure Resource Manager run-command operations (PUT, PATCH, GET,
+DELETE, list; VM and scale-set VM; async-operation status) with uvicorn. With --tls it makes a local
+CA and certificate and prints the CA bundle path for clients to trust, e.g.
+  ComputeManagementClient(credential, SUB, base_url=URL, connection_verify=CA)
+Any bearer token is accepted. Without --vm a VM comes into being on first use (location westus);
+each --vm seeds one and turns that off. Ctrl-C stops it.
+"""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``emulator`` sub-command."""
+    parser = subparsers.add_parser(
+        "emulator",
+        help="serve the Azure run-command emulator on loopback (optionally over TLS)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: 0, any free port)")
+    parser.add_argument("--tls", action="store_true", help="serve https with a throw-away local CA (trustme)")
+    parser.add_argument(
+        "--vm",
+        action="append",
+        default=[],
+        metavar="ID[=LOCATION]",
+        help="seed a VM or scale-set VM by resource id (repeatable); turns off auto-created VMs",
+    )
+    parser.add_argument("--ca-out", type=Path, metavar="PATH", help="also write the CA bundle (PEM) here")
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="drop read-only and unknown request properties silently, as Azure does (default: reject them)",
+    )
+    parser.add_argument(
+        "--lro-polls",
+        type=int,
+        default=0,
+        metavar="N",
+        help="polls answered InProgress before an operation completes (default: 0)",
+    )
+    parser.add_argument(
+        "--retry-after",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="Retry-After on async answers (default: 0; clients then use their own polling interval)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _parse_vm(value: str) -> tuple[str, str | None]:
+    resource_id, _, location = value.partition("=")
+    return resource_id, (location or None)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until Ctrl-C; 0 on a clean stop."""
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535 (got {args.port})")
+    if args.ca_out is not None and not args.tls:
+        raise UsageError("--ca-out needs --tls (there is no CA without TLS)")
+    if args.lro_polls < 0 or args.retry_after < 0:
+        raise UsageError("--lro-polls and --retry-after must not be negative")
+
+    from pytest_runcommand.emulator.app import EmulatorApp
+    from pytest_runcommand.emulator.backend import Backend, EmulatorSettings, ParentRef
+    from pytest_runcommand.emulator.clock import Clock
+    from pytest_runcommand.emulator.server import EmulatorServer
+
+    settings = EmulatorSettings(
+        auto_create_vms=not args.vm,
+        strict=not args.lenient,
+        lro_polls=args.lro_polls,
+        retry_after=args.retry_after,
+    )
+    backend = Backend(settings, clock=Clock(realtime=True))
+    for value in args.vm:
+        resource_id, location = _parse_vm(value)
+        try:
+            backend.add_vm(ParentRef.parse(resource_id), location)
+        except ValueError as error:
+            raise UsageError(f"--vm {value}: {error}") from None
+
+    server = EmulatorServer(EmulatorApp(backend), host=args.host, port=args.port, tls=args.tls, ca_out=args.ca_out)
+    try:
+        server.prepare()
+    except OSError as error:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
+    print(f"emulator: serving Azure run commands at {server.base_url}", flush=True)
+    if server.ca_path is not None:
+        print(f"emulator: CA bundle (PEM) to trust: {server.ca_path}", flush=True)
+        print(f"emulator:   e.g. export REQUESTS_CA_BUNDLE={server.ca_path}", flush=True)
+    if args.vm:
+        for vm in backend.vms:
+            print(f"emulator: VM {vm.resource_id} ({vm.location})", flush=True)
+    else:
+        print(f"emulator: VMs are created on first use (location {settings.default_location})", flush=True)
+    print("emulator: press Ctrl-C to stop", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    print("emulator: stopped", file=sys.stderr, flush=True)
+    return 0

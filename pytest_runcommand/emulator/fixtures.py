@@ -1,0 +1,87 @@
+"""pytest fixtures of the emulator: ``runcommand_emulator`` (in-process) and ``runcommand_emulator_server`` (TLS).
+
+Loaded by the plugin at start-up, so everything heavy is imported inside the fixtures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_runcommand.emulator.handles import InProcessEmulator, ServedEmulator
+
+if TYPE_CHECKING:
+    from pytest_runcommand.emulator.server import EmulatorServer
+
+__all__ = ["runcommand_emulator", "runcommand_emulator_server"]
+
+
+@pytest.fixture
+def runcommand_emulator() -> Iterator[InProcessEmulator]:
+    """A fresh in-process Azure run-command emulator for this test (no socket, no TLS).
+
+    Attributes: ``client`` (an ``httpx.Client`` bound to the ASGI app, sending a bearer token, base URL
+    ``http://testserver``), ``backend`` (state: ``add_vm``, ``run_command``, ``clock.advance``, ``settings``),
+    ``executor`` (``register(Outcome...)`` per script / commandId; ``runs``), ``app``, ``base_url`` and
+    ``run_command_path(name, vm=..., resource_group=...)``. Example::
+
+        def test_patch(runcommand_emulator):
+            url = runcommand_emulator.run_command_path("rc1")
+            runcommand_emulator.client.put(url, json={"location": "westus", "properties": {...}})
+            assert runcommand_emulator.client.patch(url, json={"properties": {...}}).status_code == 200
+    """
+    from pytest_runcommand.emulator.app import EmulatorApp
+    from pytest_runcommand.emulator.credential import EmulatorCredential
+    from pytest_runcommand.emulator.transport import asgi_client
+
+    app = EmulatorApp()
+    token = EmulatorCredential().get_token().token
+    client = asgi_client(app, headers={"Authorization": f"Bearer {token}"})
+    try:
+        yield InProcessEmulator(app=app, base_url="http://testserver", client=client)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def runcommand_emulator_session_server() -> Iterator[EmulatorServer]:
+    """The session's emulator server over TLS on 127.0.0.1 (use ``runcommand_emulator_server``, which resets it)."""
+    from pytest_runcommand.emulator.server import EmulatorServer
+
+    server = EmulatorServer(tls=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def runcommand_emulator_server(runcommand_emulator_session_server: EmulatorServer) -> Iterator[ServedEmulator]:
+    """A real emulator server over TLS on 127.0.0.1, shared by the session and reset for this test.
+
+    Attributes: ``base_url`` (``https://127.0.0.1:PORT``), ``ca_path`` (PEM to trust), ``credential`` (a token
+    credential the Azure SDK accepts), ``backend``, ``executor``, ``client()`` (a new ``httpx.Client``) and
+    ``ssl_context()``. Example::
+
+        client = ComputeManagementClient(runcommand_emulator_server.credential, SUBSCRIPTION,
+                                         base_url=runcommand_emulator_server.base_url,
+                                         connection_verify=runcommand_emulator_server.ca_path)
+    """
+    from pytest_runcommand.emulator.backend import EmulatorSettings
+    from pytest_runcommand.emulator.credential import EmulatorCredential
+
+    server = runcommand_emulator_session_server
+    _reset(server, EmulatorSettings)
+    try:
+        yield ServedEmulator(app=server.app, base_url=server.base_url, server=server, credential=EmulatorCredential())
+    finally:
+        _reset(server, EmulatorSettings)
+
+
+def _reset(server: EmulatorServer, settings_type: type) -> None:
+    server.backend.reset()
+    server.backend.settings = settings_type()
+    server.app.internal_errors.clear()

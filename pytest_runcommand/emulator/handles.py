@@ -1,0 +1,103 @@
+"""What the emulator fixtures hand to a test: the app, its state, a client, and URL helpers.
+
+Light module (no heavy imports at load time): the pytest plugin imports it at start-up.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+    from pytest_runcommand.emulator.app import EmulatorApp
+    from pytest_runcommand.emulator.backend import Backend
+    from pytest_runcommand.emulator.credential import EmulatorCredential
+    from pytest_runcommand.emulator.executor import FakeExecutor
+    from pytest_runcommand.emulator.server import EmulatorServer
+
+__all__ = ["DEFAULT_SUBSCRIPTION", "EmulatorHandle", "InProcessEmulator", "ServedEmulator"]
+
+DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+DEFAULT_API_VERSION = "2024-07-01"
+
+
+@dataclass
+class EmulatorHandle:
+    """Shared helpers of both fixtures."""
+
+    app: EmulatorApp
+    base_url: str
+
+    @property
+    def backend(self) -> Backend:
+        """The emulator's state: seed VMs, inspect run commands, move ``backend.clock``, change ``settings``."""
+        return self.app.backend
+
+    @property
+    def executor(self) -> FakeExecutor:
+        """The fake script executor: ``register(Outcome...)`` per script / commandId, ``runs`` to inspect."""
+        from pytest_runcommand.emulator.executor import FakeExecutor
+
+        executor = self.app.backend.executor
+        if not isinstance(executor, FakeExecutor):
+            raise TypeError(f"this emulator runs a custom executor ({type(executor).__name__}), not FakeExecutor")
+        return executor
+
+    def run_command_path(
+        self,
+        name: str | None = None,
+        *,
+        vm: str = "vm1",
+        resource_group: str = "rg",
+        subscription: str = DEFAULT_SUBSCRIPTION,
+        api_version: str | None = DEFAULT_API_VERSION,
+    ) -> str:
+        """Path (and ``?api-version=``) of a VM's run command, or of its list when ``name`` is None."""
+        path = (
+            f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Compute/"
+            f"virtualMachines/{vm}/runCommands"
+        )
+        if name is not None:
+            path += f"/{name}"
+        return path if api_version is None else f"{path}?api-version={api_version}"
+
+    def url(self, path: str) -> str:
+        """Absolute URL of ``path`` on this emulator."""
+        return self.base_url + path
+
+
+@dataclass
+class InProcessEmulator(EmulatorHandle):
+    """The ``runcommand_emulator`` fixture's value: the app in-process, fresh for each test."""
+
+    client: httpx.Client
+    """An ``httpx.Client`` bound to the app (no socket), sending a bearer token."""
+
+
+@dataclass
+class ServedEmulator(EmulatorHandle):
+    """The ``runcommand_emulator_server`` fixture's value: a real TLS server on loopback."""
+
+    server: EmulatorServer
+    credential: EmulatorCredential
+    """A token credential Azure SDK clients accept (``ComputeManagementClient(credential, ...)``)."""
+
+    @property
+    def ca_path(self) -> str:
+        """The CA bundle (PEM) to trust: ``connection_verify=`` for the Azure SDK, ``verify=`` for others."""
+        assert self.server.ca_path is not None
+        return self.server.ca_path
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """An SSL context trusting only the emulator's CA."""
+        return ssl.create_default_context(cafile=self.ca_path)
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """A new ``httpx.Client`` for the server, trusting its CA and sending a bearer token (close it)."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.credential.get_token().token}", **kwargs.pop("headers", {})}
+        return httpx.Client(base_url=self.base_url, verify=self.ssl_context(), headers=headers, **kwargs)
