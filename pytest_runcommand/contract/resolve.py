@@ -158,9 +158,7 @@ def resolve_swagger(path: str | Path, *, path_filter: str | None = "/runCommands
             names = {(p.get("name"), p.get("in")) for p in own}
             op["parameters"] = [p for p in shared if (p.get("name"), p.get("in")) not in names] + own
             op["responses"] = {
-                str(code): {
-                    k: (resolver.schema(root_path, v) if k == "schema" else v) for k, v in response.items()
-                }
+                str(code): {k: (resolver.schema(root_path, v) if k == "schema" else v) for k, v in response.items()}
                 for code, response in (operation.get("responses") or {}).items()
             }
             resolved_item[method] = op

@@ -2,6 +2,11 @@
 
 A rule receives a :class:`RuleContext` and yields violations. Request rules see the request body; response rules see
 the response status, headers and body. None of them raises on odd input: an unexpected shape simply does not apply.
+
+Body rules also declare a *guard*: JSON-schema keywords, per definition, that hold whenever the rule has nothing to
+say (they may be stricter, never looser). validate.py compiles them into one schema so that a conforming body is
+confirmed by a single call into jsonschema-rs; only a body the guard rejects runs the rules one by one. A property
+test checks that the guard never passes a body a rule would flag.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any, Literal
 from pytest_runcommand.contract.document import Operation
 from pytest_runcommand.contract.violations import Violation, mask_value
 
-__all__ = ["REQUEST_RULES", "RESPONSE_RULES", "RULE_CODES", "RuleContext"]
+__all__ = ["REQUEST_GUARDS", "REQUEST_RULES", "RESPONSE_GUARDS", "RESPONSE_RULES", "RULE_CODES", "RuleContext"]
 
 SCRIPT_SOURCES = ("script", "scriptUri", "commandId")
 IDENTITY_SLOTS = (
@@ -36,9 +41,7 @@ class RuleContext:
     headers: Mapping[str, str] | None = None
 
     def violation(self, code: str, pointer: str, message: str, value: Any = None) -> Violation:
-        return Violation(
-            code, pointer, message, mask_value(pointer, value), self.side, self.operation.operation_id
-        )
+        return Violation(code, pointer, message, mask_value(pointer, value), self.side, self.operation.operation_id)
 
     def header(self, name: str) -> str | None:
         if self.headers is None:
@@ -98,6 +101,24 @@ def exactly_one_script_source(ctx: RuleContext) -> Iterator[Violation]:
             )
 
 
+def _present(*names: str) -> dict[str, Any]:
+    return {"required": list(names)}
+
+
+def _none_of(*schemas: dict[str, Any]) -> dict[str, Any]:
+    return {"not": {"anyOf": list(schemas)}}
+
+
+_TWO_SOURCES = _none_of(
+    _present("script", "scriptUri"), _present("script", "commandId"), _present("scriptUri", "commandId")
+)
+_ONE_SOURCE = {
+    "anyOf": [{"required": [name], "properties": {name: {"type": "string", "minLength": 1}}} for name in SCRIPT_SOURCES]
+}
+SOURCE_GUARD_REQUEST = {"VirtualMachineRunCommandScriptSource": {"allOf": [_TWO_SOURCES, _ONE_SOURCE]}}
+SOURCE_GUARD_RESPONSE = {"VirtualMachineRunCommandScriptSource": {"allOf": [_TWO_SOURCES]}}
+
+
 def identity_has_one_id(ctx: RuleContext) -> Iterator[Violation]:
     """A RunCommandManagedIdentity names clientId or objectId, not both ({} is the system-assigned identity)."""
     for prefix, resource in _run_commands(ctx):
@@ -114,6 +135,9 @@ def identity_has_one_id(ctx: RuleContext) -> Iterator[Violation]:
                     f"{prefix}/properties/{'/'.join(slot)}",
                     "a run-command managed identity takes clientId or objectId, not both",
                 )
+
+
+IDENTITY_GUARD = {"RunCommandManagedIdentity": {"allOf": [{"not": _present("clientId", "objectId")}]}}
 
 
 def read_only_not_sent(ctx: RuleContext) -> Iterator[Violation]:
@@ -159,6 +183,13 @@ def secrets_not_returned(ctx: RuleContext) -> Iterator[Violation]:
                         "the value of a protected parameter must never come back in a response",
                         item["value"],
                     )
+
+
+SECRETS_GUARD = {
+    "VirtualMachineRunCommandProperties": {
+        "allOf": [_none_of(_present("runAsPassword"), _present("protectedParameters"))]
+    }
+}
 
 
 def documented_status(ctx: RuleContext) -> Iterator[Violation]:
@@ -254,9 +285,7 @@ def _read_only_paths(ctx: RuleContext) -> tuple[str, ...]:
     return _READ_ONLY_CACHE[key]
 
 
-def _collect_read_only(
-    schema: Any, pointer: str, definitions: Mapping[str, Any], depth: int
-) -> Iterator[str]:
+def _collect_read_only(schema: Any, pointer: str, definitions: Mapping[str, Any], depth: int) -> Iterator[str]:
     if not isinstance(schema, Mapping) or depth > 6:
         return
     if "$ref" in schema:
@@ -282,6 +311,20 @@ RESPONSE_RULES: tuple[Rule, ...] = (
     identity_has_one_id,
     long_running_headers,
 )
+
+
+def _merge_guards(*guards: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for guard in guards:
+        for name, keywords in guard.items():
+            merged.setdefault(name, {"allOf": []})["allOf"].extend(keywords["allOf"])
+    return merged
+
+
+REQUEST_GUARDS = _merge_guards(SOURCE_GUARD_REQUEST, IDENTITY_GUARD)
+"""Guards of the request body rules; read_only_not_sent's guard is derived from the schema's readOnly flags."""
+RESPONSE_GUARDS = _merge_guards(SOURCE_GUARD_RESPONSE, IDENTITY_GUARD, SECRETS_GUARD)
+"""Guards of the response body rules; status and header rules are checked directly (they are cheap)."""
 
 RULE_CODES: Mapping[str, str] = {
     "READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST": "a read-only property was sent in a request",

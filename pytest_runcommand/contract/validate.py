@@ -15,7 +15,14 @@ import jsonschema_rs
 import orjson
 
 from pytest_runcommand.contract.document import Contract, Operation, OperationMatch, get_contract
-from pytest_runcommand.contract.rules import REQUEST_RULES, RESPONSE_RULES, RuleContext
+from pytest_runcommand.contract.rules import (
+    REQUEST_GUARDS,
+    REQUEST_RULES,
+    RESPONSE_GUARDS,
+    RESPONSE_RULES,
+    RuleContext,
+    long_running_headers,
+)
 from pytest_runcommand.contract.violations import Violation, mask_value
 from pytest_runcommand.interactions import Interaction
 
@@ -45,22 +52,86 @@ SCHEMA_CODES: Mapping[str, str] = {
 """Codes of schema and request-line checks, with a one-line summary each (prose rules: rules.RULE_CODES)."""
 
 
+_ResponseRoute = tuple[Operation, str, Mapping[str, Any] | None, Any]
+_MISSING: Any = object()
+_ROUTE_CACHE_SIZE = 8192
+
+
 class _Compiled:
-    """Compiled validators of one contract, made on first use and kept."""
+    """Compiled validators of one contract, made on first use and kept.
+
+    Two kinds per (operation, side): the strict schema, whose errors become violations, and the guard (the strict
+    schema plus the rules' guard keywords, read-only properties removed on the request side) that confirms a
+    conforming body in one call.
+    """
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
         self.definitions = {name: _strict(schema) for name, schema in contract.definitions.items()}
-        self._validators: dict[tuple[str, str], Any] = {}
+        self.guard_definitions = {
+            "request": _guarded(contract.definitions, REQUEST_GUARDS, drop_read_only=True),
+            "response": _guarded(contract.definitions, RESPONSE_GUARDS, drop_read_only=False),
+        }
+        self._validators: dict[tuple[str, str, bool], Any] = {}
+        self._responses: dict[tuple[int, int], tuple[str, Mapping[str, Any] | None, Any]] = {}
+        self._routes: dict[tuple[str, str, int], _ResponseRoute | None] = {}
 
-    def validator(self, operation: Operation, key: str, schema: Mapping[str, Any]) -> Any:
-        cache_key = (operation.operation_id, key)
+    def response_route(self, method: str, url: str, status: int) -> _ResponseRoute | None:
+        """(operation, response key, schema, guard or None) for a response; None for an unknown operation.
+
+        Cached per (method, url, status): the hot path of validate_response is one dict lookup.
+        """
+        cache_key = (method, url, status)
+        route = self._routes.get(cache_key, _MISSING)
+        if route is _MISSING:
+            match = self.contract.match(method, url)
+            route = None if match is None else (match.operation, *self.response_entry(match.operation, status))
+            if len(self._routes) >= _ROUTE_CACHE_SIZE:
+                self._routes.clear()
+            self._routes[cache_key] = route
+        return route  # type: ignore[return-value]
+
+    def response_entry(self, operation: Operation, status: int) -> tuple[str, Mapping[str, Any] | None, Any]:
+        """(response key, schema, guard validator or None) for a status; the guard only for documented 2xx."""
+        cache_key = (id(operation), status)
+        entry = self._responses.get(cache_key)
+        if entry is None:
+            key = str(status)
+            response = operation.responses.get(key)
+            if response is None and not 200 <= status < 300:
+                key, response = "default", operation.responses.get("default")
+            schema = response.get("schema") if response else None
+            guard = None
+            if schema is not None and status in operation.success_codes:
+                guard = self.validator(operation, key, schema, guard=True)
+            entry = self._responses[cache_key] = (key, schema, guard)
+        return entry
+
+    def validator(self, operation: Operation, key: str, schema: Mapping[str, Any], *, guard: bool = False) -> Any:
+        cache_key = (operation.operation_id, key, guard)
         found = self._validators.get(cache_key)
         if found is None:
-            root = {**_strict(schema), "definitions": self.definitions}
+            side = "request" if key == "request" else "response"
+            definitions = self.guard_definitions[side] if guard else self.definitions
+            root = {**_strict(schema), "definitions": definitions}
             found = jsonschema_rs.Draft4Validator(root, validate_formats=True)
             self._validators[cache_key] = found
         return found
+
+
+def _guarded(
+    definitions: Mapping[str, Any], guards: Mapping[str, Mapping[str, Any]], *, drop_read_only: bool
+) -> dict[str, Any]:
+    result = {}
+    for name, schema in definitions.items():
+        if drop_read_only and "properties" in schema:
+            kept = {k: v for k, v in schema["properties"].items() if not (isinstance(v, Mapping) and v.get("readOnly"))}
+            schema = {**schema, "properties": kept}
+        strict = _strict(schema)
+        if name in guards:
+            strict = {**strict, "allOf": [*strict.get("allOf", []), *guards[name]["allOf"]]}
+        result[name] = strict
+    return result
 
 
 def _strict(schema: Any) -> Any:
@@ -190,26 +261,17 @@ def _schema_violations(validator: Any, instance: Any, side: Side, operation_id: 
 
 
 def _parse(body: Body, side: Side, operation_id: str | None) -> tuple[Any, list[Violation]]:
-    if body is None or isinstance(body, Mapping | list):
+    if body is None or type(body) is dict or type(body) is list:
         return body, []
-    if isinstance(body, str):
-        if not body.strip():
-            return None, []
-    elif not bytes(body).strip():
-        return None, []
+    if not isinstance(body, bytes | str | bytearray | memoryview):
+        return body, []  # another Mapping or sequence: already parsed
     try:
         return orjson.loads(body), []
     except orjson.JSONDecodeError as error:
-        return None, [
-            Violation(
-                "INVALID_JSON",
-                "",
-                f"the body is not JSON ({error.msg} at position {error.pos})",
-                None,
-                side,
-                operation_id,
-            )
-        ]
+        if not (body.strip() if isinstance(body, str | bytes) else bytes(body).strip()):
+            return None, []  # an empty body is an absent body
+        message = f"the body is not JSON ({error.msg} at position {error.pos})"
+        return None, [Violation("INVALID_JSON", "", message, None, side, operation_id)]
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
@@ -309,9 +371,7 @@ def validate_request(
     if parsed is None:
         if operation.body_required:
             found.append(
-                Violation(
-                    "MISSING_REQUIRED_PARAMETER", "", f"{op_id} needs a JSON body", None, "request", op_id
-                )
+                Violation("MISSING_REQUIRED_PARAMETER", "", f"{op_id} needs a JSON body", None, "request", op_id)
             )
         return found
     content_type = _header(headers, "Content-Type")
@@ -327,6 +387,8 @@ def validate_request(
             )
         )
     compiled = _compiled(contract)
+    if compiled.validator(operation, "request", operation.body_schema, guard=True).is_valid(parsed):
+        return found
     validator = compiled.validator(operation, "request", operation.body_schema)
     if not validator.is_valid(parsed):
         found.extend(_schema_violations(validator, parsed, "request", op_id))
@@ -351,19 +413,20 @@ def validate_response(
     repeated here; an unknown operation is reported.
     """
     contract = contract or get_contract()
-    match = contract.match(method, url)
-    if match is None:
+    compiled = _compiled(contract)
+    route = compiled.response_route(method, url, status)
+    if route is None:
         return _request_line(contract, method, url, "response")[1]
-    operation = match.operation
+    operation, key, schema, guard = route
     op_id = operation.operation_id
     parsed, found = _parse(body, "response", op_id)
     if found:
         return found
-    compiled = _compiled(contract)
-    response = operation.responses.get(str(status))
-    if response is None and not 200 <= status < 300:
-        response = operation.responses.get("default")
-    schema = response.get("schema") if response else None
+    if guard is not None and parsed is not None and guard.is_valid(parsed):
+        if headers is not None:
+            ctx = RuleContext(operation, "response", parsed, contract.definitions, status, headers)
+            found.extend(long_running_headers(ctx))
+        return found
     if schema is not None:
         if parsed is None:
             if 200 <= status < 300:
@@ -371,16 +434,14 @@ def validate_response(
                     Violation(
                         "INVALID_RESPONSE_BODY",
                         "",
-                        f"a {status} from {op_id} carries a body",
+                        f"a {status} from {op_id} must carry a body",
                         None,
                         "response",
                         op_id,
                     )
                 )
         else:
-            validator = compiled.validator(
-                operation, str(status) if str(status) in operation.responses else "default", schema
-            )
+            validator = compiled.validator(operation, key, schema)
             if not validator.is_valid(parsed):
                 found.extend(_schema_violations(validator, parsed, "response", op_id))
     ctx = RuleContext(operation, "response", parsed, contract.definitions, status, headers)

@@ -38,10 +38,7 @@ def mask_value(pointer: str, value: Any) -> Any:
         return None
     if is_secret_pointer(pointer):
         if isinstance(value, list):
-            return [
-                {**item, "value": MASK} if isinstance(item, dict) and "value" in item else MASK
-                for item in value
-            ]
+            return [{**item, "value": MASK} if isinstance(item, dict) and "value" in item else MASK for item in value]
         if isinstance(value, dict):
             return {k: (MASK if k == "value" else v) for k, v in value.items()}
         return MASK

@@ -38,7 +38,9 @@ def normalize(schema: Any, definitions: dict[str, Any], depth: int = 0) -> Any:
             facts[key] = value
     if "properties" in schema:
         facts.setdefault("type", "object")  # an object schema without "type" (as common.json writes them)
-        facts["properties"] = {name: normalize(sub, definitions, depth + 1) for name, sub in schema["properties"].items()}
+        facts["properties"] = {
+            name: normalize(sub, definitions, depth + 1) for name, sub in schema["properties"].items()
+        }
     if "items" in schema:
         facts["items"] = normalize(schema["items"], definitions, depth + 1)
     return facts
@@ -65,12 +67,18 @@ def ours() -> dict[str, Any]:
 def test_the_same_operations(official: dict[str, Any], ours: dict[str, Any]) -> None:
     our_ids = set(operations(ours)) - EXTENSIONS
     official_ops = operations(official)
-    wanted = {op_id for op_id, op in official_ops.items() if "{runcommandname}" in op["path"] or op["path"].endswith(
-        ("/virtualmachines/{vmname}/runcommands", "/virtualmachines/{instanceid}/runcommands"))}
+    wanted = {
+        op_id
+        for op_id, op in official_ops.items()
+        if "{runcommandname}" in op["path"]
+        or op["path"].endswith(("/virtualmachines/{vmname}/runcommands", "/virtualmachines/{instanceid}/runcommands"))
+    }
     assert our_ids == wanted
 
 
-def official_and_ours(official: dict[str, Any], ours: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+def official_and_ours(
+    official: dict[str, Any], ours: dict[str, Any]
+) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     mine = operations(ours)
     return [(op_id, op, mine[op_id]) for op_id, op in operations(official).items() if op_id in mine]
 

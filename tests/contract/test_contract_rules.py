@@ -50,35 +50,80 @@ def patched(base: dict[str, Any], pointer: str, value: Any) -> dict[str, Any]:
 
 
 REQUEST_CASES = [
-    ("two sources", "/properties/source", {"script": "a", "commandId": "RunShellScript"}, "MULTIPLE_SCRIPT_SOURCES",
-     "/properties/source"),
-    ("three sources", "/properties/source", {"script": "a", "scriptUri": "https://x/s.sh", "commandId": "c"},
-     "MULTIPLE_SCRIPT_SOURCES", "/properties/source"),
+    (
+        "two sources",
+        "/properties/source",
+        {"script": "a", "commandId": "RunShellScript"},
+        "MULTIPLE_SCRIPT_SOURCES",
+        "/properties/source",
+    ),
+    (
+        "three sources",
+        "/properties/source",
+        {"script": "a", "scriptUri": "https://x/s.sh", "commandId": "c"},
+        "MULTIPLE_SCRIPT_SOURCES",
+        "/properties/source",
+    ),
     ("no source", "/properties/source", {}, "MISSING_SCRIPT_SOURCE", "/properties/source"),
-    ("both identity ids", "/properties/outputBlobManagedIdentity", {"clientId": "a", "objectId": "b"},
-     "MANAGED_IDENTITY_CLIENT_AND_OBJECT_ID", "/properties/outputBlobManagedIdentity"),
-    ("both identity ids in the source", "/properties/source/scriptUriManagedIdentity",
-     {"clientId": "a", "objectId": "b"}, "MANAGED_IDENTITY_CLIENT_AND_OBJECT_ID",
-     "/properties/source/scriptUriManagedIdentity"),
-    ("provisioningState sent", "/properties/provisioningState", "Succeeded",
-     "READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST", "/properties/provisioningState"),
-    ("instanceView sent", "/properties/instanceView", {"exitCode": 0},
-     "READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST", "/properties/instanceView"),
+    (
+        "both identity ids",
+        "/properties/outputBlobManagedIdentity",
+        {"clientId": "a", "objectId": "b"},
+        "MANAGED_IDENTITY_CLIENT_AND_OBJECT_ID",
+        "/properties/outputBlobManagedIdentity",
+    ),
+    (
+        "both identity ids in the source",
+        "/properties/source/scriptUriManagedIdentity",
+        {"clientId": "a", "objectId": "b"},
+        "MANAGED_IDENTITY_CLIENT_AND_OBJECT_ID",
+        "/properties/source/scriptUriManagedIdentity",
+    ),
+    (
+        "provisioningState sent",
+        "/properties/provisioningState",
+        "Succeeded",
+        "READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST",
+        "/properties/provisioningState",
+    ),
+    (
+        "instanceView sent",
+        "/properties/instanceView",
+        {"exitCode": 0},
+        "READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST",
+        "/properties/instanceView",
+    ),
     ("timeout as a string", "/properties/timeoutInSeconds", "60", "INVALID_TYPE", "/properties/timeoutInSeconds"),
     ("timeout beyond int32", "/properties/timeoutInSeconds", 2**31, "INVALID_FORMAT", "/properties/timeoutInSeconds"),
-    ("timeout below int32", "/properties/timeoutInSeconds", -(2**31) - 1, "INVALID_FORMAT",
-     "/properties/timeoutInSeconds"),
+    (
+        "timeout below int32",
+        "/properties/timeoutInSeconds",
+        -(2**31) - 1,
+        "INVALID_FORMAT",
+        "/properties/timeoutInSeconds",
+    ),
     ("asyncExecution as a string", "/properties/asyncExecution", "true", "INVALID_TYPE", "/properties/asyncExecution"),
-    ("parameter without value", "/properties/parameters", [{"name": "a"}], "OBJECT_MISSING_REQUIRED_PROPERTY",
-     "/properties/parameters/0/value"),
-    ("a misspelt property", "/properties/timeoutInSecond", 60, "OBJECT_ADDITIONAL_PROPERTIES",
-     "/properties/timeoutInSecond"),
+    (
+        "parameter without value",
+        "/properties/parameters",
+        [{"name": "a"}],
+        "OBJECT_MISSING_REQUIRED_PROPERTY",
+        "/properties/parameters/0/value",
+    ),
+    (
+        "a misspelt property",
+        "/properties/timeoutInSecond",
+        60,
+        "OBJECT_ADDITIONAL_PROPERTIES",
+        "/properties/timeoutInSecond",
+    ),
     ("a tag that is not a string", "/tags/team", 7, "INVALID_TYPE", "/tags/team"),
 ]
 
 
-@pytest.mark.parametrize(("pointer", "value", "code", "where"), [case[1:] for case in REQUEST_CASES],
-                         ids=[case[0] for case in REQUEST_CASES])
+@pytest.mark.parametrize(
+    ("pointer", "value", "code", "where"), [case[1:] for case in REQUEST_CASES], ids=[case[0] for case in REQUEST_CASES]
+)
 def test_invalid_patch_is_caught(pointer: str, value: Any, code: str, where: str) -> None:
     violations = validate_request("PATCH", VM_RC, patched(VALID_PATCH, pointer, value))
     assert [(v.code, v.pointer) for v in violations] == [(code, where)]
@@ -110,19 +155,41 @@ def test_put_needs_a_location_and_rejects_id_name_type() -> None:
 @pytest.mark.parametrize(
     ("method", "url", "body", "code", "pointer"),
     [
-        ("PATCH", VM_RC.replace("?api-version=2024-07-01", ""), VALID_PATCH, "MISSING_API_VERSION",
-         "query:api-version"),
+        (
+            "PATCH",
+            VM_RC.replace("?api-version=2024-07-01", ""),
+            VALID_PATCH,
+            "MISSING_API_VERSION",
+            "query:api-version",
+        ),
         ("PATCH", VM_RC.replace("2024-07-01", "2099-01-01"), VALID_PATCH, "UNKNOWN_API_VERSION", "query:api-version"),
-        ("PATCH", VM_RC.replace("/virtualMachines/vm/", "/virtualMachines//"), VALID_PATCH, "MISSING_PATH_PARAMETER",
-         "path:vmName"),
+        (
+            "PATCH",
+            VM_RC.replace("/virtualMachines/vm/", "/virtualMachines//"),
+            VALID_PATCH,
+            "MISSING_PATH_PARAMETER",
+            "path:vmName",
+        ),
         ("POST", VM_RC, VALID_PATCH, "OPERATION_NOT_FOUND", ""),
-        ("PATCH", "https://management.azure.com/subscriptions/x/resourceGroups/rg?api-version=2024-07-01",
-         VALID_PATCH, "OPERATION_NOT_FOUND", ""),
+        (
+            "PATCH",
+            "https://management.azure.com/subscriptions/x/resourceGroups/rg?api-version=2024-07-01",
+            VALID_PATCH,
+            "OPERATION_NOT_FOUND",
+            "",
+        ),
         ("PATCH", VM_RC, b'{"properties": ', "INVALID_JSON", ""),
         ("PATCH", VM_RC, None, "MISSING_REQUIRED_PARAMETER", ""),
     ],
-    ids=["no api-version", "unknown api-version", "empty vmName", "POST", "not a run command", "broken JSON",
-         "no body"],
+    ids=[
+        "no api-version",
+        "unknown api-version",
+        "empty vmName",
+        "POST",
+        "not a run command",
+        "broken JSON",
+        "no body",
+    ],
 )
 def test_request_line_problems_are_violations_not_exceptions(
     method: str, url: str, body: Any, code: str, pointer: str
@@ -146,43 +213,128 @@ def test_body_forms_bytes_str_and_mapping_agree() -> None:
 
 
 RESPONSE_CASES = [
-    ("runAsPassword echoed", "PATCH", VM_RC, 200, patched(VALID_RESPONSE, "/properties/runAsPassword", "hunter2"),
-     {}, "SECRET_PROPERTY", "/properties/runAsPassword"),
-    ("protected value echoed", "GET", VM_RC, 200,
-     patched(VALID_RESPONSE, "/properties/protectedParameters", [{"name": "k", "value": "s3cret"}]), None,
-     "SECRET_PROPERTY", "/properties/protectedParameters/0/value"),
-    ("PATCH answered 202", "PATCH", VM_RC, 202, VALID_RESPONSE, {"Azure-AsyncOperation": "https://x/op"},
-     "INVALID_RESPONSE_CODE", "status"),
-    ("PUT answered 202", "PUT", VM_RC, 202, VALID_RESPONSE, {"Location": "https://x/op"}, "INVALID_RESPONSE_CODE",
-     "status"),
-    ("DELETE 202 without a polling header", "DELETE", VM_RC, 202, None, {}, "LRO_RESPONSE_HEADER",
-     "header:Location"),
-    ("relative Azure-AsyncOperation", "PATCH", VM_RC, 200, VALID_RESPONSE, {"Azure-AsyncOperation": "/op/1"},
-     "LRO_RESPONSE_HEADER", "header:Azure-AsyncOperation"),
+    (
+        "runAsPassword echoed",
+        "PATCH",
+        VM_RC,
+        200,
+        patched(VALID_RESPONSE, "/properties/runAsPassword", "hunter2"),
+        {},
+        "SECRET_PROPERTY",
+        "/properties/runAsPassword",
+    ),
+    (
+        "protected value echoed",
+        "GET",
+        VM_RC,
+        200,
+        patched(VALID_RESPONSE, "/properties/protectedParameters", [{"name": "k", "value": "s3cret"}]),
+        None,
+        "SECRET_PROPERTY",
+        "/properties/protectedParameters/0/value",
+    ),
+    (
+        "PATCH answered 202",
+        "PATCH",
+        VM_RC,
+        202,
+        VALID_RESPONSE,
+        {"Azure-AsyncOperation": "https://x/op"},
+        "INVALID_RESPONSE_CODE",
+        "status",
+    ),
+    (
+        "PUT answered 202",
+        "PUT",
+        VM_RC,
+        202,
+        VALID_RESPONSE,
+        {"Location": "https://x/op"},
+        "INVALID_RESPONSE_CODE",
+        "status",
+    ),
+    ("DELETE 202 without a polling header", "DELETE", VM_RC, 202, None, {}, "LRO_RESPONSE_HEADER", "header:Location"),
+    (
+        "relative Azure-AsyncOperation",
+        "PATCH",
+        VM_RC,
+        200,
+        VALID_RESPONSE,
+        {"Azure-AsyncOperation": "/op/1"},
+        "LRO_RESPONSE_HEADER",
+        "header:Azure-AsyncOperation",
+    ),
     ("error that is not a CloudError", "GET", VM_RC, 404, {"message": "nope"}, None, "INVALID_CLOUD_ERROR", ""),
-    ("CloudError without message", "GET", VM_RC, 400, {"error": {"code": "Bad"}}, None, "INVALID_CLOUD_ERROR",
-     "/error/message"),
-    ("unknown executionState", "GET", VM_RC, 200,
-     patched(VALID_RESPONSE, "/properties/instanceView", {"executionState": "Exploded"}), None, "ENUM_MISMATCH",
-     "/properties/instanceView/executionState"),
-    ("bad date-time", "GET", VM_RC, 200,
-     patched(VALID_RESPONSE, "/properties/instanceView", {"startTime": "yesterday"}), None, "INVALID_FORMAT",
-     "/properties/instanceView/startTime"),
-    ("exitCode beyond int32", "GET", VM_RC, 200,
-     patched(VALID_RESPONSE, "/properties/instanceView", {"exitCode": 2**32}), None, "INVALID_FORMAT",
-     "/properties/instanceView/exitCode"),
-    ("two sources in a list item", "GET", LIST, 200,
-     {"value": [patched(VALID_RESPONSE, "/properties/source", {"script": "a", "commandId": "b"})]}, None,
-     "MULTIPLE_SCRIPT_SOURCES", "/value/0/properties/source"),
-    ("a list page without value", "GET", LIST, 200, {"nextLink": "https://x"}, None,
-     "OBJECT_MISSING_REQUIRED_PROPERTY", "/value"),
+    (
+        "CloudError without message",
+        "GET",
+        VM_RC,
+        400,
+        {"error": {"code": "Bad"}},
+        None,
+        "INVALID_CLOUD_ERROR",
+        "/error/message",
+    ),
+    (
+        "unknown executionState",
+        "GET",
+        VM_RC,
+        200,
+        patched(VALID_RESPONSE, "/properties/instanceView", {"executionState": "Exploded"}),
+        None,
+        "ENUM_MISMATCH",
+        "/properties/instanceView/executionState",
+    ),
+    (
+        "bad date-time",
+        "GET",
+        VM_RC,
+        200,
+        patched(VALID_RESPONSE, "/properties/instanceView", {"startTime": "yesterday"}),
+        None,
+        "INVALID_FORMAT",
+        "/properties/instanceView/startTime",
+    ),
+    (
+        "exitCode beyond int32",
+        "GET",
+        VM_RC,
+        200,
+        patched(VALID_RESPONSE, "/properties/instanceView", {"exitCode": 2**32}),
+        None,
+        "INVALID_FORMAT",
+        "/properties/instanceView/exitCode",
+    ),
+    (
+        "two sources in a list item",
+        "GET",
+        LIST,
+        200,
+        {"value": [patched(VALID_RESPONSE, "/properties/source", {"script": "a", "commandId": "b"})]},
+        None,
+        "MULTIPLE_SCRIPT_SOURCES",
+        "/value/0/properties/source",
+    ),
+    (
+        "a list page without value",
+        "GET",
+        LIST,
+        200,
+        {"nextLink": "https://x"},
+        None,
+        "OBJECT_MISSING_REQUIRED_PROPERTY",
+        "/value",
+    ),
     ("a 200 GET without body", "GET", VM_RC, 200, None, None, "INVALID_RESPONSE_BODY", ""),
     ("a 3xx", "GET", VM_RC, 302, None, None, "INVALID_RESPONSE_CODE", "status"),
 ]
 
 
-@pytest.mark.parametrize(("method", "url", "status", "body", "headers", "code", "pointer"),
-                         [case[1:] for case in RESPONSE_CASES], ids=[case[0] for case in RESPONSE_CASES])
+@pytest.mark.parametrize(
+    ("method", "url", "status", "body", "headers", "code", "pointer"),
+    [case[1:] for case in RESPONSE_CASES],
+    ids=[case[0] for case in RESPONSE_CASES],
+)
 def test_invalid_response_is_caught(
     method: str, url: str, status: int, body: Any, headers: Any, code: str, pointer: str
 ) -> None:
@@ -194,8 +346,10 @@ def test_invalid_response_is_caught(
 def test_valid_responses_conform() -> None:
     lro = {"Azure-AsyncOperation": "https://management.azure.com/x/operations/1?api-version=2024-07-01"}
     assert validate_response("PATCH", VM_RC, 200, VALID_RESPONSE, lro) == []
-    assert validate_response("PUT", VM_RC, 201, patched(VALID_RESPONSE, "/properties/provisioningState", "Creating"),
-                             lro) == []
+    assert (
+        validate_response("PUT", VM_RC, 201, patched(VALID_RESPONSE, "/properties/provisioningState", "Creating"), lro)
+        == []
+    )
     assert validate_response("DELETE", VM_RC, 202, None, {"Location": "https://x/op?monitor=true"}) == []
     assert validate_response("DELETE", VM_RC, 204, b"") == []
     assert validate_response("GET", LIST, 200, {"value": [VALID_RESPONSE]}) == []
