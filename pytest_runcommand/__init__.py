@@ -35,12 +35,12 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "BUNDLED_SPEC_PATH",
     "CONTRACT_API_VERSION",
+    "SUPPORTED_API_VERSIONS",
     "Contract",
     "ContractViolationError",
     "InputError",
     "Interaction",
     "RunCommandError",
-    "SUPPORTED_API_VERSIONS",
     "UsageError",
     "Violation",
     "__version__",
