@@ -17,8 +17,8 @@ import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl, quote
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
 import pydantic
@@ -29,6 +29,9 @@ from pytest_runcommand.emulator.backend import AsyncOperation, Backend, ParentRe
 from pytest_runcommand.emulator.routing import Router
 from pytest_runcommand.emulator.serialize import list_to_wire, operation_to_wire, run_command_to_wire
 from pytest_runcommand.models import VirtualMachineRunCommand, VirtualMachineRunCommandUpdate, from_wire
+
+if TYPE_CHECKING:
+    from pytest_runcommand.interactions import Interaction
 
 __all__ = ["EmulatorApp", "Request", "Response"]
 
@@ -46,6 +49,8 @@ OPERATION = "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/locatio
 
 LENIENT_DROPPED = frozenset({"READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST", "OBJECT_ADDITIONAL_PROPERTIES"})
 """Violations Azure silently ignores (the field is dropped) in lenient mode."""
+LENIENT_ACCEPTED = frozenset({"MISSING_SCRIPT_SOURCE"})
+"""Violations Azure accepts in lenient mode (``source: {}`` is created, and the script run fails)."""
 
 JSON_TYPES = ("application/json", "text/json")
 COMMON_HEADERS = (
@@ -91,6 +96,8 @@ class EmulatorApp:
 
     def __init__(self, backend: Backend | None = None) -> None:
         self.backend = backend or Backend()
+        self.observers: list[Callable[[Interaction], None]] = []
+        """Called with each exchange once answered (recorders, contract checks); empty costs nothing."""
         self.internal_errors: list[str] = []
         """Tracebacks of unexpected exceptions (each answered 500); empty unless the emulator has a bug."""
         self.router: Router[Handler] = Router()
@@ -122,8 +129,9 @@ class EmulatorApp:
         if kind != "http":
             return
         headers = _headers(scope.get("headers", ()))
+        received: list[bytes] = []
         try:
-            response = await self._handle(scope, receive, headers)
+            response = await self._handle(scope, receive, headers, received)
         except errors.ArmError as error:
             response = Response(error.status, error.to_wire(), dict(error.headers))
         except Exception:
@@ -131,9 +139,41 @@ class EmulatorApp:
             logger.exception("emulator bug while answering %s %s", scope.get("method"), scope.get("path"))
             bug = errors.internal_error()
             response = Response(bug.status, bug.to_wire())
-        await _send(send, response, headers)
+        raw_headers, body = _encode(response, headers)
+        await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
+        if self.observers:
+            self._notify(scope, headers, b"".join(received), response.status, raw_headers, body)
 
-    async def _handle(self, scope: Scope, receive: Receive, headers: Mapping[str, str]) -> Response:
+    def _notify(
+        self,
+        scope: Scope,
+        request_headers: Mapping[str, str],
+        request_body: bytes,
+        status: int,
+        raw_headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> None:
+        from pytest_runcommand.interactions import Interaction
+
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = f"{_base_url(scope, request_headers)}{scope.get('path', '/')}{'?' + query if query else ''}"
+        interaction = Interaction(
+            method=str(scope.get("method", "GET")),
+            url=url,
+            request_headers=dict(request_headers),
+            request_body=request_body or None,
+            status=status,
+            response_headers={name.decode("latin-1"): value.decode("latin-1") for name, value in raw_headers},
+            response_body=body or None,
+            source="pytest-runcommand emulator",
+        )
+        for observer in list(self.observers):
+            observer(interaction)
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, headers: Mapping[str, str], received: list[bytes]
+    ) -> Response:
         _authenticate(headers.get("authorization"))
         method = str(scope["method"]).upper()
         path = str(scope.get("path", "/"))
@@ -150,6 +190,7 @@ class EmulatorApp:
         )
         request.api_version = _api_version(raw_query, request.query)
         request.body = await _read_body(receive, headers, self.backend.settings.max_body_bytes)
+        received.append(request.body)
         return match.handler(request)
 
     # -- run commands -------------------------------------------------------------------------------
@@ -250,13 +291,13 @@ class EmulatorApp:
                 raise errors.invalid_request_content(
                     f"{error.msg}. Path '', line {error.lineno}, position {error.colno}"
                 ) from None
-        url = f"{_canonical_path(request)}?{request.raw_query}"
+        url = f"{_canonical_path(request)}?{_canonical_query(request.raw_query)}"
         violations = validate_request(request.method, url, body, request.headers)
         if not self.backend.settings.strict and isinstance(body, dict):
             for violation in violations:
                 if violation.code in LENIENT_DROPPED:
                     _drop(body, violation.pointer)
-            violations = [v for v in violations if v.code not in LENIENT_DROPPED]
+            violations = [v for v in violations if v.code not in LENIENT_DROPPED | LENIENT_ACCEPTED]
         if violations:
             raise _violation_error(violations)
         return body
@@ -368,6 +409,15 @@ _TEMPLATES_BY_PARAMS = {
 }
 
 
+_CANONICAL_QUERY_NAMES = {name.lower(): name for name in ("api-version", "$expand", "$skiptoken", "$filter")}
+
+
+def _canonical_query(raw_query: str) -> str:
+    """The query with ARM's parameter names spelled canonically (ARM matches them case-insensitively)."""
+    pairs = parse_qsl(raw_query, keep_blank_values=True)
+    return urlencode([(_CANONICAL_QUERY_NAMES.get(name.lower(), name), value) for name, value in pairs])
+
+
 def _expand(request: Request) -> bool:
     value = request.query.get("$expand")
     if value is None:
@@ -413,7 +463,8 @@ def _violation_error(violations: list[Violation]) -> errors.ArmError:
     return errors.ArmError(400, first.code, first.message, target=first.pointer, details=details)
 
 
-async def _send(send: Send, response: Response, request_headers: Mapping[str, str]) -> None:
+def _encode(response: Response, request_headers: Mapping[str, str]) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The raw headers and body of ``response``."""
     body = b"" if response.body is None else orjson.dumps(response.body)
     correlation = request_headers.get("x-ms-correlation-request-id") or str(uuid.uuid4())
     headers: list[tuple[bytes, bytes]] = [(name.encode(), value.encode()) for name, value in COMMON_HEADERS]
@@ -427,5 +478,4 @@ async def _send(send: Send, response: Response, request_headers: Mapping[str, st
         headers.append((b"x-ms-client-request-id", client_request_id.encode("latin-1", "replace")))
     for name, value in response.headers.items():
         headers.append((name.lower().encode(), value.encode("latin-1", "replace")))
-    await send({"type": "http.response.start", "status": response.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    return headers, body

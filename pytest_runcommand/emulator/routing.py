@@ -91,6 +91,8 @@ class Router(Generic[H]):
 
 def _resource_type(parts: list[str]) -> str | None:
     """``virtualMachines/foo`` for a path under ``providers/Microsoft.Compute``, else None."""
+    if not all(parts):
+        return None
     lowered = [part.lower() for part in parts]
     for index in range(len(lowered) - 1):
         if lowered[index] == "providers" and lowered[index + 1] == "microsoft.compute":

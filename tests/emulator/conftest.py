@@ -1,0 +1,79 @@
+"""Every exchange the emulator answers in these tests is checked against the contract.
+
+The two emulator fixtures are wrapped: an observer on the app validates each response with
+``validate_response`` (for paths outside the contract, that it is a CloudError), and the test fails at
+teardown if any response broke the contract or the emulator hit an internal error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from pytest_runcommand.contract import Violation, format_violations, get_contract, validate_response
+from pytest_runcommand.emulator.handles import InProcessEmulator, ServedEmulator
+from pytest_runcommand.interactions import Interaction
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+
+
+class ResponseChecker:
+    """Collects contract violations of everything the app answers."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.problems: list[str] = []
+
+    def __call__(self, interaction: Interaction) -> None:
+        self.seen += 1
+        try:
+            found = check_response(interaction)
+        except AssertionError as error:
+            self.problems.append(f"{error}")
+            return
+        if found:
+            self.problems.append(format_violations(found, interaction.describe()))
+
+
+def check_response(interaction: Interaction) -> list[Violation]:
+    """Violations of one answer; outside the contract's operations, a non-2xx answer must be a CloudError."""
+    assert interaction.status is not None
+    assert interaction.status < 500, f"the emulator answered {interaction.status}: {interaction.describe()}"
+    if get_contract().match(interaction.method, interaction.url) is None:
+        body = interaction.response_json
+        assert interaction.status >= 400, interaction.describe()
+        assert isinstance(body, dict), interaction.describe()
+        assert isinstance(body["error"]["code"], str), interaction.describe()
+        assert isinstance(body["error"]["message"], str), interaction.describe()
+        return []
+    return validate_response(
+        interaction.method,
+        interaction.url,
+        interaction.status,
+        interaction.response_body,
+        interaction.response_headers,
+    )
+
+
+@pytest.fixture
+def runcommand_emulator(runcommand_emulator: InProcessEmulator) -> Iterator[InProcessEmulator]:
+    """The plugin's in-process emulator, with every response checked against the contract."""
+    checker = ResponseChecker()
+    runcommand_emulator.app.observers.append(checker)
+    yield runcommand_emulator
+    assert not runcommand_emulator.app.internal_errors, runcommand_emulator.app.internal_errors[0]
+    assert not checker.problems, "\n".join(checker.problems)
+
+
+@pytest.fixture
+def runcommand_emulator_server(runcommand_emulator_server: ServedEmulator) -> Iterator[ServedEmulator]:
+    """The plugin's TLS emulator server, with every response checked against the contract."""
+    checker = ResponseChecker()
+    runcommand_emulator_server.app.observers.append(checker)
+    try:
+        yield runcommand_emulator_server
+        assert not runcommand_emulator_server.app.internal_errors, runcommand_emulator_server.app.internal_errors[0]
+        assert not checker.problems, "\n".join(checker.problems)
+    finally:
+        runcommand_emulator_server.app.observers.remove(checker)

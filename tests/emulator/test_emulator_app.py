@@ -1,0 +1,551 @@
+"""The emulator over HTTP (in-process): lifecycle, ARM answers to bad input, paging, expand, secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from pytest_runcommand.emulator.executor import Outcome
+from pytest_runcommand.emulator.handles import InProcessEmulator
+from pytest_runcommand.models import patch_body, put_body
+
+SUB = "00000000-0000-0000-0000-000000000000"
+VM_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+Q = "?api-version=2024-07-01"
+
+
+def rc_path(name: str = "rc1", vm: str = "vm1") -> str:
+    return f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/{vm}/runCommands/{name}"
+
+
+def error_of(response: httpx.Response) -> dict[str, Any]:
+    error: dict[str, Any] = response.json()["error"]
+    return error
+
+
+def poll(client: httpx.Client, response: httpx.Response) -> dict[str, Any]:
+    status: dict[str, Any] = client.get(response.headers["Azure-AsyncOperation"]).json()
+    return status
+
+
+# -- lifecycle, as recorded from Azure ------------------------------------------------------------------
+
+
+def test_put_new_is_201_creating_with_async_operation(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.backend.settings.strict = False  # the Azure CLI sends source: {}, Azure accepts it
+    client = runcommand_emulator.client
+    response = client.put(rc_path() + Q, json={"location": "westus", "properties": {"source": {}}})
+    assert response.status_code == 201
+    body = response.json()
+    assert body == {
+        "name": "rc1",
+        "id": f"{VM_ID}/runCommands/rc1",
+        "type": "Microsoft.Compute/virtualMachines/runCommands",
+        "location": "westus",
+        "properties": {
+            "source": {},
+            "asyncExecution": False,
+            "treatFailureAsDeploymentFailure": False,
+            "timeoutInSeconds": 0,
+            "provisioningState": "Creating",
+        },
+    }
+    operation_url = response.headers["Azure-AsyncOperation"]
+    assert operation_url.startswith(
+        f"http://testserver/subscriptions/{SUB}/providers/Microsoft.Compute/locations/westus/operations/"
+    )
+    assert operation_url.endswith("&api-version=2024-07-01")
+    assert response.headers["Azure-AsyncNotification"] == "Enabled"
+    assert "Location" not in response.headers
+    assert response.headers["Retry-After"] == "0"
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+
+
+def test_empty_source_is_rejected_in_strict_mode(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.put(rc_path() + Q, json={"location": "westus", "properties": {"source": {}}})
+    assert response.status_code == 400
+    assert (error_of(response)["code"], error_of(response)["target"]) == ("MISSING_SCRIPT_SOURCE", "/properties/source")
+
+
+def test_put_existing_is_200_updating(runcommand_emulator: InProcessEmulator) -> None:
+    client = runcommand_emulator.client
+    client.put(rc_path() + Q, json=put_body(script="echo 1"))
+    response = client.put(rc_path() + Q, json={"location": "eastus"})
+    assert response.status_code == 200
+    assert response.json()["properties"]["provisioningState"] == "Updating"
+    assert response.json()["properties"]["source"] == {}, "PUT replaces every property"
+    assert response.json()["location"] == "westus", "a run command lives where its VM does"
+    assert "Azure-AsyncOperation" in response.headers
+
+
+def test_operation_completes_then_resource_succeeds(runcommand_emulator: InProcessEmulator) -> None:
+    client = runcommand_emulator.client
+    created = client.put(rc_path() + Q, json=put_body(script="echo hi"))
+    assert client.get(rc_path() + Q).json()["properties"]["provisioningState"] == "Creating"
+    status = poll(client, created)
+    assert status["status"] == "Succeeded"
+    assert set(status) == {"name", "status", "startTime", "endTime"}
+    assert created.headers["Azure-AsyncOperation"].split("?")[0].endswith(status["name"])
+    assert client.get(rc_path() + Q).json()["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_operation_in_progress_for_configured_polls(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.backend.settings.lro_polls = 2
+    client = runcommand_emulator.client
+    created = client.put(rc_path() + Q, json=put_body(script="echo hi"))
+    first, second, third = (poll(client, created) for _ in range(3))
+    assert [first["status"], second["status"], third["status"]] == ["InProgress", "InProgress", "Succeeded"]
+    assert "endTime" not in first
+    assert "endTime" in third
+
+
+def test_operation_completes_when_the_clock_moves(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.backend.settings.lro_polls = 100
+    client = runcommand_emulator.client
+    client.put(rc_path() + Q, json=put_body(script="echo hi"))
+    runcommand_emulator.backend.clock.advance(15)
+    assert client.get(rc_path() + Q).json()["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_patch_is_200_updating_and_merges(runcommand_emulator: InProcessEmulator) -> None:
+    client = runcommand_emulator.client
+    client.put(
+        rc_path() + Q,
+        json=put_body(script="echo 1", run_as_user="user1", timeout_in_seconds=60, tags={"team": "a"}),
+    )
+    response = client.patch(rc_path() + Q, json={"properties": {"parameters": [{"name": "arg1", "value": "f1"}]}})
+    assert response.status_code == 200
+    assert "Azure-AsyncOperation" in response.headers
+    assert "Location" not in response.headers
+    body = response.json()
+    assert body["properties"]["provisioningState"] == "Updating"
+    assert body["properties"]["source"] == {"script": "echo 1"}
+    assert body["properties"]["runAsUser"] == "user1"
+    assert body["properties"]["timeoutInSeconds"] == 60
+    assert body["properties"]["parameters"] == [{"name": "arg1", "value": "f1"}]
+    assert body["tags"] == {"team": "a"}, "tags not sent keep their values"
+    replaced = client.patch(rc_path() + Q, json={"tags": {"team": "b"}}).json()
+    assert replaced["tags"] == {"team": "b"}
+    assert replaced["properties"]["parameters"] == [{"name": "arg1", "value": "f1"}]
+
+
+def test_patch_replaces_the_script_source_whole(runcommand_emulator: InProcessEmulator) -> None:
+    client = runcommand_emulator.client
+    client.put(rc_path() + Q, json=put_body(script="echo 1"))
+    body = client.patch(rc_path() + Q, json=patch_body(command_id="RunShellScript")).json()
+    assert body["properties"]["source"] == {"commandId": "RunShellScript"}
+
+
+def test_patch_of_missing_run_command_is_404(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.patch(rc_path("nope") + Q, json=patch_body(script="x"))
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "ResourceNotFound"
+
+
+def test_get_missing_is_404_resource_not_found(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.get(rc_path("missing") + Q)
+    assert response.status_code == 404
+    error = error_of(response)
+    assert error["code"] == "ResourceNotFound"
+    assert "Microsoft.Compute/virtualMachines/runCommands/missing" in error["message"]
+    assert "resource group 'rg'" in error["message"]
+
+
+def test_delete_is_202_with_location_then_404(runcommand_emulator: InProcessEmulator) -> None:
+    client = runcommand_emulator.client
+    client.put(rc_path() + Q, json=put_body(script="echo 1"))
+    response = client.delete(rc_path() + Q)
+    assert response.status_code == 202
+    assert response.content == b""
+    location = response.headers["Location"]
+    assert "&monitor=true&api-version=2024-07-01" in location
+    assert location.replace("&monitor=true", "") == response.headers["Azure-AsyncOperation"]
+    assert client.get(rc_path() + Q).json()["properties"]["provisioningState"] == "Deleting"
+    assert poll(client, response)["status"] == "Succeeded"
+    assert client.get(rc_path() + Q).status_code == 404
+    assert client.get(rc_path()[: -len("/rc1")] + Q).json() == {"value": []}
+
+
+def test_delete_missing_is_204_without_headers(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.delete(rc_path("never") + Q)
+    assert response.status_code == 204
+    assert response.content == b""
+    assert "Azure-AsyncOperation" not in response.headers
+    assert "Location" not in response.headers
+
+
+def test_monitor_url_answers_200_once_done(runcommand_emulator: InProcessEmulator) -> None:
+    client = runcommand_emulator.client
+    client.put(rc_path() + Q, json=put_body(script="echo 1"))
+    deleted = client.delete(rc_path() + Q)
+    monitor = client.get(deleted.headers["Location"])
+    assert monitor.status_code == 200
+    assert monitor.json()["status"] == "Succeeded"
+
+
+def test_unknown_operation_is_404(runcommand_emulator: InProcessEmulator) -> None:
+    url = f"/subscriptions/{SUB}/providers/Microsoft.Compute/locations/westus/operations/abc{Q}"
+    response = runcommand_emulator.client.get(url)
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "NotFound"
+
+
+# -- reads: expand, list paging, secrets --------------------------------------------------------------------
+
+
+def test_get_with_instance_view(runcommand_emulator: InProcessEmulator) -> None:
+    client = runcommand_emulator.client
+    client.put(rc_path() + Q, json=put_body(script="echo hello\nWrite-Host 'world'"))
+    plain = client.get(rc_path() + Q).json()
+    assert "instanceView" not in plain["properties"]
+    view = client.get(rc_path() + Q + "&$expand=instanceView").json()["properties"]["instanceView"]
+    assert view["executionState"] == "Succeeded"
+    assert view["exitCode"] == 0
+    assert view["output"] == "hello\nworld\n"
+    assert view["error"] == ""
+    assert view["startTime"].endswith("+00:00")
+    assert "endTime" in view
+
+
+def test_bad_expand_is_400(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.client.put(rc_path() + Q, json=put_body(script="echo 1"))
+    response = runcommand_emulator.client.get(rc_path() + Q + "&$expand=everything")
+    assert response.status_code == 400
+    assert error_of(response)["target"] == "$expand"
+
+
+def test_list_pages_with_next_link(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.backend.settings.page_size = 2
+    client = runcommand_emulator.client
+    for index in range(5):
+        client.put(rc_path(f"rc{index}") + Q, json=put_body(script=f"echo {index}"))
+    names: list[str] = []
+    url: str | None = rc_path()[: -len("/rc1")] + Q
+    pages = 0
+    while url:
+        page = client.get(url).json()
+        names += [item["name"] for item in page["value"]]
+        url = page.get("nextLink")
+        pages += 1
+    assert names == [f"rc{index}" for index in range(5)]
+    assert pages == 3
+
+
+def test_bad_skip_token_is_400(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.get(rc_path()[: -len("/rc1")] + Q + "&$skiptoken=zzz")
+    assert response.status_code == 400
+    assert error_of(response)["target"] == "$skiptoken"
+
+
+def test_secrets_never_come_back(runcommand_emulator: InProcessEmulator) -> None:
+    client = runcommand_emulator.client
+    body = put_body(
+        script="echo 1",
+        run_as_user="admin",
+        run_as_password="hunter2-secret",
+        protected_parameters={"token": "s3cr3t-value"},
+    )
+    responses = [
+        client.put(rc_path() + Q, json=body),
+        client.patch(rc_path() + Q, json=patch_body(script="echo 2", run_as_password="other-secret")),
+        client.get(rc_path() + Q),
+        client.get(rc_path() + Q + "&$expand=instanceView"),
+        client.get(rc_path()[: -len("/rc1")] + Q),
+    ]
+    for response in responses:
+        text = response.text
+        assert "hunter2-secret" not in text
+        assert "other-secret" not in text
+        assert "s3cr3t-value" not in text
+        assert "runAsPassword" not in text
+        assert "protectedParameters" not in text
+    run = runcommand_emulator.executor.runs[-1]
+    assert run.protected_parameters == (("token", "s3cr3t-value"),), "the script still receives them"
+    assert "s3cr3t-value" not in repr(run)
+
+
+def test_vmss_vm_twins(runcommand_emulator: InProcessEmulator) -> None:
+    base = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/ss/virtualMachines/3"
+    client = runcommand_emulator.client
+    created = client.put(f"{base}/runCommands/rc1{Q}", json=put_body(command_id="RunShellScript"))
+    assert created.status_code == 201
+    assert created.json()["type"] == "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands"
+    assert created.json()["id"] == f"{base}/runCommands/rc1"
+    assert client.patch(f"{base}/runCommands/rc1{Q}", json=patch_body(script="echo x")).status_code == 200
+    assert [item["name"] for item in client.get(f"{base}/runCommands{Q}").json()["value"]] == ["rc1"]
+    assert client.delete(f"{base}/runCommands/rc1{Q}").status_code == 202
+
+
+def test_paths_are_case_insensitive_and_ids_canonical(runcommand_emulator: InProcessEmulator) -> None:
+    client = runcommand_emulator.client
+    created = client.put(rc_path("MyCommand") + Q, json=put_body(script="echo 1"))
+    shouting = (
+        f"/SUBSCRIPTIONS/{SUB}/resourcegroups/RG/PROVIDERS/microsoft.compute/VIRTUALMACHINES/VM1/runcommands/mycommand"
+    )
+    response = client.get(shouting + "?API-VERSION=2024-07-01")
+    assert response.status_code == 200
+    assert response.json()["id"] == created.json()["id"] == f"{VM_ID}/runCommands/MyCommand"
+    assert response.json()["name"] == "MyCommand"
+    assert client.get(shouting + "/?api-version=2024-07-01").status_code == 200, "trailing slash tolerated"
+
+
+def test_all_supported_api_versions_are_served(runcommand_emulator: InProcessEmulator) -> None:
+    from pytest_runcommand.contract import SUPPORTED_API_VERSIONS
+
+    for version in ("2024-07-01", "2026-04-01", "2024-11-01", *SUPPORTED_API_VERSIONS):
+        response = runcommand_emulator.client.get(rc_path("x") + f"?api-version={version}")
+        assert response.status_code == 404, version
+        assert error_of(response)["code"] == "ResourceNotFound"
+
+
+# -- script execution through the instance view -------------------------------------------------------------
+
+
+def instance_view(emulator: InProcessEmulator, name: str = "rc1") -> dict[str, Any]:
+    view: dict[str, Any] = emulator.client.get(rc_path(name) + Q + "&$expand=instanceView").json()["properties"][
+        "instanceView"
+    ]
+    return view
+
+
+def test_execution_runs_pending_running_succeeded(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.executor.register(Outcome(output="done\n", duration=30, start_delay=5), script="long job")
+    client = runcommand_emulator.client
+    created = client.put(rc_path() + Q, json=put_body(script="long job"))
+    assert instance_view(runcommand_emulator)["executionState"] == "Pending"
+    assert poll(client, created)["status"] == "InProgress", "a synchronous script holds the operation"
+    runcommand_emulator.backend.clock.advance(10)
+    running = instance_view(runcommand_emulator)
+    assert running["executionState"] == "Running"
+    assert "endTime" not in running
+    runcommand_emulator.backend.clock.advance(30)
+    finished = instance_view(runcommand_emulator)
+    assert (finished["executionState"], finished["output"], finished["exitCode"]) == ("Succeeded", "done\n", 0)
+    assert poll(client, created)["status"] == "Succeeded"
+
+
+def test_failed_script_leaves_provisioning_succeeded_by_default(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.executor.register(Outcome.failure(2, error="boom"), command_id="RunShellScript")
+    client = runcommand_emulator.client
+    created = client.put(rc_path() + Q, json=put_body(command_id="RunShellScript"))
+    assert poll(client, created)["status"] == "Succeeded"
+    body = client.get(rc_path() + Q + "&$expand=instanceView").json()["properties"]
+    assert body["provisioningState"] == "Succeeded"
+    assert (body["instanceView"]["executionState"], body["instanceView"]["exitCode"]) == ("Failed", 2)
+    assert body["instanceView"]["error"] == "boom"
+    assert body["instanceView"]["statuses"][0]["level"] == "Error"
+
+
+def test_treat_failure_as_deployment_failure(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.executor.register(Outcome.failure(1, error="bad"), script="exit 1")
+    client = runcommand_emulator.client
+    created = client.put(rc_path() + Q, json=put_body(script="exit 1", treat_failure_as_deployment_failure=True))
+    status = poll(client, created)
+    assert status["status"] == "Failed"
+    assert status["error"]["code"] == "VMExtensionProvisioningError"
+    assert client.get(rc_path() + Q).json()["properties"]["provisioningState"] == "Failed"
+
+
+def test_async_execution_ends_provisioning_when_the_script_starts(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.executor.register(Outcome.hang(), script="serve forever")
+    client = runcommand_emulator.client
+    created = client.put(rc_path() + Q, json=put_body(script="serve forever", async_execution=True))
+    assert poll(client, created)["status"] == "Succeeded"
+    assert instance_view(runcommand_emulator)["executionState"] == "Running"
+
+
+def test_timeout_is_honoured(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.executor.register(Outcome.hang(output="partial"), script="sleep 1000")
+    client = runcommand_emulator.client
+    created = client.put(rc_path() + Q, json=put_body(script="sleep 1000", timeout_in_seconds=60))
+    assert poll(client, created)["status"] == "InProgress"
+    runcommand_emulator.backend.clock.advance(61)
+    view = instance_view(runcommand_emulator)
+    assert view["executionState"] == "TimedOut"
+    assert view["output"] == "partial"
+    assert poll(client, created)["status"] == "Succeeded"
+
+
+def test_each_put_and_patch_runs_the_script(runcommand_emulator: InProcessEmulator) -> None:
+    client = runcommand_emulator.client
+    client.put(rc_path() + Q, json=put_body(script="echo 1", parameters={"a": "1"}))
+    client.patch(rc_path() + Q, json={"properties": {"runAsUser": "bob"}})
+    runs = runcommand_emulator.executor.runs
+    assert [(run.script, run.parameters, run.run_as_user) for run in runs] == [
+        ("echo 1", (("a", "1"),), None),
+        ("echo 1", (("a", "1"),), "bob"),
+    ]
+
+
+# -- bad input gets ARM's answer ----------------------------------------------------------------------------
+
+
+def test_no_token_is_401_authentication_failed(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.get(rc_path() + Q, headers={"Authorization": ""})
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "AuthenticationFailed"
+    assert "WWW-Authenticate" in response.headers
+
+
+@pytest.mark.parametrize("value", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer   ", "Bearer a b", "token"])
+def test_malformed_token_is_401_invalid_token(runcommand_emulator: InProcessEmulator, value: str) -> None:
+    response = runcommand_emulator.client.get(rc_path() + Q, headers={"Authorization": value})
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "InvalidAuthenticationToken"
+
+
+def test_missing_api_version_is_400(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.get(rc_path())
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "MissingApiVersionParameter"
+
+
+def test_unsupported_api_version_lists_supported(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.get(rc_path() + "?api-version=2099-01-01")
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "InvalidApiVersionParameter"
+    assert "2024-07-01" in error["message"]
+    assert "2026-04-01" in error["message"]
+
+
+def test_malformed_json_is_400_invalid_request_content(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.patch(
+        rc_path() + Q, content=b'{"properties": ', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "InvalidRequestContent"
+
+
+def test_contract_violation_is_400_with_rule_code_and_target(runcommand_emulator: InProcessEmulator) -> None:
+    client = runcommand_emulator.client
+    client.put(rc_path() + Q, json=put_body(script="echo 1"))
+    response = client.patch(rc_path() + Q, json={"properties": {"timeoutInSeconds": "soon"}})
+    assert response.status_code == 400
+    assert (error_of(response)["code"], error_of(response)["target"]) == (
+        "INVALID_TYPE",
+        "/properties/timeoutInSeconds",
+    )
+    two_sources = client.patch(rc_path() + Q, json={"properties": {"source": {"script": "a", "commandId": "b"}}})
+    assert error_of(two_sources)["code"] == "MULTIPLE_SCRIPT_SOURCES"
+    assert client.get(rc_path() + Q).json()["properties"]["source"] == {"script": "echo 1"}, "nothing changed"
+
+
+def test_several_violations_are_listed_in_details(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.put(
+        rc_path() + Q, json={"properties": {"timeoutInSeconds": "x", "asyncExecution": "no"}}
+    )
+    assert response.status_code == 400
+    details = error_of(response)["details"]
+    assert {detail["target"] for detail in details} >= {
+        "/location",
+        "/properties/timeoutInSeconds",
+        "/properties/asyncExecution",
+    }
+
+
+def test_read_only_fields_are_rejected_in_strict_mode(runcommand_emulator: InProcessEmulator) -> None:
+    body = {**put_body(script="echo 1"), "id": "/x"}
+    body["properties"]["provisioningState"] = "Succeeded"
+    response = runcommand_emulator.client.put(rc_path() + Q, json=body)
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST"
+    assert runcommand_emulator.client.get(rc_path() + Q).status_code == 404
+
+
+def test_read_only_and_unknown_fields_are_dropped_in_lenient_mode(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.backend.settings.strict = False
+    body = {**put_body(script="echo 1"), "id": "/x", "name": "other"}
+    body["properties"]["provisioningState"] = "Succeeded"
+    body["properties"]["instanceView"] = {"executionState": "Succeeded"}
+    body["properties"]["madeUp"] = 1
+    response = runcommand_emulator.client.put(rc_path() + Q, json=body)
+    assert response.status_code == 201
+    created = response.json()
+    assert created["name"] == "rc1"
+    assert created["properties"]["provisioningState"] == "Creating"
+    assert "madeUp" not in created["properties"]
+    assert "instanceView" not in created["properties"]
+    bad = runcommand_emulator.client.patch(rc_path() + Q, json={"properties": {"timeoutInSeconds": "x"}})
+    assert bad.status_code == 400, "lenient mode still rejects what Azure rejects"
+
+
+def test_unknown_vm_is_404_parent_resource_not_found(runcommand_emulator: InProcessEmulator) -> None:
+    backend = runcommand_emulator.backend
+    backend.settings.auto_create_vms = False
+    backend.add_vm(VM_ID, "eastus")
+    client = runcommand_emulator.client
+    response = client.put(rc_path(vm="ghost") + Q, json=put_body(script="echo 1"))
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "ParentResourceNotFound"
+    assert "'ghost'" in error_of(response)["message"]
+    assert client.get(rc_path(vm="ghost")[: -len("/rc1")] + Q).status_code == 404
+    seeded = client.put(rc_path() + Q, json=put_body(script="echo 1"))
+    assert seeded.status_code == 201
+    assert seeded.json()["location"] == "eastus"
+
+
+def test_oversized_body_is_413(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.backend.settings.max_body_bytes = 1000
+    response = runcommand_emulator.client.put(rc_path() + Q, json=put_body(script="x" * 2000))
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "RequestEntityTooLarge"
+
+
+def test_wrong_content_type_is_415(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.put(
+        rc_path() + Q, content=b'{"location": "westus"}', headers={"Content-Type": "text/plain"}
+    )
+    assert response.status_code == 415
+    assert error_of(response)["code"] == "UnsupportedMediaType"
+
+
+def test_empty_put_body_is_400(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.put(rc_path() + Q)
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "MISSING_REQUIRED_PARAMETER"
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/nothing/here", "NotFound"),
+        (
+            f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1/extensions/e",
+            "InvalidResourceType",
+        ),
+        (
+            f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines//runCommands/x",
+            "NotFound",
+        ),
+    ],
+)
+def test_unknown_path_is_404(runcommand_emulator: InProcessEmulator, path: str, code: str) -> None:
+    response = runcommand_emulator.client.get(path + Q)
+    assert response.status_code == 404
+    assert error_of(response)["code"] == code
+
+
+def test_unknown_method_is_405(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.post(rc_path() + Q, json={})
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "MethodNotAllowed"
+    assert response.headers["Allow"] == "DELETE, GET, PATCH, PUT"
+
+
+def test_get_ignores_a_body(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.request(
+        "GET", rc_path() + Q, content=b"not json", headers={"Content-Type": "text/plain"}
+    )
+    assert response.status_code == 404
+
+
+def test_correlation_id_is_echoed(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.get(
+        rc_path() + Q, headers={"x-ms-correlation-request-id": "corr-1", "x-ms-client-request-id": "client-1"}
+    )
+    assert response.headers["x-ms-correlation-request-id"] == "corr-1"
+    assert response.headers["x-ms-client-request-id"] == "client-1"
+    assert response.headers["x-ms-request-id"]
