@@ -267,7 +267,8 @@ def test_secrets_never_come_back(runcommand_emulator: InProcessEmulator) -> None
 
 
 def test_vmss_vm_twins(runcommand_emulator: InProcessEmulator) -> None:
-    base = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/ss/virtualMachines/3"
+    base = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/ss"
+    base += "/virtualMachines/3"
     client = runcommand_emulator.client
     created = client.put(f"{base}/runCommands/rc1{Q}", json=put_body(command_id="RunShellScript"))
     assert created.status_code == 201
