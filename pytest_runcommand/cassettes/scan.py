@@ -33,7 +33,9 @@ _SECRET_FORM_FIELDS = _SECRET_FIELDS | {"password"}
 
 DETECTORS: dict[str, re.Pattern[str]] = {
     "jwt": re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
-    "bearer-token": re.compile(rf"\bBearer\s+{_NOT_REDACTED}([A-Za-z0-9\-._~+/]{{16,}}=*)", re.IGNORECASE),
+    "bearer-token": re.compile(
+        rf"\bBearer\s+{_NOT_REDACTED}(?![A-Za-z_]+=)([A-Za-z0-9\-._~+/]{{16,}}=*)", re.IGNORECASE
+    ),
     "sas-signature": re.compile(
         rf"(?:[?&]|&amp;|\\u0026|%26|%3F)sig(?:=|%3D){_NOT_REDACTED}([^&#\s\"'<>\\]+)", re.IGNORECASE
     ),

@@ -459,6 +459,8 @@ def _patch_httpx_recording(cassette: Any) -> Callable[[], None]:
 
         real_response.headers = httpx.Headers(clean_headers + live_headers)
         real_response.stream = httpx.ByteStream(body)
+        if "_content" in vars(real_response):  # a response built with content= was read eagerly
+            real_response._content = body
 
     record._runcommand = True  # type: ignore[attr-defined]
     httpx_stubs._record_responses = record

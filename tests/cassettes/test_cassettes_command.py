@@ -1,0 +1,135 @@
+"""``pytest-runcommand cassettes check``: per-file summary, contract and secret findings, exit 0/1/2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_runcommand.cli import main
+
+DATA = Path(__file__).parent.parent / "data" / "real-traffic"
+ROOT = Path(__file__).parent.parent.parent
+JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQifQ.c2lnbmF0dXJlLXZhbHVl"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["cassettes", "check", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_real_traffic_report(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, str(DATA))
+    assert code == 1
+    lines = out.splitlines()
+    cli = next(line for line in lines if line.startswith(str(DATA / "azure-cli" / "test_run_command_v2.yaml")))
+    assert "26 interactions, 12 run-command, 12 validated" in cli
+    assert cli.endswith("0 secret hits")
+    assert (
+        "  api-version 2022-03-01: 12 run-command interaction(s): validated against the 2024-07-01 contract (older"
+        in out
+    )
+    assert "  api-version 2021-07-01: 3 run-command interaction(s): validated against the 2024-07-01 contract" in out
+    ps = next(line for line in lines if line.startswith(str(DATA / "azure-powershell" / "Set-AzVMRunCommand")))
+    assert "3 interactions, 3 run-command, 3 validated" in ps
+    assert "6 secret hits" in ps
+    assert "(interaction #0) request.url: subscription-id <hidden, 36 chars>" in out
+    assert "e37510d7" not in out  # the unsanitized id is reported, never printed
+    assert lines[-1].startswith("3 file(s): 33 interactions, 19 run-command, 19 validated")
+
+
+def test_planted_token_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "planted.yaml"
+    text = (DATA / "azure-cli" / "test_run_command_v2.yaml").read_text()
+    path.write_text(text.replace("      - AZURECLI/2.36.0", f"      - Bearer {JWT}", 1))
+    code, out, _ = _run(capsys, "--no-contract", str(path))
+    assert code == 1
+    assert f"{path}: 26 interactions, 0 run-command, 0 validated, 0 violations, 2 secret hits" in out
+    assert "(interaction #0) request.headers.User-Agent: jwt <hidden" in out
+    assert JWT not in out
+
+
+def test_clean_cassette_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "clean.yaml"
+    shutil.copy(DATA / "azure-cli" / "test_run_command_v2.yaml", path)
+    code, out, _ = _run(capsys, "--no-contract", "-q", str(path))
+    assert code == 0
+    assert out.splitlines()[0] == f"{path}: 26 interactions, 0 run-command, 0 validated, 0 violations, 0 secret hits"
+
+
+def test_contract_violation_is_reported_with_the_interaction(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = json.loads((DATA / "azure-powershell" / "Set-AzVMRunCommand.Recording.json").read_text())
+    first = next(iter(record.values()))
+    first["Response"]["Content"] = first["Response"]["Content"].replace(
+        '"timeoutInSeconds": 0', '"timeoutInSeconds": "zero"'
+    )
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(record, indent=2))
+    code, out, _ = _run(capsys, "--no-scan", str(path))
+    assert code == 1
+    assert "1 violations" in out.splitlines()[0]
+    assert "INVALID_TYPE" in out
+    assert "/properties/timeoutInSeconds" in out
+    assert (
+        f"{path}:2 (interaction #0) PUT https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000/"
+        in out
+    )
+
+
+def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "--format", "json", str(DATA / "azure-powershell"))
+    assert code == 1
+    report = json.loads(out)
+    assert [Path(r["path"]).name for r in report] == [
+        "Remove-AzVMRunCommand.Recording.json",
+        "Set-AzVMRunCommand.Recording.json",
+    ]
+    assert report[0]["run_command_interactions"] == 4
+    assert report[0]["api_versions"]["2021-07-01"]["count"] == 4
+    assert {hit["detector"] for hit in report[0]["secret_hits"]} == {"subscription-id"}
+
+
+def test_unreadable_file_exits_two_and_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("interactions:\n  - request: [unclosed\n")
+    code, out, err = _run(capsys, str(broken), str(DATA / "azure-cli"))
+    assert code == 2
+    assert f"{broken}: unreadable: {broken}:" in out
+    assert "26 interactions" in out  # the other files are still checked
+    assert "Traceback" not in err
+    assert str(broken) in err
+
+
+def test_usage_errors_exit_two(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, str(tmp_path))
+    assert code == 2
+    assert "no cassette files" in err
+    code, _, err = _run(capsys, "--no-contract", "--no-scan", str(DATA))
+    assert code == 2
+    assert "nothing to check" in err
+    code, _, err = _run(capsys, str(tmp_path / "missing.yaml"))
+    assert code == 2
+    assert "no such file" in err
+
+
+def test_console_script_runs_over_the_shared_folder() -> None:
+    shared = ROOT.parent / "shared" / "real-traffic"
+    target = shared if shared.is_dir() else DATA
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_runcommand", "cassettes", "check", "-q", str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert (
+        "Set-AzVMRunCommand.Recording.json: 3 interactions, 3 run-command, 3 validated, 0 violations, 6 secret hits"
+        in result.stdout
+    )

@@ -1,0 +1,185 @@
+"""Sanitizer rules: each default rule by ID, idempotence, and adding/removing rules one by one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pytest_runcommand.cassettes.sanitize import (
+    REDACTED,
+    ZERO_SUBSCRIPTION_ID,
+    Rule,
+    Sanitizer,
+    default_sanitizer,
+    json_field_rule,
+)
+from pytest_runcommand.errors import UsageError
+from pytest_runcommand.interactions import Interaction
+
+SUB = "6f1c0d3e-4b5a-4c2d-9e8f-0a1b2c3d4e5f"
+SAS = "https://acct.blob.core.windows.net/scripts/run.ps1?sv=2022-11-02&sp=r&se=2030-01-01&sig=AbC%2BdEf%3D"
+
+EXPECTED_IDS = (
+    "credential-headers",
+    "set-cookie",
+    "run-as-password",
+    "protected-parameters",
+    "sas-signature",
+    "oauth-token-exchange",
+    "subscription-id",
+    "lro-signed-query",
+)
+
+
+def test_default_rule_ids_are_stable() -> None:
+    assert default_sanitizer().ids == EXPECTED_IDS
+
+
+def test_credential_headers_keep_their_scheme() -> None:
+    s = default_sanitizer()
+    assert s.header("Authorization", "Bearer eyJ0eXAi.eyJhdWQi.sig") == f"Bearer {REDACTED}"
+    assert s.header("authorization", "opaque") == REDACTED
+    assert s.header("x-ms-authorization-auxiliary", "Bearer abc") == f"Bearer {REDACTED}"
+    assert s.header("User-Agent", "azsdk-python") == "azsdk-python"
+
+
+def test_set_cookie_keeps_name_and_attributes() -> None:
+    value = default_sanitizer().header("Set-Cookie", "x-ms-gateway-slice=estsfd; path=/; secure; httponly")
+    assert value == f"x-ms-gateway-slice={REDACTED}; path=/; secure; httponly"
+
+
+def test_run_command_body_secrets() -> None:
+    body = {
+        "location": "westus",
+        "properties": {
+            "source": {"scriptUri": SAS},
+            "runAsUser": "admin",
+            "runAsPassword": "Pa55w0rd!",
+            "protectedParameters": [{"name": "token", "value": "s3cr3t"}, {"name": "n", "value": "v"}],
+            "parameters": [{"name": "visible", "value": "stays"}],
+            "outputBlobUri": SAS.replace("run.ps1", "out.txt"),
+            "errorBlobUri": SAS.replace("run.ps1", "err.txt"),
+        },
+    }
+    out = json.loads(default_sanitizer().body(json.dumps(body).encode()) or b"")
+    props = out["properties"]
+    assert props["runAsPassword"] == REDACTED
+    assert props["runAsUser"] == "admin"
+    assert [p["value"] for p in props["protectedParameters"]] == [REDACTED, REDACTED]
+    assert [p["name"] for p in props["protectedParameters"]] == ["token", "n"]
+    assert props["parameters"] == [{"name": "visible", "value": "stays"}]
+    for key in ("outputBlobUri", "errorBlobUri"):
+        assert props[key].endswith(f"&sig={REDACTED}")
+        assert "sp=r" in props[key]
+    assert props["source"]["scriptUri"].endswith(f"sig={REDACTED}")
+
+
+def test_sas_in_urls_plain_and_percent_encoded() -> None:
+    s = default_sanitizer()
+    assert s.url(SAS).endswith(f"&sig={REDACTED}")
+    encoded = "https://x/?scriptUri=https%3A%2F%2Fa%2Fb%3Fsv%3D1%26sig%3DQWxh%2Bbw%3D%3D&x=1"
+    assert "QWxh" not in s.url(encoded)
+    assert s.url(encoded).endswith("&x=1")
+    assert s.url("https://x/?skoid=abc&sktid=def") == f"https://x/?skoid={REDACTED}&sktid={REDACTED}"
+
+
+def test_subscription_ids_map_to_zero_everywhere() -> None:
+    s = default_sanitizer()
+    url = f"https://management.azure.com/subscriptions/{SUB}/resourceGroups/rg?api-version=2024-07-01"
+    assert s.url(url) == url.replace(SUB, ZERO_SUBSCRIPTION_ID)
+    assert s.url(url.upper()).count(ZERO_SUBSCRIPTION_ID) == 1
+    body = json.dumps({"id": f"/subscriptions/{SUB}/x", "subscriptionId": SUB}).encode()
+    assert SUB.encode() not in (s.body(body) or b"")
+    assert (
+        s.url(f"https://x/?scope=%2Fsubscriptions%2F{SUB}")
+        == f"https://x/?scope=%2Fsubscriptions%2F{ZERO_SUBSCRIPTION_ID}"
+    )
+
+
+def test_oauth_token_exchange_form_and_response() -> None:
+    s = default_sanitizer()
+    form = "grant_type=client_credentials&client_id=app&client_secret=shh&client_assertion=eyJx.eyJy.z&scope=a"
+    out = s.body(form, "application/x-www-form-urlencoded")
+    assert isinstance(out, str)
+    assert "shh" not in out
+    assert "eyJx" not in out
+    assert "client_id=app" in out
+    token = json.dumps({"token_type": "Bearer", "access_token": "AT", "refresh_token": "RT", "id_token": "IT"})
+    parsed = json.loads(s.body(token) or "")
+    assert parsed == {"token_type": "Bearer", "access_token": REDACTED, "refresh_token": REDACTED, "id_token": REDACTED}
+
+
+def test_arm_error_codes_are_not_mistaken_for_oauth_codes() -> None:
+    body = b'{"error": {"code": "Conflict", "message": "busy"}}'
+    assert default_sanitizer().body(body) is body
+
+
+def test_lro_signed_query_fields() -> None:
+    url = (
+        f"https://management.azure.com/subscriptions/{SUB}/providers/Microsoft.Compute/locations/westus/operations/"
+        "abc?p=1&api-version=2024-07-01&t=638600000000000000&c=MIIHADCCBuig&s=Zm9v&h=YmFy"
+    )
+    out = default_sanitizer().header("Azure-AsyncOperation", url)
+    assert out.endswith(f"&t=638600000000000000&c={REDACTED}&s={REDACTED}&h={REDACTED}")
+    unrelated = "https://example.com/search?s=term&h=1"
+    assert default_sanitizer().url(unrelated) == unrelated
+
+
+@pytest.mark.parametrize(
+    "value",
+    [SAS, f"/subscriptions/{SUB}/x", "Bearer abc.def", '{"runAsPassword": "x", "access_token": "y"}'],
+)
+def test_rules_are_idempotent(value: str) -> None:
+    s = default_sanitizer()
+    once = s.body(value)
+    assert s.body(once) == once
+    assert s.url(s.url(value)) == s.url(value)
+    assert s.header("Authorization", s.header("Authorization", value)) == s.header("Authorization", value)
+
+
+def test_unchanged_bodies_keep_their_bytes() -> None:
+    body = b'{\r\n  "name": "rc",\r\n  "properties": {}\r\n}'
+    assert default_sanitizer().body(body) is body
+
+
+def test_interaction_is_pure_and_fixes_content_length() -> None:
+    body = json.dumps({"properties": {"runAsPassword": "a-very-long-password"}})
+    original = Interaction(
+        method="PATCH",
+        url=f"https://h/subscriptions/{SUB}/rc?api-version=2024-07-01",
+        request_headers={"Authorization": "Bearer tok", "Content-Length": str(len(body))},
+        request_body=body,
+        status=200,
+        response_headers={"Set-Cookie": "a=b"},
+        response_body=None,
+    )
+    clean = default_sanitizer().interaction(original)
+    assert original.request_body == body
+    assert SUB in original.url
+    assert clean.request_headers["Authorization"] == f"Bearer {REDACTED}"
+    assert clean.request_headers["Content-Length"] == str(len(str(clean.request_body)))
+    assert ZERO_SUBSCRIPTION_ID in clean.url
+    assert clean.response_headers["Set-Cookie"] == f"a={REDACTED}"
+
+
+def test_rules_can_be_removed_and_added_one_by_one() -> None:
+    s = default_sanitizer().without("set-cookie")
+    assert "set-cookie" not in s.ids
+    assert s.header("Set-Cookie", "a=b") == "a=b"
+    admin = json_field_rule("admin-password", "adminPassword")
+    s2 = s.with_rules(admin)
+    assert s2.ids[-1] == "admin-password"
+    assert json.loads(s2.body('{"osProfile": {"adminPassword": "x"}}') or "") == {
+        "osProfile": {"adminPassword": REDACTED}
+    }
+    custom = Rule("tenant-name", "hide the tenant name", text=lambda t: t.replace("contoso", "tenant"))
+    assert default_sanitizer().with_rules(custom).url("https://contoso.example/") == "https://tenant.example/"
+
+
+def test_rule_id_errors() -> None:
+    with pytest.raises(UsageError, match=r"unknown sanitizer rule id.*nope.*known: credential-headers"):
+        default_sanitizer().without("nope")
+    with pytest.raises(UsageError, match="used twice"):
+        default_sanitizer().with_rules(Rule("set-cookie", "again"))
+    assert repr(Sanitizer()) == "Sanitizer()"

@@ -1,0 +1,98 @@
+"""Secret scan: each detector, masking, file/interaction locations, no false alarms on sanitized text."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pytest_runcommand.cassettes.scan import mask, scan_file, scan_interaction, scan_text
+from pytest_runcommand.interactions import Interaction
+
+DATA = Path(__file__).parent.parent / "data" / "real-traffic"
+JWT = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQifQ.c2lnbmF0dXJlLXZhbHVl"
+SUB = "6f1c0d3e-4b5a-4c2d-9e8f-0a1b2c3d4e5f"
+
+
+@pytest.mark.parametrize(
+    ("text", "detector"),
+    [
+        (f"token {JWT}", "jwt"),
+        ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345", "bearer-token"),
+        ("https://a.blob.core.windows.net/c/b?sv=1&sig=QWxhZGRpbg%3D%3D", "sas-signature"),
+        ("https%3A%2F%2Fa%2Fb%3Fsv%3D1%26sig%3DQWxh", "sas-signature"),
+        (f"/subscriptions/{SUB}/resourceGroups/rg", "subscription-id"),
+        ('{"runAsPassword": "hunter2"}', "secret-field"),
+    ],
+)
+def test_detectors(text: str, detector: str) -> None:
+    assert detector in {f.detector for f in scan_text(text, "here")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bearer REDACTED",
+        "https://a/b?sv=1&sig=REDACTED",
+        "/subscriptions/00000000-0000-0000-0000-000000000000/x",
+        '{"runAsPassword": "REDACTED"}',
+        'WWW-Authenticate: Bearer authorization_uri="https://login"',
+    ],
+)
+def test_sanitized_text_is_clean(text: str) -> None:
+    assert list(scan_text(text, "here")) == []
+
+
+def test_findings_are_masked() -> None:
+    finding = next(iter(scan_text(f"x {JWT}", "file.yaml (interaction #2)")))
+    assert JWT not in str(finding)
+    assert JWT[:10] not in str(finding)
+    assert str(finding).startswith("file.yaml (interaction #2): jwt <hidden,")
+    assert mask("hunter2") == "<hidden, 7 chars>"
+
+
+def test_interaction_parts_are_located() -> None:
+    interaction = Interaction(
+        method="PUT",
+        url="https://h/x?api-version=1",
+        request_headers={"Authorization": f"Bearer {JWT}"},
+        request_body='{"properties": {"protectedParameters": [{"name": "a", "value": "pp-secret"}]}}',
+        status=200,
+        response_body="grant_type=password&password=letmein",
+    )
+    places = {(f.detector, f.where) for f in scan_interaction(interaction, "c.yaml (interaction #0)")}
+    assert ("secret-field", "c.yaml (interaction #0) request.body /properties/protectedParameters/0/value") in places
+    assert ("bearer-token", "c.yaml (interaction #0) request.headers.Authorization") in places
+    assert ("jwt", "c.yaml (interaction #0) request.headers.Authorization") in places
+    assert ("secret-field", "c.yaml (interaction #0) response.body form field password") in places
+
+
+def test_real_powershell_records_leak_a_subscription_id() -> None:
+    path = DATA / "azure-powershell" / "Set-AzVMRunCommand.Recording.json"
+    findings = scan_file(path)
+    assert findings
+    assert {f.detector for f in findings} == {"subscription-id"}
+    assert any("(interaction #0) request.url" in f.where for f in findings)
+    assert all("e37510d7" not in str(f) for f in findings)
+
+
+def test_azure_cli_cassette_is_clean() -> None:
+    assert scan_file(DATA / "azure-cli" / "test_run_command_v2.yaml") == []
+
+
+def test_planted_token_is_found_with_its_interaction(tmp_path: Path) -> None:
+    path = tmp_path / "cassette.yaml"
+    shutil.copy(DATA / "azure-cli" / "test_run_command_v2.yaml", path)
+    text = path.read_text().replace("      - AZURECLI/2.36.0", f"      - Bearer {JWT}", 3)
+    path.write_text(text)
+    findings = scan_file(path)
+    assert {f.detector for f in findings} == {"jwt", "bearer-token"}
+    assert any("(interaction #0) request.headers.User-Agent" in f.where for f in findings)
+
+
+def test_raw_text_outside_interactions_is_scanned(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(f"version: 1\ninteractions: []\nmetadata:\n  note: {JWT}\n")
+    findings = scan_file(path)
+    assert [f.where for f in findings] == [f"{path}:4"]
