@@ -1,0 +1,134 @@
+"""The pytest side, end to end: pytest-recording + this plugin in a separate pytest process.
+
+Each test writes a small test module, runs pytest on it (record, then replay with the network blocked)
+and reads the cassette it left on disk.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+MODULE = textwrap.dedent(
+    '''
+    import json
+
+    import httpx
+    import pytest
+
+    SUB = "6f1c0d3e-4b5a-4c2d-9e8f-0a1b2c3d4e5f"
+    URL = (
+        f"https://management.azure.com/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/"
+        "virtualMachines/vm1/runCommands/rc1?api-version=2024-07-01"
+    )
+    SAS = "https://acct.blob.core.windows.net/s/run.ps1?sv=2022-11-02&sp=r&sig=SasSig-PLANTED"
+
+
+    def handler(request):
+        sent = json.loads(request.content)
+        properties = {k: v for k, v in sent["properties"].items() if k not in ("runAsPassword", "protectedParameters")}
+        if request.headers.get("x-break-contract"):
+            properties["timeoutInSeconds"] = "sixty"
+        body = {
+            "id": request.url.path,
+            "name": "rc1",
+            "type": "Microsoft.Compute/virtualMachines/runCommands",
+            "location": "westus",
+            "properties": {**properties, "provisioningState": "Succeeded"},
+        }
+        return httpx.Response(200, json=body)
+
+
+    def patch(**headers):
+        with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+            return client.patch(
+                URL,
+                json={
+                    "properties": {
+                        "source": {"scriptUri": SAS},
+                        "runAsUser": "admin",
+                        "runAsPassword": "Password-PLANTED",
+                        "protectedParameters": [{"name": "k", "value": "Protected-PLANTED"}],
+                    }
+                },
+                headers={"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.Token-PLANTED", **headers},
+            )
+
+
+    @pytest.mark.vcr
+    @pytest.mark.runcommand_contract
+    def test_patch_with_secrets():
+        response = patch()
+        assert response.status_code == 200
+        assert "sig=REDACTED" in response.json()["properties"]["source"]["scriptUri"]
+        assert SUB not in response.text
+
+
+    @pytest.mark.vcr
+    @pytest.mark.runcommand_contract
+    def test_contract_broken():
+        assert patch(**{"x-break-contract": "1"}).status_code == 200
+
+
+    @pytest.mark.vcr
+    def test_contract_broken_unmarked():
+        assert patch(**{"x-break-contract": "1"}).status_code == 200
+    '''
+)
+
+
+def _pytest(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", "test_recorded.py", *args],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_record_then_replay_with_the_network_blocked(tmp_path: Path) -> None:
+    (tmp_path / "test_recorded.py").write_text(MODULE)
+    recorded = _pytest(tmp_path, "--record-mode=once", "-k", "test_patch_with_secrets")
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    cassette = tmp_path / "cassettes" / "test_recorded" / "test_patch_with_secrets.yaml"
+    text = cassette.read_text()
+    assert "PLANTED" not in text
+    assert "6f1c0d3e" not in text
+    assert [p.name for p in cassette.parent.iterdir()] == [cassette.name]  # no temporary file left
+
+    replayed = _pytest(tmp_path, "--record-mode=none", "--block-network", "-k", "test_patch_with_secrets")
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert cassette.read_text() == text
+
+
+def test_contract_violations_fail_the_marked_test_and_name_the_interaction(tmp_path: Path) -> None:
+    (tmp_path / "test_recorded.py").write_text(MODULE)
+    result = _pytest(tmp_path, "--record-mode=once", "-k", "broken")
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert "FAILED test_recorded.py::test_contract_broken - " in out
+    assert "PASSED test_recorded.py::test_contract_broken_unmarked" in out
+    assert "ContractViolationError" in out
+    assert "INVALID_TYPE" in out
+    assert "/properties/timeoutInSeconds" in out
+    assert "PATCH https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000/" in out
+    assert "(test_contract_broken.yaml#0)" in out
+    assert "PLANTED" not in out
+    # replayed traffic is checked as well
+    replayed = _pytest(tmp_path, "--record-mode=none", "--block-network", "-k", "test_contract_broken")
+    assert replayed.returncode == 1
+    assert "INVALID_TYPE" in replayed.stdout
+
+
+def test_a_corrupt_cassette_errors_with_its_name_and_survives(tmp_path: Path) -> None:
+    (tmp_path / "test_recorded.py").write_text(MODULE)
+    cassette = tmp_path / "cassettes" / "test_recorded" / "test_patch_with_secrets.yaml"
+    cassette.parent.mkdir(parents=True)
+    cassette.write_text("interactions:\n- request: {method: PATCH\n")
+    result = _pytest(tmp_path, "--record-mode=new_episodes", "-k", "test_patch_with_secrets")
+    assert result.returncode == 1
+    assert f"InputError: cannot replay: {cassette}:" in result.stdout
+    assert cassette.read_text() == "interactions:\n- request: {method: PATCH\n"
