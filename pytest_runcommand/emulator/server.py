@@ -90,8 +90,9 @@ class EmulatorServer:
             log_level=self.log_level,
             access_log=False,
             server_header=False,
-            lifespan="on",
+            lifespan="off",
             timeout_keep_alive=60,
+            timeout_graceful_shutdown=2,
             **options,  # type: ignore[arg-type]
         )
         self._server = uvicorn.Server(config)
@@ -145,6 +146,7 @@ class EmulatorServer:
         """Stop serving, close the socket and remove the temporary certificates."""
         if self._server is not None:
             self._server.should_exit = True
+            self._server.force_exit = True  # idle keep-alive (TLS) connections would hold shutdown
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None

@@ -1,0 +1,131 @@
+"""The real Azure SDK for Python (azure-mgmt-compute) drives the emulator over TLS, unchanged but for base_url and CA."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_runcommand.emulator.executor import Outcome
+from pytest_runcommand.emulator.handles import ServedEmulator
+
+pytest.importorskip("azure.mgmt.compute")
+
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError  # noqa: E402
+from azure.mgmt.compute import ComputeManagementClient  # noqa: E402
+
+SUB = "00000000-0000-0000-0000-000000000000"
+
+
+def compute_client(emulator: ServedEmulator) -> ComputeManagementClient:
+    return ComputeManagementClient(
+        emulator.credential, SUB, base_url=emulator.base_url, connection_verify=emulator.ca_path
+    )
+
+
+@pytest.mark.parametrize("api_version", [None, "2024-07-01"])
+def test_sdk_lifecycle(runcommand_emulator_server: ServedEmulator, api_version: str | None) -> None:
+    runcommand_emulator_server.backend.settings.lro_polls = 1  # every operation shows InProgress once
+    pinned = {} if api_version is None else {"api_version": api_version}
+    commands = compute_client(runcommand_emulator_server).virtual_machine_run_commands
+
+    created = commands.begin_create_or_update(
+        "rg",
+        "vm1",
+        "rc1",
+        {
+            "location": "westus",
+            "properties": {
+                "source": {"script": "echo created"},
+                "runAsPassword": "p@ss-not-returned",
+                "protectedParameters": [{"name": "key", "value": "protected-value"}],
+            },
+        },
+        polling_interval=0,
+        **pinned,
+    ).result()
+    assert created.provisioning_state == "Succeeded"
+    assert created.run_as_password is None
+    assert created.protected_parameters is None
+
+    updated = commands.begin_update(
+        "rg",
+        "vm1",
+        "rc1",
+        {"properties": {"timeoutInSeconds": 120, "parameters": [{"name": "a", "value": "1"}]}, "tags": {"t": "v"}},
+        polling_interval=0,
+        **pinned,
+    ).result()
+    assert updated.provisioning_state == "Succeeded"
+    assert updated.timeout_in_seconds == 120
+    assert updated.source.script == "echo created", "PATCH keeps what it does not send"
+    assert updated.tags == {"t": "v"}
+
+    read = commands.get_by_virtual_machine("rg", "vm1", "rc1", expand="instanceView", **pinned)
+    assert read.instance_view.execution_state == "Succeeded"
+    assert read.instance_view.output == "created\n"
+    assert read.instance_view.exit_code == 0
+
+    assert [item.name for item in commands.list_by_virtual_machine("rg", "vm1", **pinned)] == ["rc1"]
+
+    commands.begin_delete("rg", "vm1", "rc1", polling_interval=0, **pinned).result()
+    with pytest.raises(ResourceNotFoundError) as missing:
+        commands.get_by_virtual_machine("rg", "vm1", "rc1", **pinned)
+    assert missing.value.error is not None
+    assert missing.value.error.code == "ResourceNotFound"
+
+
+def test_sdk_pages_through_next_link(runcommand_emulator_server: ServedEmulator) -> None:
+    runcommand_emulator_server.backend.settings.page_size = 3
+    commands = compute_client(runcommand_emulator_server).virtual_machine_run_commands
+    for index in range(7):
+        commands.begin_create_or_update(
+            "rg", "vm1", f"rc{index}", {"location": "westus", "properties": {"source": {"script": "echo"}}}
+        )
+    names = [item.name for item in commands.list_by_virtual_machine("rg", "vm1")]
+    assert names == [f"rc{index}" for index in range(7)]
+
+
+def test_sdk_scale_set_vm_twins(runcommand_emulator_server: ServedEmulator) -> None:
+    commands = compute_client(runcommand_emulator_server).virtual_machine_scale_set_vm_run_commands
+    created = commands.begin_create_or_update(
+        "rg",
+        "ss",
+        "0",
+        "rc1",
+        {"location": "westus", "properties": {"source": {"commandId": "RunShellScript"}}},
+        polling_interval=0,
+    ).result()
+    assert created.type == "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands"
+    updated = commands.begin_update(
+        "rg", "ss", "0", "rc1", {"properties": {"runAsUser": "ops"}}, polling_interval=0
+    ).result()
+    assert updated.run_as_user == "ops"
+    assert updated.source.command_id == "RunShellScript"
+    assert commands.get("rg", "ss", "0", "rc1", expand="instanceView").instance_view.execution_state == "Succeeded"
+    commands.begin_delete("rg", "ss", "0", "rc1", polling_interval=0).result()
+    assert list(commands.list("rg", "ss", "0")) == []
+
+
+def test_sdk_sees_deployment_failure(runcommand_emulator_server: ServedEmulator) -> None:
+    runcommand_emulator_server.executor.register(Outcome.failure(4, error="no such file"), script="cat /nope")
+    commands = compute_client(runcommand_emulator_server).virtual_machine_run_commands
+    poller = commands.begin_create_or_update(
+        "rg",
+        "vm1",
+        "rc1",
+        {
+            "location": "westus",
+            "properties": {"source": {"script": "cat /nope"}, "treatFailureAsDeploymentFailure": True},
+        },
+        polling_interval=0,
+    )
+    with pytest.raises(HttpResponseError, match="VMExtensionProvisioningError"):
+        poller.result()
+
+
+def test_sdk_unknown_vm_is_parent_resource_not_found(runcommand_emulator_server: ServedEmulator) -> None:
+    runcommand_emulator_server.backend.settings.auto_create_vms = False
+    commands = compute_client(runcommand_emulator_server).virtual_machine_run_commands
+    with pytest.raises(ResourceNotFoundError) as missing:
+        commands.get_by_virtual_machine("rg", "ghost", "rc1")
+    assert missing.value.error is not None
+    assert missing.value.error.code == "ParentResourceNotFound"

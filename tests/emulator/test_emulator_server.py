@@ -1,0 +1,137 @@
+"""EmulatorServer (background thread, TLS or plain http) and the ``pytest-runcommand emulator`` command."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import ssl
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pytest_runcommand.cli import main
+from pytest_runcommand.emulator.handles import ServedEmulator
+from pytest_runcommand.emulator.server import EmulatorServer
+
+SUB = "00000000-0000-0000-0000-000000000000"
+PATH = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1/runCommands/rc1"
+Q = "?api-version=2024-07-01"
+AUTH = {"Authorization": "Bearer test-token"}
+
+
+def test_tls_server_is_trusted_only_with_its_ca(tmp_path: Path) -> None:
+    ca_copy = tmp_path / "ca.pem"
+    with EmulatorServer(tls=True, ca_out=ca_copy) as server:
+        assert server.base_url.startswith("https://127.0.0.1:")
+        assert server.ca_path == str(ca_copy)
+        trusted = ssl.create_default_context(cafile=server.ca_path)
+        with httpx.Client(verify=trusted) as client:
+            assert client.get(server.base_url + PATH + Q, headers=AUTH).status_code == 404
+        with httpx.Client() as client, pytest.raises(httpx.ConnectError):
+            client.get(server.base_url + PATH + Q, headers=AUTH)
+    assert ca_copy.exists(), "the --ca-out copy outlives the server"
+
+
+def test_plain_http_server_and_clean_stop() -> None:
+    server = EmulatorServer(tls=False).start()
+    try:
+        assert server.ca_path is None
+        response = httpx.put(
+            server.base_url + PATH + Q,
+            json={"location": "westus", "properties": {"source": {"script": "x"}}},
+            headers=AUTH,
+        )
+        assert response.status_code == 201
+        assert response.headers["Azure-AsyncOperation"].startswith(server.base_url + "/subscriptions/")
+    finally:
+        server.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(server.base_url + PATH + Q, headers=AUTH, timeout=2)
+
+
+def test_port_in_use_is_a_clear_error() -> None:
+    with EmulatorServer(tls=False) as first:
+        second = EmulatorServer(tls=False, port=first.port)
+        with pytest.raises(OSError, match="in use"):
+            second.start()
+
+
+def test_served_fixture_is_reset_between_tests_part_one(runcommand_emulator_server: ServedEmulator) -> None:
+    with runcommand_emulator_server.client() as client:
+        created = client.put(PATH + Q, json={"location": "westus", "properties": {"source": {"script": "x"}}})
+        assert created.status_code == 201
+    runcommand_emulator_server.backend.settings.page_size = 1
+
+
+def test_served_fixture_is_reset_between_tests_part_two(runcommand_emulator_server: ServedEmulator) -> None:
+    with runcommand_emulator_server.client() as client:
+        assert client.get(PATH + Q).status_code == 404
+    assert runcommand_emulator_server.backend.settings.page_size == 50
+
+
+# -- the command line -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["emulator", "--vm", "/subscriptions/s/nothing"], "--vm /subscriptions/s/nothing: not a virtual machine"),
+        (["emulator", "--ca-out", "x.pem"], "--ca-out needs --tls"),
+        (["emulator", "--port", "70000"], "--port must be between 0 and 65535"),
+    ],
+)
+def test_cli_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_serves_over_tls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    ca_out = tmp_path / "emulator-ca.pem"
+    vm = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest_runcommand",
+            "emulator",
+            "--tls",
+            "--vm",
+            f"{vm}=eastus",
+            "--ca-out",
+            str(ca_out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        output = "".join(lines)
+        url = re.search(r"https://127\.0\.0\.1:\d+", output)
+        assert url is not None, output
+        assert str(ca_out) in output
+        trusted = ssl.create_default_context(cafile=str(ca_out))
+        with httpx.Client(verify=trusted, base_url=url.group(0), headers=AUTH) as client:
+            created = client.put(PATH + Q, json={"location": "westus", "properties": {"source": {"script": "x"}}})
+            assert created.status_code == 201
+            assert created.json()["location"] == "eastus", "the seeded VM's location"
+            ghost = client.get(PATH.replace("vm1", "ghost") + Q)
+            assert ghost.json()["error"]["code"] == "ParentResourceNotFound", "--vm turns auto-creation off"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+        assert process.stderr is not None
+        assert "stopped" in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
