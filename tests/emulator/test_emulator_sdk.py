@@ -1,4 +1,4 @@
-"""The real Azure SDK for Python (azure-mgmt-compute) drives the emulator over TLS, unchanged but for base_url and CA."""
+"""The real Azure SDK (azure-mgmt-compute) drives the emulator over TLS: only base_url and CA change."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pytest_runcommand.emulator.handles import ServedEmulator
 
 pytest.importorskip("azure.mgmt.compute")
 
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError  # noqa: E402
-from azure.mgmt.compute import ComputeManagementClient  # noqa: E402
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.compute import ComputeManagementClient
 
 SUB = "00000000-0000-0000-0000-000000000000"
 
