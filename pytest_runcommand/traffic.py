@@ -1,0 +1,163 @@
+"""Observe HTTP traffic whatever client carries it: httpx (sync and async, any transport) and requests (the Azure SDK).
+
+A :class:`TrafficRecorder` patches the clients' ``send`` methods only while at least one recorder is active, and hands
+every finished exchange to the active recorders as an :class:`Interaction`. Patching at the client's ``send`` sits
+above the transport, so in-process ASGI calls, real sockets and vcrpy playback are all seen alike.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from pytest_runcommand.interactions import Interaction
+
+__all__ = ["TrafficRecorder"]
+
+_lock = threading.Lock()
+_active: list[TrafficRecorder] = []
+_restore: list[Callable[[], None]] = []
+
+
+class TrafficRecorder:
+    """Collects the interactions sent while it is active (a context manager; ``start()`` / ``stop()`` too)."""
+
+    def __init__(self, label: str = "") -> None:
+        self.label = label
+        self.interactions: list[Interaction] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> TrafficRecorder:
+        with _lock:
+            if not _active:
+                _install()
+            _active.append(self)
+        return self
+
+    def stop(self) -> None:
+        with _lock:
+            if self in _active:
+                _active.remove(self)
+            if not _active:
+                _uninstall()
+
+    def __enter__(self) -> TrafficRecorder:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def add(self, interaction: Interaction) -> None:
+        with self._lock:
+            index = len(self.interactions) + 1
+            if not interaction.source:
+                interaction.source = f"{self.label}#{index}" if self.label else f"#{index}"
+            self.interactions.append(interaction)
+
+
+def _publish(interaction: Interaction) -> None:
+    for recorder in list(_active):
+        recorder.add(
+            Interaction(
+                interaction.method,
+                interaction.url,
+                interaction.request_headers,
+                interaction.request_body,
+                interaction.status,
+                interaction.response_headers,
+                interaction.response_body,
+            )
+        )
+
+
+def _from_httpx(request: Any, response: Any, streamed: bool) -> Interaction:
+    try:
+        request_body: bytes | None = request.content
+    except Exception:  # a streaming request body that was not read
+        request_body = None
+    response_body: bytes | None = None
+    if not streamed or getattr(response, "is_stream_consumed", False):
+        try:
+            response_body = response.content
+        except Exception:  # not read: validated without its body
+            response_body = None
+    return Interaction(
+        request.method,
+        str(request.url),
+        dict(request.headers),
+        request_body,
+        response.status_code,
+        dict(response.headers),
+        response_body,
+    )
+
+
+def _from_requests(request: Any, response: Any, streamed: bool) -> Interaction:
+    body = request.body
+    if hasattr(body, "read"):
+        body = None  # a file-like upload: not ours to consume
+    response_body = None if streamed and not getattr(response, "_content_consumed", False) else response.content
+    return Interaction(
+        request.method or "GET",
+        request.url or "",
+        dict(request.headers),
+        body,
+        response.status_code,
+        dict(response.headers),
+        response_body,
+    )
+
+
+def _install() -> None:
+    try:
+        import httpx
+    except ImportError:  # pragma: no cover - httpx is a dependency
+        httpx = None  # type: ignore[assignment]
+    if httpx is not None:
+        sync_send = httpx.Client.send
+        async_send = httpx.AsyncClient.send
+
+        def observed_send(self: Any, request: Any, **kwargs: Any) -> Any:
+            response = sync_send(self, request, **kwargs)
+            _publish(_from_httpx(request, response, bool(kwargs.get("stream"))))
+            return response
+
+        async def observed_async_send(self: Any, request: Any, **kwargs: Any) -> Any:
+            response = await async_send(self, request, **kwargs)
+            _publish(_from_httpx(request, response, bool(kwargs.get("stream"))))
+            return response
+
+        httpx.Client.send = observed_send  # type: ignore[method-assign]
+        httpx.AsyncClient.send = observed_async_send  # type: ignore[method-assign]
+
+        def restore_httpx() -> None:
+            httpx.Client.send = sync_send  # type: ignore[method-assign]
+            httpx.AsyncClient.send = async_send  # type: ignore[method-assign]
+
+        _restore.append(restore_httpx)
+    try:
+        import requests
+    except ImportError:
+        return
+    session_send = requests.Session.send
+
+    def observed_session_send(self: Any, request: Any, **kwargs: Any) -> Any:
+        response = session_send(self, request, **kwargs)
+        _publish(_from_requests(request, response, bool(kwargs.get("stream"))))
+        return response
+
+    requests.Session.send = observed_session_send  # type: ignore[method-assign]
+
+    def restore_requests() -> None:
+        requests.Session.send = session_send  # type: ignore[method-assign]
+
+    _restore.append(restore_requests)
+
+
+def _uninstall() -> None:
+    while _restore:
+        _restore.pop()()
