@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-
 BROKEN_SERVER = """
 import json
 import httpx
