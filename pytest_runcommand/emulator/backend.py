@@ -447,6 +447,12 @@ class Backend:
                 self._settle(operation)
             return operation
 
+    @property
+    def operation_count(self) -> int:
+        """How many async operations are kept (at most ``settings.max_operations``)."""
+        with self._lock:
+            return len(self._operations)
+
     def operation(self, operation_id: str) -> AsyncOperation | None:
         """Inspection helper: an operation by id (not counted as a poll)."""
         with self._lock:

@@ -1,0 +1,92 @@
+"""Simulated script execution: outcomes, registration, and the instance-view timeline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pytest_runcommand.emulator.executor import DEFAULT_TIMEOUT_SECONDS, Execution, FakeExecutor, Outcome, ScriptRun
+
+T0 = datetime(2024, 7, 1, tzinfo=UTC)
+
+
+def run(script: str | None = "echo hi", **fields: object) -> ScriptRun:
+    return ScriptRun("/vm", "rc", T0, script=script, **fields)  # type: ignore[arg-type]
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_default_outputs_the_echo_lines() -> None:
+    executor = FakeExecutor()
+    outcome = executor.run(run("echo one\nls -l\nWrite-Host \"two\"\nWrite-Output 'three';"))
+    assert outcome.output == "one\ntwo\nthree\n"
+    assert outcome.exit_code == 0
+    assert len(executor.runs) == 1
+
+
+def test_registration_by_script_command_id_uri_and_predicate() -> None:
+    executor = FakeExecutor()
+    failing = Outcome.failure(3, error="nope")
+    executor.register(failing, command_id="RunShellScript")
+    executor.register(Outcome.success("by uri"), script_uri="https://x/s.sh")
+    executor.register(Outcome.success("by user"), when=lambda r: r.run_as_user == "admin")
+    assert executor.run(run(None, command_id="runshellscript")) is failing
+    assert executor.run(run(None, script_uri="https://x/s.sh")).output == "by uri"
+    assert executor.run(run(run_as_user="admin")).output == "by user"
+    executor.register(Outcome.success("latest wins"), command_id="RunShellScript")
+    assert executor.run(run(None, command_id="RunShellScript")).output == "latest wins"
+    executor.default = Outcome.success("fallback")
+    assert executor.run(run("whatever")).output == "fallback"
+    executor.reset()
+    assert executor.runs == []
+    assert executor.run(run("echo x")).output == "x\n"
+
+
+def test_register_needs_a_criterion_and_failure_a_code() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        FakeExecutor().register(Outcome())
+    with pytest.raises(ValueError, match="non-zero"):
+        Outcome.failure(0)
+
+
+def test_timeline_pending_running_succeeded() -> None:
+    execution = Execution(run(), Outcome(output="ok", duration=20, start_delay=5))
+    assert execution.view(at(0)).state == "Pending"
+    running = execution.view(at(10))
+    assert (running.state, running.start_time, running.end_time) == ("Running", at(5), None)
+    done = execution.view(at(25))
+    assert (done.state, done.end_time, done.output, done.terminal, done.failed) == (
+        "Succeeded",
+        at(25),
+        "ok",
+        True,
+        False,
+    )
+
+
+def test_timeline_failure_and_timeout() -> None:
+    failed = Execution(run(), Outcome.failure(2, error="e")).view(at(0))
+    assert (failed.state, failed.exit_code, failed.error, failed.failed) == ("Failed", 2, "e", True)
+    hung = Execution(run(timeout_in_seconds=60), Outcome.hang())
+    assert hung.view(at(59)).state == "Running"
+    timed_out = hung.view(at(60))
+    assert (timed_out.state, timed_out.end_time) == ("TimedOut", at(60))
+    unbounded = Execution(run(), Outcome.hang())
+    assert unbounded.view(at(DEFAULT_TIMEOUT_SECONDS - 1)).state == "Running"
+    assert unbounded.view(at(DEFAULT_TIMEOUT_SECONDS)).state == "TimedOut"
+
+
+def test_no_source_fails_with_azures_message() -> None:
+    executor = FakeExecutor()
+    request = run(None)
+    view = Execution(request, executor.run(request)).view(at(0))
+    assert view.state == "Failed"
+    assert "Either 'source.script' or 'source.scriptUri' has to be specified" in view.message
+
+
+def test_protected_values_stay_out_of_repr() -> None:
+    request = run(protected_parameters=(("k", "secret-value"),))
+    assert "secret-value" not in repr(request)
