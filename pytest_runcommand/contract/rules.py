@@ -78,10 +78,15 @@ def _properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def exactly_one_script_source(ctx: RuleContext) -> Iterator[Violation]:
-    """A source names exactly one of script, scriptUri, commandId; Azure may answer ``source: {}``.."""
+    """A source names exactly one of script, scriptUri, commandId.
+
+    An empty source (``{}``) means "no script" and is accepted: the Azure CLI and PowerShell send it, Azure answers
+    201, and responses show it. A source with other keys but none of the three (a lone identity, an empty script) is
+    a request error.
+    """
     for prefix, resource in _run_commands(ctx):
         source = _properties(resource).get("source")
-        if not isinstance(source, Mapping):
+        if not isinstance(source, Mapping) or not source:
             continue
         if len(source) <= 1 and ctx.side == "response":
             continue
@@ -97,7 +102,7 @@ def exactly_one_script_source(ctx: RuleContext) -> Iterator[Violation]:
             yield ctx.violation(
                 "MISSING_SCRIPT_SOURCE",
                 pointer,
-                "a script source takes exactly one of script, scriptUri, commandId; got none",
+                "a script source takes exactly one of script, scriptUri, commandId (or is {} for none); got none",
             )
 
 
@@ -329,7 +334,7 @@ RESPONSE_GUARDS = _merge_guards(SOURCE_GUARD_RESPONSE, IDENTITY_GUARD, SECRETS_G
 RULE_CODES: Mapping[str, str] = {
     "READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST": "a read-only property was sent in a request",
     "MULTIPLE_SCRIPT_SOURCES": "a script source names more than one of script, scriptUri, commandId",
-    "MISSING_SCRIPT_SOURCE": "a script source in a request names none of script, scriptUri, commandId",
+    "MISSING_SCRIPT_SOURCE": "a non-empty script source in a request names none of script, scriptUri, commandId",
     "MANAGED_IDENTITY_CLIENT_AND_OBJECT_ID": "a managed identity names both clientId and objectId",
     "SECRET_PROPERTY": "runAsPassword or a protected parameter value came back in a response",
     "INVALID_RESPONSE_CODE": "the status code is not one the operation documents",

@@ -64,7 +64,14 @@ REQUEST_CASES = [
         "MULTIPLE_SCRIPT_SOURCES",
         "/properties/source",
     ),
-    ("no source", "/properties/source", {}, "MISSING_SCRIPT_SOURCE", "/properties/source"),
+    ("an empty script", "/properties/source", {"script": ""}, "MISSING_SCRIPT_SOURCE", "/properties/source"),
+    (
+        "an identity without scriptUri",
+        "/properties/source",
+        {"scriptUriManagedIdentity": {}},
+        "MISSING_SCRIPT_SOURCE",
+        "/properties/source",
+    ),
     (
         "both identity ids",
         "/properties/outputBlobManagedIdentity",
@@ -134,6 +141,11 @@ def test_invalid_patch_is_caught(pointer: str, value: Any, code: str, where: str
 def test_the_valid_patch_conforms_on_vm_and_vmss_vm() -> None:
     assert validate_request("PATCH", VM_RC, VALID_PATCH) == []
     assert validate_request("PATCH", VMSS_RC, VALID_PATCH) == []
+
+
+def test_an_empty_source_is_accepted_as_azure_does() -> None:
+    """The Azure CLI sends ``source: {}`` on create and Azure answers 201 (tests/data/real-traffic)."""
+    assert validate_request("PATCH", VM_RC, patched(VALID_PATCH, "/properties/source", {})) == []
 
 
 def test_an_empty_identity_means_system_assigned_and_is_valid() -> None:
