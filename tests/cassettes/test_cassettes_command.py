@@ -133,3 +133,9 @@ def test_console_script_runs_over_the_shared_folder() -> None:
         "Set-AzVMRunCommand.Recording.json: 3 interactions, 3 run-command, 3 validated, 0 violations, 6 secret hits"
         in result.stdout
     )
+
+
+def test_committed_cassettes_are_clean_and_conform(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, str(ROOT / "cassettes"))
+    assert code == 0, out
+    assert "0 with violations, 0 secret hits, 0 unreadable" in out.splitlines()[-1]

@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 MODULE = textwrap.dedent(
-    '''
+    """
     import json
 
     import httpx
@@ -75,7 +75,7 @@ MODULE = textwrap.dedent(
     @pytest.mark.vcr
     def test_contract_broken_unmarked():
         assert patch(**{"x-break-contract": "1"}).status_code == 200
-    '''
+    """
 )
 
 
