@@ -19,7 +19,7 @@ from pytest_runcommand.emulator.handles import ServedEmulator
 
 pytest.importorskip("azure.mgmt.compute")
 
-from azure.mgmt.compute import ComputeManagementClient  # noqa: E402
+from azure.mgmt.compute import ComputeManagementClient
 
 SUBSCRIPTION = "6f1c0d3e-4b5a-4c2d-9e8f-0a1b2c3d4e5f"  # mapped to the zero GUID in the cassette
 API_VERSION = "2024-07-01"
