@@ -74,17 +74,27 @@ def _publish(interaction: Interaction) -> None:
         )
 
 
+_CONTRACT_PATH_MARKERS = ("/runcommands", "/operations/")
+
+
+def _is_contract_url(url: str) -> bool:
+    """Cheap pre-filter: only these answers are read eagerly when the client asked for a stream."""
+    lowered = url.lower()
+    return any(marker in lowered for marker in _CONTRACT_PATH_MARKERS)
+
+
 def _from_httpx(request: Any, response: Any, streamed: bool) -> Interaction:
     try:
         request_body: bytes | None = request.content
     except Exception:  # a streaming request body that was not read
         request_body = None
     response_body: bytes | None = None
-    if not streamed or getattr(response, "is_stream_consumed", False):
-        try:
-            response_body = response.content
-        except Exception:  # not read: validated without its body
-            response_body = None
+    try:
+        if streamed and not getattr(response, "is_stream_consumed", False) and _is_contract_url(str(request.url)):
+            response.read()  # cached by httpx: the caller still reads the same bytes
+        response_body = response.content
+    except Exception:  # a stream left unread: validated without its body
+        response_body = None
     return Interaction(
         request.method,
         str(request.url),
@@ -100,7 +110,10 @@ def _from_requests(request: Any, response: Any, streamed: bool) -> Interaction:
     body = request.body
     if hasattr(body, "read"):
         body = None  # a file-like upload: not ours to consume
-    response_body = None if streamed and not getattr(response, "_content_consumed", False) else response.content
+    response_body: bytes | None = None
+    if not streamed or _is_contract_url(request.url or ""):
+        # requests caches what .content reads; azure-core's later reads (iter_content) replay the cached bytes
+        response_body = response.content
     return Interaction(
         request.method or "GET",
         request.url or "",
