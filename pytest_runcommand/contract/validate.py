@@ -89,7 +89,7 @@ class _Compiled:
             if len(self._routes) >= _ROUTE_CACHE_SIZE:
                 self._routes.clear()
             self._routes[cache_key] = route
-        return route  # type: ignore[return-value]
+        return route  # type: ignore[no-any-return]
 
     def response_entry(self, operation: Operation, status: int) -> tuple[str, Mapping[str, Any] | None, Any]:
         """(response key, schema, guard validator or None) for a status; the guard only for documented 2xx."""
