@@ -72,7 +72,7 @@ DOC_SAMPLE_RESPONSE = r"""{
     "outputBlobUri": "https://mystorageaccount.blob.core.windows.net/myscriptoutputcontainer/MyScriptoutput.txt",
     "errorBlobUri": "https://mystorageaccount.blob.core.windows.net/mycontainer/MyScriptError.txt"
   }
-}"""  # noqa: E501
+}"""
 
 # Real responses (azure-powershell Set-AzVMRunCommand recording; azure-cli test_run_command_v2 recording).
 POWERSHELL_PUT_RESPONSE = """{
@@ -81,7 +81,7 @@ POWERSHELL_PUT_RESPONSE = """{
   "type": "Microsoft.Compute/virtualMachines/runCommands",
   "location": "eastus",
   "properties": {"source": {}, "timeoutInSeconds": 0, "provisioningState": "Updating", "asyncExecution": false}
-}"""  # noqa: E501
+}"""
 
 POWERSHELL_OPERATION = """{
   "startTime": "2021-11-02T01:10:51.7983901+00:00",
@@ -104,7 +104,7 @@ CLI_INSTANCE_VIEW_RESPONSE = """{
       "startTime": "2022-05-19T03:06:34+00:00", "endTime": "2022-05-19T03:06:34+00:00"
     }
   }
-}"""  # noqa: E501
+}"""
 
 CLOUD_ERROR = """{
   "error": {
