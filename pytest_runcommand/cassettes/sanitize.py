@@ -23,7 +23,9 @@ Default rules (IDs are stable):
                         ``sks``, ``skv``, ``saoid``, ``suoid``, ``scid``) in any URL, body or header
 ``oauth-token-exchange`` ``client_secret``, ``client_assertion``, ``refresh_token``, ``access_token``,
                         ``id_token`` in form and JSON bodies; ``password`` and ``code`` in form bodies
-``subscription-id``     ``/subscriptions/<guid>`` and ``subscriptionId`` values -> the zero GUID
+``subscription-id``     ``/subscriptions/<guid>`` and ``subscriptionId`` values -> the zero GUID; an id
+                        once seen in a path is also replaced where it appears bare later (the only rule
+                        with memory; :meth:`Sanitizer.fresh` starts a new one, the vcrpy glue does per cassette)
 ``lro-signed-query``    the signed ``c``, ``s`` and ``h`` query fields of ARM operation-status URLs
 =====================  ==============================================================================
 """
@@ -34,7 +36,7 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -65,7 +67,7 @@ HeaderFn = Callable[[str], str]
 
 @dataclass(frozen=True)
 class Rule:
-    """One sanitizing rule. Every function is pure and idempotent."""
+    """One sanitizing rule. Every function is pure and idempotent (``learn`` only reports what it sees)."""
 
     id: str
     description: str
@@ -77,6 +79,10 @@ class Rule:
     """Applied to a parsed JSON body; returns the new document."""
     form: FormFn | None = None
     """Applied to the fields of an ``application/x-www-form-urlencoded`` body."""
+    learn: Callable[[str], Iterable[str]] | None = None
+    """Values to remember from any text (e.g. subscription ids seen in a path); once seen, a value is
+    replaced by ``replacement`` wherever it appears later, bare, in the same sanitizer's traffic."""
+    replacement: str = REDACTED
 
 
 # -- rule builders --------------------------------------------------------------------------------------
@@ -183,6 +189,13 @@ def _subscription_text(text: str) -> str:
     return _SUBSCRIPTION_PATH.sub(rf"\g<1>{ZERO_SUBSCRIPTION_ID}", text)
 
 
+def _subscription_learn(text: str) -> Iterator[str]:
+    if "ubscriptions" in text or "UBSCRIPTIONS" in text:
+        for match in _SUBSCRIPTION_PATH.finditer(text):
+            if match.group(2) != ZERO_SUBSCRIPTION_ID:
+                yield match.group(2)
+
+
 def _subscription_json(document: Any) -> Any:
     def zero(value: Any) -> Any:
         return ZERO_SUBSCRIPTION_ID if isinstance(value, str) and _GUID_ONLY.match(value) else value
@@ -236,9 +249,11 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "subscription-id",
-        "subscription ids, mapped to the zero GUID",
+        "subscription ids, mapped to the zero GUID (also where a learned one appears bare later)",
         text=_subscription_text,
         json=_subscription_json,
+        learn=_subscription_learn,
+        replacement=ZERO_SUBSCRIPTION_ID,
     ),
     Rule("lro-signed-query", "signed query fields (c, s, h) of operation-status URLs", text=_lro_signed),
 )
@@ -252,7 +267,7 @@ _FORM_BODY = re.compile(r"^[\w.~%+\-]+=[^&\s]*(?:&[\w.~%+\-]+=[^&\s]*)*$")
 class Sanitizer:
     """An ordered, immutable set of rules applied to URLs, headers, bodies and whole interactions."""
 
-    __slots__ = ("_form", "_headers", "_json", "_text", "rules")
+    __slots__ = ("_form", "_headers", "_json", "_learn", "_learned", "_learned_pattern", "_text", "rules")
 
     def __init__(self, rules: Iterable[Rule] = ()) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
@@ -269,6 +284,9 @@ class Sanitizer:
         self._text = tuple(r.text for r in self.rules if r.text is not None)
         self._json = tuple(r.json for r in self.rules if r.json is not None)
         self._form = tuple(r.form for r in self.rules if r.form is not None)
+        self._learn = tuple((r.learn, r.replacement) for r in self.rules if r.learn is not None)
+        self._learned: dict[str, str] = {}
+        self._learned_pattern: re.Pattern[str] | None = None
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -290,10 +308,27 @@ class Sanitizer:
 
     # -- parts ------------------------------------------------------------------------------------------
 
+    def fresh(self) -> Sanitizer:
+        """The same rules with an empty memory of learned values (one per cassette keeps replay deterministic)."""
+        return Sanitizer(self.rules)
+
     def text(self, value: str) -> str:
+        for learn, replacement in self._learn:
+            for seen in learn(value):
+                self._remember(seen, replacement)
         for fn in self._text:
             value = fn(value)
+        if self._learned_pattern is not None:
+            value = self._learned_pattern.sub(lambda m: self._learned[m.group(0).lower()], value)
         return value
+
+    def _remember(self, value: str, replacement: str) -> None:
+        key = value.lower()
+        if key in self._learned or key == replacement.lower():
+            return
+        self._learned[key] = replacement
+        alternatives = "|".join(re.escape(k) for k in sorted(self._learned, key=len, reverse=True))
+        self._learned_pattern = re.compile(alternatives, re.IGNORECASE)
 
     url = text
 

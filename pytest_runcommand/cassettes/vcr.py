@@ -337,6 +337,7 @@ def configure_vcr(vcr: Any, sanitizer: Sanitizer | None = None) -> None:
         chosen = kwargs.pop(SANITIZER_KEY, None) or default
         if not isinstance(chosen, Sanitizer):
             raise InputError(f"vcr_config[{SANITIZER_KEY!r}] must be a Sanitizer, got {type(chosen).__name__}")
+        chosen = chosen.fresh()
         config: dict[str, Any] = original(**kwargs)
         config["before_record_request"] = _chain(config.get("before_record_request"), request_sanitizer(chosen))
         config["before_record_response"] = _chain(config.get("before_record_response"), response_sanitizer(chosen))

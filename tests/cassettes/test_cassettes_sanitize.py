@@ -183,3 +183,11 @@ def test_rule_id_errors() -> None:
     with pytest.raises(UsageError, match="used twice"):
         default_sanitizer().with_rules(Rule("set-cookie", "again"))
     assert repr(Sanitizer()) == "Sanitizer()"
+
+
+def test_a_subscription_id_seen_in_a_path_is_replaced_bare_later() -> None:
+    s = default_sanitizer()
+    assert s.header("x-ms-routing-request-id", f"WESTUS:{SUB}") == f"WESTUS:{SUB}"  # not known yet
+    s.url(f"https://management.azure.com/subscriptions/{SUB}/resourceGroups/rg")
+    assert s.header("x-ms-routing-request-id", f"WESTUS:{SUB.upper()}") == f"WESTUS:{ZERO_SUBSCRIPTION_ID}"
+    assert s.fresh().header("x-ms-routing-request-id", f"WESTUS:{SUB}") == f"WESTUS:{SUB}"
