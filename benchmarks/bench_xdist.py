@@ -1,0 +1,104 @@
+"""Scale-out: the same suite of contract tests under pytest-xdist with ``-n 2`` against ``-n 0``.
+
+The suite is generated in a temporary folder: emulator lifecycles under ``@pytest.mark.runcommand_contract``
+(PUT, PATCH, GET with the instance view, list, DELETE, each validated) and pure validation tests, with the coverage
+report on, so the merge of the workers' findings is part of what is timed.
+
+Run:  python benchmarks/bench_xdist.py [--tests 120] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SUITE = """
+import pytest
+from pytest_runcommand import validate_request
+from pytest_runcommand.models import patch_body
+
+URL = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/runCommands/rc?api-version=2024-07-01"
+
+@pytest.mark.runcommand_contract
+@pytest.mark.parametrize("index", range({count}))
+def test_lifecycle(runcommand_emulator, index):
+    client = runcommand_emulator.client
+    url = runcommand_emulator.run_command_path(f"rc{{index}}")
+    assert client.put(url, json={{"location": "westus", "properties": {{"source": {{"script": "echo hi"}}}}}}).status_code == 201
+    for timeout in range(5):
+        assert client.patch(url, json={{"properties": {{"timeoutInSeconds": 60 + timeout}}}}).status_code == 200
+    assert client.get(url + "&$expand=instanceView").status_code == 200
+    assert client.get(runcommand_emulator.run_command_path()).status_code == 200
+    assert client.delete(url).status_code in (200, 202)
+
+@pytest.mark.parametrize("index", range({count}))
+def test_payloads(index):
+    for size in range(50):
+        assert validate_request("PATCH", URL, patch_body(script="echo " + "x" * size, timeout_in_seconds=index)) == []
+"""
+
+
+def run(suite: Path, workers: str) -> tuple[float, dict[str, object]]:
+    report = suite / f"report-{workers}.json"
+    started = time.perf_counter()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            workers,
+            "--runcommand-report",
+            str(report),
+        ],
+        cwd=suite,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
+    return elapsed, json.loads(report.read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tests", type=int, default=120, help="tests of each kind in the generated suite")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        suite = Path(folder)
+        (suite / "pytest.ini").write_text("[pytest]\n")
+        (suite / "test_generated.py").write_text(SUITE.format(count=args.tests))
+        serial, parallel = [], []
+        for _ in range(args.rounds):
+            seconds, serial_report = run(suite, "0")
+            serial.append(seconds)
+            seconds, parallel_report = run(suite, "2")
+            parallel.append(seconds)
+    calls = {op: entry["calls"] for op, entry in serial_report["operations"].items()}  # type: ignore[union-attr]
+    merged = {op: entry["calls"] for op, entry in parallel_report["operations"].items()}  # type: ignore[union-attr]
+    assert calls == merged, f"the merged report differs: {calls} != {merged}"
+    s, p = statistics.median(serial), statistics.median(parallel)
+    print(
+        f"{2 * args.tests} tests ({args.tests} validated emulator lifecycles, {args.tests} validation tests), median of {args.rounds}"
+    )
+    print(f"  -n 0   {s:7.2f} s")
+    print(f"  -n 2   {p:7.2f} s")
+    print(
+        f"  speed-up with 2 workers: {s / p:.2f}x (the merged coverage report counts the same calls: {sum(merged.values())})"
+    )
+
+
+if __name__ == "__main__":
+    main()
