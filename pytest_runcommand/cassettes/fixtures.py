@@ -9,7 +9,8 @@ sanitizers and the contract engine are imported inside the hooks, and only for t
   sanitized responses; in playback-only cassettes LRO polling does not wait; an unmatched request names
   the closest recorded one;
 * a test marked both ``vcr`` and ``runcommand_contract`` fails when an interaction it recorded or replayed
-  breaks the contract.
+  breaks the contract (``runcommand_contract(ignore=[CODE, ...])`` tolerates codes); the plugin's own traffic
+  check leaves tests marked ``vcr`` to this one.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def runcommand_cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     result = yield
-    if item.get_closest_marker("runcommand_contract") is None or item.get_closest_marker("vcr") is None:
+    marker = item.get_closest_marker("runcommand_contract")
+    if marker is None or item.get_closest_marker("vcr") is None:
         return result
     cassette = _cassette_of(item)
     if cassette is None:
@@ -68,5 +70,5 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     __tracebackhide__ = True
     from pytest_runcommand.cassettes.vcr import check_cassette_contract
 
-    check_cassette_contract(cassette)
+    check_cassette_contract(cassette, ignore=marker.kwargs.get("ignore", ()))
     return result

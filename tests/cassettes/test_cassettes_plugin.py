@@ -75,6 +75,12 @@ MODULE = textwrap.dedent(
     @pytest.mark.vcr
     def test_contract_broken_unmarked():
         assert patch(**{"x-break-contract": "1"}).status_code == 200
+
+
+    @pytest.mark.vcr
+    @pytest.mark.runcommand_contract(ignore=["INVALID_TYPE"])
+    def test_contract_broken_tolerated():
+        assert patch(**{"x-break-contract": "1"}).status_code == 200
     """
 )
 
@@ -111,6 +117,7 @@ def test_contract_violations_fail_the_marked_test_and_name_the_interaction(tmp_p
     assert result.returncode == 1, out + result.stderr
     assert "FAILED test_recorded.py::test_contract_broken - " in out
     assert "PASSED test_recorded.py::test_contract_broken_unmarked" in out
+    assert "PASSED test_recorded.py::test_contract_broken_tolerated" in out
     assert "ContractViolationError" in out
     assert "INVALID_TYPE" in out
     assert "/properties/timeoutInSeconds" in out
@@ -118,7 +125,7 @@ def test_contract_violations_fail_the_marked_test_and_name_the_interaction(tmp_p
     assert "(test_contract_broken.yaml#0)" in out
     assert "PLANTED" not in out
     # replayed traffic is checked as well
-    replayed = _pytest(tmp_path, "--record-mode=none", "--block-network", "-k", "test_contract_broken")
+    replayed = _pytest(tmp_path, "--record-mode=none", "--block-network", "-k", "test_contract_broken and not tol")
     assert replayed.returncode == 1
     assert "INVALID_TYPE" in replayed.stdout
 
