@@ -139,3 +139,46 @@ def test_a_corrupt_cassette_errors_with_its_name_and_survives(tmp_path: Path) ->
     assert result.returncode == 1
     assert f"InputError: cannot replay: {cassette}:" in result.stdout
     assert cassette.read_text() == "interactions:\n- request: {method: PATCH\n"
+
+
+CONFTEST_WITHOUT_PASSWORD_RULE = textwrap.dedent(
+    """
+    import pytest
+
+    from pytest_runcommand.cassettes.sanitize import default_sanitizer
+
+
+    @pytest.fixture
+    def vcr_config():
+        return {
+            "filter_headers": [("x-team", "kept-by-user-config")],
+            "runcommand_sanitizer": default_sanitizer().without("run-as-password"),
+        }
+    """
+)
+
+
+def test_the_secret_scan_stops_a_cassette_and_user_config_is_kept(tmp_path: Path) -> None:
+    (tmp_path / "test_recorded.py").write_text(MODULE)
+    (tmp_path / "conftest.py").write_text(CONFTEST_WITHOUT_PASSWORD_RULE)
+    result = _pytest(tmp_path, "--record-mode=once", "-k", "test_patch_with_secrets")
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert "ERROR at teardown of test_patch_with_secrets" in out
+    assert "SecretFoundError" in out
+    assert "test_patch_with_secrets.yaml not written" in out
+    assert "(interaction #0) request.body /properties/runAsPassword: secret-field <hidden, 16 chars>" in out
+    assert "Password-PLANTED" not in out
+    assert not (tmp_path / "cassettes" / "test_recorded").exists() or not any(
+        (tmp_path / "cassettes" / "test_recorded").iterdir()
+    )
+
+    # with the rule back, the user's own filter_headers still applies next to the sanitizers
+    (tmp_path / "conftest.py").write_text(CONFTEST_WITHOUT_PASSWORD_RULE.replace('.without("run-as-password")', ""))
+    module = MODULE.replace('headers={"Authorization"', 'headers={"x-team": "blue", "Authorization"')
+    (tmp_path / "test_recorded.py").write_text(module)
+    result = _pytest(tmp_path, "--record-mode=once", "-k", "test_patch_with_secrets")
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (tmp_path / "cassettes" / "test_recorded" / "test_patch_with_secrets.yaml").read_text()
+    assert "kept-by-user-config" in text
+    assert "PLANTED" not in text

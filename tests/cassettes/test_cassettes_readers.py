@@ -167,3 +167,21 @@ def test_powershell_entry_errors_name_the_entry(tmp_path: Path) -> None:
     assert "entry 1" in message
     assert "Response.StatusCode: expected an integer" in message
     assert "e37510d7" not in message  # the record's subscription id stays out of messages
+
+
+def test_vcrpy_json_serializer_cassettes_read(tmp_path: Path) -> None:
+    document = {
+        "version": 1,
+        "interactions": [
+            {
+                "request": {"method": "GET", "uri": "https://x/a?api-version=1", "body": None, "headers": {}},
+                "response": {"status": {"code": 404, "message": "Not Found"}, "headers": {}, "body": {"string": ""}},
+            }
+        ],
+    }
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(document))
+    cassette = read_cassette(path)
+    assert cassette.format == "vcrpy-json"
+    assert cassette.interactions[0].status == 404
+    assert cassette.place(0) == f"{path} (interaction #0)"
