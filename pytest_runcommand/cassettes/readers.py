@@ -134,7 +134,7 @@ def _vcr_interaction(item: Any, where: str, source: str) -> Interaction:
     status_block = _mapping(response, "status", f"{where}.response")
     code = status_block.get("code")
     if not isinstance(code, int) or isinstance(code, bool):
-        raise InputError(f"{where}.response.status.code: expected an integer status code, got {code!r}")
+        raise InputError(f"{where}.response.status.code: expected an integer status code, got {_kind(code)}")
     response_headers = _vcr_headers(response.get("headers"), f"{where}.response.headers")
     body_block = response.get("body")
     if body_block is None:
@@ -217,7 +217,7 @@ def _powershell_interaction(entry: Any, where: str, source: str) -> Interaction:
     uri = _string(request, "RequestUri", f"{where}.Request")
     status = response.get("StatusCode")
     if not isinstance(status, int) or isinstance(status, bool):
-        raise InputError(f"{where}.Response.StatusCode: expected an integer, got {status!r}")
+        raise InputError(f"{where}.Response.StatusCode: expected an integer, got {_kind(status)}")
     return Interaction(
         method=method,
         url=uri,
@@ -313,5 +313,14 @@ def _string(container: Mapping[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str) or not value:
         if key not in container:
             raise InputError(f"{where}: missing '{key}'")
-        raise InputError(f"{where}.{key}: expected a non-empty string, got {value!r}")
+        raise InputError(f"{where}.{key}: expected a non-empty string, got {_kind(value)}")
     return value
+
+
+def _kind(value: Any) -> str:
+    """A wrong value for a message: short scalars verbatim, anything else by type (it may hold a secret)."""
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    if isinstance(value, str) and len(value) <= 20 and "=" not in value:
+        return repr(value)
+    return f"a {type(value).__name__}"

@@ -266,11 +266,16 @@ class SafePersister:
     * save: every interaction is sanitized once more, the result is scanned; a finding raises
       :class:`SecretFoundError` (file and interaction index, value masked) and nothing is written;
       otherwise the text goes to a temporary file beside the cassette, then ``os.replace`` puts it in place.
+
+    vcrpy saves inside the cassette's ``__exit__`` and does not undo its patches when the save raises, so
+    under a :class:`_Deferral` that is listening the error is handed over instead, and raised once the
+    cassette has fully exited (see :func:`configure_vcr`).
     """
 
-    def __init__(self, inner: Any, sanitizer: Sanitizer) -> None:
+    def __init__(self, inner: Any, sanitizer: Sanitizer, deferral: _Deferral | None = None) -> None:
         self.inner: Any = inner.inner if isinstance(inner, SafePersister) else inner
         self.sanitizer = sanitizer
+        self.deferral = deferral
 
     def load_cassette(self, cassette_path: str | os.PathLike[str], serializer: ModuleType) -> Any:
         try:
@@ -297,7 +302,11 @@ class SafePersister:
         findings = scan_interactions(interactions, str(path))
         findings += scan_lines(text, str(path), findings)
         if findings:
-            raise SecretFoundError(_findings_message(path, findings))
+            error = SecretFoundError(_findings_message(path, findings))
+            if self.deferral is not None and self.deferral.listening:
+                self.deferral.errors.append(error)
+                return
+            raise error
         atomic_write(path, text)
 
 
@@ -339,16 +348,56 @@ def atomic_write(path: Path, text: str) -> None:
 # -- VCR configuration (the pytest_recording_configure seam) --------------------------------------------
 
 
+class _Deferral:
+    """Secret-scan errors of cassettes whose ``__exit__`` is still running (see :class:`SafePersister`)."""
+
+    def __init__(self) -> None:
+        self.listening = 0
+        self.errors: list[SecretFoundError] = []
+
+
+class _RaiseAfterExit:
+    """A cassette context manager that raises a deferred :class:`SecretFoundError` after vcrpy's exit."""
+
+    def __init__(self, inner: Any, deferral: _Deferral) -> None:
+        self.inner = inner
+        self.deferral = deferral
+
+    def __enter__(self) -> Any:
+        cassette = self.inner.__enter__()
+        self.deferral.listening += 1
+        return cassette
+
+    def __exit__(self, *exc_info: object) -> Any:
+        try:
+            result = self.inner.__exit__(*exc_info)
+        finally:
+            self.deferral.listening -= 1
+        if self.deferral.errors:
+            error = self.deferral.errors.pop(0)
+            self.deferral.errors.clear()
+            raise error
+        return result
+
+
 def configure_vcr(vcr: Any, sanitizer: Sanitizer | None = None) -> None:
     """Install matchers, sanitizing hooks, the safe persister and playback hooks on a ``vcr.VCR``."""
     default = sanitizer or default_sanitizer()
     for name, matcher in MATCHERS.items():
         vcr.register_matcher(name, matcher)
     vcr.match_on = MATCH_ON
+    deferral = _Deferral()
     vcr.register_persister(SafePersister(vcr.persister or FilesystemPersister, default))
     original = vcr.get_merged_config
     if getattr(original, "_runcommand", False):
         return
+    original_use = vcr.use_cassette
+
+    def use_cassette(path: Any = None, **kwargs: Any) -> Any:
+        manager = original_use(path, **kwargs)
+        if isinstance(path, str | os.PathLike):  # a context manager (decorators keep vcrpy's behaviour)
+            return _RaiseAfterExit(manager, deferral)
+        return manager
 
     def get_merged_config(**kwargs: Any) -> dict[str, Any]:
         chosen = kwargs.pop(SANITIZER_KEY, None) or default
@@ -359,12 +408,13 @@ def configure_vcr(vcr: Any, sanitizer: Sanitizer | None = None) -> None:
         config["before_record_request"] = _chain(config.get("before_record_request"), request_sanitizer(chosen))
         config["before_record_response"] = _chain(config.get("before_record_response"), response_sanitizer(chosen))
         persister = config.get("persister") or FilesystemPersister
-        config["persister"] = SafePersister(persister, chosen)
+        config["persister"] = SafePersister(persister, chosen, deferral)
         config["after_load_interaction"] = [*_as_list(config.get("after_load_interaction")), _zero_retry_after]
         return config
 
     get_merged_config._runcommand = True  # type: ignore[attr-defined]
     vcr.get_merged_config = get_merged_config
+    vcr.use_cassette = use_cassette
 
 
 def _zero_retry_after(request: Request, response: dict[str, Any], cassette: Any) -> tuple[Request, dict[str, Any]]:

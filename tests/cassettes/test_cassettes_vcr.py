@@ -235,3 +235,46 @@ def test_cassette_interactions_are_the_used_ones(tmp_path: Path) -> None:
     assert used[0].source == "case.yaml#1"
     assert used[0].response_json["name"] == "rc1"
     assert "00000000-0000-0000-0000-000000000000" in used[0].url
+
+
+def test_a_kept_cassette_is_never_rewritten(tmp_path: Path) -> None:
+    with cassette(tmp_path, "once") as (_, client):
+        _patch(client)
+    path = tmp_path / "case.yaml"
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    for mode in ("once", "none"):
+        with cassette(tmp_path, mode) as (_, client):
+            assert _patch(client).headers["retry-after"] == "0"
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_pytest_recording_extra_cassettes_still_load(tmp_path: Path) -> None:
+    from pytest_recording._vcr import CombinedPersister
+
+    from pytest_runcommand.cassettes.vcr import SafePersister
+
+    with cassette(tmp_path, "once") as (_, client):
+        _patch(client)
+    from vcr.serializers import yamlserializer
+
+    persister = SafePersister(CombinedPersister([str(tmp_path / "case.yaml")]), default_sanitizer())
+    requests, responses = persister.load_cassette(str(tmp_path / "absent.yaml"), serializer=yamlserializer)
+    assert [r.method for r in requests] == ["PATCH"]
+    assert len(responses) == 1
+
+
+def test_after_a_refused_cassette_vcrpy_patches_are_gone(tmp_path: Path) -> None:
+    unpatched = httpx.MockTransport.handle_request
+    sanitizer = default_sanitizer().without("run-as-password")
+    routed: list[bool] = []
+
+    def record() -> None:
+        with cassette(tmp_path / "a", "once", runcommand_sanitizer=sanitizer) as (_, client):
+            routed.append(httpx.MockTransport.handle_request is not unpatched)
+            _patch(client)
+
+    with pytest.raises(SecretFoundError):
+        record()
+    assert routed == [True]  # vcrpy routed the transport to the cassette...
+    assert httpx.MockTransport.handle_request is unpatched  # ...and let go of it although the save was refused
+    assert not (tmp_path / "a").exists()
