@@ -157,7 +157,9 @@ class EmulatorApp:
         from pytest_runcommand.interactions import Interaction
 
         query = scope.get("query_string", b"").decode("latin-1")
-        url = f"{_base_url(scope, request_headers)}{scope.get('path', '/')}{'?' + query if query else ''}"
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else quote(str(scope.get("path", "/")))
+        url = f"{_base_url(scope, request_headers)}{path}{'?' + query if query else ''}"
         interaction = Interaction(
             method=str(scope.get("method", "GET")),
             url=url,

@@ -29,7 +29,7 @@ def run_command_to_wire(command: RunCommand, *, instance_view_at: datetime | Non
     """The run-command resource; with ``instance_view_at``, its instance view at that instant too."""
     props = command.properties
     wire_props: dict[str, Any] = {"source": to_wire(props.source) if props.source is not None else {}}
-    if props.parameters:
+    if props.parameters is not None:
         wire_props["parameters"] = [{"name": p.name, "value": p.value} for p in props.parameters]
     wire_props["asyncExecution"] = bool(props.async_execution)
     wire_props["treatFailureAsDeploymentFailure"] = bool(props.treat_failure_as_deployment_failure)

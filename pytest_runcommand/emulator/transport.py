@@ -1,19 +1,18 @@
 """A synchronous httpx transport onto an in-process ASGI app.
 
 httpx 0.28's ``ASGITransport`` is async-only. :class:`SyncASGITransport` runs it on an event loop in a
-background thread (an anyio blocking portal), so a plain ``httpx.Client`` can talk to the emulator with no
-socket. Traffic still flows through ``httpx.ASGITransport``, so vcrpy records it like any other.
+background (daemon) thread, so a plain ``httpx.Client`` can talk to the emulator with no socket. Traffic
+still flows through ``httpx.ASGITransport``, so vcrpy records it like any other.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import httpx
-from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 __all__ = ["SyncASGITransport", "asgi_client"]
 
@@ -23,15 +22,18 @@ class SyncASGITransport(httpx.BaseTransport):
 
     def __init__(self, app: Callable[..., Any], *, client: tuple[str, int] = ("127.0.0.1", 123)) -> None:
         self._inner = httpx.ASGITransport(app=app, client=client)
-        self._stack = contextlib.ExitStack()
-        self._portal: BlockingPortal | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def _get_portal(self) -> BlockingPortal:
+    def _get_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
-            if self._portal is None:
-                self._portal = self._stack.enter_context(start_blocking_portal())
-            return self._portal
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="runcommand-asgi", daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         content = request.read()
@@ -44,13 +46,17 @@ class SyncASGITransport(httpx.BaseTransport):
             body = await response.aread()
             return response.status_code, response.headers.raw, body
 
-        status, headers, body = self._get_portal().call(send)
+        status, headers, body = asyncio.run_coroutine_threadsafe(send(), self._get_loop()).result()
         return httpx.Response(status, headers=headers, content=body, request=request)
 
     def close(self) -> None:
         with self._lock:
-            self._portal = None
-            self._stack.close()
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        if loop is not None and thread is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=5)
+            loop.close()
 
 
 def asgi_client(app: Callable[..., Any], *, base_url: str = "http://testserver", **kwargs: Any) -> httpx.Client:

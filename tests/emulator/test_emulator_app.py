@@ -34,7 +34,6 @@ def poll(client: httpx.Client, response: httpx.Response) -> dict[str, Any]:
 
 
 def test_put_new_is_201_creating_with_async_operation(runcommand_emulator: InProcessEmulator) -> None:
-    runcommand_emulator.backend.settings.strict = False  # the Azure CLI sends source: {}, Azure accepts it
     client = runcommand_emulator.client
     response = client.put(rc_path() + Q, json={"location": "westus", "properties": {"source": {}}})
     assert response.status_code == 201
@@ -63,10 +62,13 @@ def test_put_new_is_201_creating_with_async_operation(runcommand_emulator: InPro
     assert response.headers["content-type"] == "application/json; charset=utf-8"
 
 
-def test_empty_source_is_rejected_in_strict_mode(runcommand_emulator: InProcessEmulator) -> None:
-    response = runcommand_emulator.client.put(rc_path() + Q, json={"location": "westus", "properties": {"source": {}}})
+def test_blank_source_is_rejected_in_strict_mode_only(runcommand_emulator: InProcessEmulator) -> None:
+    body = {"location": "westus", "properties": {"source": {"script": ""}}}
+    response = runcommand_emulator.client.put(rc_path() + Q, json=body)
     assert response.status_code == 400
     assert (error_of(response)["code"], error_of(response)["target"]) == ("MISSING_SCRIPT_SOURCE", "/properties/source")
+    runcommand_emulator.backend.settings.strict = False
+    assert runcommand_emulator.client.put(rc_path() + Q, json=body).status_code == 201
 
 
 def test_put_existing_is_200_updating(runcommand_emulator: InProcessEmulator) -> None:
