@@ -181,16 +181,17 @@ class EmulatorApp:
         path = str(scope.get("path", "/"))
         match = self.router.resolve(method, path)
         raw_query = scope.get("query_string", b"").decode("latin-1")
+        pairs = parse_qsl(raw_query, keep_blank_values=True)
         request = Request(
             method=method,
             path=path,
-            query=_query(raw_query),
+            query=_query(pairs),
             raw_query=raw_query,
             headers=headers,
             base_url=_base_url(scope, headers),
             params=match.params,
         )
-        request.api_version = _api_version(raw_query, request.query)
+        request.api_version = _api_version(pairs)
         request.body = await _read_body(receive, headers, self.backend.settings.max_body_bytes)
         received.append(request.body)
         return match.handler(request)
@@ -327,9 +328,9 @@ def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return headers
 
 
-def _query(raw_query: str) -> dict[str, str]:
+def _query(pairs: list[tuple[str, str]]) -> dict[str, str]:
     query: dict[str, str] = {}
-    for name, value in parse_qsl(raw_query, keep_blank_values=True):
+    for name, value in pairs:
         query.setdefault(name.lower(), value)
     return query
 
@@ -352,8 +353,8 @@ def _authenticate(value: str | None) -> None:
         raise errors.invalid_authentication_token()
 
 
-def _api_version(raw_query: str, query: Mapping[str, str]) -> str:
-    values = [value for name, value in parse_qsl(raw_query, keep_blank_values=True) if name.lower() == "api-version"]
+def _api_version(pairs: list[tuple[str, str]]) -> str:
+    values = [value for name, value in pairs if name.lower() == "api-version"]
     if not values or not values[0]:
         raise errors.missing_api_version()
     given = ",".join(values)

@@ -52,6 +52,8 @@ WRITABLE_PROPERTIES = tuple(
     name for name in VirtualMachineRunCommandProperties.model_fields if name not in READ_ONLY_PROPERTIES
 )
 
+_WRITABLE_SET = frozenset(WRITABLE_PROPERTIES)
+
 OperationKind = Literal["create", "update", "delete"]
 _IN_PROGRESS_STATE: dict[OperationKind, str] = {"create": "Creating", "update": "Updating", "delete": "Deleting"}
 
@@ -333,13 +335,13 @@ class Backend:
             command = self._get(ref, name)
             sent = patch.properties
             if sent is not None:
-                merged = command.properties.model_copy(deep=True)
-                for field_name in sent.model_fields_set & set(WRITABLE_PROPERTIES):
-                    value = getattr(sent, field_name)
-                    if hasattr(value, "model_copy"):
-                        value = value.model_copy(deep=True)
-                    setattr(merged, field_name, value)
-                command.properties = _writable(merged)
+                # Stored and sent nested values are never mutated in place (a write replaces them), so
+                # merging by reference is safe and avoids deep copies.
+                merged = {name: getattr(command.properties, name) for name in command.properties.model_fields_set}
+                merged.update({name: getattr(sent, name) for name in sent.model_fields_set & _WRITABLE_SET})
+                command.properties = VirtualMachineRunCommandProperties(
+                    **{name: value for name, value in merged.items() if value is not None and name in _WRITABLE_SET}
+                )
             if "tags" in patch.model_fields_set:
                 command.tags = dict(patch.tags) if patch.tags is not None else None
             return command, self._start(command, "update")
