@@ -21,7 +21,9 @@ def run(suite: Path, *extra: str) -> float:
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *extra],
-        cwd=suite, check=True, capture_output=True,
+        cwd=suite,
+        check=True,
+        capture_output=True,
     )
     return time.perf_counter() - started
 
