@@ -18,7 +18,11 @@ if TYPE_CHECKING:
     from pytest_runcommand.report import CoverageReport
     from pytest_runcommand.traffic import TrafficRecorder
 
-pytest_plugins: list[str] = ["pytest_runcommand.cassettes.fixtures", "pytest_runcommand.emulator.fixtures"]
+pytest_plugins: list[str] = [
+    "pytest_runcommand.cassettes.fixtures",
+    "pytest_runcommand.emulator.fixtures",
+    "pytest_runcommand.emulator.azcli_fixtures",
+]
 
 MARKERS: dict[str, str] = {
     "runcommand_contract": (

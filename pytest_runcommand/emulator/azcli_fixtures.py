@@ -1,0 +1,86 @@
+"""pytest fixture ``runcommand_az``: the real Azure CLI, signed in to the served emulator, offline.
+
+Loaded by the plugin at start-up, so everything heavy is imported inside the fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_runcommand.emulator.azcli import AzureCli
+    from pytest_runcommand.emulator.handles import ServedEmulator
+    from pytest_runcommand.emulator.server import EmulatorServer
+
+__all__ = ["runcommand_az", "runcommand_az_session"]
+
+INSTALL_HINT = (
+    "the Azure CLI (`az`) is not installed: it pins older azure-mgmt-* packages, so give it a venv of its own, "
+    "e.g. `python -m venv .venv-azcli && .venv-azcli/bin/pip install -e '.[cli]'`, "
+    "and point RUNCOMMAND_AZ at .venv-azcli/bin/az (or put `az` on PATH)"
+)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+@pytest.fixture(scope="session")
+def runcommand_az_session(
+    runcommand_emulator_session_server: EmulatorServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AzureCli]:
+    """The session's CLI environment bound to the session's emulator server (use ``runcommand_az``)."""
+    from pytest_runcommand.emulator.azcli import CliLogin, find_az, prepare_cli
+    from pytest_runcommand.emulator.handles import DEFAULT_SUBSCRIPTION
+    from pytest_runcommand.errors import RunCommandError
+
+    try:
+        executable = find_az()
+    except RunCommandError as error:
+        pytest.fail(str(error), pytrace=False)
+    if executable is None:
+        if _in_ci():
+            pytest.fail(f"CI must run the Azure CLI tests, but {INSTALL_HINT}", pytrace=False)
+        pytest.skip(INSTALL_HINT)
+    server = runcommand_emulator_session_server
+    directory = getattr(server, "identity", None)
+    if directory is None or server.ca_path is None:
+        pytest.fail("the session's emulator server does not serve the Azure CLI sign-in endpoints", pytrace=False)
+    principal = directory.principal
+    login = CliLogin(principal.tenant_id, principal.client_id, principal.client_secret, DEFAULT_SUBSCRIPTION)
+    config_dir = tmp_path_factory.mktemp("azure-cli-config")
+    cli = prepare_cli(executable, server.base_url, server.ca_path, login, config_dir)
+    try:
+        yield cli
+    finally:
+        cli.close()
+
+
+@pytest.fixture
+def runcommand_az(runcommand_az_session: AzureCli, runcommand_emulator_server: ServedEmulator) -> Iterator[AzureCli]:
+    """The real Azure CLI, signed in to ``runcommand_emulator_server`` (reset for this test), offline.
+
+    ``run(*args)`` runs ``az ARGS`` (raises :class:`~pytest_runcommand.emulator.azcli.AzureCliError` on a non-zero
+    exit, secrets masked), ``json(*args)`` parses its ``--output json``, ``env`` / ``script_env()`` are the
+    environment for your own scripts (private ``AZURE_CONFIG_DIR``, the emulator's CA, proxies pointing at a
+    trap). Any request that tries to leave loopback fails the test. Inspect what the scripts did through
+    ``runcommand_emulator_server.backend`` / ``.executor``. Example::
+
+        def test_deploy_script(runcommand_az, runcommand_emulator_server):
+            runcommand_az.run("vm", "run-command", "create", "-g", "rg", "--vm-name", "vm1",
+                              "--name", "hello", "--script", "echo hello")
+            assert runcommand_emulator_server.executor.runs[-1].script == "echo hello"
+
+    Skips where no ``az`` is found (``$RUNCOMMAND_AZ`` or ``PATH``), except under CI, where it fails.
+    """
+    proxy = runcommand_az_session.proxy
+    seen = len(proxy.attempts) if proxy is not None else 0
+    yield runcommand_az_session
+    if proxy is not None and len(proxy.attempts) > seen:
+        leaks = proxy.attempts[seen:]
+        del proxy.attempts[seen:]
+        pytest.fail(f"the Azure CLI tried to leave loopback: {leaks}", pytrace=False)
