@@ -20,6 +20,8 @@ from pytest_runcommand.interactions import Interaction
 __all__ = ["CoverageReport"]
 
 _MAX_DEPTH = 8
+_WRITE_ONLY = ("/runAsPassword", "/protectedParameters/*/value")
+"""Secrets a response must never carry: not 'uncovered' when absent."""
 
 
 def _schema_pointers(
@@ -124,6 +126,7 @@ class CoverageReport:
         for code, answer in operation.responses.items():
             if code.startswith("2") and answer.get("schema"):
                 response |= _schema_pointers(answer["schema"], definitions)
+        response = {p for p in response if not p.endswith(_WRITE_ONLY)}
         return request, response, sorted(operation.responses)
 
     def to_dict(self) -> dict[str, Any]:
@@ -210,7 +213,7 @@ h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}
 td,th{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;font-size:.9rem;vertical-align:top}
 th{background:#f6f8fa}.ok{background:#dafbe1}.no{background:#ffebe9}.muted{color:#57606a}
-code{font-family:ui-monospace,monospace;font-size:.85rem}.badge{display:inline-block;padding:0 .4rem;
+summary{cursor:pointer;margin:.4rem 0}code{font-family:ui-monospace,monospace;font-size:.85rem}.badge{display:inline-block;padding:0 .4rem;
 border-radius:.6rem;background:#eaeef2;margin:0 .2rem .2rem 0}
 """
 
@@ -249,19 +252,25 @@ def render_html(data: Mapping[str, Any]) -> str:
             f"<h2 id='{e(op_id)}'>{e(op_id)} <span class=muted><code>{e(entry['method'])} "
             f"{e(entry['path'])}</code></span></h2>"
         )
+        if not entry["calls"]:
+            parts.append("<p class=muted>Never called.</p>")
         for side in ("request", "response"):
             covered = entry[f"{side}_properties_covered"]
             uncovered = entry[f"{side}_properties_uncovered"]
             if not covered and not uncovered:
                 continue
-            parts.append(f"<table><tr><th>{side} property</th><th>exercised</th></tr>")
+            opened = " open" if entry["calls"] else ""
+            parts.append(
+                f"<details{opened}><summary>{side} properties: {_fraction(covered, uncovered)} exercised</summary>"
+                f"<table><tr><th>{side} property</th><th>exercised</th></tr>"
+            )
             for pointer in sorted([*covered, *uncovered]):
                 ok = pointer in covered
                 parts.append(
                     f"<tr class={'ok' if ok else 'no'}><td><code>{e(pointer)}</code></td>"
                     f"<td>{'yes' if ok else 'no'}</td></tr>"
                 )
-            parts.append("</table>")
+            parts.append("</table></details>")
         if entry["rules_fired"]:
             parts.append(
                 "<p>Rules fired: "
