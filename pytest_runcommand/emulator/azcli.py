@@ -25,6 +25,7 @@ import subprocess
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "find_az",
     "prepare_cli",
     "render_cli_snippet",
+    "seed_version_cache",
 ]
 
 AZ_ENV_VAR = "RUNCOMMAND_AZ"
@@ -167,6 +169,8 @@ class ProxyTrap:
         return env
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the listening thread
         self._socket.close()
         self._thread.join(timeout=5)
 
@@ -207,6 +211,56 @@ def setup_commands(base_url: str, login: CliLogin, *, cloud: str = CLOUD_NAME) -
     if login.subscription is not None:
         commands.append(["account", "set", "--subscription", login.subscription])
     return commands
+
+
+_VERSIONS_SCRIPT = """
+import json, sys
+from importlib.metadata import PackageNotFoundError, version
+found = {}
+for dist, key in (("azure-cli", "azure-cli"), ("azure-cli-core", "core"), ("azure-cli-telemetry", "telemetry")):
+    try:
+        found[key] = {"local": version(dist)}
+    except PackageNotFoundError:
+        pass
+json.dump(found, sys.stdout)
+"""
+
+
+def _interpreter(executable: str) -> str | None:
+    """The Python that runs ``az`` (its ``#!`` line names it for pip installs), or None."""
+    try:
+        with open(executable, "rb") as handle:
+            first = handle.readline(512)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    parts = first[2:].decode("utf-8", "replace").split()
+    if not parts or "python" not in Path(parts[0]).name:
+        return None
+    return parts[0]
+
+
+def seed_version_cache(executable: str, config_dir: str | Path) -> bool:
+    """Record the installed CLI versions as freshly checked in ``config_dir``; True when done.
+
+    A CLI's first run in a new config dir otherwise asks its release storage whether it is up to date:
+    the one request an offline CLI would send outside loopback.
+    """
+    python = _interpreter(executable)
+    if python is None:
+        return False
+    try:
+        done = subprocess.run([python, "-c", _VERSIONS_SCRIPT], capture_output=True, text=True, timeout=60, check=False)
+        versions = json.loads(done.stdout) if done.returncode == 0 else {}
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return False
+    if "azure-cli" not in versions or "core" not in versions:
+        return False
+    now = datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")
+    cache = {"versions": versions, "update_time": now, "check_time": now}
+    Path(config_dir, "versionCheck.json").write_text(json.dumps(cache), encoding="utf-8")
+    return True
 
 
 class AzureCli:
@@ -285,8 +339,11 @@ def prepare_cli(
     env = cli_environment(directory, ca_path, proxy=proxy)
     cli = AzureCli(executable, env, config_dir=directory, base_url=base_url, proxy=proxy, timeout=timeout)
     try:
+        seed_version_cache(executable, directory)
         for args in setup_commands(base_url, login):
             cli.run(*args, "--output", "none")
+        if proxy is not None and proxy.attempts:
+            raise RunCommandError(f"the Azure CLI tried to leave loopback while signing in: {proxy.attempts}")
     except BaseException:
         cli.close()
         raise

@@ -1,0 +1,243 @@
+"""The real Azure CLI against the served emulator: sign-in, the run-command lifecycle, offline.
+
+The CLI tests need ``az`` (``$RUNCOMMAND_AZ`` or ``PATH``; CI installs it in a venv of its own): without
+it they skip, except under CI where they fail. The helpers' own logic is tested without the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_runcommand.emulator.azcli import (
+    AZ_ENV_VAR,
+    AzureCli,
+    AzureCliError,
+    CliLogin,
+    ProxyTrap,
+    cli_environment,
+    find_az,
+    mask_args,
+    prepare_cli,
+    render_cli_snippet,
+    seed_version_cache,
+)
+from pytest_runcommand.emulator.handles import ServedEmulator
+from pytest_runcommand.errors import RunCommandError
+from pytest_runcommand.interactions import Interaction
+
+SUB = "00000000-0000-0000-0000-000000000000"
+VM_ID = f"/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm1"
+RUN_AS_PASSWORD = "Run-As-P4ssw0rd!"
+PROTECTED_VALUE = "protected-hunter2"
+
+
+@pytest.fixture
+def traffic(runcommand_emulator_server: ServedEmulator) -> Iterator[list[Interaction]]:
+    """Every run-command exchange the emulator answers during the test."""
+    seen: list[Interaction] = []
+    runcommand_emulator_server.app.observers.append(seen.append)
+    yield seen
+    runcommand_emulator_server.app.observers.remove(seen.append)
+
+
+def rc(*args: str) -> list[str]:
+    return ["vm", "run-command", *args, "--resource-group", "rg1", "--vm-name", "vm1"]
+
+
+def test_run_command_lifecycle_with_the_real_cli(
+    runcommand_az: AzureCli, runcommand_emulator_server: ServedEmulator, traffic: list[Interaction]
+) -> None:
+    az, emulator = runcommand_az, runcommand_emulator_server
+    created = az.json(
+        *rc("create", "--name", "rc1", "--script", "echo hello"),
+        "--parameters", "a=1", "b=2", "--protected-parameters", f"secret={PROTECTED_VALUE}",
+        "--run-as-user", "azureuser", "--run-as-password", RUN_AS_PASSWORD, "--timeout-in-seconds", "120",
+    )  # fmt: skip
+    assert created["provisioningState"] == "Succeeded"
+    assert created["id"] == f"{VM_ID}/runCommands/rc1"
+    assert created["location"] == "westus"
+    assert created["parameters"] == [{"name": "a", "value": "1"}, {"name": "b", "value": "2"}]
+
+    updated = az.json(*rc("update", "--name", "rc1", "--script", "echo updated", "--parameters", "c=3"))
+    assert updated["source"] == {"script": "echo updated"}
+    assert updated["runAsUser"] == "azureuser"  # update is GET + full PUT: what it does not change stays
+
+    shown = az.json(*rc("show", "--name", "rc1", "--instance-view"))
+    assert shown["instanceView"]["executionState"] == "Succeeded"
+    assert shown["instanceView"]["exitCode"] == 0
+    assert shown["instanceView"]["output"] == "updated\n"
+
+    listed = az.json(*rc("list"))
+    assert [item["name"] for item in listed] == ["rc1"]
+
+    az.run(*rc("delete", "--name", "rc1"), "--yes")
+    gone = az.run(*rc("show", "--name", "rc1"), check=False)
+    assert gone.returncode != 0
+    assert "ResourceNotFound" in gone.stderr
+
+    # What the scripts did, seen from the VM's side.
+    first, second = emulator.executor.runs
+    assert (first.script, first.parameters, first.run_as_user) == ("echo hello", (("a", "1"), ("b", "2")), "azureuser")
+    assert first.protected_parameters == (("secret", PROTECTED_VALUE),)
+    assert first.timeout_in_seconds == 120
+    assert (second.script, second.parameters, second.run_as_user) == ("echo updated", (("c", "3"),), "azureuser")
+    assert emulator.backend.run_command(VM_ID, "rc1") is None
+
+    # Secrets went in, and never came back out: not in an answer, a CLI output, a run record's repr, a CLI log.
+    outputs = json.dumps([created, updated, shown, listed])
+    answers = [interaction.response_body or b"" for interaction in traffic]
+    assert any(RUN_AS_PASSWORD.encode() in (i.request_body or b"") for i in traffic)
+    for secret in (RUN_AS_PASSWORD, PROTECTED_VALUE):
+        assert secret not in outputs
+        assert not any(secret.encode() in answer for answer in answers)
+        assert secret not in repr(emulator.executor.runs)
+        for log in (az.config_dir / "commands").glob("*.log"):
+            assert secret not in log.read_text(encoding="utf-8", errors="replace")
+
+    # The CLI spoke 2024-11-01 (served as the 2024-07-01 contract), updated with PUT, polled the delete.
+    run_command_calls = [i for i in traffic if "/runCommands" in i.url]
+    assert {i.url.rpartition("api-version=")[2] for i in run_command_calls} == {"2024-11-01"}
+    assert "PATCH" not in {i.method for i in traffic}
+    assert any("monitor=true" in i.url for i in traffic if i.method == "GET")
+
+
+def test_cli_sees_the_seeded_vm_location(runcommand_az: AzureCli, runcommand_emulator_server: ServedEmulator) -> None:
+    runcommand_emulator_server.backend.add_vm(VM_ID, "northeurope")
+    created = runcommand_az.json(*rc("create", "--name", "rc2", "--command-id", "RunShellScript"))
+    assert created["location"] == "northeurope"
+    assert runcommand_emulator_server.executor.runs[-1].command_id == "RunShellScript"
+
+
+def test_a_failing_script_shows_in_the_instance_view(
+    runcommand_az: AzureCli, runcommand_emulator_server: ServedEmulator
+) -> None:
+    from pytest_runcommand.emulator.executor import Outcome
+
+    runcommand_emulator_server.executor.register(Outcome.failure(3, error="disk full"), script="./deploy.sh")
+    runcommand_az.run(*rc("create", "--name", "deploy", "--script", "./deploy.sh"))
+    view = runcommand_az.json(*rc("show", "--name", "deploy", "--instance-view"))["instanceView"]
+    assert (view["executionState"], view["exitCode"], view["error"]) == ("Failed", 3, "disk full")
+
+
+def test_requests_leaving_loopback_are_caught(runcommand_az: AzureCli) -> None:
+    proxy = runcommand_az.proxy
+    assert proxy is not None
+    before = len(proxy.attempts)
+    outside = runcommand_az.run(
+        "rest", "--method", "get", "--skip-authorization-header", "--url", "https://example.invalid/probe", check=False
+    )
+    assert outside.returncode != 0
+    leaks = proxy.attempts[before:]
+    del proxy.attempts[before:]  # seen on purpose: the fixture would fail the test otherwise
+    assert leaks == ["CONNECT example.invalid:443 HTTP/1.0"] or leaks[0].startswith("CONNECT example.invalid:443")
+
+
+def test_sign_in_errors_reach_the_cli(
+    runcommand_az: AzureCli, runcommand_emulator_server: ServedEmulator, tmp_path: Path
+) -> None:
+    principal = runcommand_emulator_server.server.identity.principal  # type: ignore[attr-defined]
+    base, ca = runcommand_emulator_server.base_url, runcommand_emulator_server.ca_path
+    wrong_secret = CliLogin(principal.tenant_id, principal.client_id, "not-the-secret")
+    with pytest.raises(AzureCliError) as raised:
+        prepare_cli(runcommand_az.executable, base, ca, wrong_secret, tmp_path / "a")
+    assert "AADSTS7000215" in str(raised.value)
+    assert "not-the-secret" not in str(raised.value)
+    wrong_tenant = CliLogin("66666666-6666-4666-8666-666666666666", principal.client_id, principal.client_secret)
+    with pytest.raises(AzureCliError) as raised:
+        prepare_cli(runcommand_az.executable, base, ca, wrong_tenant, tmp_path / "b")
+    assert "AADSTS90002" in str(raised.value)
+    assert principal.client_secret not in str(raised.value)
+
+
+def test_printed_snippet_sets_up_a_working_cli(
+    runcommand_az: AzureCli, runcommand_emulator_server: ServedEmulator, tmp_path: Path
+) -> None:
+    principal = runcommand_emulator_server.server.identity.principal  # type: ignore[attr-defined]
+    login = CliLogin(principal.tenant_id, principal.client_id, principal.client_secret)
+    snippet = render_cli_snippet(
+        runcommand_emulator_server.base_url, runcommand_emulator_server.ca_path, login, config_dir=str(tmp_path / "cfg")
+    )
+    (tmp_path / "cfg").mkdir()
+    assert seed_version_cache(runcommand_az.executable, tmp_path / "cfg")  # else its first run checks for updates
+    script = tmp_path / "setup.sh"
+    script.write_text(f"set -e\n{snippet}az account show --query tenantId --output tsv\n", encoding="utf-8")
+    env = {k: v for k, v in runcommand_az.script_env().items() if not k.startswith(("AZURE_", "REQUESTS_"))}
+    done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == principal.tenant_id
+
+
+# -- the helpers, without the CLI -------------------------------------------------------------------
+
+
+def test_mask_args_hides_secret_values() -> None:
+    args = ["login", "-p", "s3", "--run-as-password=pw", "--protected-parameters", "a=1", "b=2", "--script", "x"]
+    assert mask_args(args) == [
+        "login", "-p", "***", "--run-as-password=***", "--protected-parameters", "***", "***", "--script", "x",
+    ]  # fmt: skip
+
+
+def test_cli_error_message_masks_the_command_line() -> None:
+    error = AzureCliError(["az", "login", "--password", "hunter2"], 1, "ERROR: AADSTS7000215: Invalid client secret")
+    assert "hunter2" not in str(error)
+    assert "AADSTS7000215" in str(error)
+
+
+def test_find_az_prefers_the_environment_variable(tmp_path: Path) -> None:
+    fake = tmp_path / "az"
+    fake.write_text("#!/bin/sh\n", encoding="utf-8")
+    fake.chmod(0o755)
+    assert find_az({AZ_ENV_VAR: str(fake), "PATH": ""}) == str(fake)
+    assert find_az({"PATH": str(tmp_path)}) == str(fake)
+    assert find_az({"PATH": str(tmp_path / "none")}) is None
+    with pytest.raises(RunCommandError, match=AZ_ENV_VAR):
+        find_az({AZ_ENV_VAR: str(tmp_path / "missing")})
+
+
+def test_cli_environment_is_private_and_loopback_only(tmp_path: Path) -> None:
+    base = {"PATH": "/bin", "AZURE_CONFIG_DIR": "/home/me/.azure", "AZURE_CORE_OUTPUT": "table", "NO_PROXY": "corp"}
+    env = cli_environment(tmp_path, "/ca.pem", base=base)
+    assert env["AZURE_CONFIG_DIR"] == str(tmp_path)
+    assert env["REQUESTS_CA_BUNDLE"] == "/ca.pem"
+    assert env["AZURE_CORE_INSTANCE_DISCOVERY"] == "false"
+    assert env["AZURE_CORE_COLLECT_TELEMETRY"] == "false"
+    assert "AZURE_CORE_OUTPUT" not in env
+    assert env["NO_PROXY"].split(",")[:2] == ["corp", "127.0.0.1"]
+    trap = ProxyTrap()
+    try:
+        guarded = cli_environment(tmp_path, "/ca.pem", base=base, proxy=trap)
+        assert guarded["HTTPS_PROXY"] == guarded["http_proxy"] == trap.url
+        assert "corp" not in guarded["NO_PROXY"]
+    finally:
+        trap.close()
+
+
+def test_proxy_trap_records_and_refuses() -> None:
+    trap = ProxyTrap()
+    try:
+        with socket.create_connection(("127.0.0.1", trap.port), timeout=5) as conn:
+            conn.sendall(b"CONNECT login.microsoftonline.com:443 HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert conn.recv(100).startswith(b"HTTP/1.1 403")
+        assert trap.attempts == ["CONNECT login.microsoftonline.com:443 HTTP/1.1"]
+    finally:
+        trap.close()
+
+
+def test_snippet_quotes_paths_and_lists_every_step() -> None:
+    login = CliLogin("t-1", "c-1", "se cret")
+    snippet = render_cli_snippet("https://127.0.0.1:8443", "/tmp/my ca.pem", login)
+    assert "export REQUESTS_CA_BUNDLE='/tmp/my ca.pem'" in snippet
+    assert 'export AZURE_CONFIG_DIR="$(mktemp -d)"' in snippet
+    assert "AZURE_CORE_INSTANCE_DISCOVERY=false" in snippet
+    assert (
+        "--endpoint-resource-manager https://127.0.0.1:8443/ --endpoint-active-directory https://127.0.0.1:8443 "
+        in snippet
+    )
+    assert "az cloud set --name RunCommandEmulator" in snippet
+    assert "az login --service-principal --username c-1 --password 'se cret' --tenant t-1" in snippet
