@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pytest_runcommand.contract.command",
     "pytest_runcommand.cassettes.command",
     "pytest_runcommand.emulator.command",
+    "pytest_runcommand.fuzz.command",
 )
 
 

@@ -1,0 +1,163 @@
+"""The schemathesis schema of a fuzz target: the bundled contract document with generation overlays.
+
+The overlays make a *positive* case really valid, so that a rejection of it is the target's fault:
+
+- ``api-version`` is pinned (the document leaves it a free string) and ``$expand`` takes its one documented value;
+- request bodies use the contract engine's own request view (:mod:`pytest_runcommand.contract`): objects refuse
+  undeclared properties, int32 carries its range, read-only properties are absent, and the prose rules' guard
+  keywords hold (exactly one of script/scriptUri/commandId; clientId or objectId, not both). Responses keep the
+  document's definitions; the contract check judges them strictly;
+- path parameters are non-empty; a live target pins subscription, resource group and VM, and names run commands
+  with the configured prefix;
+- ``x-links`` chain PUT -> PATCH/GET/DELETE and DELETE -> GET for stateful runs (schemathesis's own link inference
+  is switched off: it would link VM operations to scale-set ones).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pytest_runcommand.contract import BUNDLED_SPEC_PATH, CONTRACT_API_VERSION
+from pytest_runcommand.contract.rules import REQUEST_GUARDS
+from pytest_runcommand.contract.validate import _guarded
+
+if TYPE_CHECKING:
+    from schemathesis.schemas import BaseSchema
+
+__all__ = ["REQUEST_PREFIX", "build_schema", "overlay_document"]
+
+REQUEST_PREFIX = "Request_"
+"""Request-side copies of definitions are named with this prefix."""
+
+_REQUEST_ROOTS = ("VirtualMachineRunCommand", "VirtualMachineRunCommandUpdate")
+_PATH_PARAMETERS = (
+    "SubscriptionIdParameter",
+    "ResourceGroupNameParameter",
+    "VmNameParameter",
+    "VmScaleSetNameParameter",
+    "InstanceIdParameter",
+    "RunCommandNameParameter",
+    "LocationParameter",
+    "OperationIdParameter",
+)
+_FAMILIES = {
+    "VirtualMachineRunCommands": ("GetByVirtualMachine", "Update", "Delete"),
+    "VirtualMachineScaleSetVMRunCommands": ("Get", "Update", "Delete"),
+}
+
+
+def _load_bundled() -> dict[str, Any]:
+    with open(BUNDLED_SPEC_PATH, encoding="utf-8") as handle:
+        document: dict[str, Any] = json.load(handle)
+    return document
+
+
+def _rename_refs(schema: Any, names: frozenset[str]) -> Any:
+    if isinstance(schema, list):
+        return [_rename_refs(item, names) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {key: _rename_refs(value, names) for key, value in schema.items()}
+    ref = result.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/definitions/") and ref.rsplit("/", 1)[-1] in names:
+        result["$ref"] = f"#/definitions/{REQUEST_PREFIX}{ref.rsplit('/', 1)[-1]}"
+    return result
+
+
+def _request_definitions(definitions: Mapping[str, Any]) -> dict[str, Any]:
+    """The contract's strict, guarded request view of every definition, renamed with :data:`REQUEST_PREFIX`."""
+    guarded = _guarded(definitions, REQUEST_GUARDS, drop_read_only=True)
+    names = frozenset(guarded)
+    return {f"{REQUEST_PREFIX}{name}": _rename_refs(schema, names) for name, schema in guarded.items()}
+
+
+def _links(document: dict[str, Any]) -> None:
+    """Add ``x-links``: PUT 200/201 -> GET, PATCH, DELETE of the same resource; DELETE 200/202/204 -> GET."""
+    operations: dict[str, tuple[str, dict[str, Any]]] = {}
+    for path, item in document["paths"].items():
+        for operation in item.values():
+            if isinstance(operation, dict) and "operationId" in operation:
+                operations[operation["operationId"]] = (path, operation)
+    for family, (get, update, delete) in _FAMILIES.items():
+        put_path, put = operations[f"{family}_CreateOrUpdate"]
+        parameters = {name: f"$request.path.{name}" for name in re.findall(r"{(\w+)}", put_path)}
+        targets = {f"Get{family}": get, f"Patch{family}": update, f"Delete{family}": delete}
+        for status in ("200", "201"):
+            put["responses"][status]["x-links"] = {
+                name: {"operationId": f"{family}_{target}", "parameters": dict(parameters)}
+                for name, target in targets.items()
+            }
+        _, delete_operation = operations[f"{family}_{delete}"]
+        for status in ("200", "202", "204"):
+            delete_operation["responses"][status]["x-links"] = {
+                f"GetDeleted{family}": {"operationId": f"{family}_{get}", "parameters": dict(parameters)}
+            }
+
+
+def overlay_document(
+    api_version: str = CONTRACT_API_VERSION,
+    *,
+    name_prefix: str | None = None,
+    document: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The contract document with the generation overlays (see the module docstring); a new dict each call."""
+    result = copy.deepcopy(dict(document) if document is not None else _load_bundled())
+    parameters = result["parameters"]
+    parameters["ApiVersionParameter"]["enum"] = [api_version]
+    parameters["ExpandParameter"]["enum"] = ["instanceView"]
+    for name in _PATH_PARAMETERS:
+        parameters[name]["minLength"] = 1
+        # ARM names: no path separators, no control characters, nothing a proxy rewrites
+        parameters[name]["pattern"] = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+    if name_prefix:
+        parameters["RunCommandNameParameter"]["pattern"] = rf"^{re.escape(name_prefix)}[a-z0-9]{{1,16}}$"
+    definitions = result["definitions"]
+    definitions.update(_request_definitions(definitions))
+    for item in result["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", ()):
+                schema = parameter.get("schema") if parameter.get("in") == "body" else None
+                if schema is not None:
+                    parameter["schema"] = _rename_refs(schema, frozenset(_REQUEST_ROOTS))
+    _links(result)
+    return result
+
+
+def build_schema(
+    *,
+    base_url: str,
+    app: Any = None,
+    api_version: str = CONTRACT_API_VERSION,
+    name_prefix: str | None = None,
+    fixed_parameters: Mapping[str, str] | None = None,
+    operations: tuple[str, ...] = (),
+    headers: Mapping[str, str] | None = None,
+    tls_verify: bool | str = True,
+) -> BaseSchema:
+    """A schemathesis schema of the overlaid contract, bound to ``base_url`` (and ``app`` when in-process).
+
+    ``fixed_parameters``: path parameters sent as given (a live target's subscription, resource group, VM);
+    ``operations``: operation ids to keep (all when empty); ``headers``: sent with every request (the bearer
+    token); ``tls_verify``: False, or the path of a CA bundle to trust.
+    """
+    import schemathesis
+
+    schema: BaseSchema = schemathesis.openapi.from_dict(overlay_document(api_version, name_prefix=name_prefix))
+    if app is not None:
+        schema.app = app
+    schema.config.update(
+        base_url=base_url,
+        parameters={"api-version": api_version, **dict(fixed_parameters or {})},
+        headers=dict(headers) if headers else None,
+        tls_verify=tls_verify,
+    )
+    schema.config.phases.stateful.inference.algorithms = []
+    if operations:
+        schema = schema.include(operation_id=list(operations))
+    return schema
