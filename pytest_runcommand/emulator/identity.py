@@ -11,6 +11,9 @@ it answers its own paths and hands every other request to the emulator unchanged
 - ``GET /subscriptions``, ``/subscriptions/{sub}``, ``/tenants``, ``/subscriptions/{sub}/resourcegroups[/{rg}]``:
   a resource group exists where the backend has a VM in it, or anywhere while VMs are auto-created; its
   location is its first VM's, else the backend's default location.
+- Every other request goes to the emulator, except one bearing an emulator-shaped token that has expired
+  (401 ``ExpiredAuthenticationToken``) or was issued for another resource (401
+  ``InvalidAuthenticationTokenAudience``), as ARM answers. Tokens of other shapes are the emulator's call.
 
 Secrets (client secrets, tokens) are never logged nor echoed in an answer.
 """
@@ -62,6 +65,8 @@ TOKEN_LIFETIME = 3599
 MAX_FORM_BYTES = 64 * 1024
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _JSON = (b"content-type", b"application/json; charset=utf-8")
+_MAX_OWN_DEPTH = 5
+"""Slashes in the deepest path this layer serves (``/{tenant}/oauth2/v2.0/token``, resource groups: 4)."""
 
 
 @dataclass(frozen=True)
@@ -205,13 +210,20 @@ class ArmIdentityLayer:
             await self.app(scope, receive, send)
             return
         method, path = str(scope["method"]).upper(), str(scope.get("path", "/"))
-        try:
-            match = self._router.resolve(method, path)
-        except errors.ArmError as error:
-            if error.status == 404:
-                await self.app(scope, receive, send)
+        match = None
+        if path.count("/") <= _MAX_OWN_DEPTH:  # run-command paths are deeper: no routing cost for them
+            try:
+                match = self._router.resolve(method, path)
+            except errors.ArmError as error:
+                if error.status != 404:
+                    await _send(send, _Answer(error.status, error.to_wire(), dict(error.headers)), method)
+                    return
+        if match is None:
+            problem = _token_problem(scope)
+            if problem is not None:
+                await _send(send, _Answer(problem.status, problem.to_wire(), dict(problem.headers)), method)
                 return
-            await _send(send, _Answer(error.status, error.to_wire(), dict(error.headers)), method)
+            await self.app(scope, receive, send)
             return
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", ())}
         raw_query = scope.get("query_string", b"").decode("latin-1")
@@ -530,6 +542,58 @@ def _client_credentials(request: _Request, form: Mapping[str, str]) -> tuple[str
     if not client_id:
         raise _aad_missing("client_id")
     return client_id, secret or None
+
+
+def _token_claims(token: bytes) -> dict[str, Any] | None:
+    """The claims of an emulator-shaped token (``header.claims.emulator``), or None for any other token."""
+    parts = token.split(b".")
+    if len(parts) != 3 or parts[2] != b"emulator":
+        return None
+    try:
+        claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + b"=" * (-len(parts[1]) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _arm_time(epoch: float) -> str:
+    moment = datetime.fromtimestamp(epoch, UTC)
+    return f"{moment.month}/{moment.day}/{moment.year} {moment.strftime('%I:%M:%S %p').lstrip('0')}"
+
+
+def _token_problem(scope: Scope) -> errors.ArmError | None:
+    """401 for an emulator token that has expired or was issued for another resource; None otherwise.
+
+    Tokens of any other shape are left to the emulator (which accepts any bearer token).
+    """
+    value = next((value for name, value in scope.get("headers", ()) if name.lower() == b"authorization"), None)
+    if value is None:
+        return None
+    scheme, _, token = bytes(value).strip().partition(b" ")
+    claims = _token_claims(token.strip()) if scheme.lower() == b"bearer" else None
+    if claims is None:
+        return None
+    now = time.time()
+    expires = claims.get("exp")
+    if isinstance(expires, int | float) and expires < now:
+        return errors.ArmError(
+            401,
+            "ExpiredAuthenticationToken",
+            f"The access token expiry UTC time '{_arm_time(expires)}' is earlier than current UTC time "
+            f"'{_arm_time(now)}'.",
+        )
+    audience = claims.get("aud")
+    headers = {name.lower(): val for name, val in scope.get("headers", ())}
+    own = _base_url(scope, {"host": headers[b"host"].decode("latin-1")} if b"host" in headers else {})
+    allowed = [*MANAGEMENT_AUDIENCES, f"{own}/"]
+    if isinstance(audience, str) and audience.rstrip("/") not in {item.rstrip("/") for item in allowed}:
+        return errors.ArmError(
+            401,
+            "InvalidAuthenticationTokenAudience",
+            f"The access token has been obtained for wrong audience or resource '{audience}'. It should exactly "
+            f"match with one of the allowed audiences {','.join(repr(item) for item in allowed)}.",
+        )
+    return None
 
 
 def _authenticate(value: str | None) -> None:

@@ -217,3 +217,37 @@ def test_secret_stays_out_of_repr() -> None:
     assert directory.principal.client_secret not in repr(directory)
     assert len(directory.principal.client_secret) >= 24
     assert Directory.default().principal.client_secret != directory.principal.client_secret
+
+
+def emulator_token(**claims: object) -> str:
+    import orjson
+
+    def segment(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=").decode()
+
+    return f"{segment({'alg': 'none'})}.{segment(claims)}.emulator"
+
+
+def test_expired_emulator_token_is_refused_as_arm_does(client: httpx.Client) -> None:
+    token = emulator_token(aud="https://management.core.windows.net/", exp=1_700_000_000)
+    response = client.get(RC_PATH, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    error = response.json()["error"]
+    assert error["code"] == "ExpiredAuthenticationToken"
+    assert error["message"].startswith("The access token expiry UTC time '11/14/2023 10:13:20 PM' is earlier than")
+
+
+def test_token_for_another_resource_is_refused(client: httpx.Client) -> None:
+    token = emulator_token(aud="https://vault.azure.net", exp=4_000_000_000)
+    response = client.get(RC_PATH, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "InvalidAuthenticationTokenAudience"
+
+
+def test_sdk_credential_and_foreign_tokens_still_reach_the_emulator(client: httpx.Client) -> None:
+    from pytest_runcommand.emulator.credential import EmulatorCredential
+
+    for token in (EmulatorCredential().get_token().token, "opaque-token", "a.b.c"):
+        response = client.get(RC_PATH, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 404, (token, response.text)
+        assert response.json()["error"]["code"] == "ResourceNotFound"
