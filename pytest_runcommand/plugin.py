@@ -22,6 +22,7 @@ pytest_plugins: list[str] = [
     "pytest_runcommand.cassettes.fixtures",
     "pytest_runcommand.emulator.fixtures",
     "pytest_runcommand.emulator.azcli_fixtures",
+    "pytest_runcommand.fuzz.fixtures",
 ]
 
 MARKERS: dict[str, str] = {
@@ -30,6 +31,8 @@ MARKERS: dict[str, str] = {
         "or receives (httpx, the Azure SDK, the emulator, cassettes) against the api-version 2024-07-01 contract; "
         "a violation fails the test. ignore: violation codes to tolerate."
     ),
+    "runcommand_fuzz": "runcommand_fuzz(max_examples=25, operations=[...], stateful=True, modes=(...), seed=None): "
+    "run a test taking runcommand_schema once per run-command operation and once for the stateful sequences",
 }
 CONTRACT_MARKER_KWARGS = ("ignore",)
 

@@ -12,7 +12,6 @@ Deterministic by default (hypothesis ``derandomize``); ``seed`` picks another re
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import time
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import hypothesis
-from hypothesis import HealthCheck, Phase
+from hypothesis import HealthCheck, Phase, Verbosity
 from hypothesis import settings as hypothesis_settings
 from requests.structures import CaseInsensitiveDict
 from schemathesis import CheckContext, GenerationMode
@@ -35,7 +34,7 @@ from schemathesis.generation.case import Case
 from schemathesis.schemas import APIOperation, BaseSchema
 
 from pytest_runcommand.contract import CONTRACT_API_VERSION
-from pytest_runcommand.contract.violations import MASK, mask_text
+from pytest_runcommand.contract.violations import MASK, mask_text, mask_value
 from pytest_runcommand.fuzz.baseline import Baseline, failure_key
 from pytest_runcommand.fuzz.checks import RUNCOMMAND_CHECKS, ContractFailure
 from pytest_runcommand.fuzz.live import BudgetExhausted, Guard, GuardRefusal, LiveScope
@@ -72,6 +71,8 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
     tls_verify: bool | str = True
     guard: Guard = field(default_factory=lambda: Guard(None))
+    note: str = ""
+    """Printed under each curl line (how to reach an in-process target)."""
     reset: Callable[[], None] | None = None
     """Called before each stateful scenario (the in-process emulator forgets its state, so scenarios replay)."""
 
@@ -93,6 +94,7 @@ def emulator_target(app: Any = None) -> Target:
         app=emulator,
         headers={"Authorization": f"Bearer {token}"},
         reset=emulator.backend.reset,
+        note="(the in-process emulator: serve one with `pytest-runcommand emulator --tls` and use its URL)",
     )
 
 
@@ -128,6 +130,7 @@ class Finding:
     status: int | None
     mode: str
     severity: str
+    response: str = ""
     count: int = 1
 
     def describe(self) -> str:
@@ -140,6 +143,8 @@ class Finding:
             f"  check: {self.check}; {self.mode} data; seen in {self.count} case{'s' if self.count != 1 else ''}",
         ]
         lines += [f"  {line}" for line in self.message.strip().splitlines() if line.strip()]
+        if self.response:
+            lines.append(f"  response: {self.response}")
         lines.append("  reproduce:")
         lines += [f"    {line}" for line in self.curl.splitlines() if line.strip()]
         return "\n".join(lines)
@@ -354,19 +359,18 @@ class FuzzRunner:
             status=response.status_code,
             mode=mode,
             severity=str(failure.severity.value),
+            response=_response_excerpt(response, secrets),
         )
 
     def _curl(self, case: Case[Any], secrets: Sequence[str]) -> str:
         shown = case
-        if secrets and isinstance(case.body, dict):
+        if isinstance(case.body, (dict, list)):
             shown = case.derive()
-            body = copy.deepcopy(case.body)
-            _mask_properties(body)
-            shown.body = body
+            shown.body = mask_value("", case.body)
         headers = {"Authorization": "Bearer $TOKEN"}
         command = shown.as_curl_command(headers=headers, verify=self.target.tls_verify is True)
-        if self.target.app is not None:
-            command += "\n(in-process emulator: serve it with `pytest-runcommand emulator` and use its URL)"
+        if self.target.note:
+            command += f"\n{self.target.note}"
         if isinstance(self.target.tls_verify, str):
             command = command.replace("curl ", f"curl --cacert {self.target.tls_verify} ", 1)
         command = command.replace("Authorization: [Filtered]", "Authorization: Bearer $TOKEN")
@@ -383,6 +387,7 @@ class FuzzRunner:
             suppress_health_check=list(HealthCheck),
             phases=[Phase.explicit, Phase.generate],
             print_blob=False,
+            verbosity=Verbosity.quiet,
             **extra,
         )
 
@@ -511,17 +516,16 @@ class FuzzRunner:
             self.report.cleanup.append(f"DELETE {path}: {response.status_code}")
 
 
-def _mask_properties(body: dict[str, Any]) -> None:
-    properties = body.get("properties")
-    if isinstance(properties, dict):
-        for key in _SECRET_KEYS:
-            if key in properties:
-                properties[key] = MASK
-        protected = properties.get("protectedParameters")
-        if isinstance(protected, list):
-            properties["protectedParameters"] = [
-                {**item, "value": MASK} if isinstance(item, dict) and "value" in item else item for item in protected
-            ]
+def _response_excerpt(response: Response, secrets: Sequence[str], limit: int = 300) -> str:
+    """The answer's body, secrets masked, cut to ``limit`` characters."""
+    if not response.content:
+        return "(empty body)"
+    try:
+        shown = json.dumps(mask_value("", response.json()), ensure_ascii=False)
+    except ValueError:
+        shown = response.content[:limit].decode("utf-8", "replace")
+    shown = redact(shown, secrets)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 _NUMBERS = re.compile(r"\d+")

@@ -1,0 +1,179 @@
+"""The pytest route to fuzzing: ``@pytest.mark.runcommand_fuzz`` and the ``runcommand_schema`` fixture.
+
+A marked test that takes ``runcommand_schema`` runs once per operation (the test id is the operation id) and once
+for the stateful sequences (id ``stateful``); ``runcommand_schema.fuzz()`` fuzzes that part against the target
+chosen with ``--runcommand-target`` (the in-process emulator by default) and fails listing each distinct failure::
+
+    @pytest.mark.runcommand_fuzz(max_examples=20)
+    def test_contract(runcommand_schema):
+        runcommand_schema.fuzz()
+
+Marker keywords: ``max_examples`` (default 25), ``operations`` (ids; default all), ``stateful`` (default True),
+``modes`` (default both), ``seed``. Without the marker the fixture covers every operation in one test.
+A target off loopback also needs ``RUNCOMMAND_FUZZ_LIVE=1`` and the scope in ``AZURE_SUBSCRIPTION_ID``,
+``AZURE_RESOURCE_GROUP``, ``AZURE_VM_NAME`` (token: ``AZURE_ACCESS_TOKEN`` or ``DefaultAzureCredential``).
+
+Light module: the plugin loads it at start-up; schemathesis is imported when the fixture runs.
+``schemathesis.pytest.from_fixture`` is not used (it breaks on pytest 9.2).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from schemathesis.schemas import BaseSchema
+
+    from pytest_runcommand.fuzz.runner import FuzzReport, FuzzSettings, Target
+
+__all__ = ["FuzzHandle", "runcommand_fuzz_part", "runcommand_schema"]
+
+MARKER = "runcommand_fuzz"
+MARKER_HELP = (
+    "runcommand_fuzz(max_examples=25, operations=[...], stateful=True, modes=('positive', 'negative'), seed=None): "
+    "run a test taking runcommand_schema once per run-command operation and once for the stateful sequences"
+)
+MARKER_KWARGS = ("max_examples", "operations", "stateful", "modes", "seed")
+STATEFUL = "stateful"
+LIVE_ENV = "RUNCOMMAND_FUZZ_LIVE"
+
+
+class FuzzFailure(AssertionError):
+    """The target broke checks: the message is the fuzz report (each failure with a curl line)."""
+
+
+@dataclass
+class FuzzHandle:
+    """The ``runcommand_schema`` fixture's value: a schemathesis schema bound to the target, and a fuzz runner."""
+
+    target: Target
+    settings: FuzzSettings
+    part: str | None = None
+    """The operation id this test covers, ``"stateful"``, or None for everything."""
+    _runner: Any = field(default=None, repr=False)
+
+    @property
+    def runner(self) -> Any:
+        if self._runner is None:
+            from pytest_runcommand.fuzz.runner import FuzzRunner
+
+            self._runner = FuzzRunner(self.target, self.settings)
+        return self._runner
+
+    @property
+    def schema(self) -> BaseSchema:
+        """The schemathesis schema (overlays applied, api-version pinned, base URL and app set)."""
+        schema: BaseSchema = self.runner.schema
+        return schema
+
+    def run(self) -> FuzzReport:
+        """Fuzz this test's part and return the report (no assertion)."""
+        report: FuzzReport = self.runner.run()
+        return report
+
+    def fuzz(self) -> FuzzReport:
+        """Fuzz this test's part; fail with the report when any check broke."""
+        __tracebackhide__ = True
+        report = self.run()
+        if not report.ok:
+            raise FuzzFailure(report.render())
+        return report
+
+
+def _marker_kwargs(item: Any) -> dict[str, Any]:
+    marker = item.get_closest_marker(MARKER) if item is not None else None
+    if marker is None:
+        return {}
+    unknown = sorted(set(marker.kwargs) - set(MARKER_KWARGS))
+    if marker.args or unknown:
+        raise pytest.UsageError(
+            f"@pytest.mark.{MARKER} takes only the keywords {', '.join(MARKER_KWARGS)}; got "
+            + ", ".join([*(repr(arg) for arg in marker.args), *unknown])
+        )
+    return dict(marker.kwargs)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "runcommand_schema" not in metafunc.fixturenames or metafunc.definition.get_closest_marker(MARKER) is None:
+        return
+    kwargs = _marker_kwargs(metafunc.definition)
+    from pytest_runcommand.contract import get_contract
+
+    known = sorted(get_contract().by_id)
+    chosen = list(kwargs.get("operations") or known)
+    unknown = [op for op in chosen if op not in known]
+    if unknown:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: unknown operations {unknown}; known: {known}")
+    parts = [*chosen, *([STATEFUL] if kwargs.get("stateful", True) else [])]
+    metafunc.parametrize("runcommand_fuzz_part", parts, ids=parts, indirect=True)
+
+
+@pytest.fixture
+def runcommand_fuzz_part(request: pytest.FixtureRequest) -> str | None:
+    """The part of the contract a ``runcommand_fuzz`` test covers (set by the marker's parametrization)."""
+    return getattr(request, "param", None)
+
+
+def _target(target: str) -> Target:
+    from pytest_runcommand.fuzz.live import LiveScope, access_token, is_loopback
+    from pytest_runcommand.fuzz.runner import emulator_target, url_target
+
+    if target == "emulator":
+        return emulator_target()
+    scope = None
+    values = {
+        "subscription": os.environ.get("AZURE_SUBSCRIPTION_ID", ""),
+        "resource_group": os.environ.get("AZURE_RESOURCE_GROUP", ""),
+        "vm": os.environ.get("AZURE_VM_NAME", ""),
+    }
+    if not is_loopback(target):
+        if os.environ.get(LIVE_ENV) != "1":
+            pytest.fail(f"runcommand_target {target} is not on loopback: set {LIVE_ENV}=1 to fuzz it", pytrace=False)
+        if not all(values.values()):
+            pytest.fail("a live target needs AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP, AZURE_VM_NAME", pytrace=False)
+    if all(values.values()):
+        scope = LiveScope(**values)
+    live = not is_loopback(target)
+    return url_target(
+        target,
+        token=access_token(),
+        scope=scope,
+        ca_path=os.environ.get("REQUESTS_CA_BUNDLE") or None,
+        max_requests=500 if live else 0,
+        rate=5.0 if live else 0.0,
+    )
+
+
+@pytest.fixture
+def runcommand_schema(request: pytest.FixtureRequest, runcommand_fuzz_part: str | None) -> FuzzHandle:
+    """Fuzzing bound to ``--runcommand-target``: ``.fuzz()`` runs and fails on findings; ``.schema`` for your own use.
+
+    With ``@pytest.mark.runcommand_fuzz`` the test runs once per operation and once for the stateful sequences.
+    """
+    from pytest_runcommand.fuzz.runner import FuzzSettings
+    from pytest_runcommand.plugin import runcommand_settings_of
+
+    plugin_settings = runcommand_settings_of(request.config)
+    kwargs = _marker_kwargs(request.node)
+    part = runcommand_fuzz_part
+    modes = tuple(kwargs.get("modes", ("positive", "negative")))
+    if part is None:
+        operations: tuple[str, ...] = tuple(kwargs.get("operations") or ())
+        stateful = bool(kwargs.get("stateful", True))
+    elif part == STATEFUL:
+        operations, stateful, modes = tuple(kwargs.get("operations") or ()), True, ()
+    else:
+        operations, stateful = (part,), False
+    settings = FuzzSettings(
+        max_examples=int(kwargs.get("max_examples", 25)),
+        operations=operations,
+        seed=kwargs.get("seed"),
+        modes=modes,
+        stateful=stateful,
+        api_version=plugin_settings.api_version,
+    )
+    return FuzzHandle(_target(plugin_settings.target), settings, part)

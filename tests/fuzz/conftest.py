@@ -1,0 +1,134 @@
+"""A deliberately broken run-command service, in-process and served on loopback, for the fuzz tests.
+
+It answers like the contract wants except for three faults the fuzzer must find and name:
+
+1. it echoes ``runAsPassword`` back in the resource it returns;
+2. it answers 500 to a negative ``timeoutInSeconds``;
+3. it answers PATCH with 202 and no ``Location`` / ``Azure-AsyncOperation`` header.
+
+Everything else is right, so the faults are the only findings: requests are checked with the contract engine
+(400 CloudError when invalid), run commands are kept in a dict, and a DELETE removes at once (200, or 204).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pytest_runcommand.contract import validate_request
+
+RUN_COMMAND = (
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/"
+    "virtualMachines/{vmName}/runCommands/{runCommandName}"
+)
+RUN_COMMANDS = RUN_COMMAND.rsplit("/", 1)[0]
+BROKEN_OPERATIONS = (
+    "VirtualMachineRunCommands_CreateOrUpdate",
+    "VirtualMachineRunCommands_Update",
+    "VirtualMachineRunCommands_GetByVirtualMachine",
+    "VirtualMachineRunCommands_Delete",
+    "VirtualMachineRunCommands_ListByVirtualMachine",
+)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def make_broken_app() -> Starlette:
+    """The broken service (a fresh state each call)."""
+    store: dict[str, dict[str, Any]] = {}
+
+    def resource(request: Request, properties: dict[str, Any], location: str) -> dict[str, Any]:
+        return {
+            "id": request.url.path,
+            "name": request.path_params["runCommandName"],
+            "type": "Microsoft.Compute/virtualMachines/runCommands",
+            "location": location,
+            "properties": {**properties, "provisioningState": "Succeeded"},
+        }
+
+    async def run_command(request: Request) -> Response:
+        if not request.headers.get("authorization", "").lower().startswith("bearer "):
+            return _error(401, "AuthenticationFailed", "Authentication failed.")
+        body = await request.body()
+        violations = validate_request(request.method, str(request.url), body or None, dict(request.headers))
+        if violations:
+            return _error(400, violations[0].code, violations[0].message)
+        key = request.url.path.lower()
+        if request.method == "DELETE":
+            return Response(status_code=200 if store.pop(key, None) is not None else 204)
+        if request.method == "GET":
+            if key not in store:
+                return _error(404, "ResourceNotFound", "The run command was not found.")
+            return JSONResponse(store[key])
+        sent = json.loads(body)
+        properties = sent.get("properties") or {}
+        timeout = properties.get("timeoutInSeconds")
+        if isinstance(timeout, int) and timeout < 0:
+            return _error(500, "InternalServerError", "timeout underflow")  # fault 2
+        properties = {k: v for k, v in properties.items() if k != "protectedParameters"}  # runAsPassword kept: fault 1
+        if request.method == "PATCH":
+            if key not in store:
+                return _error(404, "ResourceNotFound", "The run command was not found.")
+            merged = {**store[key]["properties"], **properties}
+            store[key] = resource(request, merged, store[key]["location"])
+            return JSONResponse(store[key], status_code=202)  # fault 3: 202, no polling header
+        created = key not in store
+        store[key] = resource(request, properties, sent["location"])
+        return JSONResponse(store[key], status_code=201 if created else 200)
+
+    async def run_commands(request: Request) -> Response:
+        if not request.headers.get("authorization", "").lower().startswith("bearer "):
+            return _error(401, "AuthenticationFailed", "Authentication failed.")
+        violations = validate_request(request.method, str(request.url), None, dict(request.headers))
+        if violations:
+            return _error(400, violations[0].code, violations[0].message)
+        prefix = request.url.path.lower() + "/"
+        return JSONResponse({"value": [value for key, value in store.items() if key.startswith(prefix)]})
+
+    return Starlette(
+        routes=[
+            Route(RUN_COMMAND, run_command, methods=["GET", "PUT", "PATCH", "DELETE"]),
+            Route(RUN_COMMANDS, run_commands, methods=["GET"]),
+        ]
+    )
+
+
+@pytest.fixture
+def broken_app() -> Starlette:
+    return make_broken_app()
+
+
+@pytest.fixture
+def broken_server() -> Iterator[str]:
+    """The broken service served by uvicorn on 127.0.0.1 (plain http); yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(make_broken_app(), log_level="critical", lifespan="off", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the broken server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
