@@ -13,6 +13,8 @@ More routes (the Azure CLI's metadata, token and resource-group endpoints) can b
 from __future__ import annotations
 
 import logging
+import random
+import re
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
@@ -397,7 +399,15 @@ def _canonical_path(request: Request) -> str:
     template = _TEMPLATES_BY_PARAMS.get(frozenset(request.params))
     if template is None:
         return request.path
-    return template.format(**{name: quote(value, safe="") for name, value in request.params.items()})
+    return template.format(**{name: _quote_segment(value) for name, value in request.params.items()})
+
+
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9._~-]*")
+
+
+def _quote_segment(value: str) -> str:
+    """``value`` percent-encoded for one path segment (most names need nothing)."""
+    return value if _PLAIN_SEGMENT.fullmatch(value) else quote(value, safe="")
 
 
 _TEMPLATES_BY_PARAMS = {
@@ -418,6 +428,8 @@ _CANONICAL_QUERY_NAMES = {name.lower(): name for name in ("api-version", "$expan
 def _canonical_query(raw_query: str) -> str:
     """The query with ARM's parameter names spelled canonically (ARM matches them case-insensitively)."""
     pairs = parse_qsl(raw_query, keep_blank_values=True)
+    if all(_CANONICAL_QUERY_NAMES.get(name.lower(), name) == name for name, _ in pairs):
+        return raw_query
     return urlencode([(_CANONICAL_QUERY_NAMES.get(name.lower(), name), value) for name, value in pairs])
 
 
@@ -466,15 +478,27 @@ def _violation_error(violations: list[Violation]) -> errors.ArmError:
     return errors.ArmError(400, first.code, first.message, target=first.pointer, details=details)
 
 
+_IDS = random.Random()
+
+
+def _request_id() -> str:
+    """A random GUID for ``x-ms-request-id`` (not security-relevant; no syscall per request)."""
+    return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
+
+
+_COMMON_RAW_HEADERS = tuple((name.encode(), value.encode()) for name, value in COMMON_HEADERS)
+
+
 def _encode(response: Response, request_headers: Mapping[str, str]) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """The raw headers and body of ``response``."""
     body = b"" if response.body is None else orjson.dumps(response.body)
-    correlation = request_headers.get("x-ms-correlation-request-id") or str(uuid.uuid4())
-    headers: list[tuple[bytes, bytes]] = [(name.encode(), value.encode()) for name, value in COMMON_HEADERS]
+    request_id = _request_id()
+    correlation = request_headers.get("x-ms-correlation-request-id") or request_id
+    headers = list(_COMMON_RAW_HEADERS)
     if response.body is not None:
         headers.append((b"content-type", b"application/json; charset=utf-8"))
     headers.append((b"content-length", str(len(body)).encode()))
-    headers.append((b"x-ms-request-id", str(uuid.uuid4()).encode()))
+    headers.append((b"x-ms-request-id", request_id.encode()))
     headers.append((b"x-ms-correlation-request-id", correlation.encode("latin-1", "replace")))
     client_request_id = request_headers.get("x-ms-client-request-id")
     if client_request_id:

@@ -26,6 +26,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Literal
 
 from pytest_runcommand.emulator import errors
@@ -97,7 +98,7 @@ class ParentRef:
     """The VM name, or the scale-set name for a scale-set VM."""
     instance_id: str | None = None
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, ...]:
         """Case-insensitive identity, as ARM compares names."""
         parts = (self.subscription, self.resource_group, self.vm_name, self.instance_id or "")
@@ -216,7 +217,7 @@ def _writable(properties: VirtualMachineRunCommandProperties | None) -> VirtualM
         for name in properties.model_fields_set
         if name in WRITABLE_PROPERTIES and getattr(properties, name) is not None
     }
-    return VirtualMachineRunCommandProperties(**kept)
+    return VirtualMachineRunCommandProperties.model_construct(**kept)
 
 
 class Backend:
@@ -339,7 +340,8 @@ class Backend:
                 # merging by reference is safe and avoids deep copies.
                 merged = {name: getattr(command.properties, name) for name in command.properties.model_fields_set}
                 merged.update({name: getattr(sent, name) for name in sent.model_fields_set & _WRITABLE_SET})
-                command.properties = VirtualMachineRunCommandProperties(
+                # Both sides were validated already (stored state, and the parsed request): no re-validation.
+                command.properties = VirtualMachineRunCommandProperties.model_construct(
                     **{name: value for name, value in merged.items() if value is not None and name in _WRITABLE_SET}
                 )
             if "tags" in patch.model_fields_set:

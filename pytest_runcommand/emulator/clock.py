@@ -35,11 +35,10 @@ class Clock:
 
     def now(self) -> datetime:
         """The current simulated time (UTC, aware)."""
-        with self._lock:
-            now = self._start + self._offset
-            if self._realtime:
-                now += timedelta(seconds=time.monotonic() - self._origin)
-            return now
+        now = self._start + self._offset  # attribute reads are atomic; writers hold the lock
+        if self._realtime:
+            now += timedelta(seconds=time.monotonic() - self._origin)
+        return now
 
     def advance(self, seconds: float) -> datetime:
         """Move the clock ``seconds`` ahead (never back) and return the new time."""

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 __all__ = [
@@ -110,6 +111,7 @@ Matcher = Callable[[ScriptRun], bool]
 _ECHO = re.compile(r"^\s*(?:echo|Write-Host|Write-Output)\s+(.*?)\s*;?\s*$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=256)
 def _echo_output(script: str) -> str:
     lines = []
     for line in script.splitlines():

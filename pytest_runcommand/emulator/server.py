@@ -72,7 +72,8 @@ class EmulatorServer:
 
     def _prepare(self) -> uvicorn.Server:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # proto given explicitly: asyncio sets TCP_NODELAY only on IPPROTO_TCP sockets (else 40 ms delayed-ACK stalls)
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self.port))

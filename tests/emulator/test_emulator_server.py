@@ -31,7 +31,7 @@ def test_tls_server_is_trusted_only_with_its_ca(tmp_path: Path) -> None:
         trusted = ssl.create_default_context(cafile=server.ca_path)
         with httpx.Client(verify=trusted) as client:
             assert client.get(server.base_url + PATH + Q, headers=AUTH).status_code == 404
-        with httpx.Client() as client, pytest.raises(httpx.ConnectError):
+        with httpx.Client() as client, pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"):
             client.get(server.base_url + PATH + Q, headers=AUTH)
     assert ca_copy.exists(), "the --ca-out copy outlives the server"
 
@@ -49,7 +49,7 @@ def test_plain_http_server_and_clean_stop() -> None:
         assert response.headers["Azure-AsyncOperation"].startswith(server.base_url + "/subscriptions/")
     finally:
         server.stop()
-    with pytest.raises(httpx.ConnectError):
+    with pytest.raises(Exception, match="Connection refused"):
         httpx.get(server.base_url + PATH + Q, headers=AUTH, timeout=2)
 
 

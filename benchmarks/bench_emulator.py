@@ -1,0 +1,204 @@
+"""Emulator throughput: a sequential keep-alive PATCH loop over loopback, side by side with two baselines.
+
+Targets, each served by its own process on 127.0.0.1 (plain http, so TLS cost is not measured):
+
+- emulator: ``pytest-runcommand emulator`` (routes, validates every request with the contract, keeps state,
+  starts an async operation and a simulated script run per PATCH);
+- canned:   a uvicorn + Starlette app answering every PATCH with a fixed JSON body (the floor for uvicorn);
+- prism:    the Prism mock server (npm ``@stoplight/prism-cli``) on the same contract document, when node/npx is
+  present; it is installed into a temporary directory for this run only.
+
+One client (``http.client``, one keep-alive connection per target) sends the same PATCH in rounds that
+alternate between targets; the figures are medians over the rounds. Printed: requests/s per target, the
+emulator's throughput as a multiple of Prism's (target: >= 3x) and its time per request as a multiple of the
+canned app's (target: <= 1.5x).
+
+Run:  python benchmarks/bench_emulator.py [--requests 1000] [--rounds 5] [--no-prism]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PATH = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute"
+    "/virtualMachines/vm1/runCommands/rc1?api-version=2024-07-01"
+)
+PATCH_BODY = json.dumps(
+    {
+        "properties": {
+            "source": {"script": "Write-Host Hello World!"},
+            "parameters": [{"name": "param1", "value": "value1"}],
+            "asyncExecution": False,
+            "runAsUser": "user1",
+            "timeoutInSeconds": 3600,
+        },
+        "tags": {"team": "bench"},
+    }
+).encode()
+PUT_BODY = json.dumps({"location": "westus", "properties": {"source": {"script": "echo"}}}).encode()
+HEADERS = {"Content-Type": "application/json", "Authorization": "Bearer benchmark-token", "Accept": "application/json"}
+PRISM_PACKAGE = "@stoplight/prism-cli@5"
+
+CANNED_APP = """
+import sys
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+BODY = {
+    "name": "rc1",
+    "id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1/runCommands/rc1",
+    "type": "Microsoft.Compute/virtualMachines/runCommands",
+    "location": "westus",
+    "tags": {"team": "bench"},
+    "properties": {"source": {"script": "Write-Host Hello World!"}, "parameters": [{"name": "param1", "value": "value1"}],
+                   "asyncExecution": False, "treatFailureAsDeploymentFailure": False, "runAsUser": "user1",
+                   "timeoutInSeconds": 3600, "provisioningState": "Updating"},
+}
+
+async def patch(request):
+    await request.body()
+    return JSONResponse(BODY)
+
+app = Starlette(routes=[Route("/subscriptions/{rest:path}", patch, methods=["PATCH", "PUT"])])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not start within {seconds:.0f}s")
+
+
+@contextmanager
+def serve(command: list[str], port: int, **kwargs: object) -> Iterator[int]:
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+    try:
+        wait_for(port, process)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def patch_loop(port: int, count: int) -> float:
+    """Seconds for ``count`` sequential PATCH requests on one keep-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("PUT", PATH, body=PUT_BODY, headers=HEADERS)
+        connection.getresponse().read()
+        start = time.perf_counter()
+        for _ in range(count):
+            connection.request("PATCH", PATH, body=PATCH_BODY, headers=HEADERS)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"PATCH on port {port} answered {response.status}")
+        return time.perf_counter() - start
+    finally:
+        connection.close()
+
+
+@contextmanager
+def prism_server(port: int) -> Iterator[int | None]:
+    npm = shutil.which("npm")
+    if shutil.which("node") is None or npm is None:
+        print("prism: node/npm not found, skipped")
+        yield None
+        return
+    from pytest_runcommand.contract.document import BUNDLED_SPEC_PATH
+
+    with tempfile.TemporaryDirectory(prefix="bench-prism-") as directory:
+        print(f"prism: installing {PRISM_PACKAGE} into a temporary directory ...", flush=True)
+        install = subprocess.run(
+            [npm, "install", "--prefix", directory, "--no-audit", "--no-fund", "--loglevel=error", PRISM_PACKAGE],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        prism = Path(directory) / "node_modules" / ".bin" / "prism"
+        if install.returncode != 0 or not prism.exists():
+            print(f"prism: install failed, skipped ({install.stderr.strip()[:300]})")
+            yield None
+            return
+        command = [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), "--errors", "false", str(BUNDLED_SPEC_PATH)]
+        with serve(command, port):
+            yield port
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=1000, help="PATCH requests per round and target")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (alternating between targets)")
+    parser.add_argument("--no-prism", action="store_true", help="skip Prism even when node is present")
+    args = parser.parse_args()
+
+    emulator_port, canned_port, prism_port = free_port(), free_port(), free_port()
+    emulator_cmd = [sys.executable, "-m", "pytest_runcommand", "emulator", "--port", str(emulator_port)]
+    canned_cmd = [sys.executable, "-c", CANNED_APP, str(canned_port)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with serve(emulator_cmd, emulator_port, env=env), serve(canned_cmd, canned_port, env=env):
+        prism_context = prism_server(prism_port) if not args.no_prism else _nothing()
+        with prism_context as prism:
+            targets = {"emulator": emulator_port, "canned": canned_port}
+            if prism is not None:
+                targets["prism"] = prism
+            for port in targets.values():
+                patch_loop(port, min(200, args.requests))  # warm-up
+            timings: dict[str, list[float]] = {name: [] for name in targets}
+            for _ in range(args.rounds):
+                for name, port in targets.items():
+                    timings[name].append(patch_loop(port, args.requests) / args.requests)
+    per_request = {name: statistics.median(values) for name, values in timings.items()}
+    print(f"\nsequential keep-alive PATCH, {args.rounds} rounds x {args.requests} requests, median per target:")
+    for name, seconds in per_request.items():
+        print(f"  {name:9s} {1 / seconds:8.0f} req/s   {seconds * 1e6:8.0f} us/request")
+    ratio_canned = per_request["emulator"] / per_request["canned"]
+    print(f"emulator time per request / canned app's: {ratio_canned:.2f}x (target <= 1.5x)")
+    if "prism" in per_request:
+        ratio_prism = per_request["prism"] / per_request["emulator"]
+        print(f"emulator throughput / Prism's:            {ratio_prism:.2f}x (target >= 3x)")
+    return 0
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
