@@ -5,8 +5,9 @@ Targets, each served by its own process on 127.0.0.1 (plain http, so TLS cost is
 - emulator: ``pytest-runcommand emulator`` (routes, validates every request with the contract, keeps state,
   starts an async operation and a simulated script run per PATCH);
 - canned:   a uvicorn + Starlette app answering every PATCH with a fixed JSON body (the floor for uvicorn);
-- prism:    the Prism mock server (npm ``@stoplight/prism-cli``) on the same contract document, when node/npx is
-  present; it is installed into a temporary directory for this run only.
+- prism:    the Prism mock server (npm ``@stoplight/prism-cli``) on the same contract document, when node/npm is
+  present, twice: static answers (its default: the documented example) and dynamic ones (``-d``: generated
+  from the schema per request); it is installed into a temporary directory for this run only.
 
 One client (``http.client``, one keep-alive connection per target) sends the same PATCH in rounds that
 alternate between targets; the figures are medians over the rounds. Printed: requests/s per target, the
@@ -134,11 +135,12 @@ def patch_loop(port: int, count: int) -> float:
 
 
 @contextmanager
-def prism_server(port: int) -> Iterator[int | None]:
+def prism_servers(ports: tuple[int, int]) -> Iterator[dict[str, int]]:
+    """Prism twice on the contract: static answers (its default) and dynamic ones (``-d``, generated per request)."""
     npm = shutil.which("npm")
     if shutil.which("node") is None or npm is None:
         print("prism: node/npm not found, skipped")
-        yield None
+        yield {}
         return
     from pytest_runcommand.contract.document import BUNDLED_SPEC_PATH
 
@@ -153,11 +155,12 @@ def prism_server(port: int) -> Iterator[int | None]:
         prism = Path(directory) / "node_modules" / ".bin" / "prism"
         if install.returncode != 0 or not prism.exists():
             print(f"prism: install failed, skipped ({install.stderr.strip()[:300]})")
-            yield None
+            yield {}
             return
-        command = [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), "--errors", "false", str(BUNDLED_SPEC_PATH)]
-        with serve(command, port):
-            yield port
+        static = [str(prism), "mock", "-h", "127.0.0.1", "-p", str(ports[0]), str(BUNDLED_SPEC_PATH)]
+        dynamic = [str(prism), "mock", "-d", "-h", "127.0.0.1", "-p", str(ports[1]), str(BUNDLED_SPEC_PATH)]
+        with serve(static, ports[0]), serve(dynamic, ports[1]):
+            yield {"prism": ports[0], "prism -d": ports[1]}
 
 
 def main() -> int:
@@ -167,16 +170,15 @@ def main() -> int:
     parser.add_argument("--no-prism", action="store_true", help="skip Prism even when node is present")
     args = parser.parse_args()
 
-    emulator_port, canned_port, prism_port = free_port(), free_port(), free_port()
+    emulator_port, canned_port = free_port(), free_port()
+    prism_ports = (free_port(), free_port())
     emulator_cmd = [sys.executable, "-m", "pytest_runcommand", "emulator", "--port", str(emulator_port)]
     canned_cmd = [sys.executable, "-c", CANNED_APP, str(canned_port)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with serve(emulator_cmd, emulator_port, env=env), serve(canned_cmd, canned_port, env=env):
-        prism_context = prism_server(prism_port) if not args.no_prism else _nothing()
-        with prism_context as prism:
-            targets = {"emulator": emulator_port, "canned": canned_port}
-            if prism is not None:
-                targets["prism"] = prism
+        prism_context = prism_servers(prism_ports) if not args.no_prism else _nothing()
+        with prism_context as prisms:
+            targets = {"emulator": emulator_port, "canned": canned_port, **prisms}
             for port in targets.values():
                 patch_loop(port, min(200, args.requests))  # warm-up
             timings: dict[str, list[float]] = {name: [] for name in targets}
@@ -189,15 +191,16 @@ def main() -> int:
         print(f"  {name:9s} {1 / seconds:8.0f} req/s   {seconds * 1e6:8.0f} us/request")
     ratio_canned = per_request["emulator"] / per_request["canned"]
     print(f"emulator time per request / canned app's: {ratio_canned:.2f}x (target <= 1.5x)")
-    if "prism" in per_request:
-        ratio_prism = per_request["prism"] / per_request["emulator"]
-        print(f"emulator throughput / Prism's:            {ratio_prism:.2f}x (target >= 3x)")
+    for name in ("prism", "prism -d"):
+        if name in per_request:
+            ratio = per_request[name] / per_request["emulator"]
+            print(f"emulator throughput / {name + chr(39) + 's':10s}        {ratio:.2f}x (target >= 3x)")
     return 0
 
 
 @contextmanager
-def _nothing() -> Iterator[None]:
-    yield None
+def _nothing() -> Iterator[dict[str, int]]:
+    yield {}
 
 
 if __name__ == "__main__":
