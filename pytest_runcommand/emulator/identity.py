@@ -65,6 +65,7 @@ TOKEN_LIFETIME = 3599
 MAX_FORM_BYTES = 64 * 1024
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _JSON = (b"content-type", b"application/json; charset=utf-8")
+_CLAIMS_CACHE_SIZE = 1024
 _MAX_OWN_DEPTH = 5
 """Slashes in the deepest path this layer serves (``/{tenant}/oauth2/v2.0/token``, resource groups: 4)."""
 
@@ -187,6 +188,7 @@ class ArmIdentityLayer:
         self.directory = directory or Directory.default()
         self.tokens_issued = 0
         """How many access tokens the token endpoint has handed out."""
+        self._claims: dict[bytes, dict[str, Any] | None] = {}
         self._router: Router[_Handler] = Router()
         self._router.add("openid", "/{tenant}/v2.0/.well-known/openid-configuration", {"GET": self._openid})
         self._router.add("token", "/{tenant}/oauth2/v2.0/token", {"POST": self._token})
@@ -219,7 +221,7 @@ class ArmIdentityLayer:
                     await _send(send, _Answer(error.status, error.to_wire(), dict(error.headers)), method)
                     return
         if match is None:
-            problem = _token_problem(scope)
+            problem = _token_problem(scope, self._claims)
             if problem is not None:
                 await _send(send, _Answer(problem.status, problem.to_wire(), dict(problem.headers)), method)
                 return
@@ -561,16 +563,27 @@ def _arm_time(epoch: float) -> str:
     return f"{moment.month}/{moment.day}/{moment.year} {moment.strftime('%I:%M:%S %p').lstrip('0')}"
 
 
-def _token_problem(scope: Scope) -> errors.ArmError | None:
+_MANAGEMENT = frozenset(audience.rstrip("/") for audience in MANAGEMENT_AUDIENCES)
+
+
+def _token_problem(scope: Scope, cache: dict[bytes, dict[str, Any] | None]) -> errors.ArmError | None:
     """401 for an emulator token that has expired or was issued for another resource; None otherwise.
 
-    Tokens of any other shape are left to the emulator (which accepts any bearer token).
+    Tokens of any other shape are left to the emulator (which accepts any bearer token). ``cache`` keeps
+    the decoded claims by token (clients reuse a token for many requests).
     """
     value = next((value for name, value in scope.get("headers", ()) if name.lower() == b"authorization"), None)
-    if value is None:
+    if value is None or not bytes(value).endswith(b".emulator"):
         return None
-    scheme, _, token = bytes(value).strip().partition(b" ")
-    claims = _token_claims(token.strip()) if scheme.lower() == b"bearer" else None
+    token = bytes(value)
+    if token in cache:
+        claims = cache[token]
+    else:
+        scheme, _, raw = token.strip().partition(b" ")
+        claims = _token_claims(raw.strip()) if scheme.lower() == b"bearer" else None
+        if len(cache) >= _CLAIMS_CACHE_SIZE:
+            cache.clear()
+        cache[token] = claims
     if claims is None:
         return None
     now = time.time()
@@ -583,17 +596,19 @@ def _token_problem(scope: Scope) -> errors.ArmError | None:
             f"'{_arm_time(now)}'.",
         )
     audience = claims.get("aud")
-    headers = {name.lower(): val for name, val in scope.get("headers", ())}
-    own = _base_url(scope, {"host": headers[b"host"].decode("latin-1")} if b"host" in headers else {})
+    if not isinstance(audience, str) or audience.rstrip("/") in _MANAGEMENT:
+        return None
+    host = next((value for name, value in scope.get("headers", ()) if name.lower() == b"host"), None)
+    own = _base_url(scope, {"host": bytes(host).decode("latin-1")} if host else {})
+    if audience.rstrip("/") == own:
+        return None
     allowed = [*MANAGEMENT_AUDIENCES, f"{own}/"]
-    if isinstance(audience, str) and audience.rstrip("/") not in {item.rstrip("/") for item in allowed}:
-        return errors.ArmError(
-            401,
-            "InvalidAuthenticationTokenAudience",
-            f"The access token has been obtained for wrong audience or resource '{audience}'. It should exactly "
-            f"match with one of the allowed audiences {','.join(repr(item) for item in allowed)}.",
-        )
-    return None
+    return errors.ArmError(
+        401,
+        "InvalidAuthenticationTokenAudience",
+        f"The access token has been obtained for wrong audience or resource '{audience}'. It should exactly "
+        f"match with one of the allowed audiences {','.join(repr(item) for item in allowed)}.",
+    )
 
 
 def _authenticate(value: str | None) -> None:

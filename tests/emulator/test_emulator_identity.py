@@ -251,3 +251,10 @@ def test_sdk_credential_and_foreign_tokens_still_reach_the_emulator(client: http
         response = client.get(RC_PATH, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 404, (token, response.text)
         assert response.json()["error"]["code"] == "ResourceNotFound"
+
+
+def test_token_for_the_emulator_itself_is_accepted(client: httpx.Client) -> None:
+    response = client.post(TOKEN_URL, data=token_form(scope="http://testserver/.default"))
+    assert response.status_code == 200, response.text
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    assert client.get(RC_PATH, headers=headers).json()["error"]["code"] == "ResourceNotFound"
