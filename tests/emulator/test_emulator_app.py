@@ -552,3 +552,15 @@ def test_correlation_id_is_echoed(runcommand_emulator: InProcessEmulator) -> Non
     assert response.headers["x-ms-correlation-request-id"] == "corr-1"
     assert response.headers["x-ms-client-request-id"] == "client-1"
     assert response.headers["x-ms-request-id"]
+
+
+def test_monitor_url_answers_202_while_in_progress(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.backend.settings.lro_polls = 1
+    client = runcommand_emulator.client
+    client.put(rc_path() + Q, json=put_body(script="echo 1"))
+    deleted = client.delete(rc_path() + Q)
+    pending = client.get(deleted.headers["Location"])
+    assert pending.status_code == 202
+    assert pending.content == b""
+    assert pending.headers["Location"] == deleted.headers["Location"]
+    assert client.get(deleted.headers["Location"]).status_code == 200
