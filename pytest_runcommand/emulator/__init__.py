@@ -1,0 +1,72 @@
+"""A stateful emulator of the Azure Resource Manager run-command operations, in-process or served over TLS.
+
+Parts (state, HTTP layer and error envelope kept apart, as moto does):
+
+- :class:`Backend` (``backend.py``): VMs, run commands, async operations, a simulated :class:`Clock`, ``reset()``;
+  :class:`EmulatorSettings` holds the knobs (auto-created VMs, polls per operation, page size, strictness).
+- :class:`FakeExecutor` / :class:`Outcome` (``executor.py``): simulated script runs, registrable per script or
+  ``commandId``.
+- :class:`EmulatorApp` (``app.py``): the ASGI app; validates every request with the contract engine.
+- :class:`ArmError` (``errors.py``): ARM ``CloudError`` answers.
+- :class:`EmulatorServer` (``server.py``): uvicorn on loopback with a throw-away CA; :class:`EmulatorCredential`
+  for Azure SDK clients; :func:`asgi_client` for an in-process ``httpx.Client``.
+
+pytest users get the ``runcommand_emulator`` and ``runcommand_emulator_server`` fixtures; the command line
+``pytest-runcommand emulator --tls``. Names are imported lazily, so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_runcommand.emulator.app import EmulatorApp
+    from pytest_runcommand.emulator.backend import Backend, EmulatorSettings, ParentRef
+    from pytest_runcommand.emulator.clock import Clock
+    from pytest_runcommand.emulator.credential import EmulatorCredential
+    from pytest_runcommand.emulator.errors import ArmError
+    from pytest_runcommand.emulator.executor import FakeExecutor, Outcome, ScriptRun
+    from pytest_runcommand.emulator.server import EmulatorServer
+    from pytest_runcommand.emulator.transport import asgi_client
+
+__all__ = [
+    "ArmError",
+    "Backend",
+    "Clock",
+    "EmulatorApp",
+    "EmulatorCredential",
+    "EmulatorServer",
+    "EmulatorSettings",
+    "FakeExecutor",
+    "Outcome",
+    "ParentRef",
+    "ScriptRun",
+    "asgi_client",
+]
+
+_HOMES = {
+    "ArmError": "errors",
+    "Backend": "backend",
+    "Clock": "clock",
+    "EmulatorApp": "app",
+    "EmulatorCredential": "credential",
+    "EmulatorServer": "server",
+    "EmulatorSettings": "backend",
+    "FakeExecutor": "executor",
+    "Outcome": "executor",
+    "ParentRef": "backend",
+    "ScriptRun": "executor",
+    "asgi_client": "transport",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
