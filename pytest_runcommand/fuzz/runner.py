@@ -242,12 +242,13 @@ def _secrets(case: Case[Any]) -> list[str]:
 def redact(text: str, secrets: Sequence[str]) -> str:
     """Hide the run's own secrets, bearer tokens, JWTs and SAS signatures in ``text``.
 
-    A secret is replaced where it appears as a JSON string; one of 4 characters or more also where it appears bare.
+    A secret is replaced where it appears as a JSON string; one of 8 characters or more also where it appears bare
+    (shorter ones would mangle ordinary words of the report).
     """
     for secret in sorted(set(secrets), key=len, reverse=True):
         quoted = json.dumps(secret)
         text = text.replace(quoted, f'"{MASK}"')
-        if len(secret) >= 4:
+        if len(secret) >= 8:
             text = text.replace(quoted[1:-1], MASK)
     return mask_text(text)
 
@@ -290,7 +291,11 @@ class FuzzRunner:
     def send(self, case: Case[Any], **kwargs: Any) -> Response:
         """Send ``case`` through the guard; raises :class:`GuardRefusal` / :class:`BudgetExhausted`."""
         url = self.target.base_url + case.formatted_path
-        self.target.guard.admit(case.method, url)
+        try:
+            self.target.guard.admit(case.method, url)
+        except BudgetExhausted as error:
+            self.report.stopped = str(error)
+            raise
         call_kwargs: dict[str, Any] = {"headers": dict(self.target.headers), **kwargs}
         if self._session is not None:
             call_kwargs.setdefault("session", self._session)
@@ -423,8 +428,9 @@ class FuzzRunner:
                         continue
                     operation = result.ok()
                     for mode in self.settings.modes:
-                        self._run_operation(operation, GenerationMode(mode))
-                if self.settings.stateful:
+                        if self.report.stopped is None:
+                            self._run_operation(operation, GenerationMode(mode))
+                if self.settings.stateful and self.report.stopped is None:
                     self._run_stateful()
         except BudgetExhausted as error:
             self.report.stopped = str(error)
@@ -435,7 +441,10 @@ class FuzzRunner:
         return self.report
 
     def _run_operation(self, operation: APIOperation[Any, Any, Any, Any], mode: GenerationMode) -> None:
-        strategy = operation.as_strategy(generation_mode=mode)
+        from schemathesis.generation import overrides
+
+        fixed = overrides.for_operation(self.schema.config, operation=operation)
+        strategy = operation.as_strategy(generation_mode=mode, **fixed.as_strategy_kwargs())
 
         @hypothesis.given(case=strategy)
         @self._hypothesis_settings(self.settings.max_examples)
@@ -450,12 +459,16 @@ class FuzzRunner:
             fuzz = hypothesis.seed(self.settings.seed)(fuzz)
         try:
             fuzz()
+        except (BudgetExhausted, hypothesis.errors.Flaky):
+            if self.report.stopped is None:
+                raise
         except (hypothesis.errors.Unsatisfiable, hypothesis.errors.FailedHealthCheck) as error:
             self.report.errors.append(f"{_operation_id(operation)} ({mode.value}): {type(error).__name__}")
 
     def _run_stateful(self) -> None:
         from hypothesis.stateful import run_state_machine_as_test
         from schemathesis.core.errors import NoLinksFound
+        from schemathesis.generation import overrides
 
         self.schema.config.phases.stateful.generation.modes = [GenerationMode.POSITIVE]
         if self.schema.statistic.transitions.selected == 0:
@@ -469,6 +482,7 @@ class FuzzRunner:
                     runner.target.reset()
 
             def call(self, case: Case[Any], **kwargs: Any) -> Response:
+                overrides.for_operation(runner.schema.config, operation=case.operation).apply_to(case)
                 try:
                     return runner.send(case, **kwargs)
                 except GuardRefusal:
@@ -493,7 +507,9 @@ class FuzzRunner:
             run_state_machine_as_test(Workflow, settings=settings)
         except NoLinksFound:
             return
-        except hypothesis.errors.Flaky:
+        except (BudgetExhausted, hypothesis.errors.Flaky):
+            if self.report.stopped is not None:
+                return
             # a live target's state moved under a replay: the scenarios that ran still count
             self.report.notes.append("stateful: the target answered a replayed scenario differently; stopped there")
         except (hypothesis.errors.Unsatisfiable, hypothesis.errors.FailedHealthCheck) as error:

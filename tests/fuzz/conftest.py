@@ -16,7 +16,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -106,9 +106,16 @@ def make_broken_app() -> Starlette:
     )
 
 
-@pytest.fixture
-def broken_app() -> Starlette:
-    return make_broken_app()
+@pytest.fixture(scope="session")
+def make_broken() -> Callable[[], Starlette]:
+    """Makes a fresh broken service (an ASGI app)."""
+    return make_broken_app
+
+
+@pytest.fixture(scope="session")
+def broken_operations() -> tuple[str, ...]:
+    """The operations the broken service serves."""
+    return BROKEN_OPERATIONS
 
 
 @pytest.fixture

@@ -1,0 +1,172 @@
+"""Live-target guard rails: scope, name prefix, request budget and rate, clean-up, no secrets in output."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pytest_runcommand.cli import main
+from pytest_runcommand.errors import UsageError
+from pytest_runcommand.fuzz.live import BudgetExhausted, Guard, GuardRefusal, LiveScope, access_token, is_loopback
+from pytest_runcommand.interactions import Interaction
+
+SUB = "11111111-2222-3333-4444-555555555555"
+SCOPE = LiveScope(subscription=SUB, resource_group="rg1", vm="vm1", name_prefix="fuzz-")
+BASE = f"https://management.azure.com/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.Compute"
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("https://127.0.0.1:8443", True),
+        ("http://localhost", True),
+        ("https://[::1]:1", True),
+        ("https://management.azure.com", False),
+        ("https://10.0.0.1", False),
+    ],
+)
+def test_is_loopback(url: str, loopback: bool) -> None:
+    assert is_loopback(url) is loopback
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("PUT", f"{BASE}/virtualMachines/vm1/runCommands/fuzz-a1"),
+        ("PATCH", f"{BASE}/virtualMachines/VM1/runCommands/fuzz-a1?api-version=2024-07-01"),
+        ("GET", f"{BASE}/virtualMachines/vm1/runCommands"),
+        ("GET", f"https://h/subscriptions/{SUB}/providers/Microsoft.Compute/locations/westus/operations/x"),
+    ],
+)
+def test_guard_admits_inside_the_scope(method: str, url: str) -> None:
+    Guard(SCOPE).admit(method, url)
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("PUT", f"{BASE}/virtualMachines/vm2/runCommands/fuzz-a1"),
+        ("DELETE", f"{BASE}/virtualMachines/vm1/runCommands/production-job"),
+        ("PUT", f"{BASE}/virtualMachines/vm1/runCommands/fuzz-a/../../../vm2/runCommands/fuzz-b"),
+        ("GET", f"{BASE.replace('rg1', 'rg2')}/virtualMachines/vm1/runCommands"),
+        ("DELETE", f"https://h/subscriptions/{SUB}/providers/Microsoft.Compute/locations/westus/operations/x"),
+    ],
+)
+def test_guard_refuses_outside_the_scope(method: str, url: str) -> None:
+    guard = Guard(SCOPE)
+    with pytest.raises(GuardRefusal):
+        guard.admit(method, url)
+    assert guard.refused == 1 and guard.sent == 0
+
+
+def test_guard_bounds_count_and_rate() -> None:
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    guard = Guard(SCOPE, max_requests=3, rate=2.0, clock=lambda: now[0], sleep=sleep)
+    url = f"{BASE}/virtualMachines/vm1/runCommands"
+    for _ in range(3):
+        guard.admit("GET", url)
+    with pytest.raises(BudgetExhausted):
+        guard.admit("GET", url)
+    assert guard.sent == 3
+    assert waits == [0.5, 0.5]
+
+
+def test_guard_remembers_what_to_clean_up() -> None:
+    guard = Guard(SCOPE)
+    created = f"{BASE}/virtualMachines/vm1/runCommands/fuzz-a"
+    guard.note_response("PUT", created + "?api-version=2024-07-01", 201)
+    guard.note_response("PUT", created + "x", 400)
+    assert guard.created() == [created.split("management.azure.com")[1]]
+    guard.note_response("DELETE", created, 202)
+    assert guard.created() == []
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"subscription": "a/b"}, {"vm": ""}, {"name_prefix": "x"}, {"instance_id": "../0"}],
+)
+def test_scope_rejects_bad_names(kwargs: dict[str, Any]) -> None:
+    values: dict[str, Any] = {"subscription": SUB, "resource_group": "rg1", "vm": "vm1", **kwargs}
+    with pytest.raises(UsageError):
+        LiveScope(**values)
+
+
+def test_token_from_the_environment() -> None:
+    assert access_token({"AZURE_ACCESS_TOKEN": " abc "}) == "abc"
+
+
+def test_live_needs_opt_in_scope_and_https(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_ACCESS_TOKEN", "t")
+    for name in ("AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZURE_VM_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["fuzz", "--target", "https://management.azure.com"]) == 2
+    assert "add --live" in capsys.readouterr().err
+    assert main(["fuzz", "--target", "https://management.azure.com", "--live"]) == 2
+    assert "--subscription" in capsys.readouterr().err
+    assert main(["fuzz", "--target", "http://example.com", "--live"]) == 2
+    assert "https" in capsys.readouterr().err
+    assert main(["fuzz", "--target", "ftp://x"]) == 2
+    assert main(["fuzz", "--operation", "Nope"]) == 2
+    assert "unknown" in capsys.readouterr().err
+
+
+def test_served_emulator_as_a_live_target(
+    runcommand_emulator_server: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole live path over TLS: scope, prefix, budget, clean-up, and no token in the output."""
+    seen: list[Interaction] = []
+    runcommand_emulator_server.app.observers.append(seen.append)
+    token = runcommand_emulator_server.credential.get_token().token
+    monkeypatch.setenv("AZURE_ACCESS_TOKEN", token)
+    code = main(
+        [
+            "fuzz",
+            "--target",
+            runcommand_emulator_server.base_url,
+            "--live",
+            "--ca-cert",
+            runcommand_emulator_server.ca_path,
+            "--subscription",
+            SUB,
+            "--resource-group",
+            "rg1",
+            "--vm",
+            "vm1",
+            "--max-examples",
+            "6",
+            "--max-requests",
+            "80",
+            "--rate",
+            "1000",
+        ]
+    )
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    assert code in (0, 1), output
+    assert token not in output
+    assert "stopped early: the request budget (80) is spent" in output
+    fuzzed = [i for i in seen if "/runCommands/" in i.url]
+    assert fuzzed, output
+    for interaction in seen:
+        path = interaction.url.split("?")[0]
+        if "/operations/" in path:
+            continue
+        assert f"/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm1/" in path + "/"
+        if "/runCommands/" in path:
+            assert path.rsplit("/", 1)[1].startswith("fuzz-")
+    cleanups = [line for line in output.splitlines() if line.startswith("clean-up: DELETE")]
+    assert len(seen) <= 80 + len(cleanups) + 20  # + ignored_auth probes (at most two per operation)
+    listed = runcommand_emulator_server.backend.list(
+        type(next(iter(runcommand_emulator_server.backend._vms.values())).ref)(SUB, "rg1", "vm1")
+    )
+    assert all(command.operation is not None and command.operation.kind == "delete" for command in listed), json.dumps(
+        [command.name for command in listed]
+    )
