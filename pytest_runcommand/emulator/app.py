@@ -288,7 +288,7 @@ class EmulatorApp:
         body: Any = None
         if with_body and request.body.strip():
             content_type = request.headers.get("content-type", "")
-            if not content_type.lower().lstrip().startswith(JSON_TYPES):
+            if content_type.split(";", 1)[0].strip().lower() not in JSON_TYPES:
                 raise errors.unsupported_media_type(content_type)
             try:
                 body = orjson.loads(request.body)

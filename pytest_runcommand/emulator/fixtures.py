@@ -5,6 +5,7 @@ Loaded by the plugin at start-up, so everything heavy is imported inside the fix
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -33,11 +34,11 @@ def runcommand_emulator() -> Iterator[InProcessEmulator]:
             assert runcommand_emulator.client.patch(url, json={"properties": {...}}).status_code == 200
     """
     from pytest_runcommand.emulator.app import EmulatorApp
-    from pytest_runcommand.emulator.credential import EmulatorCredential
+    from pytest_runcommand.emulator.credential import fake_token
     from pytest_runcommand.emulator.transport import asgi_client
 
     app = EmulatorApp()
-    token = EmulatorCredential().get_token().token
+    token = fake_token(int(time.time()) + 3600)
     client = asgi_client(app, headers={"Authorization": f"Bearer {token}"})
     try:
         yield InProcessEmulator(app=app, base_url="http://testserver", client=client)

@@ -97,7 +97,12 @@ class ServedEmulator(EmulatorHandle):
 
     def client(self, **kwargs: Any) -> httpx.Client:
         """A new ``httpx.Client`` for the server, trusting its CA and sending a bearer token (close it)."""
+        import time
+
         import httpx
 
-        headers = {"Authorization": f"Bearer {self.credential.get_token().token}", **kwargs.pop("headers", {})}
+        from pytest_runcommand.emulator.credential import fake_token
+
+        token = fake_token(int(time.time()) + 3600)
+        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
         return httpx.Client(base_url=self.base_url, verify=self.ssl_context(), headers=headers, **kwargs)

@@ -564,3 +564,18 @@ def test_monitor_url_answers_202_while_in_progress(runcommand_emulator: InProces
     assert pending.content == b""
     assert pending.headers["Location"] == deleted.headers["Location"]
     assert client.get(deleted.headers["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "text/json", "Application/JSON"])
+def test_json_media_types_are_accepted(runcommand_emulator: InProcessEmulator, content_type: str) -> None:
+    response = runcommand_emulator.client.put(
+        rc_path() + Q, content=b'{"location": "westus"}', headers={"Content-Type": content_type}
+    )
+    assert response.status_code == 201
+
+
+def test_json_lookalike_media_type_is_415(runcommand_emulator: InProcessEmulator) -> None:
+    response = runcommand_emulator.client.put(
+        rc_path() + Q, content=b'{"location": "westus"}', headers={"Content-Type": "application/jsonx"}
+    )
+    assert response.status_code == 415
