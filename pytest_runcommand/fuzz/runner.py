@@ -373,10 +373,10 @@ class FuzzRunner:
             shown = case.derive()
             shown.body = mask_value("", case.body)
         headers = {"Authorization": "Bearer $TOKEN"}
-        command = shown.as_curl_command(headers=headers, verify=self.target.tls_verify is True)
+        command = shown.as_curl_command(headers=headers, verify=self.target.tls_verify is not False)
         if self.target.note:
             command += f"\n{self.target.note}"
-        if isinstance(self.target.tls_verify, str):
+        if isinstance(self.target.tls_verify, str) and self.target.base_url.startswith("https://"):
             command = command.replace("curl ", f"curl --cacert {self.target.tls_verify} ", 1)
         command = command.replace("Authorization: [Filtered]", "Authorization: Bearer $TOKEN")
         return redact(command, secrets)

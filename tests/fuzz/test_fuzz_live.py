@@ -58,7 +58,8 @@ def test_guard_refuses_outside_the_scope(method: str, url: str) -> None:
     guard = Guard(SCOPE)
     with pytest.raises(GuardRefusal):
         guard.admit(method, url)
-    assert guard.refused == 1 and guard.sent == 0
+    assert guard.refused == 1
+    assert guard.sent == 0
 
 
 def test_guard_bounds_count_and_rate() -> None:
