@@ -24,6 +24,12 @@ def compute_client(emulator: ServedEmulator) -> ComputeManagementClient:
 @pytest.mark.parametrize("api_version", [None, "2024-07-01"])
 def test_sdk_lifecycle(runcommand_emulator_server: ServedEmulator, api_version: str | None) -> None:
     runcommand_emulator_server.backend.settings.lro_polls = 1  # every operation shows InProgress once
+    polled: list[str] = []
+    runcommand_emulator_server.app.observers.append(
+        lambda interaction: (
+            polled.append(interaction.response_json["status"]) if "/operations/" in interaction.url else None
+        )
+    )
     pinned = {} if api_version is None else {"api_version": api_version}
     commands = compute_client(runcommand_emulator_server).virtual_machine_run_commands
 
@@ -71,6 +77,7 @@ def test_sdk_lifecycle(runcommand_emulator_server: ServedEmulator, api_version: 
         commands.get_by_virtual_machine("rg", "vm1", "rc1", **pinned)
     assert missing.value.error is not None
     assert missing.value.error.code == "ResourceNotFound"
+    assert polled == ["InProgress", "Succeeded"] * 3, "create, update and delete each polled through InProgress"
 
 
 def test_sdk_pages_through_next_link(runcommand_emulator_server: ServedEmulator) -> None:
