@@ -76,9 +76,11 @@ def runcommand_emulator_server(runcommand_emulator_session_server: EmulatorServe
 
     server = runcommand_emulator_session_server
     _reset(server, EmulatorSettings)
+    observers = list(server.app.observers)
     try:
         yield ServedEmulator(app=server.app, base_url=server.base_url, server=server, credential=EmulatorCredential())
     finally:
+        server.app.observers[:] = observers  # observers a test added do not outlive it
         _reset(server, EmulatorSettings)
 
 
