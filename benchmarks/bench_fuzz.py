@@ -1,0 +1,78 @@
+"""Fuzzing throughput: cases per second against the in-process emulator vs schemathesis data generation alone.
+
+The same derandomized run (every operation, positive and negative data, ``--max-examples`` cases each; stateless,
+so both sides draw exactly the same cases) is timed three ways, side by side in one process:
+
+- generation: schemathesis strategies drawn by hypothesis, nothing sent;
+- + emulator: each case sent to the in-process emulator (ASGI, no socket), answers not checked;
+- + emulator + checks: the full fuzz run (schemathesis's checks and the contract's).
+
+Target: the emulator and the checks add at most 25% to generation alone.
+
+Run:  python benchmarks/bench_fuzz.py [--max-examples 40] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from pytest_runcommand.fuzz.runner import FuzzRunner, FuzzSettings, emulator_target
+
+
+class GenerationOnly(FuzzRunner):
+    """Draws the cases and drops them."""
+
+    def send(self, case: Any, **kwargs: Any) -> Any:
+        self.report.cases += 1
+        return None
+
+    def check(self, case: Any, response: Any, *, recorder: Any = None) -> list[Any]:
+        return []
+
+
+class SendOnly(FuzzRunner):
+    """Sends the cases to the emulator and ignores the answers."""
+
+    def check(self, case: Any, response: Any, *, recorder: Any = None) -> list[Any]:
+        return []
+
+
+def measure(kind: type[FuzzRunner], max_examples: int) -> tuple[int, float]:
+    runner = kind(emulator_target(), FuzzSettings(max_examples=max_examples, stateful=False))
+    started = time.perf_counter()
+    report = runner.run()
+    return report.cases, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-examples", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    kinds: dict[str, type[FuzzRunner]] = {
+        "generation": GenerationOnly,
+        "+ emulator": SendOnly,
+        "+ emulator + checks": FuzzRunner,
+    }
+    measure(GenerationOnly, 2)  # warm-up: imports, schema loading, compiled validators
+    best: dict[str, tuple[int, float]] = {}
+    for _ in range(args.rounds):
+        for name, kind in kinds.items():
+            cases, seconds = measure(kind, args.max_examples)
+            if name not in best or seconds < best[name][1]:
+                best[name] = (cases, seconds)
+    base_cases, base_seconds = best["generation"]
+    print(f"{args.max_examples} examples per operation and mode, best of {args.rounds} rounds")
+    for name, (cases, seconds) in best.items():
+        ratio = seconds / base_seconds
+        print(f"  {name:<22} {cases:>6} cases  {seconds:7.2f} s  {cases / seconds:7.1f} cases/s  x{ratio:.2f}")
+    full_cases, full_seconds = best["+ emulator + checks"]
+    overhead = full_seconds / base_seconds - 1
+    same = "same cases" if full_cases == base_cases else f"case counts differ: {base_cases} vs {full_cases}"
+    print(f"emulator + checks add {overhead:.0%} to generation alone (target: <= 25%; {same})")
+
+
+if __name__ == "__main__":
+    main()
