@@ -324,6 +324,7 @@ class Backend:
                 vm.run_commands[name.lower()] = command
                 operation = self._start(command, "create")
                 return command, True, operation
+            _refuse_while_deleting(existing)
             existing.properties = properties
             existing.tags = tags
             return existing, False, self._start(existing, "update")
@@ -334,6 +335,7 @@ class Backend:
         """PATCH: merge the properties and tags sent into the run command; starts a script run."""
         with self._lock:
             command = self._get(ref, name)
+            _refuse_while_deleting(command)
             sent = patch.properties
             if sent is not None:
                 # Stored and sent nested values are never mutated in place (a write replaces them), so
@@ -510,3 +512,10 @@ class Backend:
     def _finish(operation: AsyncOperation, now: datetime, *, failed: bool = False) -> None:
         operation.status = "Failed" if failed else "Succeeded"
         operation.ended_at = now
+
+
+def _refuse_while_deleting(command: RunCommand) -> None:
+    """A write to a run command whose accepted DELETE is still running is a conflict (it would undo the delete)."""
+    operation = command.operation
+    if operation is not None and operation.kind == "delete" and not operation.done:
+        raise errors.being_deleted(command.vm.run_command_type, command.name)

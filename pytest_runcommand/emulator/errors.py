@@ -189,6 +189,15 @@ def parent_resource_not_found(parent: str) -> ArmError:
     )
 
 
+def being_deleted(resource_type: str, name: str) -> ArmError:
+    """409: a write to a run command whose deletion has been accepted and is still running."""
+    return ArmError(
+        409,
+        "Conflict",
+        f"The resource '{resource_type}/{name}' is being deleted; it cannot be changed until the deletion completes.",
+    )
+
+
 def operation_not_found(operation_id: str, location: str) -> ArmError:
     """404: no asynchronous operation with this id in this location."""
     return ArmError(

@@ -170,6 +170,25 @@ def test_delete_is_202_with_location_then_404(runcommand_emulator: InProcessEmul
     assert client.get(rc_path()[: -len("/rc1")] + Q).json() == {"value": []}
 
 
+def test_a_write_during_a_pending_delete_is_a_conflict(runcommand_emulator: InProcessEmulator) -> None:
+    """Found by fuzzing (use_after_free): a PUT or PATCH must not undo an accepted DELETE."""
+    client = runcommand_emulator.client
+    runcommand_emulator.backend.settings.lro_polls = 2
+    client.put(rc_path() + Q, json=put_body(script="echo 1"))
+    client.get(rc_path() + Q)
+    deleting = client.delete(rc_path() + Q)
+    assert deleting.status_code == 202
+    patch = client.patch(rc_path() + Q, json={"properties": {"timeoutInSeconds": 5}})
+    put = client.put(rc_path() + Q, json=put_body(script="echo 2"))
+    for answer in (patch, put):
+        assert answer.status_code == 409
+        assert error_of(answer)["code"] == "Conflict"
+    states = [poll(client, deleting)["status"] for _ in range(3)]
+    assert states[-1] == "Succeeded"
+    assert client.get(rc_path() + Q).status_code == 404
+    assert client.put(rc_path() + Q, json=put_body(script="echo 3")).status_code == 201
+
+
 def test_delete_missing_is_204_without_headers(runcommand_emulator: InProcessEmulator) -> None:
     response = runcommand_emulator.client.delete(rc_path("never") + Q)
     assert response.status_code == 204

@@ -113,15 +113,17 @@ def test_delete_removes_once_its_operation_completes() -> None:
     assert backend.delete(VM, "rc1") is None
 
 
-def test_put_during_delete_keeps_the_resource() -> None:
+def test_put_during_delete_is_a_conflict_and_the_delete_completes() -> None:
     backend = new_backend()
     put(backend)
     deletion = backend.delete(VM, "rc1")
     assert deletion is not None
-    _, created, _ = put(backend)
-    assert not created
-    backend.poll("sub", "westus", deletion.id)
-    assert backend.run_command(VM, "rc1") is not None
+    with pytest.raises(ArmError) as conflict:
+        put(backend)
+    assert (conflict.value.status, conflict.value.code) == (409, "Conflict")
+    while not backend.poll("sub", "westus", deletion.id).done:
+        pass
+    assert backend.run_command(VM, "rc1") is None
 
 
 def test_operations_are_bounded() -> None:
