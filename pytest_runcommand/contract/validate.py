@@ -26,7 +26,7 @@ from pytest_runcommand.contract.rules import (
 from pytest_runcommand.contract.violations import Violation, mask_value
 from pytest_runcommand.interactions import Interaction
 
-__all__ = ["SCHEMA_CODES", "validate_interaction", "validate_request", "validate_response"]
+__all__ = ["SCHEMA_CODES", "guarded_definitions", "validate_interaction", "validate_request", "validate_response"]
 
 Body = bytes | bytearray | str | Mapping[str, Any] | list[Any] | None
 Side = Literal["request", "response"]
@@ -69,8 +69,8 @@ class _Compiled:
         self.contract = contract
         self.definitions = {name: _strict(schema) for name, schema in contract.definitions.items()}
         self.guard_definitions = {
-            "request": _guarded(contract.definitions, REQUEST_GUARDS, drop_read_only=True),
-            "response": _guarded(contract.definitions, RESPONSE_GUARDS, drop_read_only=False),
+            "request": guarded_definitions(contract.definitions, REQUEST_GUARDS, drop_read_only=True),
+            "response": guarded_definitions(contract.definitions, RESPONSE_GUARDS, drop_read_only=False),
         }
         self._validators: dict[tuple[str, str, bool], Any] = {}
         self._responses: dict[tuple[int, int], tuple[str, Mapping[str, Any] | None, Any]] = {}
@@ -119,9 +119,11 @@ class _Compiled:
         return found
 
 
-def _guarded(
+def guarded_definitions(
     definitions: Mapping[str, Any], guards: Mapping[str, Mapping[str, Any]], *, drop_read_only: bool
 ) -> dict[str, Any]:
+    """The strict view of every definition with the rules' guard keywords added (read-only properties dropped on
+    the request side): a body valid against it breaks no rule. Fuzzing generates positive requests from it."""
     result = {}
     for name, schema in definitions.items():
         if drop_read_only and "properties" in schema:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_runcommand.contract import BUNDLED_SPEC_PATH, CONTRACT_API_VERSION
 from pytest_runcommand.contract.rules import REQUEST_GUARDS
-from pytest_runcommand.contract.validate import _guarded
+from pytest_runcommand.contract.validate import guarded_definitions
 
 if TYPE_CHECKING:
     from schemathesis.schemas import BaseSchema
@@ -70,7 +70,7 @@ def _rename_refs(schema: Any, names: frozenset[str]) -> Any:
 
 def _request_definitions(definitions: Mapping[str, Any]) -> dict[str, Any]:
     """The contract's strict, guarded request view of every definition, renamed with :data:`REQUEST_PREFIX`."""
-    guarded = _guarded(definitions, REQUEST_GUARDS, drop_read_only=True)
+    guarded = guarded_definitions(definitions, REQUEST_GUARDS, drop_read_only=True)
     names = frozenset(guarded)
     return {f"{REQUEST_PREFIX}{name}": _rename_refs(schema, names) for name, schema in guarded.items()}
 
