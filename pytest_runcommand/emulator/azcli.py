@@ -27,9 +27,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_runcommand.errors import RunCommandError
+
+if TYPE_CHECKING:
+    from pytest_runcommand.emulator.identity import Directory
 
 __all__ = [
     "AZ_ENV_VAR",
@@ -44,6 +47,8 @@ __all__ = [
     "prepare_cli",
     "render_cli_snippet",
     "seed_version_cache",
+    "served_cli_snippet",
+    "write_cli_snippet",
 ]
 
 AZ_ENV_VAR = "RUNCOMMAND_AZ"
@@ -358,9 +363,27 @@ def render_cli_snippet(base_url: str, ca_path: str, login: CliLogin, *, config_d
         f"export AZURE_CONFIG_DIR={config}",
         f"export REQUESTS_CA_BUNDLE={shlex.quote(ca_path)}",
         "export AZURE_CORE_INSTANCE_DISCOVERY=false AZURE_CORE_COLLECT_TELEMETRY=false",
-        f'export NO_PROXY="{LOOPBACK}${{NO_PROXY:+,$NO_PROXY}}"',
+        f'export NO_PROXY="{LOOPBACK}${{NO_PROXY:+,$NO_PROXY}}" no_proxy="{LOOPBACK}${{no_proxy:+,$no_proxy}}"',
     ]
     for args in setup_commands(base_url, login):
         lines.append(shlex.join(["az", *args, "--output", "none"]))
     lines.append("# then e.g.: az vm run-command create -g rg --vm-name vm1 --name rc1 --script 'echo hello'")
     return "\n".join(lines) + "\n"
+
+
+def served_cli_snippet(base_url: str, ca_path: str, directory: Directory) -> str:
+    """The snippet for a served emulator: sign in as its directory's service principal."""
+    principal = directory.principal
+    return render_cli_snippet(
+        base_url, ca_path, CliLogin(principal.tenant_id, principal.client_id, principal.client_secret)
+    )
+
+
+def write_cli_snippet(path: str | Path, snippet: str) -> None:
+    """Write ``snippet`` to ``path`` readable by its owner only (it holds the emulator's client secret)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(snippet)
+    target.chmod(0o600)

@@ -47,7 +47,7 @@ def runcommand_az_session(
             pytest.fail(f"CI must run the Azure CLI tests, but {INSTALL_HINT}", pytrace=False)
         pytest.skip(INSTALL_HINT)
     server = runcommand_emulator_session_server
-    directory = getattr(server, "identity", None)
+    directory = server.identity
     if directory is None or server.ca_path is None:
         pytest.fail("the session's emulator server does not serve the Azure CLI sign-in endpoints", pytrace=False)
     principal = directory.principal
@@ -77,9 +77,19 @@ def runcommand_az(runcommand_az_session: AzureCli, runcommand_emulator_server: S
 
     Skips where no ``az`` is found (``$RUNCOMMAND_AZ`` or ``PATH``), except under CI, where it fails.
     """
+    from pytest_runcommand.traffic import _publish
+
+    # The CLI runs in another process: its traffic is seen from the server's side, and handed to the
+    # plugin's recorders (contract marker, coverage report) like any in-process client's.
+    observers = runcommand_emulator_server.app.observers
+    observers.append(_publish)
     proxy = runcommand_az_session.proxy
     seen = len(proxy.attempts) if proxy is not None else 0
-    yield runcommand_az_session
+    try:
+        yield runcommand_az_session
+    finally:
+        if _publish in observers:
+            observers.remove(_publish)
     if proxy is not None and len(proxy.attempts) > seen:
         leaks = proxy.attempts[seen:]
         del proxy.attempts[seen:]

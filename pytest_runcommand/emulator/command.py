@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_runcommand.errors import UsageError
+
+if TYPE_CHECKING:
+    from pytest_runcommand.emulator.server import EmulatorServer
 
 __all__ = ["register", "run"]
 
@@ -17,7 +20,9 @@ DELETE, list; VM and scale-set VM; async-operation status) with uvicorn. With --
 CA and certificate and prints the CA bundle path for clients to trust, e.g.
   ComputeManagementClient(credential, SUB, base_url=URL, connection_verify=CA)
 Any bearer token is accepted. Without --vm a VM comes into being on first use (location westus);
-each --vm seeds one and turns that off. Ctrl-C stops it.
+each --vm seeds one and turns that off. With --tls it also serves what the Azure CLI needs (sign-in of
+a service principal, subscriptions, resource groups) and prints the shell commands that point `az` at
+it (--cli-env writes them to a file). Ctrl-C stops it.
 """
 
 
@@ -59,12 +64,49 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="Retry-After on async answers (default: 0; clients then use their own polling interval)",
     )
+    parser.add_argument(
+        "--cli-env",
+        type=Path,
+        metavar="PATH",
+        help="also write the Azure CLI set-up (environment and az commands) here as a shell snippet (needs --tls)",
+    )
+    parser.add_argument(
+        "--client-secret",
+        metavar="SECRET",
+        help="client secret of the emulator's service principal for `az login` (default: a random one)",
+    )
+    parser.add_argument(
+        "--no-azure-cli",
+        dest="azure_cli",
+        action="store_false",
+        help="serve run commands only: no Azure CLI sign-in, subscription and resource-group endpoints",
+    )
     parser.set_defaults(func=run)
 
 
 def _parse_vm(value: str) -> tuple[str, str | None]:
     resource_id, _, location = value.partition("=")
     return resource_id, (location or None)
+
+
+def _print_cli_setup(server: EmulatorServer, cli_env: Path | None) -> None:
+    """Print (and with ``--cli-env`` write) the shell commands that point the Azure CLI at ``server``."""
+    if server.identity is None:
+        return
+    if server.ca_path is None:
+        print("emulator: the Azure CLI signs in over https only: add --tls to use it", flush=True)
+        return
+    from pytest_runcommand.emulator.azcli import served_cli_snippet, write_cli_snippet
+
+    snippet = served_cli_snippet(server.base_url, server.ca_path, server.identity)
+    print("emulator: Azure CLI (az) set-up, to paste into a POSIX shell:", flush=True)
+    print(snippet, end="", flush=True)
+    if cli_env is not None:
+        try:
+            write_cli_snippet(cli_env, snippet)
+        except OSError as error:
+            raise UsageError(f"--cli-env {cli_env}: {error.strerror or error}") from None
+        print(f"emulator: Azure CLI set-up written to {cli_env} (source it)", flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,10 +117,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--ca-out needs --tls (there is no CA without TLS)")
     if args.lro_polls < 0 or args.retry_after < 0:
         raise UsageError("--lro-polls and --retry-after must not be negative")
+    if args.cli_env is not None and not (args.tls and args.azure_cli):
+        raise UsageError("--cli-env needs --tls (the Azure CLI signs in over https only) and no --no-azure-cli")
+    if args.client_secret is not None and (not args.azure_cli or not args.client_secret.strip()):
+        raise UsageError("--client-secret needs a non-empty value, and no --no-azure-cli")
 
     from pytest_runcommand.emulator.app import EmulatorApp
     from pytest_runcommand.emulator.backend import Backend, EmulatorSettings, ParentRef
     from pytest_runcommand.emulator.clock import Clock
+    from pytest_runcommand.emulator.identity import Directory
     from pytest_runcommand.emulator.server import EmulatorServer
 
     settings = EmulatorSettings(
@@ -95,7 +142,15 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise UsageError(f"--vm {value}: {error}") from None
 
-    server = EmulatorServer(EmulatorApp(backend), host=args.host, port=args.port, tls=args.tls, ca_out=args.ca_out)
+    server = EmulatorServer(
+        EmulatorApp(backend),
+        host=args.host,
+        port=args.port,
+        tls=args.tls,
+        ca_out=args.ca_out,
+        azure_cli=args.azure_cli,
+        directory=Directory.default(args.client_secret),
+    )
     try:
         server.prepare()
     except OSError as error:
@@ -104,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
     if server.ca_path is not None:
         print(f"emulator: CA bundle (PEM) to trust: {server.ca_path}", flush=True)
         print(f"emulator:   e.g. export REQUESTS_CA_BUNDLE={server.ca_path}", flush=True)
+    _print_cli_setup(server, args.cli_env)
     if args.vm:
         for vm in backend.vms:
             print(f"emulator: VM {vm.resource_id} ({vm.location})", flush=True)

@@ -7,7 +7,9 @@ Programmatic use (a background thread)::
                                          connection_verify=server.ca_path)
 
 The CA bundle (PEM) lives in a temporary directory removed by :meth:`EmulatorServer.stop`; pass
-``ca_out`` to keep a copy.
+``ca_out`` to keep a copy. With ``azure_cli`` (the default) the server also answers the sign-in,
+subscription and resource-group requests of the Azure CLI (:mod:`pytest_runcommand.emulator.identity`);
+``server.identity`` is the directory (tenant, service principal) it signs in.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import uvicorn
 
 from pytest_runcommand.emulator.app import EmulatorApp
 from pytest_runcommand.emulator.backend import Backend
+from pytest_runcommand.emulator.identity import ArmIdentityLayer, Directory
 
 __all__ = ["EmulatorServer"]
 
@@ -43,8 +46,12 @@ class EmulatorServer:
         tls: bool = True,
         ca_out: str | Path | None = None,
         log_level: str = "warning",
+        azure_cli: bool = True,
+        directory: Directory | None = None,
     ) -> None:
         self.app = app or EmulatorApp(backend)
+        self.identity: Directory | None = (directory or Directory.default()) if azure_cli else None
+        """Who can sign in through the Azure CLI endpoints (None: run commands only, ``azure_cli=False``)."""
         self.host = host
         self.port = port
         self.tls = tls
@@ -86,8 +93,9 @@ class EmulatorServer:
         options: dict[str, object] = {}
         if self.tls:
             options.update(self._make_certificates())
+        asgi: object = self.app if self.identity is None else ArmIdentityLayer(self.app, self.identity)
         config = uvicorn.Config(
-            self.app,
+            asgi,  # type: ignore[arg-type]
             log_level=self.log_level,
             access_log=False,
             server_header=False,

@@ -7,8 +7,10 @@ it they skip, except under CI where they fail. The helpers' own logic is tested 
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from pytest_runcommand.emulator.azcli import (
     seed_version_cache,
 )
 from pytest_runcommand.emulator.handles import ServedEmulator
+from pytest_runcommand.emulator.identity import Directory
 from pytest_runcommand.errors import RunCommandError
 from pytest_runcommand.interactions import Interaction
 
@@ -44,6 +47,11 @@ def traffic(runcommand_emulator_server: ServedEmulator) -> Iterator[list[Interac
     runcommand_emulator_server.app.observers.append(seen.append)
     yield seen
     runcommand_emulator_server.app.observers.remove(seen.append)
+
+
+def identity(emulator: ServedEmulator) -> Directory:
+    assert emulator.server.identity is not None
+    return emulator.server.identity
 
 
 def rc(*args: str) -> list[str]:
@@ -141,7 +149,7 @@ def test_requests_leaving_loopback_are_caught(runcommand_az: AzureCli) -> None:
 def test_sign_in_errors_reach_the_cli(
     runcommand_az: AzureCli, runcommand_emulator_server: ServedEmulator, tmp_path: Path
 ) -> None:
-    principal = runcommand_emulator_server.server.identity.principal  # type: ignore[attr-defined]
+    principal = identity(runcommand_emulator_server).principal
     base, ca = runcommand_emulator_server.base_url, runcommand_emulator_server.ca_path
     wrong_secret = CliLogin(principal.tenant_id, principal.client_id, "not-the-secret")
     with pytest.raises(AzureCliError) as raised:
@@ -158,7 +166,7 @@ def test_sign_in_errors_reach_the_cli(
 def test_printed_snippet_sets_up_a_working_cli(
     runcommand_az: AzureCli, runcommand_emulator_server: ServedEmulator, tmp_path: Path
 ) -> None:
-    principal = runcommand_emulator_server.server.identity.principal  # type: ignore[attr-defined]
+    principal = identity(runcommand_emulator_server).principal
     login = CliLogin(principal.tenant_id, principal.client_id, principal.client_secret)
     snippet = render_cli_snippet(
         runcommand_emulator_server.base_url, runcommand_emulator_server.ca_path, login, config_dir=str(tmp_path / "cfg")
@@ -241,3 +249,68 @@ def test_snippet_quotes_paths_and_lists_every_step() -> None:
     )
     assert "az cloud set --name RunCommandEmulator" in snippet
     assert "az login --service-principal --username c-1 --password 'se cret' --tenant t-1" in snippet
+
+
+def test_the_emulator_command_prints_a_cli_setup_that_works(runcommand_az: AzureCli, tmp_path: Path) -> None:
+    cli_env = tmp_path / "emulator.env"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pytest_runcommand", "emulator", "--tls", "--cli-env", str(cli_env)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    trap = ProxyTrap()
+    try:
+        assert server.stdout is not None
+        printed = []
+        for line in server.stdout:
+            printed.append(line)
+            if "press Ctrl-C" in line:
+                break
+        output = "".join(printed)
+        snippet = cli_env.read_text(encoding="utf-8")
+        assert snippet in output
+        assert "az login --service-principal" in snippet
+        assert cli_env.stat().st_mode & 0o777 == 0o600  # it holds the emulator's client secret
+        env = {k: v for k, v in runcommand_az.script_env().items() if not k.upper().startswith(("AZURE_", "REQUESTS_"))}
+        env.update(trap.environment())
+        script = f'set -e\n. "{cli_env}"\naz vm run-command list -g rg --vm-name vm1 --output json\n'
+        done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == []
+        # A fresh config dir makes the CLI ask its release storage once whether it is up to date (the
+        # runcommand_az fixture pre-seeds that answer); nothing else tried to leave loopback.
+        assert all("azcliprod.blob.core.windows.net" in attempt for attempt in trap.attempts), trap.attempts
+    finally:
+        trap.close()
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=15)
+    assert server.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["emulator", "--cli-env", "az.env"], "--cli-env needs --tls"),
+        (["emulator", "--tls", "--no-azure-cli", "--cli-env", "az.env"], "--cli-env needs --tls"),
+        (["emulator", "--client-secret", " "], "--client-secret needs a non-empty value"),
+        (["emulator", "--no-azure-cli", "--client-secret", "x"], "--client-secret needs a non-empty value"),
+    ],
+)
+def test_cli_setup_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_runcommand.cli import main
+
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_served_emulator_signs_in_with_the_given_client_secret() -> None:
+    from pytest_runcommand.emulator.azcli import served_cli_snippet
+    from pytest_runcommand.emulator.server import EmulatorServer
+
+    plain = EmulatorServer(tls=False, azure_cli=False)
+    assert plain.identity is None
+    chosen = EmulatorServer(tls=False, directory=Directory.default("chosen-secret"))
+    assert chosen.identity is not None
+    snippet = served_cli_snippet("https://127.0.0.1:1", "/ca.pem", chosen.identity)
+    assert "--password chosen-secret" in snippet
