@@ -113,6 +113,10 @@ def test_run_command_lifecycle_with_the_real_cli(
     assert {i.url.rpartition("api-version=")[2] for i in run_command_calls} == {"2024-11-01"}
     assert "PATCH" not in {i.method for i in traffic}
     assert any("monitor=true" in i.url for i in traffic if i.method == "GET")
+    # Without Retry-After the CLI sleeps 30 s before each poll: every asynchronous answer carries it.
+    asynchronous = [i for i in traffic if i.response_header("Azure-AsyncOperation")]
+    assert len(asynchronous) == 3
+    assert all(i.response_header("Retry-After") is not None for i in asynchronous)
 
 
 def test_cli_sees_the_seeded_vm_location(runcommand_az: AzureCli, runcommand_emulator_server: ServedEmulator) -> None:
