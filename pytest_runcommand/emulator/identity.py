@@ -212,6 +212,8 @@ class ArmIdentityLayer:
             await self.app(scope, receive, send)
             return
         method, path = str(scope["method"]).upper(), str(scope.get("path", "/"))
+        if "//" in path:  # `az cloud register --endpoint-resource-manager URL/` asks for URL//metadata/...
+            path = re.sub("/{2,}", "/", path)
         match = None
         if path.count("/") <= _MAX_OWN_DEPTH:  # run-command paths are deeper: no routing cost for them
             try:

@@ -318,3 +318,17 @@ def test_served_emulator_signs_in_with_the_given_client_secret() -> None:
     assert chosen.identity is not None
     snippet = served_cli_snippet("https://127.0.0.1:1", "/ca.pem", chosen.identity)
     assert "--password chosen-secret" in snippet
+
+
+def test_cloud_register_discovers_the_endpoints(
+    runcommand_az: AzureCli, runcommand_emulator_server: ServedEmulator, tmp_path: Path
+) -> None:
+    assert seed_version_cache(runcommand_az.executable, tmp_path)
+    fresh = AzureCli(runcommand_az.executable, {**runcommand_az.env, "AZURE_CONFIG_DIR": str(tmp_path)},
+                     config_dir=tmp_path, base_url=runcommand_az.base_url)  # fmt: skip
+    base = runcommand_emulator_server.base_url
+    fresh.run("cloud", "register", "--name", "Discovered", "--endpoint-resource-manager", f"{base}/")
+    endpoints = fresh.json("cloud", "show", "--name", "Discovered", "--query", "endpoints")
+    assert endpoints["resourceManager"] == f"{base}/"
+    assert endpoints["activeDirectory"] == base
+    assert endpoints["activeDirectoryResourceId"] == "https://management.core.windows.net/"

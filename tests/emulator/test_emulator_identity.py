@@ -196,7 +196,7 @@ def test_unknown_resource_group_and_subscription_without_auto_created_vms(client
 
 
 def test_metadata_endpoints_describe_the_emulator_as_a_cloud(client: httpx.Client) -> None:
-    metadata = client.get("/metadata/endpoints?api-version=2022-09-01").json()
+    metadata = client.get("http://testserver//metadata/endpoints?api-version=2022-09-01").json()  # as az asks
     assert metadata["resourceManager"] == "http://testserver/"
     assert metadata["authentication"]["loginEndpoint"] == "http://testserver"
     assert metadata["authentication"]["audiences"][0] == "https://management.core.windows.net/"
