@@ -19,8 +19,15 @@ if TYPE_CHECKING:
 __all__ = ["runcommand_emulator", "runcommand_emulator_server"]
 
 
+def _strict(config: pytest.Config) -> bool:
+    """``--runcommand-emulator-mode`` / ``runcommand_emulator_mode``: strict (the default) or lenient."""
+    from pytest_runcommand.plugin import runcommand_settings_of
+
+    return runcommand_settings_of(config).emulator_mode == "strict"
+
+
 @pytest.fixture
-def runcommand_emulator() -> Iterator[InProcessEmulator]:
+def runcommand_emulator(request: pytest.FixtureRequest) -> Iterator[InProcessEmulator]:
     """A fresh in-process Azure run-command emulator for this test (no socket, no TLS).
 
     Attributes: ``client`` (an ``httpx.Client`` bound to the ASGI app, sending a bearer token, base URL
@@ -38,6 +45,7 @@ def runcommand_emulator() -> Iterator[InProcessEmulator]:
     from pytest_runcommand.emulator.transport import asgi_client
 
     app = EmulatorApp()
+    app.backend.settings.strict = _strict(request.config)
     token = fake_token(int(time.time()) + 3600)
     client = asgi_client(app, headers={"Authorization": f"Bearer {token}"})
     try:
@@ -60,7 +68,9 @@ def runcommand_emulator_session_server() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture
-def runcommand_emulator_server(runcommand_emulator_session_server: EmulatorServer) -> Iterator[ServedEmulator]:
+def runcommand_emulator_server(
+    runcommand_emulator_session_server: EmulatorServer, request: pytest.FixtureRequest
+) -> Iterator[ServedEmulator]:
     """A real emulator server over TLS on 127.0.0.1, shared by the session and reset for this test.
 
     Attributes: ``base_url`` (``https://127.0.0.1:PORT``), ``ca_path`` (PEM to trust), ``credential`` (a token
@@ -76,6 +86,7 @@ def runcommand_emulator_server(runcommand_emulator_session_server: EmulatorServe
 
     server = runcommand_emulator_session_server
     _reset(server, EmulatorSettings)
+    server.backend.settings.strict = _strict(request.config)
     observers = list(server.app.observers)
     try:
         yield ServedEmulator(app=server.app, base_url=server.base_url, server=server, credential=EmulatorCredential())

@@ -155,3 +155,21 @@ def test_a_bad_setting_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*runcommand_target takes 'emulator' or an http(s) base URL*"])
+
+
+def test_emulator_mode_option_reaches_the_emulator(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makepyfile(
+        test_it="""
+def test_read_only_field(runcommand_emulator):
+    url = runcommand_emulator.run_command_path("rc1")
+    body = {"location": "westus", "properties": {"source": {"script": "ls"}, "provisioningState": "Succeeded"}}
+    assert runcommand_emulator.client.put(url, json=body).status_code == EXPECTED
+"""
+    )
+    pytester.makeconftest("import os\nimport builtins\nbuiltins.EXPECTED = int(os.environ['EXPECTED'])\n")
+    monkeypatch.setenv("EXPECTED", "400")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    monkeypatch.setenv("EXPECTED", "201")
+    pytester.runpytest("-p", "no:cacheprovider", "--runcommand-emulator-mode=lenient").assert_outcomes(passed=1)
+    pytester.makeini("[pytest]\nruncommand_emulator_mode = lenient\n")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
