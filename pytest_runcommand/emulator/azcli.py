@@ -366,7 +366,7 @@ def render_cli_snippet(base_url: str, ca_path: str, login: CliLogin, *, config_d
         f'export NO_PROXY="{LOOPBACK}${{NO_PROXY:+,$NO_PROXY}}" no_proxy="{LOOPBACK}${{no_proxy:+,$no_proxy}}"',
     ]
     for args in setup_commands(base_url, login):
-        lines.append(shlex.join(["az", *args, "--output", "none"]))
+        lines.append(shlex.join(["az", *args, "--output", "none", "--only-show-errors"]))
     lines.append("# then e.g.: az vm run-command create -g rg --vm-name vm1 --name rc1 --script 'echo hello'")
     return "\n".join(lines) + "\n"
 

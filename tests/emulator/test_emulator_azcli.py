@@ -332,3 +332,21 @@ def test_cloud_register_discovers_the_endpoints(
     assert endpoints["resourceManager"] == f"{base}/"
     assert endpoints["activeDirectory"] == base
     assert endpoints["activeDirectoryResourceId"] == "https://management.core.windows.net/"
+
+
+def test_scale_set_vm_lifecycle_with_the_real_cli(
+    runcommand_az: AzureCli, runcommand_emulator_server: ServedEmulator
+) -> None:
+    def vmss(*args: str) -> list[str]:
+        return ["vmss", "run-command", *args, "--resource-group", "rg1", "--vmss-name", "web", "--instance-id", "3"]
+
+    created = runcommand_az.json(*vmss("create", "--run-command-name", "rc", "--script", "echo one"))
+    assert created["type"] == "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands"
+    runcommand_az.run(*vmss("update", "--run-command-name", "rc", "--script", "echo two"))
+    view = runcommand_az.json(*vmss("show", "--run-command-name", "rc", "--instance-view"))["instanceView"]
+    assert view["output"] == "two\n"
+    assert [item["name"] for item in runcommand_az.json(*vmss("list"))] == ["rc"]
+    runcommand_az.run(*vmss("delete", "--run-command-name", "rc"), "--yes")
+    assert [run.script for run in runcommand_emulator_server.executor.runs] == ["echo one", "echo two"]
+    vm_id = VM_ID.replace("virtualMachines/vm1", "virtualMachineScaleSets/web/virtualMachines/3")
+    assert runcommand_emulator_server.backend.run_command(vm_id, "rc") is None
