@@ -107,7 +107,12 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
         from pytest_runcommand.traffic import TrafficRecorder
 
         item.stash[_RECORDER] = TrafficRecorder(label=item.nodeid).start()
-    return (yield)
+    result = yield
+    recorder = item.stash.get(_RECORDER, None)
+    served = getattr(item, "funcargs", {}).get("runcommand_emulator_server")
+    if recorder is not None and served is not None:
+        recorder.watch_emulator(served.app, served.base_url)  # traffic from other processes (the Azure CLI) too
+    return result
 
 
 @pytest.hookimpl(wrapper=True)

@@ -28,6 +28,8 @@ class TrafficRecorder:
         self.label = label
         self.interactions: list[Interaction] = []
         self._lock = threading.Lock()
+        self._server_side: list[str] = []
+        self._watched: list[Any] = []
 
     def start(self) -> TrafficRecorder:
         with _lock:
@@ -37,6 +39,10 @@ class TrafficRecorder:
         return self
 
     def stop(self) -> None:
+        for app in self._watched:
+            if self._observe in app.observers:
+                app.observers.remove(self._observe)
+        self._watched.clear()
         with _lock:
             if self in _active:
                 _active.remove(self)
@@ -51,6 +57,33 @@ class TrafficRecorder:
     ) -> None:
         self.stop()
 
+    def watch_emulator(self, app: Any, base_url: str) -> None:
+        """Also record what a served emulator answers, whoever asked (the Azure CLI runs in another process).
+
+        Exchanges with ``base_url`` are then taken from the server side only, so none is counted twice.
+        """
+        self._server_side.append(base_url.rstrip("/").lower())
+        self._watched.append(app)
+        app.observers.append(self._observe)
+
+    def _observe(self, interaction: Interaction) -> None:
+        self.add(
+            Interaction(
+                interaction.method,
+                interaction.url,
+                interaction.request_headers,
+                interaction.request_body,
+                interaction.status,
+                interaction.response_headers,
+                interaction.response_body,
+            )
+        )
+
+    def _client_side(self, interaction: Interaction) -> None:
+        url = interaction.url.lower()
+        if not any(url.startswith(prefix) for prefix in self._server_side):
+            self.add(interaction)
+
     def add(self, interaction: Interaction) -> None:
         with self._lock:
             index = len(self.interactions) + 1
@@ -61,7 +94,7 @@ class TrafficRecorder:
 
 def _publish(interaction: Interaction) -> None:
     for recorder in list(_active):
-        recorder.add(
+        recorder._client_side(
             Interaction(
                 interaction.method,
                 interaction.url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 import requests
 
 from pytest_runcommand.traffic import TrafficRecorder
@@ -46,3 +47,33 @@ def test_nothing_is_patched_once_every_recorder_stopped() -> None:
     with TrafficRecorder(), TrafficRecorder():
         assert httpx.Client.send is not original[0]
     assert (httpx.Client.send, requests.Session.send) == original
+
+
+def test_traffic_from_another_process_is_seen_once_through_the_served_emulator(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_it='''
+import subprocess, sys
+import httpx
+
+CHILD = """
+import httpx, sys
+url, ca, token = sys.argv[1:4]
+body = {"location": "westus", "properties": {"source": {"script": "ls"}, "provisioningState": "x"}}
+print(httpx.put(url, json=body, verify=ca, headers={"Authorization": "Bearer " + token}).status_code)
+"""
+
+def test_child(runcommand_emulator_server, runcommand_contract):
+    server = runcommand_emulator_server
+    url = server.url(server.run_command_path("rc1"))
+    token = server.credential.get_token().token
+    with server.client() as client:  # in this process: seen once, not twice
+        assert client.put(url, json={"location": "westus", "properties": {"source": {"script": "ls"}}}).status_code == 201
+    assert len(runcommand_contract.interactions) == 1
+    done = subprocess.run([sys.executable, "-c", CHILD, url, server.ca_path, token], capture_output=True, text=True)
+    assert done.stdout.strip() == "400", done.stderr
+    assert len(runcommand_contract.interactions) == 2
+'''
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*in 1 of 2 interaction(s)*", "*READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST*"])
