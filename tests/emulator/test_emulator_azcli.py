@@ -71,10 +71,18 @@ def test_run_command_lifecycle_with_the_real_cli(
     assert created["id"] == f"{VM_ID}/runCommands/rc1"
     assert created["location"] == "westus"
     assert created["parameters"] == [{"name": "a", "value": "1"}, {"name": "b", "value": "2"}]
+    kept = emulator.backend.run_command(VM_ID, "rc1")
+    assert kept is not None
+    assert kept.properties.run_as_password == RUN_AS_PASSWORD  # the VM needs it; it is never shown again
 
     updated = az.json(*rc("update", "--name", "rc1", "--script", "echo updated", "--parameters", "c=3"))
     assert updated["source"] == {"script": "echo updated"}
     assert updated["runAsUser"] == "azureuser"  # update is GET + full PUT: what it does not change stays
+    stored = emulator.backend.run_command(VM_ID, "rc1")
+    assert stored is not None
+    # ... except the secrets, which GET never shows: the re-PUT drops them, as it does on Azure.
+    assert stored.properties.run_as_password is None
+    assert not stored.properties.protected_parameters
 
     shown = az.json(*rc("show", "--name", "rc1", "--instance-view"))
     assert shown["instanceView"]["executionState"] == "Succeeded"
