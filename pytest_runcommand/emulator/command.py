@@ -19,10 +19,10 @@ Serve a stateful emulator of the Azure Resource Manager run-command operations (
 DELETE, list; VM and scale-set VM; async-operation status) with uvicorn. With --tls it makes a local
 CA and certificate and prints the CA bundle path for clients to trust, e.g.
   ComputeManagementClient(credential, SUB, base_url=URL, connection_verify=CA)
-Any bearer token is accepted. Without --vm a VM comes into being on first use (location westus);
-each --vm seeds one and turns that off. With --tls it also serves what the Azure CLI needs (sign-in of
-a service principal, subscriptions, resource groups) and prints the shell commands that point `az` at
-it (--cli-env writes them to a file). Ctrl-C stops it.
+Any bearer token is accepted, except an expired one it issued itself. Without --vm a VM comes into
+being on first use (location westus); each --vm seeds one and turns that off. With --tls it also
+serves what the Azure CLI needs (sign-in of a service principal, subscriptions, resource groups) and
+prints the shell commands that point `az` at it (--cli-env writes them to a file). Ctrl-C stops it.
 """
 
 
