@@ -8,6 +8,7 @@ run-command request the CLI sends against the contract.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from pytest_runcommand.emulator.executor import Outcome
 
 SCRIPT = Path(__file__).parent / "scripts" / "patch_vm.sh"
+pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="the example script needs bash")
 
 
 def run_script(runcommand_az, *args: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
