@@ -77,19 +77,11 @@ def runcommand_az(runcommand_az_session: AzureCli, runcommand_emulator_server: S
 
     Skips where no ``az`` is found (``$RUNCOMMAND_AZ`` or ``PATH``), except under CI, where it fails.
     """
-    from pytest_runcommand.traffic import _publish
-
-    # The CLI runs in another process: its traffic is seen from the server's side, and handed to the
-    # plugin's recorders (contract marker, coverage report) like any in-process client's.
-    observers = runcommand_emulator_server.app.observers
-    observers.append(_publish)
+    # The CLI runs in another process: the plugin records its traffic (contract marker, coverage report)
+    # from the served emulator's side, because this fixture depends on runcommand_emulator_server.
     proxy = runcommand_az_session.proxy
     seen = len(proxy.attempts) if proxy is not None else 0
-    try:
-        yield runcommand_az_session
-    finally:
-        if _publish in observers:
-            observers.remove(_publish)
+    yield runcommand_az_session
     if proxy is not None and len(proxy.attempts) > seen:
         leaks = proxy.attempts[seen:]
         del proxy.attempts[seen:]
