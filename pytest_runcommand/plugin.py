@@ -162,6 +162,20 @@ def _check_traffic(item: pytest.Item, recorder: TrafficRecorder) -> None:
         )
 
 
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object, right: object) -> list[str] | None:
+    """``assert validate_request(...) == []`` explains itself: one line per violation, not a list of reprs."""
+    if op != "==" or not isinstance(left, list) or right != [] or not left:
+        return None
+    from pytest_runcommand.contract.violations import Violation
+
+    if not all(isinstance(item, Violation) for item in left):
+        return None
+    count = len(left)
+    lines = [f"the body breaks the run-command contract: {count} violation{'s' if count != 1 else ''}"]
+    lines += [f"[{item.side}] {item}" for item in left]
+    return lines
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     """Show a contract failure as its message alone: the violations are the story, not the plugin's frames."""

@@ -173,3 +173,26 @@ def test_read_only_field(runcommand_emulator):
     pytester.runpytest("-p", "no:cacheprovider", "--runcommand-emulator-mode=lenient").assert_outcomes(passed=1)
     pytester.makeini("[pytest]\nruncommand_emulator_mode = lenient\n")
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_asserting_no_violations_reads_like_a_sentence(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_it="""
+from pytest_runcommand import validate_request
+
+URL = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/runCommands/rc?api-version=2024-07-01"
+
+def test_body():
+    body = {"properties": {"source": {"script": "a", "commandId": "b"}, "runAsPassword": 42}}
+    assert validate_request("PATCH", URL, body) == []
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the body breaks the run-command contract: 2 violations",
+            "*[[]request] INVALID_TYPE at /properties/runAsPassword: expected string, got integer (got *)",
+            "*[[]request] MULTIPLE_SCRIPT_SOURCES at /properties/source*",
+        ]
+    )
