@@ -408,14 +408,18 @@ class FuzzRunner:
                 finally:
                     self._session = None
             return
-        from schemathesis.python import asgi
-
-        with asgi.get_client(self.target.app) as client:
+        with self._asgi_client(self.target.app) as client:
             self._session = client
             try:
                 yield
             finally:
                 self._session = None
+
+    def _asgi_client(self, app: Any) -> Any:
+        """The session an in-process app is called through (see :mod:`pytest_runcommand.fuzz.inprocess`)."""
+        from pytest_runcommand.fuzz.inprocess import InProcessClient
+
+        return InProcessClient(app)
 
     def run(self) -> FuzzReport:
         """Run the stateless part, then the stateful part; then clean up what a live run created."""

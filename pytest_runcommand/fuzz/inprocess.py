@@ -1,0 +1,264 @@
+"""A lean in-process path from schemathesis to an ASGI app: the same requests, fewer hops.
+
+schemathesis's ASGI client (``schemathesis.python.asgi.ASGIClient``) is a ``requests.Session`` whose adapter hands
+each request to a shared event loop in another thread (two thread hops per request), after ``requests`` has looked
+for proxies, CA bundles and a ``.netrc`` in the environment. Against an in-process app those cost about ten times
+what the app itself does.
+
+:class:`InProcessClient` is that client with two changes below the HTTP level, nothing above it:
+
+- ``trust_env`` is off (no proxy, CA or netrc lookups: none of them means anything without a socket);
+- its adapter calls the app on an event loop owned by the calling thread, and builds the ``requests.Response``
+  directly from the ASGI messages (the same status, headers, reason, body and encoding the original adapter gives).
+
+Everything else is unchanged: ``case.call`` still serializes the case, merges headers, prepares the request with
+``requests``, follows (same-host) redirects and keeps cookies, and schemathesis still builds its ``Response`` with
+``Response.from_requests``; the lifespan is still started by the original client. From inside a running event loop
+(where the calling thread cannot run another one), requests take the original adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import io
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import requests
+import requests.adapters
+from requests.cookies import extract_cookies_to_jar
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+from schemathesis.core.transport import DEFAULT_RESPONSE_TIMEOUT
+from schemathesis.python import asgi
+from urllib3 import HTTPHeaderDict
+
+__all__ = ["InProcessAdapter", "InProcessClient"]
+
+Message = MutableMapping[str, Any]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+class _RawHeaders:
+    """What ``http.cookiejar`` reads from a response's headers (``get_all``)."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def get_all(self, name: str, default: list[str] | None = None) -> list[str] | None:
+        wanted = name.lower()
+        found = [value for key, value in self.pairs if key.lower() == wanted]
+        return found or default
+
+
+class _OriginalResponse:
+    """Stands for ``http.client.HTTPResponse`` where ``requests`` extracts cookies."""
+
+    __slots__ = ("msg",)
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.msg = _RawHeaders(pairs)
+
+
+class _Raw:
+    """The parts of a ``urllib3.HTTPResponse`` that ``requests`` and schemathesis read once the body is in."""
+
+    __slots__ = ("_original_response", "headers", "reason", "status", "version")
+
+    def __init__(self, status: int, pairs: list[tuple[str, str]]) -> None:
+        self.status = status
+        self.reason = _reason(status)
+        self.headers = HTTPHeaderDict()
+        for name, value in pairs:
+            self.headers.add(name, value)
+        self.version = 11
+        self._original_response = _OriginalResponse(pairs) if any(k.lower() == "set-cookie" for k, _ in pairs) else None
+
+    def close(self) -> None:
+        """Nothing to release: the body is already read."""
+
+    def release_conn(self) -> None:
+        """Nothing to release: there is no connection."""
+
+
+class _Exchange:
+    """One request to the app: feeds it the body, collects what it sends back."""
+
+    __slots__ = ("answered", "body", "chunks", "complete", "is_head", "pairs", "sent_body", "status")
+
+    def __init__(self, body: bytes, is_head: bool) -> None:
+        self.body = body
+        self.is_head = is_head
+        self.sent_body = False
+        self.answered = False
+        self.status: int | None = None
+        self.pairs: list[tuple[str, str]] = []
+        self.chunks: list[bytes] = []
+        self.complete: asyncio.Event | None = None
+
+    async def receive(self) -> Message:
+        if not self.sent_body:
+            self.sent_body = True
+            return {"type": "http.request", "body": self.body}
+        if not self.answered:  # an app listening for a disconnect hears one once it has answered
+            if self.complete is None:
+                self.complete = asyncio.Event()
+            await self.complete.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            if self.status is not None:
+                raise RuntimeError('the app sent "http.response.start" twice')
+            self.status = int(message["status"])
+            # latin-1 both ways, as on the wire
+            self.pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", ())]
+        elif kind == "http.response.body":
+            if self.status is None:
+                raise RuntimeError('the app sent "http.response.body" before "http.response.start"')
+            if not self.is_head:
+                self.chunks.append(bytes(message.get("body", b"")))
+            if not message.get("more_body", False):
+                self.answered = True
+                if self.complete is not None:
+                    self.complete.set()
+
+
+def _body_bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
+    if isinstance(body, io.IOBase):
+        data = body.read()
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return b"".join(chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk) for chunk in body)
+
+
+class InProcessAdapter(requests.adapters.BaseAdapter):
+    """A ``requests`` adapter that runs the ASGI app on the calling thread's own event loop."""
+
+    def __init__(self, app: Any, fallback: requests.adapters.BaseAdapter) -> None:
+        super().__init__()
+        self.app = app
+        self.fallback = fallback
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:  # this thread already runs a loop: hop to schemathesis's one
+            return self.fallback.send(
+                request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
+            )
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.new_event_loop()
+        url = str(request.url)
+        parts = urlsplit(url)
+        scheme, path = parts.scheme, parts.path
+        host = parts.hostname or ""
+        port = parts.port or _DEFAULT_PORTS[scheme]
+        header_host = f"[{host}]" if ":" in host else host
+        headers: list[tuple[bytes, bytes]] = []
+        if "host" not in request.headers:
+            shown = header_host if port == _DEFAULT_PORTS[scheme] else f"{header_host}:{port}"
+            headers.append((b"host", shown.encode()))
+        headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.items()]
+        scope = {
+            "type": "http",
+            "http_version": "1.1",
+            "method": request.method,
+            "path": unquote(path),
+            "raw_path": path.encode(),
+            "root_path": "",
+            "scheme": scheme,
+            "query_string": parts.query.encode(),
+            "headers": headers,
+            "client": ["testclient", 50000],
+            "server": [host, port],
+            "state": _lifespan_state(self.app),
+        }
+        exchange = _Exchange(_body_bytes(request.body), request.method == "HEAD")
+        read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
+        try:
+            self._loop.run_until_complete(self._run(scope, exchange, read_timeout))
+        except TimeoutError:
+            raise requests.exceptions.ReadTimeout(
+                f"{url}: read timed out (read timeout={read_timeout})", request=request
+            ) from None
+        if exchange.status is None:
+            raise RuntimeError("the application did not return a response")
+        return self._response(request, exchange)
+
+    async def _run(self, scope: dict[str, Any], exchange: _Exchange, read_timeout: float | None) -> None:
+        async with asyncio.timeout(read_timeout if read_timeout is not None else DEFAULT_RESPONSE_TIMEOUT):
+            await self.app(scope, exchange.receive, exchange.send)
+
+    def _response(self, request: requests.PreparedRequest, exchange: _Exchange) -> requests.Response:
+        assert exchange.status is not None
+        raw = _Raw(exchange.status, exchange.pairs)
+        response = requests.Response()
+        response.status_code = exchange.status
+        response.headers = CaseInsensitiveDict(raw.headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = raw
+        response.reason = raw.reason
+        response.url = request.url or ""
+        if raw._original_response is not None:
+            extract_cookies_to_jar(response.cookies, request, raw)  # type: ignore[no-untyped-call]
+        response.request = request
+        response.connection = self  # type: ignore[assignment]  # as requests' own adapters do
+        response._content = b"".join(exchange.chunks)
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response
+
+    def close(self) -> None:
+        loop, self._loop = self._loop, None
+        if loop is not None and not loop.is_closed():
+            loop.close()
+
+
+def _lifespan_state(app: Any) -> dict[str, Any]:
+    """A copy of the state the app's lifespan startup left (schemathesis started it), as its own client passes."""
+    getter = getattr(asgi, "_lifespan_state", None)
+    return dict(getter(app)) if getter is not None else {}
+
+
+class InProcessClient(asgi.ASGIClient):
+    """schemathesis's ASGI client with :class:`InProcessAdapter` mounted and no environment lookups."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self.trust_env = False
+        lean = InProcessAdapter(app, self.adapter)
+        self.mount("http://", lean)
+        self.mount("https://", lean)
+        self.lean = lean
+
+    def __exit__(self, *args: Any) -> None:
+        self.lean.close()
+        super().__exit__(*args)
