@@ -27,6 +27,7 @@ import pydantic
 
 from pytest_runcommand.contract import SUPPORTED_API_VERSIONS, Violation, validate_request
 from pytest_runcommand.emulator import errors
+from pytest_runcommand.emulator.asgi import base_url, read_body
 from pytest_runcommand.emulator.backend import AsyncOperation, Backend, ParentRef
 from pytest_runcommand.emulator.routing import Router
 from pytest_runcommand.emulator.serialize import list_to_wire, operation_to_wire, run_command_to_wire
@@ -161,7 +162,7 @@ class EmulatorApp:
         query = scope.get("query_string", b"").decode("latin-1")
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else quote(str(scope.get("path", "/")))
-        url = f"{_base_url(scope, request_headers)}{path}{'?' + query if query else ''}"
+        url = f"{base_url(scope, request_headers)}{path}{'?' + query if query else ''}"
         interaction = Interaction(
             method=str(scope.get("method", "GET")),
             url=url,
@@ -190,11 +191,11 @@ class EmulatorApp:
             query=_query(pairs),
             raw_query=raw_query,
             headers=headers,
-            base_url=_base_url(scope, headers),
+            base_url=base_url(scope, headers),
             params=match.params,
         )
         request.api_version = _api_version(pairs)
-        request.body = await _read_body(receive, headers, self.backend.settings.max_body_bytes)
+        request.body = await read_body(receive, self.backend.settings.max_body_bytes, headers)
         received.append(request.body)
         return match.handler(request)
 
@@ -337,15 +338,6 @@ def _query(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return query
 
 
-def _base_url(scope: Scope, headers: Mapping[str, str]) -> str:
-    scheme = scope.get("scheme", "http")
-    host = headers.get("host")
-    if not host:
-        server = scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server[0]}:{server[1]}"
-    return f"{scheme}://{host}"
-
-
 def _authenticate(value: str | None) -> None:
     if value is None or not value.strip():
         raise errors.authentication_failed()
@@ -363,26 +355,6 @@ def _api_version(pairs: list[tuple[str, str]]) -> str:
     if len(values) > 1 or given not in SUPPORTED_API_VERSIONS:
         raise errors.invalid_api_version(given, SUPPORTED_API_VERSIONS)
     return given
-
-
-async def _read_body(receive: Receive, headers: Mapping[str, str], limit: int) -> bytes:
-    declared = headers.get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-        raise errors.request_too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise errors.request_too_large(limit)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 def _parent(request: Request) -> ParentRef:

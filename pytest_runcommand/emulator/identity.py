@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from pytest_runcommand.emulator import errors
+from pytest_runcommand.emulator.asgi import base_url, read_body
 from pytest_runcommand.emulator.routing import Router
 
 if TYPE_CHECKING:
@@ -236,11 +237,11 @@ class ArmIdentityLayer:
             path=path,
             query={name.lower(): value for name, value in reversed(parse_qsl(raw_query, keep_blank_values=True))},
             headers=headers,
-            base_url=_base_url(scope, headers),
+            base_url=base_url(scope, headers),
             params=match.params,
         )
         try:
-            request.body = await _read_body(receive, MAX_FORM_BYTES)
+            request.body = await read_body(receive, MAX_FORM_BYTES)
             answer = match.handler(request)
         except AadError as error:
             answer = _Answer(error.status, error.to_wire(headers.get("client-request-id")))
@@ -601,7 +602,7 @@ def _token_problem(scope: Scope, cache: dict[bytes, dict[str, Any] | None]) -> e
     if not isinstance(audience, str) or audience.rstrip("/") in _MANAGEMENT:
         return None
     host = next((value for name, value in scope.get("headers", ()) if name.lower() == b"host"), None)
-    own = _base_url(scope, {"host": bytes(host).decode("latin-1")} if host else {})
+    own = base_url(scope, {"host": bytes(host).decode("latin-1")} if host else {})
     if audience.rstrip("/") == own:
         return None
     allowed = [*MANAGEMENT_AUDIENCES, f"{own}/"]
@@ -624,31 +625,6 @@ def _authenticate(value: str | None) -> None:
 def _require_api_version(request: _Request) -> None:
     if not request.query.get("api-version"):
         raise errors.missing_api_version()
-
-
-def _base_url(scope: Scope, headers: Mapping[str, str]) -> str:
-    host = headers.get("host")
-    if not host:
-        server = scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server[0]}:{server[1]}"
-    return f"{scope.get('scheme', 'http')}://{host}"
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise errors.request_too_large(limit)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 async def _send(send: Send, answer: _Answer, method: str) -> None:
