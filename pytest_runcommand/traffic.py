@@ -67,17 +67,7 @@ class TrafficRecorder:
         app.observers.append(self._observe)
 
     def _observe(self, interaction: Interaction) -> None:
-        self.add(
-            Interaction(
-                interaction.method,
-                interaction.url,
-                interaction.request_headers,
-                interaction.request_body,
-                interaction.status,
-                interaction.response_headers,
-                interaction.response_body,
-            )
-        )
+        self.add(_fresh(interaction))
 
     def _client_side(self, interaction: Interaction) -> None:
         url = interaction.url.lower()
@@ -92,19 +82,22 @@ class TrafficRecorder:
             self.interactions.append(interaction)
 
 
+def _fresh(interaction: Interaction) -> Interaction:
+    """A copy without source label or parsed-body cache: each recorder labels and parses its own."""
+    return Interaction(
+        interaction.method,
+        interaction.url,
+        interaction.request_headers,
+        interaction.request_body,
+        interaction.status,
+        interaction.response_headers,
+        interaction.response_body,
+    )
+
+
 def _publish(interaction: Interaction) -> None:
     for recorder in list(_active):
-        recorder._client_side(
-            Interaction(
-                interaction.method,
-                interaction.url,
-                interaction.request_headers,
-                interaction.request_body,
-                interaction.status,
-                interaction.response_headers,
-                interaction.response_body,
-            )
-        )
+        recorder._client_side(_fresh(interaction))
 
 
 _CONTRACT_PATH_MARKERS = ("/runcommands", "/operations/")
