@@ -1,0 +1,204 @@
+"""The lean in-process path sends what schemathesis's own ASGI client sends, and hands the checks the same answers."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+from schemathesis.core.transport import Response
+from schemathesis.generation.case import Case
+from schemathesis.python import asgi
+
+from pytest_runcommand.fuzz.inprocess import InProcessClient
+from pytest_runcommand.fuzz.runner import FuzzReport, FuzzRunner, FuzzSettings, Target, emulator_target
+from pytest_runcommand.interactions import Interaction
+
+# what differs between two runs of the same cases: the emulator's clock and ids, the token's expiry, the case ids
+_VOLATILE = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}|eyJ[\w.-]+",
+    re.IGNORECASE,
+)
+_VOLATILE_HEADERS = ("x-schemathesis-testcaseid", "authorization")
+
+
+def _steady(value: object) -> str:
+    return _VOLATILE.sub("*", value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value))
+
+
+def _request_view(request: requests.PreparedRequest) -> tuple[Any, ...]:
+    headers = sorted((k, v) for k, v in request.headers.items() if k.lower() not in _VOLATILE_HEADERS)
+    return request.method, request.url, headers, request.body
+
+
+def _response_view(response: Response) -> tuple[Any, ...]:
+    """Everything of schemathesis's ``Response`` a check can read (elapsed time aside)."""
+    return (
+        response.status_code,
+        _steady(sorted(response.headers.items())),
+        _steady(response.content),
+        response.content_size,
+        response.verify,
+        response.message,
+        response.http_version,
+        response.encoding,
+        response.stream_cut_short,
+        _steady(response._override),
+        type(response.request),
+        _request_view(response.request),
+    )
+
+
+def _interaction_view(interaction: Interaction) -> tuple[Any, ...]:
+    headers = sorted((k, v) for k, v in interaction.request_headers.items() if k not in _VOLATILE_HEADERS)
+    return (
+        interaction.method,
+        interaction.url,
+        headers,
+        interaction.request_body,
+        interaction.status,
+        _steady(sorted(interaction.response_headers.items())),
+        _steady(interaction.response_body or b""),
+    )
+
+
+class Recording(FuzzRunner):
+    """Keeps a view of every answer the checks are given."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.answers: list[tuple[Any, ...]] = []
+
+    def check(self, case: Case[Any], response: Response, *, recorder: Any = None) -> list[Any]:
+        self.answers.append(_response_view(response))
+        return super().check(case, response, recorder=recorder)
+
+
+class ThroughSchemathesis(Recording):
+    """The path used before: schemathesis's own ASGI client."""
+
+    def _asgi_client(self, app: Any) -> Any:
+        return asgi.get_client(app)
+
+
+def _summary(report: FuzzReport) -> tuple[Any, ...]:
+    findings = {key: (f.count, f.status, f.title) for key, f in report.findings.items()}
+    return report.cases, report.statuses, findings, report.errors
+
+
+def test_the_emulator_sees_the_same_requests_and_the_checks_the_same_answers() -> None:
+    settings = FuzzSettings(max_examples=6)
+    runs = []
+    for kind in (ThroughSchemathesis, Recording):
+        target = emulator_target()
+        seen: list[Interaction] = []
+        target.app.observers.append(seen.append)
+        runner = kind(target, settings)
+        report = runner.run()
+        runs.append((_summary(report), [_interaction_view(i) for i in seen], runner.answers))
+    (before, sent_before, answers_before), (after, sent_after, answers_after) = runs
+    assert before[0] > 150  # stateless and stateful cases
+    assert after == before
+    assert sent_after == sent_before
+    assert answers_after == answers_before
+
+
+def test_the_broken_service_gives_the_same_findings(
+    make_broken: Callable[[], Any], broken_operations: tuple[str, ...]
+) -> None:
+    settings = FuzzSettings(max_examples=8, operations=broken_operations)
+    reports = []
+    for kind in (ThroughSchemathesis, Recording):
+        target = Target(
+            label="broken", base_url="http://testserver", app=make_broken(), headers={"Authorization": "Bearer t"}
+        )
+        runner = kind(target, settings)
+        reports.append((_summary(runner.run()), runner.answers))
+    assert reports[0][0][2], "the broken service should show findings"
+    assert reports[1] == reports[0]
+
+
+# -- the transport itself, against a small raw ASGI app ------------------------------------------------
+
+
+async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Echo service: /cookie sets one, /redirect moves to /echo, /slow never answers, /chunks streams."""
+    if scope["type"] != "http":
+        return
+    path = scope["path"]
+    if path == "/slow":
+        await asyncio.sleep(60)
+    message = await receive()
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"x-twice", b"a"), (b"x-twice", b"b")]
+    status = 200
+    body = f"{scope['method']} {path}?{scope['query_string'].decode()} {message.get('body', b'')!r}".encode()
+    cookie = dict(scope["headers"]).get(b"cookie", b"")
+    body += b" cookie=" + cookie
+    if path == "/cookie":
+        headers.append((b"set-cookie", b"session=abc; Path=/"))
+    if path == "/redirect":
+        status, headers = 307, [(b"location", b"/echo")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    if path == "/chunks":
+        await send({"type": "http.response.body", "body": b"one,", "more_body": True})
+        disconnect = asyncio.ensure_future(receive())
+        await send({"type": "http.response.body", "body": b"two"})
+        assert (await disconnect)["type"] == "http.disconnect"
+        return
+    await send({"type": "http.response.body", "body": body})
+
+
+def _exchange(client: requests.Session, method: str, path: str, **kwargs: Any) -> tuple[Any, ...]:
+    answer = Response.from_requests(client.request(method, path, timeout=2, **kwargs), verify=True)
+    return (
+        answer.status_code,
+        answer.headers,
+        answer.content,
+        answer.message,
+        answer.encoding,
+        answer.http_version,
+        _request_view(answer.request),
+    )
+
+
+SCRIPT: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("GET", "/echo", {"params": {"a": "1 2"}, "headers": {"X-Any": "é"}}),
+    ("PUT", "/echo", {"json": {"k": ["v", 1]}}),
+    ("PATCH", "/echo", {"data": b"\x00raw"}),
+    ("HEAD", "/echo", {}),
+    ("GET", "/cookie", {}),
+    ("GET", "/echo", {}),  # sends the cookie back
+    ("GET", "/redirect", {}),
+    ("GET", "/redirect", {"allow_redirects": False}),
+    ("GET", "/chunks", {}),
+)
+
+
+def test_the_adapter_answers_like_schemathesis_asgi_client() -> None:
+    with asgi.get_client(_app) as original:
+        expected = [_exchange(original, method, path, **kwargs) for method, path, kwargs in SCRIPT]
+    with InProcessClient(_app) as lean:
+        got = [_exchange(lean, method, path, **kwargs) for method, path, kwargs in SCRIPT]
+    assert got == expected
+    assert b"cookie=session=abc" in got[5][2]
+    assert got[6][0] == 200
+    assert got[7][0] == 307
+
+
+def test_a_silent_app_times_out() -> None:
+    with InProcessClient(_app) as lean, pytest.raises(requests.exceptions.ReadTimeout):
+        lean.request("GET", "/slow", timeout=0.05)
+
+
+def test_inside_a_running_event_loop_requests_take_schemathesis_path() -> None:
+    async def from_a_coroutine() -> tuple[Any, ...]:
+        with InProcessClient(_app) as lean:
+            return _exchange(lean, "GET", "/echo")
+
+    with asgi.get_client(_app) as original:
+        expected = _exchange(original, "GET", "/echo")
+    assert asyncio.run(from_a_coroutine()) == expected
