@@ -5,7 +5,9 @@ so both sides draw exactly the same cases) is timed three ways, side by side in 
 
 - generation: schemathesis strategies drawn by hypothesis, nothing sent;
 - + emulator: each case sent to the in-process emulator (ASGI, no socket), answers not checked;
-- + emulator + checks: the full fuzz run (schemathesis's checks and the contract's).
+- + emulator + checks: the full fuzz run (schemathesis's checks and the contract's);
+- for reference, the full run through schemathesis's own ASGI client (the path used before
+  :mod:`pytest_runcommand.fuzz.inprocess`: a ``requests`` session hopping to an event loop in another thread).
 
 Target: the emulator and the checks add at most 25% to generation alone.
 
@@ -17,6 +19,8 @@ from __future__ import annotations
 import argparse
 import time
 from typing import Any
+
+from schemathesis.python import asgi
 
 from pytest_runcommand.fuzz.runner import FuzzRunner, FuzzSettings, emulator_target
 
@@ -39,6 +43,13 @@ class SendOnly(FuzzRunner):
         return []
 
 
+class ThroughSchemathesisClient(FuzzRunner):
+    """The full run, each case sent through schemathesis's ASGI client."""
+
+    def _asgi_client(self, app: Any) -> Any:
+        return asgi.get_client(app)
+
+
 def measure(kind: type[FuzzRunner], max_examples: int) -> tuple[int, float]:
     runner = kind(emulator_target(), FuzzSettings(max_examples=max_examples, stateful=False))
     started = time.perf_counter()
@@ -55,6 +66,7 @@ def main() -> None:
         "generation": GenerationOnly,
         "+ emulator": SendOnly,
         "+ emulator + checks": FuzzRunner,
+        "full, schemathesis client": ThroughSchemathesisClient,
     }
     measure(GenerationOnly, 2)  # warm-up: imports, schema loading, compiled validators
     best: dict[str, tuple[int, float]] = {}
@@ -67,7 +79,7 @@ def main() -> None:
     print(f"{args.max_examples} examples per operation and mode, best of {args.rounds} rounds")
     for name, (cases, seconds) in best.items():
         ratio = seconds / base_seconds
-        print(f"  {name:<22} {cases:>6} cases  {seconds:7.2f} s  {cases / seconds:7.1f} cases/s  x{ratio:.2f}")
+        print(f"  {name:<26} {cases:>6} cases  {seconds:7.2f} s  {cases / seconds:7.1f} cases/s  x{ratio:.2f}")
     full_cases, full_seconds = best["+ emulator + checks"]
     overhead = full_seconds / base_seconds - 1
     same = "same cases" if full_cases == base_cases else f"case counts differ: {base_cases} vs {full_cases}"
