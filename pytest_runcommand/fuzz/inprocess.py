@@ -14,7 +14,11 @@ what the app itself does.
 Everything else is unchanged: ``case.call`` still serializes the case, merges headers, prepares the request with
 ``requests``, follows (same-host) redirects and keeps cookies, and schemathesis still builds its ``Response`` with
 ``Response.from_requests``; the lifespan is still started by the original client. From inside a running event loop
-(where the calling thread cannot run another one), requests take the original adapter.
+(where the calling thread cannot run another one) or from another thread than the first caller's, requests take the
+original adapter.
+
+One difference an app could notice: its loop runs only while it is answering, so a task it spawns and leaves running
+makes progress during later requests only (and is cancelled when the client closes). The emulator spawns none.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import http
 import io
+import threading
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -157,6 +162,8 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         self.app = app
         self.fallback = fallback
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._owner: int | None = None
+        """The thread the loop belongs to; other threads take the fallback."""
 
     def send(
         self,
@@ -167,16 +174,11 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         cert: Any = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:  # this thread already runs a loop: hop to schemathesis's one
+        loop = self._own_loop()
+        if loop is None:  # another thread, or one already running a loop: schemathesis's own path
             return self.fallback.send(
                 request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
             )
-        if self._loop is None or self._loop.is_closed():
-            self._loop = asyncio.new_event_loop()
         url = str(request.url)
         parts = urlsplit(url)
         scheme, path = parts.scheme, parts.path
@@ -205,7 +207,7 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         exchange = _Exchange(_body_bytes(request.body), request.method == "HEAD")
         read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
         try:
-            self._loop.run_until_complete(self._run(scope, exchange, read_timeout))
+            loop.run_until_complete(self._run(scope, exchange, read_timeout))
         except TimeoutError:
             raise requests.exceptions.ReadTimeout(
                 f"{url}: read timed out (read timeout={read_timeout})", request=request
@@ -236,10 +238,41 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         response._content_consumed = True  # type: ignore[attr-defined]
         return response
 
+    def _own_loop(self) -> asyncio.AbstractEventLoop | None:
+        """This thread's private loop (made on first use), or None where it cannot be used."""
+        thread = threading.get_ident()
+        if self._owner is not None and self._owner != thread:
+            return None
+        if _loop_running():
+            return None
+        if self._loop is None:
+            self._loop, self._owner = asyncio.new_event_loop(), thread
+        return self._loop
+
     def close(self) -> None:
-        loop, self._loop = self._loop, None
-        if loop is not None and not loop.is_closed():
+        """Cancel what the app left running, then close the loop (as ``asyncio.run`` does on its way out)."""
+        loop, self._loop, self._owner = self._loop, None, None
+        if loop is None or loop.is_closed():
+            return
+        try:
+            if _loop_running():
+                return  # cannot run ours from inside another; just close it
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
             loop.close()
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _lifespan_state(app: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -202,3 +203,26 @@ def test_inside_a_running_event_loop_requests_take_schemathesis_path() -> None:
     with asgi.get_client(_app) as original:
         expected = _exchange(original, "GET", "/echo")
     assert asyncio.run(from_a_coroutine()) == expected
+
+
+def test_another_thread_takes_schemathesis_path() -> None:
+    with asgi.get_client(_app) as original:
+        expected = _exchange(original, "GET", "/echo")
+    with InProcessClient(_app) as lean:
+        assert _exchange(lean, "GET", "/echo") == expected
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(_exchange, lean, "GET", "/echo").result() == expected
+
+
+def test_closing_cancels_what_the_app_left_running() -> None:
+    started: list[asyncio.Task[None]] = []
+
+    async def spawning(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            started.append(asyncio.ensure_future(asyncio.sleep(3600)))
+        await _app(scope, receive, send)
+
+    with InProcessClient(spawning) as lean:
+        lean.request("GET", "/echo", timeout=2)
+    assert started
+    assert started[0].cancelled()
