@@ -37,6 +37,7 @@ from pytest_runcommand.contract import CONTRACT_API_VERSION
 from pytest_runcommand.contract.violations import MASK, mask_text, mask_value
 from pytest_runcommand.fuzz.baseline import Baseline, failure_key
 from pytest_runcommand.fuzz.checks import RUNCOMMAND_CHECKS, ContractFailure
+from pytest_runcommand.fuzz.inprocess import InProcessClient
 from pytest_runcommand.fuzz.live import BudgetExhausted, Guard, GuardRefusal, LiveScope
 from pytest_runcommand.fuzz.schema import build_schema
 
@@ -417,8 +418,6 @@ class FuzzRunner:
 
     def _asgi_client(self, app: Any) -> Any:
         """The session an in-process app is called through (see :mod:`pytest_runcommand.fuzz.inprocess`)."""
-        from pytest_runcommand.fuzz.inprocess import InProcessClient
-
         return InProcessClient(app)
 
     def run(self) -> FuzzReport:
