@@ -2,7 +2,7 @@
 
 schemathesis's ASGI client (``schemathesis.python.asgi.ASGIClient``) is a ``requests.Session`` whose adapter hands
 each request to a shared event loop in another thread (two thread hops per request), after ``requests`` has looked
-for proxies, CA bundles and a ``.netrc`` in the environment. Against an in-process app those cost about ten times
+for proxies, CA bundles and a ``.netrc`` in the environment. Against the in-process emulator those cost several times
 what the app itself does.
 
 :class:`InProcessClient` is that client with two changes below the HTTP level, nothing above it:
