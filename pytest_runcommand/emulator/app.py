@@ -338,12 +338,15 @@ def _query(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return query
 
 
+_WHITESPACE = re.compile(r"\s")
+
+
 def _authenticate(value: str | None) -> None:
     if value is None or not value.strip():
         raise errors.authentication_failed()
     scheme, _, token = value.strip().partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or any(char.isspace() for char in token):
+    if scheme.lower() != "bearer" or not token or _WHITESPACE.search(token):
         raise errors.invalid_authentication_token()
 
 
