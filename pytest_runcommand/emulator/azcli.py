@@ -210,7 +210,8 @@ def setup_commands(base_url: str, login: CliLogin, *, cloud: str = CLOUD_NAME) -
          "--endpoint-active-directory", base, "--endpoint-active-directory-resource-id", ARM_AUDIENCE,
          "--skip-endpoint-discovery"],
         ["cloud", "set", "--name", cloud],
-        ["login", "--service-principal", "--username", login.client_id, "--password", login.client_secret,
+        # --password=VALUE: a secret that starts with "-" must not read as an option
+        ["login", "--service-principal", "--username", login.client_id, f"--password={login.client_secret}",
          "--tenant", login.tenant_id],
     ]  # fmt: skip
     if login.subscription is not None:

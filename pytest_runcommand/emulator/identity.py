@@ -91,7 +91,7 @@ class Directory:
     @classmethod
     def default(cls, client_secret: str | None = None) -> Directory:
         """One tenant, one service principal (a fresh random secret unless given), one subscription."""
-        secret = client_secret if client_secret is not None else secrets.token_urlsafe(24)
+        secret = client_secret if client_secret is not None else "emu" + secrets.token_urlsafe(24)
         return cls([ServicePrincipal(DEFAULT_TENANT, DEFAULT_CLIENT_ID, secret)])
 
     @property

@@ -260,7 +260,7 @@ def test_snippet_quotes_paths_and_lists_every_step() -> None:
         in snippet
     )
     assert "az cloud set --name RunCommandEmulator" in snippet
-    assert "az login --service-principal --username c-1 --password 'se cret' --tenant t-1" in snippet
+    assert "az login --service-principal --username c-1 '--password=se cret' --tenant t-1" in snippet
 
 
 def test_the_emulator_command_prints_a_cli_setup_that_works(runcommand_az: AzureCli, tmp_path: Path) -> None:
@@ -325,7 +325,7 @@ def test_served_emulator_signs_in_with_the_given_client_secret() -> None:
     chosen = EmulatorServer(tls=False, directory=Directory.default("chosen-secret"))
     assert chosen.identity is not None
     snippet = served_cli_snippet("https://127.0.0.1:1", "/ca.pem", chosen.identity)
-    assert "--password chosen-secret" in snippet
+    assert "--password=chosen-secret" in snippet
 
 
 def test_cloud_register_discovers_the_endpoints(
@@ -358,3 +358,13 @@ def test_scale_set_vm_lifecycle_with_the_real_cli(
     assert [run.script for run in runcommand_emulator_server.executor.runs] == ["echo one", "echo two"]
     vm_id = VM_ID.replace("virtualMachines/vm1", "virtualMachineScaleSets/web/virtualMachines/3")
     assert runcommand_emulator_server.backend.run_command(vm_id, "rc") is None
+
+
+def test_a_secret_starting_with_a_dash_still_signs_in(runcommand_az: AzureCli) -> None:
+    """``--password=VALUE`` in the set-up: a client secret such as "-x..." must not read as an option."""
+    from pytest_runcommand.emulator.azcli import CliLogin, setup_commands
+
+    (login,) = [
+        args for args in setup_commands("https://127.0.0.1:1", CliLogin("t", "c", "-dash-secret")) if "login" in args
+    ]
+    assert "--password=-dash-secret" in login
