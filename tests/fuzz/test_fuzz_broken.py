@@ -75,7 +75,6 @@ def test_the_report_never_shows_a_sent_password(broken_run: tuple[FuzzReport, Se
     text = report.render()
     telling = [secret for secret in tap.secrets if len(secret) >= 4]  # shorter ones occur by chance
     assert telling, "the run sent no telling runAsPassword: the test proves nothing"
-    assert '"runAsPassword": "***"' in text or '"runAsPassword":"***"' in text, "no masked password shown"
     for secret in telling:
         # Generated passwords may equal ordinary words of the report ("Updating"): look where a leak would be.
         for separator in (": ", ":"):
