@@ -6,8 +6,9 @@ nothing: ``from pytest_runcommand import validate_request`` loads the contract e
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pytest_runcommand._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -70,14 +71,4 @@ if TYPE_CHECKING:
     from pytest_runcommand.interactions import Interaction
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pytest_runcommand' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

@@ -10,8 +10,7 @@ imports ``fixtures`` at start-up).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from pytest_runcommand._lazy import lazy_exports
 
 __all__ = [
     "REDACTED",
@@ -38,8 +37,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)

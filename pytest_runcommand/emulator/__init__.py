@@ -17,8 +17,9 @@ pytest users get the ``runcommand_emulator`` and ``runcommand_emulator_server`` 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pytest_runcommand._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from pytest_runcommand.emulator.app import EmulatorApp
@@ -61,12 +62,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, __all__)
