@@ -9,9 +9,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["Interaction", "parse_json_body"]
-
-_EMPTY: Mapping[str, str] = {}
+__all__ = ["Interaction", "header_value", "parse_json_body"]
 
 
 def parse_json_body(body: bytes | str | Mapping[str, Any] | list[Any] | None) -> Any:
@@ -30,6 +28,20 @@ def parse_json_body(body: bytes | str | Mapping[str, Any] | list[Any] | None) ->
             return None
         return orjson.loads(body)
     return body
+
+
+def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """The value of header ``name`` (matched case-insensitively), or None."""
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    for key, candidate in headers.items():
+        if key.lower() == lowered:
+            return candidate
+    return None
 
 
 @dataclass(eq=False)
@@ -61,22 +73,11 @@ class Interaction:
     def response_json(self) -> Any:
         return parse_json_body(self.response_body)
 
-    @staticmethod
-    def _header(headers: Mapping[str, str], name: str) -> str | None:
-        value = headers.get(name)
-        if value is not None:
-            return value
-        lowered = name.lower()
-        for key, candidate in headers.items():
-            if key.lower() == lowered:
-                return candidate
-        return None
-
     def request_header(self, name: str) -> str | None:
-        return self._header(self.request_headers or _EMPTY, name)
+        return header_value(self.request_headers, name)
 
     def response_header(self, name: str) -> str | None:
-        return self._header(self.response_headers or _EMPTY, name)
+        return header_value(self.response_headers, name)
 
     def describe(self) -> str:
         """A one-line label: ``PATCH /subscriptions/... -> 200 (cassette.yaml#3)``."""

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pytest_runcommand.contract.document import Operation
 from pytest_runcommand.contract.violations import Violation, mask_value
+from pytest_runcommand.interactions import header_value
 
 __all__ = ["REQUEST_GUARDS", "REQUEST_RULES", "RESPONSE_GUARDS", "RESPONSE_RULES", "RULE_CODES", "RuleContext"]
 
@@ -44,13 +45,7 @@ class RuleContext:
         return Violation(code, pointer, message, mask_value(pointer, value), self.side, self.operation.operation_id)
 
     def header(self, name: str) -> str | None:
-        if self.headers is None:
-            return None
-        lowered = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == lowered:
-                return value
-        return None
+        return header_value(self.headers, name)
 
 
 Rule = Callable[[RuleContext], Iterator[Violation]]

@@ -24,7 +24,7 @@ from pytest_runcommand.contract.rules import (
     long_running_headers,
 )
 from pytest_runcommand.contract.violations import Violation, mask_value
-from pytest_runcommand.interactions import Interaction
+from pytest_runcommand.interactions import Interaction, header_value
 
 __all__ = ["SCHEMA_CODES", "guarded_definitions", "validate_interaction", "validate_request", "validate_response"]
 
@@ -276,16 +276,6 @@ def _parse(body: Body, side: Side, operation_id: str | None) -> tuple[Any, list[
         return None, [Violation("INVALID_JSON", "", message, None, side, operation_id)]
 
 
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    if not headers:
-        return None
-    lowered = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
-    return None
-
-
 def _request_line(
     contract: Contract, method: str, url: str, side: Side
 ) -> tuple[OperationMatch | None, list[Violation]]:
@@ -376,7 +366,7 @@ def validate_request(
                 Violation("MISSING_REQUIRED_PARAMETER", "", f"{op_id} needs a JSON body", None, "request", op_id)
             )
         return found
-    content_type = _header(headers, "Content-Type")
+    content_type = header_value(headers, "Content-Type")
     if content_type is not None and not content_type.lower().startswith(JSON_MEDIA_TYPES):
         found.append(
             Violation(

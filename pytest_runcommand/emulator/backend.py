@@ -298,11 +298,7 @@ class Backend:
         parent = ref if isinstance(ref, ParentRef) else ParentRef.parse(ref)
         with self._lock:
             vm = self._vms.get(parent.key)
-            command = vm.run_commands.get(name.lower()) if vm is not None else None
-            if command is not None:
-                self._settle_command(command)
-                command = vm.run_commands.get(name.lower()) if vm is not None else None
-            return command
+            return self._settled(vm, name) if vm is not None else None
 
     def create_or_update(
         self, ref: ParentRef, name: str, resource: VirtualMachineRunCommand
@@ -313,10 +309,7 @@ class Backend:
         """
         with self._lock:
             vm = self._vm(ref, resource.location)
-            existing = vm.run_commands.get(name.lower())
-            if existing is not None:
-                self._settle_command(existing)
-                existing = vm.run_commands.get(name.lower())
+            existing = self._settled(vm, name)
             properties = _writable(resource.properties)
             tags = dict(resource.tags) if resource.tags is not None else None
             if existing is None:
@@ -366,11 +359,7 @@ class Backend:
     def delete(self, ref: ParentRef, name: str) -> AsyncOperation | None:
         """DELETE: start removing the run command; None when there is nothing to delete (204)."""
         with self._lock:
-            vm = self._vm(ref)
-            command = vm.run_commands.get(name.lower())
-            if command is not None:
-                self._settle_command(command)
-                command = vm.run_commands.get(name.lower())
+            command = self._settled(self._vm(ref), name)
             if command is None:
                 return None
             if command.operation is not None and command.operation.kind == "delete" and not command.operation.done:
@@ -379,12 +368,17 @@ class Backend:
 
     def _get(self, ref: ParentRef, name: str) -> RunCommand:
         vm = self._vm(ref)
+        command = self._settled(vm, name)
+        if command is None:
+            raise errors.resource_not_found(vm.run_command_type, name, ref.resource_group)
+        return command
+
+    def _settled(self, vm: VirtualMachine, name: str) -> RunCommand | None:
+        """The VM's run command ``name`` with its operation brought up to date (None if absent or now deleted)."""
         command = vm.run_commands.get(name.lower())
         if command is not None:
             self._settle_command(command)
             command = vm.run_commands.get(name.lower())
-        if command is None:
-            raise errors.resource_not_found(vm.run_command_type, name, ref.resource_group)
         return command
 
     def execution_view_time(self) -> datetime:
