@@ -47,7 +47,7 @@ def test_collection_imports_nothing_heavy_because_of_the_plugin(pytester: pytest
     pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
     with_plugin = loaded_after_collection(pytester)
     without_plugin = loaded_after_collection(pytester, "-p", "no:runcommand")
-    assert "pytest_runcommand.plugin" in with_plugin
+    assert "pytest_runcommand.pytest.plugin" in with_plugin
     added = with_plugin - without_plugin
     heavy = sorted(name for name in added if name.split(".")[0] in HEAVY or name in HEAVY)
     assert heavy == []

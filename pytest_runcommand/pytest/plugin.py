@@ -12,17 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_runcommand.settings import Settings, add_options, settings_from_config
+from pytest_runcommand.pytest.settings import Settings, add_options, settings_from_config
 
 if TYPE_CHECKING:
     from pytest_runcommand.report import CoverageReport
     from pytest_runcommand.traffic import TrafficRecorder
 
 pytest_plugins: list[str] = [
-    "pytest_runcommand.cassettes.fixtures",
-    "pytest_runcommand.emulator.fixtures",
-    "pytest_runcommand.emulator.azcli_fixtures",
-    "pytest_runcommand.fuzz.fixtures",
+    "pytest_runcommand.pytest.cassettes",
+    "pytest_runcommand.pytest.emulator",
+    "pytest_runcommand.pytest.azcli",
+    "pytest_runcommand.pytest.fuzz",
 ]
 
 MARKERS: dict[str, str] = {

@@ -155,7 +155,7 @@ def runcommand_schema(request: pytest.FixtureRequest, runcommand_fuzz_part: str 
     With ``@pytest.mark.runcommand_fuzz`` the test runs once per operation and once for the stateful sequences.
     """
     from pytest_runcommand.fuzz.runner import FuzzSettings
-    from pytest_runcommand.plugin import runcommand_settings_of
+    from pytest_runcommand.pytest.plugin import runcommand_settings_of
 
     plugin_settings = runcommand_settings_of(request.config)
     kwargs = _marker_kwargs(request.node)
