@@ -35,7 +35,7 @@ SECRET_MARK = "x-ms-secret"
 """The extension that marks a property whose value Azure never returns and no recording may keep."""
 
 SECRET_VALUE_KEYS_KEPT = frozenset({"name"})
-"""Keys kept in clear inside a secret list of name/value items (a protected parameter's name is not secret)."""
+"""Keys kept in clear in the items of a secret list of name/value items (a protected parameter's name)."""
 
 _SPEC_DIR = Path(__file__).with_name("spec")
 
@@ -79,6 +79,5 @@ def is_secret_pointer(pointer: str) -> bool:
     found = _secret_pointer_pattern().search(pointer)
     if found is None:
         return False
-    rest = pointer[found.end() :]
-    last = rest.rsplit("/", 1)[-1] if rest else ""
-    return not (rest and last in SECRET_VALUE_KEYS_KEPT and rest.count("/") == 1)
+    index, _, key = pointer[found.end() :].partition("/")
+    return not (index.isdigit() and key in SECRET_VALUE_KEYS_KEPT)
