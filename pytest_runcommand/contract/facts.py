@@ -40,23 +40,28 @@ SECRET_VALUE_KEYS_KEPT = frozenset({"name"})
 _SPEC_DIR = Path(__file__).with_name("spec")
 
 
-@cache
 def secret_properties() -> frozenset[str]:
     """Names of the properties the bundled documents mark ``x-ms-secret`` (runAsPassword, protectedParameters)."""
-    names: set[str] = set()
+    return frozenset(_secret_schemas())
+
+
+@cache
+def _secret_schemas() -> dict[str, bool]:
+    """Secret property name -> whether the documents declare it as a list (of name/value items)."""
+    found: dict[str, bool] = {}
     for path in sorted(_SPEC_DIR.glob("*.json")):
         document = json.loads(path.read_text(encoding="utf-8"))
         for definition in document.get("definitions", {}).values():
-            _collect_secret_names(definition, names)
-    return frozenset(names)
+            _collect_secret_names(definition, found)
+    return found
 
 
-def _collect_secret_names(schema: Any, names: set[str]) -> None:
+def _collect_secret_names(schema: Any, names: dict[str, bool]) -> None:
     if not isinstance(schema, dict):
         return
     for name, sub in (schema.get("properties") or {}).items():
         if isinstance(sub, dict) and sub.get(SECRET_MARK) is True:
-            names.add(name)
+            names[name] = names.get(name, True) and sub.get("type") == "array"
         _collect_secret_names(sub, names)
     for key in ("items", "additionalProperties"):
         _collect_secret_names(schema.get(key), names)
@@ -67,7 +72,7 @@ def _collect_secret_names(schema: Any, names: set[str]) -> None:
 @cache
 def _secret_pointer_pattern() -> re.Pattern[str]:
     alternatives = "|".join(re.escape(name) for name in sorted(secret_properties()))
-    return re.compile(rf"(^|/)(?:{alternatives})(/|$)")
+    return re.compile(rf"(?:^|/)({alternatives})(?:/|$)")
 
 
 def is_secret_pointer(pointer: str) -> bool:
@@ -80,4 +85,5 @@ def is_secret_pointer(pointer: str) -> bool:
     if found is None:
         return False
     index, _, key = pointer[found.end() :].partition("/")
-    return not (index.isdigit() and key in SECRET_VALUE_KEYS_KEPT)
+    kept = index.isdigit() and key in SECRET_VALUE_KEYS_KEPT and _secret_schemas()[found.group(1)]
+    return not kept
