@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_runcommand.emulator.azcli import AzureCli
+    from pytest_runcommand.azcli import AzureCli
     from pytest_runcommand.emulator.handles import ServedEmulator
     from pytest_runcommand.emulator.server import EmulatorServer
 
@@ -20,8 +20,9 @@ __all__ = ["runcommand_az", "runcommand_az_session"]
 
 INSTALL_HINT = (
     "the Azure CLI (`az`) is not installed: it pins older azure-mgmt-* packages, so give it a venv of its own, "
-    "e.g. `python -m venv .venv-azcli && .venv-azcli/bin/pip install -e '.[cli]'`, "
-    "and point RUNCOMMAND_AZ at .venv-azcli/bin/az (or put `az` on PATH)"
+    "e.g. `python -m venv ~/.venv-azcli && ~/.venv-azcli/bin/pip install azure-cli` "
+    '(or `pip install "pytest-runcommand[cli]"` in that venv), then `export RUNCOMMAND_AZ=~/.venv-azcli/bin/az` '
+    "(or put `az` on PATH)"
 )
 
 
@@ -31,11 +32,14 @@ def _in_ci() -> bool:
 
 @pytest.fixture(scope="session")
 def runcommand_az_session(
-    runcommand_emulator_session_server: EmulatorServer, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AzureCli]:
-    """The session's CLI environment bound to the session's emulator server (use ``runcommand_az``)."""
-    from pytest_runcommand.emulator.azcli import CliLogin, find_az, prepare_cli
-    from pytest_runcommand.emulator.handles import DEFAULT_SUBSCRIPTION
+    """The session's CLI environment bound to the session's emulator server (use ``runcommand_az``).
+
+    ``az`` is looked for first: where it is missing the test skips (fails under CI) before any server starts.
+    """
+    from pytest_runcommand.azcli import CliLogin, find_az, prepare_cli
+    from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID
     from pytest_runcommand.errors import RunCommandError
 
     try:
@@ -46,14 +50,17 @@ def runcommand_az_session(
         if _in_ci():
             pytest.fail(f"CI must run the Azure CLI tests, but {INSTALL_HINT}", pytrace=False)
         pytest.skip(INSTALL_HINT)
-    server = runcommand_emulator_session_server
+    server: EmulatorServer = request.getfixturevalue("runcommand_emulator_session_server")
     directory = server.identity
     if directory is None or server.ca_path is None:
         pytest.fail("the session's emulator server does not serve the Azure CLI sign-in endpoints", pytrace=False)
     principal = directory.principal
-    login = CliLogin(principal.tenant_id, principal.client_id, principal.client_secret, DEFAULT_SUBSCRIPTION)
+    login = CliLogin(principal.tenant_id, principal.client_id, principal.client_secret, ZERO_SUBSCRIPTION_ID)
     config_dir = tmp_path_factory.mktemp("azure-cli-config")
-    cli = prepare_cli(executable, server.base_url, server.ca_path, login, config_dir)
+    try:
+        cli = prepare_cli(executable, server.base_url, server.ca_path, login, config_dir)
+    except RunCommandError as error:  # secrets masked in the message
+        pytest.fail(f"the Azure CLI ({executable}) could not sign in to the emulator: {error}", pytrace=False)
     try:
         yield cli
     finally:
@@ -64,7 +71,7 @@ def runcommand_az_session(
 def runcommand_az(runcommand_az_session: AzureCli, runcommand_emulator_server: ServedEmulator) -> Iterator[AzureCli]:
     """The real Azure CLI, signed in to ``runcommand_emulator_server`` (reset for this test), offline.
 
-    ``run(*args)`` runs ``az ARGS`` (raises :class:`~pytest_runcommand.emulator.azcli.AzureCliError` on a non-zero
+    ``run(*args)`` runs ``az ARGS`` (raises :class:`~pytest_runcommand.azcli.AzureCliError` on a non-zero
     exit, secrets masked), ``json(*args)`` parses its ``--output json``, ``env`` / ``script_env()`` are the
     environment for your own scripts (private ``AZURE_CONFIG_DIR``, the emulator's CA, proxies pointing at a
     trap). Any request that tries to leave loopback fails the test. Inspect what the scripts did through

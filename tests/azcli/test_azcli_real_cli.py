@@ -1,14 +1,15 @@
 """The real Azure CLI against the served emulator: sign-in, the run-command lifecycle, offline.
 
-The CLI tests need ``az`` (``$RUNCOMMAND_AZ`` or ``PATH``; CI installs it in a venv of its own): without
-it they skip, except under CI where they fail. The helpers' own logic is tested without the CLI.
+These tests need ``az`` (``$RUNCOMMAND_AZ`` or ``PATH``; CI installs it in a venv of its own): without it they
+skip, except under CI where they fail. Every run-command exchange is checked against the contract (the marker),
+and the emulator must not hit an internal error (conftest). The helpers' own logic is tested without the CLI in
+the other modules of this folder.
 """
 
 from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,25 +17,26 @@ from pathlib import Path
 
 import pytest
 
-from pytest_runcommand.emulator.azcli import (
-    AZ_ENV_VAR,
+from pytest_runcommand.azcli import (
+    ARM_AUDIENCE,
     AzureCli,
     AzureCliError,
     CliLogin,
     ProxyTrap,
-    cli_environment,
-    find_az,
-    mask_args,
     prepare_cli,
     render_cli_snippet,
     seed_version_cache,
+    served_cli_snippet,
 )
+from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID
 from pytest_runcommand.emulator.handles import ServedEmulator
 from pytest_runcommand.emulator.identity import Directory
-from pytest_runcommand.errors import RunCommandError
+from pytest_runcommand.emulator.server import EmulatorServer
 from pytest_runcommand.interactions import Interaction
 
-SUB = "00000000-0000-0000-0000-000000000000"
+pytestmark = pytest.mark.runcommand_contract
+
+SUB = ZERO_SUBSCRIPTION_ID
 VM_ID = f"/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm1"
 RUN_AS_PASSWORD = "Run-As-P4ssw0rd!"
 PROTECTED_VALUE = "protected-hunter2"
@@ -193,76 +195,6 @@ def test_printed_snippet_sets_up_a_working_cli(
     assert done.stdout.strip() == principal.tenant_id
 
 
-# -- the helpers, without the CLI -------------------------------------------------------------------
-
-
-def test_mask_args_hides_secret_values() -> None:
-    args = ["login", "-p", "s3", "--run-as-password=pw", "--protected-parameters", "a=1", "b=2", "--script", "x"]
-    assert mask_args(args) == [
-        "login", "-p", "***", "--run-as-password=***", "--protected-parameters", "***", "***", "--script", "x",
-    ]  # fmt: skip
-
-
-def test_cli_error_message_masks_the_command_line() -> None:
-    error = AzureCliError(["az", "login", "--password", "hunter2"], 1, "ERROR: AADSTS7000215: Invalid client secret")
-    assert "hunter2" not in str(error)
-    assert "AADSTS7000215" in str(error)
-
-
-def test_find_az_prefers_the_environment_variable(tmp_path: Path) -> None:
-    fake = tmp_path / "az"
-    fake.write_text("#!/bin/sh\n", encoding="utf-8")
-    fake.chmod(0o755)
-    assert find_az({AZ_ENV_VAR: str(fake), "PATH": ""}) == str(fake)
-    assert find_az({"PATH": str(tmp_path)}) == str(fake)
-    assert find_az({"PATH": str(tmp_path / "none")}) is None
-    with pytest.raises(RunCommandError, match=AZ_ENV_VAR):
-        find_az({AZ_ENV_VAR: str(tmp_path / "missing")})
-
-
-def test_cli_environment_is_private_and_loopback_only(tmp_path: Path) -> None:
-    base = {"PATH": "/bin", "AZURE_CONFIG_DIR": "/home/me/.azure", "AZURE_CORE_OUTPUT": "table", "NO_PROXY": "corp"}
-    env = cli_environment(tmp_path, "/ca.pem", base=base)
-    assert env["AZURE_CONFIG_DIR"] == str(tmp_path)
-    assert env["REQUESTS_CA_BUNDLE"] == "/ca.pem"
-    assert env["AZURE_CORE_INSTANCE_DISCOVERY"] == "false"
-    assert env["AZURE_CORE_COLLECT_TELEMETRY"] == "false"
-    assert "AZURE_CORE_OUTPUT" not in env
-    assert env["NO_PROXY"].split(",")[:2] == ["corp", "127.0.0.1"]
-    trap = ProxyTrap()
-    try:
-        guarded = cli_environment(tmp_path, "/ca.pem", base=base, proxy=trap)
-        assert guarded["HTTPS_PROXY"] == guarded["http_proxy"] == trap.url
-        assert "corp" not in guarded["NO_PROXY"]
-    finally:
-        trap.close()
-
-
-def test_proxy_trap_records_and_refuses() -> None:
-    trap = ProxyTrap()
-    try:
-        with socket.create_connection(("127.0.0.1", trap.port), timeout=5) as conn:
-            conn.sendall(b"CONNECT login.microsoftonline.com:443 HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert conn.recv(100).startswith(b"HTTP/1.1 403")
-        assert trap.attempts == ["CONNECT login.microsoftonline.com:443 HTTP/1.1"]
-    finally:
-        trap.close()
-
-
-def test_snippet_quotes_paths_and_lists_every_step() -> None:
-    login = CliLogin("t-1", "c-1", "se cret")
-    snippet = render_cli_snippet("https://127.0.0.1:8443", "/tmp/my ca.pem", login)
-    assert "export REQUESTS_CA_BUNDLE='/tmp/my ca.pem'" in snippet
-    assert 'export AZURE_CONFIG_DIR="$(mktemp -d)"' in snippet
-    assert "AZURE_CORE_INSTANCE_DISCOVERY=false" in snippet
-    assert (
-        "--endpoint-resource-manager https://127.0.0.1:8443/ --endpoint-active-directory https://127.0.0.1:8443 "
-        in snippet
-    )
-    assert "az cloud set --name RunCommandEmulator" in snippet
-    assert "az login --service-principal --username c-1 '--password=se cret' --tenant t-1" in snippet
-
-
 def test_the_emulator_command_prints_a_cli_setup_that_works(runcommand_az: AzureCli, tmp_path: Path) -> None:
     cli_env = tmp_path / "emulator.env"
     server = subprocess.Popen(
@@ -317,9 +249,6 @@ def test_cli_setup_usage_errors(argv: list[str], message: str, capsys: pytest.Ca
 
 
 def test_served_emulator_signs_in_with_the_given_client_secret() -> None:
-    from pytest_runcommand.emulator.azcli import served_cli_snippet
-    from pytest_runcommand.emulator.server import EmulatorServer
-
     plain = EmulatorServer(tls=False, azure_cli=False)
     assert plain.identity is None
     chosen = EmulatorServer(tls=False, directory=Directory.default("chosen-secret"))
@@ -339,7 +268,7 @@ def test_cloud_register_discovers_the_endpoints(
     endpoints = fresh.json("cloud", "show", "--name", "Discovered", "--query", "endpoints")
     assert endpoints["resourceManager"] == f"{base}/"
     assert endpoints["activeDirectory"] == base
-    assert endpoints["activeDirectoryResourceId"] == "https://management.core.windows.net/"
+    assert endpoints["activeDirectoryResourceId"] == ARM_AUDIENCE
 
 
 def test_scale_set_vm_lifecycle_with_the_real_cli(
@@ -360,11 +289,17 @@ def test_scale_set_vm_lifecycle_with_the_real_cli(
     assert runcommand_emulator_server.backend.run_command(vm_id, "rc") is None
 
 
-def test_a_secret_starting_with_a_dash_still_signs_in(runcommand_az: AzureCli) -> None:
+def test_a_secret_starting_with_a_dash_still_signs_in(runcommand_az: AzureCli, tmp_path: Path) -> None:
     """``--password=VALUE`` in the set-up: a client secret such as "-x..." must not read as an option."""
-    from pytest_runcommand.emulator.azcli import CliLogin, setup_commands
-
-    (login,) = [
-        args for args in setup_commands("https://127.0.0.1:1", CliLogin("t", "c", "-dash-secret")) if "login" in args
-    ]
-    assert "--password=-dash-secret" in login
+    with EmulatorServer(tls=True, directory=Directory.default("-dash-secret")) as server:
+        assert server.identity is not None
+        assert server.ca_path is not None
+        principal = server.identity.principal
+        login = CliLogin(principal.tenant_id, principal.client_id, principal.client_secret, ZERO_SUBSCRIPTION_ID)
+        cli = prepare_cli(runcommand_az.executable, server.base_url, server.ca_path, login, tmp_path)
+        try:
+            assert cli.json("account", "show", "--query", "tenantId") == principal.tenant_id
+            assert cli.proxy is not None
+            assert cli.proxy.attempts == []
+        finally:
+            cli.close()

@@ -1,0 +1,52 @@
+"""The ``runcommand_az`` fixture where no CLI is installed: a skip saying how to install it, a failure under CI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_runcommand.azcli import AZ_ENV_VAR
+
+TEST = """
+def test_uses_the_cli(runcommand_az):
+    runcommand_az.run("version")
+"""
+
+
+@pytest.fixture
+def no_az(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.Pytester:
+    """A pytester whose environment has no ``az``: no RUNCOMMAND_AZ, a PATH without one, not in CI."""
+    monkeypatch.delenv(AZ_ENV_VAR, raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    pytester.makepyfile(TEST)
+    return pytester
+
+
+def test_without_the_cli_the_test_skips_saying_how_to_install_it(no_az: pytest.Pytester) -> None:
+    result = no_az.runpytest("-rs", "-p", "no:cacheprovider")
+    result.assert_outcomes(skipped=1)
+    skipped = result.stdout.str()
+    assert "the Azure CLI (`az`) is not installed" in skipped
+    assert "pip install azure-cli" in skipped
+    assert "RUNCOMMAND_AZ=" in skipped
+    assert "-e '.[cli]'" not in skipped  # a wheel user has no source tree to install from
+
+
+@pytest.mark.parametrize("ci", ["true", "1", "yes"])
+def test_under_ci_a_missing_cli_fails(no_az: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: str) -> None:
+    monkeypatch.setenv("CI", ci)
+    result = no_az.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*CI must run the Azure CLI tests, but the Azure CLI (`az`) is not installed*"])
+
+
+def test_a_wrong_runcommand_az_fails_naming_it(no_az: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(AZ_ENV_VAR, "/nonexistent/az")
+    result = no_az.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*$RUNCOMMAND_AZ='/nonexistent/az' is not an executable file*"])
+    assert "Traceback" not in result.stdout.str()
