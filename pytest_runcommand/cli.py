@@ -2,7 +2,7 @@
 
 Each sub-command lives in the module that owns the capability and exposes ``register(subparsers)``;
 the module must stay cheap to import (heavy libraries are imported inside the command's function).
-Exit codes everywhere: 0 conforms / passed, 1 findings, 2 usage error or unreadable input.
+Exit codes everywhere: 0 conforms / passed, 1 findings, 2 usage error, unreadable input or a missing extra.
 """
 
 from __future__ import annotations
@@ -11,10 +11,15 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
+from pytest_runcommand.contract.facts import DEFAULT_API_VERSION
 from pytest_runcommand.errors import InputError, UsageError
+from pytest_runcommand.extras import install_line, missing_extra
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]
+
+PROG = "pytest-runcommand"
 
 COMMAND_MODULES: tuple[str, ...] = (
     "pytest_runcommand.contract.command",
@@ -25,21 +30,61 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    """Errors name the (sub-)command whose arguments were wrong, with that command's usage."""
+
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        # argparse hands a sub-command's unknown flags back up to the top-level parser, which then shows its own
+        # usage; rejecting them here, in the innermost parser that saw them, shows the right one.
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed package's version (read only when asked)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> NoReturn:
+        from pytest_runcommand import __version__
+
+        print(f"{PROG} {__version__}")
+        parser.exit(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="pytest-runcommand",
-        description="Contract-test Azure VM Run Commands (api-version 2024-07-01) without touching Azure.",
+        prog=PROG,
+        description="Contract-test Azure VM Run Commands without touching Azure "
+        f"(api-version {DEFAULT_API_VERSION} by default).",
+        epilog="Exit codes: 0 conforms, 1 findings, 2 usage error, unreadable input or a missing extra.",
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
     return parser
+
+
+def _missing_extra_exit(command: str, error: ModuleNotFoundError) -> int:
+    extra = missing_extra(error)
+    if extra is None:
+        raise error
+    print(
+        f"{PROG} {command}: error: this command needs the '{extra}' extra ({error.name} is not installed): "
+        f"{install_line(extra)}",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,8 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except (UsageError, InputError) as error:
-        print(f"pytest-runcommand {args.command}: error: {error}", file=sys.stderr)
+        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as error:
+        return _missing_extra_exit(args.command, error)
     except KeyboardInterrupt:
         return 130
     return code

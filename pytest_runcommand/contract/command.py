@@ -1,31 +1,46 @@
-"""``pytest-runcommand validate request|response FILE``: check one payload against the contract from the shell."""
+"""``pytest-runcommand validate request|response FILE...``: check payloads against the contract from the shell.
+
+Exit 0: every file conforms; 1: violations (one line each); 2: a usage error or a file unreadable as a
+run-command body (missing, not JSON, a bare JSON string). Every file is checked even when one fails; the exit code
+is the worst seen. Files may start with a byte-order mark (PowerShell 5.1 writes UTF-8 with one, and UTF-16).
+"""
 
 from __future__ import annotations
 
 import argparse
+import codecs
+import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, ZERO_SUBSCRIPTION_ID
 from pytest_runcommand.errors import InputError, UsageError
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from pytest_runcommand.contract.violations import Violation
+
+__all__ = ["DEFAULT_URL", "register"]
 
 DEFAULT_URL = (
-    "https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myResourceGroup"
-    "/providers/Microsoft.Compute/virtualMachines/myVM/runCommands/myRunCommand?api-version=2024-07-01"
+    f"https://management.azure.com/subscriptions/{ZERO_SUBSCRIPTION_ID}/resourceGroups/myResourceGroup"
+    f"/providers/Microsoft.Compute/virtualMachines/myVM/runCommands/myRunCommand?api-version={DEFAULT_API_VERSION}"
 )
+STDIN = "-"
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "validate",
-        help="validate a request or response body (JSON file, or - for stdin) against the contract",
-        description="Validate a run-command request or response body. Exit 0: conforms; 1: violations, one per line; "
-        "2: usage error or unreadable JSON.",
+        help="validate request or response bodies (JSON files, or - for stdin) against the contract",
+        description="Validate run-command request or response bodies. Exit 0: all conform; 1: violations, one per "
+        "line (prefixed with the file when there are several); 2: usage error or a file unreadable as a "
+        "run-command body.",
     )
-    parser.add_argument("side", choices=("request", "response"), help="which side of the exchange FILE holds")
-    parser.add_argument("file", metavar="FILE", help="JSON body to validate, or - to read standard input")
+    parser.add_argument("side", choices=("request", "response"), help="which side of the exchange the files hold")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="JSON body to validate, or - to read standard input")
     parser.add_argument("--method", default="PATCH", help="HTTP method of the operation (default: PATCH)")
     parser.add_argument(
         "--url", default=DEFAULT_URL, help="request URL or path with ?api-version= (default: a VM run-command PATCH)"
@@ -34,21 +49,77 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--header", action="append", default=[], metavar="NAME:VALUE", help="a header sent with the body (repeatable)"
     )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text (default) or one JSON document on stdout"
+    )
     parser.set_defaults(func=run)
 
 
+@dataclass
+class Outcome:
+    """What one file came to: its violations, or why it could not be read."""
+
+    file: str
+    violations: list[Violation] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.error else 1 if self.violations else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        status = ("conforms", "violations", "unreadable")[self.exit_code]
+        return {
+            "file": self.file,
+            "status": status,
+            "error": self.error,
+            "violations": [violation.as_dict() for violation in self.violations],
+        }
+
+
+def _label(file: str) -> str:
+    return "standard input" if file == STDIN else file
+
+
 def _read(file: str) -> bytes:
-    if file == "-":
+    if file == STDIN:
         return sys.stdin.buffer.read()
-    path = Path(file)
     try:
-        return path.read_bytes()
+        return Path(file).read_bytes()
     except FileNotFoundError:
         raise InputError(f"{file}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{file}: is a directory, not a JSON file") from None
     except OSError as error:
         raise InputError(f"{file}: cannot read: {error.strerror or error}") from None
+
+
+def _text(raw: bytes, name: str) -> bytes:
+    """The body as UTF-8 without a byte-order mark."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom) :].decode(encoding).encode("utf-8")
+            except UnicodeDecodeError as error:
+                raise InputError(f"{name}: not valid {encoding} after its byte-order mark: {error.reason}") from None
+    return raw
+
+
+def parse_body(raw: bytes, name: str) -> Any:
+    """The parsed JSON body (None when empty); InputError when it cannot be a run-command body."""
+    import orjson
+
+    raw = _text(raw, name)
+    if not raw.strip():
+        return None
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise InputError(f"{name}: not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
+    if isinstance(body, str):
+        # validate_* read a str as the raw JSON text of a body; a bare JSON string is no run-command body at all.
+        raise InputError(f"{name}: a JSON string, unreadable as a run-command body (expected a JSON object)")
+    return body
 
 
 def _headers(pairs: list[str]) -> dict[str, str] | None:
@@ -63,28 +134,57 @@ def _headers(pairs: list[str]) -> dict[str, str] | None:
     return headers
 
 
-def run(args: argparse.Namespace) -> int:
-    import orjson
-
+def _check(args: argparse.Namespace, file: str, headers: dict[str, str] | None) -> Outcome:
     from pytest_runcommand.contract.validate import validate_request, validate_response
 
+    try:
+        body = parse_body(_read(file), _label(file))
+    except InputError as error:
+        return Outcome(file, error=str(error))
+    if args.side == "request":
+        return Outcome(file, validate_request(args.method, args.url, body, headers))
+    return Outcome(file, validate_response(args.method, args.url, args.status, body, headers))
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control characters escaped: one violation stays one tab-separated line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _print_text(outcomes: list[Outcome], args: argparse.Namespace) -> None:
+    several = len(outcomes) > 1
+    for outcome in outcomes:
+        name = _label(outcome.file)
+        prefix = f"{_one_line(outcome.file)}\t" if several else ""
+        for violation in outcome.violations:
+            pointer, message = _one_line(violation.pointer or "/"), _one_line(violation.message)
+            print(f"{prefix}{violation.code}\t{pointer}\t{message}")
+        if outcome.error:
+            print(f"pytest-runcommand validate: error: {outcome.error}", file=sys.stderr)
+        elif outcome.violations:
+            print(f"{name}: {len(outcome.violations)} violation(s)", file=sys.stderr)
+        else:
+            print(f"{name}: conforms ({args.side} of {args.method.upper()})", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
     if args.side == "response" and args.status is None:
         raise UsageError("validate response needs --status N (the HTTP status code of the response)")
-    raw = _read(args.file)
-    name = "standard input" if args.file == "-" else args.file
-    try:
-        body = orjson.loads(raw) if raw.strip() else None
-    except orjson.JSONDecodeError as error:
-        raise InputError(f"{name}: not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
+    if args.files.count(STDIN) > 1:
+        raise UsageError("standard input (-) can be read only once")
     headers = _headers(args.header)
-    if args.side == "request":
-        violations = validate_request(args.method, args.url, body, headers)
+    outcomes = [_check(args, file, headers) for file in args.files]
+    code = max(outcome.exit_code for outcome in outcomes)
+    if args.format == "json":
+        document = {
+            "side": args.side,
+            "method": args.method.upper(),
+            "url": args.url,
+            "status": args.status,
+            "exit_code": code,
+            "files": [outcome.as_dict() for outcome in outcomes],
+        }
+        print(json.dumps(document, indent=2, default=str))
     else:
-        violations = validate_response(args.method, args.url, args.status, body, headers)
-    for violation in violations:
-        print(f"{violation.code}\t{violation.pointer or '/'}\t{violation.message}")
-    if violations:
-        print(f"{name}: {len(violations)} violation(s)", file=sys.stderr)
-        return 1
-    print(f"{name}: conforms ({args.side} of {args.method.upper()})", file=sys.stderr)
-    return 0
+        _print_text(outcomes, args)
+    return code

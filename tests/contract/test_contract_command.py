@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from pytest_runcommand import validate_request
 from pytest_runcommand.cli import main
+from pytest_runcommand.contract.command import DEFAULT_URL
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "payloads"
 
@@ -68,10 +74,13 @@ def test_unreadable_json_exits_2_naming_the_file(tmp_path: Path, capsys: pytest.
     assert f"{broken}: not valid JSON" in capsys.readouterr().err
 
 
-def test_a_wrong_flag_exits_2() -> None:
+def test_a_wrong_flag_exits_2_with_the_subcommand_usage(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["validate", "request", "x.json", "--no-such-flag"])
     assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: pytest-runcommand validate ")
+    assert "pytest-runcommand validate: error: unrecognized arguments: --no-such-flag" in err
 
 
 def test_python_dash_m_runs_the_same_command() -> None:
@@ -82,3 +91,150 @@ def test_python_dash_m_runs_the_same_command() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+SAMPLE = EXAMPLES / "update-request.json"
+TWO_SOURCES = EXAMPLES / "update-request-two-sources.json"
+
+
+def test_several_files_prefix_each_line_with_its_file_and_exit_with_the_worst(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", "request", str(SAMPLE), str(TWO_SOURCES)]) == 1
+    captured = capsys.readouterr()
+    (line,) = captured.out.splitlines()
+    assert line.split("\t")[:3] == [str(TWO_SOURCES), "MULTIPLE_SCRIPT_SOURCES", "/properties/source"]
+    assert f"{SAMPLE}: conforms" in captured.err
+    assert f"{TWO_SOURCES}: 1 violation(s)" in captured.err
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    assert main(["validate", "request", str(TWO_SOURCES), str(broken), str(SAMPLE)]) == 2
+    captured = capsys.readouterr()
+    assert f"{broken}: not valid JSON" in captured.err
+    assert f"{SAMPLE}: conforms" in captured.err  # a file after the unreadable one is still checked
+    assert "MULTIPLE_SCRIPT_SOURCES" in captured.out
+
+
+def test_json_format_is_one_document_with_each_file_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing.json"
+    argv = ["validate", "request", "--format", "json", str(SAMPLE), str(TWO_SOURCES), str(missing)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert captured.err == ""
+    assert (document["side"], document["method"], document["exit_code"]) == ("request", "PATCH", 2)
+    conforming, failing, unreadable = document["files"]
+    assert (conforming["file"], conforming["status"], conforming["violations"]) == (str(SAMPLE), "conforms", [])
+    assert failing["status"] == "violations"
+    (violation,) = failing["violations"]
+    assert violation["code"] == "MULTIPLE_SCRIPT_SOURCES"
+    assert violation["pointer"] == "/properties/source"
+    assert violation["operation_id"] == "VirtualMachineRunCommands_Update"
+    assert unreadable["status"] == "unreadable"
+    assert unreadable["error"] == f"{missing}: no such file"
+
+
+def test_json_format_masks_a_secret_echoed_in_a_response(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sentinel = "Sentinel-Pa55word-7f3a"
+    answer = tmp_path / "answer.json"
+    answer.write_text(json.dumps({"properties": {"runAsPassword": sentinel}}))
+    assert main(["validate", "response", str(answer), "--status", "200", "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    assert "SECRET_PROPERTY" in captured.out
+    assert sentinel not in captured.out + captured.err
+
+
+def test_python_dash_m_and_the_console_script_agree() -> None:
+    script = Path(sys.executable).with_name("pytest-runcommand")
+    args = ["validate", "request", str(TWO_SOURCES), "--format", "json"]
+    module = subprocess.run([sys.executable, "-m", "pytest_runcommand", *args], capture_output=True, text=True)
+    console = subprocess.run([str(script), *args], capture_output=True, text=True)
+    assert (module.returncode, module.stdout) == (console.returncode, console.stdout)
+    assert module.returncode == 1
+
+
+BOMS = [(codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")]
+
+
+@pytest.mark.parametrize(("bom", "encoding"), BOMS, ids=["utf-8", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("payload", [SAMPLE, TWO_SOURCES], ids=["conforming", "two-sources"])
+def test_a_byte_order_mark_is_read_as_powershell_writes_it(
+    bom: bytes, encoding: str, payload: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain = main(["validate", "request", str(payload)])
+    expected = capsys.readouterr().out
+    marked = tmp_path / "marked.json"
+    marked.write_bytes(bom + payload.read_text(encoding="utf-8").encode(encoding))
+    assert main(["validate", "request", str(marked)]) == plain
+    assert capsys.readouterr().out == expected
+
+
+def test_a_broken_utf16_body_after_its_mark_is_unreadable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    odd = tmp_path / "odd.json"
+    odd.write_bytes(codecs.BOM_UTF16_LE + b"{\x00\x00\xd8")  # a lone surrogate
+    assert main(["validate", "request", str(odd)]) == 2
+    assert f"{odd}: not valid utf-16-le after its byte-order mark" in capsys.readouterr().err
+
+
+def test_stdin_can_be_named_once_only(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "request", "-", "-"]) == 2
+    assert "standard input (-) can be read only once" in capsys.readouterr().err
+
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@SETTINGS
+@given(text=st.text())
+def test_any_json_string_literal_is_unreadable_as_a_body(
+    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tmp_path / "string.json"
+    body.write_text(json.dumps(text), encoding="utf-8")
+    assert main(["validate", "request", str(body)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{body}: a JSON string, unreadable as a run-command body" in captured.err
+    assert "Traceback" not in captured.err
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8,
+)
+
+
+@SETTINGS
+@given(value=JSON_VALUES.filter(lambda v: not isinstance(v, str)))
+def test_any_other_json_value_gets_the_validators_verdict(
+    value: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tmp_path / "value.json"
+    body.write_text(json.dumps(value), encoding="utf-8")
+    code = main(["validate", "request", str(body)])
+    expected = validate_request("PATCH", DEFAULT_URL, value)
+    assert code == (1 if expected else 0)
+    lines = capsys.readouterr().out.splitlines()
+    assert all(line.count("\t") == 2 for line in lines), lines
+    assert [line.split("\t")[0] for line in lines] == [violation.code for violation in expected]
+
+
+@SETTINGS
+@given(raw=st.binary(min_size=1))
+def test_bytes_that_are_not_json_exit_2_naming_the_file(
+    raw: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        json.loads(raw.removeprefix(codecs.BOM_UTF8))
+        is_json = True
+    except (ValueError, UnicodeDecodeError):
+        is_json = False
+    body = tmp_path / "raw.json"
+    body.write_bytes(raw)
+    code = main(["validate", "request", str(body)])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    if not is_json and raw.strip() and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        assert code == 2
+        assert f"{body}: not valid" in err

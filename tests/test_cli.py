@@ -1,0 +1,110 @@
+"""The command line's front door: --version, usage errors per sub-command, a missing extra named with its pip line."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import pytest_runcommand
+from pytest_runcommand.cli import main
+from pytest_runcommand.extras import EXTRA_MODULES, install_line, missing_extra
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_version_is_the_installed_distributions(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    version = importlib.metadata.version("pytest-runcommand")
+    assert version == pytest_runcommand.__version__
+    assert capsys.readouterr().out == f"pytest-runcommand {version}\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        (["validate", "request", "x.json", "--nope"], "usage: pytest-runcommand validate "),
+        (["cassettes", "check", "x", "--nope"], "usage: pytest-runcommand cassettes check "),
+        (["emulator", "--nope"], "usage: pytest-runcommand emulator "),
+        (["fuzz", "--nope"], "usage: pytest-runcommand fuzz "),
+    ],
+)
+def test_an_unknown_flag_shows_its_subcommands_usage(
+    argv: list[str], usage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage), err
+    assert "unrecognized arguments: --nope" in err
+
+
+def test_no_command_shows_the_top_level_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.startswith("usage: pytest-runcommand [-h] [--version] COMMAND")
+
+
+@pytest.mark.parametrize(
+    ("module", "extra"),
+    [
+        ("schemathesis", "fuzz"),
+        ("schemathesis.core.failures", "fuzz"),
+        ("hypothesis", "fuzz"),
+        ("requests", "fuzz"),
+        ("azure", "azure"),
+        ("azure.identity", "azure"),
+        ("azure.core.polling", "azure"),
+        ("yaml", None),
+        ("schemathesis_extra", None),
+        ("azurex", None),
+    ],
+)
+def test_a_missing_module_maps_to_the_extra_that_brings_it(module: str, extra: str | None) -> None:
+    assert missing_extra(ModuleNotFoundError(f"No module named {module!r}", name=module)) == extra
+
+
+def test_every_extra_named_is_declared_in_the_project_metadata() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = set(project["optional-dependencies"])
+    assert set(EXTRA_MODULES.values()) <= declared
+    assert install_line("fuzz") == 'pip install "pytest-runcommand[fuzz]"'
+
+
+HIDE = "import sys; sys.modules.update(dict.fromkeys({modules!r})); from pytest_runcommand.cli import main; "
+
+
+@pytest.mark.parametrize(
+    ("hidden", "argv", "extra"),
+    [
+        (["schemathesis"], ["fuzz", "--max-examples", "1"], "fuzz"),
+        (["hypothesis"], ["fuzz", "--max-examples", "1"], "fuzz"),
+    ],
+)
+def test_a_command_whose_extra_is_missing_exits_2_with_the_pip_line(
+    hidden: list[str], argv: list[str], extra: str
+) -> None:
+    # None in sys.modules makes `import name` raise ModuleNotFoundError(name=name), as in a venv without the extra
+    # (tests/installed/ checks the same in a real one, from the wheel).
+    code = HIDE.format(modules=hidden) + f"raise SystemExit(main({argv!r}))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f'pip install "pytest-runcommand[{extra}]"' in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"pytest-runcommand fuzz: error: this command needs the '{extra}' extra")
+
+
+def test_an_unrelated_missing_module_is_not_blamed_on_an_extra() -> None:
+    code = "import sys; from pytest_runcommand import cli; " + (
+        "cli.COMMAND_MODULES = ('no_such_module_for_the_test',); cli.main(['x'])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert "ModuleNotFoundError: No module named 'no_such_module_for_the_test'" in done.stderr
