@@ -27,7 +27,7 @@ import yaml
 from pytest_runcommand.errors import InputError
 from pytest_runcommand.interactions import Interaction
 
-__all__ = ["CassetteFile", "read_cassette", "read_powershell_record", "read_vcr_cassette"]
+__all__ = ["CassetteFile", "pair_interaction", "read_cassette", "read_powershell_record", "read_vcr_cassette"]
 
 try:  # the C loader is faster; both are safe loaders
     _SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -190,6 +190,33 @@ def _decode_content(body: bytes | str | None, headers: Mapping[str, str], where:
         return gzip.decompress(body) if encoding == "gzip" else zlib.decompress(body)
     except (OSError, zlib.error, EOFError):
         raise InputError(f"{where}: body says Content-Encoding {encoding} but does not decompress") from None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    return value if isinstance(value, str) else str(value)
+
+
+def pair_interaction(request: Any, response: dict[str, Any], source: str) -> Interaction:
+    """A vcrpy (request, response) pair in memory as an ``Interaction`` (``source``: where it came from)."""
+    response_headers = {
+        _text(name): ", ".join(_text(v) for v in values) if isinstance(values, list) else _text(values)
+        for name, values in (response.get("headers") or {}).items()
+    }
+    body = (response.get("body") or {}).get("string")
+    status = (response.get("status") or {}).get("code")
+    request_body = request.body if isinstance(request.body, bytes | str) or request.body is None else None
+    return Interaction(
+        method=request.method,
+        url=request.uri,
+        request_headers={_text(k): _text(v) for k, v in request.headers.items()},
+        request_body=request_body,
+        status=status if isinstance(status, int) else None,
+        response_headers=response_headers,
+        response_body=body,
+        source=source,
+    )
 
 
 # -- Azure PowerShell -----------------------------------------------------------------------------------

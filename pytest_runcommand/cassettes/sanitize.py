@@ -1,267 +1,75 @@
-"""Sanitizer rules: what must never reach a cassette, each rule with a stable ID.
+"""The sanitizer: an ordered, immutable set of rules applied to URLs, headers, bodies and whole messages.
 
-A :class:`Rule` is a bundle of pure functions over the parts of an HTTP message: header values (by header
-name), any text (URLs, header values, every string inside a body), parsed JSON bodies and form bodies.
-A :class:`Sanitizer` is an ordered, immutable set of rules; ``default_sanitizer()`` holds the rules for
-this API, and users add or drop rules one by one::
+``default_sanitizer()`` holds this API's rules (see :mod:`pytest_runcommand.cassettes.rules` for their IDs); users
+add or drop rules one by one::
 
     sanitizer = default_sanitizer().without("set-cookie").with_rules(json_field_rule("admin-password", "adminPassword"))
 
-Every rule maps a sanitized value to itself (idempotent): vcrpy runs the hooks again on replay and several
-times per request while matching, and the same rules run on outgoing requests before they are matched
-against the (sanitized) cassette, so the two always meet.
-
-Default rules (IDs are stable):
-
-=====================  ==============================================================================
-``credential-headers``  ``Authorization``, ``Proxy-Authorization``, ``Cookie``,
-                        ``x-ms-authorization-auxiliary`` and API-key headers -> ``<scheme> REDACTED``
-``set-cookie``          ``Set-Cookie`` values -> ``<name>=REDACTED`` (attributes kept)
-``run-as-password``     ``runAsPassword`` in JSON bodies -> ``REDACTED``
-``protected-parameters`` every ``value`` inside ``protectedParameters`` -> ``REDACTED``
-``sas-signature``       SAS ``sig`` and the signed-identity fields (``skoid``, ``sktid``, ``skt``, ``ske``,
-                        ``sks``, ``skv``, ``saoid``, ``suoid``, ``scid``) in any URL, body or header
-``oauth-token-exchange`` ``client_secret``, ``client_assertion``, ``refresh_token``, ``access_token``,
-                        ``id_token`` in form and JSON bodies; ``password`` and ``code`` in form bodies
-``subscription-id``     ``/subscriptions/<guid>`` and ``subscriptionId`` values -> the zero GUID; an id
-                        once seen in a path is also replaced where it appears bare later (the only rule
-                        with memory; :meth:`Sanitizer.fresh` starts a new one, the vcrpy glue does per cassette)
-``lro-signed-query``    the signed ``c``, ``s`` and ``h`` query fields of ARM operation-status URLs
-=====================  ==============================================================================
+Bodies are sanitized decoded: a byte-order mark, a charset or a content coding never hides a secret from a rule.
+:meth:`Sanitizer.message` sanitizes a whole message (headers of any value type, a compressed or non-UTF-8 body) and
+raises :class:`~pytest_runcommand.cassettes.decode.Undecodable` for what it cannot sanitize with certainty.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from pytest_runcommand.cassettes.decode import (
+    NOT_JSON,
+    Undecodable,
+    decode,
+    decode_body,
+    decompress,
+    looks_like_json,
+    parse_json,
+    with_utf8_charset,
+)
+from pytest_runcommand.cassettes.rules import (
+    DEFAULT_RULES,
+    REDACTED,
+    TOKEN_FIELDS,
+    HeaderFn,
+    Rule,
+    form_field_rule,
+    header_rule,
+    json_field_rule,
+)
+from pytest_runcommand.contract.facts import secret_properties
 from pytest_runcommand.errors import UsageError
 from pytest_runcommand.interactions import Interaction
 
 __all__ = [
     "DEFAULT_RULES",
     "REDACTED",
-    "ZERO_SUBSCRIPTION_ID",
     "Rule",
     "Sanitizer",
     "default_sanitizer",
     "form_field_rule",
     "header_rule",
+    "header_text",
     "json_field_rule",
 ]
 
-REDACTED = "REDACTED"
-ZERO_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
-
-JsonFn = Callable[[Any], Any]
-FormFn = Callable[[list[tuple[str, str]]], list[tuple[str, str]]]
-TextFn = Callable[[str], str]
-HeaderFn = Callable[[str], str]
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One sanitizing rule. Every function is pure and idempotent (``learn`` only reports what it sees)."""
-
-    id: str
-    description: str
-    headers: Mapping[str, HeaderFn] = field(default_factory=dict)
-    """Lower-case header name -> new value from the old one."""
-    text: TextFn | None = None
-    """Applied to URLs, to every header value and to every string in a body."""
-    json: JsonFn | None = None
-    """Applied to a parsed JSON body; returns the new document."""
-    form: FormFn | None = None
-    """Applied to the fields of an ``application/x-www-form-urlencoded`` body."""
-    learn: Callable[[str], Iterable[str]] | None = None
-    """Values to remember from any text (e.g. subscription ids seen in a path); once seen, a value is
-    replaced by ``replacement`` wherever it appears later, bare, in the same sanitizer's traffic."""
-    replacement: str = REDACTED
-
-
-# -- rule builders --------------------------------------------------------------------------------------
-
-
-def _redact_credential(value: str) -> str:
-    scheme, _, rest = value.strip().partition(" ")
-    if rest and scheme.isalpha():
-        return f"{scheme} {REDACTED}"
-    return REDACTED
-
-
-def _redact_cookie(value: str) -> str:
-    first, sep, attributes = value.partition(";")
-    name, eq, _ = first.partition("=")
-    redacted = f"{name.strip()}={REDACTED}" if eq else REDACTED
-    return redacted + sep + attributes
-
-
-def header_rule(rule_id: str, *names: str, description: str = "", value: HeaderFn = _redact_credential) -> Rule:
-    """A rule replacing the values of the named headers (any case) with ``value(old)``."""
-    return Rule(rule_id, description or f"redact headers {', '.join(names)}", headers={n.lower(): value for n in names})
-
-
-def _map_json_keys(document: Any, keys: frozenset[str], fn: Callable[[Any], Any]) -> Any:
-    if isinstance(document, dict):
-        return {
-            k: fn(v) if isinstance(k, str) and k.lower() in keys else _map_json_keys(v, keys, fn)
-            for k, v in document.items()
-        }
-    if isinstance(document, list):
-        return [_map_json_keys(item, keys, fn) for item in document]
-    return document
-
-
-def _redact_scalar(value: Any) -> Any:
-    if isinstance(value, str) and value:
-        return REDACTED
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return REDACTED
-    return value
-
-
-def json_field_rule(rule_id: str, *names: str, description: str = "") -> Rule:
-    """A rule replacing the non-empty values of JSON properties named ``names`` (any case, any depth)."""
-    keys = frozenset(n.lower() for n in names)
-    return Rule(
-        rule_id,
-        description or f"redact JSON properties {', '.join(names)}",
-        json=lambda document: _map_json_keys(document, keys, _redact_scalar),
-    )
-
-
-def form_field_rule(rule_id: str, *names: str, description: str = "") -> Rule:
-    """A rule replacing the values of form fields (and JSON properties) named ``names``."""
-    keys = frozenset(n.lower() for n in names)
-
-    def form(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        return [(k, REDACTED if k.lower() in keys and v else v) for k, v in fields]
-
-    return Rule(
-        rule_id,
-        description or f"redact form fields {', '.join(names)}",
-        json=lambda document: _map_json_keys(document, keys, _redact_scalar),
-        form=form,
-    )
-
-
-def _protected_parameters(document: Any) -> Any:
-    def redact_list(value: Any) -> Any:
-        if not isinstance(value, list):
-            return _redact_scalar(value)
-        return [
-            {k: _redact_scalar(v) if k.lower() == "value" else v for k, v in item.items()}
-            if isinstance(item, dict)
-            else _redact_scalar(item)
-            for item in value
-        ]
-
-    return _map_json_keys(document, frozenset({"protectedparameters"}), redact_list)
-
-
-_SAS_FIELDS = "sig|skoid|sktid|skt|ske|sks|skv|saoid|suoid|scid"
-_SAS_PLAIN = re.compile(rf"((?:[?&]|&amp;)(?:{_SAS_FIELDS})=)([^&#\s\"'<>]+)", re.IGNORECASE)
-_SAS_ENCODED = re.compile(rf"((?:%3F|%26)(?:{_SAS_FIELDS})%3D)((?:(?!%26)[^&#\s\"'<>])+)", re.IGNORECASE)
-
-
-def _sas(text: str) -> str:
-    if "=" in text:
-        text = _SAS_PLAIN.sub(rf"\g<1>{REDACTED}", text)
-    if "%3" in text or "%3" in text.upper():
-        text = _SAS_ENCODED.sub(rf"\g<1>{REDACTED}", text)
-    return text
-
-
-_GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_SUBSCRIPTION_PATH = re.compile(rf"((?:/|%2F)subscriptions(?:/|%2F))({_GUID})", re.IGNORECASE)
-_GUID_ONLY = re.compile(rf"^{_GUID}$")
-
-
-def _subscription_text(text: str) -> str:
-    if "ubscriptions" not in text and "UBSCRIPTIONS" not in text:
-        return text
-    return _SUBSCRIPTION_PATH.sub(rf"\g<1>{ZERO_SUBSCRIPTION_ID}", text)
-
-
-def _subscription_learn(text: str) -> Iterator[str]:
-    if "ubscriptions" in text or "UBSCRIPTIONS" in text:
-        for match in _SUBSCRIPTION_PATH.finditer(text):
-            if match.group(2) != ZERO_SUBSCRIPTION_ID:
-                yield match.group(2)
-
-
-def _subscription_json(document: Any) -> Any:
-    def zero(value: Any) -> Any:
-        return ZERO_SUBSCRIPTION_ID if isinstance(value, str) and _GUID_ONLY.match(value) else value
-
-    return _map_json_keys(document, frozenset({"subscriptionid"}), zero)
-
-
-_URL = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
-_OPERATION_PATH = re.compile(r"/(?:operations|operationresults|operationstatuses|asyncoperations)/", re.IGNORECASE)
-_SIGNED_FIELDS = re.compile(r"([?&](?:c|s|h)=)([^&#\s\"'<>]+)")
-
-
-def _lro_signed(text: str) -> str:
-    if "://" not in text:
-        return text
-
-    def one(match: re.Match[str]) -> str:
-        url = match.group(0)
-        path, _, query = url.partition("?")
-        if not query or not _OPERATION_PATH.search(path):
-            return url
-        return _SIGNED_FIELDS.sub(rf"\g<1>{REDACTED}", url)
-
-    return _URL.sub(one, text)
-
-
-_TOKEN_FIELDS = ("client_secret", "client_assertion", "refresh_token", "access_token", "id_token")
-
-DEFAULT_RULES: tuple[Rule, ...] = (
-    header_rule(
-        "credential-headers",
-        "Authorization",
-        "Proxy-Authorization",
-        "Cookie",
-        "x-ms-authorization-auxiliary",
-        "Ocp-Apim-Subscription-Key",
-        "x-api-key",
-        "api-key",
-        "x-functions-key",
-        description="credential headers keep their scheme, lose their value",
-    ),
-    header_rule("set-cookie", "Set-Cookie", description="Set-Cookie keeps the cookie name", value=_redact_cookie),
-    json_field_rule("run-as-password", "runAsPassword", description="runAsPassword values"),
-    Rule("protected-parameters", "the values of protectedParameters", json=_protected_parameters),
-    Rule("sas-signature", "SAS signatures and signed-identity fields in URLs, bodies and headers", text=_sas),
-    Rule(
-        "oauth-token-exchange",
-        "secrets of the OAuth token exchange (login.microsoftonline.com), in form and JSON bodies",
-        json=form_field_rule("_", *_TOKEN_FIELDS).json,
-        form=form_field_rule("_", *_TOKEN_FIELDS, "password", "code").form,
-    ),
-    Rule(
-        "subscription-id",
-        "subscription ids, mapped to the zero GUID (also where a learned one appears bare later)",
-        text=_subscription_text,
-        json=_subscription_json,
-        learn=_subscription_learn,
-        replacement=ZERO_SUBSCRIPTION_ID,
-    ),
-    Rule("lro-signed-query", "signed query fields (c, s, h) of operation-status URLs", text=_lro_signed),
-)
-
-
-# -- the sanitizer --------------------------------------------------------------------------------------
-
 _FORM_BODY = re.compile(r"^[\w.~%+\-]+=[^&\s]*(?:&[\w.~%+\-]+=[^&\s]*)*$")
+
+
+def header_text(value: Any) -> str:
+    """A header name or value as text, whatever type a client handed over (``requests`` accepts bytes)."""
+    if isinstance(value, bytes | bytearray):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(value).decode("latin-1")
+    return value if isinstance(value, str) else str(value)
+
+
+def _secret_names_in(text: str) -> list[str]:
+    lowered = text.lower()
+    return [name for name in (*sorted(secret_properties()), *TOKEN_FIELDS) if name.lower() in lowered]
 
 
 class Sanitizer:
@@ -306,11 +114,11 @@ class Sanitizer:
     def __repr__(self) -> str:
         return f"Sanitizer({', '.join(self.ids)})"
 
-    # -- parts ------------------------------------------------------------------------------------------
-
     def fresh(self) -> Sanitizer:
         """The same rules with an empty memory of learned values (one per cassette keeps replay deterministic)."""
         return Sanitizer(self.rules)
+
+    # -- parts ------------------------------------------------------------------------------------------
 
     def text(self, value: str) -> str:
         for learn, replacement in self._learn:
@@ -357,31 +165,34 @@ class Sanitizer:
         return [(k, self.text(v)) for k, v in fields]
 
     def body(self, body: bytes | str | None, content_type: str | None = None) -> bytes | str | None:
-        """The sanitized body, of the same type (bytes stay bytes); unchanged bodies are returned as is."""
+        """The sanitized body: bytes stay bytes, unchanged bodies are returned as is.
+
+        Bytes are decoded first (byte-order mark, ``charset``, else UTF-8); a changed body comes back as UTF-8 without
+        a byte-order mark. Raises :class:`Undecodable` for a textual body that does not decode or JSON nested too
+        deep; a body of a declared binary type that is not text is returned as is.
+        """
         if body is None or not body:
             return body
         if isinstance(body, bytes):
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError:
-                return body  # binary payloads carry no text secrets we can rewrite
+            text = decode_body(body, content_type)
+            if text is None:
+                return body
             new_text = self._body_text(text, content_type)
             return body if new_text is text else new_text.encode("utf-8")
         return self._body_text(body, content_type)
 
     def _body_text(self, text: str, content_type: str | None) -> str:
         kind = (content_type or "").lower()
-        stripped = text.lstrip()
-        if "json" in kind or stripped[:1] in ("{", "["):
-            try:
-                document = json.loads(text)
-            except ValueError:
-                document = None
-            else:
+        if looks_like_json(text, content_type):
+            document = parse_json(text)
+            if document is not NOT_JSON:
                 new = self.json(document)
                 if new == document:
                     return text
-                return json.dumps(new, ensure_ascii=False, separators=(",", ":"))
+                return _dump_json(new)
+            named = _secret_names_in(text)
+            if named:
+                raise Undecodable(f"a JSON-like body that does not parse names {', '.join(named)}")
         if "x-www-form-urlencoded" in kind or _FORM_BODY.match(text):
             fields = parse_qsl(text, keep_blank_values=True)
             new_fields = self.form(fields)
@@ -394,13 +205,46 @@ class Sanitizer:
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         return {name: self.header(name, value) for name, value in headers.items()}
 
-    def header_lists(self, headers: Mapping[str, Sequence[str] | str]) -> dict[str, list[str]]:
-        """Headers in vcrpy's response form (name -> list of values)."""
+    def header_lists(self, headers: Mapping[Any, Sequence[Any] | Any]) -> dict[str, list[str]]:
+        """Headers in vcrpy's response form (name -> list of values); names and values of any type become text."""
         result: dict[str, list[str]] = {}
-        for name, values in headers.items():
-            items = [values] if isinstance(values, str) else list(values)
-            result[name] = [self.header(name, str(v)) for v in items]
+        for raw_name, values in headers.items():
+            name = header_text(raw_name)
+            items = list(values) if isinstance(values, list | tuple) else [values]
+            result.setdefault(name, []).extend(self.header(name, header_text(v)) for v in items)
         return result
+
+    def message(self, headers: Mapping[Any, Any], body: Any) -> tuple[dict[str, list[str]], Any]:
+        """A sanitized (headers, body) pair: the body decoded (content codings undone, a BOM or charset decoded to
+        UTF-8), sanitized, and Content-Encoding, Content-Type's charset and Content-Length fixed to match.
+
+        Raises :class:`Undecodable` for what cannot be sanitized with certainty.
+        """
+        clean = self.header_lists(headers)
+        if not isinstance(body, bytes | str) or not body:
+            return clean, body
+        content_type = _first(clean, "content-type")
+        new_body: bytes | str = body
+        if isinstance(body, bytes):
+            coding = _first(clean, "content-encoding")
+            raw = decompress(body, coding) if coding and coding.strip().lower() != "identity" else body
+            _drop(clean, "content-encoding")
+            text, plain = decode(raw, content_type)
+            if text is None:
+                new_body = raw
+            else:
+                new_text = self._body_text(text, content_type)
+                new_body = body if raw is body and plain and new_text is text else new_text.encode("utf-8")
+                if content_type and new_body is not body:
+                    _set(clean, "content-type", with_utf8_charset(content_type))
+        else:
+            new_body = self._body_text(body, content_type)
+        if new_body is not body:
+            size = len(new_body.encode("utf-8") if isinstance(new_body, str) else new_body)
+            for name in clean:
+                if name.lower() == "content-length":
+                    clean[name] = [str(size)]
+        return clean, new_body
 
     def interaction(self, interaction: Interaction) -> Interaction:
         """A sanitized copy of ``interaction`` (bodies keep their type; Content-Length follows the body)."""
@@ -414,6 +258,26 @@ class Sanitizer:
             response_headers=_fix_length(self.headers(interaction.response_headers), response_body),
             response_body=response_body,
         )
+
+
+def _dump_json(document: Any) -> str:
+    import json
+
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def _first(headers: Mapping[str, list[str]], name: str) -> str | None:
+    return next((values[0] for key, values in headers.items() if key.lower() == name and values), None)
+
+
+def _drop(headers: dict[str, list[str]], name: str) -> None:
+    for key in [k for k in headers if k.lower() == name]:
+        del headers[key]
+
+
+def _set(headers: dict[str, list[str]], name: str, value: str) -> None:
+    key = next((k for k in headers if k.lower() == name), name)
+    headers[key] = [value]
 
 
 def _sanitize_any_body(
@@ -433,18 +297,6 @@ def _fix_length(headers: dict[str, str], body: Any) -> dict[str, str]:
     return headers
 
 
-def decompress(body: bytes, encoding: str) -> bytes | None:
-    """The decoded body for ``gzip`` / ``deflate``; None when it does not decode."""
-    try:
-        if encoding == "gzip":
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            return zlib.decompress(body)
-    except (OSError, zlib.error, EOFError):
-        return None
-    return None
-
-
 def default_sanitizer() -> Sanitizer:
-    """The rules for this API (see the module docstring for their IDs)."""
+    """The rules for this API (see :mod:`pytest_runcommand.cassettes.rules` for their IDs)."""
     return Sanitizer(DEFAULT_RULES)

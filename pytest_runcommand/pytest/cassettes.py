@@ -4,7 +4,7 @@ Loaded by the plugin for every run, so nothing heavy is imported here at module 
 sanitizers and the contract engine are imported inside the hooks, and only for tests marked ``vcr``.
 
 * ``pytest_recording_configure`` - every ``VCR`` pytest-recording builds gets this API's sanitizers,
-  matchers, safe persister (atomic write + secret scan) and playback hooks (see ``cassettes.vcr``);
+  matchers, safe persister (atomic write + secret scan) and playback hooks (see ``pytest_runcommand.cassettes.vcr``);
 * ``runcommand_cassette`` (autouse, acts only under ``@pytest.mark.vcr``) - while recording the test sees
   sanitized responses; in playback-only cassettes LRO polling does not wait; an unmatched request names
   the closest recorded one;
@@ -49,7 +49,7 @@ def runcommand_cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
     if cassette is None:
         yield None
         return
-    from pytest_runcommand.cassettes.vcr import closest_match_errors, live_sanitized_view, no_wait_playback
+    from pytest_runcommand.cassettes.playback import closest_match_errors, live_sanitized_view, no_wait_playback
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(live_sanitized_view(cassette))

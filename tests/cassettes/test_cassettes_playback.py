@@ -32,7 +32,8 @@ def test_replayed_begin_update_returns_without_sleeping(
     import vcr as vcrpy
     from azure.core.pipeline.transport import RequestsTransport
 
-    from pytest_runcommand.cassettes.vcr import closest_match_errors, configure_vcr, no_wait_playback
+    from pytest_runcommand.cassettes.playback import closest_match_errors, no_wait_playback
+    from pytest_runcommand.cassettes.vcr import configure_vcr
 
     slept: list[Any] = []
     monkeypatch.setattr(RequestsTransport, "sleep", lambda self, seconds: slept.append(seconds))

@@ -24,7 +24,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_runcommand.cassettes.vcr import closest_match_errors, configure_vcr, live_sanitized_view
+from pytest_runcommand.cassettes.playback import closest_match_errors, live_sanitized_view
+from pytest_runcommand.cassettes.vcr import configure_vcr
 
 _ALPHABET = string.ascii_letters + string.digits
 

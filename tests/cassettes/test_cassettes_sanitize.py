@@ -8,12 +8,12 @@ import pytest
 
 from pytest_runcommand.cassettes.sanitize import (
     REDACTED,
-    ZERO_SUBSCRIPTION_ID,
     Rule,
     Sanitizer,
     default_sanitizer,
     json_field_rule,
 )
+from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID
 from pytest_runcommand.errors import UsageError
 from pytest_runcommand.interactions import Interaction
 

@@ -15,16 +15,15 @@ import httpx
 import pytest
 import vcr as vcrpy
 
-from pytest_runcommand.cassettes.sanitize import default_sanitizer
-from pytest_runcommand.cassettes.vcr import (
+from pytest_runcommand.cassettes.persister import SafePersister, SecretFoundError
+from pytest_runcommand.cassettes.playback import (
     CassetteMismatchError,
-    SecretFoundError,
-    cassette_interactions,
     closest_match_errors,
-    configure_vcr,
     live_sanitized_view,
     no_wait_playback,
 )
+from pytest_runcommand.cassettes.sanitize import default_sanitizer
+from pytest_runcommand.cassettes.vcr import cassette_interactions, configure_vcr
 from pytest_runcommand.errors import InputError
 
 SUB = "6f1c0d3e-4b5a-4c2d-9e8f-0a1b2c3d4e5f"
@@ -250,8 +249,6 @@ def test_a_kept_cassette_is_never_rewritten(tmp_path: Path) -> None:
 
 def test_pytest_recording_extra_cassettes_still_load(tmp_path: Path) -> None:
     from pytest_recording._vcr import CombinedPersister
-
-    from pytest_runcommand.cassettes.vcr import SafePersister
 
     with cassette(tmp_path, "once") as (_, client):
         _patch(client)

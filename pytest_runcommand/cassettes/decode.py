@@ -1,0 +1,208 @@
+"""Decode an HTTP message body to text before it is sanitized or scanned: content codings, BOMs, charsets, JSON.
+
+Sanitizing works on what a client would read, not on the bytes on the wire: a gzip body, a UTF-16 body or a JSON
+body behind a byte-order mark all hide their secrets from a rule that reads raw bytes. Everything here either
+decodes with certainty or raises :class:`Undecodable` with the reason; callers refuse such a message (nothing is
+written) instead of storing it as it came.
+"""
+
+from __future__ import annotations
+
+import codecs
+import importlib
+import json
+import zlib
+from typing import Any
+
+__all__ = [
+    "MAX_DECODED_BYTES",
+    "MAX_JSON_DEPTH",
+    "NOT_JSON",
+    "Undecodable",
+    "decode",
+    "decode_body",
+    "decompress",
+    "json_depth",
+    "looks_like_json",
+    "parse_json",
+    "with_utf8_charset",
+]
+
+MAX_JSON_DEPTH = 200
+"""Deepest JSON nesting a body may have; deeper documents are refused with a clear error (never a RecursionError)."""
+
+MAX_DECODED_BYTES = 64 * 1024 * 1024
+"""A compressed body that inflates past this is refused (a decompression bomb, not a recording)."""
+
+NOT_JSON: Any = object()
+"""What :func:`parse_json` returns for text that is not a JSON document."""
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_TEXT_TYPES = ("text/", "json", "xml", "x-www-form-urlencoded", "javascript", "yaml", "graphql")
+
+
+class Undecodable(ValueError):
+    """The body cannot be decoded with certainty; the message says why."""
+
+
+def _inflate(body: bytes, wbits: int) -> bytes:
+    inflater = zlib.decompressobj(wbits)
+    out = inflater.decompress(body, MAX_DECODED_BYTES + 1)
+    if len(out) > MAX_DECODED_BYTES or inflater.unconsumed_tail:
+        raise Undecodable(f"inflates past {MAX_DECODED_BYTES} bytes")
+    if not inflater.eof:
+        raise Undecodable("compressed data is truncated")
+    return out + inflater.flush()
+
+
+def _optional(*modules: str) -> Any:
+    for name in modules:
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+def _decode_one(body: bytes, coding: str) -> bytes:
+    if coding in ("identity", ""):
+        return body
+    try:
+        if coding in ("gzip", "x-gzip"):
+            return _inflate(body, 16 + zlib.MAX_WBITS)
+        if coding == "deflate":  # RFC 9110 says zlib-wrapped; some servers send raw deflate
+            try:
+                return _inflate(body, zlib.MAX_WBITS)
+            except (zlib.error, Undecodable):
+                return _inflate(body, -zlib.MAX_WBITS)
+    except zlib.error as error:
+        raise Undecodable(f"Content-Encoding {coding}: {error}") from None
+    if coding == "br":
+        brotli = _optional("brotli", "brotlicffi")
+        if brotli is not None:
+            try:
+                data: bytes = brotli.decompress(body)
+            except Exception as error:
+                raise Undecodable(f"Content-Encoding br: {error}") from None
+            return data
+    if coding == "zstd":
+        zstd = _optional("zstandard")
+        if zstd is not None:
+            try:
+                data = zstd.ZstdDecompressor().decompress(body, max_output_size=MAX_DECODED_BYTES)
+            except Exception as error:
+                raise Undecodable(f"Content-Encoding zstd: {error}") from None
+            return bytes(data)
+    raise Undecodable(f"Content-Encoding {coding!r} cannot be decoded here")
+
+
+def decompress(body: bytes, encodings: str) -> bytes:
+    """``body`` with the content codings of a ``Content-Encoding`` value undone (last applied, first undone)."""
+    for coding in reversed([c.strip().lower() for c in encodings.split(",")]):
+        body = _decode_one(body, coding)
+    return body
+
+
+def _media_type(content_type: str | None) -> tuple[str, str | None]:
+    """The media type and the ``charset`` parameter of a Content-Type value (both lower case)."""
+    if not content_type:
+        return "", None
+    media, *params = content_type.split(";")
+    charset = None
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip("\"'").lower() or None
+    return media.strip().lower(), charset
+
+
+def _is_textual(media: str) -> bool:
+    return not media or any(marker in media for marker in _TEXT_TYPES)
+
+
+def decode_body(body: bytes, content_type: str | None) -> str | None:
+    """The text of ``body``: a BOM wins, then the declared charset, then UTF-8.
+
+    Returns None for a body of a declared binary media type that is not text (kept as bytes; the secret scan still
+    reads it). Raises :class:`Undecodable` when a textual (or undeclared) body does not decode, or names a charset
+    this Python does not know.
+    """
+    return decode(body, content_type)[0]
+
+
+def decode(body: bytes, content_type: str | None) -> tuple[str | None, bool]:
+    """:func:`decode_body` and whether the bytes were plain UTF-8 (no BOM), so that re-encoding gives them back."""
+    media, charset = _media_type(content_type)
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            try:
+                return body[len(bom) :].decode(codec), False
+            except UnicodeDecodeError as error:
+                raise Undecodable(f"starts with a {codec} byte-order mark but is not {codec}: {error.reason}") from None
+    if charset is not None and _codec_name(charset) != "utf-8":
+        try:
+            return body.decode(charset), False
+        except UnicodeDecodeError as error:
+            raise Undecodable(f"byte {error.start} is not {charset}") from None
+    try:
+        return body.decode("utf-8"), True
+    except UnicodeDecodeError as error:
+        if _is_textual(media):
+            what = f"a {media} body" if media else "a body without Content-Type"
+            raise Undecodable(f"{what} that is not UTF-8 (byte {error.start})") from None
+        return None, False
+
+
+def _codec_name(charset: str) -> str:
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        raise Undecodable(f"unknown charset {charset!r}") from None
+
+
+def with_utf8_charset(content_type: str) -> str:
+    """``content_type`` with its charset parameter (if any) replaced by utf-8."""
+    media, *params = content_type.split(";")
+    kept = [p for p in params if p.partition("=")[0].strip().lower() != "charset"]
+    if len(kept) == len(params):
+        return content_type
+    return ";".join([media, *kept, " charset=utf-8"])
+
+
+def looks_like_json(text: str, content_type: str | None) -> bool:
+    media, _ = _media_type(content_type)
+    return "json" in media or text.lstrip()[:1] in ("{", "[")
+
+
+def json_depth(document: Any) -> int:
+    """Nesting depth of a parsed document, computed without recursion."""
+    deepest = 0
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in value)
+    return deepest
+
+
+def parse_json(text: str) -> Any:
+    """The parsed document, or :data:`NOT_JSON`; a document nested past :data:`MAX_JSON_DEPTH` is :class:`Undecodable`."""
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise Undecodable(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError:
+        return NOT_JSON
+    if json_depth(document) > MAX_JSON_DEPTH:
+        raise Undecodable(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return document

@@ -1,0 +1,204 @@
+"""The safe persister: clear load errors, sanitize again, scan, then write atomically (or write nothing).
+
+vcrpy saves inside the cassette's ``__exit__`` and does not undo its patches when the save raises, so under a
+:class:`Deferral` that is listening the error is handed over instead, and :class:`RaiseAfterExit` raises it once
+the cassette has fully exited (see :func:`pytest_runcommand.cassettes.vcr.configure_vcr`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import re
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+from vcr.persisters.filesystem import CassetteNotFoundError
+from vcr.serialize import serialize
+
+from pytest_runcommand.cassettes.hooks import MessageRefusedError, Refusals, request_sanitizer, response_sanitizer
+from pytest_runcommand.cassettes.readers import pair_interaction, read_cassette
+from pytest_runcommand.cassettes.sanitize import Sanitizer
+from pytest_runcommand.cassettes.scan import Finding, scan_interactions, scan_lines
+from pytest_runcommand.errors import InputError, RunCommandError
+
+__all__ = ["Deferral", "RaiseAfterExit", "SafePersister", "SecretFoundError", "atomic_write"]
+
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s,\[\]{}]+")
+
+
+class SecretFoundError(RunCommandError, AssertionError):
+    """A cassette about to be written still holds a secret; nothing was written."""
+
+
+class Deferral:
+    """Errors of cassettes whose ``__exit__`` is still running (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.listening = 0
+        self.errors: list[AssertionError] = []
+
+
+class RaiseAfterExit:
+    """A cassette context manager that raises a deferred error after vcrpy's exit."""
+
+    def __init__(self, inner: Any, deferral: Deferral) -> None:
+        self.inner = inner
+        self.deferral = deferral
+
+    def __enter__(self) -> Any:
+        cassette = self.inner.__enter__()
+        self.deferral.listening += 1
+        return cassette
+
+    def __exit__(self, *exc_info: object) -> Any:
+        try:
+            result = self.inner.__exit__(*exc_info)
+        finally:
+            self.deferral.listening -= 1
+        if self.deferral.errors:
+            error = self.deferral.errors.pop(0)
+            self.deferral.errors.clear()
+            raise error
+        return result
+
+
+class SafePersister:
+    """Wraps a vcrpy persister: clear load errors, sanitize again, scan, then write atomically.
+
+    * load: a cassette that exists but cannot be read, or whose interactions have the wrong shape, raises
+      :class:`InputError` naming the file and the place; it is never treated as empty, so no record mode overwrites
+      it; a YAML cassette with anchors is read by the bounded reader first (no alias bomb reaches vcrpy);
+    * save: if a message of this cassette was refused, nothing is written; otherwise every interaction is sanitized
+      once more and the result scanned; a finding raises :class:`SecretFoundError` (file and interaction index,
+      value masked) and nothing is written; a clean text goes to a temporary file beside the cassette, then
+      ``os.replace`` puts it in place.
+    """
+
+    def __init__(
+        self,
+        inner: Any,
+        sanitizer: Sanitizer,
+        deferral: Deferral | None = None,
+        refusals: Refusals | None = None,
+    ) -> None:
+        self.inner: Any = inner.inner if isinstance(inner, SafePersister) else inner
+        self.sanitizer = sanitizer
+        self.deferral = deferral
+        self.refusals = refusals or Refusals()
+
+    def load_cassette(self, cassette_path: str | os.PathLike[str], serializer: ModuleType) -> Any:
+        path = Path(cassette_path)
+        try:
+            if path.suffix.lower() in (".yaml", ".yml") and path.is_file() and _has_anchors(path):
+                read_cassette(path)
+            loaded = self.inner.load_cassette(cassette_path, serializer=serializer)
+        except CassetteNotFoundError:
+            raise
+        except InputError as error:
+            raise InputError(f"cannot replay: {error}") from None
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, yaml.YAMLError) as error:
+            raise _load_error(path, error) from None
+        problem = _shape_problem(loaded)
+        if problem is not None:
+            raise _load_error(path, ValueError(problem))
+        return loaded
+
+    def save_cassette(
+        self, cassette_path: str | os.PathLike[str], cassette_dict: dict[str, Any], serializer: ModuleType
+    ) -> None:
+        path = Path(cassette_path)
+        try:
+            if self.refusals.errors:
+                raise MessageRefusedError(f"cassette {path} not written: {self.refusals.errors[0]}")
+            text, findings = self._clean_text(path, cassette_dict, serializer)
+            if findings:
+                raise SecretFoundError(_findings_message(path, findings))
+        except (SecretFoundError, MessageRefusedError) as error:
+            if self.deferral is not None and self.deferral.listening:
+                self.deferral.errors.append(error)
+                return
+            raise
+        atomic_write(path, text)
+
+    def _clean_text(
+        self, path: Path, cassette_dict: dict[str, Any], serializer: ModuleType
+    ) -> tuple[str, list[Finding]]:
+        on_request = request_sanitizer(self.sanitizer, self.refusals)
+        on_response = response_sanitizer(self.sanitizer, self.refusals)
+        requests = [on_request(copy.deepcopy(r)) for r in cassette_dict["requests"]]
+        responses = [on_response(r) for r in cassette_dict["responses"]]
+        text = serialize({**cassette_dict, "requests": requests, "responses": responses}, serializer)
+        interactions = [
+            pair_interaction(req, resp, f"{path.name}#{i}")
+            for i, (req, resp) in enumerate(zip(requests, responses, strict=True))
+        ]
+        findings = scan_interactions(interactions, str(path))
+        findings += scan_lines(text, str(path), findings)
+        return text, findings
+
+
+def _has_anchors(path: Path) -> bool:
+    with path.open("rb") as stream:
+        head = stream.read()
+    return b"&" in head and _ANCHOR.search(head.decode("utf-8", "replace")) is not None
+
+
+def _shape_problem(loaded: Any) -> str | None:
+    """What is wrong with the (requests, responses) vcrpy loaded, before a replay trips over it."""
+    responses = loaded[1] if isinstance(loaded, tuple) and len(loaded) >= 2 else None
+    if not isinstance(responses, list):
+        return "the cassette did not load as requests and responses"
+    for index, response in enumerate(responses):
+        where = f"interactions[{index}].response"
+        if not isinstance(response, dict):
+            return f"{where}: expected a mapping"
+        status = response.get("status")
+        if not isinstance(status, dict) or not isinstance(status.get("code"), int):
+            return f"{where}.status.code: expected an integer status code"
+        headers = response.get("headers", {})
+        if not isinstance(headers, dict) or not all(
+            isinstance(v, list) and all(isinstance(x, str | bytes) for x in v) for v in headers.values()
+        ):
+            return f"{where}.headers: expected a mapping of header name to a list of strings"
+        body = response.get("body")
+        if not isinstance(body, dict) or not isinstance(body.get("string"), bytes | str | None):
+            return f"{where}.body: expected a mapping with 'string'"
+    return None
+
+
+def _findings_message(path: Path, findings: list[Finding]) -> str:
+    lines = [f"cassette {path} not written: the secret scan found {len(findings)} value(s) left after sanitizing:"]
+    lines += [f"  {finding}" for finding in findings[:20]]
+    if len(findings) > 20:
+        lines.append(f"  ... and {len(findings) - 20} more")
+    lines.append("Add a sanitizer rule for them (vcr_config['runcommand_sanitizer']) and record again.")
+    return "\n".join(lines)
+
+
+def _load_error(path: Path, error: BaseException) -> InputError:
+    try:
+        read_cassette(path)
+    except InputError as precise:
+        return InputError(f"cannot replay: {precise}")
+    return InputError(f"cannot replay: {path}: cannot be loaded as a cassette: {error}")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise

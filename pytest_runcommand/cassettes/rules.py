@@ -1,0 +1,328 @@
+"""The sanitizer's rules: what must never reach a cassette, each rule with a stable ID.
+
+A :class:`Rule` is a bundle of pure functions over the parts of an HTTP message: header values (by header name),
+any text (URLs, header values, every string inside a body), parsed JSON bodies and form bodies. Every function maps
+a sanitized value to itself (idempotent): vcrpy runs the hooks again on replay and several times per request.
+
+Default rules (IDs are stable):
+
+=======================  ============================================================================
+``credential-headers``   ``Authorization``, ``Proxy-Authorization``, ``Cookie``,
+                         ``x-ms-authorization-auxiliary`` and API-key headers -> ``<scheme> REDACTED``
+``set-cookie``           ``Set-Cookie`` values -> ``<name>=REDACTED`` (attributes kept)
+``run-as-password``      everything under ``runAsPassword``, whatever its shape -> ``REDACTED``
+``protected-parameters`` everything under ``protectedParameters`` but a parameter's ``name``
+``sas-signature``        SAS ``sig`` and the signed-identity fields (``skoid``, ``sktid``, ``skt``, ``ske``,
+                         ``sks``, ``skv``, ``saoid``, ``suoid``, ``scid``) in any URL, body or header
+``oauth-token-exchange`` ``client_secret``, ``client_assertion``, ``refresh_token``, ``access_token``,
+                         ``id_token`` in form and JSON bodies; ``password`` and ``code`` in form bodies; all of
+                         them in any URL query or fragment (a ``Location`` header, a redirect)
+``subscription-id``      ``/subscriptions/<guid>`` and ``subscriptionId`` values -> the zero GUID; an id once
+                         seen in a path is also replaced where it appears bare later
+``lro-signed-query``     the signed ``c``, ``s`` and ``h`` query fields of ARM operation-status URLs
+=======================  ============================================================================
+
+The two secret-field rules are derived from the contract: one per property marked ``x-ms-secret``
+(:func:`pytest_runcommand.contract.facts.secret_properties`), its id the property name in kebab case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID, is_secret_pointer, secret_properties
+
+__all__ = [
+    "DEFAULT_RULES",
+    "QUERY_SECRET_FIELDS",
+    "REDACTED",
+    "TOKEN_FIELDS",
+    "Rule",
+    "canonical_secret_name",
+    "default_rules",
+    "form_field_rule",
+    "header_rule",
+    "json_field_rule",
+    "secret_field_rules",
+    "secret_leaves",
+]
+
+REDACTED = "REDACTED"
+
+JsonFn = Callable[[Any], Any]
+FormFn = Callable[[list[tuple[str, str]]], list[tuple[str, str]]]
+TextFn = Callable[[str], str]
+HeaderFn = Callable[[str], str]
+
+TOKEN_FIELDS = ("client_secret", "client_assertion", "refresh_token", "access_token", "id_token")
+"""OAuth fields that are secrets in form bodies, JSON bodies and URL queries."""
+QUERY_SECRET_FIELDS = (*TOKEN_FIELDS, "password", "code")
+"""Fields redacted in a form body or in any URL query or fragment."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One sanitizing rule. Every function is pure and idempotent (``learn`` only reports what it sees)."""
+
+    id: str
+    description: str
+    headers: Mapping[str, HeaderFn] = field(default_factory=dict)
+    """Lower-case header name -> new value from the old one."""
+    text: TextFn | None = None
+    """Applied to URLs, to every header value and to every string in a body."""
+    json: JsonFn | None = None
+    """Applied to a parsed JSON body; returns the new document."""
+    form: FormFn | None = None
+    """Applied to the fields of an ``application/x-www-form-urlencoded`` body."""
+    learn: Callable[[str], Iterable[str]] | None = None
+    """Values to remember from any text (e.g. subscription ids seen in a path); once seen, a value is
+    replaced by ``replacement`` wherever it appears later, bare, in the same sanitizer's traffic."""
+    replacement: str = REDACTED
+
+
+# -- builders -------------------------------------------------------------------------------------------
+
+
+def _redact_credential(value: str) -> str:
+    scheme, _, rest = value.strip().partition(" ")
+    if rest and scheme.isalpha():
+        return f"{scheme} {REDACTED}"
+    return REDACTED
+
+
+def _redact_cookie(value: str) -> str:
+    first, sep, attributes = value.partition(";")
+    name, eq, _ = first.partition("=")
+    redacted = f"{name.strip()}={REDACTED}" if eq else REDACTED
+    return redacted + sep + attributes
+
+
+def header_rule(rule_id: str, *names: str, description: str = "", value: HeaderFn = _redact_credential) -> Rule:
+    """A rule replacing the values of the named headers (any case) with ``value(old)``."""
+    return Rule(rule_id, description or f"redact headers {', '.join(names)}", headers={n.lower(): value for n in names})
+
+
+def _redact_any(value: Any) -> Any:
+    """Every non-empty leaf of ``value`` (any shape) replaced; keys and empty values kept."""
+    if isinstance(value, dict):
+        return {k: _redact_any(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_any(v) for v in value]
+    if value is None or value == "":
+        return value
+    return REDACTED
+
+
+def _map_json_keys(document: Any, keys: frozenset[str], fn: Callable[[Any], Any]) -> Any:
+    if isinstance(document, dict):
+        return {
+            k: fn(v) if isinstance(k, str) and k.lower() in keys else _map_json_keys(v, keys, fn)
+            for k, v in document.items()
+        }
+    if isinstance(document, list):
+        return [_map_json_keys(item, keys, fn) for item in document]
+    return document
+
+
+def json_field_rule(rule_id: str, *names: str, description: str = "") -> Rule:
+    """A rule replacing everything under JSON properties named ``names`` (any case, any depth, any shape)."""
+    keys = frozenset(n.lower() for n in names)
+    return Rule(
+        rule_id,
+        description or f"redact JSON properties {', '.join(names)}",
+        json=lambda document: _map_json_keys(document, keys, _redact_any),
+    )
+
+
+def form_field_rule(rule_id: str, *names: str, description: str = "") -> Rule:
+    """A rule replacing the values of form fields (and JSON properties) named ``names``."""
+    keys = frozenset(n.lower() for n in names)
+
+    def form(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(k, REDACTED if k.lower() in keys and v else v) for k, v in fields]
+
+    return Rule(
+        rule_id,
+        description or f"redact form fields {', '.join(names)}",
+        json=lambda document: _map_json_keys(document, keys, _redact_any),
+        form=form,
+    )
+
+
+# -- secret properties of the contract ------------------------------------------------------------------
+
+
+def canonical_secret_name(key: object) -> str | None:
+    """The contract's spelling of a secret property named ``key`` in any case, or None."""
+    if not isinstance(key, str):
+        return None
+    lowered = key.lower()
+    return next((name for name in secret_properties() if name.lower() == lowered), None)
+
+
+def _escape(key: object) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def secret_leaves(value: Any, pointer: str) -> Iterator[tuple[str, Any]]:
+    """(pointer, leaf) of every non-empty leaf under ``pointer`` that the contract calls secret."""
+    stack = [(pointer, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((f"{where}/{_escape(k)}", v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((f"{where}/{i}", v) for i, v in enumerate(item))
+        elif item is not None and item != "" and is_secret_pointer(where):
+            yield where, item
+
+
+def _redact_secret(value: Any, pointer: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact_secret(v, f"{pointer}/{_escape(k)}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_secret(v, f"{pointer}/{i}") for i, v in enumerate(value)]
+    if value is None or value == "" or not is_secret_pointer(pointer):
+        return value
+    return REDACTED
+
+
+def _secret_property_json(name: str) -> JsonFn:
+    def redact(document: Any) -> Any:
+        if isinstance(document, dict):
+            return {
+                k: _redact_secret(v, f"/{name}") if canonical_secret_name(k) == name else redact(v)
+                for k, v in document.items()
+            }
+        if isinstance(document, list):
+            return [redact(item) for item in document]
+        return document
+
+    return redact
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", name).lower()
+
+
+def secret_field_rules() -> tuple[Rule, ...]:
+    """One rule per secret property of the contract: everything under it, any shape, any case of its name."""
+    return tuple(
+        Rule(_kebab(name), f"everything under {name}, whatever its shape", json=_secret_property_json(name))
+        for name in sorted(secret_properties(), reverse=True)
+    )
+
+
+# -- text rules -----------------------------------------------------------------------------------------
+
+_SAS_FIELDS = "sig|skoid|sktid|skt|ske|sks|skv|saoid|suoid|scid"
+_SAS_PLAIN = re.compile(rf"((?:[?&]|&amp;)(?:{_SAS_FIELDS})=)([^&#\s\"'<>]+)", re.IGNORECASE)
+_SAS_ENCODED = re.compile(rf"((?:%3F|%26)(?:{_SAS_FIELDS})%3D)((?:(?!%26)[^&#\s\"'<>])+)", re.IGNORECASE)
+
+
+def _sas(text: str) -> str:
+    if "=" in text:
+        text = _SAS_PLAIN.sub(rf"\g<1>{REDACTED}", text)
+    if "%3" in text or "%3" in text.upper():
+        text = _SAS_ENCODED.sub(rf"\g<1>{REDACTED}", text)
+    return text
+
+
+_QUERY_NAMES = "|".join(QUERY_SECRET_FIELDS)
+_QUERY_PLAIN = re.compile(rf"((?:[?&#;]|&amp;)(?:{_QUERY_NAMES})=)([^&#\s\"'<>]+)", re.IGNORECASE)
+_QUERY_ENCODED = re.compile(rf"((?:%3F|%26|%23)(?:{_QUERY_NAMES})%3D)((?:(?!%26)[^&#\s\"'<>])+)", re.IGNORECASE)
+
+
+def _query_tokens(text: str) -> str:
+    if "=" in text:
+        text = _QUERY_PLAIN.sub(rf"\g<1>{REDACTED}", text)
+    if "%3" in text or "%3" in text.upper():
+        text = _QUERY_ENCODED.sub(rf"\g<1>{REDACTED}", text)
+    return text
+
+
+_GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_SUBSCRIPTION_PATH = re.compile(rf"((?:/|%2F)subscriptions(?:/|%2F))({_GUID})", re.IGNORECASE)
+_GUID_ONLY = re.compile(rf"^{_GUID}$")
+
+
+def _subscription_text(text: str) -> str:
+    if "ubscriptions" not in text and "UBSCRIPTIONS" not in text:
+        return text
+    return _SUBSCRIPTION_PATH.sub(rf"\g<1>{ZERO_SUBSCRIPTION_ID}", text)
+
+
+def _subscription_learn(text: str) -> Iterator[str]:
+    if "ubscriptions" in text or "UBSCRIPTIONS" in text:
+        for match in _SUBSCRIPTION_PATH.finditer(text):
+            if match.group(2) != ZERO_SUBSCRIPTION_ID:
+                yield match.group(2)
+
+
+def _subscription_json(document: Any) -> Any:
+    def zero(value: Any) -> Any:
+        return ZERO_SUBSCRIPTION_ID if isinstance(value, str) and _GUID_ONLY.match(value) else value
+
+    return _map_json_keys(document, frozenset({"subscriptionid"}), zero)
+
+
+_URL = re.compile(r"https?://[^\s\"'<>]+", re.IGNORECASE)
+_OPERATION_PATH = re.compile(r"/(?:operations|operationresults|operationstatuses|asyncoperations)/", re.IGNORECASE)
+_SIGNED_FIELDS = re.compile(r"([?&](?:c|s|h)=)([^&#\s\"'<>]+)")
+
+
+def _lro_signed(text: str) -> str:
+    if "://" not in text:
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        url = match.group(0)
+        path, _, query = url.partition("?")
+        if not query or not _OPERATION_PATH.search(path):
+            return url
+        return _SIGNED_FIELDS.sub(rf"\g<1>{REDACTED}", url)
+
+    return _URL.sub(one, text)
+
+
+def default_rules() -> tuple[Rule, ...]:
+    """The rules for this API, in the order they run."""
+    return (
+        header_rule(
+            "credential-headers",
+            "Authorization",
+            "Proxy-Authorization",
+            "Cookie",
+            "x-ms-authorization-auxiliary",
+            "Ocp-Apim-Subscription-Key",
+            "x-api-key",
+            "api-key",
+            "x-functions-key",
+            description="credential headers keep their scheme, lose their value",
+        ),
+        header_rule("set-cookie", "Set-Cookie", description="Set-Cookie keeps the cookie name", value=_redact_cookie),
+        *secret_field_rules(),
+        Rule("sas-signature", "SAS signatures and signed-identity fields in URLs, bodies and headers", text=_sas),
+        Rule(
+            "oauth-token-exchange",
+            "secrets of the OAuth token exchange, in form and JSON bodies and in any URL query or fragment",
+            json=form_field_rule("_", *TOKEN_FIELDS).json,
+            form=form_field_rule("_", *QUERY_SECRET_FIELDS).form,
+            text=_query_tokens,
+        ),
+        Rule(
+            "subscription-id",
+            "subscription ids, mapped to the zero GUID (also where a learned one appears bare later)",
+            text=_subscription_text,
+            json=_subscription_json,
+            learn=_subscription_learn,
+            replacement=ZERO_SUBSCRIPTION_ID,
+        ),
+        Rule("lro-signed-query", "signed query fields (c, s, h) of operation-status URLs", text=_lro_signed),
+    )
+
+
+DEFAULT_RULES: tuple[Rule, ...] = default_rules()
