@@ -110,10 +110,10 @@ def main() -> None:
     from openapi_core.testing import MockRequest, MockResponse
 
     from pytest_runcommand.contract import get_contract, validate_request, validate_response
-    from pytest_runcommand.contract.validate import _compiled
+    from pytest_runcommand.contract.compiled import compiled as compile_contract
 
     contract = get_contract()
-    compiled = _compiled(contract)
+    compiled = compile_contract(contract)
     response_schema = {"$ref": "#/definitions/VirtualMachineRunCommand", "definitions": compiled.definitions}
     request_schema = {"$ref": "#/definitions/VirtualMachineRunCommandUpdate", "definitions": compiled.definitions}
     draft4_response = jsonschema.Draft4Validator(copy.deepcopy(response_schema))

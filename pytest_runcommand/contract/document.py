@@ -5,19 +5,28 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 from pytest_runcommand.contract.resolve import HTTP_METHODS, resolve_swagger
-from pytest_runcommand.contract.versions import CONTRACT_API_VERSION, SUPPORTED_API_VERSIONS
+from pytest_runcommand.contract.versioned import BASE_SPEC_PATH, version_document
+from pytest_runcommand.contract.versions import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS
 
-__all__ = ["BUNDLED_SPEC_PATH", "Contract", "Operation", "OperationMatch", "get_contract", "load_contract"]
+__all__ = [
+    "BUNDLED_SPEC_PATH",
+    "Contract",
+    "Operation",
+    "OperationMatch",
+    "get_contract",
+    "load_contract",
+    "query_api_version",
+]
 
-BUNDLED_SPEC_PATH = Path(__file__).with_name("spec") / "runcommands-2024-07-01.json"
-"""The project's own Swagger 2.0 contract document for api-version 2024-07-01 (package data)."""
+BUNDLED_SPEC_PATH: Path = BASE_SPEC_PATH
+"""The project's own Swagger 2.0 contract document for api-version 2024-07-01, the base of every version."""
 
 _PARAM = re.compile(r"\{([^}]+)\}")
 
@@ -86,15 +95,20 @@ def _group(name: str) -> str:
 class Contract:
     """A resolved Swagger 2.0 document of run-command operations.
 
-    ``api_versions`` maps each api-version this document speaks for to a note on how it relates to it.
+    ``api_version`` is the version the document describes (its ``info.version``); ``api_versions`` maps each
+    api-version the contract speaks for to where its contract came from. A bundled contract (``bundled``) is one
+    member of the family of per-version contracts: validating with it checks each request at its own api-version.
     """
 
-    def __init__(self, document: Mapping[str, Any], api_versions: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, document: Mapping[str, Any], api_versions: Mapping[str, str] | None = None, *, bundled: bool = False
+    ) -> None:
         self.document: Mapping[str, Any] = document
         self.definitions: Mapping[str, Any] = document.get("definitions", {})
-        version = str(document.get("info", {}).get("version", ""))
+        self.api_version: str = str(document.get("info", {}).get("version", ""))
+        self.bundled = bundled
         self.api_versions: Mapping[str, str] = MappingProxyType(
-            dict(api_versions) if api_versions is not None else {version: "the loaded document"}
+            dict(api_versions) if api_versions is not None else {self.api_version: "the loaded document"}
         )
         operations: list[Operation] = []
         for template, item in document.get("paths", {}).items():
@@ -121,18 +135,25 @@ class Contract:
         self.by_id: Mapping[str, Operation] = MappingProxyType({op.operation_id: op for op in operations})
         self._match = lru_cache(maxsize=4096)(self._match_uncached)
 
+    def for_version(self, api_version: str | None) -> Contract:
+        """The contract that checks traffic of ``api_version``: for a bundled contract that version's own (itself
+        when the version is not supported), for a loaded document always itself."""
+        if not self.bundled or api_version == self.api_version or api_version not in SUPPORTED_API_VERSIONS:
+            return self
+        return get_contract(api_version)
+
     def match(self, method: str, url: str) -> OperationMatch | None:
         """The operation for ``method`` and ``url`` (absolute or a path with query), or None."""
         return self._match(method.upper(), url)
 
     def methods_for(self, url: str) -> list[str]:
         """The methods the document declares for the path of ``url`` (for 'method not allowed' messages)."""
-        path = unquote(urlsplit(url).path)
+        path = unquote(split_url(url)[1])
         return sorted({op.method for op in self.operations if op.pattern.match(path)})
 
     def _match_uncached(self, method: str, url: str) -> OperationMatch | None:
-        parts = urlsplit(url)
-        path = unquote(parts.path)
+        _, raw_path, raw_query = split_url(url)
+        path = unquote(raw_path)
         for operation in self.operations:
             if operation.method != method:
                 continue
@@ -141,7 +162,7 @@ class Contract:
                 continue
             names = operation.path_parameter_names
             params = {name: found.group(_group(name)) for name in names}
-            query = dict(parse_qsl(parts.query, keep_blank_values=True))
+            query = dict(parse_qsl(raw_query, keep_blank_values=True))
             return OperationMatch(operation, MappingProxyType(params), MappingProxyType(query))
         return None
 
@@ -151,10 +172,43 @@ def load_contract(path: str | Path, *, api_versions: Mapping[str, str] | None = 
     return Contract(resolve_swagger(path), api_versions)
 
 
-@lru_cache(maxsize=1)
-def get_contract() -> Contract:
-    """The bundled contract for api-version 2024-07-01 (loaded once)."""
-    return Contract(resolve_swagger(BUNDLED_SPEC_PATH, path_filter=None), SUPPORTED_API_VERSIONS)
+def get_contract(api_version: str | None = None) -> Contract:
+    """The bundled contract of ``api_version`` (default: DEFAULT_API_VERSION), built once per version.
+
+    Raises ``UnknownApiVersion`` (a ``ValueError`` listing the supported versions) for any other version.
+    """
+    return _bundled(DEFAULT_API_VERSION if api_version is None else api_version)
 
 
-assert CONTRACT_API_VERSION in SUPPORTED_API_VERSIONS
+@cache
+def _bundled(api_version: str) -> Contract:
+    document = resolve_swagger(BASE_SPEC_PATH, path_filter=None, document=version_document(api_version))
+    return Contract(document, SUPPORTED_API_VERSIONS, bundled=True)
+
+
+def split_url(url: str) -> tuple[str, str, str]:
+    """(origin, path, query) of an absolute URL or of a path with a query; never raises, drops the fragment.
+
+    The origin is ``scheme://host[:port]`` without any user name or password (empty for a bare path).
+    """
+    rest, _, _ = url.partition("#")
+    origin = ""
+    scheme_end = rest.find("://")
+    if scheme_end > 0 and rest[:scheme_end].isalnum():
+        after = scheme_end + 3
+        ends = [i for i in (rest.find("/", after), rest.find("?", after)) if i >= 0]
+        end = min(ends) if ends else len(rest)
+        host = rest[after:end].rpartition("@")[2]
+        origin, rest = f"{rest[:scheme_end]}://{host}", rest[end:]
+    path, _, query = rest.partition("?")
+    return origin, path, query
+
+
+@lru_cache(maxsize=4096)
+def query_api_version(url: str) -> str | None:
+    """The ``api-version`` query parameter of ``url`` (the last one when repeated), or None."""
+    query = split_url(url)[2]
+    if "api-version" not in query:
+        return None
+    found = dict(parse_qsl(query, keep_blank_values=True)).get("api-version")
+    return found

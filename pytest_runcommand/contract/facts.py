@@ -1,32 +1,52 @@
 """Facts about the run-command contract, read from the bundled contract documents: the one place to ask.
 
-Every other module asks here instead of spelling a field name or a version out: the supported api-versions and the
-default one, the secret properties (marked ``x-ms-secret`` in the documents), the zero subscription id that stands
-in for a real one. Cheap to import: the document is read on first use, and only its small facts are kept.
+Every other module asks here instead of spelling a field name or a version out: the supported api-versions, the
+default and the latest one, what a definition holds at a version, which properties are read-only or secret (marked
+``x-ms-secret``), which are script sources, which operations declare long-running headers, and the zero
+subscription id. Cheap to import (plain ``json``): a version's document is read on first use.
+
+Per-version questions take a supported api-version and raise ``UnknownApiVersion`` (a ``ValueError`` listing the
+supported versions) for any other.
 """
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from pytest_runcommand.contract.versions import SUPPORTED_API_VERSIONS
+from pytest_runcommand.contract.versioned import UnknownApiVersion, version_document
+from pytest_runcommand.contract.versions import (
+    CONTRACT_SOURCES,
+    DEFAULT_API_VERSION,
+    LATEST_API_VERSION,
+    SUPPORTED_API_VERSIONS,
+    ContractSource,
+)
 
 __all__ = [
+    "CONTRACT_SOURCES",
     "DEFAULT_API_VERSION",
+    "LATEST_API_VERSION",
+    "LRO_HEADERS",
+    "SCRIPT_SOURCE_MARK",
     "SECRET_MARK",
     "SECRET_VALUE_KEYS_KEPT",
     "SUPPORTED_API_VERSIONS",
     "ZERO_SUBSCRIPTION_ID",
+    "ContractSource",
+    "UnknownApiVersion",
+    "declares_lro_headers",
+    "definition_properties",
+    "final_state_via",
     "is_secret_pointer",
+    "lro_header_statuses",
+    "read_only_properties",
+    "script_sources",
+    "secret_list_properties",
     "secret_properties",
 ]
-
-DEFAULT_API_VERSION = "2024-07-01"
-"""The api-version used when none is given: the version of the documented "Run Commands - Update" operation."""
 
 ZERO_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 """The subscription id the emulator serves and the sanitizers write in place of a real one."""
@@ -34,10 +54,84 @@ ZERO_SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 SECRET_MARK = "x-ms-secret"
 """The extension that marks a property whose value Azure never returns and no recording may keep."""
 
+SCRIPT_SOURCE_MARK = "x-runcommand-script-source"
+"""The project's extension that marks a script source's alternatives (exactly one of them names the script)."""
+
 SECRET_VALUE_KEYS_KEPT = frozenset({"name"})
 """Keys kept in clear in the items of a secret list of name/value items (a protected parameter's name)."""
 
-_SPEC_DIR = Path(__file__).with_name("spec")
+LRO_HEADERS = ("Location", "Retry-After")
+"""The long-running-operation headers the TypeSpec-era contracts declare on PUT 201, PATCH 200 and DELETE 202."""
+
+_SCRIPT_SOURCE = "VirtualMachineRunCommandScriptSource"
+
+
+def _definitions(api_version: str) -> Mapping[str, Any]:
+    return version_document(api_version)["definitions"]  # type: ignore[no-any-return]
+
+
+def definition_properties(api_version: str, definition: str) -> frozenset[str]:
+    """Names of the properties ``definition`` declares at ``api_version`` (empty when the version lacks it).
+
+    ``definition_properties("2024-07-01", "VirtualMachineRunCommand")`` has no ``systemData``; at 2025-11-01 it has.
+    """
+    schema = _definitions(api_version).get(definition)
+    return frozenset((schema or {}).get("properties") or ())
+
+
+def read_only_properties(api_version: str, definition: str) -> frozenset[str]:
+    """Names of the properties of ``definition`` that Azure sets (``readOnly``) at ``api_version``."""
+    schema = _definitions(api_version).get(definition) or {}
+    return frozenset(
+        name
+        for name, sub in (schema.get("properties") or {}).items()
+        if isinstance(sub, dict) and sub.get("readOnly") is True
+    )
+
+
+@cache
+def script_sources(api_version: str) -> tuple[str, ...]:
+    """The script sources a run command's ``source`` takes exactly one of, in document order.
+
+    Three (script, scriptUri, commandId) before 2025-04-01; four (plus galleryScriptReferenceId) from it on.
+    """
+    schema = _definitions(api_version).get(_SCRIPT_SOURCE) or {}
+    return tuple(
+        name
+        for name, sub in (schema.get("properties") or {}).items()
+        if isinstance(sub, dict) and sub.get(SCRIPT_SOURCE_MARK) is True
+    )
+
+
+def _operation(api_version: str, operation_id: str) -> Mapping[str, Any]:
+    for item in version_document(api_version)["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                return operation
+    raise KeyError(f"api-version {api_version} has no operation {operation_id!r}")
+
+
+def lro_header_statuses(api_version: str, operation_id: str) -> frozenset[int]:
+    """The status codes on which ``operation_id`` declares both ``Location`` and ``Retry-After`` at
+    ``api_version`` (PUT 201, PATCH 200, DELETE 202 from 2025-11-01; none before). KeyError for an unknown op."""
+    responses = _operation(api_version, operation_id).get("responses") or {}
+    return frozenset(
+        int(code)
+        for code, response in responses.items()
+        if code.isdigit() and all(name in (response.get("headers") or {}) for name in LRO_HEADERS)
+    )
+
+
+def declares_lro_headers(api_version: str, operation_id: str) -> bool:
+    """True when ``operation_id`` declares ``Location`` and ``Retry-After`` on a response at ``api_version``."""
+    return bool(lro_header_statuses(api_version, operation_id))
+
+
+def final_state_via(api_version: str, operation_id: str) -> str | None:
+    """The declared ``final-state-via`` of a long-running operation (``location`` from 2025-11-01), or None."""
+    options = _operation(api_version, operation_id).get("x-ms-long-running-operation-options") or {}
+    value = options.get("final-state-via")
+    return str(value) if value is not None else None
 
 
 def secret_properties() -> frozenset[str]:
@@ -45,13 +139,17 @@ def secret_properties() -> frozenset[str]:
     return frozenset(_secret_schemas())
 
 
+def secret_list_properties() -> frozenset[str]:
+    """The secret properties that are lists of name/value items: an item's ``name`` is kept, the rest is secret."""
+    return frozenset(name for name, is_list in _secret_schemas().items() if is_list)
+
+
 @cache
 def _secret_schemas() -> dict[str, bool]:
     """Secret property name -> whether the documents declare it as a list (of name/value items)."""
     found: dict[str, bool] = {}
-    for path in sorted(_SPEC_DIR.glob("*.json")):
-        document = json.loads(path.read_text(encoding="utf-8"))
-        for definition in document.get("definitions", {}).values():
+    for api_version in SUPPORTED_API_VERSIONS:
+        for definition in _definitions(api_version).values():
             _collect_secret_names(definition, found)
     return found
 
@@ -78,8 +176,8 @@ def _secret_pointer_pattern() -> re.Pattern[str]:
 def is_secret_pointer(pointer: str) -> bool:
     """True when the JSON pointer is at or under a secret property, except a kept key (a protected parameter's name).
 
-    ``/properties/runAsPassword``, ``/properties/runAsPassword/0``, ``/properties/protectedParameters/1/value`` are
-    secret; ``/properties/protectedParameters/1/name`` is not.
+    ``/properties/runAsPassword``, ``/properties/runAsPassword/secureValue``, ``/properties/protectedParameters/1/value``
+    are secret; ``/properties/protectedParameters/1/name`` is not.
     """
     found = _secret_pointer_pattern().search(pointer)
     if found is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +39,28 @@ def load_document_file(path: Path) -> dict[str, Any]:
     return data
 
 
+Substitute = Callable[[Path], Path | None]
+"""Given a referenced file that does not exist, the stored file to read in its place (or None: an error)."""
+
+
 class _Resolver:
-    def __init__(self, root_path: Path) -> None:
+    def __init__(self, root_path: Path, substitute: Substitute | None = None) -> None:
         self.root_path = root_path.resolve()
         self.files: dict[Path, dict[str, Any]] = {}
         self.definitions: dict[str, Any] = {}
         self._names: dict[tuple[Path, str], str] = {}
+        self._substitute = substitute
+
+    def locate(self, path: Path) -> Path:
+        """The file to read for ``path``: itself, or the substitute for a referenced file that is not there."""
+        path = path.resolve()
+        if path in self.files or path.exists() or self._substitute is None:
+            return path
+        replacement = self._substitute(path)
+        return path if replacement is None else replacement.resolve()
 
     def load(self, path: Path) -> dict[str, Any]:
-        path = path.resolve()
+        path = self.locate(path)
         if path not in self.files:
             if not path.exists():
                 raise InputError(f"{path}: referenced file does not exist")
@@ -56,7 +70,7 @@ class _Resolver:
     def lookup(self, base: Path, ref: str) -> tuple[Path, str, Any]:
         """Follow ``ref`` from file ``base``: (file, JSON pointer, target)."""
         file_part, _, pointer = ref.partition("#")
-        path = (base.parent / file_part).resolve() if file_part else base.resolve()
+        path = self.locate(base.parent / file_part) if file_part else base.resolve()
         node: Any = self.load(path)
         for token in [t for t in pointer.split("/") if t]:
             token = token.replace("~1", "/").replace("~0", "~")
@@ -135,11 +149,23 @@ class _Resolver:
         return resolved
 
 
-def resolve_swagger(path: str | Path, *, path_filter: str | None = "/runCommands") -> dict[str, Any]:
+def resolve_swagger(
+    path: str | Path,
+    *,
+    path_filter: str | None = "/runCommands",
+    substitute: Substitute | None = None,
+    document: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Load ``path`` and return a self-contained Swagger 2.0 document of the operations whose path contains
-    ``path_filter`` (all operations when ``None``)."""
+    ``path_filter`` (all operations when ``None``).
+
+    ``substitute`` names a stored file to read in place of a referenced one that is missing; ``document`` is the
+    already loaded content of ``path`` (references still resolve from ``path``'s folder).
+    """
     root_path = Path(path)
-    resolver = _Resolver(root_path)
+    resolver = _Resolver(root_path, substitute)
+    if document is not None:
+        resolver.files[root_path.resolve()] = document
     root = resolver.load(root_path)
     if str(root.get("swagger", "")) != "2.0":
         raise InputError(f"{root_path}: not a Swagger 2.0 document (no 'swagger: \"2.0\"' field)")

@@ -16,12 +16,28 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pytest_runcommand.contract.document import Operation
+from pytest_runcommand.contract.facts import (
+    LATEST_API_VERSION,
+    SCRIPT_SOURCE_MARK,
+    SECRET_VALUE_KEYS_KEPT,
+    script_sources,
+    secret_list_properties,
+    secret_properties,
+)
 from pytest_runcommand.contract.violations import Violation, mask_value
 from pytest_runcommand.interactions import header_value
 
-__all__ = ["REQUEST_GUARDS", "REQUEST_RULES", "RESPONSE_GUARDS", "RESPONSE_RULES", "RULE_CODES", "RuleContext"]
+__all__ = [
+    "REQUEST_RULES",
+    "RESPONSE_RULES",
+    "RULE_CODES",
+    "RuleContext",
+    "request_guards",
+    "response_guards",
+    "script_sources_of",
+]
 
-SCRIPT_SOURCES = ("script", "scriptUri", "commandId")
+_SCRIPT_SOURCE = "VirtualMachineRunCommandScriptSource"
 IDENTITY_SLOTS = (
     ("source", "scriptUriManagedIdentity"),
     ("outputBlobManagedIdentity",),
@@ -72,32 +88,49 @@ def _properties(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else _NO_PROPERTIES
 
 
+def script_sources_of(definitions: Mapping[str, Any]) -> tuple[str, ...]:
+    """The script sources of a contract's ScriptSource definition: the properties marked as one, or (a user's
+    official document carries no marks) those the bundled contracts know as one."""
+    schema = definitions.get(_SCRIPT_SOURCE)
+    properties = schema.get("properties") if isinstance(schema, Mapping) else None
+    if not isinstance(properties, Mapping):
+        return ()
+    known = script_sources(LATEST_API_VERSION)
+    return tuple(
+        name
+        for name, sub in properties.items()
+        if name in known or (isinstance(sub, Mapping) and sub.get(SCRIPT_SOURCE_MARK) is True)
+    )
+
+
 def exactly_one_script_source(ctx: RuleContext) -> Iterator[Violation]:
-    """A source names exactly one of script, scriptUri, commandId.
+    """A source names exactly one of its script sources (script, scriptUri, commandId; from 2025-04-01 also
+    galleryScriptReferenceId).
 
     An empty source (``{}``) means "no script" and is accepted: the Azure CLI and PowerShell send it, Azure answers
-    201, and responses show it. A source with other keys but none of the three (a lone identity, an empty script) is
+    201, and responses show it. A source with other keys but no script source (a lone identity, an empty script) is
     a request error.
     """
+    sources = script_sources_of(ctx.definitions)
     for prefix, resource in _run_commands(ctx):
         source = _properties(resource).get("source")
         if not isinstance(source, Mapping) or not source:
             continue
         if len(source) <= 1 and ctx.side == "response":
             continue
-        given = [name for name in SCRIPT_SOURCES if source.get(name)]
+        given = [name for name in sources if source.get(name)]
         pointer = f"{prefix}/properties/source"
         if len(given) > 1:
             yield ctx.violation(
                 "MULTIPLE_SCRIPT_SOURCES",
                 pointer,
-                f"a script source takes exactly one of script, scriptUri, commandId; got {', '.join(given)}",
+                f"a script source takes exactly one of {', '.join(sources)}; got {', '.join(given)}",
             )
         elif not given and ctx.side == "request":
             yield ctx.violation(
                 "MISSING_SCRIPT_SOURCE",
                 pointer,
-                "a script source takes exactly one of script, scriptUri, commandId (or is {} for none); got none",
+                f"a script source takes exactly one of {', '.join(sources)} (or is {{}} for none); got none",
             )
 
 
@@ -109,14 +142,14 @@ def _none_of(*schemas: dict[str, Any]) -> dict[str, Any]:
     return {"not": {"anyOf": list(schemas)}}
 
 
-_TWO_SOURCES = _none_of(
-    _present("script", "scriptUri"), _present("script", "commandId"), _present("scriptUri", "commandId")
-)
-_ONE_SOURCE = {
-    "anyOf": [{"required": [name], "properties": {name: {"type": "string", "minLength": 1}}} for name in SCRIPT_SOURCES]
-}
-SOURCE_GUARD_REQUEST = {"VirtualMachineRunCommandScriptSource": {"allOf": [_TWO_SOURCES, _ONE_SOURCE]}}
-SOURCE_GUARD_RESPONSE = {"VirtualMachineRunCommandScriptSource": {"allOf": [_TWO_SOURCES]}}
+def _source_guards(sources: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(request, response) guards of the script-source rule for these sources."""
+    pairs = [_present(a, b) for i, a in enumerate(sources) for b in sources[i + 1 :]]
+    two = _none_of(*pairs) if pairs else {}
+    one = {"anyOf": [{"required": [n], "properties": {n: {"type": "string", "minLength": 1}}} for n in sources]}
+    request = {_SCRIPT_SOURCE: {"allOf": [two, one] if sources else []}}
+    response = {_SCRIPT_SOURCE: {"allOf": [two] if pairs else []}}
+    return request, response
 
 
 def identity_has_one_id(ctx: RuleContext) -> Iterator[Violation]:
@@ -161,35 +194,44 @@ def read_only_not_sent(ctx: RuleContext) -> Iterator[Violation]:
 
 
 def secrets_not_returned(ctx: RuleContext) -> Iterator[Violation]:
-    """runAsPassword and the values of protectedParameters never come back in a response."""
+    """Secret properties (``x-ms-secret``: runAsPassword, protectedParameters) never come back in a response: a
+    secret value is reported wherever it is; of a secret list of name/value items only the names may come back."""
+    lists = secret_list_properties()
     for prefix, resource in _run_commands(ctx):
         properties = _properties(resource)
-        if "runAsPassword" in properties:
-            pointer = f"{prefix}/properties/runAsPassword"
-            yield ctx.violation(
-                "SECRET_PROPERTY",
-                pointer,
-                "runAsPassword is write-only: a response must never carry it",
-                properties["runAsPassword"],
-            )
-        protected = properties.get("protectedParameters")
-        if isinstance(protected, list):
-            for index, item in enumerate(protected):
-                if isinstance(item, Mapping) and item.get("value") not in (None, ""):
-                    pointer = f"{prefix}/properties/protectedParameters/{index}/value"
+        for name in sorted(secret_properties() & properties.keys()):
+            value = properties[name]
+            pointer = f"{prefix}/properties/{name}"
+            if name not in lists or not isinstance(value, list):
+                yield ctx.violation(
+                    "SECRET_PROPERTY", pointer, f"{name} is write-only: a response must never carry it", value
+                )
+                continue
+            for index, item in enumerate(value):
+                if not isinstance(item, Mapping):
                     yield ctx.violation(
-                        "SECRET_PROPERTY",
-                        pointer,
-                        "the value of a protected parameter must never come back in a response",
-                        item["value"],
+                        "SECRET_PROPERTY", f"{pointer}/{index}", f"an item of {name} came back with a value", item
                     )
+                    continue
+                for key, secret in item.items():
+                    if key not in SECRET_VALUE_KEYS_KEPT and secret not in (None, ""):
+                        yield ctx.violation(
+                            "SECRET_PROPERTY",
+                            f"{pointer}/{index}/{key}",
+                            f"the {key} of an item of {name} must never come back in a response",
+                            secret,
+                        )
 
 
-SECRETS_GUARD = {
-    "VirtualMachineRunCommandProperties": {
-        "allOf": [_none_of(_present("runAsPassword"), _present("protectedParameters"))]
-    }
-}
+def _secrets_guard(definitions: Mapping[str, Any]) -> dict[str, Any]:
+    """No definition that declares a secret property carries one (a response with one takes the slow path)."""
+    guard: dict[str, Any] = {}
+    for name, schema in definitions.items():
+        properties = schema.get("properties") if isinstance(schema, Mapping) else None
+        present = sorted(secret_properties() & set(properties or ()))
+        if present:
+            guard[name] = {"allOf": [_none_of(*(_present(p) for p in present))]}
+    return guard
 
 
 def documented_status(ctx: RuleContext) -> Iterator[Violation]:
@@ -321,17 +363,36 @@ def _merge_guards(*guards: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, 
     return merged
 
 
-REQUEST_GUARDS = _merge_guards(SOURCE_GUARD_REQUEST, IDENTITY_GUARD)
-"""Guards of the request body rules; read_only_not_sent's guard is derived from the schema's readOnly flags."""
-RESPONSE_GUARDS = _merge_guards(SOURCE_GUARD_RESPONSE, IDENTITY_GUARD, SECRETS_GUARD)
-"""Guards of the response body rules; status and header rules are checked directly (they are cheap)."""
+def request_guards(definitions: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Guards of the request body rules for a contract's definitions (read_only_not_sent's guard is derived from
+    the schema's readOnly flags)."""
+    request, _ = _source_guards(script_sources_of(definitions))
+    return _merge_guards(request, IDENTITY_GUARD)
+
+
+def response_guards(definitions: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Guards of the response body rules for a contract's definitions; status and header rules are checked
+    directly (they are cheap)."""
+    _, response = _source_guards(script_sources_of(definitions))
+    return _merge_guards(response, IDENTITY_GUARD, _secrets_guard(definitions))
+
+
+def __getattr__(name: str) -> Any:
+    """``REQUEST_GUARDS`` / ``RESPONSE_GUARDS``: the guards of the default api-version's contract (computed on use)."""
+    if name in ("REQUEST_GUARDS", "RESPONSE_GUARDS"):
+        from pytest_runcommand.contract.document import get_contract
+
+        definitions = get_contract().definitions
+        return request_guards(definitions) if name == "REQUEST_GUARDS" else response_guards(definitions)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 RULE_CODES: Mapping[str, str] = {
     "READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST": "a read-only property was sent in a request",
-    "MULTIPLE_SCRIPT_SOURCES": "a script source names more than one of script, scriptUri, commandId",
-    "MISSING_SCRIPT_SOURCE": "a non-empty script source in a request names none of script, scriptUri, commandId",
+    "MULTIPLE_SCRIPT_SOURCES": "a script source names more than one script (inline, URI, command id, gallery)",
+    "MISSING_SCRIPT_SOURCE": "a non-empty script source in a request names no script",
     "MANAGED_IDENTITY_CLIENT_AND_OBJECT_ID": "a managed identity names both clientId and objectId",
-    "SECRET_PROPERTY": "runAsPassword or a protected parameter value came back in a response",
+    "SECRET_PROPERTY": "a secret (x-ms-secret) value came back in a response",
     "INVALID_RESPONSE_CODE": "the status code is not one the operation documents",
     "INVALID_CLOUD_ERROR": "an error answer is not a CloudError",
     "LRO_RESPONSE_HEADER": "long-running-operation headers are missing or malformed",

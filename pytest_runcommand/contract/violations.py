@@ -7,22 +7,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pytest_runcommand.contract.facts import SECRET_VALUE_KEYS_KEPT, is_secret_pointer
+
 __all__ = ["MASK", "Violation", "format_violations", "is_secret_pointer", "mask_text", "mask_value"]
 
 MASK = "***"
-
-_SECRET_POINTERS = (
-    re.compile(r"(^|/)runAsPassword$"),
-    re.compile(r"(^|/)protectedParameters(/\d+(/value)?)?$"),
-)
+MAX_SHOWN_DEPTH = 8
+"""How deep a value is shown in a violation; deeper parts read ``...``."""
 _SAS_SIGNATURE = re.compile(r"(?i)([?&](?:sig|s|signature)=)[^&#\s\"']+")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-_.~+/=]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
-
-
-def is_secret_pointer(pointer: str) -> bool:
-    """True when the JSON pointer names a documented secret (runAsPassword, protectedParameters values)."""
-    return any(pattern.search(pointer) for pattern in _SECRET_POINTERS)
 
 
 def mask_text(text: str) -> str:
@@ -32,23 +26,36 @@ def mask_text(text: str) -> str:
     return _JWT.sub(MASK, text)
 
 
-def mask_value(pointer: str, value: Any) -> Any:
-    """The value as it may be shown: secrets replaced by ``***``, signatures and tokens removed from strings."""
+def mask_value(pointer: str, value: Any, _depth: int = 0) -> Any:
+    """The value as it may be shown: JSON data only, any shape under a secret pointer replaced by ``***`` (a
+    protected parameter's ``name`` kept), signatures and tokens removed from strings, nesting cut at
+    :data:`MAX_SHOWN_DEPTH`, and anything that is not JSON shown as its type (``<set>``)."""
     if value is None:
         return None
-    if is_secret_pointer(pointer):
-        if isinstance(value, list):
-            return [{**item, "value": MASK} if isinstance(item, dict) and "value" in item else MASK for item in value]
-        if isinstance(value, dict):
-            return {k: (MASK if k == "value" else v) for k, v in value.items()}
+    if _depth > MAX_SHOWN_DEPTH:
+        return "..."
+    secret = is_secret_pointer(pointer)
+    if isinstance(value, dict):
+        if secret and not set(value) <= _ITEM_KEYS:
+            return MASK  # an unexpected shape under a secret: even its keys may be the secret
+        return {
+            (k if isinstance(k, str) else f"<{type(k).__name__}>"): mask_value(f"{pointer}/{k}", v, _depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_value(f"{pointer}/{i}", v, _depth + 1) for i, v in enumerate(value)]
+    if secret:
         return MASK
     if isinstance(value, str):
         return mask_text(value)
-    if isinstance(value, dict):
-        return {k: mask_value(f"{pointer}/{k}", v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_value(f"{pointer}/{i}", v) for i, v in enumerate(value)]
-    return value
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 96:
+        return f"<{value.bit_length()}-bit int>"
+    if isinstance(value, bool | int | float):
+        return value
+    return f"<{type(value).__name__}>"
+
+
+_ITEM_KEYS = SECRET_VALUE_KEYS_KEPT | {"value"}
 
 
 def _short(value: Any, limit: int = 80) -> str:

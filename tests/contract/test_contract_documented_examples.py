@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reference_data import EXAMPLES, REFERENCE_DOC
+from reference_data import EXAMPLES, REFERENCE_DOC, example_api_version
 
 from pytest_runcommand import validate_request, validate_response
 
@@ -57,17 +57,31 @@ def example_url(example: dict[str, Any], name: str) -> str:
     return f"{url}?api-version={p['api-version']}"
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: f"{path.parent.parent.parent.name}/{path.stem}")
-def test_x_ms_example_conforms(path: Path) -> None:
+KNOWN_DISCREPANCIES = {
+    # The stored 2025-04-01 example (5b99dcb) lists a 202 with Azure-AsyncOperation/Location, which the hand-written
+    # 2025-04-01 runCommand.json does not declare for the PUT (VERSIONS.md, "Open points"): its contract says so.
+    ("2025-04-01", "VirtualMachineRunCommand_CreateOrUpdate", "202"): ["INVALID_RESPONSE_CODE"],
+}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: f"{example_api_version(path)}/{path.stem}")
+def test_x_ms_example_conforms_at_its_own_api_version(path: Path) -> None:
     example = json.loads(path.read_text(encoding="utf-8"))
     method = METHOD_BY_EXAMPLE[path.stem]
     url = example_url(example, path.stem)
+    assert f"api-version={example_api_version(path)}" in url
     body = example["parameters"].get("runCommand")
     assert validate_request(method, url, body) == []
     assert example["responses"], "an example without responses proves nothing"
     for status, response in example["responses"].items():
         headers = response.get("headers")
-        assert validate_response(method, url, int(status), response.get("body"), headers) == [], status
+        found = validate_response(method, url, int(status), response.get("body"), headers)
+        expected = KNOWN_DISCREPANCIES.get((example_api_version(path), path.stem, status), [])
+        assert [v.code for v in found] == expected, status
+
+
+def test_examples_of_every_stored_example_version_are_checked() -> None:
+    assert {example_api_version(path) for path in EXAMPLES} == {"2024-03-01", "2024-07-01", "2025-04-01"}
 
 
 def test_there_are_examples_for_every_operation_kind() -> None:

@@ -1,21 +1,81 @@
-"""The bundled contract document says exactly what the official Swagger says about these operations.
+"""Each api-version's bundled contract says exactly what that version's official Swagger says about these operations.
 
-Every property, type, format, enum, readOnly flag, required list, default, parameter and response code of the
-official runCommand.json (2024-07-01, with its cross-file references) is compared; any drift fails here.
+For every supported version, every property, type, format, enum, readOnly flag, required list, default, parameter,
+response code, response header and long-running-operation option of the official file (with its cross-file
+references) is compared with our contract of that version; any drift, in any version, fails here. Where a file the
+official one refers to is not stored, a stored one stands in; the test lists each such substitution.
 """
 
 from __future__ import annotations
 
+import copy
+import itertools
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from reference_data import OFFICIAL_RUNCOMMAND
+from reference_data import OFFICIAL_RUNCOMMAND, SPECS, SPECS_ROOT
 
-from pytest_runcommand.contract import get_contract, load_contract
+from pytest_runcommand.contract import SUPPORTED_API_VERSIONS, get_contract, load_contract
 from pytest_runcommand.contract.resolve import resolve_swagger
+from pytest_runcommand.contract.versions import CONTRACT_SOURCES
 
 COMPARED_KEYS = ("type", "format", "enum", "readOnly", "required", "default", "additionalProperties")
 EXTENSIONS = {"AsyncOperations_Get"}  # ours only: the ARM async-operation status resource
+VERSIONS = list(SUPPORTED_API_VERSIONS)
+
+V1_COMMON = SPECS / "common-types" / "v1" / "common.json"
+RP_COMMON_2024_07_01 = SPECS / "ComputeRP" / "stable" / "2024-07-01" / "computeRPCommon.json"
+
+_RP_COMMON = [("./computeRPCommon.json", RP_COMMON_2024_07_01)]
+EXPECTED_SUBSTITUTIONS: dict[str, list[tuple[str, Path]]] = {
+    **{v: [] for v in ("2021-03-01", "2021-04-01", "2021-07-01", "2021-11-01", "2024-07-01")},
+    # 2022-03-01 refers to its own ./common.json (Resource, CloudError, parameters): common-types v1 stands in.
+    "2022-03-01": [("./common.json", V1_COMMON), *_RP_COMMON],
+    **dict.fromkeys(
+        ("2022-08-01", "2022-11-01", "2023-03-01", "2023-07-01", "2023-09-01", "2024-03-01", "2024-11-01"), _RP_COMMON
+    ),
+    "2025-04-01": _RP_COMMON,
+    # The TypeSpec files refer to Microsoft.Compute/Compute/common-types/v1/common.json (CloudError), not stored.
+    **{v: [("../../common-types/v1/common.json", V1_COMMON)] for v in ("2025-11-01", "2026-03-01", "2026-04-01")},
+}
+
+
+def official_file(version: str) -> tuple[Path, dict[str, Any] | None]:
+    """(where the file sits upstream, its content when stored elsewhere): extracted TypeSpec files are resolved
+    from their upstream folder Microsoft.Compute/Compute/stable/<version>/."""
+    source = CONTRACT_SOURCES[version].path.split(" ", 1)[0]
+    upstream = SPECS_ROOT / source
+    if upstream.exists():
+        return upstream, None
+    extracted = SPECS_ROOT / "extracted" / f"ComputeRP-{version}-runcommands.json"
+    return upstream, json.loads(extracted.read_text(encoding="utf-8"))
+
+
+def resolve_official(version: str) -> tuple[dict[str, Any], list[tuple[str, Path]]]:
+    path, document = official_file(version)
+    used: list[tuple[str, Path]] = []
+
+    def substitute(missing: Path) -> Path | None:
+        name = os.path.relpath(missing, path.parent)
+        stand_in = {
+            "computeRPCommon.json": RP_COMMON_2024_07_01,
+            "common.json": V1_COMMON,
+            "../../common-types/v1/common.json": V1_COMMON,
+        }.get(name)
+        if stand_in is not None:
+            used.append((name if name.startswith(".") else f"./{name}", stand_in))
+        return stand_in
+
+    return resolve_swagger(path, substitute=substitute, document=document), used
+
+
+@pytest.fixture(scope="module")
+def officials() -> dict[str, tuple[dict[str, Any], list[tuple[str, Path]]]]:
+    return {version: resolve_official(version) for version in VERSIONS}
 
 
 def normalize(schema: Any, definitions: dict[str, Any], depth: int = 0) -> Any:
@@ -54,82 +114,162 @@ def operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def official() -> dict[str, Any]:
-    return resolve_swagger(OFFICIAL_RUNCOMMAND)
+def in_scope(op: dict[str, Any]) -> bool:
+    """The managed run commands on a VM and a VMSS VM (the action, catalogue and diagnostics come later)."""
+    path = op["path"]
+    return "diagnosticruncommands" not in path and (
+        "{runcommandname}" in path
+        or path.endswith(("/virtualmachines/{vmname}/runcommands", "/virtualmachines/{instanceid}/runcommands"))
+    )
 
 
-@pytest.fixture(scope="module")
-def ours() -> dict[str, Any]:
-    return dict(get_contract().document)
-
-
-def test_the_same_operations(official: dict[str, Any], ours: dict[str, Any]) -> None:
-    our_ids = set(operations(ours)) - EXTENSIONS
-    official_ops = operations(official)
-    wanted = {
-        op_id
-        for op_id, op in official_ops.items()
-        if "{runcommandname}" in op["path"]
-        or op["path"].endswith(("/virtualmachines/{vmname}/runcommands", "/virtualmachines/{instanceid}/runcommands"))
-    }
-    assert our_ids == wanted
-
-
-def official_and_ours(
-    official: dict[str, Any], ours: dict[str, Any]
-) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    mine = operations(ours)
-    return [(op_id, op, mine[op_id]) for op_id, op in operations(official).items() if op_id in mine]
-
-
-def test_paths_methods_and_long_running_flags(official: dict[str, Any], ours: dict[str, Any]) -> None:
-    for op_id, theirs, mine in official_and_ours(official, ours):
-        assert (mine["method"], mine["path"]) == (theirs["method"], theirs["path"]), op_id
-        assert mine.get("x-ms-long-running-operation") == theirs.get("x-ms-long-running-operation"), op_id
-
-
-def test_parameters(official: dict[str, Any], ours: dict[str, Any]) -> None:
-    def facts(op: dict[str, Any], definitions: dict[str, Any]) -> dict[tuple[str, str], Any]:
-        return {
-            (p["name"], p["in"]): (p.get("required", False), p.get("type"), normalize(p.get("schema"), definitions))
-            for p in op["parameters"]
+def operation_facts(document: dict[str, Any]) -> dict[str, Any]:
+    """Every compared fact of every in-scope operation."""
+    definitions = document["definitions"]
+    facts = {}
+    for op_id, op in operations(document).items():
+        if not in_scope(op):
+            continue
+        facts[op_id] = {
+            "method": op["method"],
+            "path": op["path"],
+            "long-running": op.get("x-ms-long-running-operation"),
+            "long-running options": op.get("x-ms-long-running-operation-options"),
+            "parameters": {
+                f"{p['name']} in {p['in']}": {
+                    "required": p.get("required", False),
+                    **{k: p[k] for k in ("type", "format", "enum") if k in p},
+                    "schema": normalize(p.get("schema"), definitions),
+                }
+                for p in op["parameters"]
+            },
+            "responses": {
+                code: {
+                    "schema": normalize(response.get("schema"), definitions),
+                    "headers": {
+                        name: {k: v for k, v in header.items() if k in COMPARED_KEYS}
+                        for name, header in (response.get("headers") or {}).items()
+                    },
+                }
+                for code, response in op["responses"].items()
+            },
         }
-
-    for op_id, theirs, mine in official_and_ours(official, ours):
-        assert facts(mine, ours["definitions"]) == facts(theirs, official["definitions"]), op_id
+    return facts
 
 
-def test_responses_codes_and_schemas(official: dict[str, Any], ours: dict[str, Any]) -> None:
-    for op_id, theirs, mine in official_and_ours(official, ours):
-        assert sorted(mine["responses"]) == sorted(theirs["responses"]), op_id
-        for code, response in theirs["responses"].items():
-            assert normalize(mine["responses"][code].get("schema"), ours["definitions"]) == normalize(
-                response.get("schema"), official["definitions"]
-            ), f"{op_id} {code}"
+def differences(theirs: Any, mine: Any, where: str = "") -> list[str]:
+    """Every place where two fact trees differ (empty: equal)."""
+    if isinstance(theirs, dict) and isinstance(mine, dict):
+        found = []
+        for key in sorted(set(theirs) | set(mine), key=str):
+            if key not in mine:
+                found.append(f"{where}/{key}: official only")
+            elif key not in theirs:
+                found.append(f"{where}/{key}: ours only")
+            else:
+                found.extend(differences(theirs[key], mine[key], f"{where}/{key}"))
+        return found
+    return [] if theirs == mine else [f"{where}: official {theirs!r}, ours {mine!r}"]
 
 
-def test_every_official_definition_in_use_matches(official: dict[str, Any], ours: dict[str, Any]) -> None:
+def ours(version: str) -> dict[str, Any]:
+    return dict(get_contract(version).document)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_same_operations(version: str, officials: dict[str, Any]) -> None:
+    official, _ = officials[version]
+    mine = {op_id for op_id, op in operations(ours(version)).items() if in_scope(op)}
+    assert mine == set(operation_facts(official))
+    assert set(operations(ours(version))) - mine == EXTENSIONS
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_operation_fact_matches(version: str, officials: dict[str, Any]) -> None:
+    official, _ = officials[version]
+    assert differences(operation_facts(official), operation_facts(ours(version))) == []
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_official_definition_in_use_matches(version: str, officials: dict[str, Any]) -> None:
+    official, _ = officials[version]
+    mine = ours(version)["definitions"]
     compared = 0
     for name, schema in official["definitions"].items():
-        if name in ours["definitions"]:
-            assert normalize(ours["definitions"][name], ours["definitions"]) == normalize(
-                schema, official["definitions"]
-            ), name
+        if name in mine:
+            assert normalize(mine[name], mine) == normalize(schema, official["definitions"]), name
             compared += 1
-    assert compared >= 12
+    assert compared >= 8
 
 
-def test_drift_is_detected(official: dict[str, Any], ours: dict[str, Any]) -> None:
-    """The comparison is sharp: one changed fact in our copy makes it differ."""
-    import copy
+@pytest.mark.parametrize("version", VERSIONS)
+def test_each_substitution_is_listed(version: str, officials: dict[str, Any]) -> None:
+    """Where a referenced file is not stored, the stored one named here stood in (and nothing else did)."""
+    _, used = officials[version]
+    assert sorted(set(used)) == sorted(EXPECTED_SUBSTITUTIONS[version])
 
-    drifted = copy.deepcopy(ours)
-    drifted["definitions"]["VirtualMachineRunCommandProperties"]["properties"]["timeoutInSeconds"]["format"] = "int64"
-    name = "VirtualMachineRunCommandProperties"
-    assert normalize(drifted["definitions"][name], drifted["definitions"]) != normalize(
-        official["definitions"][name], official["definitions"]
-    )
+
+def _drop_property(document: dict[str, Any]) -> None:
+    del document["definitions"]["VirtualMachineRunCommandProperties"]["properties"]["timeoutInSeconds"]
+
+
+def _change_format(document: dict[str, Any]) -> None:
+    document["definitions"]["VirtualMachineRunCommandProperties"]["properties"]["timeoutInSeconds"]["format"] = "int64"
+
+
+def _add_property(document: dict[str, Any]) -> None:
+    document["definitions"]["VirtualMachineRunCommandScriptSource"]["properties"]["extra"] = {"type": "string"}
+
+
+def _flip_read_only(document: dict[str, Any]) -> None:
+    document["definitions"]["VirtualMachineRunCommand"]["properties"]["location"]["readOnly"] = True
+
+
+def _drop_header_or_option(document: dict[str, Any]) -> None:
+    for item in document["paths"].values():
+        for op in item.values():
+            if op.get("operationId") == "VirtualMachineRunCommands_Delete":
+                accepted = op["responses"]["202"]
+                if "headers" in accepted:
+                    del accepted["headers"]["Retry-After"]
+                else:
+                    op["x-ms-long-running-operation-options"] = {"final-state-via": "location"}
+
+
+DRIFTS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "a property removed": _drop_property,
+    "a format changed": _change_format,
+    "a property added": _add_property,
+    "readOnly flipped": _flip_read_only,
+    "a header or long-running option changed": _drop_header_or_option,
+}
+
+
+@pytest.mark.parametrize("drift", DRIFTS)
+@pytest.mark.parametrize("version", VERSIONS)
+def test_drift_in_any_version_is_detected(version: str, drift: str, officials: dict[str, Any]) -> None:
+    """The comparison is sharp: one changed fact in our copy of any version makes it differ."""
+    official, _ = officials[version]
+    drifted = copy.deepcopy(ours(version))
+    assert differences(operation_facts(official), operation_facts(drifted)) == []
+    DRIFTS[drift](drifted)
+    assert differences(operation_facts(official), operation_facts(drifted)) != []
+
+
+def test_versions_differ_where_the_official_files_do(officials: dict[str, Any]) -> None:
+    """Not one contract under many names: consecutive versions differ exactly where VERSIONS.md says."""
+    changed = [
+        (older, newer)
+        for older, newer in itertools.pairwise(VERSIONS)
+        if differences(operation_facts(ours(older)), operation_facts(ours(newer)))
+    ]
+    assert changed == [
+        ("2022-03-01", "2022-08-01"),  # managed identities
+        ("2022-11-01", "2023-03-01"),  # treatFailureAsDeploymentFailure
+        ("2024-11-01", "2025-04-01"),  # scriptShell, galleryScriptReferenceId
+        ("2025-04-01", "2025-11-01"),  # systemData, LRO headers, final-state-via, defaults dropped
+        ("2026-03-01", "2026-04-01"),  # final-state-schema
+    ]
 
 
 def test_a_users_official_swagger_loads_as_a_contract() -> None:

@@ -116,15 +116,15 @@ risky_bodies = st.fixed_dictionaries(
 @given(risky_bodies, st.sampled_from(["PATCH", "PUT"]))
 def test_request_fast_path_agrees_with_the_rules(body: dict[str, Any], method: str) -> None:
     from pytest_runcommand.contract import get_contract
+    from pytest_runcommand.contract.compiled import compiled as compile_contract
     from pytest_runcommand.contract.rules import REQUEST_RULES, RuleContext
-    from pytest_runcommand.contract.validate import _compiled
 
     contract = get_contract()
     match = contract.match(method, URL)
     assert match is not None
     operation = match.operation
     assert operation.body_schema is not None
-    compiled = _compiled(contract)
+    compiled = compile_contract(contract)
     if compiled.validator(operation, "request", operation.body_schema, guard=True).is_valid(body):
         ctx = RuleContext(operation, "request", body, contract.definitions)
         assert [v for rule in REQUEST_RULES for v in rule(ctx)] == []
@@ -135,14 +135,14 @@ def test_request_fast_path_agrees_with_the_rules(body: dict[str, Any], method: s
 @given(risky_bodies, st.sampled_from(["PATCH", "PUT", "GET"]))
 def test_response_fast_path_agrees_with_the_rules(body: dict[str, Any], method: str) -> None:
     from pytest_runcommand.contract import get_contract
+    from pytest_runcommand.contract.compiled import compiled as compile_contract
     from pytest_runcommand.contract.rules import RESPONSE_RULES, RuleContext
-    from pytest_runcommand.contract.validate import _compiled
 
     contract = get_contract()
     match = contract.match(method, URL)
     assert match is not None
     operation = match.operation
-    compiled = _compiled(contract)
+    compiled = compile_contract(contract)
     _key, schema, guard = compiled.response_entry(operation, 200)
     assert schema is not None
     if guard.is_valid(body):
