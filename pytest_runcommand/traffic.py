@@ -3,18 +3,25 @@
 A :class:`TrafficRecorder` patches the clients' ``send`` methods only while at least one recorder is active, and hands
 every finished exchange to the active recorders as an :class:`Interaction`. Patching at the client's ``send`` sits
 above the transport, so in-process ASGI calls, real sockets and vcrpy playback are all seen alike.
+:func:`without_carried` drops the exchanges another carrier (a cassette) already accounts for, so each counts once;
+:func:`observe_validations` also records direct calls of ``validate_request`` / ``validate_response``.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 from pytest_runcommand.interactions import Interaction
 
-__all__ = ["TrafficRecorder"]
+__all__ = ["TrafficRecorder", "exchange_key", "observe_validations", "without_carried"]
 
 _lock = threading.Lock()
 _active: list[TrafficRecorder] = []
@@ -200,3 +207,132 @@ def _install() -> None:
 def _uninstall() -> None:
     while _restore:
         _restore.pop()()
+
+
+# -- one exchange, counted once ------------------------------------------------------------------------------------
+
+_SUBSCRIPTION_SEGMENT = re.compile(r"/subscriptions/[^/]+", re.IGNORECASE)
+
+
+def exchange_key(interaction: Interaction) -> tuple[str, str, int | None]:
+    """What identifies an exchange whichever carrier saw it: method, path (any subscription id), status.
+
+    A cassette keeps the sanitized exchange (subscription id replaced, query signatures cut, another host while
+    replaying); the client saw the live one. Both give the same key.
+    """
+    path = _SUBSCRIPTION_SEGMENT.sub("/subscriptions/*", urlsplit(interaction.url).path.rstrip("/").lower())
+    return interaction.method.upper(), path, interaction.status
+
+
+def without_carried(seen: Iterable[Interaction], carried: Iterable[Interaction]) -> list[Interaction]:
+    """The exchanges of ``seen`` that ``carried`` does not account for (each carried exchange cancels one seen)."""
+    remaining = Counter(exchange_key(interaction) for interaction in carried)
+    kept = []
+    for interaction in seen:
+        key = exchange_key(interaction)
+        if remaining[key] > 0:
+            remaining[key] -= 1
+        else:
+            kept.append(interaction)
+    return kept
+
+
+# -- direct validation calls --------------------------------------------------------------------------------------
+
+ValidationSink = Callable[[Interaction, list[Any]], None]
+
+_CONTRACT_MODULE = "pytest_runcommand.contract.validate"
+_TOP_PACKAGE = "pytest_runcommand"
+_sinks: list[ValidationSink] = []
+_wrappers: dict[str, Callable[..., list[Any]]] = {}
+
+
+def _notify(interaction: Interaction, violations: list[Any]) -> None:
+    for sink in list(_sinks):
+        sink(interaction, violations)
+
+
+def _make_wrappers(module: Any) -> dict[str, Callable[..., list[Any]]]:
+    """Wrappers of the public validation functions; harmless when kept by someone after observation ended."""
+    request, response, both = module.validate_request, module.validate_response, module.validate_interaction
+    if _wrappers and getattr(_wrappers["validate_request"], "__wrapped__", None) is request:
+        return _wrappers
+    _wrappers.clear()  # first use, or the contract module was loaded anew
+
+    def validate_request(method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> list[Any]:
+        violations: list[Any] = request(method, url, body, headers, **kwargs)
+        if _sinks:
+            _notify(Interaction(method, url, dict(headers or {}), body), violations)
+        return violations
+
+    def validate_response(
+        method: str, url: str, status: int, body: Any = None, headers: Any = None, **kwargs: Any
+    ) -> list[Any]:
+        violations: list[Any] = response(method, url, status, body, headers, **kwargs)
+        if _sinks:
+            answer = Interaction(method, url, status=status, response_headers=dict(headers or {}), response_body=body)
+            _notify(answer, violations)
+        return violations
+
+    def validate_interaction(interaction: Interaction, **kwargs: Any) -> list[Any]:
+        violations: list[Any] = both(interaction, **kwargs)
+        if _sinks:
+            _notify(interaction, violations)
+        return violations
+
+    pairs: list[tuple[Any, Any]] = [
+        (validate_request, request),
+        (validate_response, response),
+        (validate_interaction, both),
+    ]
+    for wrapper, original in pairs:
+        wrapper.__doc__, wrapper.__wrapped__ = original.__doc__, original
+        _wrappers[original.__name__] = wrapper
+    return _wrappers
+
+
+@contextmanager
+def observe_validations(namespaces: Iterable[MutableMapping[str, Any]], sink: ValidationSink) -> Iterator[None]:
+    """While active, calls of ``validate_request`` / ``validate_response`` / ``validate_interaction`` made through
+    ``namespaces`` (a test module's globals, which bound them at import) or ``pytest_runcommand.<name>`` go to
+    ``sink`` as interactions with their violations.
+
+    Costs nothing when the contract engine was never imported (then nobody can have bound the functions). The
+    toolkit's own calls (the emulator validating what it receives) are not seen: that is traffic, counted where it
+    is observed.
+    """
+    module = sys.modules.get(_CONTRACT_MODULE)
+    if module is None:
+        yield
+        return
+    wrappers = _make_wrappers(module)
+    undo: list[Callable[[], None]] = []
+    for namespace in namespaces:
+        for name, wrapper in wrappers.items():
+            if namespace.get(name) is getattr(wrapper, "__wrapped__", None):
+                undo.append(_rebind(namespace, name, wrapper))
+    package = sys.modules.get(_TOP_PACKAGE)
+    if package is not None:  # attributes there are lazy: set for the duration, removed after
+        for name, wrapper in wrappers.items():
+            if name not in vars(package):
+                undo.append(_rebind(vars(package), name, wrapper))
+    _sinks.append(sink)
+    try:
+        yield
+    finally:
+        _sinks.remove(sink)
+        for restore in reversed(undo):
+            restore()
+
+
+def _rebind(namespace: MutableMapping[str, Any], name: str, value: Any) -> Callable[[], None]:
+    had, previous = name in namespace, namespace.get(name)
+    namespace[name] = value
+
+    def restore() -> None:
+        if had:
+            namespace[name] = previous
+        else:
+            namespace.pop(name, None)
+
+    return restore

@@ -1,8 +1,13 @@
-"""The pytest plugin: options, markers, hooks and fixtures, nothing else.
+"""The pytest plugin: options, markers, hooks and the ``runcommand_contract`` fixture, nothing else.
 
-Loaded for every pytest run where the package is installed, so it imports nothing heavy at module level:
-each capability's fixtures live in a light module listed in ``pytest_plugins`` and import their libraries
-inside the fixture body; the contract engine is imported only when a test's traffic is checked.
+Loaded for every pytest run where the package is installed, so it imports nothing heavy at module level: each
+capability's fixtures live in a light module of their own (``CAPABILITY_MODULES``) that declares, through
+:mod:`pytest_runcommand.pytest.settings`, which fixtures carry traffic; the contract engine is imported only when
+a test's traffic is checked.
+
+One ``pytest_runtest_call`` wrapper checks a test's traffic, whatever carried it: what the recorder saw (httpx,
+requests, a served emulator's side) plus, for a test with a vcr cassette, the cassette's interactions, each
+exchange once. Every test's traffic counts in the coverage report, a failing test's too.
 """
 
 from __future__ import annotations
@@ -12,38 +17,43 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_runcommand.pytest.settings import Settings, add_options, settings_from_config
+from pytest_runcommand.pytest import CAPABILITY_MODULES
+from pytest_runcommand.pytest.settings import add_options, runcommand_settings_of, traffic_fixtures
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_runcommand.interactions import Interaction
     from pytest_runcommand.report import CoverageReport
     from pytest_runcommand.traffic import TrafficRecorder
 
-pytest_plugins: list[str] = [
-    "pytest_runcommand.pytest.cassettes",
-    "pytest_runcommand.pytest.emulator",
-    "pytest_runcommand.pytest.azcli",
-    "pytest_runcommand.pytest.fuzz",
-]
+pytest_plugins: list[str] = list(CAPABILITY_MODULES)
 
+# TRANSITIONAL, until each capability module declares its own traffic fixtures at import (then delete this block):
+# pytest/emulator.py, pytest/fuzz.py and pytest/azcli.py call observe_traffic(...) for their fixtures.
+from pytest_runcommand.pytest.settings import observe_traffic  # noqa: E402
+
+for _name in ("runcommand_emulator", "runcommand_schema", "runcommand_az"):
+    observe_traffic(_name)
+observe_traffic("runcommand_emulator_server", served=lambda handle: (handle.app, handle.base_url))
+
+CONTRACT = "runcommand_contract"
 MARKERS: dict[str, str] = {
-    "runcommand_contract": (
+    CONTRACT: (
         "runcommand_contract(ignore=[CODE, ...]): validate every run-command request and response the test sends "
-        "or receives (httpx, the Azure SDK, the emulator, cassettes) against the api-version 2024-07-01 contract; "
+        "or receives (httpx, the Azure SDK, the emulator, cassettes) against the contract of its api-version; "
         "a violation fails the test. ignore: violation codes to tolerate."
     ),
     "runcommand_fuzz": "runcommand_fuzz(max_examples=25, operations=[...], stateful=True, modes=(...), seed=None): "
     "run a test taking runcommand_schema once per run-command operation and once for the stateful sequences",
+    "slow": "slow: a long test (the load test, long fuzz runs); CI runs it, deselect locally with -m 'not slow'",
 }
 CONTRACT_MARKER_KWARGS = ("ignore",)
 
-OBSERVING_FIXTURES = frozenset(
-    {"runcommand_contract", "runcommand_emulator", "runcommand_emulator_server", "runcommand_schema", "runcommand_az"}
-)
-"""Using one of these fixtures means the test's run-command traffic counts in the coverage report."""
-
-_SETTINGS = pytest.StashKey[Settings]()
 _REPORT = pytest.StashKey["CoverageReport"]()
 _RECORDER = pytest.StashKey["TrafficRecorder"]()
+_VALIDATED = pytest.StashKey["list[tuple[Interaction, list[Any]]]"]()
+_UNDO = pytest.StashKey["list[Callable[[], None]]"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,110 +66,187 @@ def pytest_configure(config: pytest.Config) -> None:
     from pytest_runcommand.errors import UsageError
 
     try:
-        config.stash[_SETTINGS] = settings_from_config(config)
+        runcommand_settings_of(config)
     except UsageError as error:
         raise pytest.UsageError(str(error)) from None
 
 
-def runcommand_settings_of(config: pytest.Config) -> Settings:
-    """The run's resolved settings (for the capabilities' fixtures)."""
-    return config.stash.get(_SETTINGS, None) or settings_from_config(config)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        marker = item.get_closest_marker("runcommand_contract")
+        marker = item.get_closest_marker(CONTRACT)
         if marker is None:
             continue
         unknown = sorted(set(marker.kwargs) - set(CONTRACT_MARKER_KWARGS))
         if marker.args or unknown:
             given = ", ".join([*(repr(a) for a in marker.args), *unknown])
             raise pytest.UsageError(
-                f"{item.nodeid}: @pytest.mark.runcommand_contract takes only the keyword arguments "
+                f"{item.nodeid}: @pytest.mark.{CONTRACT} takes only the keyword arguments "
                 f"{', '.join(CONTRACT_MARKER_KWARGS)} (a list of violation codes to tolerate); got {given}"
             )
         ignore = marker.kwargs.get("ignore", ())
         if isinstance(ignore, str) or not all(isinstance(code, str) for code in ignore):
             raise pytest.UsageError(
-                f"{item.nodeid}: runcommand_contract(ignore=...) takes a list of violation codes, got {ignore!r}"
+                f"{item.nodeid}: {CONTRACT}(ignore=...) takes a list of violation codes, got {ignore!r}"
             )
 
 
+# -- which tests, and what they sent ------------------------------------------------------------------------------
+
+
+def _enforced(item: pytest.Item) -> bool:
+    """The marker or the fixture: a violation fails the test (otherwise traffic is only counted)."""
+    return item.get_closest_marker(CONTRACT) is not None or CONTRACT in getattr(item, "fixturenames", ())
+
+
 def _observed(item: pytest.Item) -> bool:
-    if item.get_closest_marker("runcommand_contract") is not None:
+    if _enforced(item) or item.get_closest_marker("vcr") is not None:
         return True
-    names = getattr(item, "fixturenames", ())
-    return any(name in OBSERVING_FIXTURES for name in names)
+    if runcommand_settings_of(item.config).coverage_wanted:
+        return True
+    declared = traffic_fixtures()
+    return any(name in declared for name in getattr(item, "fixturenames", ()))
 
 
-def _checked(item: pytest.Item) -> bool:
-    """Traffic is enforced (not only counted) for the marker and the fixture; cassettes check their own."""
-    if item.get_closest_marker("vcr") is not None:
-        return False
-    return item.get_closest_marker("runcommand_contract") is not None or "runcommand_contract" in getattr(
-        item, "fixturenames", ()
-    )
+def _start_recording(item: pytest.Item) -> TrafficRecorder:
+    recorder = item.stash.get(_RECORDER, None)
+    if recorder is None:
+        from pytest_runcommand.traffic import TrafficRecorder
+
+        recorder = item.stash[_RECORDER] = TrafficRecorder(label=item.nodeid).start()
+    return recorder
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     if _observed(item):
-        from pytest_runcommand.traffic import TrafficRecorder
+        _start_recording(item)
+    return (yield)
 
-        item.stash[_RECORDER] = TrafficRecorder(label=item.nodeid).start()
-    result = yield
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, Any, Any]:
+    """A served fixture's app is watched (traffic from other processes) and reachable under --block-network."""
+    value = yield
+    declared = traffic_fixtures().get(fixturedef.argname)
+    if declared is None or declared.served is None or value is None:
+        return value
+    item = request.node
+    app, base_url = declared.served(value)
+    from pytest_runcommand.pytest.loopback import exempt, served_address
+
+    address = served_address(base_url)
+    if address is not None:
+        item.stash.setdefault(_UNDO, []).append(exempt(address))
     recorder = item.stash.get(_RECORDER, None)
-    served = getattr(item, "funcargs", {}).get("runcommand_emulator_server")
-    if recorder is not None and served is not None:
-        recorder.watch_emulator(served.app, served.base_url)  # traffic from other processes (the Azure CLI) too
-    return result
+    if recorder is not None:
+        recorder.watch_emulator(app, base_url)
+    return value
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    result = yield
-    recorder = item.stash.get(_RECORDER, None)
-    if recorder is None:
-        return result
-    recorder.stop()
+    """The one traffic check: after the test body, over everything that carried its run-command traffic."""
+    from pytest_runcommand.traffic import observe_validations
+
+    validated = item.stash[_VALIDATED] = []
+    module = getattr(item, "module", None)
+    namespaces = [vars(module)] if module is not None else []
+    with observe_validations(namespaces, lambda interaction, violations: validated.append((interaction, violations))):
+        try:
+            result = yield
+        except BaseException:
+            _finish(item, passed=False)
+            raise
     __tracebackhide__ = True
-    _check_traffic(item, recorder)
+    _finish(item, passed=True)
     return result
 
 
-def pytest_runtest_teardown(item: pytest.Item) -> None:
-    recorder = item.stash.get(_RECORDER, None)
-    if recorder is not None:
-        recorder.stop()
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    finally:
+        _finish(item, passed=False)  # a test whose setup failed: its traffic still counts
+        undo_list: list[Callable[[], None]] = item.stash.get(_UNDO, [])
+        for undo in reversed(undo_list):
+            undo()
+        item.stash[_UNDO] = []
 
 
-def _check_traffic(item: pytest.Item, recorder: TrafficRecorder) -> None:
-    from pytest_runcommand.contract import format_violations, get_contract, validate_interaction
-    from pytest_runcommand.contract.violations import mask_text
-    from pytest_runcommand.errors import ContractViolationError
-
+def _finish(item: pytest.Item, *, passed: bool) -> None:
+    """Stop recording; count the test's traffic and validations; fail a passing enforced test on a violation."""
     __tracebackhide__ = True
-    contract = get_contract()
+    recorder = item.stash.get(_RECORDER, None)
+    validated = item.stash.get(_VALIDATED, [])
+    item.stash[_VALIDATED] = []
+    if recorder is not None:
+        del item.stash[_RECORDER]
+        recorder.stop()
+    if not validated and recorder is None:
+        return
     report = _report(item.config)
-    marker = item.get_closest_marker("runcommand_contract")
-    ignore = set(marker.kwargs.get("ignore", ())) if marker else set()
+    for interaction, violations in validated:
+        report.add(interaction, violations, test=item.nodeid)
+    if recorder is None:
+        return
+    interactions = _carried_traffic(item, recorder.interactions)
+    if not interactions:
+        return
+    marker = item.get_closest_marker(CONTRACT)
+    ignore = frozenset(marker.kwargs.get("ignore", ())) if marker else frozenset()
+    message = _check(interactions, ignore, report, item.nodeid)
+    if message is None or not _enforced(item):
+        return
+    if passed:
+        from pytest_runcommand.errors import ContractViolationError
+
+        raise ContractViolationError(message)
+    item.add_report_section("call", "run-command contract violations", message)
+
+
+def _carried_traffic(item: pytest.Item, seen: list[Interaction]) -> list[Interaction]:
+    """The recorder's exchanges plus a vcr cassette's, each exchange once (the cassette's copy is what is on disk)."""
+    if item.get_closest_marker("vcr") is None:
+        return list(seen)
+    cassette = (getattr(item, "funcargs", None) or {}).get("vcr")
+    if cassette is None:
+        return list(seen)
+    from pytest_runcommand.cassettes import cassette_interactions
+    from pytest_runcommand.traffic import without_carried
+
+    carried = list(cassette_interactions(cassette))
+    return [*without_carried(seen, carried), *carried]
+
+
+def _check(interactions: list[Interaction], ignore: frozenset[str], report: CoverageReport, test: str) -> str | None:
+    """Validate each run-command interaction, count it, and say what broke the contract (None: nothing)."""
+    from pytest_runcommand.contract import format_violations, validate_interaction
+    from pytest_runcommand.contract.violations import mask_text
+
+    contract = report.contract
     failures: list[str] = []
     checked = 0
-    for interaction in recorder.interactions:
+    for interaction in interactions:
         if contract.match(interaction.method, interaction.url) is None:
             report.unmatched += 1
             continue
         checked += 1
         violations = validate_interaction(interaction, contract=contract)
-        report.add(interaction, violations)
+        report.add(interaction, violations, test=test)
         kept = [v for v in violations if v.code not in ignore]
         if kept:
             failures.append(format_violations(kept, context=mask_text(interaction.describe())))
-    if failures and _checked(item):
-        raise ContractViolationError(
-            f"run-command traffic broke the contract in {len(failures)} of {checked} interaction(s):\n\n"
-            + "\n\n".join(failures)
-        )
+    if not failures:
+        return None
+    return f"run-command traffic broke the contract in {len(failures)} of {checked} interaction(s):\n\n" + "\n\n".join(
+        failures
+    )
+
+
+# -- how failures read ---------------------------------------------------------------------------------------------
 
 
 def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object, right: object) -> list[str] | None:
@@ -189,6 +276,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.fixture
+def runcommand_contract(request: pytest.FixtureRequest) -> TrafficRecorder:
+    """Validate all run-command traffic of this test (like ``@pytest.mark.runcommand_contract``).
+
+    Yields the live :class:`~pytest_runcommand.traffic.TrafficRecorder`: ``.interactions`` holds what was sent so
+    far, so a test can also inspect its own traffic.
+    """
+    return _start_recording(request.node)
+
+
+# -- the coverage report -------------------------------------------------------------------------------------------
+
+
 def _report(config: pytest.Config) -> CoverageReport:
     report = config.stash.get(_REPORT, None)
     if report is None:
@@ -198,19 +298,19 @@ def _report(config: pytest.Config) -> CoverageReport:
     return report
 
 
-@pytest.fixture
-def runcommand_contract(request: pytest.FixtureRequest) -> Any:
-    """Validate all run-command traffic of this test (like ``@pytest.mark.runcommand_contract``).
+def _is_worker(config: pytest.Config) -> bool:
+    return getattr(config, "workeroutput", None) is not None
 
-    Yields the live :class:`~pytest_runcommand.traffic.TrafficRecorder`: ``.interactions`` holds what was sent so
-    far, so a test can also inspect its own traffic.
-    """
-    recorder = request.node.stash.get(_RECORDER, None)
-    if recorder is None:  # requested dynamically, after setup began
-        from pytest_runcommand.traffic import TrafficRecorder
 
-        recorder = request.node.stash[_RECORDER] = TrafficRecorder(label=request.node.nodeid).start()
-    return recorder
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
+    """After every test ran (and every xdist worker reported), apply ``--runcommand-fail-under``."""
+    result = yield
+    config = session.config
+    threshold = runcommand_settings_of(config).fail_under
+    if threshold is not None and not _is_worker(config) and not _report(config).meets(threshold):
+        session.testsfailed += 1
+    return result
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -222,10 +322,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             workeroutput["runcommand_coverage"] = report.to_dict()
         return
     settings = runcommand_settings_of(config)
-    if report is not None and settings.report:
+    if settings.report:  # asked for: always written, even when no test produced run-command traffic
         from pathlib import Path
 
-        report.write(Path(settings.report))
+        _report(config).write(Path(settings.report))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -236,13 +336,20 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    report = config.stash.get(_REPORT, None)
-    if report is None or getattr(config, "workeroutput", None) is not None or not report.seen:
+    if _is_worker(config):
         return
-    terminalreporter.section("run-command contract coverage")
-    for line in report.terminal_lines():
-        terminalreporter.write_line(line)
     settings = runcommand_settings_of(config)
+    report = config.stash.get(_REPORT, None)
+    if not settings.coverage_wanted and (report is None or not report.seen):
+        return
+    report = _report(config)
+    terminalreporter.section("run-command contract coverage")
+    lines = report.terminal_lines() if report.seen else ["no test exercised a run-command operation"]
+    for line in lines:
+        terminalreporter.write_line(line)
+    if settings.fail_under is not None:
+        verdict = report.verdict(settings.fail_under)
+        terminalreporter.write_line(verdict, red=not report.meets(settings.fail_under), bold=True)
     if settings.report:
         from pathlib import Path
 

@@ -1,11 +1,14 @@
-"""The plugin's settings: each one a command-line option and an ini key, read in one place.
+"""The plugin's settings and the capabilities' declarations, read in one place.
 
-Fixtures of every capability read them through :func:`settings_from_config` so that ``--runcommand-target``,
-``runcommand_target = ...`` in pytest.ini / pyproject.toml, and the defaults agree everywhere.
+Each setting is a command-line option and an ini key; :func:`runcommand_settings_of` resolves them once per run, so
+``--runcommand-target``, ``runcommand_target = ...`` in pytest.ini / pyproject.toml and the defaults agree
+everywhere. Capability modules import from here (never from the plugin) and declare, at import, which of their
+fixtures carry run-command traffic (:func:`observe_traffic`), so the plugin names no capability's fixture.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,7 +16,16 @@ import pytest
 
 from pytest_runcommand.errors import UsageError
 
-__all__ = ["OPTIONS", "Settings", "add_options", "settings_from_config"]
+__all__ = [
+    "OPTIONS",
+    "Settings",
+    "TrafficFixture",
+    "add_options",
+    "observe_traffic",
+    "runcommand_settings_of",
+    "settings_from_config",
+    "traffic_fixtures",
+]
 
 EmulatorMode = Literal["strict", "lenient"]
 
@@ -37,8 +49,8 @@ OPTIONS: tuple[_Option, ...] = (
     _Option(
         "--runcommand-api-version",
         "runcommand_api_version",
-        "2024-07-01",
-        "api-version sent by fixtures and pinned in fuzzing",
+        "",
+        "api-version sent by fixtures and pinned in fuzzing (default: the contract's default api-version)",
     ),
     _Option(
         "--runcommand-emulator-mode",
@@ -54,6 +66,13 @@ OPTIONS: tuple[_Option, ...] = (
         "",
         "write the contract coverage report as JSON to this path, and as HTML beside it (same name, .html)",
     ),
+    _Option(
+        "--runcommand-fail-under",
+        "runcommand_fail_under",
+        "",
+        "fail the run when request or response property coverage, over the operations the run touched, is "
+        "below this percentage (0-100)",
+    ),
 )
 
 
@@ -62,13 +81,28 @@ class Settings:
     """The resolved settings of a pytest run."""
 
     target: str = "emulator"
-    api_version: str = "2024-07-01"
+    api_version_option: str = ""
     emulator_mode: EmulatorMode = "strict"
     report: str = ""
+    fail_under: float | None = None
 
     @property
     def target_is_emulator(self) -> bool:
         return self.target == "emulator"
+
+    @property
+    def api_version(self) -> str:
+        """The api-version asked for, or the contract's default (read from the contract only when asked)."""
+        if self.api_version_option:
+            return self.api_version_option
+        from pytest_runcommand.contract.facts import DEFAULT_API_VERSION
+
+        return DEFAULT_API_VERSION
+
+    @property
+    def coverage_wanted(self) -> bool:
+        """A report file or a coverage threshold was asked for: every test's traffic then counts."""
+        return bool(self.report) or self.fail_under is not None
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -88,6 +122,18 @@ def _value(config: pytest.Config, option: _Option) -> str:
     return text
 
 
+def _percentage(text: str) -> float | None:
+    if not text:
+        return None
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 100:  # NaN fails too
+        raise UsageError(f"runcommand_fail_under (--runcommand-fail-under) takes a percentage 0-100; got {text!r}")
+    return value
+
+
 def settings_from_config(config: pytest.Config) -> Settings:
     """Read every setting (command line first, then ini, then the default)."""
     values = {option.ini: _value(config, option) for option in OPTIONS}
@@ -96,7 +142,51 @@ def settings_from_config(config: pytest.Config) -> Settings:
         raise UsageError(f"runcommand_target takes 'emulator' or an http(s) base URL; got {target!r}")
     return Settings(
         target=target,
-        api_version=values["runcommand_api_version"] or "2024-07-01",
+        api_version_option=values["runcommand_api_version"],
         emulator_mode=values["runcommand_emulator_mode"],  # type: ignore[arg-type]
         report=values["runcommand_report"],
+        fail_under=_percentage(values["runcommand_fail_under"]),
     )
+
+
+SETTINGS_KEY = pytest.StashKey[Settings]()
+
+
+def runcommand_settings_of(config: pytest.Config) -> Settings:
+    """The run's resolved settings (read once at configure time; for the capabilities' fixtures and hooks)."""
+    found = config.stash.get(SETTINGS_KEY, None)
+    if found is None:
+        found = config.stash[SETTINGS_KEY] = settings_from_config(config)
+    return found
+
+
+# -- what the capabilities declare ----------------------------------------------------------------------------------
+
+ServedBy = Callable[[Any], tuple[Any, str]]
+"""From a fixture value to (ASGI app with an ``observers`` list, base URL) of a server other processes may call."""
+
+
+@dataclass(frozen=True)
+class TrafficFixture:
+    """A capability's fixture whose use makes a test's run-command traffic observed (marker, coverage report)."""
+
+    name: str
+    served: ServedBy | None = None
+    """For a fixture serving traffic on a socket: how to reach its app, so requests other processes send count."""
+
+
+_TRAFFIC_FIXTURES: dict[str, TrafficFixture] = {}
+
+
+def observe_traffic(fixture: str, *, served: ServedBy | None = None) -> None:
+    """Declare, at import of a capability module, that tests using ``fixture`` have their traffic observed.
+
+    ``served(value) -> (app, base_url)`` for a fixture whose value is a server: what the app answers is recorded
+    from the server side (the Azure CLI calls it from another process), and client-side copies are dropped.
+    """
+    _TRAFFIC_FIXTURES[fixture] = TrafficFixture(fixture, served)
+
+
+def traffic_fixtures() -> dict[str, TrafficFixture]:
+    """Every declared traffic fixture, by name."""
+    return dict(_TRAFFIC_FIXTURES)

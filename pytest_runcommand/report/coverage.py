@@ -1,12 +1,12 @@
-"""Contract coverage: which operations, status codes, properties and rules a run exercised, and which it never touched.
+"""Collect contract coverage: per operation the calls, status codes, properties, rules fired and the tests involved.
 
-A :class:`CoverageReport` takes interactions (with the violations found in them), merges with other reports (the
-workers of pytest-xdist), and renders as terminal lines, JSON and a self-contained HTML page.
+A :class:`CoverageReport` takes interactions (with the violations found in them) and the test they came from, merges
+with other reports (the workers of pytest-xdist), says whether a threshold is met, and renders as terminal lines,
+JSON and (through :mod:`pytest_runcommand.report.html`) a self-contained HTML page.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from pytest_runcommand.contract import RULE_CODES, SCHEMA_CODES, Contract, Violation, get_contract
+from pytest_runcommand.contract.facts import secret_properties
 from pytest_runcommand.interactions import Interaction
 
-__all__ = ["CoverageReport"]
+__all__ = ["CoverageReport", "coverage_totals"]
 
 _MAX_DEPTH = 8
-_WRITE_ONLY = ("/runAsPassword", "/protectedParameters/*/value")
-"""Secrets a response must never carry: not 'uncovered' when absent."""
+_MAX_TESTS_LISTED = 50
+"""Test ids kept per operation (the count is exact; the list names the first ones)."""
 
 
 def _schema_pointers(
@@ -42,6 +43,8 @@ def _schema_pointers(
         found |= _schema_pointers(sub, definitions, pointer, depth + 1, writable=writable)
     if "items" in schema:
         found |= _schema_pointers(schema["items"], definitions, f"{prefix}/*", depth + 1, writable=writable)
+    for sub in schema.get("allOf") or ():
+        found |= _schema_pointers(sub, definitions, prefix, depth + 1, writable=writable)
     return found
 
 
@@ -61,6 +64,11 @@ def _instance_pointers(value: Any, prefix: str = "", depth: int = 0) -> set[str]
     return found
 
 
+def _under_secret(pointer: str) -> bool:
+    """A response never carries a secret property (nor anything under it): absent is not 'uncovered'."""
+    return not secret_properties().isdisjoint(pointer.split("/"))
+
+
 @dataclass
 class _Seen:
     calls: int = 0
@@ -68,6 +76,8 @@ class _Seen:
     request_properties: set[str] = field(default_factory=set)
     response_properties: set[str] = field(default_factory=set)
     rules: Counter[str] = field(default_factory=Counter)
+    tests: set[str] = field(default_factory=set)
+    test_count: int = 0
 
 
 class CoverageReport:
@@ -80,14 +90,18 @@ class CoverageReport:
 
     # -- collecting ------------------------------------------------------------------------------------------------
 
-    def add(self, interaction: Interaction, violations: Iterable[Violation] = ()) -> None:
-        """Count one interaction (ignored unless it is a run-command operation)."""
+    def add(self, interaction: Interaction, violations: Iterable[Violation] = (), *, test: str = "") -> None:
+        """Count one interaction (or one direct validation) of ``test``; ignored unless it is a run-command one."""
         match = self.contract.match(interaction.method, interaction.url)
         if match is None:
             self.unmatched += 1
             return
         seen = self.seen.setdefault(match.operation_id, _Seen())
         seen.calls += 1
+        if test and test not in seen.tests:
+            seen.test_count += 1
+            if len(seen.tests) < _MAX_TESTS_LISTED:
+                seen.tests.add(test)
         if interaction.status is not None:
             seen.statuses[interaction.status] += 1
         for side, attribute in (("request", "request_properties"), ("response", "response_properties")):
@@ -113,6 +127,9 @@ class CoverageReport:
             seen.request_properties.update(entry.get("request_properties_covered", []))
             seen.response_properties.update(entry.get("response_properties_covered", []))
             seen.rules.update({str(k): int(v) for k, v in entry.get("rules_fired", {}).items()})
+            tests = [t for t in entry.get("tests", []) if t not in seen.tests]
+            seen.test_count += int(entry.get("test_count", len(tests)))
+            seen.tests.update(tests[: max(0, _MAX_TESTS_LISTED - len(seen.tests))])
 
     # -- shaping -----------------------------------------------------------------------------------------------------
 
@@ -126,7 +143,7 @@ class CoverageReport:
         for code, answer in operation.responses.items():
             if code.startswith("2") and answer.get("schema"):
                 response |= _schema_pointers(answer["schema"], definitions)
-        response = {p for p in response if not p.endswith(_WRITE_ONLY)}
+        response = {p for p in response if not _under_secret(p)}
         return request, response, sorted(operation.responses)
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,8 +154,6 @@ class CoverageReport:
             op_id = operation.operation_id
             seen = self.seen.get(op_id, _Seen())
             request, response, documented = self._universe(op_id)
-            covered_request = sorted(request & seen.request_properties)
-            covered_response = sorted(response & seen.response_properties)
             fired.update(seen.rules)
             operations[op_id] = {
                 "method": operation.method,
@@ -146,13 +161,15 @@ class CoverageReport:
                 "calls": seen.calls,
                 "statuses_documented": documented,
                 "statuses_seen": {str(k): v for k, v in sorted(seen.statuses.items())},
-                "request_properties_covered": covered_request,
+                "request_properties_covered": sorted(request & seen.request_properties),
                 "request_properties_uncovered": sorted(request - seen.request_properties),
-                "response_properties_covered": covered_response,
+                "response_properties_covered": sorted(response & seen.response_properties),
                 "response_properties_uncovered": sorted(response - seen.response_properties),
                 "rules_fired": dict(sorted(seen.rules.items())),
+                "tests": sorted(seen.tests),
+                "test_count": seen.test_count,
             }
-        return {
+        data = {
             "contract": str(self.contract.document.get("info", {}).get("version", "")),
             "operations": operations,
             "operations_untouched": sorted(op for op, entry in operations.items() if not entry["calls"]),
@@ -160,6 +177,32 @@ class CoverageReport:
             "rules_never_fired": sorted(set(all_rules) - set(fired)),
             "unmatched_interactions": self.unmatched,
         }
+        data["totals"] = coverage_totals(data)
+        return data
+
+    # -- verdicts ----------------------------------------------------------------------------------------------------
+
+    def meets(self, threshold: float) -> bool:
+        """Request and response property coverage, over the operations touched, both reach ``threshold`` percent.
+
+        A side no touched operation has properties on does not count; a run that touched nothing is at 0%.
+        """
+        totals = coverage_totals(self.to_dict())
+        percents: list[float] = [side["percent"] for side in totals.values() if side["percent"] is not None]
+        if not self.seen or not percents:
+            return threshold <= 0
+        return min(percents) >= threshold
+
+    def verdict(self, threshold: float) -> str:
+        """One summary line: the coverage reached and whether ``threshold`` is."""
+        totals = coverage_totals(self.to_dict())
+        parts = [
+            f"{side} {_percent(entry['percent'])} ({entry['covered']}/{entry['total']})"
+            for side, entry in totals.items()
+        ]
+        reached = "reached" if self.meets(threshold) else "NOT reached"
+        touched = "" if self.seen else " (no test exercised a run-command operation)"
+        return f"run-command property coverage {reached}: required {threshold:g}%, {', '.join(parts)}{touched}"
 
     # -- rendering --------------------------------------------------------------------------------------------------
 
@@ -170,12 +213,12 @@ class CoverageReport:
             if not entry["calls"]:
                 continue
             statuses = ", ".join(f"{code}x{count}" for code, count in entry["statuses_seen"].items()) or "-"
-            req = _fraction(entry["request_properties_covered"], entry["request_properties_uncovered"])
-            resp = _fraction(entry["response_properties_covered"], entry["response_properties_uncovered"])
+            req = fraction(entry["request_properties_covered"], entry["request_properties_uncovered"])
+            resp = fraction(entry["response_properties_covered"], entry["response_properties_uncovered"])
             rules = ", ".join(entry["rules_fired"]) or "none"
             lines.append(
-                f"{op_id}: {entry['calls']} call(s); status {statuses}; request properties {req}; "
-                f"response properties {resp}; rules fired: {rules}"
+                f"{op_id}: {entry['calls']} call(s) in {entry['test_count']} test(s); status {statuses}; "
+                f"request properties {req}; response properties {resp}; rules fired: {rules}"
             )
         if data["operations_untouched"]:
             lines.append("never touched: " + ", ".join(data["operations_untouched"]))
@@ -188,6 +231,8 @@ class CoverageReport:
 
     def write(self, json_path: Path) -> Path:
         """Write JSON to ``json_path`` and the HTML page beside it; return the HTML path."""
+        from pytest_runcommand.report.html import render_html
+
         data = self.to_dict()
         json_path.parent.mkdir(parents=True, exist_ok=True)
         html_path = json_path.with_suffix(".html")
@@ -196,94 +241,28 @@ class CoverageReport:
         return html_path
 
 
-def _fraction(covered: list[str], uncovered: list[str]) -> str:
+def coverage_totals(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Request and response property coverage summed over the operations a report's data touched."""
+    totals: dict[str, dict[str, Any]] = {}
+    touched = [entry for entry in data["operations"].values() if entry["calls"]]
+    for side in ("request", "response"):
+        covered = sum(len(entry[f"{side}_properties_covered"]) for entry in touched)
+        total = covered + sum(len(entry[f"{side}_properties_uncovered"]) for entry in touched)
+        percent = round(100.0 * covered / total, 2) if total else None
+        totals[side] = {"covered": covered, "total": total, "percent": percent}
+    return totals
+
+
+def fraction(covered: list[str], uncovered: list[str]) -> str:
     total = len(covered) + len(uncovered)
     return f"{len(covered)}/{total}" if total else "n/a"
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g}%"
 
 
 def _atomic_write(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
-
-
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f23;max-width:70rem}
-h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}
-td,th{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;font-size:.9rem;vertical-align:top}
-th{background:#f6f8fa}.ok{background:#dafbe1}.no{background:#ffebe9}.muted{color:#57606a}
-summary{cursor:pointer;margin:.4rem 0}code{font-family:ui-monospace,monospace;font-size:.85rem}.badge{display:inline-block;padding:0 .4rem;
-border-radius:.6rem;background:#eaeef2;margin:0 .2rem .2rem 0}
-"""
-
-
-def render_html(data: Mapping[str, Any]) -> str:
-    """A self-contained page: a summary, then a table per operation with covered and uncovered properties marked."""
-    e = html.escape
-    parts = [
-        "<!doctype html><html lang=en><head><meta charset=utf-8>",
-        "<title>pytest-runcommand contract coverage</title>",
-        f"<style>{_STYLE}</style></head><body>",
-        f"<h1>Contract coverage: Azure VM run commands, api-version {e(str(data.get('contract', '')))}</h1>",
-    ]
-    operations = data["operations"]
-    touched = sum(1 for entry in operations.values() if entry["calls"])
-    parts.append(f"<p>{touched} of {len(operations)} operations exercised. Rules fired: ")
-    parts.append(
-        " ".join(f"<span class=badge>{e(code)} x{count}</span>" for code, count in data["rules_fired"].items())
-        or "<span class=muted>none</span>"
-    )
-    parts.append(
-        "</p><table><tr><th>operation</th><th>calls</th><th>status codes seen</th>"
-        "<th>documented</th><th>request props</th><th>response props</th></tr>"
-    )
-    for op_id, entry in operations.items():
-        css = "ok" if entry["calls"] else "no"
-        parts.append(
-            f"<tr class={css}><td><a href='#{e(op_id)}'>{e(op_id)}</a></td><td>{entry['calls']}</td>"
-            f"<td>{e(', '.join(entry['statuses_seen']) or '-')}</td><td>{e(', '.join(entry['statuses_documented']))}"
-            f"</td><td>{_fraction(entry['request_properties_covered'], entry['request_properties_uncovered'])}</td>"
-            f"<td>{_fraction(entry['response_properties_covered'], entry['response_properties_uncovered'])}</td></tr>"
-        )
-    parts.append("</table>")
-    for op_id, entry in operations.items():
-        parts.append(
-            f"<h2 id='{e(op_id)}'>{e(op_id)} <span class=muted><code>{e(entry['method'])} "
-            f"{e(entry['path'])}</code></span></h2>"
-        )
-        if not entry["calls"]:
-            parts.append("<p class=muted>Never called.</p>")
-        for side in ("request", "response"):
-            covered = entry[f"{side}_properties_covered"]
-            uncovered = entry[f"{side}_properties_uncovered"]
-            if not covered and not uncovered:
-                continue
-            opened = " open" if entry["calls"] else ""
-            parts.append(
-                f"<details{opened}><summary>{side} properties: {_fraction(covered, uncovered)} exercised</summary>"
-                f"<table><tr><th>{side} property</th><th>exercised</th></tr>"
-            )
-            for pointer in sorted([*covered, *uncovered]):
-                ok = pointer in covered
-                parts.append(
-                    f"<tr class={'ok' if ok else 'no'}><td><code>{e(pointer)}</code></td>"
-                    f"<td>{'yes' if ok else 'no'}</td></tr>"
-                )
-            parts.append("</table></details>")
-        if entry["rules_fired"]:
-            parts.append(
-                "<p>Rules fired: "
-                + " ".join(
-                    f"<span class=badge>{e(code)} x{count}</span>" for code, count in entry["rules_fired"].items()
-                )
-                + "</p>"
-            )
-    if data["rules_never_fired"]:
-        parts.append(
-            "<h2>Rules never fired</h2><p>"
-            + " ".join(f"<span class=badge>{e(code)}</span>" for code in data["rules_never_fired"])
-            + "</p>"
-        )
-    parts.append("</body></html>\n")
-    return "".join(parts)
