@@ -4,12 +4,13 @@
 //
 // Signs in with ClientSecretCredential against the emulator's token endpoint, then runs a managed run-command
 // lifecycle (create, update, get with instanceView, list, delete, get after delete) on a VM and on a scale-set VM
-// at the SDK's default api-version, or (mode "create-timing") times one create with the SDK's own polling
+// at the SDK's default api-version, or (mode "create") times one create with the SDK's own polling
 // interval. Prints one JSON document on stdout; on a failure, {"error": ...} and exit code 1.
 //
 // config: {base, tenant, clientId, subscription, package ("@azure/arm-compute" or an npm alias), mode
-// ("lifecycle" | "create-timing"), resourceGroup, vm, scaleSet, instanceId, pollMs (lifecycle polling interval),
-// script, protectedValue, runAsPassword}. Secrets come from the environment or the config, never argv output.
+// ("lifecycle" | "create"), resourceGroup, vm, scaleSet, instanceId, pollMs (lifecycle polling interval),
+// script, protectedValue, runAsPassword (test values the answers must never show)}. The client secret comes from
+// the environment (RUNCOMMAND_JS_CLIENT_SECRET), not the command line.
 import { createRequire } from "node:module";
 import { ClientSecretCredential } from "@azure/identity";
 
@@ -39,6 +40,7 @@ function summary(resource) {
     runAsUser: resource.runAsUser,
     runAsPassword: resource.runAsPassword,
     timeoutInSeconds: resource.timeoutInSeconds,
+    systemData: resource.systemData,
     instanceView: view && {
       executionState: view.executionState,
       exitCode: view.exitCode,
@@ -130,7 +132,7 @@ async function lifecycle(target) {
   };
 }
 
-async function createTiming() {
+async function createOne() {
   const ops = operationsFor("vm");
   // No updateIntervalInMs: the SDK's own interval (Retry-After of the answers, else its default).
   const created = await timed("vm: create", () => ops.create("js-timed", { location: "westus", source: { script: config.script } }));
@@ -139,8 +141,8 @@ async function createTiming() {
 
 try {
   const result = { package: config.package, sdkVersion };
-  if (config.mode === "create-timing") {
-    result.timing = await createTiming();
+  if (config.mode === "create") {
+    result.create = await createOne();
   } else {
     result.vm = await lifecycle("vm");
     result.scaleSetVm = await lifecycle("vmss");

@@ -24,7 +24,7 @@ def run(pytester: pytest.Pytester) -> pytest.RunResult:
 
 def test_without_npm_ci_the_tests_skip_naming_the_command(bare: pytest.Pytester) -> None:
     result = run(bare)
-    result.assert_outcomes(skipped=3)
+    assert set(result.parseoutcomes()) == {"skipped"}  # every test, none run
     result.stdout.fnmatch_lines(["*@azure/arm-compute is not installed: run `npm ci` in *"])
 
 
@@ -35,12 +35,12 @@ def test_without_node_the_tests_skip_naming_node(
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     result = run(bare)
-    result.assert_outcomes(skipped=3)
+    assert set(result.parseoutcomes()) == {"skipped"}  # every test, none run
     result.stdout.fnmatch_lines(["*node is not on PATH: install Node.js 20 or later*"])
 
 
 def test_under_ci_they_fail(bare: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "true")
     result = run(bare)
-    result.assert_outcomes(errors=3)  # the expected failures too: a missing SDK is not the failure they expect
+    assert set(result.parseoutcomes()) == {"errors"}  # the expected failures too: a missing SDK is not theirs
     result.stdout.fnmatch_lines(["*CI must run the Azure SDK for JavaScript tests, but *npm ci*"])
