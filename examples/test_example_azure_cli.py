@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_runcommand.emulator.executor import Outcome
+from pytest_runcommand.emulator import Outcome
 
 SCRIPT = Path(__file__).parent / "scripts" / "patch_vm.sh"
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="the example script needs bash")
