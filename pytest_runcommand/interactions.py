@@ -31,7 +31,7 @@ def parse_json_body(body: bytes | str | Mapping[str, Any] | list[Any] | None) ->
 
 
 def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
-    """The value of header ``name`` (matched case-insensitively), or None."""
+    """The value of header ``name`` (matched case-insensitively), or None; names that are not str never match."""
     if not headers:
         return None
     value = headers.get(name)
@@ -39,7 +39,7 @@ def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
         return value
     lowered = name.lower()
     for key, candidate in headers.items():
-        if key.lower() == lowered:
+        if isinstance(key, str) and key.lower() == lowered:
             return candidate
     return None
 
@@ -63,6 +63,8 @@ class Interaction:
     """Where the interaction came from (a cassette path and index, a test id), for messages."""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.method, str):
+            raise TypeError(f"Interaction: method must be a str, got {type(self.method).__name__}")
         self.method = self.method.upper()
 
     @cached_property

@@ -50,6 +50,7 @@ SCHEMA_CODES: Mapping[str, str] = {
     "MISSING_PATH_PARAMETER": "a path segment the operation needs is empty",
     "MISSING_API_VERSION": "the api-version query parameter is missing",
     "UNKNOWN_API_VERSION": "an api-version the contract does not speak for",
+    "INVALID_INTERACTION": "an interaction whose method, URL, status or headers are not of HTTP's types",
 }
 """Codes of schema and request-line checks, with a one-line summary each (prose rules: rules.RULE_CODES)."""
 

@@ -1,0 +1,121 @@
+"""The one traffic check: interactions in, one verdict per interaction out; and the one error built from verdicts.
+
+Every carrier (the pytest marker, the cassette layer, ``cassettes check``) hands its interactions to
+:func:`check_interactions` and, to fail, raises what :func:`contract_failure` builds. Each interaction is checked at
+its own api-version (an unsupported one is an ``UNKNOWN_API_VERSION`` violation, like any other); interactions that
+reach no run-command operation get a verdict with ``matched=False`` and are never violations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pytest_runcommand.contract.document import Contract, get_contract, query_api_version, split_url
+from pytest_runcommand.contract.validate import validate_interaction
+from pytest_runcommand.contract.violations import Violation, format_violations, mask_text
+from pytest_runcommand.errors import ContractViolationError
+from pytest_runcommand.interactions import Interaction
+
+__all__ = ["InteractionVerdict", "check_interactions", "contract_failure", "interaction_label"]
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionVerdict:
+    """What the contract says about one interaction.
+
+    ``matched``: its method and path reached a run-command operation (only those are checked);
+    ``violations``: what it breaks, after ``ignore``; ``ignored``: the violations left out by ``ignore``.
+    """
+
+    interaction: Interaction
+    matched: bool
+    operation_id: str | None = None
+    api_version: str | None = None
+    violations: tuple[Violation, ...] = ()
+    ignored: tuple[Violation, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    @property
+    def label(self) -> str:
+        return interaction_label(self.interaction)
+
+    @property
+    def all_violations(self) -> tuple[Violation, ...]:
+        """Kept and ignored violations together (for coverage reports)."""
+        return self.violations + self.ignored
+
+
+def interaction_label(interaction: Interaction) -> str:
+    """The one masked label of an interaction: ``PATCH https://host/path?query -> 200 (source)``.
+
+    No user name or password, no fragment; SAS signatures, bearer tokens and JWTs in the URL read ``***``.
+    """
+    origin, path, query = split_url(str(interaction.url))
+    text = f"{str(interaction.method)[:20]} {mask_text(origin + path + ('?' + query if query else ''))}"
+    if len(text) > 400:
+        text = text[:397] + "..."
+    if interaction.status is not None:
+        text += f" -> {interaction.status}"
+    if interaction.source:
+        text += f" ({mask_text(str(interaction.source))})"
+    return text
+
+
+def check_interactions(
+    interactions: Iterable[Interaction], *, ignore: Iterable[str] = (), contract: Contract | None = None
+) -> list[InteractionVerdict]:
+    """One verdict per interaction, in order: each run-command interaction checked at its own api-version.
+
+    ``ignore`` names violation codes to leave out (the marker's ``ignore=``); ``contract`` a loaded document to use
+    instead of the bundled per-version contracts. An interaction whose method, URL, status or headers are not of
+    HTTP's types is an ``INVALID_INTERACTION`` violation (never an exception).
+    """
+    skipped = frozenset(ignore)
+    base = contract if contract is not None else get_contract()
+    verdicts = []
+    for interaction in interactions:
+        try:
+            if not isinstance(interaction.method, str) or not isinstance(interaction.url, str):
+                raise TypeError("an interaction's method and url must be str")
+            version = query_api_version(interaction.url)
+            match = base.for_version(version).match(interaction.method, interaction.url)
+            if match is None:
+                verdicts.append(InteractionVerdict(interaction, matched=False, api_version=version))
+                continue
+            found = validate_interaction(interaction, contract=contract)
+        except TypeError as error:
+            found = [Violation("INVALID_INTERACTION", "", mask_text(str(error))[:200])]
+            version, match = None, None
+        verdicts.append(
+            InteractionVerdict(
+                interaction,
+                matched=True,
+                operation_id=match.operation_id if match is not None else None,
+                api_version=version,
+                violations=tuple(v for v in found if v.code not in skipped),
+                ignored=tuple(v for v in found if v.code in skipped),
+            )
+        )
+    return verdicts
+
+
+def contract_failure(
+    verdicts: Sequence[InteractionVerdict], *, what: str = "run-command traffic"
+) -> ContractViolationError | None:
+    """The error to raise when a verdict has violations (None when every one is clean).
+
+    ``run-command traffic broke the contract in 1 of 3 interaction(s):`` then, per failing interaction, its label
+    and one line per violation.
+    """
+    failing = [verdict for verdict in verdicts if verdict.violations]
+    if not failing:
+        return None
+    checked = sum(1 for verdict in verdicts if verdict.matched)
+    blocks = [format_violations(verdict.violations, context=verdict.label) for verdict in failing]
+    return ContractViolationError(
+        f"{what} broke the contract in {len(failing)} of {checked} interaction(s):\n\n" + "\n\n".join(blocks)
+    )

@@ -1,0 +1,243 @@
+"""Each request is checked against the contract of its own api-version: a field is unknown exactly where that
+version lacks it, and the prose rules follow the versions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_runcommand.contract import (
+    SUPPORTED_API_VERSIONS,
+    facts,
+    get_contract,
+    load_contract,
+    validate_request,
+    validate_response,
+)
+from pytest_runcommand.contract.versioned import UnknownApiVersion
+
+BASE = (
+    "https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg"
+    "/providers/Microsoft.Compute/virtualMachines/vm/runCommands/rc"
+)
+VERSIONS = list(SUPPORTED_API_VERSIONS)
+PROPERTIES = "VirtualMachineRunCommandProperties"
+SOURCE = "VirtualMachineRunCommandScriptSource"
+RESOURCE = "VirtualMachineRunCommand"
+
+
+def url(version: str) -> str:
+    return f"{BASE}?api-version={version}"
+
+
+def codes(found: list[Any]) -> list[tuple[str, str]]:
+    return [(v.code, v.pointer) for v in found]
+
+
+def answer(version: str, **extra: Any) -> bytes:
+    body = {
+        "id": f"{BASE.split('.com', 1)[1]}",
+        "name": "rc",
+        "type": "Microsoft.Compute/virtualMachines/runCommands",
+        "location": "westus",
+        "properties": {"source": {"script": "echo hi"}, "provisioningState": "Succeeded"},
+        **extra,
+    }
+    return json.dumps(body).encode()
+
+
+SYSTEM_DATA = {
+    "createdBy": "someone@example.com",
+    "createdByType": "User",
+    "createdAt": "2026-01-02T03:04:05Z",
+    "lastModifiedBy": "someone@example.com",
+    "lastModifiedByType": "User",
+    "lastModifiedAt": "2026-01-02T03:04:05Z",
+}
+
+
+def test_system_data_in_an_answer_is_clean_at_2026_04_01_and_flagged_at_2024_07_01() -> None:
+    body = answer("2026-04-01", systemData=SYSTEM_DATA)
+    assert validate_response("GET", url("2026-04-01"), 200, body) == []
+    assert codes(validate_response("GET", url("2024-07-01"), 200, body)) == [
+        ("OBJECT_ADDITIONAL_PROPERTIES", "/systemData")
+    ]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_system_data_exists_from_2025_11_01_and_is_never_accepted_in_a_request(version: str) -> None:
+    body = {"location": "westus", "properties": {"source": {"script": "x"}}, "systemData": SYSTEM_DATA}
+    found = codes(validate_request("PUT", url(version), body))
+    if version >= "2025-11-01":
+        assert found == [("READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST", "/systemData")]
+        assert validate_response("PUT", url(version), 201, answer(version, systemData=SYSTEM_DATA)) == []
+    else:
+        assert found == [("OBJECT_ADDITIONAL_PROPERTIES", "/systemData")]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "since"),
+    [
+        (("treatFailureAsDeploymentFailure",), True, "2023-03-01"),
+        (("source", "scriptShell"), "Powershell7", "2025-04-01"),
+        (("outputBlobManagedIdentity",), {"clientId": "c"}, "2022-08-01"),
+        (("errorBlobManagedIdentity",), {}, "2022-08-01"),
+        (("source", "scriptUriManagedIdentity"), {"objectId": "o"}, "2022-08-01"),
+    ],
+)
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_field_is_unknown_exactly_where_the_version_lacks_it(
+    version: str, path: tuple[str, ...], value: Any, since: str
+) -> None:
+    properties: dict[str, Any] = {"source": {"script": "echo"}}
+    node = properties
+    for token in path[:-1]:
+        node = node[token]
+    node[path[-1]] = value
+    found = codes(validate_request("PATCH", url(version), {"properties": properties}))
+    pointer = "/properties/" + "/".join(path)
+    assert found == ([] if version >= since else [("OBJECT_ADDITIONAL_PROPERTIES", pointer)])
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_four_script_sources_from_2025_04_01_else_three(version: str) -> None:
+    gallery = {"galleryScriptReferenceId": "/subscriptions/s/galleries/g/scripts/s/versions/1"}
+    alone = codes(validate_request("PATCH", url(version), {"properties": {"source": gallery}}))
+    both = codes(validate_request("PATCH", url(version), {"properties": {"source": {**gallery, "script": "x"}}}))
+    if version >= "2025-04-01":
+        assert facts.script_sources(version) == ("script", "scriptUri", "commandId", "galleryScriptReferenceId")
+        assert alone == []
+        assert both == [("MULTIPLE_SCRIPT_SOURCES", "/properties/source")]
+    else:
+        assert facts.script_sources(version) == ("script", "scriptUri", "commandId")
+        assert alone == [
+            ("OBJECT_ADDITIONAL_PROPERTIES", "/properties/source/galleryScriptReferenceId"),
+            ("MISSING_SCRIPT_SOURCE", "/properties/source"),
+        ]
+
+
+def test_the_multiple_sources_message_names_the_versions_sources() -> None:
+    body = {"properties": {"source": {"script": "x", "commandId": "RunShellScript"}}}
+    (old,) = validate_request("PATCH", url("2024-11-01"), body)
+    (new,) = validate_request("PATCH", url("2025-04-01"), body)
+    assert "galleryScriptReferenceId" not in old.message
+    assert "galleryScriptReferenceId" in new.message
+
+
+ALL_PROPERTIES = sorted(set().union(*(facts.definition_properties(v, PROPERTIES) for v in VERSIONS)))
+SAMPLE_VALUES: dict[str, Any] = {
+    "source": {},
+    "parameters": [],
+    "protectedParameters": [],
+    "asyncExecution": False,
+    "runAsUser": "u",
+    "runAsPassword": "p",
+    "timeoutInSeconds": 60,
+    "outputBlobUri": "https://a/b",
+    "errorBlobUri": "https://a/c",
+    "outputBlobManagedIdentity": {},
+    "errorBlobManagedIdentity": {},
+    "treatFailureAsDeploymentFailure": True,
+}
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.sampled_from(VERSIONS), st.sampled_from([p for p in ALL_PROPERTIES if p in SAMPLE_VALUES]))
+def test_any_writable_property_is_known_exactly_at_the_versions_that_declare_it(version: str, name: str) -> None:
+    found = codes(validate_request("PATCH", url(version), {"properties": {name: SAMPLE_VALUES[name]}}))
+    declared = name in facts.definition_properties(version, PROPERTIES)
+    assert found == ([] if declared else [("OBJECT_ADDITIONAL_PROPERTIES", f"/properties/{name}")])
+
+
+def test_the_sample_values_cover_every_writable_property() -> None:
+    read_only = set().union(*(facts.read_only_properties(v, PROPERTIES) for v in VERSIONS))
+    assert set(ALL_PROPERTIES) - read_only == set(SAMPLE_VALUES)
+
+
+def test_an_unknown_api_version_lists_every_supported_one() -> None:
+    (violation,) = validate_request("GET", url("2019-01-01"))
+    assert violation.code == "UNKNOWN_API_VERSION"
+    for version in VERSIONS:
+        assert version in violation.message
+
+
+def test_get_contract_returns_each_versions_own_contract() -> None:
+    for version in VERSIONS:
+        contract = get_contract(version)
+        assert contract.api_version == version
+        assert contract is get_contract(version)
+    assert get_contract().api_version == facts.DEFAULT_API_VERSION
+    with pytest.raises(UnknownApiVersion, match="2026-04-01"):
+        get_contract("2019-01-01")
+
+
+def test_a_bundled_contract_passed_explicitly_still_follows_the_requests_version() -> None:
+    body = {"properties": {"source": {"scriptShell": "Powershell7", "script": "x"}}}
+    assert validate_request("PATCH", url("2026-04-01"), body, contract=get_contract("2021-03-01")) == []
+
+
+def test_a_loaded_document_checks_every_request_against_itself() -> None:
+    from reference_data import OFFICIAL_RUNCOMMAND
+
+    contract = load_contract(OFFICIAL_RUNCOMMAND)
+    body = {"properties": {"source": {"scriptShell": "Powershell7", "script": "x"}}}
+    found = codes(validate_request("PATCH", url("2024-07-01"), body, contract=contract))
+    assert found == [("OBJECT_ADDITIONAL_PROPERTIES", "/properties/source/scriptShell")]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_lro_headers_and_final_state_follow_the_version(version: str) -> None:
+    for op_id, status in (
+        ("VirtualMachineRunCommands_CreateOrUpdate", 201),
+        ("VirtualMachineRunCommands_Update", 200),
+        ("VirtualMachineRunCommands_Delete", 202),
+        ("VirtualMachineScaleSetVMRunCommands_CreateOrUpdate", 201),
+        ("VirtualMachineScaleSetVMRunCommands_Update", 200),
+        ("VirtualMachineScaleSetVMRunCommands_Delete", 202),
+    ):
+        typespec = version >= "2025-11-01"
+        assert facts.declares_lro_headers(version, op_id) is typespec, op_id
+        assert facts.lro_header_statuses(version, op_id) == ({status} if typespec else set())
+        assert facts.final_state_via(version, op_id) == ("location" if typespec else None)
+    assert not facts.declares_lro_headers(version, "VirtualMachineRunCommands_GetByVirtualMachine")
+
+
+def test_facts_answer_per_version() -> None:
+    assert facts.LATEST_API_VERSION == "2026-04-01" == max(VERSIONS)
+    assert "systemData" in facts.definition_properties("2025-11-01", RESOURCE)
+    assert "systemData" not in facts.definition_properties("2025-04-01", RESOURCE)
+    assert facts.read_only_properties("2026-04-01", RESOURCE) == {"id", "name", "type", "systemData"}
+    assert facts.read_only_properties("2024-07-01", PROPERTIES) == {"provisioningState", "instanceView"}
+    assert facts.definition_properties("2021-03-01", "RunCommandManagedIdentity") == frozenset()
+    assert "scriptShell" in facts.definition_properties("2025-04-01", SOURCE)
+    assert facts.secret_properties() == {"runAsPassword", "protectedParameters"}
+    with pytest.raises(ValueError, match="supported: 2021-03-01"):
+        facts.definition_properties("2030-01-01", RESOURCE)
+
+
+def test_supported_versions_name_the_official_file_and_commit() -> None:
+    assert sorted(VERSIONS) == VERSIONS
+    assert VERSIONS[0] == "2021-03-01"
+    for version, note in SUPPORTED_API_VERSIONS.items():
+        source = facts.CONTRACT_SOURCES[version]
+        assert version in source.path
+        assert len(source.commit) == 40
+        assert source.commit[:7] in note
+        assert "subset" not in note
+        assert "superset" not in note
+
+
+def test_facts_import_stays_cheap() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import pytest_runcommand.contract.facts as f; f.script_sources('2026-04-01'); "
+        "print(sorted(m for m in ('jsonschema_rs', 'orjson', 'yaml') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
