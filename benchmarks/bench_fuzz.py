@@ -22,7 +22,9 @@ from typing import Any
 
 from schemathesis.python import asgi
 
-from pytest_runcommand.fuzz.runner import FuzzRunner, FuzzSettings, emulator_target
+from pytest_runcommand.fuzz.runner import FuzzRunner
+from pytest_runcommand.fuzz.settings import FuzzSettings
+from pytest_runcommand.fuzz.targets import emulator_target
 
 
 class GenerationOnly(FuzzRunner):

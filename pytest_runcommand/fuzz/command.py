@@ -1,7 +1,9 @@
 """``pytest-runcommand fuzz``: schemathesis against the emulator, a loopback service, or (with --live) Azure.
 
-Light module: the CLI imports it at start-up; schemathesis and hypothesis are imported when the command runs.
-Exit codes: 0 no new failure, 1 new failures (each reported with a curl line), 2 usage error.
+Light module: the CLI imports it at start-up; schemathesis and hypothesis are imported when the command runs (without
+them it exits 2 with the ``pip install`` line of the ``fuzz`` extra).
+Exit codes: 0 no new failure, 1 new failures (each reported with a curl line) or a run that proves nothing (no
+positive case accepted, an operation not fuzzed, clean-up left run commands behind), 2 usage error.
 """
 
 from __future__ import annotations
@@ -12,32 +14,35 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS
 from pytest_runcommand.errors import UsageError
+from pytest_runcommand.fuzz.targets import (
+    CLI_ROUTE,
+    ENV_SCOPE,
+    LIVE_MAX_REQUESTS,
+    LIVE_RATE,
+    TOKEN_ENV,
+    TargetRequest,
+    resolve_target,
+)
 
 __all__ = ["register", "run"]
 
-DESCRIPTION = """\
-Fuzz an endpoint that claims to implement the run-command contract (api-version 2024-07-01) with
-schemathesis: positive and negative cases for each operation, then stateful PUT -> PATCH -> GET ->
-DELETE -> GET sequences. Checks: schemathesis's own plus the contract's (prose rules, secrets echoed
+DESCRIPTION = f"""\
+Fuzz an endpoint that claims to implement the run-command contract (api-version {DEFAULT_API_VERSION} by
+default) with schemathesis: positive and negative cases for each operation, then stateful PUT -> PATCH ->
+GET -> DELETE -> GET sequences. Checks: schemathesis's own plus the contract's (prose rules, secrets echoed
 back, CloudError shape, long-running-operation codes and headers).
 
-Targets: 'emulator' (default, in-process), or a base URL. A URL that is not on loopback needs --live,
-and --subscription, --resource-group and --vm (or AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP,
-AZURE_VM_NAME): only run commands named with --name-prefix on that VM are touched, and what the run
-creates is deleted at the end. Token: AZURE_ACCESS_TOKEN, else azure-identity DefaultAzureCredential.
+Targets: 'emulator' (default, in-process), or a base URL. A loopback URL (127.0.0.0/8, ::1, localhost) gets
+the emulator's test token and no proxy. Any other URL needs --live, https, and --subscription,
+--resource-group and --vm (or {", ".join(ENV_SCOPE.values())}): only run commands named with
+--name-prefix on that VM are touched, and what the run creates is deleted at the end (each delete
+polled to its end). Token: {TOKEN_ENV}, else azure-identity DefaultAzureCredential.
 
 Deterministic by default (the same cases every run); --seed N picks another reproducible stream.
 The long run: pytest-runcommand fuzz --max-examples 500   (about 11,000 cases against the emulator).
 """
-
-ENV_SCOPE = {
-    "subscription": "AZURE_SUBSCRIPTION_ID",
-    "resource_group": "AZURE_RESOURCE_GROUP",
-    "vm": "AZURE_VM_NAME",
-}
-LIVE_MAX_REQUESTS = 500
-LIVE_RATE = 5.0
 
 
 def register(subparsers: Any) -> None:
@@ -71,19 +76,32 @@ def register(subparsers: Any) -> None:
         help="generated data: valid, invalid or both (default: all)",
     )
     parser.add_argument("--no-stateful", action="store_true", help="skip the stateful sequences")
-    parser.add_argument("--api-version", default="2024-07-01", help="api-version to pin (default: 2024-07-01)")
+    parser.add_argument(
+        "--api-version",
+        default=DEFAULT_API_VERSION,
+        choices=sorted(SUPPORTED_API_VERSIONS),
+        metavar="VERSION",
+        help=f"api-version to pin, one of {', '.join(sorted(SUPPORTED_API_VERSIONS))} (default: {DEFAULT_API_VERSION})",
+    )
     parser.add_argument("--baseline", type=Path, metavar="FILE", help="known failures: fail on new ones only")
     parser.add_argument(
         "--update-baseline",
         action="store_true",
-        help="write every failure of this run to --baseline and exit 0",
+        help="write every failure of this run to --baseline (created if missing); exit 0 unless the run itself failed",
+    )
+    parser.add_argument(
+        "--junit-xml",
+        type=Path,
+        metavar="PATH",
+        help="also write the outcome as JUnit XML: one test case per operation and check",
     )
     live = parser.add_argument_group("targets other than the emulator")
     live.add_argument("--live", action="store_true", help="allow a target that is not on loopback")
-    live.add_argument("--subscription", help=f"subscription id (or {ENV_SCOPE['subscription']})")
-    live.add_argument("--resource-group", help=f"resource group (or {ENV_SCOPE['resource_group']})")
-    live.add_argument("--vm", help=f"VM name, or scale-set name with --instance-id (or {ENV_SCOPE['vm']})")
-    live.add_argument("--instance-id", help="the scale-set VM's instance id (fuzz the scale-set VM operations)")
+    for name, variable in ENV_SCOPE.items():
+        flag = f"--{name.replace('_', '-')}"
+        what = {"subscription": "subscription id", "resource_group": "resource group"}.get(name, "VM name")
+        live.add_argument(flag, default="", help=f"{what} (or {variable})")
+    live.add_argument("--instance-id", help="with --vm naming a scale set: its VM's instance id")
     live.add_argument(
         "--name-prefix",
         default="fuzz-",
@@ -115,66 +133,47 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _scope(args: argparse.Namespace, *, required: bool) -> Any:
-    from pytest_runcommand.fuzz.live import LiveScope
-
-    values = {name: getattr(args, name) or os.environ.get(env, "") for name, env in ENV_SCOPE.items()}
-    missing = [f"--{name.replace('_', '-')} (or {ENV_SCOPE[name]})" for name, value in values.items() if not value]
-    if missing and (required or len(missing) < len(values)):
-        raise UsageError(f"a scoped target needs {', '.join(missing)}")
-    if missing:
-        return None
-    return LiveScope(name_prefix=args.name_prefix, instance_id=args.instance_id, **values)
-
-
-def _target(args: argparse.Namespace) -> Any:
-    from pytest_runcommand.fuzz.live import access_token, is_loopback
-    from pytest_runcommand.fuzz.runner import emulator_target, url_target
-
-    target = str(args.target).strip()
-    if target == "emulator":
-        return emulator_target()
-    if not target.lower().startswith(("https://", "http://")):
-        raise UsageError(f"--target takes 'emulator' or an http(s) base URL; got {target!r}")
-    loopback = is_loopback(target)
-    if not loopback and not args.live:
-        raise UsageError(f"--target {target} is not on loopback: add --live to fuzz it (it changes real resources)")
-    if not loopback and target.lower().startswith("http://"):
-        raise UsageError("a live target must use https (the token would travel in clear)")
-    if args.ca_cert is not None and not args.ca_cert.is_file():
-        raise UsageError(f"--ca-cert {args.ca_cert}: no such file")
-    scope = _scope(args, required=not loopback)
-    max_requests = args.max_requests or (0 if loopback else LIVE_MAX_REQUESTS)
-    rate = args.rate if args.rate is not None else (0.0 if loopback else LIVE_RATE)
-    if rate < 0:
-        raise UsageError(f"--rate must be positive, got {rate}")
-    return url_target(
-        target,
-        token=access_token(),
-        scope=scope,
-        ca_path=str(args.ca_cert) if args.ca_cert else None,
-        max_requests=max_requests,
-        rate=rate,
-    )
+def _check_paths(args: argparse.Namespace) -> None:
+    if args.update_baseline and args.baseline is None:
+        raise UsageError("--update-baseline needs --baseline FILE")
+    if args.baseline is not None and not args.update_baseline and not args.baseline.is_file():
+        raise UsageError(f"--baseline {args.baseline}: no such file (write one with --update-baseline)")
+    if args.junit_xml is not None and not args.junit_xml.parent.is_dir():
+        raise UsageError(f"--junit-xml {args.junit_xml}: the directory {args.junit_xml.parent} does not exist")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the fuzz command; returns the exit code."""
     from pytest_runcommand.contract import get_contract
-    from pytest_runcommand.fuzz.baseline import Baseline
 
     known = sorted(get_contract().by_id)
     unknown = [op for op in args.operation if op not in known]
     if unknown:
         raise UsageError(f"--operation {', '.join(unknown)}: unknown; the operations are {', '.join(known)}")
-    if args.update_baseline and args.baseline is None:
-        raise UsageError("--update-baseline needs --baseline FILE")
-    baseline = Baseline.load(args.baseline) if args.baseline is not None and not args.update_baseline else None
-    target = _target(args)
+    _check_paths(args)
 
+    # the fuzz extra: a ModuleNotFoundError here makes the command line print its pip install line (exit 2)
     from pytest_runcommand.contract.violations import mask_text
-    from pytest_runcommand.fuzz.runner import FuzzRunner, FuzzSettings
+    from pytest_runcommand.fuzz.baseline import Baseline
+    from pytest_runcommand.fuzz.junit import write_junit
+    from pytest_runcommand.fuzz.progress import terminal_progress
+    from pytest_runcommand.fuzz.runner import FuzzRunner
+    from pytest_runcommand.fuzz.settings import FuzzSettings
 
+    baseline = Baseline.load(args.baseline) if args.baseline is not None and not args.update_baseline else None
+    request = TargetRequest(
+        target=str(args.target),
+        live=args.live,
+        subscription=args.subscription,
+        resource_group=args.resource_group,
+        vm=args.vm,
+        instance_id=args.instance_id,
+        name_prefix=args.name_prefix,
+        ca_cert=str(args.ca_cert) if args.ca_cert is not None else None,
+        max_requests=args.max_requests,
+        rate=args.rate,
+    )
+    target = resolve_target(request, CLI_ROUTE)
     settings = FuzzSettings(
         max_examples=args.max_examples,
         operations=tuple(args.operation),
@@ -183,17 +182,24 @@ def run(args: argparse.Namespace) -> int:
         stateful=not args.no_stateful,
         api_version=args.api_version,
     )
+    progress = terminal_progress(sys.stderr, os.environ)
     try:
-        report = FuzzRunner(target, settings).run()
+        report = FuzzRunner(target, settings, progress=progress).run()
     except Exception as error:  # a crash must not print the token that sits in schemathesis's reprs
         print(
             f"pytest-runcommand fuzz: the run stopped: {mask_text(f'{type(error).__name__}: {error}')}", file=sys.stderr
         )
         return 2
+    finally:
+        if progress is not None:
+            progress.close()
     if args.update_baseline:
         Baseline.write(args.baseline, report.baseline_entries())
-        print(report.render())
-        print(f"\nbaseline: {len(report.findings)} failure(s) written to {args.baseline}")
-        return 0
+        baseline = Baseline.load(args.baseline)
+    if args.junit_xml is not None:
+        write_junit(report, args.junit_xml, baseline)
     print(report.render(baseline))
-    return 1 if report.new_findings(baseline) or report.errors else 0
+    if args.update_baseline:
+        print(f"\nbaseline: {len(report.findings)} failure(s) written to {args.baseline}")
+        return 1 if report.problems else 0
+    return 1 if report.failed(baseline) else 0

@@ -10,13 +10,11 @@ Rules, enforced on each request just before it is sent (not only at generation t
 - the token is sent as a header and never printed (reports mask bearer tokens, SAS signatures and the secrets the
   run itself generated).
 
-Authentication: ``AZURE_ACCESS_TOKEN`` when set, else azure-identity's ``DefaultAzureCredential``.
+Which targets are live, and their token, is decided in :mod:`pytest_runcommand.fuzz.targets`.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import os
 import re
 import threading
 import time
@@ -32,12 +30,9 @@ __all__ = [
     "Guard",
     "GuardRefusal",
     "LiveScope",
-    "access_token",
-    "is_loopback",
 ]
 
 ARM_SCOPE = "https://management.azure.com/.default"
-TOKEN_ENV = "AZURE_ACCESS_TOKEN"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
@@ -47,17 +42,6 @@ class GuardRefusal(Exception):
 
 class BudgetExhausted(Exception):
     """The request budget of the run is spent; the run stops."""
-
-
-def is_loopback(url: str) -> bool:
-    """True when ``url`` names localhost or a loopback address."""
-    host = urlsplit(url).hostname or ""
-    if host in ("localhost", "testserver"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -174,26 +158,13 @@ class Guard:
         path = urlsplit(url).path
         if method.upper() == "PUT" and 200 <= status < 300:
             self._created[path] = None
-        elif method.upper() == "DELETE" and status in (200, 202, 204, 404):
+        elif method.upper() == "DELETE" and status in (200, 204, 404):
             self._created.pop(path, None)
+
+    def forget(self, path: str) -> None:
+        """Drop ``path`` from what is left to clean up (it is confirmed gone)."""
+        self._created.pop(path, None)
 
     def created(self) -> list[str]:
         """Paths of the run commands created and not yet deleted, oldest first."""
         return list(self._created)
-
-
-def access_token(environ: dict[str, str] | None = None) -> str:
-    """A bearer token for Azure Resource Manager: ``AZURE_ACCESS_TOKEN``, else ``DefaultAzureCredential``."""
-    env = os.environ if environ is None else environ
-    token = env.get(TOKEN_ENV, "").strip()
-    if token:
-        return token
-    try:
-        from azure.identity import DefaultAzureCredential
-    except ImportError as error:  # pragma: no cover - azure-identity is a dependency
-        raise UsageError(f"set {TOKEN_ENV} or install azure-identity") from error
-    try:
-        return str(DefaultAzureCredential().get_token(ARM_SCOPE).token)
-    except Exception as error:  # azure-identity raises its own tree; the message names what was tried
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise UsageError(f"no Azure credential: set {TOKEN_ENV} or sign in (az login); {first_line}") from None

@@ -2,7 +2,7 @@
 
 The overlays make a *positive* case really valid, so that a rejection of it is the target's fault:
 
-- ``api-version`` is pinned (the document leaves it a free string) and ``$expand`` takes its one documented value;
+- the document is the contract of the run's api-version (:func:`contract_document`), and ``api-version`` is pinned (the document leaves it a free string) and ``$expand`` takes its one documented value;
 - request bodies use the contract engine's own request view (:mod:`pytest_runcommand.contract`): objects refuse
   undeclared properties, int32 carries its range, read-only properties are absent, and the prose rules' guard
   keywords hold (exactly one of script/scriptUri/commandId; clientId or objectId, not both). Responses keep the
@@ -16,19 +16,18 @@ The overlays make a *positive* case really valid, so that a rejection of it is t
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pytest_runcommand.contract import BUNDLED_SPEC_PATH, CONTRACT_API_VERSION
+from pytest_runcommand.contract.facts import DEFAULT_API_VERSION
 from pytest_runcommand.contract.rules import REQUEST_GUARDS
 from pytest_runcommand.contract.validate import guarded_definitions
 
 if TYPE_CHECKING:
     from schemathesis.schemas import BaseSchema
 
-__all__ = ["REQUEST_PREFIX", "build_schema", "overlay_document"]
+__all__ = ["REQUEST_PREFIX", "build_schema", "contract_document", "overlay_document"]
 
 REQUEST_PREFIX = "Request_"
 """Request-side copies of definitions are named with this prefix."""
@@ -44,16 +43,19 @@ _PATH_PARAMETERS = (
     "LocationParameter",
     "OperationIdParameter",
 )
+_REGION = r"^[a-z][a-z0-9]{1,24}$"
+"""How a generated ``location`` looks (westus, eastus2, ...)."""
 _FAMILIES = {
     "VirtualMachineRunCommands": ("GetByVirtualMachine", "Update", "Delete"),
     "VirtualMachineScaleSetVMRunCommands": ("Get", "Update", "Delete"),
 }
 
 
-def _load_bundled() -> dict[str, Any]:
-    with open(BUNDLED_SPEC_PATH, encoding="utf-8") as handle:
-        document: dict[str, Any] = json.load(handle)
-    return document
+def contract_document(api_version: str) -> dict[str, Any]:
+    """The contract document fuzzing generates from at ``api_version`` (a private copy): the one switch point."""
+    from pytest_runcommand.contract.versioned import version_document
+
+    return copy.deepcopy(version_document(api_version))
 
 
 def _rename_refs(schema: Any, names: frozenset[str]) -> Any:
@@ -69,10 +71,19 @@ def _rename_refs(schema: Any, names: frozenset[str]) -> Any:
 
 
 def _request_definitions(definitions: Mapping[str, Any]) -> dict[str, Any]:
-    """The contract's strict, guarded request view of every definition, renamed with :data:`REQUEST_PREFIX`."""
+    """The contract's strict, guarded request view of every definition, renamed with :data:`REQUEST_PREFIX`.
+
+    A string ``location`` is drawn as a region name (ARM refuses other text with LocationNotAvailableForResourceType;
+    the document leaves it a free string).
+    """
     guarded = guarded_definitions(definitions, REQUEST_GUARDS, drop_read_only=True)
     names = frozenset(guarded)
-    return {f"{REQUEST_PREFIX}{name}": _rename_refs(schema, names) for name, schema in guarded.items()}
+    renamed = {f"{REQUEST_PREFIX}{name}": _rename_refs(schema, names) for name, schema in guarded.items()}
+    for schema in renamed.values():
+        location = (schema.get("properties") or {}).get("location") if isinstance(schema, dict) else None
+        if isinstance(location, dict) and location.get("type") == "string":
+            location["pattern"] = _REGION
+    return renamed
 
 
 def _links(document: dict[str, Any]) -> None:
@@ -99,13 +110,13 @@ def _links(document: dict[str, Any]) -> None:
 
 
 def overlay_document(
-    api_version: str = CONTRACT_API_VERSION,
+    api_version: str = DEFAULT_API_VERSION,
     *,
     name_prefix: str | None = None,
     document: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The contract document with the generation overlays (see the module docstring); a new dict each call."""
-    result = copy.deepcopy(dict(document) if document is not None else _load_bundled())
+    result = copy.deepcopy(dict(document)) if document is not None else contract_document(api_version)
     parameters = result["parameters"]
     parameters["ApiVersionParameter"]["enum"] = [api_version]
     parameters["ExpandParameter"]["enum"] = ["instanceView"]
@@ -133,7 +144,7 @@ def build_schema(
     *,
     base_url: str,
     app: Any = None,
-    api_version: str = CONTRACT_API_VERSION,
+    api_version: str = DEFAULT_API_VERSION,
     name_prefix: str | None = None,
     fixed_parameters: Mapping[str, str] | None = None,
     operations: tuple[str, ...] = (),

@@ -10,25 +10,31 @@ chosen with ``--runcommand-target`` (the in-process emulator by default) and fai
 
 Marker keywords: ``max_examples`` (default 25), ``operations`` (ids; default all), ``stateful`` (default True),
 ``modes`` (default both), ``seed``. Without the marker the fixture covers every operation in one test.
-A target off loopback also needs ``RUNCOMMAND_FUZZ_LIVE=1`` and the scope in ``AZURE_SUBSCRIPTION_ID``,
-``AZURE_RESOURCE_GROUP``, ``AZURE_VM_NAME`` (token: ``AZURE_ACCESS_TOKEN`` or ``DefaultAzureCredential``).
+The target is resolved as the command line resolves ``--target`` (:func:`pytest_runcommand.fuzz.targets.resolve_target`):
+a target off loopback also needs ``RUNCOMMAND_FUZZ_LIVE=1``, https and the scope in ``AZURE_SUBSCRIPTION_ID``,
+``AZURE_RESOURCE_GROUP``, ``AZURE_VM_NAME`` (token: ``AZURE_ACCESS_TOKEN`` or ``DefaultAzureCredential``); a
+loopback target gets the emulator's test token and no proxy.
 
-Light module: the plugin loads it at start-up; schemathesis is imported when the fixture runs.
+Light module: the plugin loads it at start-up; nothing of :mod:`pytest_runcommand.fuzz` (nor schemathesis) is
+imported until a fixture runs.
 ``schemathesis.pytest.from_fixture`` is not used (it breaks on pytest 9.2).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_runcommand.pytest.settings import observe_traffic, runcommand_settings_of
+
 if TYPE_CHECKING:
     from schemathesis.schemas import BaseSchema
 
-    from pytest_runcommand.fuzz.runner import FuzzReport, FuzzSettings, Target
+    from pytest_runcommand.fuzz.findings import FuzzReport
+    from pytest_runcommand.fuzz.settings import FuzzSettings
+    from pytest_runcommand.fuzz.targets import Target
 
 __all__ = ["FuzzHandle", "runcommand_fuzz_part", "runcommand_schema"]
 
@@ -39,11 +45,8 @@ MARKER_HELP = (
 )
 MARKER_KWARGS = ("max_examples", "operations", "stateful", "modes", "seed")
 STATEFUL = "stateful"
-LIVE_ENV = "RUNCOMMAND_FUZZ_LIVE"
 
-
-class FuzzFailure(AssertionError):
-    """The target broke checks: the message is the fuzz report (each failure with a curl line)."""
+observe_traffic("runcommand_schema")
 
 
 @dataclass
@@ -76,7 +79,9 @@ class FuzzHandle:
         return report
 
     def fuzz(self) -> FuzzReport:
-        """Fuzz this test's part; fail with the report when any check broke."""
+        """Fuzz this test's part; fail (:class:`~pytest_runcommand.fuzz.findings.FuzzFailure`) unless it is clean."""
+        from pytest_runcommand.fuzz.findings import FuzzFailure
+
         __tracebackhide__ = True
         report = self.run()
         if not report.ok:
@@ -119,33 +124,14 @@ def runcommand_fuzz_part(request: pytest.FixtureRequest) -> str | None:
 
 
 def _target(target: str) -> Target:
-    from pytest_runcommand.fuzz.live import LiveScope, access_token, is_loopback
-    from pytest_runcommand.fuzz.runner import emulator_target, url_target
+    from pytest_runcommand.errors import UsageError
+    from pytest_runcommand.fuzz.targets import PYTEST_ROUTE, TargetRequest, resolve_target
 
-    if target == "emulator":
-        return emulator_target()
-    scope = None
-    values = {
-        "subscription": os.environ.get("AZURE_SUBSCRIPTION_ID", ""),
-        "resource_group": os.environ.get("AZURE_RESOURCE_GROUP", ""),
-        "vm": os.environ.get("AZURE_VM_NAME", ""),
-    }
-    if not is_loopback(target):
-        if os.environ.get(LIVE_ENV) != "1":
-            pytest.fail(f"runcommand_target {target} is not on loopback: set {LIVE_ENV}=1 to fuzz it", pytrace=False)
-        if not all(values.values()):
-            pytest.fail("a live target needs AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP, AZURE_VM_NAME", pytrace=False)
-    if all(values.values()):
-        scope = LiveScope(**values)
-    live = not is_loopback(target)
-    return url_target(
-        target,
-        token=access_token(),
-        scope=scope,
-        ca_path=os.environ.get("REQUESTS_CA_BUNDLE") or None,
-        max_requests=500 if live else 0,
-        rate=5.0 if live else 0.0,
-    )
+    try:
+        return resolve_target(TargetRequest(target=target), PYTEST_ROUTE)
+    except UsageError as error:
+        message = str(error)
+    pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture
@@ -154,8 +140,7 @@ def runcommand_schema(request: pytest.FixtureRequest, runcommand_fuzz_part: str 
 
     With ``@pytest.mark.runcommand_fuzz`` the test runs once per operation and once for the stateful sequences.
     """
-    from pytest_runcommand.fuzz.runner import FuzzSettings
-    from pytest_runcommand.pytest.plugin import runcommand_settings_of
+    from pytest_runcommand.fuzz.settings import FuzzSettings
 
     plugin_settings = runcommand_settings_of(request.config)
     kwargs = _marker_kwargs(request.node)

@@ -121,21 +121,97 @@ def broken_operations() -> tuple[str, ...]:
 @pytest.fixture
 def broken_server() -> Iterator[str]:
     """The broken service served by uvicorn on 127.0.0.1 (plain http); yields its base URL."""
+    url, stop = serve(make_broken_app())
+    try:
+        yield url
+    finally:
+        stop()
+
+
+class Listener:
+    """A TCP listener on loopback that records every connection's first bytes and answers 502 (a stand-in for a
+    proxy or a host that must never be reached)."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self.sock.bind((host, 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port: int = self.sock.getsockname()[1]
+        self.seen: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    self.seen.append(conn.recv(65536))
+                    conn.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                except OSError:
+                    self.seen.append(b"")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.sock.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    """A loopback listener that must see nothing (see :class:`Listener`)."""
+    found = Listener()
+    try:
+        yield found
+    finally:
+        found.close()
+
+
+def serve(app: Any) -> tuple[str, Callable[[], None]]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 (plain http): (base URL, stop)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(make_broken_app(), log_level="critical", lifespan="off", access_log=False)
+    config = uvicorn.Config(app, log_level="critical", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the broken server did not start")
+            raise RuntimeError("the server did not start")
         time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
+
+    def stop() -> None:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+@pytest.fixture
+def serve_app() -> Iterator[Callable[[Any], str]]:
+    """Serves ASGI apps on 127.0.0.1 for the test (each call: a new server, its base URL); stopped after the test."""
+    stops: list[Callable[[], None]] = []
+
+    def start(app: Any) -> str:
+        url, stop = serve(app)
+        stops.append(stop)
+        return url
+
+    try:
+        yield start
+    finally:
+        for stop in stops:
+            stop()

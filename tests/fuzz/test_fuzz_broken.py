@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from pytest_runcommand.cli import main
-from pytest_runcommand.fuzz.runner import Finding, FuzzReport, FuzzRunner, FuzzSettings, Target
+from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
+from pytest_runcommand.fuzz.runner import FuzzRunner
+from pytest_runcommand.fuzz.settings import FuzzSettings
+from pytest_runcommand.fuzz.targets import Target
 
 
 class SecretTap:
@@ -42,7 +45,7 @@ def broken_run(make_broken: Any, broken_operations: tuple[str, ...]) -> tuple[Fu
     return report, tap
 
 
-def _findings(report: FuzzReport, check: str) -> list[Finding]:
+def _findings(report: FuzzReport, check: str) -> list[FuzzFinding]:
     return [finding for finding in report.findings.values() if finding.check == check]
 
 
@@ -95,7 +98,7 @@ def test_cli_names_each_fault_and_exits_1(
     assert "SECRET_PROPERTY" in out
     assert "Server error (HTTP 500)" in out
     assert re.search(r"INVALID_RESPONSE_CODE, LRO_RESPONSE_HEADER.*\(HTTP 202\)", out)
-    assert "curl -X PATCH -H 'Authorization: Bearer $TOKEN'" in out
+    assert 'curl -X PATCH -H "Authorization: Bearer $TOKEN"' in out
     assert "cli-test-token-123" not in out
 
 

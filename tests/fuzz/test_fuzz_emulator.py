@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_runcommand.cli import main
-from pytest_runcommand.fuzz.runner import FuzzRunner, FuzzSettings, emulator_target
+from pytest_runcommand.fuzz.runner import FuzzRunner
+from pytest_runcommand.fuzz.settings import FuzzSettings
+from pytest_runcommand.fuzz.targets import emulator_target
 
 KNOWN = Path(__file__).with_name("emulator_known_failures.json")
 """Emulator issues reported and not fixed yet (write during a pending DELETE undoes the DELETE)."""
@@ -71,22 +74,30 @@ def test_pytest_route_one_test_per_operation(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=4)
 
 
-def test_pytest_route_fails_on_a_broken_target(
-    pytester: pytest.Pytester, broken_server: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AZURE_ACCESS_TOKEN", "t")
+async def _always_500(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app answering every request with a 500 CloudError."""
+    body = json.dumps({"error": {"code": "InternalServerError", "message": "broken"}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def test_pytest_route_fails_on_a_broken_target(pytester: pytest.Pytester, serve_app: Any) -> None:
+    url = serve_app(_always_500)
     pytester.makepyfile(
         test_broken="""
         import pytest
 
-        @pytest.mark.runcommand_fuzz(max_examples=12, operations=["VirtualMachineRunCommands_Update"], stateful=False)
+        @pytest.mark.runcommand_fuzz(max_examples=3, operations=["VirtualMachineRunCommands_Update"], stateful=False)
         def test_contract(runcommand_schema):
             runcommand_schema.fuzz()
         """
     )
-    result = pytester.runpytest("-q", "-p", "no:cacheprovider", f"--runcommand-target={broken_server}")
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider", f"--runcommand-target={url}")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*Server error (HTTP 500)*", "*curl -X PATCH*"])
+    result.stdout.fnmatch_lines(
+        ["*FuzzFailure*", "*Server error (HTTP 500)*", '*curl -X PATCH -H "Authorization: Bearer $TOKEN"*']
+    )
 
 
 def test_marker_arguments_are_checked(pytester: pytest.Pytester) -> None:

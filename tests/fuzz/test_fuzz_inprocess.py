@@ -14,8 +14,11 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 from schemathesis.python import asgi
 
+from pytest_runcommand.fuzz.findings import FuzzReport
 from pytest_runcommand.fuzz.inprocess import InProcessClient
-from pytest_runcommand.fuzz.runner import FuzzReport, FuzzRunner, FuzzSettings, Target, emulator_target
+from pytest_runcommand.fuzz.runner import FuzzRunner
+from pytest_runcommand.fuzz.settings import FuzzSettings
+from pytest_runcommand.fuzz.targets import Target, emulator_target
 from pytest_runcommand.interactions import Interaction
 
 # what differs between two runs of the same cases: the emulator's clock and ids, the token's expiry, the case ids

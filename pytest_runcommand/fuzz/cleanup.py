@@ -1,0 +1,134 @@
+"""The end of a scoped run: delete what it created, wait for each delete to finish, say what remains.
+
+Each run command the guard saw created is deleted (no redirect followed: a DELETE answered 3xx is not done). A 202
+is followed by polling its ``Azure-AsyncOperation`` (or ``Location``) URL, only on the target's own origin and inside
+the scope, until the operation ends or :data:`CLEANUP_TIMEOUT` passes; then a GET must answer 404. Every run command
+not confirmed gone is listed in ``report.remaining`` (the run fails on it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pytest_runcommand.fuzz.findings import FuzzReport
+from pytest_runcommand.fuzz.live import GuardRefusal
+from pytest_runcommand.fuzz.targets import REQUEST_TIMEOUT, Target
+
+__all__ = ["CLEANUP_TIMEOUT", "clean_up"]
+
+CLEANUP_TIMEOUT = 120.0
+"""Seconds a delete may take to finish, per run command."""
+_MAX_RETRY_AFTER = 5.0
+_TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
+
+
+class _Remains(Exception):
+    """The run command may still exist: the message says why."""
+
+
+class _Cleaner:
+    def __init__(self, target: Target, session: Any, sleep: Callable[[float], None], clock: Callable[[], float]):
+        self.target, self.session, self.sleep, self.clock = target, session, sleep, clock
+        self.origin = target.url.origin if target.url is not None else target.base_url
+
+    def request(self, method: str, url: str) -> Any:
+        import requests
+
+        self.target.guard.check_scope(method, url)
+        try:
+            return self.session.request(
+                method,
+                url,
+                headers=self.target.headers,
+                verify=self.target.tls_verify,
+                timeout=REQUEST_TIMEOUT,
+                allow_redirects=False,
+            )
+        except requests.RequestException as error:
+            raise _Remains(f"{method} failed: {type(error).__name__}") from None
+
+    def wait(self, response: Any, deadline: float) -> str:
+        """Poll the operation a 202 names until it ends; returns its end state."""
+        monitor = response.headers.get("Azure-AsyncOperation") or response.headers.get("Location")
+        if not monitor:
+            raise _Remains("answered 202 with no operation to poll")
+        if not monitor.startswith(self.origin + "/") or "@" in monitor or "\\" in monitor:
+            raise _Remains("its operation URL is not on the target's origin (not polled)")
+        azure_async = "Azure-AsyncOperation" in response.headers
+        while True:
+            delay = _retry_after(response.headers.get("Retry-After"))
+            if self.clock() + delay > deadline:
+                raise _Remains(f"the delete did not finish within {CLEANUP_TIMEOUT:g}s")
+            self.sleep(delay)
+            try:
+                response = self.request("GET", monitor)
+            except GuardRefusal:
+                raise _Remains("its operation URL is outside the scope (not polled)") from None
+            code = response.status_code
+            if azure_async:
+                if code != 200:
+                    raise _Remains(f"polling its operation answered {code}")
+                status = str(_json(response).get("status", "")).lower()
+                if status in _TERMINAL:
+                    return status
+            elif code in (200, 204, 404):
+                return "done"
+            elif code != 202:
+                raise _Remains(f"polling its operation answered {code}")
+
+    def delete(self, path: str, api_version: str) -> str:
+        url = f"{self.origin}{path}?api-version={api_version}"
+        response = self.request("DELETE", url)
+        status = response.status_code
+        said = f"DELETE {path}: {status}"
+        if 300 <= status < 400:
+            raise _Remains(f"{said} (redirects are not followed)")
+        if status == 202:
+            said += f", operation {self.wait(response, self.clock() + CLEANUP_TIMEOUT)}"
+        elif status not in (200, 204, 404):
+            raise _Remains(said)
+        check = self.request("GET", url).status_code
+        if check != 404:
+            raise _Remains(f"{said}; a GET still answers {check}")
+        return said + ", gone"
+
+
+def clean_up(
+    target: Target,
+    session: Any,
+    api_version: str,
+    report: FuzzReport,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Delete every run command the run created (scoped targets only); lines go to ``report.cleanup``."""
+    guard = target.guard
+    if guard.scope is None or session is None:
+        return
+    cleaner = _Cleaner(target, session, sleep, clock)
+    for path in guard.created():
+        try:
+            report.cleanup.append(cleaner.delete(path, api_version))
+        except (_Remains, GuardRefusal) as reason:
+            report.cleanup.append(f"{path} remains: {reason}")
+            report.remaining.append(path)
+        else:
+            guard.forget(path)
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return min(max(float(value or 1), 0.0), _MAX_RETRY_AFTER)
+    except ValueError:
+        return 1.0
+
+
+def _json(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -1,0 +1,149 @@
+"""What a fuzz run found: distinct failures, the run's counts, and the report people read.
+
+Light module (no schemathesis): the pytest route raises :class:`FuzzFailure` from here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pytest_runcommand.errors import ContractViolationError
+from pytest_runcommand.fuzz.baseline import Baseline
+
+__all__ = ["REJECTIONS", "FuzzFailure", "FuzzFinding", "FuzzReport"]
+
+REJECTIONS = frozenset({400, 401, 403, 405, 406, 411, 413, 414, 415, 422, 431})
+"""Statuses that refuse a request as such (bad input, no access, wrong method or media type)."""
+
+
+class FuzzFailure(ContractViolationError):
+    """The target broke checks: the message is the fuzz report (each failure with a curl line)."""
+
+
+@dataclass
+class FuzzFinding:
+    """One distinct failure: the first case that showed it, and how many cases did."""
+
+    key: str
+    operation_id: str
+    check: str
+    title: str
+    message: str
+    curl: str
+    status: int | None
+    mode: str
+    severity: str
+    response: str = ""
+    count: int = 1
+
+    def render(self) -> str:
+        status = f" (HTTP {self.status})" if self.status is not None else ""
+        lines = [
+            f"[{self.key}] {self.operation_id}: {self.title}{status}",
+            f"  check: {self.check}; {self.mode} data; seen in {self.count} case{'s' if self.count != 1 else ''}",
+        ]
+        lines += [f"  {line}" for line in self.message.strip().splitlines() if line.strip()]
+        if self.response:
+            lines.append(f"  response: {self.response}")
+        lines.append("  reproduce:")
+        lines += [f"    {line}" for line in self.curl.splitlines() if line.strip()]
+        return "\n".join(lines)
+
+
+@dataclass
+class FuzzReport:
+    """The outcome of a run."""
+
+    target: str
+    findings: dict[str, FuzzFinding] = field(default_factory=dict)
+    cases: int = 0
+    statuses: dict[str, Counter[int]] = field(default_factory=dict)
+    positive: Counter[int] = field(default_factory=Counter)
+    """Statuses of the answers to positive cases (valid data, stateful steps included)."""
+    operations: list[str] = field(default_factory=list)
+    """Operation ids fuzzed (loaded from the schema), in order."""
+    checks: list[str] = field(default_factory=list)
+    """Names of the checks applied."""
+    refused: int = 0
+    stopped: str | None = None
+    cleanup: list[str] = field(default_factory=list)
+    remaining: list[str] = field(default_factory=list)
+    """Run commands a live run created and could not delete (paths)."""
+    elapsed: float = 0.0
+    errors: list[str] = field(default_factory=list)
+    """Operations that could not be fuzzed (schema problems), with the reason."""
+    notes: list[str] = field(default_factory=list)
+
+    def new_findings(self, baseline: Baseline | None = None) -> list[FuzzFinding]:
+        """Findings not in ``baseline``, ordered by operation then title."""
+        known = baseline or Baseline.empty()
+        found = [finding for key, finding in self.findings.items() if key not in known]
+        return sorted(found, key=lambda f: (f.operation_id, f.check, f.title))
+
+    @property
+    def nothing_accepted(self) -> str | None:
+        """Why the run proves nothing, when every positive case sent was refused as a request; else None."""
+        sent = sum(self.positive.values())
+        if not sent or any(status not in REJECTIONS and status < 500 for status in self.positive):
+            return None
+        spread = ", ".join(f"{status}: {count}" for status, count in sorted(self.positive.items()))
+        return (
+            f"no positive case was accepted: the target refused all {sent} valid requests ({spread}); "
+            "check the api-version, the token and that the target serves this API"
+        )
+
+    @property
+    def problems(self) -> list[str]:
+        """What fails the run besides findings: operations not fuzzed, nothing accepted, clean-up left overs."""
+        found = list(self.errors)
+        if self.nothing_accepted:
+            found.append(self.nothing_accepted)
+        if self.remaining:
+            found.append(f"clean-up left {len(self.remaining)} run command(s): {', '.join(self.remaining)}")
+        return found
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings and not self.problems
+
+    def failed(self, baseline: Baseline | None = None) -> bool:
+        """True when the run has new findings or any :attr:`problems`."""
+        return bool(self.new_findings(baseline) or self.problems)
+
+    def render(self, baseline: Baseline | None = None) -> str:
+        """The report for people: a summary, then each new failure with a curl line to reproduce it."""
+        new = self.new_findings(baseline)
+        known = len(self.findings) - len(new)
+        lines = [f"pytest-runcommand fuzz: {self.target}"]
+        lines.append(
+            f"{self.cases} cases over {len(self.statuses)} operations in {self.elapsed:.1f}s; "
+            f"{len(self.findings)} distinct failure{'s' if len(self.findings) != 1 else ''}"
+            + (f" ({known} known in the baseline, {len(new)} new)" if baseline is not None else "")
+        )
+        for operation, counts in sorted(self.statuses.items()):
+            spread = ", ".join(f"{status}: {count}" for status, count in sorted(counts.items()))
+            lines.append(f"  {operation}: {spread}")
+        if self.refused:
+            lines.append(f"{self.refused} generated request(s) fell outside the live scope and were not sent")
+        if self.stopped:
+            lines.append(f"stopped early: {self.stopped}")
+        lines += [f"note: {note}" for note in self.notes]
+        lines += [f"clean-up: {line}" for line in self.cleanup]
+        lines += [f"error: {problem}" for problem in self.problems]
+        for finding in new:
+            lines.append("")
+            lines.append(finding.render())
+        if baseline is not None:
+            stale = baseline.stale(self.findings)
+            if stale:
+                lines.append("")
+                lines.append(
+                    f"{len(stale)} baseline entr{'ies' if len(stale) != 1 else 'y'} not seen: {', '.join(stale)}"
+                )
+        return "\n".join(lines)
+
+    def baseline_entries(self) -> dict[str, dict[str, str]]:
+        return {
+            key: {"operation": f.operation_id, "check": f.check, "title": f.title} for key, f in self.findings.items()
+        }

@@ -1,0 +1,72 @@
+"""A fuzz report as JUnit XML, the format pytest and schemathesis write for CI.
+
+One ``testcase`` per operation and check (``classname`` the operation id, ``name`` the check); a check that failed
+on an operation carries one ``failure`` whose text is each distinct failure with its curl line (secrets already
+masked in the findings). Problems of the run itself (operations not fuzzed, no positive case accepted, clean-up
+left overs) are one ``testcase`` named ``run`` with an ``error``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import socket
+from pathlib import Path
+from xml.etree import ElementTree
+
+from pytest_runcommand.fuzz.baseline import Baseline
+from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
+
+__all__ = ["SUITE_NAME", "junit_xml", "write_junit"]
+
+SUITE_NAME = "pytest-runcommand fuzz"
+
+
+def junit_xml(report: FuzzReport, baseline: Baseline | None = None) -> str:
+    """The report as a JUnit XML document; findings in ``baseline`` are not failures."""
+    new = {finding.key for finding in report.new_findings(baseline)}
+    grouped: dict[tuple[str, str], list[FuzzFinding]] = {}
+    for finding in report.findings.values():
+        if finding.key in new:
+            grouped.setdefault((finding.operation_id, finding.check), []).append(finding)
+    operations = list(dict.fromkeys([*report.operations, *(operation for operation, _ in grouped)]))
+    checks = list(dict.fromkeys([*report.checks, *(check for _, check in grouped)]))
+    suite = ElementTree.Element(
+        "testsuite",
+        name=SUITE_NAME,
+        timestamp=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        hostname=socket.gethostname(),
+        time=f"{report.elapsed:.3f}",
+    )
+    tests = failures = errors = 0
+    for operation in operations:
+        for check in checks:
+            case = ElementTree.SubElement(suite, "testcase", classname=operation, name=check, time="0")
+            tests += 1
+            found = sorted(grouped.get((operation, check), ()), key=lambda f: f.title)
+            if found:
+                failures += 1
+                failure = ElementTree.SubElement(case, "failure", message=found[0].title, type=check)
+                failure.text = "\n\n".join(finding.render() for finding in found)
+    if report.problems:
+        case = ElementTree.SubElement(suite, "testcase", classname=report.target, name="run", time="0")
+        error = ElementTree.SubElement(case, "error", message=report.problems[0], type="run")
+        error.text = "\n".join(report.problems)
+        tests += 1
+        errors += 1
+    suite.set("tests", str(tests))
+    suite.set("failures", str(failures))
+    suite.set("errors", str(errors))
+    suite.set("skipped", "0")
+    root = ElementTree.Element("testsuites", name=SUITE_NAME)
+    root.append(suite)
+    ElementTree.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+def write_junit(report: FuzzReport, path: str | Path, baseline: Baseline | None = None) -> None:
+    """Write :func:`junit_xml` to ``path`` (replaced whole: a reader never sees half a file)."""
+    file = Path(path)
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    tmp.write_text(junit_xml(report, baseline), encoding="utf-8")
+    tmp.replace(file)

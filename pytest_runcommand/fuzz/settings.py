@@ -1,0 +1,39 @@
+"""What a fuzz run generates: cases per operation, operations, seed, modes, stateful sequences, api-version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS
+from pytest_runcommand.errors import UsageError
+
+__all__ = ["MODES", "FuzzSettings"]
+
+MODES = ("positive", "negative")
+"""schemathesis's generation modes: valid data, and data the contract must refuse."""
+
+
+@dataclass
+class FuzzSettings:
+    """How much to generate and what."""
+
+    max_examples: int = 25
+    """Cases per operation and generation mode (and stateful scenarios)."""
+    operations: tuple[str, ...] = ()
+    """Operation ids to fuzz (all when empty)."""
+    seed: int | None = None
+    """None: derandomized (the same cases every run); an int: another reproducible stream."""
+    modes: tuple[str, ...] = MODES
+    stateful: bool = True
+    stateful_steps: int = 8
+    api_version: str = DEFAULT_API_VERSION
+
+    def __post_init__(self) -> None:
+        if self.api_version not in SUPPORTED_API_VERSIONS:
+            known = ", ".join(sorted(SUPPORTED_API_VERSIONS))
+            raise UsageError(f"api-version {self.api_version!r} is not supported; supported: {known}")
+        unknown = [mode for mode in self.modes if mode not in MODES]
+        if unknown:
+            raise UsageError(f"unknown generation mode(s) {', '.join(unknown)}; the modes are {', '.join(MODES)}")
+        if self.max_examples < 1:
+            raise UsageError(f"max_examples must be at least 1, got {self.max_examples}")

@@ -1,0 +1,75 @@
+"""The stateful part of a run: schemathesis's state machine over the overlay's links, sent through the runner.
+
+Each scenario starts from a fresh in-process emulator (``Target.reset``) so hypothesis can replay it; every step
+passes the runner's guard and checks, like a stateless case.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import hypothesis
+from hypothesis import settings as hypothesis_settings
+from hypothesis.stateful import run_state_machine_as_test
+from schemathesis import GenerationMode
+from schemathesis.checks import CheckFunction
+from schemathesis.core.errors import NoLinksFound
+from schemathesis.core.transport import Response
+from schemathesis.generation import overrides
+from schemathesis.generation.case import Case
+
+from pytest_runcommand.fuzz.live import BudgetExhausted, GuardRefusal
+
+if TYPE_CHECKING:
+    from pytest_runcommand.fuzz.runner import FuzzRunner
+
+__all__ = ["run_stateful"]
+
+
+def run_stateful(runner: FuzzRunner) -> None:
+    """Run ``max_examples`` scenarios of up to ``stateful_steps`` steps; outcomes go to ``runner.report``."""
+    schema = runner.schema
+    schema.config.phases.stateful.generation.modes = [GenerationMode.POSITIVE]
+    if schema.statistic.transitions.selected == 0:
+        return  # the chosen operations have no links between them
+    machine = schema.as_state_machine()
+
+    class Workflow(machine):  # type: ignore[valid-type, misc]
+        def setup(self) -> None:
+            if runner.target.reset is not None:
+                runner.target.reset()
+
+        def call(self, case: Case[Any], **kwargs: Any) -> Response:
+            overrides.for_operation(schema.config, operation=case.operation).apply_to(case)
+            try:
+                return runner.send(case, **kwargs)
+            except GuardRefusal:
+                hypothesis.reject()
+                raise  # unreachable: reject() raises
+
+        def validate_response(
+            self,
+            response: Response,
+            case: Case[Any],
+            additional_checks: list[CheckFunction] | None = None,
+            **kwargs: Any,
+        ) -> None:
+            runner.check(case, response, recorder=getattr(self, "recorder", None))
+
+    settings = runner.hypothesis_settings(
+        runner.settings.max_examples, stateful_step_count=runner.settings.stateful_steps
+    )
+    if runner.settings.seed is not None:
+        settings = hypothesis_settings(settings, derandomize=False)
+    report = runner.report
+    try:
+        run_state_machine_as_test(Workflow, settings=settings)
+    except NoLinksFound:
+        return
+    except (BudgetExhausted, hypothesis.errors.Flaky):
+        if report.stopped is not None:
+            return
+        # a live target's state moved under a replay: the scenarios that ran still count
+        report.notes.append("stateful: the target answered a replayed scenario differently; stopped there")
+    except (hypothesis.errors.Unsatisfiable, hypothesis.errors.FailedHealthCheck) as error:
+        report.errors.append(f"stateful: {type(error).__name__}")

@@ -1,0 +1,357 @@
+"""Where a fuzz run sends its requests: the one resolver the command line and the pytest route share.
+
+The target text is parsed once (:func:`parse_target_url`) into scheme, host, port and base path, and requests are
+sent to the URL rebuilt from those parts, so the host that is checked is the host that is reached. Rules:
+
+- only ``http``/``https`` with a plain host: no user info (``u@host``), no backslash, query, fragment, control or
+  non-ASCII character, no IPv6 zone, no shorthand IPv4 (``127.1``, ``0x7f.1``);
+- loopback means a literal loopback address (127.0.0.0/8, ``::1``) or ``localhost``, nothing else;
+- a target off loopback needs the live opt-in (``--live`` / ``RUNCOMMAND_FUZZ_LIVE=1``), https, and a scope
+  (subscription, resource group, VM); it gets a request budget and a rate unless given others;
+- a loopback target never uses a proxy and never gets a real token: it is sent the emulator's test token, and
+  neither ``AZURE_ACCESS_TOKEN`` nor ``DefaultAzureCredential`` is consulted;
+- no URL target follows redirects, and no session reads proxies, CA bundles or ``.netrc`` behind the run's back.
+
+Light module: no schemathesis; the emulator and ``requests`` are imported when a target is built.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_runcommand.errors import UsageError
+from pytest_runcommand.fuzz.live import ARM_SCOPE, Guard, LiveScope
+
+__all__ = [
+    "CLI_ROUTE",
+    "EMULATOR",
+    "ENV_SCOPE",
+    "LIVE_ENV",
+    "LIVE_MAX_REQUESTS",
+    "LIVE_RATE",
+    "PYTEST_ROUTE",
+    "TOKEN_ENV",
+    "Route",
+    "Target",
+    "TargetRequest",
+    "TargetURL",
+    "access_token",
+    "emulator_target",
+    "is_loopback",
+    "is_loopback_host",
+    "parse_target_url",
+    "resolve_target",
+    "url_target",
+]
+
+EMULATOR = "emulator"
+LIVE_ENV = "RUNCOMMAND_FUZZ_LIVE"
+TOKEN_ENV = "AZURE_ACCESS_TOKEN"
+CA_BUNDLE_ENV = "REQUESTS_CA_BUNDLE"
+ENV_SCOPE = {"subscription": "AZURE_SUBSCRIPTION_ID", "resource_group": "AZURE_RESOURCE_GROUP", "vm": "AZURE_VM_NAME"}
+LIVE_MAX_REQUESTS = 500
+LIVE_RATE = 5.0
+REQUEST_TIMEOUT = 30.0
+
+_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<path>/[^?#]*)?$")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
+_FORBIDDEN = re.compile(r"[^\x21-\x7e]|[\\\"<>^`{|}]")
+
+
+@dataclass(frozen=True)
+class TargetURL:
+    """A target URL parsed once: what is checked and where requests go."""
+
+    scheme: str
+    host: str
+    """Lower case; an IPv6 address without brackets."""
+    port: int | None
+    path: str
+    """The base path, without a trailing slash ("" for none)."""
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback_host(self.host)
+
+    @property
+    def origin(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}" + (f":{self.port}" if self.port is not None else "")
+
+    @property
+    def base_url(self) -> str:
+        return self.origin + self.path
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and literal loopback addresses (127.0.0.0/8, ``::1``) only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback(url: str) -> bool:
+    """True when ``url`` parses as a target URL on loopback (False when it does not parse)."""
+    try:
+        return parse_target_url(url).loopback
+    except UsageError:
+        return False
+
+
+def _is_ipv4_shorthand(host: str) -> bool:
+    """True for names the resolver would read as an IPv4 address (``0x7f.1``, ``0177.0.0.1``)."""
+    try:
+        socket.inet_aton(host)
+    except OSError:
+        return False
+    return True
+
+
+def _host(text: str, shown: str) -> tuple[str, int | None]:
+    if text.startswith("["):
+        address, bracket, rest = text[1:].partition("]")
+        if not bracket or "%" in address:
+            raise UsageError(f"{shown}: an IPv6 address is written [address] (no zone)")
+        try:
+            host = str(ipaddress.IPv6Address(address))
+        except ValueError:
+            raise UsageError(f"{shown}: {address!r} is not an IPv6 address") from None
+        port_text = rest[1:] if rest.startswith(":") else None
+        if rest and port_text is None:
+            raise UsageError(f"{shown}: unexpected {rest!r} after the address")
+    else:
+        host, colon, port_text_raw = text.partition(":")
+        host, port_text = host.lower(), (port_text_raw if colon else None)
+        if not _HOST_NAME.match(host):
+            raise UsageError(f"{shown}: {host!r} is not a host name or address")
+        if re.fullmatch(r"[0-9.]+", host):
+            try:
+                host = str(ipaddress.IPv4Address(host))
+            except ValueError:
+                raise UsageError(f"{shown}: {host!r} is not an IPv4 address (four decimal numbers)") from None
+        elif _is_ipv4_shorthand(host):
+            raise UsageError(f"{shown}: write the IPv4 address as four decimal numbers, got {host!r}")
+    if port_text is None:
+        return host, None
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536 or len(port_text) > 5:
+        raise UsageError(f"{shown}: the port must be a number from 1 to 65535, got {port_text!r}")
+    return host, int(port_text)
+
+
+def parse_target_url(text: str, *, flag: str = "--target") -> TargetURL:
+    """Parse a target URL under the module's rules; a :class:`UsageError` names ``flag`` and what is wrong."""
+    shown = f"{flag} {text!r}"
+    forbidden = _FORBIDDEN.search(text)
+    if forbidden is not None:
+        raise UsageError(f"{shown}: {forbidden.group()!r} is not allowed in a target URL")
+    found = _URL.match(text)
+    if found is None:
+        raise UsageError(f"{shown}: expected 'emulator' or http(s)://host[:port][/path] (no query or fragment)")
+    scheme = found["scheme"].lower()
+    if scheme not in ("http", "https"):
+        raise UsageError(f"{shown}: expected 'emulator' or an http(s) base URL")
+    authority = found["authority"]
+    if "@" in authority:
+        raise UsageError(f"{shown}: user info (user@host) is not allowed; the token is sent as a header")
+    if not authority:
+        raise UsageError(f"{shown}: no host")
+    host, port = _host(authority, shown)
+    return TargetURL(scheme, host, port, (found["path"] or "").rstrip("/"))
+
+
+@dataclass
+class Target:
+    """Where requests go and how: an in-process app, or a parsed URL (with a token, a CA, a guard)."""
+
+    label: str
+    base_url: str
+    app: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    tls_verify: bool | str = True
+    guard: Guard = field(default_factory=lambda: Guard(None))
+    note: str = ""
+    """Printed under each curl line (how to reach an in-process target)."""
+    reset: Callable[[], None] | None = None
+    """Called before each stateful scenario (the in-process emulator forgets its state, so scenarios replay)."""
+    url: TargetURL | None = None
+    """The parsed URL of a URL target (None in-process)."""
+    proxies: dict[str, str] = field(default_factory=dict)
+    """Proxies for a live target, read from the environment once (never for loopback)."""
+
+    @property
+    def scope(self) -> LiveScope | None:
+        return self.guard.scope
+
+    def open_session(self) -> Any:
+        """A ``requests`` session that reads nothing from the environment and uses only :attr:`proxies`."""
+        import requests
+
+        session = requests.Session()
+        session.trust_env = False
+        session.proxies = dict(self.proxies)
+        return session
+
+    def transport_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for every request to a URL target (no redirects, TLS settings, a timeout)."""
+        if self.app is not None:
+            return {}
+        return {"verify": self.tls_verify, "allow_redirects": False, "timeout": REQUEST_TIMEOUT}
+
+
+def _test_token() -> str:
+    from pytest_runcommand.emulator.credential import EmulatorCredential
+
+    return str(EmulatorCredential().get_token().token)
+
+
+def emulator_target(app: Any = None) -> Target:
+    """The in-process emulator (a fresh one unless ``app`` is given), with an emulator token."""
+    from pytest_runcommand.emulator.app import EmulatorApp
+
+    emulator = app if app is not None else EmulatorApp()
+    return Target(
+        label="emulator (in-process)",
+        base_url="http://testserver",
+        app=emulator,
+        headers={"Authorization": f"Bearer {_test_token()}"},
+        reset=emulator.backend.reset,
+        note="(the in-process emulator: serve one with `pytest-runcommand emulator --tls` and use its URL)",
+    )
+
+
+def url_target(
+    url: str | TargetURL,
+    *,
+    token: str,
+    scope: LiveScope | None = None,
+    ca_path: str | None = None,
+    max_requests: int = 0,
+    rate: float = 0.0,
+    proxies: Mapping[str, str] | None = None,
+) -> Target:
+    """A target reached over HTTP(S) at the parsed ``url``; ``scope`` confines it (required off loopback)."""
+    parsed = url if isinstance(url, TargetURL) else parse_target_url(url)
+    return Target(
+        label=parsed.base_url,
+        base_url=parsed.base_url,
+        headers={"Authorization": f"Bearer {token}"},
+        tls_verify=ca_path if ca_path else True,
+        guard=Guard(scope, max_requests=max_requests, rate=rate),
+        url=parsed,
+        proxies={} if parsed.loopback else dict(proxies or {}),
+    )
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one route names its settings in messages."""
+
+    target_flag: str
+    live_hint: str
+    scope_names: Mapping[str, str]
+    """Scope field -> how the user sets it."""
+
+
+CLI_ROUTE = Route(
+    "--target",
+    "add --live to fuzz it (it changes real resources)",
+    {name: f"--{name.replace('_', '-')} (or {env})" for name, env in ENV_SCOPE.items()},
+)
+PYTEST_ROUTE = Route(
+    "--runcommand-target",
+    f"set {LIVE_ENV}=1 to fuzz it (it changes real resources)",
+    dict(ENV_SCOPE),
+)
+
+
+@dataclass(frozen=True)
+class TargetRequest:
+    """What the user asked for, on either route; empty scope fields fall back to :data:`ENV_SCOPE`."""
+
+    target: str = EMULATOR
+    live: bool | None = None
+    """The live opt-in; None: read :data:`LIVE_ENV`."""
+    subscription: str = ""
+    resource_group: str = ""
+    vm: str = ""
+    instance_id: str | None = None
+    name_prefix: str = "fuzz-"
+    ca_cert: str | None = None
+    max_requests: int | None = None
+    rate: float | None = None
+
+
+def _scope(request: TargetRequest, route: Route, env: Mapping[str, str], *, required: bool) -> LiveScope | None:
+    values = {name: getattr(request, name) or env.get(variable, "") for name, variable in ENV_SCOPE.items()}
+    missing = [route.scope_names[name] for name, value in values.items() if not value]
+    if missing and (required or len(missing) < len(values)):
+        raise UsageError(f"a scoped target needs {', '.join(missing)}")
+    if missing:
+        return None
+    return LiveScope(name_prefix=request.name_prefix, instance_id=request.instance_id, **values)
+
+
+def resolve_target(
+    request: TargetRequest, route: Route = CLI_ROUTE, environ: Mapping[str, str] | None = None
+) -> Target:
+    """The target of a run, under the rules of the module docstring; a :class:`UsageError` says what is wrong."""
+    env = os.environ if environ is None else environ
+    text = request.target.strip()
+    if text == EMULATOR:
+        return emulator_target()
+    parsed = parse_target_url(text, flag=route.target_flag)
+    live = env.get(LIVE_ENV) == "1" if request.live is None else request.live
+    if not parsed.loopback and not live:
+        raise UsageError(f"{route.target_flag} {parsed.base_url} is not on loopback: {route.live_hint}")
+    if not parsed.loopback and parsed.scheme != "https":
+        raise UsageError(f"{route.target_flag} {parsed.base_url}: a live target must use https (the token is sent)")
+    ca_cert = request.ca_cert or env.get(CA_BUNDLE_ENV) or None
+    if ca_cert is not None and not os.path.isfile(ca_cert):
+        raise UsageError(f"CA bundle {ca_cert}: no such file")
+    rate = request.rate if request.rate is not None else (0.0 if parsed.loopback else LIVE_RATE)
+    if rate < 0:
+        raise UsageError(f"the rate must not be negative, got {rate}")
+    scope = _scope(request, route, env, required=not parsed.loopback)
+    if parsed.loopback:
+        max_requests = request.max_requests or 0
+        return url_target(
+            parsed, token=_test_token(), scope=scope, ca_path=ca_cert, max_requests=max_requests, rate=rate
+        )
+    from requests.utils import get_environ_proxies
+
+    return url_target(
+        parsed,
+        token=access_token(env),
+        scope=scope,
+        ca_path=ca_cert,
+        max_requests=request.max_requests or LIVE_MAX_REQUESTS,
+        rate=rate,
+        proxies=get_environ_proxies(parsed.base_url),
+    )
+
+
+def access_token(environ: Mapping[str, str] | None = None) -> str:
+    """A bearer token for a live target: ``AZURE_ACCESS_TOKEN``, else ``DefaultAzureCredential`` (one-line errors)."""
+    env = os.environ if environ is None else environ
+    token = env.get(TOKEN_ENV, "").strip()
+    if token:
+        return token
+    try:
+        from azure.identity import DefaultAzureCredential
+    except ImportError:
+        raise UsageError(f"set {TOKEN_ENV}, or install azure-identity to sign in with DefaultAzureCredential") from None
+    try:
+        return str(DefaultAzureCredential().get_token(ARM_SCOPE).token)
+    except Exception as error:  # azure-identity raises its own tree; its first line names what was tried
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UsageError(f"no Azure credential: set {TOKEN_ENV} or sign in (az login); {first_line}") from None
