@@ -85,7 +85,7 @@ def run_js(node: str, runcommand_emulator_server: ServedEmulator) -> Iterator[Ca
     principal = identity.principal
     trap = ProxyTrap()
 
-    def run(package: str, mode: str = "lifecycle") -> JsRun:
+    def run(package: str, mode: str = "lifecycle", *, client_secret: str | None = None, fails: bool = False) -> JsRun:
         traffic: list[Interaction] = []
         emulator.app.observers.append(traffic.append)
         config = {
@@ -108,7 +108,7 @@ def run_js(node: str, runcommand_emulator_server: ServedEmulator) -> Iterator[Ca
             "PATH": os.environ.get("PATH", ""),
             "HOME": os.environ.get("HOME", str(HERE)),
             "NODE_EXTRA_CA_CERTS": emulator.ca_path,
-            "RUNCOMMAND_JS_CLIENT_SECRET": principal.client_secret,
+            "RUNCOMMAND_JS_CLIENT_SECRET": principal.client_secret if client_secret is None else client_secret,
             **trap.environment(),  # @azure/core-rest-pipeline honours the proxy variables: nothing leaves loopback
         }
         done = subprocess.run(
@@ -118,8 +118,12 @@ def run_js(node: str, runcommand_emulator_server: ServedEmulator) -> Iterator[Ca
         emulator.app.observers.remove(traffic.append)
         assert done.stdout.strip(), f"lifecycle.mjs printed nothing (exit {done.returncode}): {done.stderr}"
         result = json.loads(done.stdout)
-        assert "error" not in result, f"{package}: {result['error']}\n{done.stderr}"
-        assert done.returncode == 0, done.stderr
+        if fails:
+            assert "error" in result, result
+            assert done.returncode == 1, done.stderr
+        else:
+            assert "error" not in result, f"{package}: {result['error']}\n{done.stderr}"
+            assert done.returncode == 0, done.stderr
         return JsRun(result, done.stdout, done.stderr, traffic, list(trap.attempts))
 
     try:
@@ -241,3 +245,15 @@ def test_the_sdk_sees_system_data_at_its_default_version(run_js: Callable[..., J
     system_data = run.result["create"]["created"].get("systemData")
     assert isinstance(system_data, dict), run.result["create"]["created"]
     assert {"createdBy", "createdAt", "lastModifiedBy", "lastModifiedAt"} <= set(system_data)
+
+
+def test_a_wrong_client_secret_gets_entra_ids_error(run_js: Callable[..., JsRun]) -> None:
+    """The SDK's credential signs in at the emulator's token endpoint, which refuses a wrong secret as Entra ID does."""
+    wrong = "not-the-Secret-42"
+    run = run_js(SDK_25, mode="create", client_secret=wrong, fails=True)
+    error = run.result["error"]
+    assert error["name"] == "AuthenticationRequiredError", error  # what the SDK raises for a refused sign-in
+    assert "AADSTS7000215" in error["message"]
+    assert run.traffic == []  # no run-command request went out without a token
+    assert wrong not in run.stdout
+    assert wrong not in run.stderr
