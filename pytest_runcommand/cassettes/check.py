@@ -1,9 +1,9 @@
 """Offline check of recorded traffic: contract violations and secrets, per file (plain Python API).
 
-``check_files(paths)`` reads vcrpy cassettes and Azure PowerShell session records, validates every
-run-command interaction whose api-version the bundled contract speaks for (older, identical and newer
-versions as listed in ``SUPPORTED_API_VERSIONS``; the report names the relation), skips the others with a
-note, and runs the secret scan. The CLI ``pytest-runcommand cassettes check`` prints its report.
+``check_files(paths)`` reads vcrpy cassettes and Azure PowerShell session records, validates every run-command
+interaction at its own api-version (the same verdict a test marked ``runcommand_contract`` gets), and runs the secret
+scan. A file that cannot be read - or holds a body that cannot be parsed within bounds - gives a report with
+``error`` set, naming the file and the place. The CLI ``pytest-runcommand cassettes check`` prints the reports.
 """
 
 from __future__ import annotations
@@ -13,14 +13,30 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_runcommand.cassettes.readers import read_cassette
+from pytest_runcommand.cassettes.loading import load_json
+from pytest_runcommand.cassettes.readers import CassetteFile, read_cassette
 from pytest_runcommand.cassettes.sanitize import default_sanitizer
 from pytest_runcommand.cassettes.scan import Finding, scan_interaction, scan_lines
+from pytest_runcommand.cassettes.traffic import is_run_command, violations_per_interaction
 from pytest_runcommand.errors import InputError
+from pytest_runcommand.interactions import Interaction
 
-__all__ = ["CASSETTE_SUFFIXES", "FileReport", "check_file", "check_files", "expand_paths"]
+__all__ = ["CASSETTE_SUFFIXES", "FileReport", "Violations", "check_file", "check_files", "expand_paths"]
 
 CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class Violations:
+    """The contract violations of one interaction: where it is (``file:line (interaction #i)``) and the report."""
+
+    place: str
+    line: int | None
+    codes: tuple[str, ...]
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass
@@ -32,7 +48,7 @@ class FileReport:
     interactions: int = 0
     run_command: int = 0
     validated: int = 0
-    violations: list[str] = field(default_factory=list)
+    violations: list[Violations] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     api_versions: Counter[str] = field(default_factory=Counter)
     version_notes: dict[str, str] = field(default_factory=dict)
@@ -43,8 +59,6 @@ class FileReport:
         return self.error is None and not self.violations and not self.findings
 
     def summary(self) -> str:
-        if self.error is not None:
-            return f"{self.path}: unreadable: {self.error}"
         return (
             f"{self.path}: {self.interactions} interactions, {self.run_command} run-command, "
             f"{self.validated} validated, {len(self.violations)} violations, {len(self.findings)} secret hits"
@@ -72,52 +86,76 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
+def _check_bodies(cassette: CassetteFile) -> None:
+    """Raise :class:`InputError` for a JSON body nested too deep or holding an integer Python will not read."""
+    for index, interaction in enumerate(cassette.interactions):
+        for side, body in (("request", interaction.request_body), ("response", interaction.response_body)):
+            if isinstance(body, bytes):
+                body = body.decode("utf-8", "replace")
+            if isinstance(body, str) and body.lstrip()[:1] in ("{", "["):
+                try:
+                    load_json(cassette.path, body, f" {cassette.place(index)} {side}.body")
+                except InputError as error:
+                    if "not valid JSON" not in str(error):  # invalid JSON is the contract's INVALID_JSON
+                        raise
+
+
+def _note(version: str | None) -> str:
+    from pytest_runcommand.contract import api_version_note
+
+    source = api_version_note(version)
+    if source is None:
+        return "not a supported api-version: validated, reported as UNKNOWN_API_VERSION"
+    return f"validated against the {version} contract ({source})"
+
+
 def check_file(path: Path, *, contract: bool = True, scan: bool = True) -> FileReport:
     """Check one file; an unreadable one gives a report with ``error`` set (never an exception)."""
-    from pytest_runcommand.contract import (
-        CONTRACT_API_VERSION,
-        api_version_note,
-        format_violations,
-        get_contract,
-        validate_interaction,
-    )
+    from pytest_runcommand.contract import get_contract
 
     report = FileReport(path)
     try:
         cassette = read_cassette(path)
+        _check_bodies(cassette)
     except InputError as error:
         report.error = str(error)
         return report
     report.format = cassette.format
     report.interactions = len(cassette.interactions)
-    sanitizer = default_sanitizer()
-    rules = get_contract()
+    places: dict[int, int] = {}
     for index, interaction in enumerate(cassette.interactions):
-        place = cassette.place(index)
         if scan:
-            report.findings.extend(scan_interaction(interaction, place))
-        if not contract:
-            continue
-        match = rules.match(interaction.method, interaction.url)
-        if match is None:
-            continue
-        report.run_command += 1
-        version = match.api_version or "(none)"
-        report.api_versions[version] += 1
-        note = api_version_note(match.api_version)
-        if note is None:
-            report.version_notes[version] = f"not covered by the {CONTRACT_API_VERSION} contract, not validated"
-            continue
-        report.version_notes[version] = f"validated against the {CONTRACT_API_VERSION} contract ({note})"
-        report.validated += 1
-        violations = validate_interaction(interaction)
-        if violations:
-            label = f"{place} {interaction.method} {sanitizer.url(interaction.url)} -> {interaction.status}"
-            report.violations.append(format_violations(violations, label))
+            report.findings.extend(scan_interaction(interaction, cassette.place(index), cassette.lines[index]))
+        if contract and is_run_command(interaction):
+            match = get_contract().match(interaction.method, interaction.url)
+            version = (match.api_version if match else None) or "(none)"
+            report.run_command += 1
+            report.validated += 1
+            report.api_versions[version] += 1
+            report.version_notes[version] = _note(None if version == "(none)" else version)
+            places[id(interaction)] = index
+    if contract:
+        try:
+            found = violations_per_interaction(cassette.interactions)
+        except (RecursionError, ValueError, TypeError) as error:
+            report.error = f"{path}: the contract check could not read an interaction: {type(error).__name__}"
+            return report
+        report.violations.extend(_violations(cassette, interaction, v, places) for interaction, v in found)
     if scan:
-        text = path.read_text(encoding="utf-8-sig")
-        report.findings.extend(scan_lines(text, str(path), report.findings))
+        report.findings.extend(scan_lines(cassette.text, str(path), report.findings))
     return report
+
+
+def _violations(
+    cassette: CassetteFile, interaction: Interaction, violations: list[object], places: dict[int, int]
+) -> Violations:
+    from pytest_runcommand.contract import format_violations
+
+    index = places[id(interaction)]
+    place = cassette.place(index)
+    label = f"{place} {interaction.method} {default_sanitizer().url(interaction.url)} -> {interaction.status}"
+    codes = tuple(str(getattr(v, "code", "")) for v in violations)
+    return Violations(place, cassette.lines[index], codes, format_violations(violations, label))  # type: ignore[arg-type]
 
 
 def check_files(paths: Iterable[str | Path], *, contract: bool = True, scan: bool = True) -> list[FileReport]:

@@ -23,15 +23,20 @@ def register(subparsers: Any) -> None:
     check = actions.add_parser(
         "check",
         help="validate run-command interactions against the contract and scan for secrets",
-        description="Read vcrpy YAML/JSON cassettes and Azure PowerShell *.Recording.json files (directories are "
-        "searched recursively), validate every run-command interaction against the contract, scan for secrets "
-        "and print a summary per file. Exit 0: clean; 1: violations or secrets found; 2: usage error or an "
-        "unreadable file.",
+        description="Read vcrpy YAML/JSON cassettes and Azure PowerShell session records (directories are "
+        "searched recursively), validate every run-command interaction against the contract of its api-version, "
+        "scan for secrets (bodies decoded) and print a summary per file. Exit 0: clean; 1: violations or secrets "
+        "found; 2: usage error or an unreadable file (one line on stderr each).",
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or directory")
     check.add_argument("--no-contract", action="store_true", help="skip contract validation")
     check.add_argument("--no-scan", action="store_true", help="skip the secret scan")
-    check.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="report format: text, json, or sarif (SARIF 2.1.0 for code scanning); default text",
+    )
     check.add_argument("-q", "--quiet", action="store_true", help="only the per-file summary lines")
     check.set_defaults(func=run_check)
 
@@ -47,8 +52,15 @@ def run_check(args: argparse.Namespace) -> int:
     reports = [check_file(p, contract=not args.no_contract, scan=not args.no_scan) for p in files]
     if args.format == "json":
         print(json.dumps([_as_json(r) for r in reports], indent=2))
+    elif args.format == "sarif":
+        from pytest_runcommand import __version__
+        from pytest_runcommand.cassettes.sarif import sarif_report
+
+        print(json.dumps(sarif_report(reports, __version__), indent=2))
     else:
         for report in reports:
+            if report.error is not None:
+                continue  # its one line goes to stderr below
             print(report.summary())
             if not args.quiet:
                 for line in report.details():
@@ -77,6 +89,8 @@ def _as_json(report: Any) -> dict[str, Any]:
         "run_command_interactions": report.run_command,
         "validated": report.validated,
         "api_versions": {v: {"count": c, "note": report.version_notes[v]} for v, c in report.api_versions.items()},
-        "violations": report.violations,
-        "secret_hits": [{"detector": f.detector, "where": f.where, "masked": f.masked} for f in report.findings],
+        "violations": [str(v) for v in report.violations],
+        "secret_hits": [
+            {"detector": f.detector, "where": f.where, "line": f.line, "masked": f.masked} for f in report.findings
+        ],
     }

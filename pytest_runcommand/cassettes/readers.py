@@ -3,36 +3,30 @@
 Two formats are understood:
 
 * vcrpy cassettes (YAML, or JSON with the same ``{"version": 1, "interactions": [...]}`` shape);
-* Azure PowerShell (AutoRest ``HttpPipelineMocking``) session records: a JSON object whose values hold
-  ``Request`` / ``Response`` entries.
+* Azure PowerShell session records, both the AutoRest ``HttpPipelineMocking`` and the ``HttpRecorder``
+  ``{"Entries": [...]}`` format (see :mod:`pytest_runcommand.cassettes.records`).
 
-YAML is loaded with PyYAML's safe loader: a ``!!python/...`` tag is an error, never executed. Every problem
-is an :class:`~pytest_runcommand.errors.InputError` naming the file and the place (line, interaction index,
-field), never a bare traceback.
+YAML is loaded with PyYAML's safe loader, bounded (see :mod:`pytest_runcommand.cassettes.loading`): a
+``!!python/...`` tag is an error, never executed, and an alias bomb is refused. Every problem is an
+:class:`~pytest_runcommand.errors.InputError` naming the file and the place (line, interaction index, field),
+never a bare traceback.
 """
 
 from __future__ import annotations
 
-import base64
-import gzip
-import json
-import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from pytest_runcommand.cassettes.decode import Undecodable, decompress
+from pytest_runcommand.cassettes.loading import check_uri, kind, load_json, load_yaml, mapping, read_text, string
+from pytest_runcommand.cassettes.records import is_session_record, powershell_interactions, session_record_interactions
 from pytest_runcommand.errors import InputError
 from pytest_runcommand.interactions import Interaction
 
 __all__ = ["CassetteFile", "pair_interaction", "read_cassette", "read_powershell_record", "read_vcr_cassette"]
-
-try:  # the C loader is faster; both are safe loaders
-    _SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - libyaml missing
-    _SafeLoader = yaml.SafeLoader
 
 
 @dataclass(frozen=True)
@@ -41,9 +35,11 @@ class CassetteFile:
 
     path: Path
     format: str
-    """``"vcrpy-yaml"``, ``"vcrpy-json"`` or ``"powershell-json"``."""
+    """``"vcrpy-yaml"``, ``"vcrpy-json"``, ``"powershell-json"`` or ``"session-record-json"``."""
     interactions: tuple[Interaction, ...]
     lines: tuple[int | None, ...]
+    text: str = ""
+    """The file's text, as read (for the raw-text secret scan)."""
 
     def place(self, index: int) -> str:
         """``file:line (interaction #index)`` for messages."""
@@ -55,13 +51,13 @@ class CassetteFile:
 def read_cassette(path: str | Path) -> CassetteFile:
     """Read a vcrpy cassette or an Azure PowerShell session record, chosen by content."""
     file = Path(path)
-    text = _read_text(file)
+    text = read_text(file)
     if file.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
-        data = _load_json(file, text)
+        data = load_json(file, text)
         if isinstance(data, dict) and "interactions" in data:
-            return _vcr_from_data(file, data, "vcrpy-json", None)
+            return _vcr_from_data(file, data, "vcrpy-json", None, text)
         if isinstance(data, dict):
-            return _powershell_from_data(file, data, text)
+            return _record_from_data(file, data, text)
         raise InputError(f"{file}: expected a JSON object (a vcrpy cassette or an Azure PowerShell record)")
     return read_vcr_cassette(file, text)
 
@@ -70,31 +66,27 @@ def read_vcr_cassette(path: str | Path, text: str | None = None) -> CassetteFile
     """Read a vcrpy YAML cassette."""
     file = Path(path)
     if text is None:
-        text = _read_text(file)
-    loader = _SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else str(file)
-        problem = error.problem or error.context or "invalid YAML"
-        raise InputError(f"{where}: not a readable YAML cassette: {problem}") from None
-    except yaml.YAMLError as error:
-        raise InputError(f"{file}: not a readable YAML cassette: {error}") from None
-    finally:
-        loader.dispose()
-    return _vcr_from_data(file, data, "vcrpy-yaml", _interaction_lines(node))
+        text = read_text(file)
+    data, node = load_yaml(file, text)
+    return _vcr_from_data(file, data, "vcrpy-yaml", _interaction_lines(node), text)
 
 
 def read_powershell_record(path: str | Path) -> CassetteFile:
-    """Read an Azure PowerShell ``*.Recording.json`` session record."""
+    """Read an Azure PowerShell session record (``*.Recording.json`` or ``SessionRecords/*.json``)."""
     file = Path(path)
-    text = _read_text(file)
-    data = _load_json(file, text)
+    text = read_text(file)
+    data = load_json(file, text)
     if not isinstance(data, dict):
         raise InputError(f"{file}: expected a JSON object of recorded calls")
-    return _powershell_from_data(file, data, text)
+    return _record_from_data(file, data, text)
+
+
+def _record_from_data(file: Path, data: dict[str, Any], text: str) -> CassetteFile:
+    if is_session_record(data):
+        interactions, lines = session_record_interactions(file, data, text)
+        return CassetteFile(file, "session-record-json", tuple(interactions), tuple(lines), text)
+    interactions, lines = powershell_interactions(file, data, text)
+    return CassetteFile(file, "powershell-json", tuple(interactions), tuple(lines), text)
 
 
 # -- vcrpy ----------------------------------------------------------------------------------------------
@@ -109,7 +101,7 @@ def _interaction_lines(node: yaml.Node | None) -> tuple[int | None, ...] | None:
     return None
 
 
-def _vcr_from_data(file: Path, data: Any, fmt: str, lines: tuple[int | None, ...] | None) -> CassetteFile:
+def _vcr_from_data(file: Path, data: Any, fmt: str, lines: tuple[int | None, ...] | None, text: str) -> CassetteFile:
     if not isinstance(data, dict):
         raise InputError(f"{file}: not a vcrpy cassette: expected a mapping with an 'interactions' list")
     items = data.get("interactions")
@@ -121,20 +113,20 @@ def _vcr_from_data(file: Path, data: Any, fmt: str, lines: tuple[int | None, ...
     for index, item in enumerate(items):
         place = f"{file}:{lines[index]}" if lines[index] else str(file)
         interactions.append(_vcr_interaction(item, f"{place}: interactions[{index}]", f"{file.name}#{index}"))
-    return CassetteFile(file, fmt, tuple(interactions), lines)
+    return CassetteFile(file, fmt, tuple(interactions), lines, text)
 
 
 def _vcr_interaction(item: Any, where: str, source: str) -> Interaction:
-    request = _mapping(item, "request", where)
-    response = _mapping(item, "response", where)
-    method = _string(request, "method", f"{where}.request")
-    uri = _string(request, "uri", f"{where}.request")
+    request = mapping(item, "request", where)
+    response = mapping(item, "response", where)
+    method = string(request, "method", f"{where}.request")
+    uri = check_uri(string(request, "uri", f"{where}.request"), f"{where}.request.uri")
     request_headers = _vcr_headers(request.get("headers"), f"{where}.request.headers")
     request_body = _vcr_body(request.get("body"), f"{where}.request.body")
-    status_block = _mapping(response, "status", f"{where}.response")
+    status_block = mapping(response, "status", f"{where}.response")
     code = status_block.get("code")
     if not isinstance(code, int) or isinstance(code, bool):
-        raise InputError(f"{where}.response.status.code: expected an integer status code, got {_kind(code)}")
+        raise InputError(f"{where}.response.status.code: expected an integer status code, got {kind(code)}")
     response_headers = _vcr_headers(response.get("headers"), f"{where}.response.headers")
     body_block = response.get("body")
     if body_block is None:
@@ -143,7 +135,7 @@ def _vcr_interaction(item: Any, where: str, source: str) -> Interaction:
         response_body = _vcr_body(body_block.get("string"), f"{where}.response.body.string")
     else:
         raise InputError(f"{where}.response.body: expected a mapping with 'string'")
-    response_body = _decode_content(response_body, response_headers, f"{where}.response.body")
+    response_body = _decode_content(response_body, response_headers)
     return Interaction(
         method=method,
         url=uri,
@@ -163,14 +155,10 @@ def _vcr_headers(value: Any, where: str) -> dict[str, str]:
         raise InputError(f"{where}: expected a mapping of header name to values")
     headers: dict[str, str] = {}
     for name, values in value.items():
-        if isinstance(values, list):
-            if not all(isinstance(v, str | int) for v in values):
-                raise InputError(f"{where}.{name}: expected a list of strings")
-            headers[str(name)] = ", ".join(str(v) for v in values)
-        elif isinstance(values, str | int):
-            headers[str(name)] = str(values)
-        else:
-            raise InputError(f"{where}.{name}: expected a string or a list of strings")
+        items = values if isinstance(values, list) else [values]
+        if not all(isinstance(v, str | int | bytes) and not isinstance(v, bool) for v in items):
+            raise InputError(f"{where}.{_text(name)}: expected a string or a list of strings")
+        headers[_text(name)] = ", ".join(_text(v) for v in items)
     return headers
 
 
@@ -182,19 +170,26 @@ def _vcr_body(value: Any, where: str) -> bytes | str | None:
     raise InputError(f"{where}: expected a string, binary data or null, got {type(value).__name__}")
 
 
-def _decode_content(body: bytes | str | None, headers: Mapping[str, str], where: str) -> bytes | str | None:
-    encoding = next((v for k, v in headers.items() if k.lower() == "content-encoding"), "").strip().lower()
-    if not isinstance(body, bytes) or encoding not in {"gzip", "deflate"}:
+def _decode_content(body: bytes | str | None, headers: dict[str, str]) -> bytes | str | None:
+    """The body with its content codings undone (and the header dropped); as recorded if it does not decode
+    (the secret scan then reports it: a body that cannot be read cannot be shown clean)."""
+    key = next((k for k in headers if k.lower() == "content-encoding"), None)
+    if key is None or not isinstance(body, bytes):
         return body
     try:
-        return gzip.decompress(body) if encoding == "gzip" else zlib.decompress(body)
-    except (OSError, zlib.error, EOFError):
-        raise InputError(f"{where}: body says Content-Encoding {encoding} but does not decompress") from None
+        decoded = decompress(body, headers[key])
+    except Undecodable:
+        return body
+    del headers[key]
+    return decoded
 
 
 def _text(value: Any) -> str:
     if isinstance(value, bytes | bytearray):
-        return bytes(value).decode("utf-8", "replace")
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(value).decode("latin-1")
     return value if isinstance(value, str) else str(value)
 
 
@@ -217,137 +212,3 @@ def pair_interaction(request: Any, response: dict[str, Any], source: str) -> Int
         response_body=body,
         source=source,
     )
-
-
-# -- Azure PowerShell -----------------------------------------------------------------------------------
-
-
-def _powershell_from_data(file: Path, data: dict[str, Any], text: str) -> CassetteFile:
-    interactions = []
-    lines = []
-    search_from = 0
-    for index, (key, entry) in enumerate(data.items()):
-        line, search_from = _line_of_key(text, key, search_from)
-        lines.append(line)
-        where = f"{file}:{line}" if line else str(file)
-        where = f"{where}: entry {index}"
-        interactions.append(_powershell_interaction(entry, where, f"{file.name}#{index}"))
-    return CassetteFile(file, "powershell-json", tuple(interactions), tuple(lines))
-
-
-def _powershell_interaction(entry: Any, where: str, source: str) -> Interaction:
-    if not isinstance(entry, dict):
-        raise InputError(f"{where}: expected an object with Request and Response")
-    request = _mapping(entry, "Request", where)
-    response = _mapping(entry, "Response", where)
-    method = _string(request, "Method", f"{where}.Request")
-    uri = _string(request, "RequestUri", f"{where}.Request")
-    status = response.get("StatusCode")
-    if not isinstance(status, int) or isinstance(status, bool):
-        raise InputError(f"{where}.Response.StatusCode: expected an integer, got {_kind(status)}")
-    return Interaction(
-        method=method,
-        url=uri,
-        request_headers=_ps_headers(request, f"{where}.Request"),
-        request_body=_ps_content(request, f"{where}.Request"),
-        status=status,
-        response_headers=_ps_headers(response, f"{where}.Response"),
-        response_body=_ps_content(response, f"{where}.Response"),
-        source=source,
-    )
-
-
-def _ps_headers(block: dict[str, Any], where: str) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for field in ("Headers", "ContentHeaders"):
-        value = block.get(field)
-        if value is None:
-            continue
-        if not isinstance(value, dict):
-            raise InputError(f"{where}.{field}: expected an object of header name to values")
-        for name, values in value.items():
-            if isinstance(values, list) and all(isinstance(v, str) for v in values):
-                headers[name] = ", ".join(values)
-            elif isinstance(values, str):
-                headers[name] = values
-            else:
-                raise InputError(f"{where}.{field}.{name}: expected a list of strings")
-    return headers
-
-
-def _ps_content(block: dict[str, Any], where: str) -> bytes | str | None:
-    content = block.get("Content")
-    if content is None:
-        return None
-    if not isinstance(content, str):
-        raise InputError(f"{where}.Content: expected a string or null")
-    if block.get("isContentBase64") is True:
-        try:
-            return base64.b64decode(content, validate=True)
-        except ValueError:
-            raise InputError(f"{where}.Content: isContentBase64 is true but the content is not base64") from None
-    return content
-
-
-# -- helpers --------------------------------------------------------------------------------------------
-
-
-def _read_text(file: Path) -> str:
-    try:
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{file}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{file}: is a directory, expected a cassette file") from None
-    except OSError as error:
-        raise InputError(f"{file}: cannot be read: {error.strerror or error}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{file}: byte {error.start} is not UTF-8; a cassette is UTF-8 text") from None
-
-
-def _load_json(file: Path, text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{file}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from None
-
-
-def _line_of_key(text: str, key: str, start: int) -> tuple[int | None, int]:
-    encoded = json.dumps(key)
-    position = -1
-    for candidate in (encoded, encoded.replace("&", "\\u0026"), json.dumps(key, ensure_ascii=False)):
-        position = text.find(candidate, start)
-        if position >= 0:
-            break
-    if position < 0:
-        return None, start
-    return text.count("\n", 0, position) + 1, position + 1
-
-
-def _mapping(container: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = container.get(key) if isinstance(container, Mapping) else None
-    if not isinstance(value, dict):
-        if isinstance(container, Mapping) and key not in container:
-            raise InputError(f"{where}: missing '{key}'")
-        raise InputError(f"{where}.{key}: expected a mapping")
-    return value
-
-
-def _string(container: Mapping[str, Any], key: str, where: str) -> str:
-    value = container.get(key)
-    if not isinstance(value, str) or not value:
-        if key not in container:
-            raise InputError(f"{where}: missing '{key}'")
-        raise InputError(f"{where}.{key}: expected a non-empty string, got {_kind(value)}")
-    return value
-
-
-def _kind(value: Any) -> str:
-    """A wrong value for a message: short scalars verbatim, anything else by type (it may hold a secret)."""
-    if value is None or isinstance(value, bool | int | float):
-        return repr(value)
-    if isinstance(value, str) and len(value) <= 20 and "=" not in value:
-        return repr(value)
-    return f"a {type(value).__name__}"

@@ -1,51 +1,83 @@
 """Secret scan: find credentials left in recorded traffic, without ever printing them.
 
-Detectors (stable IDs): ``jwt``, ``bearer-token``, ``sas-signature``, ``subscription-id`` (any non-zero
-subscription id in a path), ``secret-field`` (a documented secret property or form field with a real
-value: ``runAsPassword``, ``protectedParameters[].value``, OAuth ``client_secret`` / tokens).
+Detectors (stable IDs, also the SARIF rule ids of ``cassettes check --format sarif``): ``jwt``, ``bearer-token``,
+``sas-signature``, ``subscription-id`` (any non-zero subscription id in a path), ``query-token`` (an OAuth token,
+``client_secret``, ``password`` or ``code`` in a URL query or fragment), ``secret-field`` (a value under a secret
+property of the contract, whatever its shape, or an OAuth token field) and ``undecodable-body`` (a body that cannot
+be decoded, so cannot be shown to be clean).
 
-Interactions are scanned part by part (URL, each header, each body, parsed JSON), so a finding names the
-interaction index and the part; the raw file text is scanned as well, so nothing outside the interactions
-(metadata, a hand edit) escapes. Values are masked in every message.
+Interactions are scanned part by part, bodies decoded as a client reads them (content codings, byte-order marks,
+charsets), so a finding names the interaction index and the part; the raw file text is scanned as well, with any
+base64 run decoded, so nothing outside the interactions (metadata, a hand edit, an encoded URI) escapes. This
+:class:`Finding` is the one of the cassettes; fuzzing reports failures, not findings. Values are masked in every
+message.
 """
 
 from __future__ import annotations
 
-import json
+import base64
+import binascii
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pytest_runcommand.interactions import Interaction
-
-__all__ = ["DETECTORS", "Finding", "mask", "scan_file", "scan_interaction", "scan_interactions", "scan_text"]
-
-_NOT_REDACTED = r"(?!REDACTED\b)"
-_GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_ZERO = "00000000-0000-0000-0000-000000000000"
-_SECRET_FIELDS = frozenset(
-    {"runaspassword", "client_secret", "client_assertion", "refresh_token", "access_token", "id_token"}
+from pytest_runcommand.cassettes.decode import NOT_JSON, Undecodable, decode, decompress, parse_json
+from pytest_runcommand.cassettes.rules import (
+    QUERY_SECRET_FIELDS,
+    REDACTED,
+    TOKEN_FIELDS,
+    canonical_secret_name,
+    secret_leaves,
 )
-_SECRET_FORM_FIELDS = _SECRET_FIELDS | {"password"}
+from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID, secret_properties
+from pytest_runcommand.interactions import Interaction, header_value
 
-DETECTORS: dict[str, re.Pattern[str]] = {
-    "jwt": re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
-    "bearer-token": re.compile(
-        rf"\bBearer\s+{_NOT_REDACTED}(?![A-Za-z_]+=)([A-Za-z0-9\-._~+/]{{16,}}=*)", re.IGNORECASE
-    ),
-    "sas-signature": re.compile(
-        rf"(?:[?&]|&amp;|\\u0026|%26|%3F)sig(?:=|%3D){_NOT_REDACTED}([^&#\s\"'<>\\]+)", re.IGNORECASE
-    ),
-    "subscription-id": re.compile(rf"(?:/|%2F)subscriptions(?:/|%2F)(?!{_ZERO})({_GUID})", re.IGNORECASE),
-    "secret-field": re.compile(
-        r"\"(runAsPassword|client_secret|client_assertion|refresh_token|access_token|id_token)\"\s*:\s*"
-        rf"\"{_NOT_REDACTED}([^\"]+)\"",
-        re.IGNORECASE,
-    ),
-}
+__all__ = [
+    "DETECTORS",
+    "Finding",
+    "detectors",
+    "mask",
+    "scan_file",
+    "scan_interaction",
+    "scan_interactions",
+    "scan_lines",
+    "scan_text",
+]
+
+_NOT_REDACTED = rf"(?!{REDACTED}\b)"
+_GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
+_TOKEN_KEYS = frozenset(TOKEN_FIELDS)
+_FORM_KEYS = frozenset(QUERY_SECRET_FIELDS)
+
+
+@cache
+def detectors() -> dict[str, re.Pattern[str]]:
+    """Detector id -> pattern over free text (the secret property names come from the contract)."""
+    fields = "|".join(re.escape(name) for name in (*sorted(secret_properties()), *TOKEN_FIELDS))
+    query = "|".join(QUERY_SECRET_FIELDS)
+    return {
+        "jwt": re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+        "bearer-token": re.compile(
+            rf"\bBearer\s+{_NOT_REDACTED}(?![A-Za-z_]+=)([A-Za-z0-9\-._~+/]{{16,}}=*)", re.IGNORECASE
+        ),
+        "sas-signature": re.compile(
+            rf"(?:[?&]|&amp;|\\u0026|%26|%3F)sig(?:=|%3D){_NOT_REDACTED}([^&#\s\"'<>\\]+)", re.IGNORECASE
+        ),
+        "subscription-id": re.compile(rf"(?:/|%2F)subscriptions(?:/|%2F)(?!{ZERO_SUBSCRIPTION_ID})({_GUID})", re.I),
+        "query-token": re.compile(
+            rf"(?:[?&#;]|&amp;|\\u0026|%26|%3F|%23)(?:{query})(?:=|%3D){_NOT_REDACTED}([^&#\s\"'<>\\]+)", re.I
+        ),
+        "secret-field": re.compile(rf"\"({fields})\"\s*:\s*\"{_NOT_REDACTED}([^\"]+)\"", re.IGNORECASE),
+    }
+
+
+DETECTORS = detectors()
+UNDECODABLE = "undecodable-body"
 
 
 @dataclass(frozen=True)
@@ -58,6 +90,8 @@ class Finding:
     masked: str
     value_hash: int
     """``hash()`` of the value, to de-duplicate findings; never printed."""
+    line: int | None = None
+    """The line of the file where the finding (or its interaction) is, when known."""
 
     def __str__(self) -> str:
         return f"{self.where}: {self.detector} {self.masked}"
@@ -68,75 +102,84 @@ def mask(value: str) -> str:
     return f"<hidden, {len(value)} chars>"
 
 
-def scan_text(text: str, where: str) -> Iterator[Finding]:
+def scan_text(text: str, where: str, line: int | None = None) -> Iterator[Finding]:
     """Regex detectors over free text."""
     for name, pattern in DETECTORS.items():
         for match in pattern.finditer(text):
             value = match.group(match.lastindex or 0)
-            if name == "subscription-id" and value == _ZERO:
-                continue
-            yield Finding(name, where, mask(value), hash(value))
+            yield Finding(name, where, mask(value), hash(value), line)
 
 
-def _walk_json(document: Any, pointer: str) -> Iterator[tuple[str, str, str]]:
-    """(pointer, key, string value) of secret-named properties, including protectedParameters values."""
-    if isinstance(document, dict):
-        for key, value in document.items():
-            child = f"{pointer}/{key}"
-            lowered = str(key).lower()
-            if lowered in _SECRET_FIELDS and isinstance(value, str | int | float) and not isinstance(value, bool):
-                yield child, str(key), str(value)
-            elif lowered == "protectedparameters" and isinstance(value, list):
-                for i, item in enumerate(value):
-                    if isinstance(item, dict) and isinstance(item.get("value"), str | int | float):
-                        yield f"{child}/{i}/value", "protectedParameters", str(item["value"])
-            else:
-                yield from _walk_json(value, child)
-    elif isinstance(document, list):
-        for i, item in enumerate(document):
-            yield from _walk_json(item, f"{pointer}/{i}")
+def _walk_json(document: Any) -> Iterator[tuple[str, str]]:
+    """(pointer, value) of every secret: leaves under a secret property (any shape), OAuth token fields."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        pointer, value = stack.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                name = canonical_secret_name(key)
+                where = f"{pointer}/{key}"
+                if name is not None:
+                    yield from ((p, str(v)) for p, v in secret_leaves(child, f"{pointer}/{name}"))
+                elif str(key).lower() in _TOKEN_KEYS and child not in (None, "") and not isinstance(child, dict):
+                    yield where, str(child)
+                else:
+                    stack.append((where, child))
+        elif isinstance(value, list):
+            stack.extend((f"{pointer}/{i}", v) for i, v in enumerate(value))
 
 
-def _body_text(body: Any) -> str | None:
-    if body is None:
-        return None
-    if isinstance(body, bytes | bytearray):
-        return bytes(body).decode("utf-8", errors="replace")
+def _decoded(body: Any, headers: Mapping[str, str]) -> str:
+    """The body as a client reads it; raises :class:`Undecodable`."""
     if isinstance(body, str):
         return body
-    return json.dumps(body)
+    if not isinstance(body, bytes | bytearray):
+        import json
+
+        return json.dumps(body)
+    raw = bytes(body)
+    coding = header_value(headers, "content-encoding")
+    if coding:
+        raw = decompress(raw, coding)
+    text, _ = decode(raw, header_value(headers, "content-type"))
+    return raw.decode("latin-1") if text is None else text
 
 
-def _scan_body(body: Any, where: str) -> Iterator[Finding]:
-    text = _body_text(body)
-    if not text:
+def _scan_body(body: Any, headers: Mapping[str, str], where: str, line: int | None) -> Iterator[Finding]:
+    if body is None or body == b"" or body == "":
         return
-    yield from (f for f in scan_text(text, where) if f.detector != "secret-field")
-    document: Any = body if isinstance(body, dict | list) else None
-    if document is None and text.lstrip()[:1] in ("{", "["):
-        try:
-            document = json.loads(text)
-        except ValueError:
-            document = None
-    if document is not None:
-        for pointer, _key, value in _walk_json(document, ""):
-            if value and value != "REDACTED":
-                yield Finding("secret-field", f"{where} {pointer}", mask(value), hash(value))
+    try:
+        text = _decoded(body, headers)
+        document: Any = body if isinstance(body, dict | list) else NOT_JSON
+        if document is NOT_JSON and text.lstrip()[:1] in ("{", "["):
+            document = parse_json(text)
+    except Undecodable as reason:
+        yield Finding(UNDECODABLE, where, f"<cannot be shown clean: {reason}>", hash((where, str(reason))), line)
         return
+    yield from (f for f in scan_text(text, where, line) if f.detector != "secret-field")
+    if document is not NOT_JSON:
+        for pointer, value in _walk_json(document):
+            if value != REDACTED:
+                yield Finding("secret-field", f"{where} {pointer}", mask(value), hash(value), line)
+        return
+    yield from (f for f in scan_text(text, where, line) if f.detector == "secret-field")
     if "=" in text and "\n" not in text.strip():
         for key, value in parse_qsl(text, keep_blank_values=True):
-            if key.lower() in _SECRET_FORM_FIELDS and value and value != "REDACTED":
-                yield Finding("secret-field", f"{where} form field {key}", mask(value), hash(value))
+            if key.lower() in _FORM_KEYS and value and value != REDACTED:
+                yield Finding("secret-field", f"{where} form field {key}", mask(value), hash(value), line)
 
 
-def scan_interaction(interaction: Interaction, where: str) -> list[Finding]:
-    """Every finding in one interaction; ``where`` prefixes each location."""
-    findings = list(scan_text(interaction.url, f"{where} request.url"))
+def scan_interaction(interaction: Interaction, where: str, line: int | None = None) -> list[Finding]:
+    """Every finding in one interaction; ``where`` prefixes each location, ``line`` is where it starts."""
+    findings = list(scan_text(interaction.url, f"{where} request.url", line))
     for side, headers in (("request", interaction.request_headers), ("response", interaction.response_headers)):
         for name, value in headers.items():
-            findings.extend(scan_text(f"{name}: {value}", f"{where} {side}.headers.{name}"))
-    findings.extend(_scan_body(interaction.request_body, f"{where} request.body"))
-    findings.extend(_scan_body(interaction.response_body, f"{where} response.body"))
+            findings.extend(scan_text(f"{name}: {value}", f"{where} {side}.headers.{name}", line))
+    for side, body, headers in (
+        ("request", interaction.request_body, interaction.request_headers),
+        ("response", interaction.response_body, interaction.response_headers),
+    ):
+        findings.extend(_scan_body(body, headers, f"{where} {side}.body", line))
     return findings
 
 
@@ -148,17 +191,32 @@ def scan_interactions(interactions: Sequence[Interaction], label: str) -> list[F
     return findings
 
 
+def _base64_texts(line: str) -> Iterator[str]:
+    """Printable text hidden in base64 runs of a line (an ``EncodedRequestUri``, an encoded header)."""
+    for match in _BASE64_RUN.finditer(line):
+        run = match.group(0)
+        try:
+            raw = base64.b64decode(run + "=" * (-len(run) % 4), altchars=b"-_" if "-" in run or "_" in run else None)
+            text = raw.decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        if text.isprintable():
+            yield text
+
+
 def scan_lines(text: str, label: str, known: Iterable[Finding] = ()) -> list[Finding]:
-    """Regex findings over raw file text with line numbers, skipping values already in ``known``."""
-    seen = {(f.detector, f.value_hash) for f in known}
+    """Regex findings over raw file text (and base64 runs in it, decoded) with line numbers, skipping values
+    already in ``known``."""
     seen_values = {f.value_hash for f in known}
     findings: list[Finding] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        for finding in scan_text(line, f"{label}:{number}"):
-            if (finding.detector, finding.value_hash) in seen or finding.value_hash in seen_values:
-                continue
-            seen.add((finding.detector, finding.value_hash))
-            findings.append(finding)
+        parts = [line, *_base64_texts(line)] if len(line) >= 24 else [line]
+        for part in parts:
+            for finding in scan_text(part, f"{label}:{number}", number):
+                if finding.value_hash in seen_values:
+                    continue
+                seen_values.add(finding.value_hash)
+                findings.append(finding)
     return findings
 
 
@@ -172,7 +230,6 @@ def scan_file(path: str | Path) -> list[Finding]:
     cassette = read_cassette(path)
     findings: list[Finding] = []
     for index, interaction in enumerate(cassette.interactions):
-        findings.extend(scan_interaction(interaction, cassette.place(index)))
-    text = Path(path).read_text(encoding="utf-8-sig")
-    findings.extend(scan_lines(text, str(path), findings))
+        findings.extend(scan_interaction(interaction, cassette.place(index), cassette.lines[index]))
+    findings.extend(scan_lines(cassette.text, str(path), findings))
     return findings

@@ -1,0 +1,224 @@
+"""Bounded loading of recorded-traffic files: text, JSON and YAML that cannot exhaust memory or the stack.
+
+Every problem is an :class:`~pytest_runcommand.errors.InputError` naming the file and the place:
+
+* JSON nested past :data:`MAX_DEPTH` levels, or an integer longer than Python converts (4,300 digits);
+* YAML whose aliases would expand past :data:`MAX_EXPANDED_BYTES` (an alias bomb: a 1 MB anchor referenced 300
+  times is refused before anything is built from it), nested past the YAML parser's own limit, or with a tag
+  outside the safe set (a ``!!python/...`` tag is an error, never executed);
+* a URI that does not parse (``]`` in the host, a port that is not a number).
+
+Also the field helpers the readers share (:func:`mapping`, :func:`string`, :func:`kind`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from pytest_runcommand.errors import InputError
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_EXPANDED_BYTES",
+    "check_uri",
+    "kind",
+    "load_json",
+    "load_yaml",
+    "mapping",
+    "read_text",
+    "string",
+]
+
+MAX_DEPTH = 200
+"""Deepest nesting a cassette file may have."""
+
+MAX_EXPANDED_BYTES = 64 * 1024 * 1024
+"""Largest size a YAML document may reach once its aliases are expanded."""
+
+try:  # the C loader is faster; both are safe loaders
+    _SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - libyaml missing
+    _SafeLoader = yaml.SafeLoader
+
+
+def read_text(file: Path) -> str:
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{file}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{file}: is a directory, expected a cassette file") from None
+    except OSError as error:
+        raise InputError(f"{file}: cannot be read: {error.strerror or error}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{file}: byte {error.start} is not UTF-8; a cassette is UTF-8 text") from None
+
+
+def _line_col(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    return f"{line}:{offset - (text.rfind(chr(10), 0, offset) + 1) + 1}"
+
+
+def _too_deep_at(text: str, limit: int) -> int:
+    """Offset where JSON ``text`` first nests deeper than ``limit`` (strings skipped), or -1."""
+    depth = 0
+    in_string = escaped = False
+    for offset, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return offset
+        elif char in "]}":
+            depth -= 1
+    return -1
+
+
+class _LongInteger(ValueError):
+    pass
+
+
+def _parse_int(digits: str) -> int:
+    if len(digits) > sys.get_int_max_str_digits() > 0:
+        raise _LongInteger(digits[:12])
+    return int(digits)
+
+
+def load_json(file: Path, text: str, what: str = "") -> Any:
+    """Parse JSON ``text`` of ``file``; ``what`` names a place inside the file (a body) for messages."""
+    where = f"{file}{what}"
+    try:
+        document = json.loads(text, parse_int=_parse_int)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{where}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from None
+    except _LongInteger as error:
+        offset = text.find(str(error))
+        raise InputError(
+            f"{where}:{_line_col(text, max(offset, 0))}: an integer longer than {sys.get_int_max_str_digits()} "
+            "digits (Python refuses to read it)"
+        ) from None
+    except RecursionError:
+        offset = _too_deep_at(text, MAX_DEPTH)
+        raise InputError(
+            f"{where}:{_line_col(text, max(offset, 0))}: JSON nested deeper than {MAX_DEPTH} levels"
+        ) from None
+    if _depth(document) > MAX_DEPTH:
+        offset = _too_deep_at(text, MAX_DEPTH)
+        raise InputError(f"{where}:{_line_col(text, max(offset, 0))}: JSON nested deeper than {MAX_DEPTH} levels")
+    return document
+
+
+def _depth(document: Any) -> int:
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Bytes of scalars the node graph holds once every alias is expanded (shared nodes counted per use)."""
+    sizes: dict[int, int] = {}
+    order: list[yaml.Node] = []
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if done or isinstance(node, yaml.ScalarNode):
+            order.append(node)
+            sizes[id(node)] = -1
+            continue
+        stack.append((node, True))
+        children = node.value if isinstance(node, yaml.SequenceNode) else [c for kv in node.value for c in kv]
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    for node in order:
+        if isinstance(node, yaml.ScalarNode):
+            total = len(node.value) + 1
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else [c for kv in node.value for c in kv]
+            total = 1 + sum(max(sizes.get(id(child), 0), 0) for child in children)
+        sizes[id(node)] = min(total, MAX_EXPANDED_BYTES + 1)
+    return sizes[id(root)]
+
+
+def load_yaml(file: Path, text: str) -> tuple[Any, yaml.Node | None]:
+    """The document and its root node (for line numbers), loaded with the safe loader and bounded."""
+    loader = _SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None and _expanded_size(node) > MAX_EXPANDED_BYTES:
+            raise InputError(
+                f"{file}: refused: its YAML aliases expand past {MAX_EXPANDED_BYTES // (1024 * 1024)} MB "
+                "(an alias bomb, not a recording)"
+            )
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else str(file)
+        problem = error.problem or error.context or "invalid YAML"
+        raise InputError(f"{where}: not a readable YAML cassette: {problem}") from None
+    except yaml.YAMLError as error:
+        raise InputError(f"{file}: not a readable YAML cassette: {error}") from None
+    except RecursionError:
+        raise InputError(f"{file}: not a readable YAML cassette: nested too deep") from None
+    finally:
+        loader.dispose()
+    if _depth(data) > MAX_DEPTH:
+        raise InputError(f"{file}: not a readable YAML cassette: nested deeper than {MAX_DEPTH} levels")
+    return data, node
+
+
+def check_uri(uri: str, where: str) -> str:
+    """``uri`` if it parses as a URL (host and port included); an :class:`InputError` naming ``where`` if not."""
+    try:
+        _ = urlsplit(uri).port
+    except ValueError as error:
+        raise InputError(f"{where}: not a valid URL: {error}") from None
+    return uri
+
+
+def mapping(container: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = container.get(key) if isinstance(container, Mapping) else None
+    if not isinstance(value, dict):
+        if isinstance(container, Mapping) and key not in container:
+            raise InputError(f"{where}: missing '{key}'")
+        raise InputError(f"{where}.{key}: expected a mapping")
+    return value
+
+
+def string(container: Mapping[str, Any], key: str, where: str) -> str:
+    value = container.get(key)
+    if not isinstance(value, str) or not value:
+        if key not in container:
+            raise InputError(f"{where}: missing '{key}'")
+        raise InputError(f"{where}.{key}: expected a non-empty string, got {kind(value)}")
+    return value
+
+
+def kind(value: Any) -> str:
+    """A wrong value for a message: short scalars verbatim, anything else by type (it may hold a secret)."""
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    if isinstance(value, str) and len(value) <= 20 and "=" not in value:
+        return repr(value)
+    return f"a {type(value).__name__}"
