@@ -37,15 +37,17 @@ def mask_args(args: Iterable[str]) -> list[str]:
 
 
 class AzureCliError(RunCommandError):
-    """An ``az`` command failed: the (masked) command line, exit code and error output."""
+    """An ``az`` command failed: the (masked) command line, and its exit code and error output, or why it did not run.
 
-    def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
+    ``returncode`` is None when the command did not finish (timed out, or could not be started).
+    """
+
+    def __init__(self, args: Sequence[str], returncode: int | None, stderr: str, *, reason: str | None = None) -> None:
         self.args_masked = mask_args(args)
         self.returncode = returncode
         self.stderr = stderr
-        super().__init__(
-            f"`{shlex.join(self.args_masked)}` exited {returncode}: {stderr.strip() or '(no error output)'}"
-        )
+        outcome = reason if reason is not None else f"exited {returncode}"
+        super().__init__(f"`{shlex.join(self.args_masked)}` {outcome}: {stderr.strip() or '(no error output)'}")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,13 @@ class CliResult:
     def json(self) -> Any:
         """The output parsed as JSON (None for an empty output)."""
         return json.loads(self.stdout) if self.stdout.strip() else None
+
+
+def _text(output: str | bytes | None) -> str:
+    """What a timed-out process had written (bytes or text, depending on the platform)."""
+    if isinstance(output, bytes):
+        return output.decode("utf-8", "replace")
+    return output or ""
 
 
 class AzureCli:
@@ -85,16 +94,28 @@ class AzureCli:
         self.timeout = timeout
 
     def run(self, *args: str, check: bool = True, timeout: float | None = None) -> CliResult:
-        """Run ``az ARGS...``; with ``check`` a non-zero exit raises :class:`AzureCliError` (secrets masked)."""
-        completed = subprocess.run(
-            [self.executable, *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=self.timeout if timeout is None else timeout,
-            check=False,
-        )
+        """Run ``az ARGS...``; with ``check`` a non-zero exit raises :class:`AzureCliError` (secrets masked).
+
+        A run past ``timeout`` seconds (the CLI's own default when None) or an ``az`` that cannot be started raises
+        :class:`AzureCliError` whatever ``check`` says.
+        """
+        limit = self.timeout if timeout is None else timeout
+        try:
+            completed = subprocess.run(
+                [self.executable, *args],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                stdin=subprocess.DEVNULL,
+                timeout=limit,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as expired:
+            stderr = _text(expired.stderr)
+            raise AzureCliError(["az", *args], None, stderr, reason=f"timed out after {limit:g} s") from None
+        except OSError as error:
+            reason = f"could not be started ({self.executable}: {error.strerror or error})"
+            raise AzureCliError(["az", *args], None, "", reason=reason) from None
         result = CliResult(tuple(args), completed.returncode, completed.stdout, completed.stderr)
         if check and completed.returncode != 0:
             raise AzureCliError(["az", *args], completed.returncode, completed.stderr)

@@ -61,6 +61,7 @@ def fake_az(tmp_path: Path) -> AzureCli:
         "#!/bin/sh\n"
         'if [ "$1" = fail ]; then echo "ERROR: no such thing" >&2; exit 3; fi\n'
         'if [ "$1" = quiet ]; then exit 0; fi\n'
+        'if [ "$1" = slow ]; then echo "WARNING: thinking" >&2; exec sleep 30; fi\n'
         'printf \'{"args": "%s", "config": "%s"}\' "$*" "$AZURE_CONFIG_DIR"\n',
         encoding="utf-8",
     )
@@ -102,3 +103,26 @@ def test_prepare_cli_fails_with_the_masked_command(tmp_path: Path) -> None:
     assert "ERROR: cloud refused" in str(raised.value)
     assert "hunter2" not in str(raised.value)
     assert (tmp_path / "new").is_dir()
+
+
+def test_a_hung_az_is_an_error_naming_the_limit(fake_az: AzureCli) -> None:
+    with pytest.raises(AzureCliError) as raised:
+        fake_az.run("slow", "--password", "hunter2", check=False, timeout=0.5)
+    assert raised.value.returncode is None
+    assert str(raised.value).startswith("`az slow --password '***'` timed out after 0.5 s")
+    assert "hunter2" not in str(raised.value)
+
+
+@pytest.mark.parametrize("kind", ["missing", "not executable", "no interpreter"])
+def test_an_az_that_cannot_start_is_an_error_naming_it(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "az"
+    if kind == "not executable":
+        target.write_text("#!/bin/sh\n", encoding="utf-8")
+    elif kind == "no interpreter":
+        target.write_text("#!/nonexistent/python3\n", encoding="utf-8")
+        target.chmod(0o755)
+    cli = AzureCli(str(target), {}, config_dir=tmp_path, base_url="https://127.0.0.1:1")
+    with pytest.raises(AzureCliError, match="could not be started") as raised:
+        cli.run("version", check=False)
+    assert str(target) in str(raised.value)
+    assert raised.value.returncode is None
