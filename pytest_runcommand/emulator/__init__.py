@@ -6,10 +6,14 @@ Parts (state, HTTP layer and error envelope kept apart, as moto does):
   :class:`EmulatorSettings` holds the knobs (auto-created VMs, polls per operation, page size, strictness).
 - :class:`FakeExecutor` / :class:`Outcome` (``executor.py``): simulated script runs, registrable per script or
   ``commandId``.
-- :class:`EmulatorApp` (``app.py``): the ASGI app; validates every request with the contract engine.
-- :class:`ArmError` (``errors.py``): ARM ``CloudError`` answers.
+- :class:`EmulatorApp` (``app.py``): the one ASGI app, with its services: run commands (``runcommands.py``,
+  validated with the contract engine), identity (``identity.py``: Entra ID sign-in for a :class:`Directory`) and
+  resources (``resources.py``: subscriptions, resource groups, cloud metadata); one request and answer type
+  (``asgi.py``), one token module (``tokens.py``), one error mechanism (``errors.py``: :class:`ArmError`,
+  Entra ID's ``AadError``).
 - :class:`EmulatorServer` (``server.py``): uvicorn on loopback with a throw-away CA; :class:`EmulatorCredential`
   for Azure SDK clients; :func:`asgi_client` for an in-process ``httpx.Client``.
+- :class:`InProcessEmulator` / :class:`ServedEmulator` (``handles.py``): what the fixtures hand to a test.
 
 pytest users get the ``runcommand_emulator`` and ``runcommand_emulator_server`` fixtures; the command line
 ``pytest-runcommand emulator --tls``. Names are imported lazily, so importing this package stays cheap.
@@ -28,6 +32,8 @@ if TYPE_CHECKING:
     from pytest_runcommand.emulator.credential import EmulatorCredential
     from pytest_runcommand.emulator.errors import ArmError
     from pytest_runcommand.emulator.executor import FakeExecutor, Outcome, ScriptRun
+    from pytest_runcommand.emulator.handles import EmulatorHandle, InProcessEmulator, ServedEmulator
+    from pytest_runcommand.emulator.identity import Directory, ServicePrincipal
     from pytest_runcommand.emulator.server import EmulatorServer
     from pytest_runcommand.emulator.transport import asgi_client
 
@@ -35,14 +41,19 @@ __all__ = [
     "ArmError",
     "Backend",
     "Clock",
+    "Directory",
     "EmulatorApp",
     "EmulatorCredential",
+    "EmulatorHandle",
     "EmulatorServer",
     "EmulatorSettings",
     "FakeExecutor",
+    "InProcessEmulator",
     "Outcome",
     "ParentRef",
     "ScriptRun",
+    "ServedEmulator",
+    "ServicePrincipal",
     "asgi_client",
 ]
 
@@ -50,14 +61,19 @@ _HOMES = {
     "ArmError": "errors",
     "Backend": "backend",
     "Clock": "clock",
+    "Directory": "identity",
     "EmulatorApp": "app",
     "EmulatorCredential": "credential",
+    "EmulatorHandle": "handles",
     "EmulatorServer": "server",
     "EmulatorSettings": "backend",
     "FakeExecutor": "executor",
+    "InProcessEmulator": "handles",
     "Outcome": "executor",
     "ParentRef": "backend",
     "ScriptRun": "executor",
+    "ServedEmulator": "handles",
+    "ServicePrincipal": "identity",
     "asgi_client": "transport",
 }
 

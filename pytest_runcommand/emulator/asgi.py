@@ -1,24 +1,93 @@
-"""The small ASGI plumbing the emulator's layers share: message types, reading a body, the base URL."""
+"""The emulator's one HTTP layer: ASGI types, the request every service reads, the answer every service gives.
+
+A service handler is ``Callable[[Request], Response]``; the app (:mod:`pytest_runcommand.emulator.app`) builds
+the :class:`Request`, and :func:`encode` turns every :class:`Response` into raw headers and body. Header values
+are made safe on the way out (a control or non-ASCII character is percent-encoded), so no answer can fail to
+encode and drop the connection.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+import random
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
+
+import orjson
 
 from pytest_runcommand.emulator import errors
 
-__all__ = ["Message", "Receive", "Scope", "Send", "base_url", "read_body"]
+__all__ = [
+    "Handler",
+    "Message",
+    "Receive",
+    "Request",
+    "Response",
+    "Scope",
+    "Send",
+    "base_url",
+    "encode",
+    "header_value",
+    "lifespan",
+    "parse_headers",
+    "parse_query",
+    "read_body",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+COMMON_HEADERS = (
+    ("cache-control", "no-cache"),
+    ("pragma", "no-cache"),
+    ("expires", "-1"),
+    ("x-content-type-options", "nosniff"),
+    ("strict-transport-security", "max-age=31536000; includeSubDomains"),
+)
+_COMMON_RAW_HEADERS = tuple((name.encode(), value.encode()) for name, value in COMMON_HEADERS)
+_COMMON_NAMES = frozenset(name for name, _ in COMMON_HEADERS)
+_JSON = (b"content-type", b"application/json; charset=utf-8")
+
+
+@dataclass
+class Request:
+    """A parsed request, as every service handler sees it."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    """Query parameters by lower-cased name (the first value when repeated)."""
+    raw_query: str
+    headers: Mapping[str, str]
+    """Headers by lower-cased name (the first value when repeated)."""
+    base_url: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    """Path parameters by template name, as sent."""
+    body: bytes = b""
+    api_version: str = ""
+
+
+@dataclass
+class Response:
+    """What a handler answers: status, JSON body (None: an empty body) and extra headers."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Request], Response]
+
 
 async def read_body(receive: Receive, limit: int, headers: Mapping[str, str] | None = None) -> bytes:
     """The whole request body; 413 as soon as it (or its declared Content-Length) passes ``limit`` bytes."""
-    declared = (headers or {}).get("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+    declared = (headers or {}).get("content-length", "").strip()
+    if declared.isascii() and declared.isdigit() and len(declared) <= 18 and int(declared) > limit:
         raise errors.request_too_large(limit)
     chunks: list[bytes] = []
     size = 0
@@ -43,3 +112,80 @@ def base_url(scope: Scope, headers: Mapping[str, str]) -> str:
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
     return f"{scope.get('scheme', 'http')}://{host}"
+
+
+def parse_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """ASGI header pairs -> ``{lower-cased name: first value}`` (latin-1, as HTTP/1.1 carries them)."""
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode("latin-1").lower()
+        if key not in headers:
+            headers[key] = value.decode("latin-1")
+    return headers
+
+
+def parse_query(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Query pairs -> ``{lower-cased name: first value}`` (ARM matches parameter names case-insensitively)."""
+    query: dict[str, str] = {}
+    for name, value in pairs:
+        query.setdefault(name.lower(), value)
+    return query
+
+
+async def lifespan(receive: Receive, send: Send) -> None:
+    """Answer the ASGI lifespan protocol (nothing to start or stop)."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+_SAFE_HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
+_PRINTABLE = "".join(chr(code) for code in range(0x21, 0x7F))
+
+
+def header_value(value: str) -> bytes:
+    """``value`` as header bytes: printable ASCII as is, anything else (controls, non-ASCII) percent-encoded."""
+    if _SAFE_HEADER_VALUE.fullmatch(value):
+        return value.encode("ascii")
+    return quote(value, safe=_PRINTABLE + " ").encode("ascii")
+
+
+_IDS = random.Random()
+
+
+def _request_id() -> str:
+    """A random GUID for ``x-ms-request-id`` (not security-relevant; no syscall per request)."""
+    return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
+
+
+def encode(
+    response: Response, request_headers: Mapping[str, str], *, head: bool = False
+) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The raw headers and body of ``response`` (``head``: headers only, as HEAD answers)."""
+    body = b"" if response.body is None else orjson.dumps(response.body)
+    own = response.headers
+    if own and not _COMMON_NAMES.isdisjoint(name.lower() for name in own):
+        headers = [(name, value) for name, value in _COMMON_RAW_HEADERS if name.decode() not in _lower(own)]
+    else:
+        headers = list(_COMMON_RAW_HEADERS)
+    if response.body is not None:
+        headers.append(_JSON)
+    headers.append((b"content-length", str(len(body)).encode()))
+    request_id = _request_id()
+    headers.append((b"x-ms-request-id", request_id.encode()))
+    correlation = request_headers.get("x-ms-correlation-request-id")
+    headers.append((b"x-ms-correlation-request-id", header_value(correlation) if correlation else request_id.encode()))
+    client_request_id = request_headers.get("x-ms-client-request-id")
+    if client_request_id:
+        headers.append((b"x-ms-client-request-id", header_value(client_request_id)))
+    for name, value in own.items():
+        headers.append((name.lower().encode("ascii"), header_value(value)))
+    return headers, b"" if head else body
+
+
+def _lower(headers: Mapping[str, str]) -> set[str]:
+    return {name.lower() for name in headers}

@@ -1,14 +1,14 @@
 """A token credential for the emulator: what ``ComputeManagementClient(credential, ...)`` needs, no Azure involved.
 
-The token is an unsigned JWT-shaped string (the emulator accepts any bearer token); nothing secret in it.
+The token comes from :mod:`pytest_runcommand.emulator.tokens` (an unsigned JWT-shaped string); nothing secret in it.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from typing import Any, NamedTuple
+
+from pytest_runcommand.emulator.tokens import fake_token
 
 __all__ = ["EmulatorAccessToken", "EmulatorCredential", "fake_token"]
 
@@ -18,23 +18,6 @@ class EmulatorAccessToken(NamedTuple):
 
     token: str
     expires_on: int
-
-
-def _segment(data: dict[str, Any]) -> str:
-    raw = json.dumps(data, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def fake_token(expires_on: int) -> str:
-    """An unsigned JWT for ``https://management.azure.com/`` that expires at ``expires_on`` (epoch seconds)."""
-    header = {"alg": "none", "typ": "JWT"}
-    claims = {
-        "aud": "https://management.azure.com/",
-        "iss": "https://pytest-runcommand.invalid/emulator/",
-        "sub": "pytest-runcommand-emulator",
-        "exp": expires_on,
-    }
-    return f"{_segment(header)}.{_segment(claims)}.emulator"
 
 
 class EmulatorCredential:

@@ -1,34 +1,61 @@
-"""ARM error envelopes: one exception per answer the emulator gives to bad input.
+"""The emulator's one error mechanism: every service raises a :class:`ServiceError`, the app answers it.
 
-Every error the emulator sends is a ``CloudError`` body ``{"error": {"code", "message", "target"?, "details"?}}``
-with the status, code and wording Azure Resource Manager uses. The backend and the HTTP layer raise
-:class:`ArmError`; the app turns it into a response. Messages never carry secret values.
+Two envelopes, one mechanism::
+
+    ServiceError            status, headers, to_wire(request_headers)
+    +-- ArmError            Resource Manager: {"error": {"code", "message", "target"?, "details"?}} (CloudError)
+    +-- AadError            Entra ID (the token endpoint): {"error", "error_description", "error_codes", ...}
+
+Each has the status, code and wording the real service uses. Messages never carry secret values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
+    "AadError",
     "ArmError",
     "ErrorDetail",
+    "ServiceError",
+    "aad_missing_parameter",
+    "aad_tenant_not_found",
     "authentication_failed",
+    "expired_authentication_token",
     "internal_error",
     "invalid_api_version",
     "invalid_authentication_token",
+    "invalid_location",
+    "invalid_name",
     "invalid_parameter",
     "invalid_request_content",
+    "invalid_token_audience",
     "method_not_allowed",
     "missing_api_version",
     "operation_not_found",
     "parent_resource_not_found",
     "path_not_found",
     "request_too_large",
+    "resource_group_not_found",
     "resource_not_found",
+    "subscription_not_found",
     "unsupported_media_type",
 ]
+
+
+class ServiceError(Exception):
+    """Base of every error answer: an HTTP status, extra headers and a JSON body."""
+
+    status: int
+    headers: dict[str, str]
+
+    def to_wire(self, request_headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The JSON body (``request_headers``: the request's, lower-cased, for ids a service echoes)."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -47,7 +74,7 @@ class ErrorDetail:
 
 
 @dataclass
-class ArmError(Exception):
+class ArmError(ServiceError):
     """An ARM error answer: HTTP status, error code, message, optional target, details and headers."""
 
     status: int
@@ -60,7 +87,7 @@ class ArmError(Exception):
     def __post_init__(self) -> None:
         super().__init__(f"{self.status} {self.code}: {self.message}")
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self, request_headers: Mapping[str, str] | None = None) -> dict[str, Any]:
         """The ``CloudError`` body."""
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.target is not None:
@@ -213,4 +240,116 @@ def internal_error() -> ArmError:
         500,
         "InternalServerError",
         "The emulator hit an unexpected error; this is a bug in pytest-runcommand.",
+    )
+
+
+def invalid_location(location: str, resource_type: str) -> ArmError:
+    """400: a ``location`` that is no Azure region name (letters and digits; ARM ignores spaces and case)."""
+    return ArmError(
+        400,
+        "LocationNotAvailableForResourceType",
+        f"The provided location {location!r} is not available for resource type '{resource_type}'. A location is "
+        "a region name such as 'westus' or 'West US 2' (letters, digits and spaces).",
+        target="location",
+    )
+
+
+def invalid_name(parameter: str, value: str) -> ArmError:
+    """400: a path segment (subscription, resource group, VM, run command) holding control or non-ASCII characters."""
+    code = "InvalidSubscriptionId" if parameter == "subscriptionId" else "InvalidResourceName"
+    return ArmError(
+        400,
+        code,
+        f"The value {value!r} of '{parameter}' is invalid: a name in a resource id must not contain control, "
+        "non-ASCII or URL-reserved characters.",
+        target=parameter,
+    )
+
+
+def subscription_not_found(subscription: str) -> ArmError:
+    """404: a well-formed subscription id the emulator does not know."""
+    return ArmError(404, "SubscriptionNotFound", f"The subscription '{subscription}' could not be found.")
+
+
+def resource_group_not_found(group: str) -> ArmError:
+    """404: a resource group the emulator does not know."""
+    return ArmError(404, "ResourceGroupNotFound", f"Resource group '{group}' could not be found.")
+
+
+_WWW_AUTHENTICATE = 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"'
+
+
+def _arm_time(moment: datetime) -> str:
+    return f"{moment.month}/{moment.day}/{moment.year} {moment.strftime('%I:%M:%S %p').lstrip('0')}"
+
+
+def _utc(epoch: float) -> datetime:
+    """``epoch`` as a UTC instant, clamped to what ``datetime`` holds (a hostile token may say -1e20)."""
+    try:
+        return datetime.fromtimestamp(epoch, UTC)
+    except (OverflowError, OSError, ValueError):
+        return datetime.min.replace(tzinfo=UTC) if epoch < 0 else datetime.max.replace(tzinfo=UTC)
+
+
+def expired_authentication_token(expires: float, now: float) -> ArmError:
+    """401: an emulator token whose ``exp`` has passed."""
+    return ArmError(
+        401,
+        "ExpiredAuthenticationToken",
+        f"The access token expiry UTC time '{_arm_time(_utc(expires))}' is earlier than current UTC time "
+        f"'{_arm_time(_utc(now))}'.",
+        headers={"WWW-Authenticate": f'{_WWW_AUTHENTICATE}, error_description="The access token has expired."'},
+    )
+
+
+def invalid_token_audience(audience: str, allowed: Iterable[str]) -> ArmError:
+    """401: an emulator token issued for another resource."""
+    return ArmError(
+        401,
+        "InvalidAuthenticationTokenAudience",
+        f"The access token has been obtained for wrong audience or resource '{audience}'. It should exactly "
+        f"match with one of the allowed audiences {','.join(repr(item) for item in allowed)}.",
+    )
+
+
+class AadError(ServiceError):
+    """An Entra ID (Azure AD STS) error: ``{"error", "error_description", "error_codes", ...}``."""
+
+    def __init__(self, status: int, error: str, code: int, message: str) -> None:
+        super().__init__(f"{status} {error}: AADSTS{code}: {message}")
+        self.status, self.error, self.code, self.message = status, error, code, message
+        self.headers = {}
+
+    def to_wire(self, request_headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+        trace_id = str(uuid.uuid4())
+        correlation = (request_headers or {}).get("client-request-id") or str(uuid.uuid4())
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        return {
+            "error": self.error,
+            "error_description": f"AADSTS{self.code}: {self.message} Trace ID: {trace_id} "
+            f"Correlation ID: {correlation} Timestamp: {stamp}",
+            "error_codes": [self.code],
+            "timestamp": stamp,
+            "trace_id": trace_id,
+            "correlation_id": correlation,
+            "error_uri": f"https://login.microsoftonline.com/error?code={self.code}",
+        }
+
+
+def aad_tenant_not_found(tenant: str, *, discovery: bool = False) -> AadError:
+    """AADSTS90002: no such tenant (``invalid_tenant`` on discovery, ``invalid_request`` on sign-in)."""
+    return AadError(
+        400,
+        "invalid_tenant" if discovery else "invalid_request",
+        90002,
+        f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into "
+        "the correct cloud. Check with your subscription administrator, this may happen if there are no active "
+        "subscriptions for the tenant.",
+    )
+
+
+def aad_missing_parameter(parameter: str) -> AadError:
+    """AADSTS900144: a required form parameter is missing."""
+    return AadError(
+        400, "invalid_request", 900144, f"The request body must contain the following parameter: '{parameter}'."
     )

@@ -18,10 +18,18 @@ if TYPE_CHECKING:
     from pytest_runcommand.emulator.executor import FakeExecutor
     from pytest_runcommand.emulator.server import EmulatorServer
 
+    DEFAULT_SUBSCRIPTION: str
+
 __all__ = ["DEFAULT_SUBSCRIPTION", "EmulatorHandle", "InProcessEmulator", "ServedEmulator"]
 
-DEFAULT_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
-DEFAULT_API_VERSION = "2024-07-01"
+
+def __getattr__(name: str) -> str:
+    """``DEFAULT_SUBSCRIPTION``: the contract's zero subscription id, read on first use (keeps start-up light)."""
+    if name == "DEFAULT_SUBSCRIPTION":
+        from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID
+
+        return ZERO_SUBSCRIPTION_ID
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -52,10 +60,18 @@ class EmulatorHandle:
         *,
         vm: str = "vm1",
         resource_group: str = "rg",
-        subscription: str = DEFAULT_SUBSCRIPTION,
-        api_version: str | None = DEFAULT_API_VERSION,
+        subscription: str | None = None,
+        api_version: str | None = "default",
     ) -> str:
-        """Path (and ``?api-version=``) of a VM's run command, or of its list when ``name`` is None."""
+        """Path (and ``?api-version=``) of a VM's run command, or of its list when ``name`` is None.
+
+        ``subscription`` defaults to the zero subscription id, ``api_version`` to the contract's default version
+        (None: no query).
+        """
+        from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, ZERO_SUBSCRIPTION_ID
+
+        subscription = subscription or ZERO_SUBSCRIPTION_ID
+        api_version = DEFAULT_API_VERSION if api_version == "default" else api_version
         path = (
             f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Compute/"
             f"virtualMachines/{vm}/runCommands"

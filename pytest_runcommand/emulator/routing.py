@@ -2,18 +2,22 @@
 
 Routes are path templates (``/subscriptions/{subscriptionId}/...``) with one handler per HTTP method;
 more can be added (``Router.add``) without touching the existing ones. An unknown path is a 404, a known
-path with another method a 405.
+path with another method a 405. A route also says what the app checks before its handler runs: the bearer
+token (unless ``public``) and the ``api-version`` (``api_version``: ``None`` no check, ``"any"`` present,
+or the versions served). ``collapse_slashes`` routes also match with repeated slashes (``az cloud register``
+asks for ``URL//metadata/endpoints``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from pytest_runcommand.emulator import errors
 
-__all__ = ["Match", "Route", "Router"]
+__all__ = ["Match", "Route", "Router", "not_found"]
 
 H = TypeVar("H", bound=Callable[..., object])
 
@@ -28,6 +32,11 @@ class Route(Generic[H]):
     """Lower-cased literal segments; None where a parameter goes."""
     parameters: tuple[str, ...]
     handlers: Mapping[str, H]
+    public: bool = False
+    """Served without a bearer token (sign-in, discovery)."""
+    api_version: Literal["any"] | Collection[str] | None = None
+    """None: not checked; ``"any"``: required; else the versions served."""
+    collapse_slashes: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,16 @@ class Router(Generic[H]):
     def __init__(self) -> None:
         self._by_length: dict[int, list[Route[H]]] = {}
 
-    def add(self, name: str, template: str, handlers: Mapping[str, H]) -> Route[H]:
+    def add(
+        self,
+        name: str,
+        template: str,
+        handlers: Mapping[str, H],
+        *,
+        public: bool = False,
+        api_version: Literal["any"] | Collection[str] | None = None,
+        collapse_slashes: bool = False,
+    ) -> Route[H]:
         """Serve ``template`` with ``handlers`` (``{"GET": handler, ...}``)."""
         segments: list[str | None] = []
         parameters: list[str] = []
@@ -64,15 +82,25 @@ class Router(Generic[H]):
                 parameters.append(part[1:-1])
             else:
                 segments.append(part.lower())
-        route = Route(name, template, tuple(segments), tuple(parameters), dict(handlers))
+        route = Route(
+            name, template, tuple(segments), tuple(parameters), dict(handlers), public, api_version, collapse_slashes
+        )
         self._by_length.setdefault(len(segments), []).append(route)
         return route
 
-    def resolve(self, method: str, path: str) -> Match[H]:
-        """The handler for ``method path``; raises the ARM 404 / 405 error when there is none."""
+    def find(self, path: str) -> tuple[Route[H], dict[str, str]] | None:
+        """The route serving ``path`` and its parameters, or None."""
+        found = self._find(path, collapsed=False)
+        if found is None and "//" in path:
+            found = self._find(_SLASHES.sub("/", path), collapsed=True)
+        return found
+
+    def _find(self, path: str, *, collapsed: bool) -> tuple[Route[H], dict[str, str]] | None:
         parts = _split(path)
         lowered = [part.lower() for part in parts]
         for route in self._by_length.get(len(parts), ()):
+            if collapsed and not route.collapse_slashes:
+                continue
             values: list[str] = []
             for want, got, original in zip(route.segments, lowered, parts, strict=True):
                 if want is None:
@@ -82,11 +110,27 @@ class Router(Generic[H]):
                 elif want != got:
                     break
             else:
-                handler = route.handlers.get(method)
-                if handler is None:
-                    raise errors.method_not_allowed(method, sorted(route.handlers))
-                return Match(route, handler, dict(zip(route.parameters, values, strict=True)))
-        raise errors.path_not_found(path, _resource_type(parts))
+                return route, dict(zip(route.parameters, values, strict=True))
+        return None
+
+    def resolve(self, method: str, path: str) -> Match[H]:
+        """The handler for ``method path``; raises the ARM 404 / 405 error when there is none."""
+        found = self.find(path)
+        if found is None:
+            raise not_found(path)
+        route, params = found
+        handler = route.handlers.get(method)
+        if handler is None:
+            raise errors.method_not_allowed(method, sorted(route.handlers))
+        return Match(route, handler, params)
+
+
+_SLASHES = re.compile("/{2,}")
+
+
+def not_found(path: str) -> errors.ArmError:
+    """The ARM 404 for a path nothing serves."""
+    return errors.path_not_found(path, _resource_type(_split(path)))
 
 
 def _resource_type(parts: list[str]) -> str | None:

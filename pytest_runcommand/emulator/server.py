@@ -7,8 +7,8 @@ Programmatic use (a background thread)::
                                          connection_verify=server.ca_path)
 
 The CA bundle (PEM) lives in a temporary directory removed by :meth:`EmulatorServer.stop`; pass
-``ca_out`` to keep a copy. With ``azure_cli`` (the default) the server also answers the sign-in,
-subscription and resource-group requests of the Azure CLI (:mod:`pytest_runcommand.emulator.identity`);
+``ca_out`` to keep a copy. With ``azure_cli`` (the default) the app also answers the sign-in,
+subscription and resource-group requests of the Azure CLI (its identity and resources services);
 ``server.identity`` is the directory (tenant, service principal) it signs in.
 """
 
@@ -26,7 +26,7 @@ import uvicorn
 
 from pytest_runcommand.emulator.app import EmulatorApp
 from pytest_runcommand.emulator.backend import Backend
-from pytest_runcommand.emulator.identity import ArmIdentityLayer, Directory
+from pytest_runcommand.emulator.identity import Directory
 
 __all__ = ["EmulatorServer"]
 
@@ -50,8 +50,11 @@ class EmulatorServer:
         directory: Directory | None = None,
     ) -> None:
         self.app = app or EmulatorApp(backend)
-        self.identity: Directory | None = (directory or Directory.default()) if azure_cli else None
+        self.identity: Directory | None = (
+            (directory or self.app.directory or Directory.default()) if azure_cli else None
+        )
         """Who can sign in through the Azure CLI endpoints (None: run commands only, ``azure_cli=False``)."""
+        self.app.directory = self.identity
         self.host = host
         self.port = port
         self.tls = tls
@@ -93,9 +96,8 @@ class EmulatorServer:
         options: dict[str, object] = {}
         if self.tls:
             options.update(self._make_certificates())
-        asgi: object = self.app if self.identity is None else ArmIdentityLayer(self.app, self.identity)
         config = uvicorn.Config(
-            asgi,  # type: ignore[arg-type]
+            self.app,
             log_level=self.log_level,
             access_log=False,
             server_header=False,

@@ -21,7 +21,7 @@ __all__ = ["runcommand_emulator", "runcommand_emulator_server"]
 
 def _strict(config: pytest.Config) -> bool:
     """``--runcommand-emulator-mode`` / ``runcommand_emulator_mode``: strict (the default) or lenient."""
-    from pytest_runcommand.pytest.plugin import runcommand_settings_of
+    from pytest_runcommand.pytest.settings import runcommand_settings_of
 
     return runcommand_settings_of(config).emulator_mode == "strict"
 

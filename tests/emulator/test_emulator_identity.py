@@ -1,4 +1,4 @@
-"""The sign-in, subscription and resource-group endpoints the Azure CLI needs, in-process (no CLI involved)."""
+"""The sign-in, subscription and resource-group services the Azure CLI needs, on the one app, in-process."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from pytest_runcommand.emulator.app import EmulatorApp
 from pytest_runcommand.emulator.backend import Backend, EmulatorSettings
-from pytest_runcommand.emulator.identity import DEFAULT_CLIENT_ID, DEFAULT_TENANT, ArmIdentityLayer, Directory
+from pytest_runcommand.emulator.identity import DEFAULT_CLIENT_ID, DEFAULT_TENANT, Directory
 from pytest_runcommand.emulator.transport import asgi_client
 
 SECRET = "emulator-secret-value"
@@ -24,12 +24,12 @@ RC_PATH = (
 
 
 @pytest.fixture
-def layer() -> ArmIdentityLayer:
-    return ArmIdentityLayer(EmulatorApp(Backend()), Directory.default(SECRET))
+def layer() -> EmulatorApp:
+    return EmulatorApp(Backend(), directory=Directory.default(SECRET))
 
 
 @pytest.fixture
-def client(layer: ArmIdentityLayer) -> Iterator[httpx.Client]:
+def client(layer: EmulatorApp) -> Iterator[httpx.Client]:
     with asgi_client(layer) as client:
         yield client
 
@@ -66,7 +66,7 @@ def test_openid_configuration_of_an_unknown_tenant_is_aadsts90002(client: httpx.
     assert body["error_description"].startswith("AADSTS90002: Tenant '99999999-9999-4999-8999-999999999999' not found")
 
 
-def test_issued_token_is_accepted_by_the_emulator(client: httpx.Client, layer: ArmIdentityLayer) -> None:
+def test_issued_token_is_accepted_by_the_emulator(client: httpx.Client, layer: EmulatorApp) -> None:
     response = client.post(TOKEN_URL, data=token_form())
     body = response.json()
     assert body["token_type"] == "Bearer"
@@ -77,7 +77,7 @@ def test_issued_token_is_accepted_by_the_emulator(client: httpx.Client, layer: A
         RC_PATH, headers=headers, json={"location": "westus", "properties": {"source": {"script": "echo hi"}}}
     )
     assert created.status_code == 201, created.text
-    assert layer.tokens_issued == 1
+    assert layer.identity.tokens_issued == 1
     assert layer.backend.run_command(
         f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1", "rc1"
     )
@@ -151,7 +151,7 @@ def test_arm_endpoints_need_a_token_and_an_api_version(client: httpx.Client) -> 
     assert no_version.json()["error"]["code"] == "MissingApiVersionParameter"
 
 
-def test_resource_group_location_follows_its_vm_or_the_default(client: httpx.Client, layer: ArmIdentityLayer) -> None:
+def test_resource_group_location_follows_its_vm_or_the_default(client: httpx.Client, layer: EmulatorApp) -> None:
     headers = {"Authorization": f"Bearer {sign_in(client)}"}
     layer.backend.add_vm(
         f"/subscriptions/{SUB}/resourceGroups/Seeded/providers/Microsoft.Compute/virtualMachines/v", "East US"
@@ -175,7 +175,7 @@ def test_resource_group_location_follows_its_vm_or_the_default(client: httpx.Cli
 
 
 def test_unknown_resource_group_and_subscription_without_auto_created_vms(client: httpx.Client) -> None:
-    layer = ArmIdentityLayer(EmulatorApp(Backend(EmulatorSettings(auto_create_vms=False))), Directory.default(SECRET))
+    layer = EmulatorApp(Backend(EmulatorSettings(auto_create_vms=False)), directory=Directory.default(SECRET))
     with asgi_client(layer) as strict:
         headers = {"Authorization": f"Bearer {sign_in(strict)}"}
         group = strict.get(f"/subscriptions/{SUB}/resourcegroups/nope?api-version=2021-04-01", headers=headers)

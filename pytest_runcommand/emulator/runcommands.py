@@ -1,0 +1,285 @@
+"""The run-command service: PUT, PATCH, GET, DELETE and list of VM and scale-set-VM run commands, and the
+async-operation status resource.
+
+Each write goes: path names and ``location`` checked the way ARM does (400 before any state changes) -> body
+parsed -> ``contract.validate_request`` (the one source of truth: a violation answers 400 with the rule's code
+and the JSON pointer as ``target``) -> :class:`~pytest_runcommand.emulator.backend.Backend` -> wire JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+import orjson
+import pydantic
+
+from pytest_runcommand.contract import SUPPORTED_API_VERSIONS, Violation, validate_request
+from pytest_runcommand.emulator import errors
+from pytest_runcommand.emulator.asgi import Handler, Request, Response
+from pytest_runcommand.emulator.backend import AsyncOperation, Backend, ParentRef, normalize_location
+from pytest_runcommand.emulator.routing import Router
+from pytest_runcommand.emulator.serialize import list_to_wire, operation_to_wire, run_command_to_wire
+from pytest_runcommand.models import VirtualMachineRunCommand, VirtualMachineRunCommandUpdate, from_wire
+
+__all__ = ["OPERATION", "VMSS_VM_RUN_COMMANDS", "VM_RUN_COMMANDS", "RunCommandService"]
+
+VM_BASE = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute"
+VM_RUN_COMMANDS = VM_BASE + "/virtualMachines/{vmName}/runCommands"
+VMSS_VM_RUN_COMMANDS = VM_BASE + "/virtualMachineScaleSets/{vmScaleSetName}/virtualMachines/{instanceId}/runCommands"
+OPERATION = "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/locations/{location}/operations/{operationId}"
+
+LENIENT_DROPPED = frozenset({"READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST", "OBJECT_ADDITIONAL_PROPERTIES"})
+"""Violations Azure silently ignores (the field is dropped) in lenient mode."""
+LENIENT_ACCEPTED = frozenset({"MISSING_SCRIPT_SOURCE"})
+"""Violations Azure accepts in lenient mode (``source: {}`` is created, and the script run fails)."""
+JSON_TYPES = ("application/json", "text/json")
+
+_NAME = re.compile(r"[^\x00-\x20\x7f-\U0010ffff/?#%\\]+")
+"""A name ARM can put in a resource id and a URL: printable ASCII, no URL delimiters."""
+_LOCATION = re.compile(r"[A-Za-z0-9 ]*[A-Za-z0-9][A-Za-z0-9 ]*")
+"""A region name: letters and digits, spaces ignored (``West US 2`` is ``westus2``)."""
+
+
+class RunCommandService:
+    """Serves run commands from ``backend``."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def register(self, router: Router[Handler]) -> None:
+        """Add the run-command routes (bearer token and a supported api-version required)."""
+        versions = frozenset(SUPPORTED_API_VERSIONS)
+        resource = {"GET": self._get, "PUT": self._put, "PATCH": self._patch, "DELETE": self._delete}
+        router.add("run_commands", VM_RUN_COMMANDS, {"GET": self._list}, api_version=versions)
+        router.add("run_command", VM_RUN_COMMANDS + "/{runCommandName}", resource, api_version=versions)
+        router.add("vmss_run_commands", VMSS_VM_RUN_COMMANDS, {"GET": self._list}, api_version=versions)
+        router.add("vmss_run_command", VMSS_VM_RUN_COMMANDS + "/{runCommandName}", resource, api_version=versions)
+        router.add("operation", OPERATION, {"GET": self._operation}, api_version=versions)
+
+    # -- run commands -------------------------------------------------------------------------------
+
+    def _put(self, request: Request) -> Response:
+        parent, name = _parent(request), request.params["runCommandName"]
+        body = self._validated_body(request)
+        if isinstance(body, dict) and isinstance(body.get("location"), str):
+            _check_location(body["location"], _resource_type(parent))
+        resource = _model(VirtualMachineRunCommand, body)
+        command, created, operation = self.backend.create_or_update(parent, name, resource)
+        return Response(201 if created else 200, run_command_to_wire(command), self._async_headers(request, operation))
+
+    def _patch(self, request: Request) -> Response:
+        parent, name = _parent(request), request.params["runCommandName"]
+        body = self._validated_body(request)
+        update = _model(VirtualMachineRunCommandUpdate, body)
+        command, operation = self.backend.update(parent, name, update)
+        return Response(200, run_command_to_wire(command), self._async_headers(request, operation))
+
+    def _get(self, request: Request) -> Response:
+        parent = _parent(request)
+        expand = _expand(request)
+        self._validated_body(request, with_body=False)
+        command = self.backend.get(parent, request.params["runCommandName"])
+        at = self.backend.clock.now() if expand else None
+        return Response(200, run_command_to_wire(command, instance_view_at=at))
+
+    def _list(self, request: Request) -> Response:
+        parent = _parent(request)
+        expand = _expand(request)
+        self._validated_body(request, with_body=False)
+        commands = self.backend.list(parent)
+        start = _skip_token(request.query.get("$skiptoken"), len(commands))
+        size = max(1, self.backend.settings.page_size)
+        page = commands[start : start + size]
+        next_link = None
+        if start + size < len(commands):
+            next_link = (
+                f"{request.base_url}{_canonical_path(request)}?api-version={quote(request.api_version)}"
+                f"{'&$expand=instanceView' if expand else ''}&$skiptoken={start + size}"
+            )
+        at = self.backend.clock.now() if expand else None
+        return Response(200, list_to_wire(page, next_link, instance_view_at=at))
+
+    def _delete(self, request: Request) -> Response:
+        parent = _parent(request)
+        self._validated_body(request, with_body=False)
+        operation = self.backend.delete(parent, request.params["runCommandName"])
+        if operation is None:
+            return Response(204)
+        headers = self._async_headers(request, operation)
+        headers["Location"] = self._operation_url(request, operation, monitor=True)
+        return Response(202, None, headers)
+
+    # -- async operations ---------------------------------------------------------------------------
+
+    def _operation(self, request: Request) -> Response:
+        params = request.params
+        operation = self.backend.poll(params["subscriptionId"], params["location"], params["operationId"])
+        if request.query.get("monitor", "").lower() == "true" and not operation.done:
+            headers = {"Location": self._operation_url(request, operation, monitor=True)}
+            if self.backend.settings.retry_after is not None:
+                headers["Retry-After"] = str(self.backend.settings.retry_after)
+            return Response(202, None, headers)
+        return Response(200, operation_to_wire(operation))
+
+    def _operation_url(self, request: Request, operation: AsyncOperation, *, monitor: bool = False) -> str:
+        return (
+            f"{request.base_url}/subscriptions/{_quote_segment(operation.subscription)}/providers/Microsoft.Compute/"
+            f"locations/{_quote_segment(operation.location)}/operations/{operation.id}?p={self.backend.operation_token}"
+            f"{'&monitor=true' if monitor else ''}&api-version={quote(request.api_version)}"
+        )
+
+    def _async_headers(self, request: Request, operation: AsyncOperation) -> dict[str, str]:
+        headers = {
+            "Azure-AsyncOperation": self._operation_url(request, operation),
+            "Azure-AsyncNotification": "Enabled",
+        }
+        if self.backend.settings.retry_after is not None:
+            headers["Retry-After"] = str(self.backend.settings.retry_after)
+        return headers
+
+    # -- validation ---------------------------------------------------------------------------------
+
+    def _validated_body(self, request: Request, *, with_body: bool = True) -> Any:
+        """Parse the body and check the whole request against the contract; raise the 400 on a violation.
+
+        ``with_body`` False (GET, DELETE): a body is ignored, as ARM does.
+        """
+        body: Any = None
+        if with_body and request.body.strip():
+            content_type = request.headers.get("content-type", "")
+            if content_type.split(";", 1)[0].strip().lower() not in JSON_TYPES:
+                raise errors.unsupported_media_type(content_type)
+            try:
+                body = orjson.loads(request.body)
+            except orjson.JSONDecodeError as error:
+                raise errors.invalid_request_content(
+                    f"{error.msg}. Path '', line {error.lineno}, position {error.colno}"
+                ) from None
+        url = f"{_canonical_path(request)}?{_canonical_query(request.raw_query)}"
+        violations = validate_request(request.method, url, body, request.headers)
+        if not self.backend.settings.strict and isinstance(body, dict):
+            for violation in violations:
+                if violation.code in LENIENT_DROPPED:
+                    _drop(body, violation.pointer)
+            violations = [v for v in violations if v.code not in LENIENT_DROPPED | LENIENT_ACCEPTED]
+        if violations:
+            raise _violation_error(violations)
+        return body
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def _parent(request: Request) -> ParentRef:
+    """The VM the request addresses; 400 for a name ARM could not hold in a resource id."""
+    params = request.params
+    for parameter, value in params.items():
+        if not _NAME.fullmatch(value):
+            raise errors.invalid_name(parameter, value)
+    if "instanceId" in params:
+        return ParentRef(
+            params["subscriptionId"], params["resourceGroupName"], params["vmScaleSetName"], params["instanceId"]
+        )
+    return ParentRef(params["subscriptionId"], params["resourceGroupName"], params["vmName"])
+
+
+def _resource_type(parent: ParentRef) -> str:
+    if parent.instance_id is None:
+        return "Microsoft.Compute/virtualMachines/runCommands"
+    return "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands"
+
+
+def _check_location(location: str, resource_type: str) -> None:
+    """400 unless ``location`` is a region name (it goes into the VM's operation URLs)."""
+    if not _LOCATION.fullmatch(location) or not normalize_location(location):
+        raise errors.invalid_location(location, resource_type)
+
+
+def _canonical_path(request: Request) -> str:
+    """The request path with ARM's canonical segment names (ids keep the caller's names)."""
+    template = _TEMPLATES_BY_PARAMS.get(frozenset(request.params))
+    if template is None:
+        return request.path
+    return template.format(**{name: _quote_segment(value) for name, value in request.params.items()})
+
+
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9._~-]*")
+
+
+def _quote_segment(value: str) -> str:
+    """``value`` percent-encoded for one path segment (most names need nothing)."""
+    return value if _PLAIN_SEGMENT.fullmatch(value) else quote(value, safe="")
+
+
+_TEMPLATES_BY_PARAMS = {
+    frozenset({"subscriptionId", "resourceGroupName", "vmName"}): VM_RUN_COMMANDS,
+    frozenset({"subscriptionId", "resourceGroupName", "vmName", "runCommandName"}): VM_RUN_COMMANDS
+    + "/{runCommandName}",
+    frozenset({"subscriptionId", "resourceGroupName", "vmScaleSetName", "instanceId"}): VMSS_VM_RUN_COMMANDS,
+    frozenset({"subscriptionId", "resourceGroupName", "vmScaleSetName", "instanceId", "runCommandName"}): (
+        VMSS_VM_RUN_COMMANDS + "/{runCommandName}"
+    ),
+    frozenset({"subscriptionId", "location", "operationId"}): OPERATION,
+}
+
+
+_CANONICAL_QUERY_NAMES = {name.lower(): name for name in ("api-version", "$expand", "$skiptoken", "$filter")}
+
+
+def _canonical_query(raw_query: str) -> str:
+    """The query with ARM's parameter names spelled canonically (ARM matches them case-insensitively)."""
+    pairs = parse_qsl(raw_query, keep_blank_values=True)
+    if all(_CANONICAL_QUERY_NAMES.get(name.lower(), name) == name for name, _ in pairs):
+        return raw_query
+    return urlencode([(_CANONICAL_QUERY_NAMES.get(name.lower(), name), value) for name, value in pairs])
+
+
+def _expand(request: Request) -> bool:
+    value = request.query.get("$expand")
+    if value is None:
+        return False
+    if value.lower() == "instanceview":
+        return True
+    raise errors.invalid_parameter(
+        "The value of parameter $expand is invalid. The supported value is 'instanceView'.", "$expand"
+    )
+
+
+_SKIP_TOKEN = re.compile(r"[0-9]{1,9}")
+
+
+def _skip_token(value: str | None, total: int) -> int:
+    """The list offset a ``$skiptoken`` names (ASCII digits only; no larger than the list)."""
+    if value is None:
+        return 0
+    if not _SKIP_TOKEN.fullmatch(value) or int(value) > total:
+        raise errors.invalid_parameter("The $skiptoken is invalid or has expired.", "$skiptoken")
+    return int(value)
+
+
+def _model(cls: Any, body: Any) -> Any:
+    if body is None:
+        body = {}
+    try:
+        return from_wire(cls, body)
+    except pydantic.ValidationError as error:
+        first = error.errors(include_input=False)[0]
+        location = "/".join(str(part) for part in first.get("loc", ()))
+        raise errors.invalid_request_content(f"the value at '{location}' has the wrong type") from None
+
+
+def _drop(body: dict[str, Any], pointer: str) -> None:
+    tokens = [token.replace("~1", "/").replace("~0", "~") for token in pointer.split("/")[1:]]
+    node: Any = body
+    for token in tokens[:-1]:
+        node = node.get(token) if isinstance(node, dict) else None
+    if isinstance(node, dict) and tokens:
+        node.pop(tokens[-1], None)
+
+
+def _violation_error(violations: list[Violation]) -> errors.ArmError:
+    first = violations[0]
+    details = [errors.ErrorDetail(v.code, v.message, v.pointer) for v in violations] if len(violations) > 1 else ()
+    return errors.ArmError(400, first.code, first.message, target=first.pointer, details=details)

@@ -1,0 +1,177 @@
+"""The emulator's state, as plain data: settings, VM references, VMs, run commands and async operations.
+
+:class:`~pytest_runcommand.emulator.backend.Backend` holds and changes them; nothing here does HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Literal
+
+from pytest_runcommand.emulator import errors
+from pytest_runcommand.emulator.executor import Execution
+from pytest_runcommand.models import VirtualMachineRunCommandProperties
+
+__all__ = [
+    "AsyncOperation",
+    "EmulatorSettings",
+    "OperationKind",
+    "ParentRef",
+    "RunCommand",
+    "VirtualMachine",
+    "normalize_location",
+]
+
+OperationKind = Literal["create", "update", "delete"]
+_IN_PROGRESS_STATE: dict[OperationKind, str] = {"create": "Creating", "update": "Updating", "delete": "Deleting"}
+
+
+def normalize_location(location: str) -> str:
+    """ARM's canonical location name: ``"West US"`` -> ``"westus"``."""
+    return "".join(location.split()).lower()
+
+
+@dataclass
+class EmulatorSettings:
+    """Knobs of the emulator; change them on ``backend.settings`` at any time."""
+
+    auto_create_vms: bool = True
+    """A VM comes into being on first use; when False, unknown VMs answer 404 ParentResourceNotFound."""
+    default_location: str = "westus"
+    """Location of auto-created VMs (unless their first request is a PUT naming a location)."""
+    lro_polls: int = 0
+    """How many polls of an operation answer ``InProgress`` before it can finish."""
+    lro_seconds: float = 15.0
+    """Simulated seconds after which an operation finishes even if nobody polls it."""
+    retry_after: int | None = 0
+    """``Retry-After`` seconds on async answers (None: no header, like Azure)."""
+    page_size: int = 50
+    """Run commands per page of a list; more pages are reached through ``nextLink``."""
+    strict: bool = True
+    """Reject read-only properties in requests (the contract's code); False drops them, as Azure does."""
+    max_body_bytes: int = 4 * 1024 * 1024
+    """Bodies larger than this answer 413."""
+    max_operations: int = 10_000
+    """Finished async operations kept for polling; older ones are forgotten (bounded memory)."""
+
+
+@dataclass(frozen=True)
+class ParentRef:
+    """The VM a run command belongs to: a virtual machine, or a scale-set VM when ``instance_id`` is set."""
+
+    subscription: str
+    resource_group: str
+    vm_name: str
+    """The VM name, or the scale-set name for a scale-set VM."""
+    instance_id: str | None = None
+
+    @cached_property
+    def key(self) -> tuple[str, ...]:
+        """Case-insensitive identity, as ARM compares names."""
+        parts = (self.subscription, self.resource_group, self.vm_name, self.instance_id or "")
+        return tuple(part.lower() for part in parts)
+
+    @property
+    def display_name(self) -> str:
+        return self.vm_name if self.instance_id is None else f"{self.vm_name}/{self.instance_id}"
+
+    @property
+    def resource_id(self) -> str:
+        """The canonical resource id of the VM."""
+        base = f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/Microsoft.Compute"
+        if self.instance_id is None:
+            return f"{base}/virtualMachines/{self.vm_name}"
+        return f"{base}/virtualMachineScaleSets/{self.vm_name}/virtualMachines/{self.instance_id}"
+
+    @classmethod
+    def parse(cls, resource_id: str) -> ParentRef:
+        """Parse a VM or scale-set VM resource id (segment names are case-insensitive)."""
+        parts = [part for part in resource_id.strip().split("/") if part]
+        lowered = [part.lower() for part in parts]
+        shape_vm = ["subscriptions", None, "resourcegroups", None, "providers", "microsoft.compute", "virtualmachines"]
+        shape_vmss = [*shape_vm[:6], "virtualmachinescalesets", None, "virtualmachines"]
+        for shape in (shape_vm, shape_vmss):
+            if len(parts) == len(shape) + 1 and all(
+                want is None or got == want for want, got in zip(shape, lowered, strict=False)
+            ):
+                if shape is shape_vm:
+                    return cls(parts[1], parts[3], parts[7])
+                return cls(parts[1], parts[3], parts[7], parts[9])
+        raise ValueError(
+            f"not a virtual machine resource id: {resource_id!r} (expected /subscriptions/{{sub}}/resourceGroups/"
+            "{rg}/providers/Microsoft.Compute/virtualMachines/{vm} or .../virtualMachineScaleSets/{ss}/"
+            "virtualMachines/{instanceId})"
+        )
+
+
+@dataclass(eq=False)
+class VirtualMachine:
+    """A VM (or scale-set VM) that run commands can be attached to."""
+
+    ref: ParentRef
+    location: str
+    run_commands: dict[str, RunCommand] = field(default_factory=dict)
+    """Run commands by lower-cased name, in creation order."""
+
+    @property
+    def resource_id(self) -> str:
+        return self.ref.resource_id
+
+    @property
+    def run_command_type(self) -> str:
+        if self.ref.instance_id is None:
+            return "Microsoft.Compute/virtualMachines/runCommands"
+        return "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands"
+
+
+@dataclass(eq=False)
+class AsyncOperation:
+    """An ARM asynchronous operation (what ``Azure-AsyncOperation`` points to)."""
+
+    id: str
+    kind: OperationKind
+    subscription: str
+    location: str
+    started_at: datetime
+    due_at: datetime
+    polls_needed: int
+    target: RunCommand
+    execution: Execution | None = None
+    polls: int = 0
+    status: str = "InProgress"
+    ended_at: datetime | None = None
+    error: errors.ArmError | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status != "InProgress"
+
+
+@dataclass(eq=False)
+class RunCommand:
+    """A run command resource: writable properties (secrets included), tags, and its latest operation."""
+
+    vm: VirtualMachine
+    name: str
+    properties: VirtualMachineRunCommandProperties
+    tags: dict[str, str] | None = None
+    operation: AsyncOperation | None = None
+    execution: Execution | None = None
+    final_state: str = "Succeeded"
+    """provisioningState once the latest operation has completed."""
+
+    @property
+    def resource_id(self) -> str:
+        return f"{self.vm.resource_id}/runCommands/{self.name}"
+
+    @property
+    def location(self) -> str:
+        return self.vm.location
+
+    @property
+    def provisioning_state(self) -> str:
+        if self.operation is not None and not self.operation.done:
+            return _IN_PROGRESS_STATE[self.operation.kind]
+        return self.final_state
