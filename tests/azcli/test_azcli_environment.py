@@ -7,7 +7,15 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_runcommand.azcli import ARM_AUDIENCE, CLOUD_NAME, CliLogin, ProxyTrap, cli_environment, setup_commands
+from pytest_runcommand.azcli import (
+    ARM_AUDIENCE,
+    CLOUD_NAME,
+    LOOPBACK,
+    CliLogin,
+    ProxyTrap,
+    cli_environment,
+    setup_commands,
+)
 
 
 def test_cli_environment_is_private_and_loopback_only(tmp_path: Path) -> None:
@@ -44,6 +52,27 @@ def test_cli_environment_is_private_and_loopback_only(tmp_path: Path) -> None:
         assert "corp" not in guarded["NO_PROXY"]
     finally:
         trap.close()
+
+
+names = st.from_regex(
+    r"\A(?:azure_|AZURE_|Arm_|ARM_|msal_|MSAL_|REQUESTS_|CURL_|NO_|no_|HOME|PATH|X)[A-Za-z0-9_]{0,12}\Z"
+)
+
+
+@given(base=st.dictionaries(names, st.text(max_size=20), max_size=12))
+def test_no_setting_of_the_callers_azure_reaches_the_cli(base: dict[str, str]) -> None:
+    """Whatever the caller's environment holds, the CLI sees only its private config, the CA and loopback."""
+    env = cli_environment("/private/cfg", "/ca.pem", base=base)
+    clean = cli_environment("/private/cfg", "/ca.pem", base={})
+    for name, value in env.items():
+        upper = name.upper()
+        if upper.startswith(("AZURE_", "ARM_", "MSAL_")) or upper in {"REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"}:
+            assert clean.get(name) == value, name  # set by the harness, never inherited
+        elif upper == "NO_PROXY":
+            assert value.endswith(LOOPBACK), value
+        else:
+            assert base[name] == value, name  # anything else passes through unchanged
+    assert (env["AZURE_CONFIG_DIR"], env["REQUESTS_CA_BUNDLE"]) == ("/private/cfg", "/ca.pem")
 
 
 def test_setup_registers_selects_signs_in_and_picks_the_subscription() -> None:
