@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import importlib
 import json
+import re
 import zlib
 from typing import Any
 
@@ -102,11 +103,33 @@ def _decode_one(body: bytes, coding: str) -> bytes:
     raise Undecodable(f"Content-Encoding {coding!r} cannot be decoded here")
 
 
-def decompress(body: bytes, encodings: str) -> bytes:
-    """``body`` with the content codings of a ``Content-Encoding`` value undone (last applied, first undone)."""
-    for coding in reversed([c.strip().lower() for c in encodings.split(",")]):
-        body = _decode_one(body, coding)
+def decompress(body: bytes, encodings: str, content_type: str | None = None) -> bytes:
+    """``body`` with the content codings of a ``Content-Encoding`` value undone (last applied, first undone).
+
+    A body that does not decompress but is already plain text (no control characters in its charset) is returned as
+    is: some recorders store the decoded body beside the original header (vcrpy through urllib3 does), and text that
+    is plain hides nothing. Anything else raises :class:`Undecodable`.
+    """
+    original = body
+    try:
+        for coding in reversed([c.strip().lower() for c in encodings.split(",")]):
+            body = _decode_one(body, coding)
+    except Undecodable:
+        if _plain_text(original, content_type):
+            return original
+        raise
     return body
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _plain_text(body: bytes, content_type: str | None) -> bool:
+    try:
+        text, _ = decode(body, content_type)
+    except Undecodable:
+        return False
+    return text is not None and _CONTROL.search(text) is None
 
 
 def _media_type(content_type: str | None) -> tuple[str, str | None]:

@@ -227,7 +227,7 @@ class Sanitizer:
         new_body: bytes | str = body
         if isinstance(body, bytes):
             coding = _first(clean, "content-encoding")
-            raw = decompress(body, coding) if coding and coding.strip().lower() != "identity" else body
+            raw = decompress(body, coding, content_type) if coding and coding.strip().lower() != "identity" else body
             _drop(clean, "content-encoding")
             text, plain = decode(raw, content_type)
             if text is None:

@@ -139,9 +139,10 @@ def _decoded(body: Any, headers: Mapping[str, str]) -> str:
         return json.dumps(body)
     raw = bytes(body)
     coding = header_value(headers, "content-encoding")
+    content_type = header_value(headers, "content-type")
     if coding:
-        raw = decompress(raw, coding)
-    text, _ = decode(raw, header_value(headers, "content-type"))
+        raw = decompress(raw, coding, content_type)
+    text, _ = decode(raw, content_type)
     return raw.decode("latin-1") if text is None else text
 
 

@@ -1,0 +1,290 @@
+"""No secret reaches a cassette in any encoding: recording tests against a real loopback server.
+
+Hypothesis draws the classes of issue 11 - charsets and byte-order marks, content codings (gzip, x-gzip, zlib and raw
+deflate) on the request and its echo, credential headers as ``bytes`` or ``str``, secret fields of unexpected shape
+(and any case of their name), tokens in a query string and in a ``Location`` header - and records them with the real
+``requests`` through vcrpy into a real cassette. A sentinel secret must then appear nowhere under the cassette
+directory: not in the raw bytes, not in any value of the parsed YAML (``!!binary`` values decompressed and decoded in
+every charset), and the cassette replays. What cannot be sanitized with certainty is refused: the call fails naming
+the interaction and nothing is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import gzip
+import json
+import string
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import vcr as vcrpy
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_runcommand.cassettes.hooks import MessageRefusedError
+from pytest_runcommand.cassettes.playback import closest_match_errors, live_sanitized_view
+from pytest_runcommand.cassettes.vcr import configure_vcr
+from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID, secret_properties
+
+PATH = (
+    f"/subscriptions/{ZERO_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/"
+    "runCommands/rc"
+)
+CHARSETS: dict[str, tuple[str, bytes, str | None]] = {
+    # name -> (python codec, prefix, charset parameter)
+    "utf-8": ("utf-8", b"", None),
+    "utf-8 charset": ("utf-8", b"", "utf-8"),
+    "utf-8 BOM": ("utf-8", codecs.BOM_UTF8, None),
+    "utf-16 BOM": ("utf-16-le", codecs.BOM_UTF16_LE, None),
+    "utf-16be BOM": ("utf-16-be", codecs.BOM_UTF16_BE, None),
+    "utf-16le charset": ("utf-16-le", b"", "utf-16le"),
+    "utf-32 BOM": ("utf-32-le", codecs.BOM_UTF32_LE, None),
+    "latin-1 charset": ("latin-1", b"", "ISO-8859-1"),
+    "windows-1252 charset": ("cp1252", b"", "windows-1252"),
+}
+CODINGS: dict[str, tuple[str | None, Callable[[bytes], bytes]]] = {
+    "identity": (None, lambda b: b),
+    "gzip": ("gzip", gzip.compress),
+    "x-gzip": ("x-gzip", gzip.compress),
+    "deflate zlib": ("deflate", zlib.compress),
+    "deflate raw": ("deflate", lambda b: zlib.compress(b)[2:-4]),
+    "gzip then deflate": ("gzip, deflate", lambda b: zlib.compress(gzip.compress(b))),
+}
+
+
+def _sentinel(prefix: str) -> st.SearchStrategy[str]:
+    return st.text(string.ascii_letters + string.digits, min_size=16, max_size=24).map(lambda s: f"{prefix}{s}")
+
+
+def _any_case(name: str) -> st.SearchStrategy[str]:
+    return st.sampled_from([name, name.lower(), name.upper(), name[0].upper() + name[1:]])
+
+
+def _shape(value: str) -> st.SearchStrategy[Any]:
+    """``value`` in a shape a secret field should not have, or the documented one."""
+    return st.sampled_from(
+        [
+            value,
+            [value],
+            {"secureValue": value},
+            [{"name": "n", "value": value}],
+            [{"name": "n", "value": {"inner": value}}],
+            [{"name": "n", "value": [value, 1]}],
+            {"n": value},
+            {"a": {"b": [{"c": value}]}},
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    secrets: tuple[str, ...]
+    body: dict[str, Any]
+    charset: str
+    coding: str
+    bytes_header: bool
+    query_token: str
+    location: str
+
+    def request(self, base_url: str) -> tuple[str, bytes, dict[str, Any]]:
+        codec, prefix, charset = CHARSETS[self.charset]
+        header, compress = CODINGS[self.coding]
+        raw = compress(prefix + json.dumps(self.body, ensure_ascii=False).encode(codec))
+        token = f"Bearer {self.secrets[0]}"
+        headers: dict[str, Any] = {
+            "Content-Type": "application/json" + (f"; charset={charset}" if charset else ""),
+            "Authorization": token.encode() if self.bytes_header else token,
+            "X-Reply-H-Location": self.location,
+        }
+        if header:
+            headers["Content-Encoding"] = header
+        url = f"{base_url}{PATH}?api-version=2024-07-01&{self.query_token}"
+        return url, raw, headers
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> Case:
+    bearer, field, query, location = (draw(_sentinel(p)) for p in ("Bt", "Sf", "Qt", "Lc"))
+    names = sorted(secret_properties())
+    body = {
+        "properties": {
+            "source": {"script": "echo hi"},
+            **{draw(_any_case(name)): draw(_shape(field)) for name in names},
+        }
+    }
+    query_field = draw(st.sampled_from(["access_token", "client_secret", "code", "password", "refresh_token"]))
+    location_field = draw(st.sampled_from(["code", "access_token", "id_token", "client_secret", "password"]))
+    location_url = draw(
+        st.sampled_from(
+            [
+                f"https://login.example/cb?state=s&{location_field}={location}",
+                f"https://login.example/cb#{location_field}={location}&state=s",
+                f"https://login.example/cb?{location_field}={location}",
+            ]
+        )
+    )
+    return Case(
+        secrets=(bearer, field, query, location),
+        body=body,
+        charset=draw(st.sampled_from(sorted(CHARSETS))),
+        coding=draw(st.sampled_from(sorted(CODINGS))),
+        bytes_header=draw(st.booleans()),
+        query_token=f"{query_field}={query}",
+        location=location_url,
+    )
+
+
+def _decodings(value: bytes) -> Iterator[str]:
+    """Every text a byte string could hold: decompressed or not, in every charset the cases use."""
+    layers = [value]
+    for inflate in (gzip.decompress, zlib.decompress, lambda b: zlib.decompress(b, -15)):
+        try:
+            layers.append(inflate(value))
+        except (OSError, zlib.error, EOFError):
+            continue
+    for layer in layers:
+        for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "latin-1"):
+            yield layer.decode(codec, "ignore")
+
+
+def _texts(document: Any) -> Iterator[str]:
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, bytes):
+            yield from _decodings(value)
+        elif value is not None:
+            yield str(value)
+
+
+def assert_nowhere(directory: Path, secrets: tuple[str, ...]) -> None:
+    """No secret under ``directory``: in raw bytes (any charset) or in any parsed value, decoded."""
+    for path in (p for p in directory.rglob("*") if p.is_file()):
+        raw = path.read_bytes()
+        texts = [*_decodings(raw), *_texts(yaml.safe_load(raw) if path.suffix == ".yaml" else None)]
+        for secret in secrets:
+            assert not any(secret in text for text in texts), f"{secret} found in {path.name}"
+
+
+def record(directory: Path, base_url: str, case: Case, mode: str = "once") -> requests.Response:
+    recorder = vcrpy.VCR(cassette_library_dir=str(directory), record_mode=mode)
+    configure_vcr(recorder)
+    url, body, headers = case.request(base_url)
+    with (
+        recorder.use_cassette("case.yaml") as cassette,
+        live_sanitized_view(cassette),
+        closest_match_errors(cassette),
+        requests.Session() as session,
+    ):
+        return session.patch(url, data=body, headers=headers, allow_redirects=False)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases())
+def test_no_secret_reaches_the_cassette_in_any_encoding(echo_server: str, case: Case) -> None:
+    with tempfile.TemporaryDirectory() as name:
+        directory = Path(name)
+        live = record(directory, echo_server, case)
+        assert live.status_code == 200
+        assert [p.name for p in directory.iterdir()] == ["case.yaml"]
+        assert_nowhere(directory, case.secrets)
+        text = json.dumps(live.json())  # the test sees the sanitized echo, as it will on replay
+        assert not any(secret in text for secret in case.secrets[1:3])
+        replayed = record(directory, echo_server, case, mode="none")
+        assert replayed.json() == live.json()
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "reason"),
+    [
+        ({"Content-Encoding": "gzip"}, b"\x1f\x8b not really gzip Snt-refused-1", "Content-Encoding gzip"),
+        ({"Content-Encoding": "compress"}, b"\x1f\x9d\x90Snt-refused-2", "'compress' cannot be decoded"),
+        ({"Content-Type": "application/json; charset=x-no-such"}, b'{"a": "Snt-refused-3"}', "unknown charset"),
+        ({"Content-Type": "application/json"}, b'{"a": "Snt-refused-4 \xe9"}', "not UTF-8"),
+        ({"Content-Type": "application/json"}, b"[" * 100_000 + b"]" * 100_000, "nested deeper than"),
+        ({"Content-Type": "application/json"}, b'{"runAsPassword": "Snt-refused-5"', "does not parse names"),
+    ],
+)
+def test_what_cannot_be_sanitized_is_refused_and_nothing_is_written(
+    echo_server: str, tmp_path: Path, headers: dict[str, str], body: bytes, reason: str
+) -> None:
+    recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode="once")
+    configure_vcr(recorder)
+    url = f"{echo_server}{PATH}?api-version=2024-07-01"
+    with pytest.raises(MessageRefusedError) as at_exit:  # noqa: PT012 - the refusal surfaces twice
+        with recorder.use_cassette("case.yaml") as cassette, live_sanitized_view(cassette):
+            assert requests.get(f"{echo_server}/clean").status_code == 200  # a clean interaction first
+            with pytest.raises(MessageRefusedError) as caught:
+                requests.patch(url, data=body, headers=headers)
+    message = str(caught.value)
+    assert f"PATCH {url}" in message
+    assert reason in message
+    assert "Snt-refused" not in message
+    assert "not written" in str(at_exit.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+MODULE = """
+import base64
+
+import pytest
+import requests
+
+CASES = {cases!r}
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize("index", range(len(CASES)))
+def test_case(echo_server, index):
+    url, body, headers = CASES[index]
+    headers = {{k: base64.b64decode(v[4:]) if isinstance(v, str) and v.startswith("b64:") else v
+               for k, v in headers.items()}}
+    response = requests.patch(echo_server + url, data=base64.b64decode(body), headers=headers)
+    assert response.status_code == 200
+"""
+
+CONFTEST = """
+import pytest
+
+from echo_server import EchoServer
+
+
+@pytest.fixture(scope="session")
+def echo_server():
+    with EchoServer() as base_url:
+        yield base_url
+"""
+
+
+@settings(max_examples=1, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=st.lists(cases(), min_size=12, max_size=12))
+def test_recording_through_pytest_writes_no_secret(pytester: pytest.Pytester, drawn: list[Case]) -> None:
+    encoded = []
+    for case in drawn:
+        url, body, headers = case.request("")
+        wire = {k: f"b64:{base64.b64encode(v).decode()}" if isinstance(v, bytes) else v for k, v in headers.items()}
+        encoded.append((url, base64.b64encode(body).decode(), wire))
+    pytester.makepyfile(test_recorded=MODULE.format(cases=encoded))
+    pytester.makeconftest(CONFTEST)
+    (pytester.path / "echo_server.py").write_text(Path(__file__).with_name("echo_server.py").read_text())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=once", "-q")
+    result.assert_outcomes(passed=len(drawn))
+    directory = pytester.path / "cassettes"
+    assert len(list(directory.rglob("*.yaml"))) == len(drawn)
+    assert_nowhere(directory, tuple(s for case in drawn for s in case.secrets))
+    replayed = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=none", "--block-network", "-q")
+    replayed.assert_outcomes(passed=len(drawn))
