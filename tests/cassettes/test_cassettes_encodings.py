@@ -225,11 +225,14 @@ def test_what_cannot_be_sanitized_is_refused_and_nothing_is_written(
     recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode="once")
     configure_vcr(recorder)
     url = f"{echo_server}{PATH}?api-version=2024-07-01"
-    with pytest.raises(MessageRefusedError) as at_exit:  # noqa: PT012 - the refusal surfaces twice
-        with recorder.use_cassette("case.yaml") as cassette, live_sanitized_view(cassette):
-            assert requests.get(f"{echo_server}/clean").status_code == 200  # a clean interaction first
-            with pytest.raises(MessageRefusedError) as caught:
-                requests.patch(url, data=body, headers=headers)
+    with (  # noqa: PT012 - the refusal surfaces twice: at the call, and at the save
+        pytest.raises(MessageRefusedError) as at_exit,
+        recorder.use_cassette("case.yaml") as cassette,
+        live_sanitized_view(cassette),
+    ):
+        assert requests.get(f"{echo_server}/clean").status_code == 200  # a clean interaction first
+        with pytest.raises(MessageRefusedError) as caught:
+            requests.patch(url, data=body, headers=headers)
     message = str(caught.value)
     assert f"PATCH {url}" in message
     assert reason in message
