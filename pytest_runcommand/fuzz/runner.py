@@ -150,6 +150,9 @@ class FuzzRunner:
 
     def fuzz_case(self, case: Case[Any]) -> list[Failure]:
         """Send one case (e.g. an explicit one) and check the answer; nothing is sent outside the guard."""
+        operation = operation_id(case.operation)
+        if operation not in self.report.operations:
+            self.report.operations.append(operation)
         with self._client():
             try:
                 response = self.send(case)
