@@ -1,0 +1,164 @@
+"""Hostile files: ``cassettes check`` exits 2 with one line naming the file and the place, memory stays bounded,
+and replay errors name the cassette file and the place."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import httpx
+import pytest
+import vcr as vcrpy
+
+from pytest_runcommand.cassettes.playback import closest_match_errors
+from pytest_runcommand.cassettes.vcr import configure_vcr
+from pytest_runcommand.cli import main
+from pytest_runcommand.errors import InputError
+
+ONE = textwrap.dedent(
+    """\
+    version: 1
+    interactions:
+    - request:
+        method: GET
+        uri: {uri}
+        body: {request_body}
+        headers: {request_headers}
+      response:
+        status: {{code: 200, message: OK}}
+        headers: {response_headers}
+        body: {{string: '{{}}'}}
+    """
+)
+
+
+def _cassette(path: Path, **fields: str) -> Path:
+    values = {"uri": "'https://h/x'", "request_body": "null", "request_headers": "{}", "response_headers": "{}"}
+    path.write_text(ONE.format(**{**values, **fields}))
+    return path
+
+
+def _check(capsys: pytest.CaptureFixture[str], path: Path) -> tuple[int, str]:
+    code = main(["cassettes", "check", str(path)])
+    _, err = capsys.readouterr()
+    return code, err
+
+
+def _deep(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize(
+    ("name", "write", "expected"),
+    [
+        (
+            "bracket.yaml",
+            lambda p: _cassette(p, uri="'https://a]b/x'"),
+            ":3: interactions[0].request.uri: not a valid URL: Invalid IPv6 URL",
+        ),
+        ("port.yaml", lambda p: _cassette(p, uri="'https://h:99999999/'"), ":3: interactions[0].request.uri"),
+        (
+            "long.json",
+            lambda p: p.write_text('{"version": 1, "interactions": [], "n": ' + "7" * 4400 + "}"),
+            ":1:41: an integer longer than 4300 digits",
+        ),
+        (
+            "deep.json",
+            lambda p: p.write_text('{"version": 1, "interactions": ' + _deep(100_000) + "}"),
+            ":1:231: JSON nested deeper than 200 levels",
+        ),
+        (
+            "deep-body.yaml",
+            lambda p: _cassette(p, request_body="'" + _deep(100_000) + "'"),
+            ":3 (interaction #0) request.body:1:201: JSON nested deeper than 200 levels",
+        ),
+        (
+            "long-body.yaml",
+            lambda p: _cassette(p, request_body='\'{"n": ' + "1" * 5000 + "}'"),
+            ":3 (interaction #0) request.body:1:7: an integer longer than 4300 digits",
+        ),
+        ("deep.yaml", lambda p: p.write_text("a: " + _deep(100_000)), ":1:"),
+        (
+            "tag.yaml",
+            lambda p: p.write_text("interactions: !!python/object/apply:os.system ['true']\n"),
+            ":1:15: not a readable YAML cassette",
+        ),
+    ],
+)
+def test_unreadable_input_exits_two_with_one_line_naming_file_and_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, write: object, expected: str
+) -> None:
+    path = tmp_path / name
+    write(path)  # type: ignore[operator]
+    code, err = _check(capsys, path)
+    assert code == 2
+    (line,) = err.splitlines()
+    assert line.startswith(f"pytest-runcommand cassettes check: error: {path}")
+    assert expected in line
+    assert "Traceback" not in err
+
+
+def test_an_alias_bomb_is_refused_within_bounded_memory(tmp_path: Path) -> None:
+    anchor = "x" * (1024 * 1024)
+    items = "".join(
+        f"- request: {{method: GET, uri: 'https://h/{i}', body: *a, headers: {{}}}}\n"
+        "  response: {status: {code: 200}, headers: {}, body: {string: *a}}\n"
+        for i in range(150)
+    )
+    path = tmp_path / "bomb.yaml"
+    path.write_text(f"version: 1\nanchor: &a '{anchor}'\ninteractions:\n{items}")  # 300 references to 1 MB
+    probe = (
+        "import resource, sys\n"
+        "from pytest_runcommand.cli import main\n"
+        "code = main(['cassettes', 'check', sys.argv[1]])\n"
+        "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=True, timeout=120
+    )
+    code, peak_kib = result.stdout.splitlines()[-1].split()
+    assert code == "2"
+    assert int(peak_kib) < 150 * 1024, f"peak memory {int(peak_kib) // 1024} MB"
+    assert "aliases expand past" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "place"),
+    [
+        ({"response_headers": "[1, 2]"}, "interactions[0].response.headers"),
+        ({"request_headers": "[1, 2]"}, "interactions[0].request.headers"),
+        ({"uri": "'https://a]b/'"}, "interactions[0].request.uri"),
+    ],
+)
+def test_replay_errors_name_the_cassette_and_the_place(tmp_path: Path, fields: dict[str, str], place: str) -> None:
+    path = _cassette(tmp_path / "case.yaml", **fields)
+    before = path.read_bytes()
+    recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode="none")
+    configure_vcr(recorder)
+    with (
+        pytest.raises(InputError) as caught,
+        recorder.use_cassette("case.yaml") as cassette,
+        closest_match_errors(cassette),
+    ):
+        httpx.get("https://h/x")
+    message = str(caught.value)
+    assert message.startswith(f"cannot replay: {path}:3: ")
+    assert place in message
+    assert path.read_bytes() == before
+
+
+def test_replay_of_an_alias_bomb_is_refused(tmp_path: Path) -> None:
+    anchor = "y" * (1024 * 1024)
+    refs = "".join(f"  k{i}: *a\n" for i in range(100))
+    path = tmp_path / "case.yaml"
+    path.write_text(f"version: 1\ninteractions: []\nmetadata:\n  a: &a '{anchor}'\n{refs}")
+    recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode="none")
+    configure_vcr(recorder)
+    with (
+        pytest.raises(InputError, match=r"cannot replay: .*case\.yaml: refused: its YAML aliases expand past"),
+        recorder.use_cassette("case.yaml"),
+    ):
+        pass
