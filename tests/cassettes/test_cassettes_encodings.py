@@ -225,7 +225,7 @@ def test_what_cannot_be_sanitized_is_refused_and_nothing_is_written(
     recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode="once")
     configure_vcr(recorder)
     url = f"{echo_server}{PATH}?api-version=2024-07-01"
-    with (  # the refusal surfaces twice: at the call, and at the save
+    with (  # noqa: PT012 - the refusal surfaces twice: at the call, and at the save
         pytest.raises(MessageRefusedError) as at_exit,
         recorder.use_cassette("case.yaml") as cassette,
         live_sanitized_view(cassette),
