@@ -137,13 +137,17 @@ class Backend:
         with self._lock:
             return self._vms.get(ref.key)
 
-    def _vm(self, ref: ParentRef, location_hint: str | None = None) -> VirtualMachine:
+    def _vm(self, ref: ParentRef, location_hint: str | None = None, *, create: bool = False) -> VirtualMachine:
+        """The VM at ``ref``; while VMs are auto-created, a write (``create``) creates it and a read sees an
+        empty one that is not kept (a request that changes nothing leaves no VM behind)."""
         vm = self._vms.get(ref.key)
         if vm is not None:
             return vm
         if not self.settings.auto_create_vms:
             raise errors.parent_resource_not_found(ref.display_name)
-        return self.add_vm(ref, location_hint)
+        if create:
+            return self.add_vm(ref, location_hint)
+        return VirtualMachine(ref, normalize_location(location_hint or self.settings.default_location))
 
     # -- run commands -------------------------------------------------------------------------------
 
@@ -162,7 +166,7 @@ class Backend:
         Returns the resource, whether it was created, and its operation.
         """
         with self._lock:
-            vm = self._vm(ref, resource.location)
+            vm = self._vm(ref, resource.location, create=True)
             existing = self._settled(vm, name)
             properties = _writable(resource.properties)
             tags = dict(resource.tags) if resource.tags is not None else None
