@@ -68,10 +68,10 @@ class Outcome:
         return 2 if self.error else 1 if self.violations else 0
 
     def as_dict(self) -> dict[str, Any]:
-        status = ("conforms", "violations", "unreadable")[self.exit_code]
+        verdict = ("conforms", "violations", "unreadable")[self.exit_code]
         return {
             "file": self.file,
-            "status": status,
+            "verdict": verdict,
             "error": self.error,
             "violations": [violation.as_dict() for violation in self.violations],
         }

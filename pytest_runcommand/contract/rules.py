@@ -24,7 +24,7 @@ from pytest_runcommand.contract.facts import (
     secret_list_properties,
     secret_properties,
 )
-from pytest_runcommand.contract.violations import Violation, mask_value
+from pytest_runcommand.contract.violations import Violation, mask_pointer, mask_value
 from pytest_runcommand.interactions import header_value
 
 __all__ = [
@@ -57,8 +57,10 @@ class RuleContext:
     status: int | None = None
     headers: Mapping[str, str] | None = None
 
-    def violation(self, code: str, pointer: str, message: str, value: Any = None) -> Violation:
-        return Violation(code, pointer, message, mask_value(pointer, value), self.side, self.operation.operation_id)
+    def violation(self, code: str, pointer: str, message: str, value: Any = None, *, at: str = "") -> Violation:
+        """A violation at ``pointer``; its value masked as the value found at ``at`` (default: the pointer)."""
+        shown = mask_value(at or pointer, value)
+        return Violation(code, pointer, message, shown, self.side, self.operation.operation_id)
 
     def header(self, name: str) -> str | None:
         return header_value(self.headers, name)
@@ -217,9 +219,10 @@ def secrets_not_returned(ctx: RuleContext) -> Iterator[Violation]:
                     if key not in SECRET_VALUE_KEYS_KEPT and secret not in (None, ""):
                         yield ctx.violation(
                             "SECRET_PROPERTY",
-                            f"{pointer}/{index}/{key}",
-                            f"the {key} of an item of {name} must never come back in a response",
+                            mask_pointer(f"{pointer}/{index}/{key}"),
+                            f"an item of {name} came back with more than its name",
                             secret,
+                            at=f"{pointer}/{index}/{key}",
                         )
 
 

@@ -6,15 +6,23 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from pytest_runcommand.contract.compiled import INT32_MAX, INT32_MIN
-from pytest_runcommand.contract.violations import Violation, mask_value
+from pytest_runcommand.contract.violations import MASK, Violation, mask_pointer, mask_value
 
 __all__ = ["schema_violations"]
 
 Side = Literal["request", "response"]
 
 
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
 def _pointer(path: Any) -> str:
-    return "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in path)
+    return "".join("/" + _escape(str(token)) for token in path)
+
+
+def _short_name(name: str) -> str:
+    return repr(name) if len(name) <= 60 else repr(name[:57] + "...")
 
 
 def _json_type(value: Any) -> str:
@@ -38,8 +46,10 @@ def schema_violations(validator: Any, instance: Any, side: Side, operation_id: s
     for error in validator.iter_errors(instance):
         kind = error.kind
         name = type(kind).__name__
-        pointer = _pointer(error.instance_path)
-        value = error.instance
+        raw_pointer = _pointer(error.instance_path)
+        pointer = mask_pointer(raw_pointer)
+        instance = error.instance
+        value = mask_value(raw_pointer, instance)
         if name == "Required":
             prop = str(kind.property)
             yield Violation(
@@ -52,10 +62,14 @@ def schema_violations(validator: Any, instance: Any, side: Side, operation_id: s
             )
         elif name == "AdditionalProperties":
             for prop in kind.unexpected:
+                shown = mask_pointer(f"{raw_pointer}/{_escape(str(prop))}")
+                hidden = shown.endswith("/" + MASK)
                 yield Violation(
                     "OBJECT_ADDITIONAL_PROPERTIES",
-                    f"{pointer}/{prop}",
-                    f"{prop!r} is not a property the contract defines here",
+                    shown,
+                    "a key the contract does not define here (under a secret: not shown)"
+                    if hidden
+                    else f"{_short_name(str(prop))} is not a property the contract defines here",
                     None,
                     side,
                     operation_id,
@@ -66,8 +80,8 @@ def schema_violations(validator: Any, instance: Any, side: Side, operation_id: s
             yield Violation(
                 "INVALID_TYPE",
                 pointer,
-                f"expected {wanted}, got {_json_type(value)}",
-                mask_value(pointer, value),
+                f"expected {wanted}, got {_json_type(instance)}",
+                value,
                 side,
                 operation_id,
             )
@@ -77,7 +91,7 @@ def schema_violations(validator: Any, instance: Any, side: Side, operation_id: s
                 "ENUM_MISMATCH",
                 pointer,
                 f"must be one of: {options}",
-                mask_value(pointer, value),
+                value,
                 side,
                 operation_id,
             )
@@ -86,7 +100,7 @@ def schema_violations(validator: Any, instance: Any, side: Side, operation_id: s
                 "INVALID_FORMAT",
                 pointer,
                 f"int32 holds {INT32_MIN}..{INT32_MAX}; this value does not fit",
-                mask_value(pointer, value),
+                value,
                 side,
                 operation_id,
             )
@@ -95,7 +109,7 @@ def schema_violations(validator: Any, instance: Any, side: Side, operation_id: s
                 "INVALID_FORMAT",
                 pointer,
                 f"is not a valid {kind.format}",
-                mask_value(pointer, value),
+                value,
                 side,
                 operation_id,
             )
@@ -105,7 +119,7 @@ def schema_violations(validator: Any, instance: Any, side: Side, operation_id: s
                 code,
                 pointer,
                 f"breaks the schema keyword {name[0].lower() + name[1:]}",
-                mask_value(pointer, value),
+                value,
                 side,
                 operation_id,
             )

@@ -55,11 +55,42 @@ SCHEMA_CODES: Mapping[str, str] = {
 """Codes of schema and request-line checks, with a one-line summary each (prose rules: rules.RULE_CODES)."""
 
 
+MAX_DEPTH = 1024
+"""Nesting a body may have: the JSON parser's own limit, so parsed text and Python data are held to the same."""
+_MAX_INT_BITS = 14_000  # about 4,300 decimal digits: past it Python refuses to print the number
+
+
+def _not_json_data(body: Any) -> str | None:
+    """Why Python data is not what parsing JSON could give (None when it is): walked without recursion."""
+    stack: list[tuple[Any, int]] = [(body, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            if depth >= MAX_DEPTH:
+                return f"nested deeper than {MAX_DEPTH} levels"
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    return f"an object key is a {type(key).__name__}, not a string"
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            if depth >= MAX_DEPTH:
+                return f"nested deeper than {MAX_DEPTH} levels"
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _MAX_INT_BITS:
+            return "a number of more than 4,300 digits"
+        elif value is not None and not isinstance(value, str | int | float):
+            return f"a {type(value).__name__} is not a JSON value"
+    return None
+
+
 def _parse(body: Body, side: Side, operation_id: str | None) -> tuple[Any, list[Violation]]:
-    if body is None or type(body) is dict or type(body) is list:
-        return body, []
+    if body is None:
+        return None, []
     if not isinstance(body, bytes | str | bytearray | memoryview):
-        return body, []  # another Mapping or sequence: already parsed
+        reason = _not_json_data(body)  # Python data: held to what parsing JSON could give
+        if reason is None:
+            return body, []
+        return None, [Violation("INVALID_JSON", "", f"the body is not JSON data ({reason})", None, side, operation_id)]
     try:
         return orjson.loads(body), []
     except orjson.JSONDecodeError as error:

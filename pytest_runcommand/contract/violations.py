@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pytest_runcommand.contract.facts import SECRET_VALUE_KEYS_KEPT, is_secret_pointer
 
-__all__ = ["MASK", "Violation", "format_violations", "is_secret_pointer", "mask_text", "mask_value"]
+__all__ = ["MASK", "Violation", "format_violations", "is_secret_pointer", "mask_pointer", "mask_text", "mask_value"]
 
 MASK = "***"
 MAX_SHOWN_DEPTH = 8
@@ -56,6 +56,19 @@ def mask_value(pointer: str, value: Any, _depth: int = 0) -> Any:
 
 
 _ITEM_KEYS = SECRET_VALUE_KEYS_KEPT | {"value"}
+
+
+def mask_pointer(pointer: str) -> str:
+    """The pointer as it may be shown: below a secret property, every key but a list index, ``name`` and ``value``
+    reads ``***`` (a key there may be the secret itself)."""
+    if not is_secret_pointer(pointer):
+        return pointer
+    tokens = pointer.split("/")
+    for end in range(1, len(tokens) + 1):
+        if is_secret_pointer("/".join(tokens[:end])):
+            below = [t if t.isdigit() or t in _ITEM_KEYS else MASK for t in tokens[end:]]
+            return "/".join([*tokens[:end], *below])
+    return pointer
 
 
 def _short(value: Any, limit: int = 80) -> str:
