@@ -85,7 +85,14 @@ def run_js(node: str, runcommand_emulator_server: ServedEmulator) -> Iterator[Ca
     principal = identity.principal
     trap = ProxyTrap()
 
-    def run(package: str, mode: str = "lifecycle", *, client_secret: str | None = None, fails: bool = False) -> JsRun:
+    def run(
+        package: str,
+        mode: str = "lifecycle",
+        *,
+        client_secret: str | None = None,
+        trust_ca: bool = True,
+        fails: bool = False,
+    ) -> JsRun:
         traffic: list[Interaction] = []
         emulator.app.observers.append(traffic.append)
         config = {
@@ -107,7 +114,7 @@ def run_js(node: str, runcommand_emulator_server: ServedEmulator) -> Iterator[Ca
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": os.environ.get("HOME", str(HERE)),
-            "NODE_EXTRA_CA_CERTS": emulator.ca_path,
+            **({"NODE_EXTRA_CA_CERTS": emulator.ca_path} if trust_ca else {}),
             "RUNCOMMAND_JS_CLIENT_SECRET": principal.client_secret if client_secret is None else client_secret,
             **trap.environment(),  # @azure/core-rest-pipeline honours the proxy variables: nothing leaves loopback
         }
@@ -247,3 +254,12 @@ def test_a_wrong_client_secret_gets_entra_ids_error(run_js: Callable[..., JsRun]
     assert [i.describe() for i in run.traffic if "/runCommands" in i.url] == []  # none went out without a token
     assert wrong not in run.stdout
     assert wrong not in run.stderr
+
+
+def test_without_the_emulators_ca_the_sdk_refuses_to_connect(run_js: Callable[..., JsRun]) -> None:
+    """The emulator serves real TLS from its own CA: a client that does not trust it never gets through."""
+    run = run_js(SDK_25, mode="create", trust_ca=False, fails=True)
+    # MSAL cannot even read the tenant's discovery document: the TLS handshake fails before any HTTP request.
+    assert run.result["error"]["name"] == "CredentialUnavailableError", run.result["error"]
+    assert "endpoints_resolution_error" in run.result["error"]["message"]
+    assert run.traffic == []
