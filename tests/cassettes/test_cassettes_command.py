@@ -138,3 +138,82 @@ def test_committed_cassettes_are_clean_and_conform(capsys: pytest.CaptureFixture
     code, out, _ = _run(capsys, str(ROOT / "cassettes"))
     assert code == 0, out
     assert "0 with violations, 0 secret hits, 0 unreadable" in out.splitlines()[-1]
+
+
+def _leaked(tmp_path: Path) -> Path:
+    path = tmp_path / "leaked.yaml"
+    text = (DATA / "azure-cli" / "test_run_command_v2.yaml").read_text()
+    path.write_text(text.replace("      - AZURECLI/2.36.0", f"      - Bearer {JWT}", 1))
+    return path
+
+
+def test_sarif_format_puts_each_finding_at_its_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _leaked(tmp_path)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("interactions:\n  - request: [unclosed\n")
+    code = main(["cassettes", "check", "--format", "sarif", str(path), str(broken)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    log = json.loads(out)
+    assert log["version"] == "2.1.0"
+    assert log["$schema"].endswith("sarif-2.1.0.json")
+    (run,) = log["runs"]
+    rules = {rule["id"] for rule in run["tool"]["driver"]["rules"]}
+    results = run["results"]
+    assert {r["ruleId"] for r in results} == {"jwt", "bearer-token", "unreadable"}
+    assert {r["ruleId"] for r in results} <= rules
+    lines = path.read_text().splitlines()
+    for result in results:
+        location = result["locations"][0]["physicalLocation"]
+        line = location["region"]["startLine"]
+        if result["ruleId"] == "unreadable":
+            assert location["artifactLocation"]["uri"] == broken.as_posix()
+            assert line == 3
+            continue
+        assert location["artifactLocation"]["uri"] == path.as_posix()
+        assert lines[line - 1].startswith("- request:")  # the interaction that holds the token
+        assert JWT not in result["message"]["text"]
+    assert JWT not in out
+
+
+def test_sarif_names_contract_violations_by_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = json.loads((DATA / "azure-powershell" / "Set-AzVMRunCommand.Recording.json").read_text())
+    first = next(iter(record.values()))
+    first["Response"]["Content"] = first["Response"]["Content"].replace(
+        '"timeoutInSeconds": 0', '"timeoutInSeconds": "zero"'
+    )
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(record, indent=2))
+    assert main(["cassettes", "check", "--no-scan", "--format", "sarif", str(path)]) == 1
+    (run,) = json.loads(capsys.readouterr().out)["runs"]
+    (result,) = run["results"]
+    assert result["ruleId"] == "contract/INVALID_TYPE"
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
+
+
+def test_pre_commit_hook_runs_the_check_on_cassette_files(tmp_path: Path) -> None:
+    import re
+
+    import yaml
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "runcommand-cassettes-check"
+    assert hook["language"] == "python"
+    pattern = re.compile(hook["files"])
+    for name in ("cassettes/test_x/test_y.yaml", "tests/recordings/a.yml", "SessionRecords/T/x.json"):
+        assert pattern.search(name), name
+    for name in ("pyproject.toml", "cassettes/README.md", "src/config.yaml"):
+        assert not pattern.search(name), name
+    path = _leaked(tmp_path)
+    clean = tmp_path / "clean.yaml"
+    shutil.copy(DATA / "azure-cli" / "test_run_command_v2.yaml", clean)
+    entry = hook["entry"].split()
+    assert entry[0] == "pytest-runcommand"
+    command = [sys.executable, "-m", "pytest_runcommand", *entry[1:]]
+    assert subprocess.run([*command, str(clean)], capture_output=True, check=False).returncode == 0
+    leaked = subprocess.run([*command, str(clean), str(path)], capture_output=True, text=True, check=False)
+    assert leaked.returncode == 1
+    assert JWT not in leaked.stdout + leaked.stderr

@@ -291,3 +291,40 @@ def test_recording_through_pytest_writes_no_secret(pytester: pytest.Pytester, dr
     assert_nowhere(directory, tuple(s for case in drawn for s in case.secrets))
     replayed = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=none", "--block-network", "-q")
     replayed.assert_outcomes(passed=len(drawn))
+
+
+def _raw_cassette(path: Path, case: Case) -> None:
+    """``case`` recorded by a careless recorder: nothing sanitized, bodies and bytes headers as ``!!binary``."""
+    url, body, headers = case.request("https://management.azure.com")
+    wire = {k: [v] for k, v in headers.items() if not k.startswith("X-Reply")}
+    response_headers = {k: v for k, v in wire.items() if k != "Authorization"}
+    document = {
+        "version": 1,
+        "interactions": [
+            {
+                "request": {"method": "PATCH", "uri": url, "body": body, "headers": wire},
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {**response_headers, "Location": [case.location]},
+                    "body": {"string": body},
+                },
+            }
+        ],
+    }
+    path.write_text(yaml.safe_dump(document))
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=cases())
+def test_check_flags_every_class_in_any_encoding(case: Case) -> None:
+    from pytest_runcommand.cassettes.check import check_file
+
+    with tempfile.TemporaryDirectory() as name:
+        path = Path(name) / "careless.yaml"
+        _raw_cassette(path, case)
+        report = check_file(path, contract=False)
+    assert report.error is None
+    found = {finding.value_hash for finding in report.findings}
+    for secret in case.secrets:
+        assert hash(secret) in found, f"{secret} not flagged ({case.charset}, {case.coding})"
+    assert not any(secret in str(finding) for finding in report.findings for secret in case.secrets)
