@@ -5,7 +5,7 @@
 // Signs in with ClientSecretCredential against the emulator's token endpoint, then runs a managed run-command
 // lifecycle (create, update, get with instanceView, list, delete, get after delete) on a VM and on a scale-set VM
 // at the SDK's default api-version, or (mode "create") times one create with the SDK's own polling
-// interval. Prints one JSON document on stdout; on a failure, {"error": ...} and exit code 1.
+// interval and reads its instance view. Prints one JSON document on stdout; on a failure, {"error": ...} and exit code 1.
 //
 // config: {base, tenant, clientId, subscription, package ("@azure/arm-compute" or an npm alias), mode
 // ("lifecycle" | "create"), resourceGroup, vm, scaleSet, instanceId, pollMs (lifecycle polling interval),
@@ -135,8 +135,10 @@ async function lifecycle(target) {
 async function createOne() {
   const ops = operationsFor("vm");
   // No updateIntervalInMs: the SDK's own interval (Retry-After of the answers, else its default).
-  const created = await timed("vm: create", () => ops.create("js-timed", { location: "westus", source: { script: config.script } }));
-  return { created: summary(created.value), ms: created.ms };
+  const body = { location: "westus", source: { script: config.script } };
+  const created = await timed("vm: create", () => ops.create("js-timed", body));
+  const shown = await timed("vm: get", () => ops.get("js-timed", { expand: "instanceView" }));
+  return { created: summary(created.value), shown: summary(shown.value), ms: created.ms };
 }
 
 try {

@@ -89,6 +89,7 @@ def run_js(node: str, runcommand_emulator_server: ServedEmulator) -> Iterator[Ca
         package: str,
         mode: str = "lifecycle",
         *,
+        script: str = "echo hello",
         client_secret: str | None = None,
         trust_ca: bool = True,
         fails: bool = False,
@@ -107,7 +108,7 @@ def run_js(node: str, runcommand_emulator_server: ServedEmulator) -> Iterator[Ca
             "scaleSet": "web",
             "instanceId": "3",
             "pollMs": 10,
-            "script": "echo hello",
+            "script": script,
             "protectedValue": PROTECTED_VALUE,
             "runAsPassword": RUN_AS_PASSWORD,
         }
@@ -263,3 +264,17 @@ def test_without_the_emulators_ca_the_sdk_refuses_to_connect(run_js: Callable[..
     assert run.result["error"]["name"] == "CredentialUnavailableError", run.result["error"]
     assert "endpoints_resolution_error" in run.result["error"]["message"]
     assert run.traffic == []
+
+
+def test_a_failing_script_shows_in_the_instance_view(
+    run_js: Callable[..., JsRun], runcommand_emulator_server: ServedEmulator
+) -> None:
+    """What the "VM" reports (exit code, error) reaches the SDK's instance view; the deployment itself succeeded."""
+    from pytest_runcommand.emulator import Outcome
+
+    runcommand_emulator_server.executor.register(Outcome.failure(3, error="disk full"), script="./deploy.sh")
+    run = run_js(SDK_25, mode="create", script="./deploy.sh")
+    created, shown = run.result["create"]["created"], run.result["create"]["shown"]
+    assert created["provisioningState"] == "Succeeded"  # treatFailureAsDeploymentFailure not set
+    view = shown["instanceView"]
+    assert (view["executionState"], view["exitCode"], view["error"]) == ("Failed", 3, "disk full")
