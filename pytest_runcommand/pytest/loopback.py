@@ -10,6 +10,7 @@ exempt, so the rest of the network stays blocked.
 
 from __future__ import annotations
 
+import _socket
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -17,8 +18,9 @@ from urllib.parse import urlsplit
 
 __all__ = ["exempt", "served_address"]
 
-_ORIGINAL_CONNECT = socket.socket.connect
-_ORIGINAL_CONNECT_EX = socket.socket.connect_ex
+_ORIGINAL_CONNECT = _socket.socket.connect
+_ORIGINAL_CONNECT_EX = _socket.socket.connect_ex
+"""The C implementation ``socket.socket`` inherits: what any guard replaced, whenever this module was imported."""
 
 
 def served_address(base_url: str) -> tuple[str, int] | None:

@@ -133,7 +133,10 @@ def pytest_fixture_setup(
     if declared is None or declared.served is None or value is None:
         return value
     item = request.node
-    app, base_url = declared.served(value)
+    try:
+        app, base_url = declared.served(value)
+    except AttributeError:  # not a live handle (--setup-plan hands placeholders)
+        return value
     from pytest_runcommand.pytest.loopback import exempt, served_address
 
     address = served_address(base_url)
@@ -190,21 +193,24 @@ def _finish(item: pytest.Item, *, passed: bool) -> None:
     report = _report(item.config)
     for interaction, violations in validated:
         report.add(interaction, violations, test=item.nodeid)
-    if recorder is None:
-        return
-    interactions = _carried_traffic(item, recorder.interactions)
+    interactions = _carried_traffic(item, recorder.interactions) if recorder is not None else []
     if not interactions:
         return
+    from pytest_runcommand.contract import check_interactions, contract_failure
+
     marker = item.get_closest_marker(CONTRACT)
-    ignore = frozenset(marker.kwargs.get("ignore", ())) if marker else frozenset()
-    message = _check(interactions, ignore, report, item.nodeid)
-    if message is None or not _enforced(item):
+    verdicts = check_interactions(interactions, ignore=marker.kwargs.get("ignore", ()) if marker else ())
+    for verdict in verdicts:
+        if verdict.matched:
+            report.add(verdict.interaction, verdict.all_violations, test=item.nodeid)
+        else:
+            report.unmatched += 1
+    failure = contract_failure(verdicts) if _enforced(item) else None
+    if failure is None:
         return
     if passed:
-        from pytest_runcommand.errors import ContractViolationError
-
-        raise ContractViolationError(message)
-    item.add_report_section("call", "run-command contract violations", message)
+        raise failure
+    item.add_report_section("call", "run-command contract violations", str(failure))
 
 
 def _carried_traffic(item: pytest.Item, seen: list[Interaction]) -> list[Interaction]:
@@ -219,31 +225,6 @@ def _carried_traffic(item: pytest.Item, seen: list[Interaction]) -> list[Interac
 
     carried = list(cassette_interactions(cassette))
     return [*without_carried(seen, carried), *carried]
-
-
-def _check(interactions: list[Interaction], ignore: frozenset[str], report: CoverageReport, test: str) -> str | None:
-    """Validate each run-command interaction, count it, and say what broke the contract (None: nothing)."""
-    from pytest_runcommand.contract import format_violations, validate_interaction
-    from pytest_runcommand.contract.violations import mask_text
-
-    contract = report.contract
-    failures: list[str] = []
-    checked = 0
-    for interaction in interactions:
-        if contract.match(interaction.method, interaction.url) is None:
-            report.unmatched += 1
-            continue
-        checked += 1
-        violations = validate_interaction(interaction, contract=contract)
-        report.add(interaction, violations, test=test)
-        kept = [v for v in violations if v.code not in ignore]
-        if kept:
-            failures.append(format_violations(kept, context=mask_text(interaction.describe())))
-    if not failures:
-        return None
-    return f"run-command traffic broke the contract in {len(failures)} of {checked} interaction(s):\n\n" + "\n\n".join(
-        failures
-    )
 
 
 # -- how failures read ---------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def test_patch():
     assert response.status_code == 200
 """,
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -66,7 +66,7 @@ def test_tolerated():
     assert client().patch(URL, json=BODY).status_code == 200
 """,
     )
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
 def test_the_fixture_enforces_and_exposes_the_traffic(pytester: pytest.Pytester) -> None:
@@ -80,7 +80,7 @@ def test_patch(runcommand_contract):
     assert len(runcommand_contract.interactions) == 1
 """,
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*[[]request] MULTIPLE_SCRIPT_SOURCES at /properties/source*"])
 
@@ -106,7 +106,7 @@ def test_bad_request(runcommand_emulator):
     assert answer.status_code == 400
 """,
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         ["*[[]request] READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST at /properties/provisioningState*"]
@@ -131,15 +131,15 @@ def test_x():
     pass
 """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*runcommand_contract*ignore*"])
 
 
 def test_markers_pass_strict_markers_and_the_option_group_is_in_help(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_it="import pytest\n\n@pytest.mark.runcommand_contract\ndef test_x():\n    pass\n")
-    pytester.runpytest("--strict-markers", "-p", "no:cacheprovider").assert_outcomes(passed=1)
-    help_text = pytester.runpytest("--help").stdout.str()
+    pytester.runpytest_subprocess("--strict-markers", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+    help_text = pytester.runpytest_subprocess("--help").stdout.str()
     for option in (
         "--runcommand-target",
         "--runcommand-api-version",
@@ -152,7 +152,7 @@ def test_markers_pass_strict_markers_and_the_option_group_is_in_help(pytester: p
 def test_a_bad_setting_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nruncommand_target = ftp://nowhere\n")
     pytester.makepyfile(test_it="def test_x():\n    pass\n")
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*runcommand_target takes 'emulator' or an http(s) base URL*"])
 
@@ -168,11 +168,13 @@ def test_read_only_field(runcommand_emulator):
     )
     pytester.makeconftest("import os\nimport builtins\nbuiltins.EXPECTED = int(os.environ['EXPECTED'])\n")
     monkeypatch.setenv("EXPECTED", "400")
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
     monkeypatch.setenv("EXPECTED", "201")
-    pytester.runpytest("-p", "no:cacheprovider", "--runcommand-emulator-mode=lenient").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-emulator-mode=lenient").assert_outcomes(
+        passed=1
+    )
     pytester.makeini("[pytest]\nruncommand_emulator_mode = lenient\n")
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
 def test_asserting_no_violations_reads_like_a_sentence(pytester: pytest.Pytester) -> None:
@@ -187,7 +189,7 @@ def test_body():
     assert validate_request("PATCH", URL, body) == []
 """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [

@@ -39,7 +39,7 @@ def _report(pytester: pytest.Pytester, name: str = "out/coverage.json") -> dict:
 
 def test_terminal_json_and_html(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=SUITE)
-    result = pytester.runpytest("-p", "no:cacheprovider", "--runcommand-report", "out/coverage.json")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-report", "out/coverage.json")
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(
         [
@@ -72,7 +72,9 @@ def test_terminal_json_and_html(pytester: pytest.Pytester) -> None:
 
 def test_html_rows_are_coloured_by_coverage_not_by_being_called(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=SUITE)
-    pytester.runpytest("-p", "no:cacheprovider", "--runcommand-report", "out/coverage.json").assert_outcomes(passed=5)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-report", "out/coverage.json").assert_outcomes(
+        passed=5
+    )
     page = (pytester.path / "out" / "coverage.html").read_text()
     update = _report(pytester)["operations"]["VirtualMachineRunCommands_Update"]
     covered = len(update["response_properties_covered"])
@@ -99,7 +101,7 @@ def test_marked_fails_for_its_own_reason(runcommand_emulator):
     raise RuntimeError("boom")
 """,
     )
-    result = pytester.runpytest("-p", "no:cacheprovider", "--runcommand-report", "out/coverage.json")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-report", "out/coverage.json")
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [
@@ -118,7 +120,7 @@ def test_marked_fails_for_its_own_reason(runcommand_emulator):
 
 def test_the_report_is_written_when_no_test_made_traffic(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "--runcommand-report", "reports/contract.json")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-report", "reports/contract.json")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*run-command contract coverage*", "no test exercised a run-command operation"])
     data = _report(pytester, "reports/contract.json")
@@ -146,7 +148,7 @@ def test_broken_request_is_expected():
     assert validate_request("PATCH", URL, {"properties": {"source": {"script": "a", "commandId": "b"}}}) != []
 """,
     )
-    result = pytester.runpytest("-p", "no:cacheprovider", "--runcommand-report", "out/coverage.json")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-report", "out/coverage.json")
     result.assert_outcomes(passed=3)  # direct validation is counted, never enforced
     operations = _report(pytester)["operations"]
     update = operations["VirtualMachineRunCommands_Update"]
@@ -167,7 +169,7 @@ def test_fail_under_fails_the_run_below_the_threshold(
     pytester: pytest.Pytester, threshold: str, exit_code: int, verdict: str
 ) -> None:
     pytester.makepyfile(test_suite=SUITE)
-    result = pytester.runpytest("-p", "no:cacheprovider", f"--runcommand-fail-under={threshold}")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--runcommand-fail-under={threshold}")
     result.assert_outcomes(passed=5)
     assert result.ret == exit_code
     result.stdout.fnmatch_lines([f"run-command property coverage {verdict}: required {threshold}%, request *%*"])
@@ -176,7 +178,7 @@ def test_fail_under_fails_the_run_below_the_threshold(
 def test_fail_under_from_the_ini_file_and_with_nothing_touched(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nruncommand_fail_under = 10\n")
     pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*NOT reached: required 10%*(no test exercised a run-command operation)"])
@@ -185,7 +187,7 @@ def test_fail_under_from_the_ini_file_and_with_nothing_touched(pytester: pytest.
 @pytest.mark.parametrize("value", ["abc", "101", "-1", "nan"])
 def test_a_bad_threshold_is_a_usage_error(pytester: pytest.Pytester, value: str) -> None:
     pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", f"--runcommand-fail-under={value}")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--runcommand-fail-under={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         [f"*runcommand_fail_under (--runcommand-fail-under) takes a percentage 0-100; got '{value}'"]
@@ -210,6 +212,6 @@ def test_report_and_threshold_are_merged_across_xdist_workers(pytester: pytest.P
 
 def test_no_summary_when_the_plugin_was_not_used(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert "run-command contract coverage" not in result.stdout.str()

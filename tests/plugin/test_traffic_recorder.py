@@ -74,6 +74,6 @@ def test_child(runcommand_emulator_server, runcommand_contract):
     assert len(runcommand_contract.interactions) == 2
 '''
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*in 1 of 2 interaction(s)*", "*READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST*"])
