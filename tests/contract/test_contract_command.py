@@ -124,13 +124,13 @@ def test_json_format_is_one_document_with_each_file_verdict(tmp_path: Path, caps
     assert captured.err == ""
     assert (document["side"], document["method"], document["exit_code"]) == ("request", "PATCH", 2)
     conforming, failing, unreadable = document["files"]
-    assert (conforming["file"], conforming["status"], conforming["violations"]) == (str(SAMPLE), "conforms", [])
-    assert failing["status"] == "violations"
+    assert (conforming["file"], conforming["verdict"], conforming["violations"]) == (str(SAMPLE), "conforms", [])
+    assert failing["verdict"] == "violations"
     (violation,) = failing["violations"]
     assert violation["code"] == "MULTIPLE_SCRIPT_SOURCES"
     assert violation["pointer"] == "/properties/source"
     assert violation["operation_id"] == "VirtualMachineRunCommands_Update"
-    assert unreadable["status"] == "unreadable"
+    assert unreadable["verdict"] == "unreadable"
     assert unreadable["error"] == f"{missing}: no such file"
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_runcommand import validate_request, validate_response
+from pytest_runcommand import SUPPORTED_API_VERSIONS, validate_request, validate_response
 
 URL = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute"
@@ -89,8 +89,11 @@ def test_a_response_echoing_the_password_is_always_caught(props: dict[str, Any])
 
 # --- the fast path (guard schema) never passes what the rules or the schema would flag --------------------------------
 
+VERSIONS = list(SUPPORTED_API_VERSIONS)
 risky_source = st.dictionaries(
-    st.sampled_from(["script", "scriptUri", "commandId", "scriptUriManagedIdentity"]),
+    st.sampled_from(
+        ["script", "scriptUri", "commandId", "scriptUriManagedIdentity", "galleryScriptReferenceId", "scriptShell"]
+    ),
     st.one_of(st.just(""), text, st.fixed_dictionaries({}, optional={"clientId": text, "objectId": text})),
 )
 risky_properties = st.fixed_dictionaries(
@@ -108,18 +111,26 @@ risky_properties = st.fixed_dictionaries(
     },
 )
 risky_bodies = st.fixed_dictionaries(
-    {}, optional={"properties": risky_properties, "id": text, "name": text, "location": text, "type": text}
+    {},
+    optional={
+        "properties": risky_properties,
+        "id": text,
+        "name": text,
+        "location": text,
+        "type": text,
+        "systemData": st.fixed_dictionaries({}, optional={"createdBy": text}),
+    },
 )
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
-@given(risky_bodies, st.sampled_from(["PATCH", "PUT"]))
-def test_request_fast_path_agrees_with_the_rules(body: dict[str, Any], method: str) -> None:
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(risky_bodies, st.sampled_from(["PATCH", "PUT"]), st.sampled_from(VERSIONS))
+def test_request_fast_path_agrees_with_the_rules(body: dict[str, Any], method: str, version: str) -> None:
     from pytest_runcommand.contract import get_contract
     from pytest_runcommand.contract.compiled import compiled as compile_contract
     from pytest_runcommand.contract.rules import REQUEST_RULES, RuleContext
 
-    contract = get_contract()
+    contract = get_contract(version)
     match = contract.match(method, URL)
     assert match is not None
     operation = match.operation
@@ -131,14 +142,14 @@ def test_request_fast_path_agrees_with_the_rules(body: dict[str, Any], method: s
         assert compiled.validator(operation, "request", operation.body_schema).is_valid(body)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
-@given(risky_bodies, st.sampled_from(["PATCH", "PUT", "GET"]))
-def test_response_fast_path_agrees_with_the_rules(body: dict[str, Any], method: str) -> None:
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(risky_bodies, st.sampled_from(["PATCH", "PUT", "GET"]), st.sampled_from(VERSIONS))
+def test_response_fast_path_agrees_with_the_rules(body: dict[str, Any], method: str, version: str) -> None:
     from pytest_runcommand.contract import get_contract
     from pytest_runcommand.contract.compiled import compiled as compile_contract
     from pytest_runcommand.contract.rules import RESPONSE_RULES, RuleContext
 
-    contract = get_contract()
+    contract = get_contract(version)
     match = contract.match(method, URL)
     assert match is not None
     operation = match.operation
