@@ -86,7 +86,7 @@ def test_validate_works_from_the_console_script() -> None:
     done = run(script, "validate", "request", str(conforming), str(two_sources), "--format", "json")
     assert done.returncode == 1, done.stderr
     verdicts = [
-        (entry["status"], [v["code"] for v in entry["violations"]]) for entry in json.loads(done.stdout)["files"]
+        (entry["verdict"], [v["code"] for v in entry["violations"]]) for entry in json.loads(done.stdout)["files"]
     ]
     assert verdicts == [("conforms", []), ("violations", ["MULTIPLE_SCRIPT_SOURCES"])]
 
