@@ -75,6 +75,23 @@ def test_fuzz_names_its_extra() -> None:
     assert "Traceback" not in done.stderr
 
 
+FUZZ_SUITE = """
+import pytest
+
+@pytest.mark.runcommand_fuzz(max_examples=2)
+def test_run_command_contract(runcommand_schema):
+    runcommand_schema.fuzz()
+"""
+
+
+def test_the_fuzz_marker_names_its_extra(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_fuzz=FUZZ_SUITE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(['*pip install "pytest-runcommand[fuzz]"*'])
+    result.stdout.no_fnmatch_line("*ModuleNotFoundError*")
+
+
 def test_validate_works_from_the_console_script() -> None:
     script = shutil.which("pytest-runcommand", path=os.path.dirname(sys.executable))
     assert script, "the console script is not installed beside the venv's python"
