@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from pytest_runcommand.cassettes.loading import load_json
 from pytest_runcommand.cassettes.readers import CassetteFile, read_cassette
 from pytest_runcommand.cassettes.sanitize import default_sanitizer
 from pytest_runcommand.cassettes.scan import Finding, scan_interaction, scan_lines
-from pytest_runcommand.cassettes.traffic import is_run_command, violations_per_interaction
 from pytest_runcommand.errors import InputError
 from pytest_runcommand.interactions import Interaction
 
@@ -111,8 +111,6 @@ def _note(version: str | None) -> str:
 
 def check_file(path: Path, *, contract: bool = True, scan: bool = True) -> FileReport:
     """Check one file; an unreadable one gives a report with ``error`` set (never an exception)."""
-    from pytest_runcommand.contract import get_contract
-
     report = FileReport(path)
     try:
         cassette = read_cassette(path)
@@ -122,40 +120,41 @@ def check_file(path: Path, *, contract: bool = True, scan: bool = True) -> FileR
         return report
     report.format = cassette.format
     report.interactions = len(cassette.interactions)
-    places: dict[int, int] = {}
-    for index, interaction in enumerate(cassette.interactions):
-        if scan:
+    if scan:
+        for index, interaction in enumerate(cassette.interactions):
             report.findings.extend(scan_interaction(interaction, cassette.place(index), cassette.lines[index]))
-        if contract and is_run_command(interaction):
-            match = get_contract().match(interaction.method, interaction.url)
-            version = (match.api_version if match else None) or "(none)"
-            report.run_command += 1
-            report.validated += 1
-            report.api_versions[version] += 1
-            report.version_notes[version] = _note(None if version == "(none)" else version)
-            places[id(interaction)] = index
     if contract:
-        try:
-            found = violations_per_interaction(cassette.interactions)
-        except (RecursionError, ValueError, TypeError) as error:
-            report.error = f"{path}: the contract check could not read an interaction: {type(error).__name__}"
-            return report
-        report.violations.extend(_violations(cassette, interaction, v, places) for interaction, v in found)
+        _check_contract(report, cassette)
     if scan:
         report.findings.extend(scan_lines(cassette.text, str(path), report.findings))
     return report
 
 
-def _violations(
-    cassette: CassetteFile, interaction: Interaction, violations: list[object], places: dict[int, int]
-) -> Violations:
-    from pytest_runcommand.contract import format_violations
+def _check_contract(report: FileReport, cassette: CassetteFile) -> None:
+    """The contract's one traffic check over the file's interactions, each at its own api-version."""
+    from pytest_runcommand.contract import check_interactions
 
-    index = places[id(interaction)]
+    sanitizer = default_sanitizer()
+    for index, verdict in enumerate(check_interactions(cassette.interactions)):
+        if not verdict.matched:
+            continue
+        version = verdict.api_version or "(none)"
+        report.run_command += 1
+        report.validated += 1
+        report.api_versions[version] += 1
+        report.version_notes[version] = _note(verdict.api_version)
+        if verdict.violations:
+            report.violations.append(_violations(cassette, index, verdict, sanitizer))
+
+
+def _violations(cassette: CassetteFile, index: int, verdict: Any, sanitizer: Any) -> Violations:
+    from pytest_runcommand.contract import format_violations, interaction_label
+
+    interaction: Interaction = verdict.interaction
     place = cassette.place(index)
-    label = f"{place} {interaction.method} {default_sanitizer().url(interaction.url)} -> {interaction.status}"
-    codes = tuple(str(getattr(v, "code", "")) for v in violations)
-    return Violations(place, cassette.lines[index], codes, format_violations(violations, label))  # type: ignore[arg-type]
+    label = f"{place} {interaction_label(replace(interaction, url=sanitizer.url(interaction.url), source=''))}"
+    codes = tuple(v.code for v in verdict.violations)
+    return Violations(place, cassette.lines[index], codes, format_violations(verdict.violations, label))
 
 
 def check_files(paths: Iterable[str | Path], *, contract: bool = True, scan: bool = True) -> list[FileReport]:

@@ -13,7 +13,7 @@ load and save), ``playback`` (per-test behaviour) and ``patches`` (vcrpy and azu
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from vcr.persisters.filesystem import FilesystemPersister
@@ -31,8 +31,6 @@ from pytest_runcommand.interactions import Interaction
 __all__ = [
     "SANITIZER_KEY",
     "cassette_interactions",
-    "cassette_violations",
-    "check_cassette_contract",
     "configure_vcr",
 ]
 
@@ -103,37 +101,3 @@ def cassette_interactions(cassette: Any, *, used_only: bool = True) -> Iterator[
         if used_only and index < loaded and not played.get(index):
             continue
         yield pair_interaction(request, response, f"{name}#{index}")
-
-
-def cassette_violations(cassette: Any, ignore: Iterable[str] = ()) -> list[tuple[Interaction, list[Any]]]:
-    """Each run-command interaction the test recorded or replayed with its contract violations (non-empty).
-
-    Violations whose code is in ``ignore`` are left out.
-    """
-    from pytest_runcommand.contract import get_contract, validate_interaction
-
-    contract = get_contract()
-    tolerated = set(ignore)
-    found = []
-    for interaction in cassette_interactions(cassette):
-        if contract.match(interaction.method, interaction.url) is None:
-            continue
-        violations = [v for v in validate_interaction(interaction, contract=contract) if v.code not in tolerated]
-        if violations:
-            found.append((interaction, violations))
-    return found
-
-
-def check_cassette_contract(cassette: Any, ignore: Iterable[str] = ()) -> None:
-    """Raise :class:`ContractViolationError` naming every interaction of ``cassette`` that breaks the contract."""
-    __tracebackhide__ = True
-    from pytest_runcommand.contract import format_violations
-    from pytest_runcommand.errors import ContractViolationError
-
-    found = cassette_violations(cassette, ignore)
-    if not found:
-        return
-    blocks = [format_violations(violations, interaction.describe()) for interaction, violations in found]
-    raise ContractViolationError(
-        f"{len(found)} recorded/replayed interaction(s) break the run-command contract:\n" + "\n".join(blocks)
-    )

@@ -1,4 +1,4 @@
-"""pytest side of the cassettes: the pytest-recording hook, a per-test autouse fixture, the contract check.
+"""pytest side of the cassettes: the pytest-recording hook and a per-test autouse fixture.
 
 Loaded by the plugin for every run, so nothing heavy is imported here at module level: vcrpy, the
 sanitizers and the contract engine are imported inside the hooks, and only for tests marked ``vcr``.
@@ -8,15 +8,14 @@ sanitizers and the contract engine are imported inside the hooks, and only for t
 * ``runcommand_cassette`` (autouse, acts only under ``@pytest.mark.vcr``) - while recording the test sees
   sanitized responses; in playback-only cassettes LRO polling does not wait; an unmatched request names
   the closest recorded one;
-* a test marked both ``vcr`` and ``runcommand_contract`` fails when an interaction it recorded or replayed
-  breaks the contract (``runcommand_contract(ignore=[CODE, ...])`` tolerates codes); the plugin's own traffic
-  check leaves tests marked ``vcr`` to this one.
+* the contract check of what a test recorded or replayed is the plugin's one traffic check: it reads the
+  cassette's interactions through :func:`pytest_runcommand.cassettes.cassette_interactions`.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,11 +28,6 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     from pytest_runcommand.cassettes.vcr import configure_vcr
 
     configure_vcr(vcr)
-
-
-def _cassette_of(item: pytest.Item) -> Any:
-    funcargs = getattr(item, "funcargs", None) or {}
-    return funcargs.get("vcr")
 
 
 @pytest.fixture(autouse=True)
@@ -56,19 +50,3 @@ def runcommand_cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
         stack.enter_context(closest_match_errors(cassette))
         stack.enter_context(no_wait_playback(cassette))
         yield cassette
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    result = yield
-    marker = item.get_closest_marker("runcommand_contract")
-    if marker is None or item.get_closest_marker("vcr") is None:
-        return result
-    cassette = _cassette_of(item)
-    if cassette is None:
-        return result
-    __tracebackhide__ = True
-    from pytest_runcommand.cassettes.vcr import check_cassette_contract
-
-    check_cassette_contract(cassette, ignore=marker.kwargs.get("ignore", ()))
-    return result

@@ -156,7 +156,7 @@ def test_azure_polling_delay_is_skipped_only_in_playback(tmp_path: Path) -> None
         with no_wait_playback(cas) as skipped:
             assert skipped is True
             assert LROBasePolling._delay is not original
-            assert LROBasePolling._delay(object()) is None
+            assert LROBasePolling.__dict__["_delay"](object()) is None
             assert AsyncLROBasePolling.__dict__["_delay"].__name__ == "no_delay_async"
         assert LROBasePolling._delay is original
 
