@@ -23,9 +23,9 @@ _EXPORTS: dict[str, str] = {
     "validate_request": "validate",
     "validate_response": "validate",
     "CONTRACT_API_VERSION": "versions",
-    "DEFAULT_API_VERSION": "versions",
-    "LATEST_API_VERSION": "versions",
-    "SUPPORTED_API_VERSIONS": "versions",
+    "DEFAULT_API_VERSION": "facts",
+    "LATEST_API_VERSION": "facts",
+    "SUPPORTED_API_VERSIONS": "facts",
     "api_version_note": "versions",
     "UnknownApiVersion": "versioned",
     "Violation": "violations",
@@ -71,6 +71,7 @@ if TYPE_CHECKING:
         get_contract,
         load_contract,
     )
+    from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, LATEST_API_VERSION, SUPPORTED_API_VERSIONS
     from pytest_runcommand.contract.rules import RULE_CODES
     from pytest_runcommand.contract.traffic import (
         InteractionVerdict,
@@ -85,13 +86,7 @@ if TYPE_CHECKING:
         validate_response,
     )
     from pytest_runcommand.contract.versioned import UnknownApiVersion
-    from pytest_runcommand.contract.versions import (
-        CONTRACT_API_VERSION,
-        DEFAULT_API_VERSION,
-        LATEST_API_VERSION,
-        SUPPORTED_API_VERSIONS,
-        api_version_note,
-    )
+    from pytest_runcommand.contract.versions import CONTRACT_API_VERSION, api_version_note
     from pytest_runcommand.contract.violations import Violation, format_violations
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

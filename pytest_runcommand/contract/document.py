@@ -11,9 +11,9 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS
 from pytest_runcommand.contract.resolve import HTTP_METHODS, resolve_swagger
 from pytest_runcommand.contract.versioned import BASE_SPEC_PATH, version_document
-from pytest_runcommand.contract.versions import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS
 
 __all__ = [
     "BUNDLED_SPEC_PATH",

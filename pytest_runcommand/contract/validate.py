@@ -21,9 +21,9 @@ import orjson
 
 from pytest_runcommand.contract.compiled import MISSING, compiled, guarded_definitions
 from pytest_runcommand.contract.document import Contract, OperationMatch, get_contract, query_api_version, split_url
+from pytest_runcommand.contract.facts import SUPPORTED_API_VERSIONS
 from pytest_runcommand.contract.rules import REQUEST_RULES, RESPONSE_RULES, RuleContext, long_running_headers
 from pytest_runcommand.contract.schema_errors import schema_violations
-from pytest_runcommand.contract.versions import SUPPORTED_API_VERSIONS
 from pytest_runcommand.contract.violations import Violation, mask_text, mask_value
 from pytest_runcommand.interactions import Interaction, header_value
 

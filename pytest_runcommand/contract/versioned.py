@@ -12,8 +12,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pytest_runcommand.contract.versions import SUPPORTED_API_VERSIONS
-
 __all__ = ["BASE_SPEC_PATH", "DELTAS_PATH", "UnknownApiVersion", "version_document"]
 
 SPEC_DIR = Path(__file__).with_name("spec")
@@ -27,9 +25,8 @@ class UnknownApiVersion(ValueError):
     """An api-version the bundled contract does not speak; the message lists the supported ones."""
 
     def __init__(self, api_version: object) -> None:
-        super().__init__(
-            f"api-version {api_version!r} is not supported; supported: {', '.join(SUPPORTED_API_VERSIONS)}"
-        )
+        supported = ", ".join(sorted(_deltas()["versions"]))
+        super().__init__(f"api-version {str(api_version)[:40]!r} is not supported; supported: {supported}")
 
 
 @cache
@@ -45,9 +42,9 @@ def _base() -> dict[str, Any]:
 @cache
 def version_document(api_version: str) -> dict[str, Any]:
     """The raw (unresolved) contract document of ``api_version``; :class:`UnknownApiVersion` if not supported."""
-    if api_version not in SUPPORTED_API_VERSIONS:
+    entry = _deltas()["versions"].get(api_version) if isinstance(api_version, str) else None
+    if entry is None:
         raise UnknownApiVersion(api_version)
-    entry = _deltas()["versions"][api_version]
     start = entry.get("from")
     document = copy.deepcopy(_base() if start is None else version_document(start))
     for change in entry.get("changes", ()):

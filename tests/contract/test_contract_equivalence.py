@@ -20,8 +20,8 @@ import pytest
 from reference_data import OFFICIAL_RUNCOMMAND, SPECS, SPECS_ROOT
 
 from pytest_runcommand.contract import SUPPORTED_API_VERSIONS, get_contract, load_contract
+from pytest_runcommand.contract.facts import CONTRACT_SOURCES
 from pytest_runcommand.contract.resolve import resolve_swagger
-from pytest_runcommand.contract.versions import CONTRACT_SOURCES
 
 COMPARED_KEYS = ("type", "format", "enum", "readOnly", "required", "default", "additionalProperties")
 EXTENSIONS = {"AsyncOperations_Get"}  # ours only: the ARM async-operation status resource

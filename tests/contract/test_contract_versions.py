@@ -241,3 +241,19 @@ def test_facts_import_stays_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_supported_version_has_an_entry_in_the_deltas_and_no_other() -> None:
+    from pytest_runcommand.contract.versioned import DELTAS_PATH
+
+    deltas = json.loads(DELTAS_PATH.read_text(encoding="utf-8"))
+    assert set(deltas["versions"]) == set(VERSIONS)
+    for version, entry in deltas["versions"].items():
+        assert entry.get("from", deltas["base"]) in VERSIONS, version
+
+
+def test_a_bad_change_in_the_deltas_names_the_version_and_pointer() -> None:
+    from pytest_runcommand.contract.versioned import _apply
+
+    with pytest.raises(KeyError, match="2030-01-01: nothing to remove at /definitions/X/properties/y"):
+        _apply({"definitions": {"X": {"properties": {}}}}, {"remove": "/definitions/X/properties/y"}, "2030-01-01")
