@@ -1,11 +1,19 @@
-"""The toolkit's exceptions, in one tree::
+"""The toolkit's exceptions, in one tree (the subclasses live beside the code that raises them)::
 
-    RunCommandError                 base of everything raised on purpose
-    ├── UsageError                  a wrong flag, option, marker argument or missing file
-    ├── InputError                  unreadable input: malformed JSON, a corrupt cassette (names file and place)
-    └── ContractViolationError      also an AssertionError: traffic broke the contract (pytest shows it as a failure)
+    RunCommandError                     base of everything raised on purpose
+    ├── UsageError                      a wrong flag, option, marker argument or missing file
+    ├── InputError                      unreadable input: malformed JSON, a corrupt cassette (names file and place)
+    ├── ContractViolationError          also an AssertionError: traffic broke the contract (a test failure)
+    │   └── FuzzFailure                 fuzz.findings: the target broke checks (the report, a curl line each)
+    ├── SecretFoundError                cassettes.persister, also an AssertionError: a secret would reach a cassette
+    ├── MessageRefusedError             cassettes.hooks, also an AssertionError: a message that cannot be sanitized
+    ├── CassetteMismatchError           cassettes.playback, also vcrpy's CannotOverwriteExistingCassetteException
+    ├── IncompatibleLibraryError        cassettes.patches: a vcrpy / azure-core version the patches were not checked on
+    └── AzureCliError                   azcli.runner: ``az`` failed, hung or could not start (secrets masked)
 
-Messages never carry secret values: violations mask them before they are formatted.
+Outside the tree on purpose: the emulator's ``ServiceError`` family (``ArmError``, ``AadError``) never reaches a
+caller, it becomes the HTTP answer Azure would give. Messages never carry secret values: violations and the
+CLI harness mask them before they are formatted.
 """
 
 from __future__ import annotations
