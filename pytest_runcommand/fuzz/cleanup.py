@@ -57,6 +57,7 @@ class _Cleaner:
         if not monitor.startswith(self.origin + "/") or "@" in monitor or "\\" in monitor:
             raise _Remains("its operation URL is not on the target's origin (not polled)")
         azure_async = "Azure-AsyncOperation" in response.headers
+        polls = 0
         while True:
             delay = _retry_after(response.headers.get("Retry-After"))
             if self.clock() + delay > deadline:
@@ -66,15 +67,16 @@ class _Cleaner:
                 response = self.request("GET", monitor)
             except GuardRefusal:
                 raise _Remains("its operation URL is outside the scope (not polled)") from None
+            polls += 1
             code = response.status_code
             if azure_async:
                 if code != 200:
                     raise _Remains(f"polling its operation answered {code}")
                 status = str(_json(response).get("status", "")).lower()
                 if status in _TERMINAL:
-                    return status
+                    return f"{status} after {polls} poll{'s' if polls != 1 else ''}"
             elif code in (200, 204, 404):
-                return "done"
+                return f"done after {polls} poll{'s' if polls != 1 else ''}"
             elif code != 202:
                 raise _Remains(f"polling its operation answered {code}")
 

@@ -141,6 +141,8 @@ class FuzzRunner:
             except Failure as failure:
                 failures.append(failure)
                 self._record(case, response, check.__name__, failure)
+            except GuardRefusal:
+                continue  # the check's own request left the target or the scope: not sent (counted as refused)
             except BaseExceptionGroup as group:  # schemathesis's FailureGroup is a BaseExceptionGroup
                 for inner in group.exceptions:
                     if isinstance(inner, Failure):

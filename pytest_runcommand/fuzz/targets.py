@@ -193,13 +193,11 @@ class Target:
         return self.guard.scope
 
     def open_session(self) -> Any:
-        """A ``requests`` session that reads nothing from the environment and uses only :attr:`proxies`."""
-        import requests
+        """The session requests to this URL target go through (:class:`~pytest_runcommand.fuzz.session.GuardedSession`)."""
+        from pytest_runcommand.fuzz.session import GuardedSession
 
-        session = requests.Session()
-        session.trust_env = False
-        session.proxies = dict(self.proxies)
-        return session
+        origin = self.url.origin if self.url is not None else self.base_url
+        return GuardedSession(origin, self.guard, self.proxies)
 
     def transport_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for every request to a URL target (no redirects, TLS settings, a timeout)."""

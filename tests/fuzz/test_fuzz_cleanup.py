@@ -95,7 +95,7 @@ def _line(report: FuzzReport, name: str) -> str:
 def test_a_finished_delete_is_confirmed_gone(cleaned: tuple[FuzzReport, Service, Any]) -> None:
     report, service, target = cleaned
     assert _line(report, "fuzz-gone").endswith(": 204, gone")
-    assert _line(report, "fuzz-slow").endswith(": 202, operation succeeded, gone")
+    assert _line(report, "fuzz-slow").endswith(": 202, operation succeeded after 3 polls, gone")
     assert service.polls["fuzz-slow"] == 3
     left = {path.rsplit("/", 1)[1] for path in target.guard.created()}
     assert left == {"fuzz-redirect", "fuzz-failing", "fuzz-away", "fuzz-silent"}
@@ -110,7 +110,7 @@ def test_a_redirect_is_not_done(cleaned: tuple[FuzzReport, Service, Any]) -> Non
 def test_what_remains_is_reported_and_fails_the_run(cleaned: tuple[FuzzReport, Service, Any]) -> None:
     report, _, _ = cleaned
     assert "remains: DELETE" in _line(report, "fuzz-failing")
-    assert "operation failed; a GET still answers 200" in _line(report, "fuzz-failing")
+    assert "operation failed after 3 polls; a GET still answers 200" in _line(report, "fuzz-failing")
     assert "answered 202 with no operation to poll" in _line(report, "fuzz-silent")
     assert sorted(path.rsplit("/", 1)[1] for path in report.remaining) == [
         "fuzz-away",

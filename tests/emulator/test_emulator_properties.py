@@ -1,4 +1,5 @@
-"""Nothing a client sends makes the emulator answer 5xx: hypothesis throws malformed requests at it.
+"""Properties of the in-process emulator under hypothesis: nothing a client sends makes it answer 5xx, and
+sequences of writes agree with a dict model. (Fuzzing with schemathesis lives in tests/fuzz/test_fuzz_emulator.py.)
 
 Every answer is also checked by the conftest observer (contract-conforming, or a CloudError off-contract).
 """
@@ -12,10 +13,10 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pytest_runcommand.contract import SUPPORTED_API_VERSIONS
+from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, ZERO_SUBSCRIPTION_ID
 from pytest_runcommand.emulator.handles import InProcessEmulator
 
-SUB = "00000000-0000-0000-0000-000000000000"
+SUB = ZERO_SUBSCRIPTION_ID
 NAME = st.one_of(
     st.sampled_from(["vm1", "rc1", "VM1", "0", "rc2", "vm1", "rc1", "", "a.b", "..", "%2F", "x" * 300]),
     st.sampled_from(["vm1", "rc1", "0"]),
@@ -78,7 +79,10 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
     query: list[tuple[str, str]] = []
     version = draw(
         st.one_of(
-            st.just("2024-07-01"), st.none(), st.sampled_from(sorted(SUPPORTED_API_VERSIONS)), st.text(max_size=12)
+            st.just(DEFAULT_API_VERSION),
+            st.none(),
+            st.sampled_from(sorted(SUPPORTED_API_VERSIONS)),
+            st.text(max_size=12),
         )
     )
     if version is not None:
@@ -173,7 +177,7 @@ def test_sequences_match_a_reference_model(runcommand_emulator: InProcessEmulato
     last_operation: str | None = None
     for method, name, properties, tags in operations:
         key = name.lower()
-        url = f"{base}{name}?api-version=2024-07-01"
+        url = f"{base}{name}?api-version={DEFAULT_API_VERSION}"
         if method == "POLL":
             if last_operation is not None:
                 assert client.get(last_operation).status_code == 200

@@ -1,0 +1,162 @@
+"""The fuzz command's footguns: a run that proves nothing fails, a missing baseline is an error, any supported
+api-version, JUnit XML for CI, and a clear exit 2 with the pip line when the fuzz extra is missing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+
+from pytest_runcommand.cli import main
+from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS
+from pytest_runcommand.fuzz.findings import FuzzReport
+from pytest_runcommand.fuzz.runner import FuzzRunner
+from pytest_runcommand.fuzz.schema import REQUEST_PREFIX
+from pytest_runcommand.fuzz.settings import FuzzSettings
+from pytest_runcommand.fuzz.targets import emulator_target
+
+CREATE = "VirtualMachineRunCommands_CreateOrUpdate"
+
+
+async def refuse_everything(scope: Any, receive: Any, send: Any) -> None:
+    """A service answering 400 to every request (as Azure does to an api-version it does not know)."""
+    body = json.dumps({"error": {"code": "InvalidApiVersionParameter", "message": "no such api-version"}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def test_a_run_with_no_positive_case_accepted_fails(serve_app: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    url = serve_app(refuse_everything)
+    code = main(["fuzz", "--target", url, "--max-examples", "3", "--operation", CREATE])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "error: no positive case was accepted: the target refused all 3 valid requests (400: 3)" in out
+    assert "check the api-version" in out
+
+
+@pytest.mark.parametrize(
+    ("positive", "fails"),
+    [({400: 5}, True), ({400: 4, 401: 1}, True), ({400: 4, 404: 1}, False), ({201: 1}, False), ({}, False)],
+)
+def test_nothing_accepted_fails_even_without_findings(positive: dict[int, int], fails: bool) -> None:
+    report = FuzzReport("t")
+    report.positive.update(positive)
+    assert not report.findings
+    assert report.failed() is fails
+    assert ("no positive case was accepted" in report.render()) is fails
+
+
+def test_an_unsupported_api_version_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["fuzz", "--api-version", "1999-01-01"])
+    assert stopped.value.code == 2
+    assert "--api-version: invalid choice: '1999-01-01'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("api_version", sorted(SUPPORTED_API_VERSIONS))
+def test_every_supported_api_version_generates_its_own_bodies(api_version: str) -> None:
+    """The request bodies follow that version's contract (2025-04-01 adds scriptShell; 2021 lacks a managed identity)."""
+    from pytest_runcommand.contract.facts import definition_properties
+
+    runner = FuzzRunner(emulator_target(), FuzzSettings(api_version=api_version, operations=(CREATE,)))
+    definitions = runner.schema.raw_schema["definitions"]
+    source = f"{REQUEST_PREFIX}VirtualMachineRunCommandScriptSource"
+    assert set(definitions[source]["properties"]) == definition_properties(
+        api_version, "VirtualMachineRunCommandScriptSource"
+    )
+    assert runner.schema.raw_schema["parameters"]["ApiVersionParameter"]["enum"] == [api_version]
+
+
+def test_the_newest_version_runs_clean_against_the_emulator(capsys: pytest.CaptureFixture[str]) -> None:
+    newest = max(SUPPORTED_API_VERSIONS)
+    code = main(["fuzz", "--api-version", newest, "--operation", CREATE, "--max-examples", "10", "--no-stateful"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"api-version={newest}" not in out  # no finding, so no curl line either
+    assert "0 distinct failures" in out
+
+
+def test_a_missing_baseline_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nonexistent.json"
+    assert main(["fuzz", "--baseline", str(missing), "--max-examples", "1"]) == 2
+    assert f"--baseline {missing}: no such file (write one with --update-baseline)" in capsys.readouterr().err
+    args = ["fuzz", "--baseline", str(missing), "--update-baseline", "--operation", CREATE, "--max-examples", "2"]
+    assert main([*args, "--no-stateful"]) == 0
+    assert json.loads(missing.read_text()) == {"failures": {}, "version": 1}
+
+
+def test_junit_xml_for_ci(
+    broken_server: str,
+    broken_operations: tuple[str, ...],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    junit = tmp_path / "fuzz.xml"
+    operations = [arg for op in broken_operations for arg in ("--operation", op)]
+    code = main(["fuzz", "--target", broken_server, "--max-examples", "8", "--junit-xml", str(junit), *operations])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    cases = suite.findall("testcase")
+    assert {case.get("classname") for case in cases} == set(broken_operations)
+    checks = {case.get("name") for case in cases}
+    assert {"runcommand_contract", "not_a_server_error"} <= checks
+    assert len(cases) == len(broken_operations) * len(checks)
+    failures = [case for case in cases if case.find("failure") is not None]
+    assert suite.get("failures") == str(len(failures))
+    assert failures
+    for case in failures:
+        failure = case.find("failure")
+        assert failure is not None
+        assert "reproduce:" in (failure.text or "")
+        assert "curl -X" in (failure.text or "")
+    assert main(["fuzz", "--junit-xml", str(tmp_path / "no" / "such" / "dir.xml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_no_progress_line_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fuzz", "--operation", CREATE, "--max-examples", "2", "--no-stateful"]) == 0
+    captured = capsys.readouterr()
+    assert "\r" not in captured.out + captured.err
+    assert "fuzzing " not in captured.err
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+
+def test_without_schemathesis_the_command_names_its_extra() -> None:
+    done = _python(
+        "import sys; sys.modules['schemathesis'] = None\n"
+        "from pytest_runcommand.cli import main\n"
+        "raise SystemExit(main(['fuzz', '--max-examples', '1']))\n"
+    )
+    assert done.returncode == 2, done.stderr
+    assert 'pip install "pytest-runcommand[fuzz]"' in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_plugin_imports_nothing_of_fuzzing_at_start_up() -> None:
+    done = _python(
+        "import sys\n"
+        "import pytest_runcommand.pytest.fuzz, pytest_runcommand.fuzz.command\n"
+        "loaded = [m for m in sys.modules if m.split('.')[0] in ('schemathesis', 'hypothesis')]\n"
+        "loaded += [m for m in sys.modules if m.startswith('pytest_runcommand.fuzz.')"
+        " and m not in ('pytest_runcommand.fuzz.command', 'pytest_runcommand.fuzz.targets', 'pytest_runcommand.fuzz.live')]\n"
+        "print(loaded)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_default_api_version_comes_from_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["fuzz", "--help"])
+    assert f"(default: {DEFAULT_API_VERSION})" in " ".join(capsys.readouterr().out.split())
