@@ -11,12 +11,18 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_runcommand.pytest.settings import observe_traffic
+
 if TYPE_CHECKING:
     from pytest_runcommand.azcli import AzureCli
     from pytest_runcommand.emulator.handles import ServedEmulator
     from pytest_runcommand.emulator.server import EmulatorServer
 
 __all__ = ["runcommand_az", "runcommand_az_session"]
+
+# The CLI runs in another process: its traffic is recorded from the served emulator's side, which this fixture
+# depends on; declaring it makes a test that uses only runcommand_az observed too.
+observe_traffic("runcommand_az")
 
 INSTALL_HINT = (
     "the Azure CLI (`az`) is not installed: it pins older azure-mgmt-* packages, so give it a venv of its own, "
@@ -84,8 +90,6 @@ def runcommand_az(runcommand_az_session: AzureCli, runcommand_emulator_server: S
 
     Skips where no ``az`` is found (``$RUNCOMMAND_AZ`` or ``PATH``), except under CI, where it fails.
     """
-    # The CLI runs in another process: the plugin records its traffic (contract marker, coverage report)
-    # from the served emulator's side, because this fixture depends on runcommand_emulator_server.
     proxy = runcommand_az_session.proxy
     seen = len(proxy.attempts) if proxy is not None else 0
     yield runcommand_az_session
