@@ -73,13 +73,15 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     return mask_text(text)
 
 
-def response_excerpt(content: bytes, parsed: Any, secrets: Sequence[str], limit: int = 300) -> str:
-    """An answer's body as shown in a report: secrets masked, cut to ``limit`` characters."""
+def response_excerpt(content: bytes, secrets: Sequence[str], limit: int = 300) -> str:
+    """An answer's body as shown in a report: secrets masked (JSON or not), cut to ``limit`` characters."""
     if not content:
         return "(empty body)"
-    if parsed is not None:
-        shown = json.dumps(mask_body(parsed), ensure_ascii=False)
-    else:
+    try:
+        shown = json.dumps(mask_body(json.loads(content)), ensure_ascii=False)
+    except RecursionError:
+        return "(a JSON body nested too deeply to show)"
+    except ValueError:
         shown = content.decode("utf-8", "replace")
     shown = redact(shown, secrets)
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."

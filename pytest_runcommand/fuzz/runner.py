@@ -175,10 +175,6 @@ class FuzzRunner:
             existing.count += 1
             return
         secrets = secret_values(case.body)
-        try:
-            parsed = response.json() if response.content else None
-        except ValueError:
-            parsed = None
         self.report.findings[key] = FuzzFinding(
             key=key,
             operation_id=operation,
@@ -189,7 +185,7 @@ class FuzzRunner:
             status=response.status_code,
             mode=_mode(case),
             severity=str(failure.severity.value),
-            response=response_excerpt(response.content, parsed, secrets),
+            response=response_excerpt(response.content, secrets),
         )
 
     def _curl(self, case: Case[Any], secrets: Sequence[str]) -> str:

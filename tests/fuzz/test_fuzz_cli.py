@@ -4,6 +4,7 @@ api-version, JUnit XML for CI, and a clear exit 2 with the pip line when the fuz
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from pytest_runcommand.cli import main
 from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS
 from pytest_runcommand.fuzz.findings import FuzzReport
+from pytest_runcommand.fuzz.progress import CI_VARIABLES
 from pytest_runcommand.fuzz.runner import FuzzRunner
 from pytest_runcommand.fuzz.schema import REQUEST_PREFIX
 from pytest_runcommand.fuzz.settings import FuzzSettings
@@ -126,6 +128,32 @@ def test_no_progress_line_when_not_a_terminal(capsys: pytest.CaptureFixture[str]
     captured = capsys.readouterr()
     assert "\r" not in captured.out + captured.err
     assert "fuzzing " not in captured.err
+
+
+def test_progress_on_a_terminal() -> None:
+    """Run with stderr on a pseudo-terminal: one line rewritten in place, cleared before the report."""
+    main_fd, terminal = os.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in CI_VARIABLES and k != "TERM"}
+    code = f"from pytest_runcommand.cli import main; raise SystemExit(main(['fuzz', '--operation', '{CREATE}']))"
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=terminal, env=env) as process:
+        os.close(terminal)
+        out, _ = process.communicate(timeout=300)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    os.close(main_fd)
+    assert process.returncode == 0, out
+    text = shown.decode()
+    assert f"\rfuzzing {CREATE} positive: " in text
+    assert f"\rfuzzing {CREATE} negative: " in text
+    assert "\n" not in text.replace("\r\n", "")  # one line, never scrolled
+    assert "fuzzing" not in out.decode()
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:

@@ -19,7 +19,7 @@ from pytest_runcommand.contract.facts import secret_properties
 from pytest_runcommand.fuzz.findings import FuzzReport
 from pytest_runcommand.fuzz.junit import junit_xml
 from pytest_runcommand.fuzz.progress import TerminalProgress, terminal_progress
-from pytest_runcommand.fuzz.redact import MASK, mask_body, redact, secret_values
+from pytest_runcommand.fuzz.redact import MASK, mask_body, redact, response_excerpt, secret_values
 from pytest_runcommand.fuzz.runner import FuzzRunner
 from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.targets import Target
@@ -215,3 +215,22 @@ def test_progress_is_one_line_rewritten_in_place() -> None:
     assert 3 <= len(shown) <= 5  # at most ten a second over 0.39 s
     assert shown[0].startswith("fuzzing VirtualMachineRunCommands_Update positive: 1 cases")
     assert text.endswith("\r")
+
+
+@pytest.mark.parametrize(
+    ("content", "shown"),
+    [
+        (b"", "(empty body)"),
+        (b"[" * 100_000 + b"]" * 100_000, "(a JSON body nested too deeply to show)"),
+        (f"plain text with {SENTINEL} in it".encode(), "plain text with *** in it"),
+        (json.dumps({"properties": {PROTECTED: [{"name": "n", "value": "v"}]}}).encode(), None),
+        (b"\xff\xfe not utf-8", "\ufffd\ufffd not utf-8"),
+    ],
+)
+def test_a_response_excerpt_never_fails_nor_leaks(content: bytes, shown: str | None) -> None:
+    excerpt = response_excerpt(content, [SENTINEL])
+    if shown is not None:
+        assert excerpt == shown
+    else:
+        assert json.loads(excerpt) == {"properties": {PROTECTED: [{"name": "n", "value": MASK}]}}
+    assert len(response_excerpt(b"x" * 1000, [])) == 300

@@ -19,6 +19,7 @@ from urllib3.util import parse_url
 
 from pytest_runcommand.cli import main
 from pytest_runcommand.errors import UsageError
+from pytest_runcommand.fuzz.live import GuardRefusal, LiveScope
 from pytest_runcommand.fuzz.targets import (
     CLI_ROUTE,
     LIVE_MAX_REQUESTS,
@@ -28,6 +29,7 @@ from pytest_runcommand.fuzz.targets import (
     is_loopback,
     parse_target_url,
     resolve_target,
+    url_target,
 )
 
 SUB = "11111111-2222-3333-4444-555555555555"
@@ -238,3 +240,16 @@ def test_the_pytest_route_refuses_plain_http_live(pytester: pytest.Pytester, mon
     result.stdout.fnmatch_lines(["*--runcommand-target http://example.com: a live target must use https*"])
     assert "Traceback" not in result.stdout.str()
     assert "During handling" not in result.stdout.str()
+
+
+def test_the_session_sends_nothing_off_the_target(listener: Any) -> None:
+    """Requests a check or the clean-up builds pass the same guard: another origin, user info, or out of scope."""
+    scope = LiveScope(subscription=SUB, resource_group="rg1", vm="vm1")
+    target = url_target("http://127.0.0.1:1", token="t", scope=scope)
+    inside = f"http://127.0.0.1:1{scope.parent_path}/runCommands"
+    with target.open_session() as session:
+        for url in (f"{listener.url}/subscriptions", f"http://u@127.0.0.1:1{scope.parent_path}", inside + "/other"):
+            with pytest.raises(GuardRefusal):
+                session.get(url)
+    assert listener.seen == []
+    assert target.guard.refused == 3
