@@ -247,7 +247,14 @@ _sinks: list[ValidationSink] = []
 _wrappers: dict[str, Callable[..., list[Any]]] = {}
 
 
-def _notify(interaction: Interaction, violations: list[Any]) -> None:
+def _notify(make: Callable[[], Interaction], violations: list[Any]) -> None:
+    """Hand the call to the sinks; input the caller got violations for (any type) never turns into an exception."""
+    try:
+        interaction = make()
+    except Exception:  # e.g. a method that is not a str: the validator reported it, the report cannot place it
+        return
+    if not isinstance(interaction, Interaction) or not isinstance(interaction.url, str):
+        return
     for sink in list(_sinks):
         sink(interaction, violations)
 
@@ -262,7 +269,7 @@ def _make_wrappers(module: Any) -> dict[str, Callable[..., list[Any]]]:
     def validate_request(method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> list[Any]:
         violations: list[Any] = request(method, url, body, headers, **kwargs)
         if _sinks:
-            _notify(Interaction(method, url, dict(headers or {}), body), violations)
+            _notify(lambda: Interaction(method, url, dict(headers or {}), body), violations)
         return violations
 
     def validate_response(
@@ -270,14 +277,18 @@ def _make_wrappers(module: Any) -> dict[str, Callable[..., list[Any]]]:
     ) -> list[Any]:
         violations: list[Any] = response(method, url, status, body, headers, **kwargs)
         if _sinks:
-            answer = Interaction(method, url, status=status, response_headers=dict(headers or {}), response_body=body)
-            _notify(answer, violations)
+            _notify(
+                lambda: Interaction(
+                    method, url, status=status, response_headers=dict(headers or {}), response_body=body
+                ),
+                violations,
+            )
         return violations
 
     def validate_interaction(interaction: Interaction, **kwargs: Any) -> list[Any]:
         violations: list[Any] = both(interaction, **kwargs)
         if _sinks:
-            _notify(interaction, violations)
+            _notify(lambda: interaction, violations)
         return violations
 
     pairs: list[tuple[Any, Any]] = [

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_runcommand.pytest import CAPABILITY_MODULES
-from pytest_runcommand.pytest.settings import add_options, runcommand_settings_of, traffic_fixtures
+from pytest_runcommand.pytest.settings import add_options, observe_traffic, runcommand_settings_of, traffic_fixtures
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,12 +29,9 @@ if TYPE_CHECKING:
 
 pytest_plugins: list[str] = list(CAPABILITY_MODULES)
 
-# TRANSITIONAL, until each capability module declares its own traffic fixtures at import (then delete this block):
-# pytest/emulator.py, pytest/fuzz.py and pytest/azcli.py call observe_traffic(...) for their fixtures.
-from pytest_runcommand.pytest.settings import observe_traffic  # noqa: E402
-
-for _name in ("runcommand_emulator", "runcommand_schema", "runcommand_az"):
-    observe_traffic(_name)
+# TRANSITIONAL, until pytest/emulator.py declares its own traffic fixtures at import (then delete these lines, as
+# pytest/fuzz.py already did for runcommand_schema; runcommand_az is covered through runcommand_emulator_server).
+observe_traffic("runcommand_emulator")
 observe_traffic("runcommand_emulator_server", served=lambda handle: (handle.app, handle.base_url))
 
 CONTRACT = "runcommand_contract"

@@ -92,7 +92,9 @@ class CoverageReport:
 
     def add(self, interaction: Interaction, violations: Iterable[Violation] = (), *, test: str = "") -> None:
         """Count one interaction (or one direct validation) of ``test``; ignored unless it is a run-command one."""
-        match = self.contract.match(interaction.method, interaction.url)
+        match = None
+        if isinstance(interaction.method, str) and isinstance(interaction.url, str):
+            match = self.contract.match(interaction.method, interaction.url)
         if match is None:
             self.unmatched += 1
             return
