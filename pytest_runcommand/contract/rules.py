@@ -287,7 +287,8 @@ def error_is_cloud_error(ctx: RuleContext) -> Iterator[Violation]:
 
 
 def long_running_headers(ctx: RuleContext) -> Iterator[Violation]:
-    """Long-running operation headers: a DELETE 202 says where to poll; a polling URL is absolute https or http."""
+    """Long-running operation headers: a DELETE 202 says where to poll; a polling URL is absolute https or http; a
+    header the version declares as an integer (Retry-After from 2025-11-01) is one."""
     if ctx.headers is None or ctx.status is None or not ctx.operation.long_running:
         return
     async_url = ctx.header("Azure-AsyncOperation")
@@ -306,6 +307,13 @@ def long_running_headers(ctx: RuleContext) -> Iterator[Violation]:
                 f"{name} must be an absolute URL to poll",
                 url,
             )
+    declared = (ctx.operation.responses.get(str(ctx.status)) or {}).get("headers") or {}
+    for name, declaration in declared.items():
+        value = ctx.header(name)
+        if value is not None and declaration.get("type") == "integer" and not _int32_text(value):
+            yield ctx.violation(
+                "LRO_RESPONSE_HEADER", f"header:{name}", f"{name} is declared a 32-bit integer (seconds)", value
+            )
     if async_url and ctx.operation.method == "PATCH" and isinstance(ctx.body, Mapping):
         state = _properties(ctx.body).get("provisioningState")
         if isinstance(state, str) and state.lower() in TERMINAL_STATES:
@@ -316,6 +324,11 @@ def long_running_headers(ctx: RuleContext) -> Iterator[Violation]:
                 "header:Azure-AsyncOperation",
                 "a 200 carrying Azure-AsyncOperation should report a provisioningState (Updating)",
             )
+
+
+def _int32_text(value: str) -> bool:
+    text = value.strip()
+    return text.lstrip("-").isdigit() and len(text) <= 11 and -(2**31) <= int(text) < 2**31
 
 
 _READ_ONLY_CACHE: dict[int, tuple[str, ...]] = {}

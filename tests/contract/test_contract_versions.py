@@ -257,3 +257,14 @@ def test_a_bad_change_in_the_deltas_names_the_version_and_pointer() -> None:
 
     with pytest.raises(KeyError, match="2030-01-01: nothing to remove at /definitions/X/properties/y"):
         _apply({"definitions": {"X": {"properties": {}}}}, {"remove": "/definitions/X/properties/y"}, "2030-01-01")
+
+
+@pytest.mark.parametrize("version", ["2025-04-01", "2025-11-01", "2026-04-01"])
+def test_a_declared_retry_after_must_be_an_integer(version: str) -> None:
+    good = {"Location": "https://management.azure.com/op", "Retry-After": "10"}
+    bad = {"Location": "https://management.azure.com/op", "Retry-After": "soon"}
+    assert validate_response("DELETE", url(version), 202, None, good) == []
+    found = codes(validate_response("DELETE", url(version), 202, None, bad))
+    assert found == ([("LRO_RESPONSE_HEADER", "header:Retry-After")] if version >= "2025-11-01" else [])
+    put = validate_response("PUT", url(version), 201, answer(version), {"Retry-After": "2147483648"})
+    assert codes(put) == ([("LRO_RESPONSE_HEADER", "header:Retry-After")] if version >= "2025-11-01" else [])
