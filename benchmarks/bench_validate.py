@@ -1,6 +1,7 @@
 """Cost of validating a run-command body given as bytes, measured side by side in one process.
 
-Bodies: the reference page's sample PATCH request and sample 200 response (api-version 2024-07-01).
+Bodies: the reference page's sample PATCH request and sample 200 response (api-version 2024-07-01); the same
+response with ``systemData`` at 2026-04-01 (another version's contract, chosen from the URL) is timed beside it.
 Compared: JSON parsing alone (json.loads), this project's validate_request / validate_response (schema + prose
 rules), python-jsonschema's Draft4Validator on the same compiled schema (json.loads + is_valid), and openapi-core
 (OpenAPI 3 only, so it gets the same operation converted to OpenAPI 3.0).
@@ -53,6 +54,16 @@ SAMPLE_RESPONSE: dict[str, Any] = {
         "outputBlobUri": "https://mystorageaccount.blob.core.windows.net/myscriptoutputcontainer/MyScriptoutput.txt",
         "errorBlobUri": "https://mystorageaccount.blob.core.windows.net/mycontainer/MyScriptError.txt",
     },
+}
+
+
+SYSTEM_DATA = {
+    "createdBy": "user1@example.com",
+    "createdByType": "User",
+    "createdAt": "2026-01-01T00:00:00Z",
+    "lastModifiedBy": "user1@example.com",
+    "lastModifiedByType": "User",
+    "lastModifiedAt": "2026-01-01T00:00:00Z",
 }
 
 
@@ -152,6 +163,12 @@ def main() -> None:
         rows.append((side, "pytest-runcommand validate_" + side, per_call(ours, args.seconds)))
         rows.append((side, "python-jsonschema Draft4Validator", per_call(draft4, args.seconds)))
         rows.append((side, "openapi-core (OpenAPI 3 copy)", per_call(oac, args.seconds)))
+        if side == "response":
+            latest_url = URL.replace("2024-07-01", "2026-04-01")
+            latest = json.dumps({**body, "systemData": SYSTEM_DATA}).encode()
+            assert validate_response("PATCH", latest_url, 200, latest) == []
+            at_latest = lambda raw=latest, u=latest_url: validate_response("PATCH", u, 200, raw)  # noqa: E731
+            rows.append((side, "validate_response at 2026-04-01", per_call(at_latest, args.seconds)))
 
     print(f"{'body':<9} {'validator':<40} {'us/call':>9} {'x json.loads':>13} {'x ours':>8}")
     for side in ("response", "request"):
@@ -169,6 +186,10 @@ def main() -> None:
         f"{response_costs['python-jsonschema Draft4Validator'] / ours_cost:.1f} (target >= 50)"
     )
     print(f"response: openapi-core / ours = {response_costs['openapi-core (OpenAPI 3 copy)'] / ours_cost:.1f}")
+    latest_cost = response_costs["validate_response at 2026-04-01"]
+    print(
+        f"response at 2026-04-01 (+systemData): ours / json.loads = {latest_cost / response_costs['json.loads (parse only)']:.2f}"
+    )
 
 
 if __name__ == "__main__":
