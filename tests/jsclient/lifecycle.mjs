@@ -4,8 +4,8 @@
 //
 // Signs in with ClientSecretCredential against the emulator's token endpoint, then runs a managed run-command
 // lifecycle (create, update, get with instanceView, list, delete, get after delete) on a VM and on a scale-set VM
-// at the SDK's default api-version, or (mode "create") times one create with the SDK's own polling
-// interval and reads its instance view. Prints one JSON document on stdout; on a failure, {"error": ...} and exit code 1.
+// at the SDK's default api-version, or (mode "create") times one create with the SDK's own polling interval and
+// reads its instance view. Prints one JSON document on stdout; on a failure, {"error": ...} and exit code 1.
 //
 // config: {base, tenant, clientId, subscription, package ("@azure/arm-compute" or an npm alias), mode
 // ("lifecycle" | "create"), resourceGroup, vm, scaleSet, instanceId, pollMs (lifecycle polling interval),

@@ -154,14 +154,16 @@ def test_run_command_lifecycle_at_the_sdk_default_api_version(
     run = run_js(package)
     result = run.result
     assert result["sdkVersion"].startswith(major)
+    provider = f"/subscriptions/{ZERO_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Compute"
+    scale_set_vm = "virtualMachineScaleSets/web/virtualMachines/3"
     for target, parent, kind in (
-        ("vm", "virtualMachines/vm1", "Microsoft.Compute/virtualMachines/runCommands"),
-        ("scaleSetVm", "virtualMachineScaleSets/web/virtualMachines/3", "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands"),
-    ):  # fmt: skip
+        ("vm", "virtualMachines/vm1", "virtualMachines/runCommands"),
+        ("scaleSetVm", scale_set_vm, "virtualMachineScaleSets/virtualMachines/runCommands"),
+    ):
         outcome = result[target]
         created, updated, shown = outcome["created"], outcome["updated"], outcome["shown"]
-        expected_id = f"/subscriptions/{ZERO_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Compute/{parent}/runCommands/js-rc"
-        assert (created["id"], created["type"], created["location"]) == (expected_id, kind, "westus")
+        expected = (f"{provider}/{parent}/runCommands/js-rc", f"Microsoft.Compute/{kind}", "westus")
+        assert (created["id"], created["type"], created["location"]) == expected
         assert created["provisioningState"] == "Succeeded"
         assert created["source"] == {"script": "echo hello"}
         assert created["parameters"] == [{"name": "greeting", "value": "hello"}]
