@@ -1,4 +1,8 @@
-"""pydantic v2 models of the run-command wire format (api-version 2024-07-01), plus test-body builders.
+"""pydantic v2 models of the run-command wire format, plus test-body builders.
+
+The models hold the fields of every supported api-version (``scriptShell`` and ``galleryScriptReferenceId`` from
+2025-04-01, ``systemData`` from 2025-11-01 included); which of them a version defines is the contract's to say
+(:func:`pytest_runcommand.contract.facts.definition_properties`).
 
 Attributes are snake_case; the camelCase wire names are aliases. Every model keeps unknown keys
 (``extra="allow"``) and uses strict scalar types, so for any schema-valid body ``b``::
@@ -32,7 +36,9 @@ __all__ = [
     "OperationStatus",
     "RunCommandInputParameter",
     "RunCommandManagedIdentity",
+    "ScriptShellTypes",
     "StatusLevelTypes",
+    "SystemData",
     "VirtualMachineRunCommand",
     "VirtualMachineRunCommandInstanceView",
     "VirtualMachineRunCommandProperties",
@@ -82,6 +88,13 @@ class StatusLevelTypes(enum.StrEnum):
     INFO = "Info"
     WARNING = "Warning"
     ERROR = "Error"
+
+
+class ScriptShellTypes(enum.StrEnum):
+    """The shell a Windows script runs in (x-ms-enum ScriptShellTypes, from api-version 2025-04-01)."""
+
+    DEFAULT = "Default"
+    POWERSHELL7 = "Powershell7"
 
 
 class OperationStatus(enum.StrEnum):
@@ -149,12 +162,16 @@ class RunCommandManagedIdentity(WireModel):
 
 
 class VirtualMachineRunCommandScriptSource(WireModel):
-    """Where the script comes from: ``script``, ``scriptUri`` or ``commandId`` (the contract checks one)."""
+    """Where the script comes from: ``script``, ``scriptUri``, ``commandId`` or (from 2025-04-01)
+    ``galleryScriptReferenceId``; the contract checks there is one. ``scriptShell`` (from 2025-04-01) picks the shell.
+    """
 
     script: StrictStr | None = None
     script_uri: StrictStr | None = None
     command_id: StrictStr | None = None
     script_uri_managed_identity: RunCommandManagedIdentity | None = None
+    script_shell: ScriptShellTypes | None = None
+    gallery_script_reference_id: StrictStr | None = None
 
 
 class VirtualMachineRunCommandInstanceView(WireModel):
@@ -199,8 +216,20 @@ class VirtualMachineRunCommandUpdate(WireModel):
     properties: VirtualMachineRunCommandProperties | None = None
 
 
+class SystemData(WireModel):
+    """Who created and last modified a resource, and when (read-only; answers from 2025-11-01)."""
+
+    created_by: StrictStr | None = None
+    created_by_type: StrictStr | None = None
+    created_at: StrictStr | None = None
+    last_modified_by: StrictStr | None = None
+    last_modified_by_type: StrictStr | None = None
+    last_modified_at: StrictStr | None = None
+
+
 class VirtualMachineRunCommand(WireModel):
-    """The run-command resource (PUT body and every response); ``id``, ``name``, ``type`` are read-only."""
+    """The run-command resource (PUT body and every response); ``id``, ``name``, ``type``, ``systemData`` are
+    read-only."""
 
     id: StrictStr | None = None
     name: StrictStr | None = None
@@ -208,6 +237,7 @@ class VirtualMachineRunCommand(WireModel):
     location: StrictStr
     tags: dict[str, StrictStr] | None = None
     properties: VirtualMachineRunCommandProperties | None = None
+    system_data: SystemData | None = None
 
 
 class VirtualMachineRunCommandsListResult(WireModel):
@@ -238,6 +268,7 @@ DEFINITIONS: dict[str, type[WireModel]] = {
         RunCommandManagedIdentity,
         VirtualMachineRunCommandInstanceView,
         InstanceViewStatus,
+        SystemData,
         VirtualMachineRunCommandsListResult,
         CloudError,
         ApiError,
@@ -278,7 +309,9 @@ class BodyOptions(TypedDict, total=False):
     script: str
     script_uri: str
     command_id: str
+    gallery_script_reference_id: str
     script_uri_managed_identity: Identity
+    script_shell: str
     parameters: Parameters
     protected_parameters: Parameters
     run_as_user: str
@@ -293,7 +326,7 @@ class BodyOptions(TypedDict, total=False):
     tags: Mapping[str, str]
 
 
-_SOURCE_KEYS = ("script", "script_uri", "command_id")
+_SOURCE_KEYS = ("script", "script_uri", "command_id", "gallery_script_reference_id")
 _PARAMETER_KEYS = ("parameters", "protected_parameters")
 _IDENTITY_KEYS = ("output_blob_managed_identity", "error_blob_managed_identity")
 _PLAIN_KEYS = (
@@ -324,8 +357,13 @@ def _properties(options: Mapping[str, Any]) -> VirtualMachineRunCommandPropertie
         raise TypeError(f"unknown run-command option(s): {', '.join(unknown)}")
     sources = [key for key in _SOURCE_KEYS if options.get(key) is not None]
     if len(sources) != 1:
-        raise ValueError(f"give exactly one of script, script_uri, command_id (got {', '.join(sources) or 'none'})")
+        raise ValueError(
+            "give exactly one of script, script_uri, command_id, gallery_script_reference_id "
+            f"(got {', '.join(sources) or 'none'})"
+        )
     source = VirtualMachineRunCommandScriptSource(**{key: options[key] for key in sources})
+    if options.get("script_shell") is not None:
+        source.script_shell = options["script_shell"]
     if options.get("script_uri_managed_identity") is not None:
         source.script_uri_managed_identity = _identity(options["script_uri_managed_identity"])
     fields: dict[str, Any] = {"source": source}
@@ -343,7 +381,8 @@ def _tags(options: Mapping[str, Any]) -> dict[str, Any]:
 def patch_body(**options: Unpack[BodyOptions]) -> dict[str, Any]:
     """A valid PATCH (VirtualMachineRunCommandUpdate) wire body holding only the options given.
 
-    Exactly one of ``script``, ``script_uri``, ``command_id`` is required (``ValueError`` otherwise)::
+    Exactly one of ``script``, ``script_uri``, ``command_id``, ``gallery_script_reference_id`` is required
+    (``ValueError`` otherwise); ``script_shell`` and the last one exist from api-version 2025-04-01::
 
         patch_body(script="echo hi", parameters={"a": "1"}, timeout_in_seconds=60)
         # {"properties": {"source": {"script": "echo hi"},

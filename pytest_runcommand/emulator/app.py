@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, quote
 
 from pytest_runcommand.emulator import errors
@@ -122,8 +122,9 @@ class EmulatorApp:
         path = str(scope.get("path", "/"))
         found = self.router.find(path)
         own_url = base_url(scope, headers)
+        claims: Mapping[str, Any] = {}
         if found is None or not found[0].public:
-            self.tokens.authenticate(headers.get("authorization"), own_url)
+            claims = self.tokens.authenticate(headers.get("authorization"), own_url)
         if found is None:
             raise not_found(path)
         route, params = found
@@ -132,7 +133,7 @@ class EmulatorApp:
             raise errors.method_not_allowed(method, sorted(route.handlers))
         raw_query = scope.get("query_string", b"").decode("latin-1")
         pairs = parse_qsl(raw_query, keep_blank_values=True)
-        request = Request(method, path, parse_query(pairs), raw_query, headers, own_url, params)
+        request = Request(method, path, parse_query(pairs), raw_query, headers, own_url, params, claims=claims)
         if route.api_version is not None:
             request.api_version = _api_version(pairs, route.api_version)
         request.body = await read_body(receive, self.backend.settings.max_body_bytes, headers)

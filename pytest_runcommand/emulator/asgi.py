@@ -70,6 +70,8 @@ class Request:
     """Path parameters by template name, as sent."""
     body: bytes = b""
     api_version: str = ""
+    claims: Mapping[str, Any] = field(default_factory=dict)
+    """The bearer token's claims, when the emulator could read them (its own tokens)."""
 
 
 @dataclass

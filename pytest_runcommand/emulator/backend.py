@@ -25,12 +25,15 @@ import threading
 import uuid
 from collections import OrderedDict
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.clock import Clock
 from pytest_runcommand.emulator.executor import Execution, Executor, FakeExecutor, ScriptRun
 from pytest_runcommand.emulator.state import (
     AsyncOperation,
+    Audit,
+    Caller,
     EmulatorSettings,
     OperationKind,
     ParentRef,
@@ -41,8 +44,12 @@ from pytest_runcommand.emulator.state import (
 from pytest_runcommand.models import (
     VirtualMachineRunCommand,
     VirtualMachineRunCommandProperties,
+    VirtualMachineRunCommandScriptSource,
     VirtualMachineRunCommandUpdate,
 )
+
+if TYPE_CHECKING:
+    from pytest_runcommand.emulator.versions import Kept
 
 __all__ = [
     "AsyncOperation",
@@ -60,6 +67,8 @@ WRITABLE_PROPERTIES = tuple(
 )
 
 _WRITABLE_SET = frozenset(WRITABLE_PROPERTIES)
+DEFAULT_CALLER = Caller("pytest-runcommand-emulator", "Application")
+"""Who writes when the request's token names nobody."""
 
 
 def _writable(properties: VirtualMachineRunCommandProperties | None) -> VirtualMachineRunCommandProperties:
@@ -159,10 +168,17 @@ class Backend:
             return self._settled(vm, name) if vm is not None else None
 
     def create_or_update(
-        self, ref: ParentRef, name: str, resource: VirtualMachineRunCommand
+        self,
+        ref: ParentRef,
+        name: str,
+        resource: VirtualMachineRunCommand,
+        *,
+        caller: Caller = DEFAULT_CALLER,
+        kept: Kept | None = None,
     ) -> tuple[RunCommand, bool, AsyncOperation]:
         """PUT: replace the run command's properties and tags (or create it); starts a script run.
 
+        ``kept``: what this write cannot name (a write at an older api-version) and so leaves as stored.
         Returns the resource, whether it was created, and its operation.
         """
         with self._lock:
@@ -170,18 +186,26 @@ class Backend:
             existing = self._settled(vm, name)
             properties = _writable(resource.properties)
             tags = dict(resource.tags) if resource.tags is not None else None
+            now = self.clock.now()
             if existing is None:
-                command = RunCommand(vm, name, properties, tags)
+                command = RunCommand(vm, name, properties, tags, audit=Audit(caller, now, caller, now))
                 vm.run_commands[name.lower()] = command
                 operation = self._start(command, "create")
                 return command, True, operation
             _refuse_while_deleting(existing)
-            existing.properties = properties
+            existing.properties = _keep(existing.properties, properties, kept)
             existing.tags = tags
+            _touch(existing, caller, now)
             return existing, False, self._start(existing, "update")
 
     def update(
-        self, ref: ParentRef, name: str, patch: VirtualMachineRunCommandUpdate
+        self,
+        ref: ParentRef,
+        name: str,
+        patch: VirtualMachineRunCommandUpdate,
+        *,
+        caller: Caller = DEFAULT_CALLER,
+        kept: Kept | None = None,
     ) -> tuple[RunCommand, AsyncOperation]:
         """PATCH: merge the properties and tags sent into the run command; starts a script run."""
         with self._lock:
@@ -194,11 +218,13 @@ class Backend:
                 merged = {name: getattr(command.properties, name) for name in command.properties.model_fields_set}
                 merged.update({name: getattr(sent, name) for name in sent.model_fields_set & _WRITABLE_SET})
                 # Both sides were validated already (stored state, and the parsed request): no re-validation.
-                command.properties = VirtualMachineRunCommandProperties.model_construct(
+                properties = VirtualMachineRunCommandProperties.model_construct(
                     **{name: value for name, value in merged.items() if value is not None and name in _WRITABLE_SET}
                 )
+                command.properties = _keep(command.properties, properties, kept)
             if "tags" in patch.model_fields_set:
                 command.tags = dict(patch.tags) if patch.tags is not None else None
+            _touch(command, caller, self.clock.now())
             return command, self._start(command, "update")
 
     def get(self, ref: ParentRef, name: str) -> RunCommand:
@@ -273,6 +299,8 @@ class Backend:
             script=source.script if source else None,
             script_uri=source.script_uri if source else None,
             command_id=source.command_id if source else None,
+            gallery_script_reference_id=source.gallery_script_reference_id if source else None,
+            script_shell=source.script_shell if source else None,
             parameters=tuple((p.name, p.value) for p in props.parameters or ()),
             protected_parameters=tuple((p.name, p.value) for p in props.protected_parameters or ()),
             run_as_user=props.run_as_user,
@@ -360,6 +388,33 @@ class Backend:
     def _finish(operation: AsyncOperation, now: datetime, *, failed: bool = False) -> None:
         operation.status = "Failed" if failed else "Succeeded"
         operation.ended_at = now
+
+
+def _touch(command: RunCommand, caller: Caller, now: datetime) -> None:
+    if command.audit is None:
+        command.audit = Audit(caller, now, caller, now)
+    else:
+        command.audit.last_modified_by, command.audit.last_modified_at = caller, now
+
+
+def _keep(
+    stored: VirtualMachineRunCommandProperties, written: VirtualMachineRunCommandProperties, kept: Kept | None
+) -> VirtualMachineRunCommandProperties:
+    """``written`` with the stored values of the attributes ``kept`` names (a write at an older version)."""
+    if kept is None:
+        return written
+    values = {name: getattr(written, name) for name in written.model_fields_set}
+    values.update({name: getattr(stored, name) for name in kept.properties & stored.model_fields_set})
+    old, new = stored.source, written.source
+    if old is not None and new is not None and kept.source:
+        names = kept.source & old.model_fields_set
+        if new.model_fields_set & kept.own_sources:  # the write names a script: a newer kind of source gives way
+            names -= kept.sources
+        if names:
+            source = {name: getattr(new, name) for name in new.model_fields_set}
+            source.update({name: getattr(old, name) for name in names})
+            values["source"] = VirtualMachineRunCommandScriptSource.model_construct(**source)
+    return VirtualMachineRunCommandProperties.model_construct(**values)
 
 
 def _refuse_while_deleting(command: RunCommand) -> None:

@@ -86,6 +86,9 @@ class ScriptRun:
     script: str | None = None
     script_uri: str | None = None
     command_id: str | None = None
+    gallery_script_reference_id: str | None = None
+    """A gallery script version's resource id (a script source from api-version 2025-04-01)."""
+    script_shell: str | None = None
     parameters: tuple[tuple[str, str], ...] = ()
     protected_parameters: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     run_as_user: str | None = None
@@ -95,7 +98,7 @@ class ScriptRun:
     @property
     def has_source(self) -> bool:
         """Whether any script source was given."""
-        return bool(self.script or self.script_uri or self.command_id)
+        return bool(self.script or self.script_uri or self.command_id or self.gallery_script_reference_id)
 
 
 class Executor(Protocol):
@@ -142,6 +145,7 @@ class FakeExecutor:
         script: str | None = None,
         command_id: str | None = None,
         script_uri: str | None = None,
+        gallery_script_reference_id: str | None = None,
         when: Matcher | None = None,
     ) -> None:
         """Answer ``outcome`` for runs matching every criterion given (the latest registration wins)."""
@@ -153,10 +157,15 @@ class FakeExecutor:
             criteria.append(lambda run: (run.command_id or "").lower() == wanted)
         if script_uri is not None:
             criteria.append(lambda run: run.script_uri == script_uri)
+        if gallery_script_reference_id is not None:
+            gallery = gallery_script_reference_id.lower()
+            criteria.append(lambda run: (run.gallery_script_reference_id or "").lower() == gallery)
         if when is not None:
             criteria.append(when)
         if not criteria:
-            raise ValueError("register() needs at least one of script, command_id, script_uri, when")
+            raise ValueError(
+                "register() needs at least one of script, command_id, script_uri, gallery_script_reference_id, when"
+            )
         with self._lock:
             self._rules.append((lambda run: all(check(run) for check in criteria), outcome))
 

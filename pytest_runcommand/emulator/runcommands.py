@@ -1,26 +1,34 @@
 """The run-command service: PUT, PATCH, GET, DELETE and list of VM and scale-set-VM run commands, and the
-async-operation status resource.
+async-operation status resource, at every supported api-version.
 
 Each write goes: path names and ``location`` checked the way ARM does (400 before any state changes) -> body
 parsed -> ``contract.validate_request`` (the one source of truth: a violation answers 400 with the rule's code
-and the JSON pointer as ``target``) -> :class:`~pytest_runcommand.emulator.backend.Backend` -> wire JSON.
+and the JSON pointer as ``target``) -> :class:`~pytest_runcommand.emulator.backend.Backend` -> wire JSON in the
+request's api-version's shape (:mod:`~pytest_runcommand.emulator.versions`). Where that version's contract
+declares ``Location`` and ``Retry-After`` on a write's answer (2025-11-01 on: PUT 201, PATCH 200, DELETE 202, with
+``final-state-via: location``), they are sent: ``Location`` of a PUT or PATCH is the run command itself (what a
+client reads once the operation is done), of a DELETE its operation's monitor URL.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
 import pydantic
 
-from pytest_runcommand.contract import SUPPORTED_API_VERSIONS, Violation, validate_request
+from pytest_runcommand.contract import SUPPORTED_API_VERSIONS, Violation, facts, get_contract, validate_request
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.asgi import Handler, Request, Response
-from pytest_runcommand.emulator.backend import AsyncOperation, Backend, ParentRef, normalize_location
+from pytest_runcommand.emulator.backend import DEFAULT_CALLER, AsyncOperation, Backend, ParentRef, normalize_location
 from pytest_runcommand.emulator.routing import Router
 from pytest_runcommand.emulator.serialize import list_to_wire, operation_to_wire, run_command_to_wire
+from pytest_runcommand.emulator.state import Caller, RunCommand
+from pytest_runcommand.emulator.tokens import caller_of
+from pytest_runcommand.emulator.versions import kept_on_write
 from pytest_runcommand.models import VirtualMachineRunCommand, VirtualMachineRunCommandUpdate, from_wire
 
 __all__ = ["OPERATION", "VMSS_VM_RUN_COMMANDS", "VM_RUN_COMMANDS", "RunCommandService"]
@@ -66,23 +74,27 @@ class RunCommandService:
         if isinstance(body, dict) and isinstance(body.get("location"), str):
             _check_location(body["location"], _resource_type(parent))
         resource = _model(VirtualMachineRunCommand, body)
-        command, created, operation = self.backend.create_or_update(parent, name, resource)
-        return Response(201 if created else 200, run_command_to_wire(command), self._async_headers(request, operation))
+        command, created, operation = self.backend.create_or_update(
+            parent, name, resource, caller=_caller(request), kept=kept_on_write(request.api_version)
+        )
+        status = 201 if created else 200
+        return Response(status, self._wire(command, request), self._async_headers(request, operation, status, command))
 
     def _patch(self, request: Request) -> Response:
         parent, name = _parent(request), request.params["runCommandName"]
         body = self._validated_body(request)
         update = _model(VirtualMachineRunCommandUpdate, body)
-        command, operation = self.backend.update(parent, name, update)
-        return Response(200, run_command_to_wire(command), self._async_headers(request, operation))
+        command, operation = self.backend.update(
+            parent, name, update, caller=_caller(request), kept=kept_on_write(request.api_version)
+        )
+        return Response(200, self._wire(command, request), self._async_headers(request, operation, 200, command))
 
     def _get(self, request: Request) -> Response:
         parent = _parent(request)
         expand = _expand(request)
         self._validated_body(request, with_body=False)
         command = self.backend.get(parent, request.params["runCommandName"])
-        at = self.backend.clock.now() if expand else None
-        return Response(200, run_command_to_wire(command, instance_view_at=at))
+        return Response(200, self._wire(command, request, expand=expand))
 
     def _list(self, request: Request) -> Response:
         parent = _parent(request)
@@ -99,7 +111,7 @@ class RunCommandService:
                 f"{'&$expand=instanceView' if expand else ''}&$skiptoken={start + size}"
             )
         at = self.backend.clock.now() if expand else None
-        return Response(200, list_to_wire(page, next_link, instance_view_at=at))
+        return Response(200, list_to_wire(page, next_link, instance_view_at=at, api_version=request.api_version))
 
     def _delete(self, request: Request) -> Response:
         parent = _parent(request)
@@ -107,9 +119,13 @@ class RunCommandService:
         operation = self.backend.delete(parent, request.params["runCommandName"])
         if operation is None:
             return Response(204)
-        headers = self._async_headers(request, operation)
+        headers = self._async_headers(request, operation, 202, None)
         headers["Location"] = self._operation_url(request, operation, monitor=True)
         return Response(202, None, headers)
+
+    def _wire(self, command: RunCommand, request: Request, *, expand: bool = False) -> dict[str, Any]:
+        at = self.backend.clock.now() if expand else None
+        return run_command_to_wire(command, instance_view_at=at, api_version=request.api_version)
 
     # -- async operations ---------------------------------------------------------------------------
 
@@ -130,13 +146,21 @@ class RunCommandService:
             f"{'&monitor=true' if monitor else ''}&api-version={quote(request.api_version)}"
         )
 
-    def _async_headers(self, request: Request, operation: AsyncOperation) -> dict[str, str]:
+    def _async_headers(
+        self, request: Request, operation: AsyncOperation, status: int, command: RunCommand | None
+    ) -> dict[str, str]:
         headers = {
             "Azure-AsyncOperation": self._operation_url(request, operation),
             "Azure-AsyncNotification": "Enabled",
         }
-        if self.backend.settings.retry_after is not None:
-            headers["Retry-After"] = str(self.backend.settings.retry_after)
+        retry_after = self.backend.settings.retry_after
+        declared = status in _lro_header_statuses(request.api_version, request.method, _canonical_path(request))
+        if retry_after is not None or declared:
+            headers["Retry-After"] = str(retry_after or 0)
+        if declared and command is not None:
+            headers["Location"] = (
+                f"{request.base_url}{_canonical_path(request)}?api-version={quote(request.api_version)}"
+            )
         return headers
 
     # -- validation ---------------------------------------------------------------------------------
@@ -183,6 +207,27 @@ def _parent(request: Request) -> ParentRef:
             params["subscriptionId"], params["resourceGroupName"], params["vmScaleSetName"], params["instanceId"]
         )
     return ParentRef(params["subscriptionId"], params["resourceGroupName"], params["vmName"])
+
+
+def _caller(request: Request) -> Caller:
+    found = caller_of(request.claims)
+    return DEFAULT_CALLER if found is None else Caller(*found)
+
+
+def _lro_header_statuses(api_version: str, method: str, path: str) -> frozenset[int]:
+    """The statuses on which the operation at ``method path`` declares ``Location`` and ``Retry-After``."""
+    match = get_contract(api_version).match(method, f"{path}?api-version={api_version}")
+    if match is None:
+        return frozenset()
+    return _declared(api_version, match.operation.operation_id)
+
+
+@cache
+def _declared(api_version: str, operation_id: str) -> frozenset[int]:
+    try:
+        return facts.lro_header_statuses(api_version, operation_id)
+    except KeyError:
+        return frozenset()
 
 
 def _resource_type(parent: ParentRef) -> str:

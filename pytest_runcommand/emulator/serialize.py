@@ -1,8 +1,10 @@
-"""Backend state -> wire JSON, the way Azure writes it.
+"""Backend state -> wire JSON, the way Azure writes it, in the shape of the request's api-version.
 
 Unset fields come back as Azure returns them (``source: {}``, ``timeoutInSeconds: 0``,
-``asyncExecution: false``, ``treatFailureAsDeploymentFailure: false``). ``runAsPassword`` and
-``protectedParameters`` never leave the backend: Azure does not return them, and neither does this.
+``asyncExecution: false``, ``treatFailureAsDeploymentFailure: false``), ``systemData`` says who created and last
+modified the run command; then :func:`~pytest_runcommand.emulator.versions.shape` keeps what the version defines.
+``runAsPassword`` and ``protectedParameters`` never leave the backend: Azure does not return them, and neither
+does this.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pytest_runcommand.emulator.backend import AsyncOperation, RunCommand
 from pytest_runcommand.emulator.clock import format_time
 from pytest_runcommand.emulator.executor import ExecutionView
-from pytest_runcommand.models import to_wire
+from pytest_runcommand.emulator.state import AsyncOperation, Audit, RunCommand
+from pytest_runcommand.emulator.versions import shape
+from pytest_runcommand.models import SystemData, to_wire
 
 __all__ = ["instance_view_to_wire", "list_to_wire", "operation_to_wire", "run_command_to_wire"]
 
@@ -25,8 +28,11 @@ _AFTER_STATE = (
 )
 
 
-def run_command_to_wire(command: RunCommand, *, instance_view_at: datetime | None = None) -> dict[str, Any]:
-    """The run-command resource; with ``instance_view_at``, its instance view at that instant too."""
+def run_command_to_wire(
+    command: RunCommand, *, instance_view_at: datetime | None = None, api_version: str | None = None
+) -> dict[str, Any]:
+    """The run-command resource (as ``api_version`` defines it; every field when None); with ``instance_view_at``,
+    its instance view at that instant too."""
     props = command.properties
     wire_props: dict[str, Any] = {"source": to_wire(props.source) if props.source is not None else {}}
     if props.parameters is not None:
@@ -52,7 +58,21 @@ def run_command_to_wire(command: RunCommand, *, instance_view_at: datetime | Non
     if command.tags is not None:
         resource["tags"] = dict(command.tags)
     resource["properties"] = wire_props
-    return resource
+    if command.audit is not None:
+        resource["systemData"] = _system_data(command.audit)
+    return resource if api_version is None else shape(resource, api_version)
+
+
+def _system_data(audit: Audit) -> dict[str, Any]:
+    data = SystemData(
+        created_by=audit.created_by.name,
+        created_by_type=audit.created_by.kind,
+        created_at=format_time(audit.created_at),
+        last_modified_by=audit.last_modified_by.name,
+        last_modified_by_type=audit.last_modified_by.kind,
+        last_modified_at=format_time(audit.last_modified_at),
+    )
+    return to_wire(data)
 
 
 def instance_view_to_wire(view: ExecutionView) -> dict[str, Any]:
@@ -83,11 +103,18 @@ def instance_view_to_wire(view: ExecutionView) -> dict[str, Any]:
 
 
 def list_to_wire(
-    commands: list[RunCommand], next_link: str | None, *, instance_view_at: datetime | None = None
+    commands: list[RunCommand],
+    next_link: str | None,
+    *,
+    instance_view_at: datetime | None = None,
+    api_version: str | None = None,
 ) -> dict[str, Any]:
     """One page of a list: ``{"value": [...], "nextLink"?: ...}``."""
     page: dict[str, Any] = {
-        "value": [run_command_to_wire(command, instance_view_at=instance_view_at) for command in commands]
+        "value": [
+            run_command_to_wire(command, instance_view_at=instance_view_at, api_version=api_version)
+            for command in commands
+        ]
     }
     if next_link is not None:
         page["nextLink"] = next_link

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.executor import Execution
@@ -16,6 +16,8 @@ from pytest_runcommand.models import VirtualMachineRunCommandProperties
 
 __all__ = [
     "AsyncOperation",
+    "Audit",
+    "Caller",
     "EmulatorSettings",
     "OperationKind",
     "ParentRef",
@@ -149,6 +151,23 @@ class AsyncOperation:
         return self.status != "InProgress"
 
 
+class Caller(NamedTuple):
+    """Who sent a write: an identity and its kind (``User``, ``Application``, ``ManagedIdentity``, ``Key``)."""
+
+    name: str
+    kind: str
+
+
+@dataclass
+class Audit:
+    """Who created and last modified a resource, and when (what ``systemData`` shows)."""
+
+    created_by: Caller
+    created_at: datetime
+    last_modified_by: Caller
+    last_modified_at: datetime
+
+
 @dataclass(eq=False)
 class RunCommand:
     """A run command resource: writable properties (secrets included), tags, and its latest operation."""
@@ -161,6 +180,7 @@ class RunCommand:
     execution: Execution | None = None
     final_state: str = "Succeeded"
     """provisioningState once the latest operation has completed."""
+    audit: Audit | None = None
 
     @property
     def resource_id(self) -> str:

@@ -26,7 +26,7 @@ import orjson
 
 from pytest_runcommand.emulator import errors
 
-__all__ = ["MANAGEMENT_AUDIENCES", "TokenChecker", "claims_of", "fake_token", "mint"]
+__all__ = ["MANAGEMENT_AUDIENCES", "TokenChecker", "caller_of", "claims_of", "fake_token", "mint"]
 
 MANAGEMENT_AUDIENCES = ("https://management.core.windows.net/", "https://management.azure.com/")
 """Resources a token can be issued for (the Azure CLI asks for the first), besides the emulator's own URL."""
@@ -87,8 +87,9 @@ class TokenChecker:
         self._cache: dict[str, dict[str, Any] | errors.ArmError | None] = {}
         self._lock = threading.Lock()
 
-    def authenticate(self, authorization: str | None, own_url: str) -> None:
-        """Raise the ARM 401 for a missing, malformed, expired or foreign-audience token; else return."""
+    def authenticate(self, authorization: str | None, own_url: str) -> Mapping[str, Any]:
+        """Raise the ARM 401 for a missing, malformed, expired or foreign-audience token; else return its claims
+        (empty for a token of another shape)."""
         cached = self._cache.get(authorization) if authorization is not None else None
         if cached is None:
             if authorization is None or not authorization.strip():
@@ -97,16 +98,14 @@ class TokenChecker:
         if isinstance(cached, errors.ArmError):
             raise errors.invalid_authentication_token()
         if not cached:  # another token shape: accepted
-            return
+            return cached
         expires = cached.get("exp")
         now = time.time()
         if expires is not None and expires < now:
             raise errors.expired_authentication_token(expires, now)
         audience = cached.get("aud")
-        if audience is None:
-            return
-        if audience.rstrip("/") in _MANAGEMENT or audience.rstrip("/") == own_url:
-            return
+        if audience is None or audience.rstrip("/") in _MANAGEMENT or audience.rstrip("/") == own_url:
+            return cached
         raise errors.invalid_token_audience(audience, [*MANAGEMENT_AUDIENCES, f"{own_url}/"])
 
     def _read(self, authorization: str) -> dict[str, Any] | errors.ArmError:
@@ -124,3 +123,12 @@ class TokenChecker:
                 self._cache.clear()
             self._cache[authorization] = result
         return result
+
+
+def caller_of(claims: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Who a token speaks for, as ``systemData`` names it: ``(upn, "User")`` or ``(appid, "Application")``."""
+    for key, kind in (("upn", "User"), ("unique_name", "User"), ("appid", "Application"), ("sub", "Application")):
+        value = claims.get(key)
+        if isinstance(value, str) and value:
+            return value, kind
+    return None

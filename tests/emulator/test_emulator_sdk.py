@@ -136,3 +136,45 @@ def test_sdk_unknown_vm_is_parent_resource_not_found(runcommand_emulator_server:
         commands.get_by_virtual_machine("rg", "ghost", "rc1")
     assert missing.value.error is not None
     assert missing.value.error.code == "ParentResourceNotFound"
+
+
+def test_sdk_default_version_with_script_shell_and_a_gallery_script(runcommand_emulator_server: ServedEmulator) -> None:
+    """The SDK at its own default api-version (no api_version argument), with the fields only newer versions have."""
+    from pytest_runcommand.contract import facts
+
+    runcommand_emulator_server.backend.settings.lro_polls = 1
+    sent: list[str] = []
+    runcommand_emulator_server.app.observers.append(
+        lambda interaction: sent.append(interaction.url.split("api-version=")[-1].split("&")[0])
+    )
+    commands = compute_client(runcommand_emulator_server).virtual_machine_run_commands
+    created = commands.begin_create_or_update(
+        "rg",
+        "vm1",
+        "rc1",
+        {"location": "westus", "properties": {"source": {"script": "Write-Host hi", "scriptShell": "Powershell7"}}},
+        polling_interval=0,
+    ).result()
+    assert created.provisioning_state == "Succeeded"
+    assert created.source.script_shell == "Powershell7"
+    assert created.system_data.created_by_type == "Application"
+    assert runcommand_emulator_server.executor.runs[-1].script_shell == "Powershell7"
+
+    gallery = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/scripts/s/versions/1.0.0"
+    updated = commands.begin_update(
+        "rg", "vm1", "rc1", {"properties": {"source": {"galleryScriptReferenceId": gallery}}}, polling_interval=0
+    ).result()
+    assert updated.provisioning_state == "Succeeded"
+    assert updated.source.gallery_script_reference_id == gallery
+    read = commands.get_by_virtual_machine("rg", "vm1", "rc1", expand="instanceView")
+    assert read.instance_view.execution_state == "Succeeded"
+    assert read.system_data.last_modified_at >= read.system_data.created_at
+
+    commands.begin_delete("rg", "vm1", "rc1", polling_interval=0).result()
+    assert (
+        runcommand_emulator_server.backend.run_command(
+            f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1", "rc1"
+        )
+        is None
+    )
+    assert set(sent) == {facts.LATEST_API_VERSION}, "the SDK's own default is the newest supported version"

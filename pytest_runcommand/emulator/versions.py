@@ -1,0 +1,95 @@
+"""Each api-version spoken: the fields a version's answers carry, and those a write at that version leaves alone.
+
+Nothing here names a field: every answer is the full resource cut down to what the request's api-version defines,
+as the contract says (:func:`pytest_runcommand.contract.facts.definition_properties`). So ``systemData`` shows from
+2025-11-01 only, ``treatFailureAsDeploymentFailure`` from 2023-03-01, ``scriptShell`` and
+``galleryScriptReferenceId`` from 2025-04-01. A write at an older version keeps what that version does not define
+(:func:`kept_on_write`), so one resource seen through two versions shows each its own shape.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, NamedTuple
+
+from pytest_runcommand.contract import facts
+from pytest_runcommand.models import VirtualMachineRunCommandProperties, VirtualMachineRunCommandScriptSource
+
+__all__ = ["Kept", "defines", "kept_on_write", "shape"]
+
+RESOURCE = "VirtualMachineRunCommand"
+PROPERTIES = "VirtualMachineRunCommandProperties"
+SOURCE = "VirtualMachineRunCommandScriptSource"
+INSTANCE_VIEW = "VirtualMachineRunCommandInstanceView"
+
+_NESTED = (("properties", PROPERTIES), ("source", SOURCE), ("instanceView", INSTANCE_VIEW))
+"""Where each definition sits in a run command: ``properties``, ``properties.source``, ``properties.instanceView``."""
+
+
+@cache
+def fields_at(api_version: str, definition: str) -> frozenset[str]:
+    """Wire names of the properties ``definition`` has at ``api_version``."""
+    return facts.definition_properties(api_version, definition)
+
+
+@cache
+def _complete(api_version: str) -> bool:
+    """Whether ``api_version`` defines every field the latest one does (nothing to cut)."""
+    latest = facts.LATEST_API_VERSION
+    return all(fields_at(latest, name) <= fields_at(api_version, name) for name in (RESOURCE, *dict(_NESTED).values()))
+
+
+def defines(api_version: str, definition: str, field: str) -> bool:
+    """Whether ``definition`` has the property ``field`` (a wire name) at ``api_version``."""
+    return field in fields_at(api_version, definition)
+
+
+def shape(resource: dict[str, Any], api_version: str) -> dict[str, Any]:
+    """``resource`` (a run command's wire JSON) with only the fields ``api_version`` defines (a new dict)."""
+    if _complete(api_version):
+        return resource
+    return _cut(resource, RESOURCE, api_version)
+
+
+def _cut(node: dict[str, Any], definition: str, api_version: str) -> dict[str, Any]:
+    known = fields_at(api_version, definition)
+    out = {key: value for key, value in node.items() if key in known}
+    for key, nested in _NESTED:
+        value = out.get(key)
+        if isinstance(value, dict) and key in known:
+            out[key] = _cut(value, nested, api_version)
+    return out
+
+
+class Kept(NamedTuple):
+    """Attributes a write at an older api-version leaves as they are (it cannot name them)."""
+
+    properties: frozenset[str]
+    """Of :class:`~pytest_runcommand.models.VirtualMachineRunCommandProperties`."""
+    source: frozenset[str]
+    """Of :class:`~pytest_runcommand.models.VirtualMachineRunCommandScriptSource`."""
+    sources: frozenset[str]
+    """The script sources among ``source``: dropped instead when the write names a script source of its own."""
+    own_sources: frozenset[str]
+    """The script sources the write's version knows."""
+
+
+def _attributes(model: Any, wire_names: frozenset[str]) -> frozenset[str]:
+    by_alias = {field.alias: name for name, field in model.model_fields.items()}
+    return frozenset(by_alias[wire] for wire in wire_names if wire in by_alias)
+
+
+@cache
+def kept_on_write(api_version: str) -> Kept:
+    """What a PUT or PATCH at ``api_version`` keeps of the stored run command: the fields newer versions added."""
+    latest = facts.LATEST_API_VERSION
+    newer_properties = fields_at(latest, PROPERTIES) - fields_at(api_version, PROPERTIES)
+    newer_source = fields_at(latest, SOURCE) - fields_at(api_version, SOURCE)
+    own_sources = frozenset(facts.script_sources(api_version))
+    newer_sources = frozenset(facts.script_sources(latest)) - own_sources
+    return Kept(
+        _attributes(VirtualMachineRunCommandProperties, newer_properties),
+        _attributes(VirtualMachineRunCommandScriptSource, newer_source),
+        _attributes(VirtualMachineRunCommandScriptSource, newer_sources),
+        _attributes(VirtualMachineRunCommandScriptSource, own_sources),
+    )
