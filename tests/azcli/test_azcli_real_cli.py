@@ -73,6 +73,7 @@ def test_run_command_lifecycle_with_the_real_cli(
     assert created["id"] == f"{VM_ID}/runCommands/rc1"
     assert created["location"] == "westus"
     assert created["parameters"] == [{"name": "a", "value": "1"}, {"name": "b", "value": "2"}]
+    assert "systemData" not in created  # 2024-11-01 has no systemData: no field newer than the request's version
     kept = emulator.backend.run_command(VM_ID, "rc1")
     assert kept is not None
     assert kept.properties.run_as_password == RUN_AS_PASSWORD  # the VM needs it; it is never shown again
