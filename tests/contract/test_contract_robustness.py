@@ -269,3 +269,32 @@ def test_the_traffic_labels_show_no_userinfo_or_fragment() -> None:
     assert error is not None
     assert SECRET not in str(error)
     assert SECRET not in shown(validate_interaction(interaction))
+
+
+REAL_URL = url("2026-04-01")
+mutations = st.lists(
+    st.tuples(st.integers(0, len(REAL_URL)), st.sampled_from([*"[]@:/?#%\\ é\x00", "%5B", "//", "[::1]"])),
+    min_size=1,
+    max_size=4,
+)
+
+
+def mutate(text: str, edits: list[tuple[int, str]]) -> str:
+    for position, insert in sorted(edits, reverse=True):
+        text = text[:position] + insert + text[position:]
+    return text
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True)
+@given(mutations, st.sampled_from(["GET", "PUT", "PATCH", "DELETE"]))
+def test_a_mutated_url_never_raises(edits: list[tuple[int, str]], method: str) -> None:
+    """The issue's case: random edits of a real URL (brackets in the host among them) give violations at most."""
+    target = mutate(REAL_URL, edits)
+    body = {"location": "westus", "properties": {"source": {"script": "x"}}}
+    for found in (
+        validate_request(method, target, body, {"Content-Type": "application/json"}),
+        validate_response(method, target, 200, json.dumps(body).encode(), {"Location": target}),
+    ):
+        assert all(isinstance(v, Violation) for v in found)
+    (verdict,) = check_interactions([Interaction(method, target, status=200, response_body=b"{}")])
+    assert verdict.label.startswith(f"{method} ")
