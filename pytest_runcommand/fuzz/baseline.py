@@ -42,20 +42,20 @@ class Baseline:
 
     @classmethod
     def load(cls, path: str | Path) -> Baseline:
-        """Read a baseline file; a missing file is an empty baseline, a malformed one an :class:`InputError`."""
+        """Read a baseline file; a missing or malformed one is an :class:`InputError` naming the file."""
         file = Path(path)
-        if not file.exists():
-            return cls.empty()
         try:
             data: Any = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise InputError(f"{file}: not a readable baseline file ({error})") from None
+        except FileNotFoundError:
+            raise InputError(f"{file}: no such baseline file (write one with --update-baseline)") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+            raise InputError(f"{file}: not a readable baseline file ({type(error).__name__}: {error})") from None
         if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("failures"), dict):
             raise InputError(f'{file}: a baseline is {{"version": {VERSION}, "failures": {{key: description}}}}')
         entries: dict[str, dict[str, str]] = {}
         for key, value in data["failures"].items():
             if not isinstance(value, dict):
-                raise InputError(f"{file}: failures.{key} must be an object")
+                raise InputError(f"{file}: failures[{key!r}] must be an object")
             entries[str(key)] = {str(k): str(v) for k, v in value.items()}
         return cls(entries)
 
