@@ -98,6 +98,7 @@ class EmulatorApp:
             return
         if kind != "http":
             return
+        self.backend.clock.tick()
         headers = parse_headers(scope.get("headers", ()))
         method = str(scope["method"]).upper()
         received: list[bytes] = []

@@ -1,44 +1,94 @@
-"""The emulator's simulated clock: time moves only when told to, so no test ever sleeps."""
+"""The emulator's simulated clock, and the policy that moves it: no test ever sleeps.
+
+Three policies (:data:`ClockPolicy`):
+
+- ``"per-request"``: every request the app answers moves the clock ``step`` seconds ahead (1 s unless told), so a
+  client that polls a resource sees it finish as it would against Azure, with no sleeping. The fixtures' default.
+- ``"realtime"``: the clock follows the wall clock (the ``pytest-runcommand emulator`` command).
+- ``"manual"``: frozen; only :meth:`Clock.advance` moves it (what a test that checks exact instants wants).
+
+Whatever the policy, :meth:`Clock.advance` jumps ahead at once.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Literal, get_args
 
-__all__ = ["Clock", "format_time"]
+__all__ = ["CLOCK_POLICIES", "Clock", "ClockPolicy", "format_time"]
+
+ClockPolicy = Literal["per-request", "realtime", "manual"]
+CLOCK_POLICIES: tuple[str, ...] = get_args(ClockPolicy)
+DEFAULT_STEP = 1.0
+"""Seconds a request moves a ``per-request`` clock."""
 
 
 class Clock:
-    """A controllable UTC clock.
+    """A controllable UTC clock (``manual`` unless ``realtime`` or another ``policy`` is given)."""
 
-    Frozen by default: :meth:`now` returns the same instant until :meth:`advance` moves it. With
-    ``realtime=True`` (the ``pytest-runcommand emulator`` command) it also follows the wall clock, and
-    :meth:`advance` still jumps ahead.
-    """
-
-    def __init__(self, start: datetime | None = None, *, realtime: bool = False) -> None:
+    def __init__(
+        self,
+        start: datetime | None = None,
+        *,
+        realtime: bool = False,
+        policy: ClockPolicy | None = None,
+        step: float = DEFAULT_STEP,
+    ) -> None:
         if start is None:
             start = datetime.now(UTC).replace(microsecond=0)
         elif start.tzinfo is None:
             start = start.replace(tzinfo=UTC)
         self._start = start
         self._offset = timedelta()
-        self._realtime = realtime
         self._origin = time.monotonic()
         self._lock = threading.Lock()
+        self._policy: ClockPolicy = "manual"
+        self._step = timedelta()
+        self.set_policy(policy or ("realtime" if realtime else "manual"), step=step)
+
+    @property
+    def policy(self) -> ClockPolicy:
+        """How the clock moves: ``per-request``, ``realtime`` or ``manual``."""
+        return self._policy
+
+    @property
+    def step(self) -> float:
+        """Seconds each request moves a ``per-request`` clock."""
+        return self._step.total_seconds()
 
     @property
     def realtime(self) -> bool:
-        """Whether the clock also follows the wall clock."""
-        return self._realtime
+        """Whether the clock follows the wall clock."""
+        return self._policy == "realtime"
+
+    def set_policy(self, policy: ClockPolicy, *, step: float | None = None) -> None:
+        """Move the clock by ``policy`` from now on (time never goes back when switching)."""
+        if policy not in CLOCK_POLICIES:
+            raise ValueError(f"clock policy must be one of {', '.join(CLOCK_POLICIES)} (got {policy!r})")
+        if step is not None and not (0 <= step < 10**9):
+            raise ValueError(f"a clock step is a number of seconds, 0 or more (got {step!r})")
+        with self._lock:
+            if self._policy == "realtime":
+                self._offset += timedelta(seconds=time.monotonic() - self._origin)
+            self._origin = time.monotonic()
+            self._policy = policy
+            if step is not None:
+                self._step = timedelta(seconds=step)
 
     def now(self) -> datetime:
         """The current simulated time (UTC, aware)."""
         now = self._start + self._offset  # attribute reads are atomic; writers hold the lock
-        if self._realtime:
+        if self._policy == "realtime":
             now += timedelta(seconds=time.monotonic() - self._origin)
         return now
+
+    def tick(self) -> None:
+        """A request arrived: a ``per-request`` clock moves one step (the others do nothing)."""
+        if self._policy == "per-request":
+            with self._lock:
+                self._offset += self._step
 
     def advance(self, seconds: float) -> datetime:
         """Move the clock ``seconds`` ahead (never back) and return the new time."""
@@ -49,7 +99,7 @@ class Clock:
         return self.now()
 
     def reset(self) -> None:
-        """Return to the start instant."""
+        """Return to the start instant (the policy stays)."""
         with self._lock:
             self._offset = timedelta()
             self._origin = time.monotonic()

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from pytest_runcommand.emulator.app import EmulatorApp
     from pytest_runcommand.emulator.backend import Backend
+    from pytest_runcommand.emulator.clock import Clock, ClockPolicy
     from pytest_runcommand.emulator.credential import EmulatorCredential
     from pytest_runcommand.emulator.executor import FakeExecutor
     from pytest_runcommand.emulator.server import EmulatorServer
@@ -53,6 +54,23 @@ class EmulatorHandle:
         if not isinstance(executor, FakeExecutor):
             raise TypeError(f"this emulator runs a custom executor ({type(executor).__name__}), not FakeExecutor")
         return executor
+
+    @property
+    def clock(self) -> Clock:
+        """The emulator's simulated clock (``advance(seconds)``, ``now()``, ``policy``)."""
+        return self.app.backend.clock
+
+    def use_clock(self, policy: ClockPolicy, *, step: float | None = None) -> Clock:
+        """Choose how the clock moves for the rest of this test.
+
+        ``"per-request"`` (the fixtures' default): each request moves it ``step`` seconds (1 s) ahead, so a client
+        polling a resource sees it finish; ``"realtime"``: it follows the wall clock; ``"manual"``: frozen, only
+        ``clock.advance(seconds)`` moves it. The policy can also be given as the fixture's parameter::
+
+            @pytest.mark.parametrize("runcommand_emulator", ["manual"], indirect=True)
+        """
+        self.clock.set_policy(policy, step=step)
+        return self.clock
 
     def run_command_path(
         self,

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
 from pytest_runcommand.emulator.handles import InProcessEmulator, ServedEmulator
 
 if TYPE_CHECKING:
+    from pytest_runcommand.emulator.clock import ClockPolicy
     from pytest_runcommand.emulator.server import EmulatorServer
 
 __all__ = ["runcommand_emulator", "runcommand_emulator_server"]
@@ -32,8 +33,13 @@ def runcommand_emulator(request: pytest.FixtureRequest) -> Iterator[InProcessEmu
 
     Attributes: ``client`` (an ``httpx.Client`` bound to the ASGI app, sending a bearer token, base URL
     ``http://testserver``), ``backend`` (state: ``add_vm``, ``run_command``, ``clock.advance``, ``settings``),
-    ``executor`` (``register(Outcome...)`` per script / commandId; ``runs``), ``app``, ``base_url`` and
-    ``run_command_path(name, vm=..., resource_group=...)``. Example::
+    ``executor`` (``register(Outcome...)`` per script / commandId; ``runs``), ``app``, ``base_url``,
+    ``run_command_path(name, vm=..., resource_group=...)``, ``clock`` and ``use_clock(policy)``.
+
+    Clock policy: each request moves the simulated clock 1 s ahead (``per-request``), so a client polling a resource
+    sees it finish; ``use_clock("manual")`` freezes it (only ``clock.advance(seconds)`` moves it),
+    ``use_clock("realtime")`` follows the wall clock. The policy can also be the fixture's parameter:
+    ``@pytest.mark.parametrize("runcommand_emulator", ["manual"], indirect=True)``. Example::
 
         def test_patch(runcommand_emulator):
             url = runcommand_emulator.run_command_path("rc1")
@@ -46,6 +52,7 @@ def runcommand_emulator(request: pytest.FixtureRequest) -> Iterator[InProcessEmu
 
     app = EmulatorApp()
     app.backend.settings.strict = _strict(request.config)
+    app.backend.clock.set_policy(_clock_policy(request), step=DEFAULT_STEP)
     token = fake_token(int(time.time()) + 3600)
     client = asgi_client(app, headers={"Authorization": f"Bearer {token}"})
     try:
@@ -74,8 +81,9 @@ def runcommand_emulator_server(
     """A real emulator server over TLS on 127.0.0.1, shared by the session and reset for this test.
 
     Attributes: ``base_url`` (``https://127.0.0.1:PORT``), ``ca_path`` (PEM to trust), ``credential`` (a token
-    credential the Azure SDK accepts), ``backend``, ``executor``, ``client()`` (a new ``httpx.Client``) and
-    ``ssl_context()``. Example::
+    credential the Azure SDK accepts), ``backend``, ``executor``, ``client()`` (a new ``httpx.Client``),
+    ``ssl_context()``, ``clock`` and ``use_clock(policy)`` (the same clock policy as ``runcommand_emulator``, also as
+    an indirect parameter). Example::
 
         client = ComputeManagementClient(runcommand_emulator_server.credential, SUBSCRIPTION,
                                          base_url=runcommand_emulator_server.base_url,
@@ -87,12 +95,29 @@ def runcommand_emulator_server(
     server = runcommand_emulator_session_server
     _reset(server, EmulatorSettings)
     server.backend.settings.strict = _strict(request.config)
+    server.backend.clock.set_policy(_clock_policy(request), step=DEFAULT_STEP)
     observers = list(server.app.observers)
     try:
         yield ServedEmulator(app=server.app, base_url=server.base_url, server=server, credential=EmulatorCredential())
     finally:
         server.app.observers[:] = observers  # observers a test added do not outlive it
         _reset(server, EmulatorSettings)
+
+
+DEFAULT_STEP = 1.0
+
+
+def _clock_policy(request: pytest.FixtureRequest) -> ClockPolicy:
+    """The fixture's parameter (``indirect=True``), else ``per-request``; a wrong one names the choices."""
+    from pytest_runcommand.emulator.clock import CLOCK_POLICIES
+
+    policy = getattr(request, "param", "per-request")
+    if policy not in CLOCK_POLICIES:
+        raise pytest.UsageError(
+            f"{request.fixturename}: the parameter is a clock policy, one of {', '.join(CLOCK_POLICIES)} "
+            f"(got {policy!r})"
+        )
+    return cast("ClockPolicy", policy)
 
 
 def _reset(server: EmulatorServer, settings_type: type) -> None:
