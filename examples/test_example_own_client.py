@@ -1,7 +1,9 @@
 """Test your own client code against the in-process emulator, with every request and answer checked.
 
 ``runcommand_emulator`` is a fresh Azure Resource Manager emulator per test (no socket); ``@runcommand_contract``
-fails the test if any run-command request your code sends, or any answer it gets, breaks the contract.
+fails the test if any run-command request your code sends, or any answer it gets, breaks the contract. Each request
+moves the emulator's simulated clock one second ahead, so code that polls the resource sees it finish without
+sleeping (``runcommand_emulator.use_clock("manual")`` freezes it instead).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from pytest_runcommand.emulator.executor import Outcome
+from pytest_runcommand.emulator import InProcessEmulator, Outcome
 
 
 def run_script(client: httpx.Client, path: str, script: str) -> dict[str, object]:
@@ -24,7 +26,7 @@ def run_script(client: httpx.Client, path: str, script: str) -> dict[str, object
 
 
 @pytest.mark.runcommand_contract
-def test_my_client_reports_output(runcommand_emulator) -> None:  # type: ignore[no-untyped-def]
+def test_my_client_reports_output(runcommand_emulator: InProcessEmulator) -> None:
     path = runcommand_emulator.run_command_path("hello")
     view = run_script(runcommand_emulator.client, path, "echo hello")
     assert view["executionState"] == "Succeeded"
@@ -32,9 +34,24 @@ def test_my_client_reports_output(runcommand_emulator) -> None:  # type: ignore[
 
 
 @pytest.mark.runcommand_contract
-def test_my_client_sees_a_failing_script(runcommand_emulator) -> None:  # type: ignore[no-untyped-def]
+def test_my_client_sees_a_failing_script(runcommand_emulator: InProcessEmulator) -> None:
     runcommand_emulator.executor.register(Outcome.failure(3, error="disk full"), script="./deploy.sh")
     view = run_script(runcommand_emulator.client, runcommand_emulator.run_command_path("deploy"), "./deploy.sh")
     assert (view["executionState"], view["exitCode"], view["error"]) == ("Failed", 3, "disk full")
     (run,) = runcommand_emulator.executor.runs
     assert run.script == "./deploy.sh"
+
+
+def wait_until_done(client: httpx.Client, path: str) -> str:
+    """Code under test that polls the resource itself (not the async operation), as many deployment tools do."""
+    while (state := client.get(path).json()["properties"]["provisioningState"]) in ("Creating", "Updating"):
+        pass
+    return state  # type: ignore[no-any-return]
+
+
+@pytest.mark.runcommand_contract
+def test_my_client_polls_the_resource(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.backend.settings.lro_polls = 1000  # nobody polls the operation: time alone finishes it
+    path = runcommand_emulator.run_command_path("poll")
+    runcommand_emulator.client.put(path, json={"location": "westus", "properties": {"source": {"script": "echo"}}})
+    assert wait_until_done(runcommand_emulator.client, path) == "Succeeded"
