@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -46,6 +47,8 @@ def test_the_workflow_runs_the_script_and_always_uploads_the_reports() -> None:
     assert any(run.strip() == "bash examples/ci/contract-ci.sh" for run in runs)
     (upload,) = [step for step in steps if str(step.get("uses", "")).startswith("actions/upload-artifact@")]
     assert upload["if"] == "always()"
+    (sarif,) = [step for step in steps if str(step.get("uses", "")).startswith("github/codeql-action/upload-sarif@")]
+    assert sarif["with"]["sarif_file"] == "reports/cassettes.sarif"
     reports = next(step["env"]["RUNCOMMAND_REPORTS"] for step in steps if "env" in step)
     assert upload["with"]["path"].rstrip("/") == reports
 
@@ -77,13 +80,28 @@ def test_the_script_writes_every_report_of_a_passing_project(tmp_path: Path) -> 
     done = _run_script(tmp_path, RUNCOMMAND_TESTS="tests", RUNCOMMAND_FUZZ_EXAMPLES="1")
     output = done.stdout + done.stderr
     reports = tmp_path / "reports"
-    expected = {"cassettes.txt", "contract.json", "contract.html", "fuzz.txt", "junit.xml"}
+    expected = {
+        "cassettes.txt",
+        "cassettes.sarif",
+        "contract.json",
+        "contract.html",
+        "fuzz.txt",
+        "fuzz.xml",
+        "junit.xml",
+    }
     assert {path.name for path in reports.iterdir()} >= expected, output
     assert "1 passed" in done.stdout, output
     assert "0 violations, 0 secret hits" in (reports / "cassettes.txt").read_text(encoding="utf-8")
     operations = json.loads((reports / "contract.json").read_text(encoding="utf-8"))["operations"]
     assert operations["VirtualMachineRunCommands_CreateOrUpdate"]["calls"] == 1
     assert 'tests="1"' in (reports / "junit.xml").read_text(encoding="utf-8")
+    sarif = json.loads((reports / "cassettes.sarif").read_text(encoding="utf-8"))
+    assert sarif["version"] == "2.1.0"
+    assert sarif["runs"][0]["results"] == []
+    fuzz = ElementTree.parse(reports / "fuzz.xml").getroot()
+    cases = list(fuzz.iter("testcase"))
+    assert cases, "no fuzz test case in the JUnit XML"
+    assert [case.get("name") for case in cases if case.find("failure") is not None] == []
     assert done.returncode == 0, output
 
 

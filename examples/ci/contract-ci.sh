@@ -34,7 +34,9 @@ step() {  # step NAME FUNCTION: run it, keep the first failure's exit code, go o
 }
 
 # 1. Committed cassettes: every run-command interaction conforms, no secret on disk (exit 1 findings, 2 unreadable).
+#    The same findings as SARIF, for code scanning (a leaked secret shows at its file and line).
 check_cassettes() {
+    pytest-runcommand cassettes check --format sarif "$cassettes" > "$reports/cassettes.sarif"
     pytest-runcommand cassettes check "$cassettes" | tee "$reports/cassettes.txt"
 }
 
@@ -53,7 +55,7 @@ contract_suite() {
 # 3. Fuzz: positive and negative cases per operation, then the stateful sequences; each failure with a curl line.
 fuzz() {
     pytest-runcommand fuzz --target "${RUNCOMMAND_FUZZ_TARGET:-emulator}" \
-        --max-examples "${RUNCOMMAND_FUZZ_EXAMPLES:-25}" | tee "$reports/fuzz.txt"
+        --max-examples "${RUNCOMMAND_FUZZ_EXAMPLES:-25}" --junit-xml "$reports/fuzz.xml" | tee "$reports/fuzz.txt"
 }
 
 if [ -d "$cassettes" ]; then step "cassettes check" check_cassettes; fi
