@@ -167,12 +167,12 @@ def _validation_only(cassette: Path) -> float:
     import time
 
     from pytest_runcommand.cassettes.readers import read_cassette
-    from pytest_runcommand.contract import validate_interaction
+    from pytest_runcommand.contract import check_interactions
 
-    validate_interaction(read_cassette(cassette).interactions[0])  # warm the compiled validators
+    check_interactions(read_cassette(cassette).interactions[:1])  # warm the compiled validators
     start = time.perf_counter()
     interactions = read_cassette(cassette).interactions
-    problems = sum(len(validate_interaction(interaction)) for interaction in interactions)
+    problems = sum(len(verdict.violations) for verdict in check_interactions(interactions))
     elapsed = time.perf_counter() - start
     if problems:
         raise SystemExit(f"the generated traffic has {problems} contract violations")
@@ -216,7 +216,7 @@ def main() -> int:
     )
     print(f"ratio: {ours / plain:.2f}x (target <= 1.20x)")
     print(
-        f"of which contract validation alone (read + validate_interaction x {count}, in-process): {validation:.3f} s; "
+        f"of which contract validation alone (read + check_interactions over {count}, in-process): {validation:.3f} s; "
         "the rest is vcrpy matching, which compares each request with every recorded one"
     )
     return 0
