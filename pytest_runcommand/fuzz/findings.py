@@ -143,6 +143,28 @@ class FuzzReport:
                 )
         return "\n".join(lines)
 
+    def merge(self, other: FuzzReport) -> None:
+        """Add the outcome of another part of the same campaign (another operation, a worker's or a shard's share)."""
+        for key, finding in other.findings.items():
+            mine = self.findings.get(key)
+            if mine is None:
+                self.findings[key] = finding
+            else:
+                mine.count += finding.count
+        self.cases += other.cases
+        for operation, counts in other.statuses.items():
+            self.statuses.setdefault(operation, Counter()).update(counts)
+        self.positive.update(other.positive)
+        self.operations += [operation for operation in other.operations if operation not in self.operations]
+        self.checks += [check for check in other.checks if check not in self.checks]
+        self.refused += other.refused
+        self.stopped = self.stopped or other.stopped
+        self.cleanup += other.cleanup
+        self.remaining += other.remaining
+        self.elapsed = max(self.elapsed, other.elapsed)
+        self.errors += other.errors
+        self.notes += other.notes
+
     def baseline_entries(self) -> dict[str, dict[str, str]]:
         return {
             key: {"operation": f.operation_id, "check": f.check, "title": f.title} for key, f in self.findings.items()

@@ -104,6 +104,8 @@ class Guard:
     """0: no bound."""
     rate: float = 0.0
     """Requests per second at most; 0: no bound."""
+    base_path: str = ""
+    """The target's base path (``/arm`` of ``https://proxy.example/arm``): the scope is checked below it."""
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     sent: int = 0
@@ -117,6 +119,10 @@ class Guard:
         if self.scope is None:
             return
         path = unquote(urlsplit(url).path).rstrip("/")
+        if self.base_path:
+            if not path.startswith(self.base_path + "/"):
+                raise GuardRefusal(f"{method} {path}: outside the target's base path {self.base_path}")
+            path = path[len(self.base_path) :]
         parent = self.scope.parent_path
         operations = f"/subscriptions/{self.scope.subscription}/providers/Microsoft.Compute/locations/"
         if method == "GET" and path.lower().startswith(operations.lower()) and "/operations/" in path.lower():

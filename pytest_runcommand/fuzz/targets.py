@@ -244,7 +244,7 @@ def url_target(
         base_url=parsed.base_url,
         headers={"Authorization": f"Bearer {token}"},
         tls_verify=ca_path if ca_path else True,
-        guard=Guard(scope, max_requests=max_requests, rate=rate),
+        guard=Guard(scope, max_requests=max_requests, rate=rate, base_path=parsed.path),
         url=parsed,
         proxies={} if parsed.loopback else dict(proxies or {}),
     )

@@ -13,6 +13,7 @@ import pytest
 
 from pytest_runcommand.cli import main
 from pytest_runcommand.contract import get_contract
+from pytest_runcommand.fuzz.findings import FuzzReport
 from pytest_runcommand.fuzz.runner import FuzzRunner
 from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.targets import emulator_target
@@ -128,3 +129,29 @@ def test_marker_arguments_are_checked(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-q", "-p", "no:cacheprovider")
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*runcommand_fuzz takes only the keywords*"])
+
+
+def _observed_run(settings: FuzzSettings) -> tuple[FuzzReport, list[str]]:
+    """Run against a fresh emulator; also return each request it received (method, URL, body)."""
+    from pytest_runcommand.emulator.app import EmulatorApp
+
+    app = EmulatorApp()
+    seen: list[str] = []
+    app.observers.append(lambda i: seen.append(f"{i.method} {i.url} {i.request_body!r}"))
+    return FuzzRunner(emulator_target(app), settings).run(), seen
+
+
+def test_parts_run_apart_merge_into_the_whole() -> None:
+    """The seam for workers and shards: an operation draws the same cases alone or with others, so parts merge."""
+    operations = ("VirtualMachineRunCommands_CreateOrUpdate", "VirtualMachineRunCommands_Update")
+    whole, sent = _observed_run(FuzzSettings(max_examples=6, operations=operations, stateful=False))
+    merged, parts_sent = FuzzReport("parts"), []
+    for operation in reversed(operations):
+        part, seen = _observed_run(FuzzSettings(max_examples=6, operations=(operation,), stateful=False))
+        merged.merge(part)
+        parts_sent += seen
+    assert sorted(parts_sent) == sorted(sent)  # the same requests, whoever sends them
+    assert merged.cases == whole.cases == 24
+    assert sorted(merged.operations) == sorted(whole.operations)
+    assert sum(merged.statuses[op].total() for op in operations) == 24
+    assert merged.positive.total() == 12

@@ -169,3 +169,13 @@ def test_served_emulator_as_a_live_target(
         type(next(iter(runcommand_emulator_server.backend._vms.values())).ref)(SUB, "rg1", "vm1")
     )
     assert listed == [], json.dumps([command.name for command in listed])
+
+
+def test_the_scope_is_checked_below_a_base_path() -> None:
+    guard = Guard(SCOPE, base_path="/arm")
+    inside = f"https://proxy.example/arm{SCOPE.parent_path}/runCommands/fuzz-a1"
+    guard.admit("PUT", inside)
+    for outside in (inside.replace("/arm/", "/"), inside.replace("/arm/", "/armx/"), inside.replace("fuzz-a1", "prod")):
+        with pytest.raises(GuardRefusal):
+            guard.admit("PUT", outside)
+    assert (guard.sent, guard.refused) == (1, 3)
