@@ -172,3 +172,14 @@ def test_validate_examples_run_without_a_usage_error(line: str) -> None:
     )
     expected = 1 if "two-sources" in line else 0
     assert done.returncode == expected, f"{line}\n{done.stdout}{done.stderr}"
+
+
+def test_the_install_table_names_every_extra_and_default_dependency() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Install", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[1].strip().strip("`"): line for line in section.splitlines() if line.startswith("| ")}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert set(project["optional-dependencies"]) <= set(rows), "an extra is missing from the README's Install table"
+    defaults = [re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0] for requirement in project["dependencies"]]
+    undocumented = [name for name in defaults if name != "pytest" and name.lower() not in rows["(none)"].lower()]
+    assert undocumented == [], f"default dependencies missing from the README's Install table: {undocumented}"
