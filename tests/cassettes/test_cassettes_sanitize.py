@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_runcommand.cassettes.sanitize import (
     REDACTED,
@@ -13,7 +16,8 @@ from pytest_runcommand.cassettes.sanitize import (
     default_sanitizer,
     json_field_rule,
 )
-from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID
+from pytest_runcommand.cassettes.scan import scan_interaction
+from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID, is_secret_pointer, secret_properties
 from pytest_runcommand.errors import UsageError
 from pytest_runcommand.interactions import Interaction
 
@@ -191,3 +195,57 @@ def test_a_subscription_id_seen_in_a_path_is_replaced_bare_later() -> None:
     s.url(f"https://management.azure.com/subscriptions/{SUB}/resourceGroups/rg")
     assert s.header("x-ms-routing-request-id", f"WESTUS:{SUB.upper()}") == f"WESTUS:{ZERO_SUBSCRIPTION_ID}"
     assert s.fresh().header("x-ms-routing-request-id", f"WESTUS:{SUB}") == f"WESTUS:{SUB}"
+
+
+_LEAF = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=8, max_size=12).map(lambda s: f"Snt{s}")
+_SHAPES = st.recursive(
+    st.one_of(_LEAF, st.integers(min_value=10**15), st.none(), st.just("")),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3),
+        st.dictionaries(st.sampled_from(["name", "value", "secureValue", "x", "Name"]), children, max_size=3),
+    ),
+    max_leaves=8,
+)
+
+
+def _leaves(value: Any, pointer: str) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, f"{pointer}/{k}")]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, f"{pointer}/{i}")]
+    return [(pointer, value)] if value not in (None, "") else []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.sampled_from(sorted(secret_properties())),
+    case=st.sampled_from(["same", "lower", "upper"]),
+    shape=_SHAPES,
+    depth=st.integers(min_value=0, max_value=3),
+)
+def test_everything_under_a_secret_property_is_redacted_whatever_its_shape(
+    name: str, case: str, shape: Any, depth: int
+) -> None:
+    key = {"same": name, "lower": name.lower(), "upper": name.upper()}[case]
+    document: Any = {key: shape, "runAsUser": "Snt-visible-user"}
+    for _ in range(depth):
+        document = {"properties": document}
+    clean = default_sanitizer().json(document)
+    text = json.dumps(clean)
+    assert "Snt-visible-user" in text
+    kept = []
+    for pointer, leaf in _leaves(shape, f"/{name}"):
+        if is_secret_pointer(pointer):
+            assert str(leaf) not in text, pointer
+        else:
+            kept.append(str(leaf))
+    for leaf in kept:
+        assert leaf in text  # a protected parameter's name stays readable
+    scanned = scan_interaction(Interaction("PUT", "https://h/x", request_body=json.dumps(document)), "here")
+    secret_hashes = {hash(str(leaf)) for pointer, leaf in _leaves(shape, f"/{name}") if is_secret_pointer(pointer)}
+    assert secret_hashes <= {f.value_hash for f in scanned}
+    assert not [
+        f
+        for f in scan_interaction(Interaction("PUT", "https://h/x", request_body=text), "h")
+        if f.detector == "secret-field"
+    ]
