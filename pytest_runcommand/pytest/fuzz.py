@@ -39,10 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["FuzzHandle", "runcommand_fuzz_part", "runcommand_schema"]
 
 MARKER = "runcommand_fuzz"
-MARKER_HELP = (
-    "runcommand_fuzz(max_examples=25, operations=[...], stateful=True, modes=('positive', 'negative'), seed=None): "
-    "run a test taking runcommand_schema once per run-command operation and once for the stateful sequences"
-)
 MARKER_KWARGS = ("max_examples", "operations", "stateful", "modes", "seed")
 STATEFUL = "stateful"
 
@@ -123,12 +119,15 @@ def runcommand_fuzz_part(request: pytest.FixtureRequest) -> str | None:
     return getattr(request, "param", None)
 
 
-def _target(target: str) -> Target:
+def _handle(target: str, settings: dict[str, Any], part: str | None) -> FuzzHandle:
+    """The fixture's value; a wrong target or marker argument fails the test with one line (no traceback)."""
     from pytest_runcommand.errors import UsageError
+    from pytest_runcommand.fuzz.settings import FuzzSettings
     from pytest_runcommand.fuzz.targets import PYTEST_ROUTE, TargetRequest, resolve_target
 
     try:
-        return resolve_target(TargetRequest(target=target), PYTEST_ROUTE)
+        fuzz_settings = FuzzSettings(**settings)
+        return FuzzHandle(resolve_target(TargetRequest(target=target), PYTEST_ROUTE), fuzz_settings, part)
     except UsageError as error:
         message = str(error)
     pytest.fail(message, pytrace=False)
@@ -140,8 +139,6 @@ def runcommand_schema(request: pytest.FixtureRequest, runcommand_fuzz_part: str 
 
     With ``@pytest.mark.runcommand_fuzz`` the test runs once per operation and once for the stateful sequences.
     """
-    from pytest_runcommand.fuzz.settings import FuzzSettings
-
     plugin_settings = runcommand_settings_of(request.config)
     kwargs = _marker_kwargs(request.node)
     part = runcommand_fuzz_part
@@ -153,12 +150,12 @@ def runcommand_schema(request: pytest.FixtureRequest, runcommand_fuzz_part: str 
         operations, stateful, modes = tuple(kwargs.get("operations") or ()), True, ()
     else:
         operations, stateful = (part,), False
-    settings = FuzzSettings(
-        max_examples=int(kwargs.get("max_examples", 25)),
-        operations=operations,
-        seed=kwargs.get("seed"),
-        modes=modes,
-        stateful=stateful,
-        api_version=plugin_settings.api_version,
-    )
-    return FuzzHandle(_target(plugin_settings.target), settings, part)
+    settings = {
+        "max_examples": int(kwargs.get("max_examples", 25)),
+        "operations": operations,
+        "seed": kwargs.get("seed"),
+        "modes": modes,
+        "stateful": stateful,
+        "api_version": plugin_settings.api_version,
+    }
+    return _handle(plugin_settings.target, settings, part)

@@ -116,6 +116,22 @@ def test_pytest_route_fails_on_a_broken_target(pytester: pytest.Pytester, serve_
     )
 
 
+def test_a_wrong_marker_value_fails_in_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_bad="""
+        import pytest
+
+        @pytest.mark.runcommand_fuzz(modes=["valid"], operations=["VirtualMachineRunCommands_Update"], stateful=False)
+        def test_contract(runcommand_schema):
+            pass
+        """
+    )
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*unknown generation mode(s) valid; the modes are positive, negative*"])
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_marker_arguments_are_checked(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_bad="""
