@@ -238,3 +238,25 @@ def test_bytes_that_are_not_json_exit_2_naming_the_file(
     if not is_json and raw.strip() and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         assert code == 2
         assert f"{body}: not valid" in err
+
+
+@SETTINGS
+@given(kinds=st.lists(st.sampled_from(["conforming", "violating", "not-json", "missing", "directory"]), min_size=1))
+def test_several_files_exit_with_the_worst_verdict_and_report_each_in_order(
+    kinds: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken.json").write_text("{", encoding="utf-8")
+    paths = {
+        "conforming": (SAMPLE, 0),
+        "violating": (TWO_SOURCES, 1),
+        "not-json": (tmp_path / "broken.json", 2),
+        "missing": (tmp_path / "absent.json", 2),
+        "directory": (tmp_path, 2),
+    }
+    files = [str(paths[kind][0]) for kind in kinds]
+    assert main(["validate", "request", "--format", "json", *files]) == max(paths[kind][1] for kind in kinds)
+    document = json.loads(capsys.readouterr().out)
+    verdicts = ["conforms", "violations", "unreadable"]
+    assert [(entry["file"], entry["verdict"]) for entry in document["files"]] == [
+        (str(paths[kind][0]), verdicts[paths[kind][1]]) for kind in kinds
+    ]
