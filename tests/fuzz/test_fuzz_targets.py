@@ -253,3 +253,22 @@ def test_the_session_sends_nothing_off_the_target(listener: Any) -> None:
                 session.get(url)
     assert listener.seen == []
     assert target.guard.refused == 3
+
+
+def test_a_live_target_without_credentials_fails_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class NoCredential:
+        def get_token(self, *scopes: str) -> Any:
+            raise RuntimeError(
+                "DefaultAzureCredential failed to retrieve a token.\n" + "Attempted: a credential\n" * 15
+            )
+
+    monkeypatch.setattr("azure.identity.DefaultAzureCredential", NoCredential)
+    for name, value in SCOPE_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AZURE_ACCESS_TOKEN", raising=False)
+    assert main(["fuzz", "--target", "https://management.azure.com", "--live"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "no Azure credential: set AZURE_ACCESS_TOKEN or sign in (az login)" in err
