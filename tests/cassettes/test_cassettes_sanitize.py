@@ -233,12 +233,11 @@ def test_everything_under_a_secret_property_is_redacted_whatever_its_shape(
     clean = default_sanitizer().json(document)
     text = json.dumps(clean)
     assert "Snt-visible-user" in text
-    kept = []
-    for pointer, leaf in _leaves(shape, f"/{name}"):
-        if is_secret_pointer(pointer):
+    leaves = _leaves(shape, f"/{name}")
+    kept = {str(leaf) for pointer, leaf in leaves if not is_secret_pointer(pointer)}
+    for pointer, leaf in leaves:
+        if is_secret_pointer(pointer) and str(leaf) not in kept:  # the same text may also be a kept name
             assert str(leaf) not in text, pointer
-        else:
-            kept.append(str(leaf))
     for leaf in kept:
         assert leaf in text  # a protected parameter's name stays readable
     scanned = scan_interaction(Interaction("PUT", "https://h/x", request_body=json.dumps(document)), "here")
