@@ -7,7 +7,7 @@ and gets ``ModuleNotFoundError`` asks :func:`missing_extra` what to tell the use
 
 from __future__ import annotations
 
-__all__ = ["DISTRIBUTION", "EXTRA_MODULES", "install_line", "missing_extra"]
+__all__ = ["DISTRIBUTION", "EXTRA_MODULES", "NAMESPACE_PACKAGES", "install_line", "missing_extra"]
 
 DISTRIBUTION = "pytest-runcommand"
 
@@ -21,6 +21,9 @@ EXTRA_MODULES: dict[str, str] = {
 }
 """Top-level (or dotted) module name -> the extra that installs it; the longest matching name wins."""
 
+NAMESPACE_PACKAGES = frozenset({"azure"})
+"""Shared by many distributions: only the namespace's own absence points at an extra (not ``azure.mgmt``)."""
+
 
 def install_line(extra: str) -> str:
     """The exact command that adds ``extra``, quoted for any shell."""
@@ -30,5 +33,9 @@ def install_line(extra: str) -> str:
 def missing_extra(error: ModuleNotFoundError) -> str | None:
     """The extra whose absence caused ``error``, or None when the missing module is no extra's."""
     name = error.name or ""
-    candidates = [module for module in EXTRA_MODULES if name == module or name.startswith(module + ".")]
+    candidates = [
+        module
+        for module in EXTRA_MODULES
+        if name == module or (module not in NAMESPACE_PACKAGES and name.startswith(module + "."))
+    ]
     return EXTRA_MODULES[max(candidates, key=len)] if candidates else None

@@ -63,6 +63,7 @@ def test_no_command_shows_the_top_level_usage(capsys: pytest.CaptureFixture[str]
         ("azure", "azure"),
         ("azure.identity", "azure"),
         ("azure.core.polling", "azure"),
+        ("azure.mgmt.compute", None),  # the user's SDK, not an extra of this package
         ("yaml", None),
         ("schemathesis_extra", None),
         ("azurex", None),
