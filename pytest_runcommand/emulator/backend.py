@@ -401,8 +401,11 @@ def _keep(
     stored: VirtualMachineRunCommandProperties, written: VirtualMachineRunCommandProperties, kept: Kept | None
 ) -> VirtualMachineRunCommandProperties:
     """``written`` with the stored values of the attributes ``kept`` names (a write at an older version)."""
-    if kept is None:
-        return written
+    if kept is None or not (
+        kept.properties & stored.model_fields_set
+        or (stored.source is not None and kept.source & stored.source.model_fields_set)
+    ):
+        return written  # nothing newer is stored: nothing to keep (the usual case, kept cheap)
     values = {name: getattr(written, name) for name in written.model_fields_set}
     values.update({name: getattr(stored, name) for name in kept.properties & stored.model_fields_set})
     old, new = stored.source, written.source

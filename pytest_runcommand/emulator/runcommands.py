@@ -154,7 +154,8 @@ class RunCommandService:
             "Azure-AsyncNotification": "Enabled",
         }
         retry_after = self.backend.settings.retry_after
-        declared = status in _lro_header_statuses(request.api_version, request.method, _canonical_path(request))
+        template = _TEMPLATES_BY_PARAMS.get(frozenset(request.params), request.path)
+        declared = status in _lro_header_statuses(request.api_version, request.method, template)
         if retry_after is not None or declared:
             headers["Retry-After"] = str(retry_after or 0)
         if declared and command is not None:
@@ -214,18 +215,15 @@ def _caller(request: Request) -> Caller:
     return DEFAULT_CALLER if found is None else Caller(*found)
 
 
-def _lro_header_statuses(api_version: str, method: str, path: str) -> frozenset[int]:
-    """The statuses on which the operation at ``method path`` declares ``Location`` and ``Retry-After``."""
+@cache
+def _lro_header_statuses(api_version: str, method: str, template: str) -> frozenset[int]:
+    """The statuses on which the operation at ``method template`` declares ``Location`` and ``Retry-After``."""
+    path = re.sub(r"\{[^}]+\}", "x", template)
     match = get_contract(api_version).match(method, f"{path}?api-version={api_version}")
     if match is None:
         return frozenset()
-    return _declared(api_version, match.operation.operation_id)
-
-
-@cache
-def _declared(api_version: str, operation_id: str) -> frozenset[int]:
     try:
-        return facts.lro_header_statuses(api_version, operation_id)
+        return facts.lro_header_statuses(api_version, match.operation.operation_id)
     except KeyError:
         return frozenset()
 

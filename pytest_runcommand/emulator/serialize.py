@@ -63,16 +63,20 @@ def run_command_to_wire(
     return resource if api_version is None else shape(resource, api_version)
 
 
+_SYSTEM_DATA = {name: field.alias or name for name, field in SystemData.model_fields.items()}
+"""SystemData attribute -> wire name (from the model, so no name is typed twice)."""
+
+
 def _system_data(audit: Audit) -> dict[str, Any]:
-    data = SystemData(
-        created_by=audit.created_by.name,
-        created_by_type=audit.created_by.kind,
-        created_at=format_time(audit.created_at),
-        last_modified_by=audit.last_modified_by.name,
-        last_modified_by_type=audit.last_modified_by.kind,
-        last_modified_at=format_time(audit.last_modified_at),
-    )
-    return to_wire(data)
+    values = {
+        "created_by": audit.created_by.name,
+        "created_by_type": audit.created_by.kind,
+        "created_at": format_time(audit.created_at),
+        "last_modified_by": audit.last_modified_by.name,
+        "last_modified_by_type": audit.last_modified_by.kind,
+        "last_modified_at": format_time(audit.last_modified_at),
+    }
+    return {_SYSTEM_DATA[name]: value for name, value in values.items()}
 
 
 def instance_view_to_wire(view: ExecutionView) -> dict[str, Any]:
