@@ -1,9 +1,14 @@
-"""Scale-out: the same suite of contract tests under pytest-xdist with ``-n 2`` against ``-n 0``.
+"""Scale-out: the same suite of contract tests under pytest-xdist with ``-n 2`` against ``-n 0``; and what observing
+costs.
 
 The suite is generated in a temporary folder: emulator lifecycles under ``@pytest.mark.runcommand_contract``
 (PUT, PATCH, GET with the instance view, list, DELETE, each validated), pure validation tests, and fuzz cases (one
 ``runcommand_fuzz`` test per operation plus the stateful one), with the coverage report on, so the merge of the
 workers' findings is part of what is timed.
+
+Observation cost, side by side in the same rounds: with a report asked for, every test is observed (its HTTP
+clients patched while it runs, its direct ``validate_request`` calls counted). Two suites run with
+``--runcommand-report`` and with ``-p no:runcommand``: the validation tests alone, and as many plain tests.
 
 Run:  python benchmarks/bench_xdist.py [--tests 120] [--fuzz-examples 20] [--rounds 3]
 """
@@ -19,13 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
-SUITE = """
+HEADER = """
 import pytest
 from pytest_runcommand import validate_request
 from pytest_runcommand.models import patch_body
 
 URL = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/runCommands/rc?api-version=2024-07-01"
+"""
 
+LIFECYCLES_AND_FUZZ = """
 @pytest.mark.runcommand_contract
 @pytest.mark.parametrize("index", range({count}))
 def test_lifecycle(runcommand_emulator, index):
@@ -41,12 +48,59 @@ def test_lifecycle(runcommand_emulator, index):
 @pytest.mark.runcommand_fuzz(max_examples={fuzz_examples})
 def test_fuzz(runcommand_schema):
     runcommand_schema.fuzz()
+"""
 
+VALIDATION = """
 @pytest.mark.parametrize("index", range({count}))
 def test_payloads(index):
     for size in range(50):
         assert validate_request("PATCH", URL, patch_body(script="echo " + "x" * size, timeout_in_seconds=index)) == []
 """
+
+SUITE = HEADER + LIFECYCLES_AND_FUZZ + VALIDATION
+
+
+PLAIN = """
+import pytest
+
+@pytest.mark.parametrize("index", range({count}))
+def test_plain(index):
+    assert sum(range(index)) >= 0
+"""
+
+
+def timed(suite: Path, *args: str) -> float:
+    """Seconds of one pytest run of ``suite`` (which must pass)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=suite,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
+    return elapsed
+
+
+def observation_cost(folder: Path, tests: int, rounds: int) -> None:
+    """Validation tests and plain tests: observed (report on) against the plugin disabled, interleaved."""
+    suites = {"validation": folder / "validation", "plain": folder / "plain"}
+    for suite in suites.values():
+        suite.mkdir()
+        (suite / "pytest.ini").write_text("[pytest]\n")
+    (suites["validation"] / "test_generated.py").write_text((HEADER + VALIDATION).format(count=tests))
+    (suites["plain"] / "test_generated.py").write_text(PLAIN.format(count=tests * 5))
+    for name, suite in suites.items():
+        observed, disabled = [], []
+        for _ in range(rounds):
+            observed.append(timed(suite, "--runcommand-report", str(suite / "r.json")))
+            disabled.append(timed(suite, "-p", "no:runcommand"))
+        o, d = statistics.median(observed), statistics.median(disabled)
+        count = tests if name == "validation" else tests * 5
+        print(f"  {name:10} ({count} tests): observed {o:6.2f} s, plugin disabled {d:6.2f} s: {o / d:.2f}x")
 
 
 def run(suite: Path, workers: str) -> tuple[float, dict[str, object]]:
@@ -92,6 +146,8 @@ def main() -> None:
             serial.append(seconds)
             seconds, parallel_report = run(suite, "2")
             parallel.append(seconds)
+        print("observation cost (every test observed when a report is asked for); median of", args.rounds)
+        observation_cost(suite, args.tests, args.rounds)
     calls = {op: entry["calls"] for op, entry in serial_report["operations"].items()}  # type: ignore[union-attr]
     merged = {op: entry["calls"] for op, entry in parallel_report["operations"].items()}  # type: ignore[union-attr]
     assert sum(merged.values()) > 0, "the merged report is empty"
