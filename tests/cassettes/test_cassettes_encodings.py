@@ -3,7 +3,7 @@
 Hypothesis draws the classes of issue 11 - charsets and byte-order marks, content codings (gzip, x-gzip, zlib and raw
 deflate) on the request and its echo, credential headers as ``bytes`` or ``str``, secret fields of unexpected shape
 (and any case of their name), tokens in a query string and in a ``Location`` header - and records them with the real
-``requests`` through vcrpy into a real cassette. A sentinel secret must then appear nowhere under the cassette
+``requests`` (the Azure SDK's transport) or ``httpx`` through vcrpy into a real cassette. A sentinel secret must then appear nowhere under the cassette
 directory: not in the raw bytes, not in any value of the parsed YAML (``!!binary`` values decompressed and decoded in
 every charset), and the cassette replays. What cannot be sanitized with certainty is refused: the call fails naming
 the interaction and nothing is written.
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import requests
 import vcr as vcrpy
@@ -180,31 +181,31 @@ def assert_nowhere(directory: Path, secrets: tuple[str, ...]) -> None:
             assert not any(secret in text for text in texts), f"{secret} found in {path.name}"
 
 
-def record(directory: Path, base_url: str, case: Case, mode: str = "once") -> requests.Response:
+def record(directory: Path, base_url: str, case: Case, mode: str = "once", client: str = "requests") -> Any:
+    """Send ``case`` with the real ``requests`` (as the Azure SDK does) or ``httpx`` through a vcrpy cassette."""
     recorder = vcrpy.VCR(cassette_library_dir=str(directory), record_mode=mode)
     configure_vcr(recorder)
     url, body, headers = case.request(base_url)
-    with (
-        recorder.use_cassette("case.yaml") as cassette,
-        live_sanitized_view(cassette),
-        closest_match_errors(cassette),
-        requests.Session() as session,
-    ):
-        return session.patch(url, data=body, headers=headers, allow_redirects=False)
+    with recorder.use_cassette("case.yaml") as cassette, live_sanitized_view(cassette), closest_match_errors(cassette):
+        if client == "httpx":
+            with httpx.Client() as session:
+                return session.patch(url, content=body, headers=headers)
+        with requests.Session() as session:
+            return session.patch(url, data=body, headers=headers, allow_redirects=False)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case=cases())
-def test_no_secret_reaches_the_cassette_in_any_encoding(echo_server: str, case: Case) -> None:
+@given(case=cases(), client=st.sampled_from(["requests", "httpx"]))
+def test_no_secret_reaches_the_cassette_in_any_encoding(echo_server: str, case: Case, client: str) -> None:
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
-        live = record(directory, echo_server, case)
+        live = record(directory, echo_server, case, client=client)
         assert live.status_code == 200
         assert [p.name for p in directory.iterdir()] == ["case.yaml"]
         assert_nowhere(directory, case.secrets)
         text = json.dumps(live.json())  # the test sees the sanitized echo, as it will on replay
         assert not any(secret in text for secret in case.secrets[1:3])
-        replayed = record(directory, echo_server, case, mode="none")
+        replayed = record(directory, echo_server, case, mode="none", client=client)
         assert replayed.json() == live.json()
 
 
@@ -244,6 +245,7 @@ def test_what_cannot_be_sanitized_is_refused_and_nothing_is_written(
 MODULE = """
 import base64
 
+import httpx
 import pytest
 import requests
 
