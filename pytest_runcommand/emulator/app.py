@@ -129,9 +129,7 @@ class EmulatorApp:
         if found is None:
             raise not_found(path)
         route, params = found
-        handler = route.handlers.get(method)
-        if handler is None:
-            raise errors.method_not_allowed(method, sorted(route.handlers))
+        handler = route.handler(method)
         raw_query = scope.get("query_string", b"").decode("latin-1")
         pairs = parse_qsl(raw_query, keep_blank_values=True)
         request = Request(method, path, parse_query(pairs), raw_query, headers, own_url, params, claims=claims)

@@ -16,10 +16,12 @@ __all__ = ["register", "run"]
 
 DESCRIPTION = """\
 Serve a stateful emulator of the Azure Resource Manager run-command operations (PUT, PATCH, GET,
-DELETE, list; VM and scale-set VM; async-operation status) with uvicorn. With --tls it makes a local
-CA and certificate and prints the CA bundle path for clients to trust, e.g.
+DELETE, list; VM and scale-set VM; async-operation status) with uvicorn, at every supported
+api-version (each answered in its own shape). With --tls it makes a local CA and certificate and
+prints the CA bundle path for clients to trust, e.g.
   ComputeManagementClient(credential, SUB, base_url=URL, connection_verify=CA)
-Any bearer token is accepted, except an expired one it issued itself. Without --vm a VM comes into
+Any bearer token is accepted, except one of its own that has expired, was issued for another
+resource or cannot be read. Its clock follows the wall clock. Without --vm a VM comes into
 being on first use (location westus); each --vm seeds one and turns that off. With --tls it also
 serves what the Azure CLI needs (sign-in of a service principal, subscriptions, resource groups) and
 prints the shell commands that point `az` at it (--cli-env writes them to a file). Ctrl-C stops it.

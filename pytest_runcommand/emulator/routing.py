@@ -38,6 +38,13 @@ class Route(Generic[H]):
     """None: not checked; ``"any"``: required; else the versions served."""
     collapse_slashes: bool = False
 
+    def handler(self, method: str) -> H:
+        """The handler of ``method``; the ARM 405 (naming the methods served) when there is none."""
+        found = self.handlers.get(method)
+        if found is None:
+            raise errors.method_not_allowed(method, sorted(self.handlers))
+        return found
+
 
 @dataclass(frozen=True)
 class Match(Generic[H]):
@@ -119,10 +126,7 @@ class Router(Generic[H]):
         if found is None:
             raise not_found(path)
         route, params = found
-        handler = route.handlers.get(method)
-        if handler is None:
-            raise errors.method_not_allowed(method, sorted(route.handlers))
-        return Match(route, handler, params)
+        return Match(route, route.handler(method), params)
 
 
 _SLASHES = re.compile("/{2,}")
