@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_runcommand.emulator.handles import ServedEmulator
+from pytest_runcommand import ServedEmulator
 
 pytest.importorskip("azure.mgmt.compute")
 

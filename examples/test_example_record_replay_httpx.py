@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_runcommand.emulator.handles import InProcessEmulator
+from pytest_runcommand import InProcessEmulator
 
 SUBSCRIPTION = "6f1c0d3e-4b5a-4c2d-9e8f-0a1b2c3d4e5f"  # mapped to the zero GUID in the cassette
 SAS = "https://scripts.blob.core.windows.net/ops/deploy.sh?sv=2022-11-02&sp=r&se=2030-01-01T00:00:00Z&sig=c2VjcmV0LXNhcw%3D%3D"
