@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, given, reject, settings
 from hypothesis import strategies as st
 
 from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, ZERO_SUBSCRIPTION_ID
-from pytest_runcommand.emulator import ServedEmulator
+from pytest_runcommand.emulator import InProcessEmulator, ServedEmulator
 from pytest_runcommand.emulator.backend import Backend
 
 VM = f"/subscriptions/{ZERO_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
@@ -311,3 +311,65 @@ def test_printable_is_what_header_values_are_made_of() -> None:
     for value in ["plain", "caf\u00e9", "a\r\nb", "\x00", "\U0001f600", string.printable]:
         encoded = header_value(value)
         assert all(0x20 <= byte < 0x7F for byte in encoded), (value, encoded)
+
+
+# -- the classes, generatively (in-process: many cases, cheaply) --------------------------------------------------
+
+
+def printable(headers: httpx.Headers) -> bool:
+    return all(0x20 <= byte < 0x7F for _, value in headers.raw for byte in value)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(location=st.text(max_size=12))
+def test_any_location_is_a_region_or_a_400_that_changes_nothing(
+    runcommand_emulator: InProcessEmulator, location: str
+) -> None:
+    emulator = runcommand_emulator
+    emulator.backend.reset()
+    response = emulator.client.put(f"{RUN_COMMANDS}/rc1?{VERSION}", json={**BODY, "location": location})
+    assert printable(response.headers), response.headers
+    region = "".join(location.split()).lower()
+    if region and region.isascii() and region.isalnum():
+        assert response.status_code == 201, response.text
+        assert f"/locations/{region}/operations/" in response.headers["Azure-AsyncOperation"]
+    else:
+        assert_cloud_error(response, 400, "LocationNotAvailableForResourceType")
+        assert emulator.backend.vms == []
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(name=st.text(min_size=1, max_size=10), where=st.sampled_from(["resourceGroup", "vm", "runCommand"]))
+def test_any_name_in_the_path_is_served_or_refused_before_any_change(
+    runcommand_emulator: InProcessEmulator, name: str, where: str
+) -> None:
+    emulator = runcommand_emulator
+    emulator.backend.reset()
+    names = {"resourceGroup": "rg", "vm": "vm1", "runCommand": "rc1"}
+    names[where] = quote(name, safe="")
+    path = (
+        f"/subscriptions/{ZERO_SUBSCRIPTION_ID}/resourceGroups/{names['resourceGroup']}/providers/"
+        f"Microsoft.Compute/virtualMachines/{names['vm']}/runCommands/{names['runCommand']}?{VERSION}"
+    )
+    response = emulator.client.put(path, json=BODY)
+    assert printable(response.headers), response.headers
+    assert response.status_code in (201, 400, 404), response.text
+    if response.status_code == 201:
+        assert name.isascii()
+        assert name.isprintable()
+        assert not set(name) & set("/?#%\\ ")
+        assert emulator.client.get(path).json()["name"] == (name if where == "runCommand" else "rc1")
+    else:
+        assert emulator.backend.vms == [], "refused before any change"
