@@ -20,6 +20,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "NOT_JSON",
     "Undecodable",
+    "as_text",
     "decode",
     "decode_body",
     "decompress",
@@ -46,6 +47,16 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _TEXT_TYPES = ("text/", "json", "xml", "x-www-form-urlencoded", "javascript", "yaml", "graphql")
+
+
+def as_text(value: Any) -> str:
+    """A header name or value as text, whatever type a client handed over (``requests`` accepts bytes)."""
+    if isinstance(value, bytes | bytearray):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(value).decode("latin-1")
+    return value if isinstance(value, str) else str(value)
 
 
 class Undecodable(ValueError):

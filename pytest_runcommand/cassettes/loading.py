@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from pytest_runcommand.cassettes.decode import MAX_JSON_DEPTH, json_depth
 from pytest_runcommand.errors import InputError
 
 __all__ = [
@@ -36,8 +37,8 @@ __all__ = [
     "string",
 ]
 
-MAX_DEPTH = 200
-"""Deepest nesting a cassette file may have."""
+MAX_DEPTH = MAX_JSON_DEPTH
+"""Deepest nesting a cassette file (or a JSON body in it) may have."""
 
 MAX_EXPANDED_BYTES = 64 * 1024 * 1024
 """Largest size a YAML document may reach once its aliases are expanded."""
@@ -119,20 +120,10 @@ def load_json(file: Path, text: str, what: str = "") -> Any:
         raise InputError(
             f"{where}:{_line_col(text, max(offset, 0))}: JSON nested deeper than {MAX_DEPTH} levels"
         ) from None
-    if _depth(document) > MAX_DEPTH:
+    if json_depth(document) > MAX_DEPTH:
         offset = _too_deep_at(text, MAX_DEPTH)
         raise InputError(f"{where}:{_line_col(text, max(offset, 0))}: JSON nested deeper than {MAX_DEPTH} levels")
     return document
-
-
-def _depth(document: Any) -> int:
-    deepest, stack = 0, [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            deepest = max(deepest, depth)
-            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
-    return deepest
 
 
 def _expanded_size(root: yaml.Node) -> int:
@@ -183,7 +174,7 @@ def load_yaml(file: Path, text: str) -> tuple[Any, yaml.Node | None]:
         raise InputError(f"{file}: not a readable YAML cassette: nested too deep") from None
     finally:
         loader.dispose()
-    if _depth(data) > MAX_DEPTH:
+    if json_depth(data) > MAX_DEPTH:
         raise InputError(f"{file}: not a readable YAML cassette: nested deeper than {MAX_DEPTH} levels")
     return data, node
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from pytest_runcommand.cassettes.decode import Undecodable, decompress
+from pytest_runcommand.cassettes.decode import Undecodable, as_text, decompress
 from pytest_runcommand.cassettes.loading import check_uri, kind, load_json, load_yaml, mapping, read_text, string
 from pytest_runcommand.cassettes.records import is_session_record, powershell_interactions, session_record_interactions
 from pytest_runcommand.errors import InputError
@@ -157,8 +157,8 @@ def _vcr_headers(value: Any, where: str) -> dict[str, str]:
     for name, values in value.items():
         items = values if isinstance(values, list) else [values]
         if not all(isinstance(v, str | int | bytes) and not isinstance(v, bool) for v in items):
-            raise InputError(f"{where}.{_text(name)}: expected a string or a list of strings")
-        headers[_text(name)] = ", ".join(_text(v) for v in items)
+            raise InputError(f"{where}.{as_text(name)}: expected a string or a list of strings")
+        headers[as_text(name)] = ", ".join(as_text(v) for v in items)
     return headers
 
 
@@ -184,19 +184,10 @@ def _decode_content(body: bytes | str | None, headers: dict[str, str]) -> bytes 
     return decoded
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bytes | bytearray):
-        try:
-            return bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            return bytes(value).decode("latin-1")
-    return value if isinstance(value, str) else str(value)
-
-
 def pair_interaction(request: Any, response: dict[str, Any], source: str) -> Interaction:
     """A vcrpy (request, response) pair in memory as an ``Interaction`` (``source``: where it came from)."""
     response_headers = {
-        _text(name): ", ".join(_text(v) for v in values) if isinstance(values, list) else _text(values)
+        as_text(name): ", ".join(as_text(v) for v in values) if isinstance(values, list) else as_text(values)
         for name, values in (response.get("headers") or {}).items()
     }
     body = (response.get("body") or {}).get("string")
@@ -205,7 +196,7 @@ def pair_interaction(request: Any, response: dict[str, Any], source: str) -> Int
     return Interaction(
         method=request.method,
         url=request.uri,
-        request_headers={_text(k): _text(v) for k, v in request.headers.items()},
+        request_headers={as_text(k): as_text(v) for k, v in request.headers.items()},
         request_body=request_body,
         status=status if isinstance(status, int) else None,
         response_headers=response_headers,

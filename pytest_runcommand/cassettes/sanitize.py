@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 from pytest_runcommand.cassettes.decode import (
     NOT_JSON,
     Undecodable,
+    as_text,
     decode,
     decode_body,
     decompress,
@@ -50,21 +51,10 @@ __all__ = [
     "default_sanitizer",
     "form_field_rule",
     "header_rule",
-    "header_text",
     "json_field_rule",
 ]
 
 _FORM_BODY = re.compile(r"^[\w.~%+\-]+=[^&\s]*(?:&[\w.~%+\-]+=[^&\s]*)*$")
-
-
-def header_text(value: Any) -> str:
-    """A header name or value as text, whatever type a client handed over (``requests`` accepts bytes)."""
-    if isinstance(value, bytes | bytearray):
-        try:
-            return bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            return bytes(value).decode("latin-1")
-    return value if isinstance(value, str) else str(value)
 
 
 def _secret_names_in(text: str) -> list[str]:
@@ -209,9 +199,9 @@ class Sanitizer:
         """Headers in vcrpy's response form (name -> list of values); names and values of any type become text."""
         result: dict[str, list[str]] = {}
         for raw_name, values in headers.items():
-            name = header_text(raw_name)
+            name = as_text(raw_name)
             items = list(values) if isinstance(values, list | tuple) else [values]
-            result.setdefault(name, []).extend(self.header(name, header_text(v)) for v in items)
+            result.setdefault(name, []).extend(self.header(name, as_text(v)) for v in items)
         return result
 
     def message(self, headers: Mapping[Any, Any], body: Any) -> tuple[dict[str, list[str]], Any]:
