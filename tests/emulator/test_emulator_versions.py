@@ -213,3 +213,103 @@ def test_one_resource_seen_through_two_versions(runcommand_emulator: InProcessEm
     assert "treatFailureAsDeploymentFailure" not in old["properties"]
     assert_shape(old, "2021-07-01")
     assert {key: value for key, value in new.items() if key != "systemData"}.keys() == old.keys()
+
+
+# -- a model of what each version sees, checked over random writes and reads ----------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PROPS = "VirtualMachineRunCommandProperties"
+SOURCE = "VirtualMachineRunCommandScriptSource"
+DEFAULTS = {"timeoutInSeconds": 0, "asyncExecution": False, "treatFailureAsDeploymentFailure": False}
+PROPERTY_VALUES = {
+    "timeoutInSeconds": st.integers(0, 1000),
+    "treatFailureAsDeploymentFailure": st.booleans(),
+    "runAsUser": st.sampled_from(["ops", "root"]),
+}
+SCRIPT_SOURCES = {
+    "script": st.sampled_from(["echo a", "echo b"]),
+    "commandId": st.just("RunShellScript"),
+    "galleryScriptReferenceId": st.just(GALLERY_SCRIPT),
+}
+
+
+@st.composite
+def writes(draw: st.DrawFn, methods: tuple[str, ...] = ("PUT", "PATCH")) -> tuple[str, str, dict[str, Any]]:
+    """A PUT or PATCH at some version, naming only fields that version defines."""
+    version = draw(st.sampled_from(VERSIONS))
+    method = draw(st.sampled_from(methods))
+    properties: dict[str, Any] = {}
+    for name, values in PROPERTY_VALUES.items():
+        if name in defined(version, PROPS) and draw(st.booleans()):
+            properties[name] = draw(values)
+    if method == "PUT" or draw(st.booleans()):
+        kind = draw(st.sampled_from([name for name in SCRIPT_SOURCES if name in facts.script_sources(version)]))
+        source: dict[str, Any] = {kind: draw(SCRIPT_SOURCES[kind])}
+        if "scriptShell" in defined(version, SOURCE) and draw(st.booleans()):
+            source["scriptShell"] = draw(st.sampled_from(["Default", "Powershell7"]))
+        properties["source"] = source
+    return method, version, properties
+
+
+class Reference:
+    """What the run command holds, by the rules: a write replaces (PUT) or merges (PATCH) what its version knows and
+    leaves what it does not; a script source of its own replaces a newer kind of source."""
+
+    def __init__(self) -> None:
+        self.properties: dict[str, Any] = {}
+        self.source: dict[str, Any] = {}
+
+    def write(self, method: str, version: str, sent: dict[str, Any]) -> None:
+        known, known_source = defined(version, PROPS), defined(version, SOURCE)
+        unknown = {name: value for name, value in self.properties.items() if name not in known}
+        sent_properties = {name: value for name, value in sent.items() if name != "source"}
+        self.properties = {**(self.properties if method == "PATCH" else {}), **sent_properties, **unknown}
+        if "source" in sent:
+            newer_sources = set(facts.script_sources(LATEST)) - set(facts.script_sources(version))
+            kept = {
+                name: value
+                for name, value in self.source.items()
+                if name not in known_source and name not in newer_sources
+            }
+            self.source = {**sent["source"], **kept}
+
+    def seen_at(self, version: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        known, known_source = defined(version, PROPS), defined(version, SOURCE)
+        properties = {name: self.properties.get(name, DEFAULTS.get(name)) for name in PROPERTY_VALUES}
+        shown = {name: value for name, value in properties.items() if name in known and value is not None}
+        return shown, {name: value for name, value in self.source.items() if name in known_source}
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    history=st.tuples(writes(("PUT",)), st.lists(writes(), max_size=4)).map(lambda pair: [pair[0], *pair[1]]),
+    readers=st.lists(st.sampled_from(VERSIONS), max_size=4),
+)
+def test_any_history_of_writes_reads_back_by_the_rules_at_every_version(
+    runcommand_emulator: InProcessEmulator, history: list[tuple[str, str, dict[str, Any]]], readers: list[str]
+) -> None:
+    emulator = runcommand_emulator
+    emulator.backend.reset()
+    reference = Reference()
+    for method, version, properties in history:
+        body: dict[str, Any] = {"properties": properties}
+        if method == "PUT":
+            body["location"] = "westus"
+        response = emulator.client.request(method, url(emulator, version), json=body)
+        assert response.status_code in (200, 201), (method, version, body, response.text)
+        reference.write(method, version, properties)
+    for version in {*readers, LATEST, VERSIONS[0]}:
+        read = emulator.client.get(url(emulator, version)).json()
+        assert_shape(read, version)
+        properties, source = reference.seen_at(version)
+        assert {name: read["properties"].get(name) for name in properties} == properties, version
+        assert {name: value for name, value in read["properties"].items() if name in PROPERTY_VALUES} == properties
+        assert read["properties"]["source"] == source, (version, history)
