@@ -12,7 +12,9 @@ exchange once. Every test's traffic counts in the coverage report, a failing tes
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Generator
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -46,6 +48,7 @@ MARKERS: dict[str, str] = {
     "slow": "slow: a long test (the load test, long fuzz runs); CI runs it, deselect locally with -m 'not slow'",
 }
 CONTRACT_MARKER_KWARGS = ("ignore",)
+VALIDATION_MODULE = "pytest_runcommand.contract.validate"
 
 _REPORT = pytest.StashKey["CoverageReport"]()
 _RECORDER = pytest.StashKey["TrafficRecorder"]()
@@ -148,12 +151,7 @@ def pytest_fixture_setup(
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """The one traffic check: after the test body, over everything that carried its run-command traffic."""
-    from pytest_runcommand.traffic import observe_validations
-
-    validated = item.stash[_VALIDATED] = []
-    module = getattr(item, "module", None)
-    namespaces = [vars(module)] if module is not None else []
-    with observe_validations(namespaces, lambda interaction, violations: validated.append((interaction, violations))):
+    with _validations_observed(item):
         try:
             result = yield
         except BaseException:
@@ -162,6 +160,19 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     __tracebackhide__ = True
     _finish(item, passed=True)
     return result
+
+
+def _validations_observed(item: pytest.Item) -> AbstractContextManager[None]:
+    """Count the test's direct validate_request/validate_response calls (free when the engine was never loaded:
+    then the test module cannot have bound them)."""
+    validated = item.stash[_VALIDATED] = []
+    if VALIDATION_MODULE not in sys.modules:
+        return nullcontext()
+    from pytest_runcommand.traffic import observe_validations
+
+    module = getattr(item, "module", None)
+    namespaces = [vars(module)] if module is not None else []
+    return observe_validations(namespaces, lambda interaction, violations: validated.append((interaction, violations)))
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)

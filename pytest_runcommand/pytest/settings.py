@@ -87,10 +87,6 @@ class Settings:
     fail_under: float | None = None
 
     @property
-    def target_is_emulator(self) -> bool:
-        return self.target == "emulator"
-
-    @property
     def api_version(self) -> str:
         """The api-version asked for, or the contract's default (read from the contract only when asked)."""
         if self.api_version_option:

@@ -51,3 +51,25 @@ def test_collection_imports_nothing_heavy_because_of_the_plugin(pytester: pytest
     added = with_plugin - without_plugin
     heavy = sorted(name for name in added if name.split(".")[0] in HEAVY or name in HEAVY)
     assert heavy == []
+
+
+RECORD_MODULES_AFTER_RUN = """
+import json, sys
+
+def pytest_sessionfinish(session):
+    with open("modules.json", "w") as handle:
+        json.dump(sorted(sys.modules), handle)
+"""
+
+
+def test_running_a_plain_suite_imports_nothing_heavy_because_of_the_plugin(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(RECORD_MODULES_AFTER_RUN)
+    pytester.makepyfile(test_plain="def test_x():\n    assert True\n\ndef test_y():\n    assert 1\n")
+    loaded = {}
+    for args in ((), ("-p", "no:runcommand")):
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+        result.assert_outcomes(passed=2)
+        loaded[args] = set(json.loads((pytester.path / "modules.json").read_text()))
+    added = loaded[()] - loaded[("-p", "no:runcommand")]
+    heavy = sorted(name for name in added if name.split(".")[0] in HEAVY or name in HEAVY)
+    assert heavy == []
