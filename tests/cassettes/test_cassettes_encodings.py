@@ -89,7 +89,8 @@ def _shape(value: str) -> st.SearchStrategy[Any]:
 @dataclass(frozen=True)
 class Case:
     secrets: tuple[str, ...]
-    body: dict[str, Any]
+    body: Any
+    media: str
     charset: str
     coding: str
     bytes_header: bool
@@ -99,10 +100,11 @@ class Case:
     def request(self, base_url: str) -> tuple[str, bytes, dict[str, Any]]:
         codec, prefix, charset = CHARSETS[self.charset]
         header, compress = CODINGS[self.coding]
-        raw = compress(prefix + json.dumps(self.body, ensure_ascii=False).encode(codec))
+        text = json.dumps(self.body, ensure_ascii=False) if self.media == "application/json" else self.body
+        raw = compress(prefix + text.encode(codec))
         token = f"Bearer {self.secrets[0]}"
         headers: dict[str, Any] = {
-            "Content-Type": "application/json" + (f"; charset={charset}" if charset else ""),
+            "Content-Type": self.media + (f"; charset={charset}" if charset else ""),
             "Authorization": token.encode() if self.bytes_header else token,
             "X-Reply-H-Location": self.location,
         }
@@ -116,12 +118,20 @@ class Case:
 def cases(draw: st.DrawFn) -> Case:
     bearer, field, query, location = (draw(_sentinel(p)) for p in ("Bt", "Sf", "Qt", "Lc"))
     names = sorted(secret_properties())
-    body = {
+    media = draw(st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain"]))
+    body: Any = {
         "properties": {
             "source": {"script": "echo hi"},
             **{draw(_any_case(name)): draw(_shape(field)) for name in names},
         }
     }
+    if media != "application/json":  # an OAuth token request, or a script that names a SAS URL
+        form_field = draw(st.sampled_from(["client_secret", "client_assertion", "refresh_token", "password", "code"]))
+        body = (
+            f"grant_type=client_credentials&client_id=app&{form_field}={field}"
+            if media.endswith("urlencoded")
+            else f"Invoke-WebRequest https://acct.blob.core.windows.net/c/run.ps1?sv=2022-11-02&sig={field} -OutFile x"
+        )
     query_field = draw(st.sampled_from(["access_token", "client_secret", "code", "password", "refresh_token"]))
     location_field = draw(st.sampled_from(["code", "access_token", "id_token", "client_secret", "password"]))
     location_url = draw(
@@ -136,6 +146,7 @@ def cases(draw: st.DrawFn) -> Case:
     return Case(
         secrets=(bearer, field, query, location),
         body=body,
+        media=media,
         charset=draw(st.sampled_from(sorted(CHARSETS))),
         coding=draw(st.sampled_from(sorted(CODINGS))),
         bytes_header=draw(st.booleans()),
@@ -203,10 +214,11 @@ def test_no_secret_reaches_the_cassette_in_any_encoding(echo_server: str, case: 
         assert live.status_code == 200
         assert [p.name for p in directory.iterdir()] == ["case.yaml"]
         assert_nowhere(directory, case.secrets)
-        text = json.dumps(live.json())  # the test sees the sanitized echo, as it will on replay
-        assert not any(secret in text for secret in case.secrets[1:3])
+        assert case.secrets[1] not in live.text  # the test sees the sanitized echo, as it will on replay
         replayed = record(directory, echo_server, case, mode="none", client=client)
-        assert replayed.json() == live.json()
+        assert replayed.content == live.content
+        recorded = yaml.safe_load((directory / "case.yaml").read_text())["interactions"][0]
+        assert all(isinstance(v, str) for values in recorded["request"]["headers"].values() for v in values)
 
 
 @pytest.mark.parametrize(
