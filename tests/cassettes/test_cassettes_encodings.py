@@ -342,3 +342,28 @@ def test_check_flags_every_class_in_any_encoding(case: Case) -> None:
     for secret in case.secrets:
         assert hash(secret) in found, f"{secret} not flagged ({case.charset}, {case.coding})"
     assert not any(secret in str(finding) for finding in report.findings for secret in case.secrets)
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=cases())
+def test_the_hooks_are_idempotent_in_every_encoding(case: Case) -> None:
+    """vcrpy runs the hooks again on replay and on every match: a second pass must change nothing."""
+    from vcr.request import Request
+
+    from pytest_runcommand.cassettes.hooks import request_sanitizer, response_sanitizer
+    from pytest_runcommand.cassettes.sanitize import default_sanitizer
+
+    url, body, headers = case.request("https://management.azure.com")
+    on_request = request_sanitizer(default_sanitizer())
+    once = on_request(Request("PATCH", url, body, headers))
+    twice = on_request(Request("PATCH", once.uri, once.body, dict(once.headers)))
+    assert (twice.uri, twice.body, dict(twice.headers)) == (once.uri, once.body, dict(once.headers))
+    on_response = response_sanitizer(default_sanitizer())
+    response = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {k: [v] for k, v in headers.items()},
+        "body": {"string": body},
+    }
+    first = on_response(response)
+    assert on_response(first) == first
+    assert not any(secret in repr(first) for secret in case.secrets[:2])
