@@ -172,6 +172,10 @@ class Sanitizer:
         return self._body_text(body, content_type)
 
     def _body_text(self, text: str, content_type: str | None) -> str:
+        if text.startswith("\ufeff"):  # a byte-order mark that survived decoding: the document starts after it
+            stripped = text[1:]
+            new = self._body_text(stripped, content_type)
+            return text if new is stripped else new
         kind = (content_type or "").lower()
         if looks_like_json(text, content_type):
             document = parse_json(text)

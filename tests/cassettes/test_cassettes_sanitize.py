@@ -248,3 +248,13 @@ def test_everything_under_a_secret_property_is_redacted_whatever_its_shape(
         for f in scan_interaction(Interaction("PUT", "https://h/x", request_body=text), "h")
         if f.detector == "secret-field"
     ]
+
+
+@pytest.mark.parametrize("prefix", ["\ufeff", ""])
+def test_a_json_text_behind_a_byte_order_mark_is_sanitized(prefix: str) -> None:
+    body = prefix + json.dumps({"properties": {"runAsPassword": "Snt-bom-password"}})
+    for value in (body, body.encode("utf-8"), body.encode("utf-16")):
+        out = default_sanitizer().body(value, "application/json")
+        text = out.decode("utf-8") if isinstance(out, bytes) else str(out)
+        assert "Snt-bom-password" not in text
+        assert json.loads(text.removeprefix("\ufeff")) == {"properties": {"runAsPassword": REDACTED}}
