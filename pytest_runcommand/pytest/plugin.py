@@ -54,6 +54,7 @@ _REPORT = pytest.StashKey["CoverageReport"]()
 _RECORDER = pytest.StashKey["TrafficRecorder"]()
 _VALIDATED = pytest.StashKey["list[tuple[Interaction, list[Any]]]"]()
 _UNDO = pytest.StashKey["list[Callable[[], None]]"]()
+_WRITE_ERROR = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -314,7 +315,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if settings.report:  # asked for: always written, even when no test produced run-command traffic
         from pathlib import Path
 
-        _report(config).write(Path(settings.report))
+        try:
+            _report(config).write(Path(settings.report))
+        except OSError as error:
+            config.stash[_WRITE_ERROR] = (
+                f"could not write the coverage report {settings.report}: {error.strerror or error}"
+            )
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -339,7 +346,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if settings.fail_under is not None:
         verdict = report.verdict(settings.fail_under)
         terminalreporter.write_line(verdict, red=not report.meets(settings.fail_under), bold=True)
-    if settings.report:
+    if config.stash.get(_WRITE_ERROR, None):
+        terminalreporter.write_line(config.stash[_WRITE_ERROR], red=True, bold=True)
+    elif settings.report:
         from pathlib import Path
 
         json_path = Path(settings.report)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -130,6 +131,20 @@ def _percentage(text: str) -> float | None:
     return value
 
 
+def _report_path(text: str) -> str:
+    if not text:
+        return ""
+    path = Path(text)
+    if path.suffix.lower() in (".html", ".htm"):
+        raise UsageError(
+            f"runcommand_report (--runcommand-report) takes the JSON path; the HTML page is written beside it: "
+            f"use {str(path.with_suffix('.json'))!r} instead of {text!r}"
+        )
+    if path.is_dir():
+        raise UsageError(f"runcommand_report (--runcommand-report) takes a file path; {text!r} is a directory")
+    return text
+
+
 def settings_from_config(config: pytest.Config) -> Settings:
     """Read every setting (command line first, then ini, then the default)."""
     values = {option.ini: _value(config, option) for option in OPTIONS}
@@ -140,7 +155,7 @@ def settings_from_config(config: pytest.Config) -> Settings:
         target=target,
         api_version_option=values["runcommand_api_version"],
         emulator_mode=values["runcommand_emulator_mode"],  # type: ignore[arg-type]
-        report=values["runcommand_report"],
+        report=_report_path(values["runcommand_report"]),
         fail_under=_percentage(values["runcommand_fail_under"]),
     )
 

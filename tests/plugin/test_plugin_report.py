@@ -215,3 +215,28 @@ def test_no_summary_when_the_plugin_was_not_used(pytester: pytest.Pytester) -> N
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert "run-command contract coverage" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("out/coverage.html", "*takes the JSON path; the HTML page is written beside it: use 'out/coverage.json'*"),
+        ("a_directory", "*takes a file path; 'a_directory' is a directory"),
+    ],
+)
+def test_a_report_path_that_cannot_work_is_a_usage_error(pytester: pytest.Pytester, given: str, message: str) -> None:
+    (pytester.path / "a_directory").mkdir()
+    pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--runcommand-report", given)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*runcommand_report (--runcommand-report) {message.lstrip('*')}"])
+
+
+def test_a_report_that_cannot_be_written_fails_the_run_clearly(pytester: pytest.Pytester) -> None:
+    (pytester.path / "blocker").write_text("a file where a folder should be")
+    pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-report", "blocker/report.json")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["could not write the coverage report blocker/report.json: *"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
