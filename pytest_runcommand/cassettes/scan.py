@@ -150,7 +150,7 @@ def _scan_body(body: Any, headers: Mapping[str, str], where: str, line: int | No
     if body is None or body == b"" or body == "":
         return
     try:
-        text = _decoded(body, headers)
+        text = _decoded(body, headers).removeprefix("\ufeff")
         document: Any = body if isinstance(body, dict | list) else NOT_JSON
         if document is NOT_JSON and text.lstrip()[:1] in ("{", "["):
             document = parse_json(text)

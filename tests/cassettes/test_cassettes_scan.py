@@ -96,3 +96,12 @@ def test_raw_text_outside_interactions_is_scanned(tmp_path: Path) -> None:
     path.write_text(f"version: 1\ninteractions: []\nmetadata:\n  note: {JWT}\n")
     findings = scan_file(path)
     assert [f.where for f in findings] == [f"{path}:4"]
+
+
+def test_a_secret_list_behind_a_byte_order_mark_is_found() -> None:
+    body = '\ufeff{"properties": {"runAsPassword": ["Snt-bom-list-1"]}}'
+    interaction = Interaction(method="PUT", url="https://h/x", request_body=body, status=None)
+    findings = scan_interaction(interaction, "c.yaml (interaction #0)")
+    assert [(f.detector, f.where) for f in findings] == [
+        ("secret-field", "c.yaml (interaction #0) request.body /properties/runAsPassword/0")
+    ]
