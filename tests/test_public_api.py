@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import subprocess
@@ -114,3 +115,25 @@ KNOWN_OUTSIDE = {
     "pytest_runcommand.fuzz.live.BudgetExhausted",
     "pytest_runcommand.fuzz.live.GuardRefusal",
 }
+
+
+def _lazy_packages() -> list[str]:
+    """Every subpackage whose ``__init__`` builds its face with ``lazy_exports``."""
+    found = []
+    for module in pkgutil.walk_packages(pytest_runcommand.__path__, "pytest_runcommand."):
+        spec = importlib.util.find_spec(module.name)
+        if module.ispkg and spec is not None and spec.origin and "lazy_exports" in Path(spec.origin).read_text():
+            found.append(module.name)
+    return sorted(found)
+
+
+LAZY_PACKAGES = _lazy_packages()
+
+
+@pytest.mark.parametrize("package", ["pytest_runcommand", *LAZY_PACKAGES])
+def test_every_lazily_exported_name_resolves(package: str) -> None:
+    module = importlib.import_module(package)
+    assert module.__all__, package
+    for name in module.__all__:
+        assert getattr(module, name) is not None, f"{package}.{name}"
+    assert sorted(dir(module)) == sorted(module.__all__)
