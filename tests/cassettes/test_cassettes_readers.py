@@ -185,3 +185,69 @@ def test_vcrpy_json_serializer_cassettes_read(tmp_path: Path) -> None:
     assert cassette.format == "vcrpy-json"
     assert cassette.interactions[0].status == 404
     assert cassette.place(0) == f"{path} (interaction #0)"
+
+
+SESSION_RECORD = {
+    "Entries": [
+        {
+            "RequestUri": "/subscriptions/c9cbd920-c00c-427c-852b-8aaf38badaeb/resourceGroups/rg/providers/"
+            "Microsoft.Compute/virtualMachines/vm/runCommands/rc?api-version=2024-07-01",
+            "EncodedRequestUri": "",
+            "RequestMethod": "GET",
+            "RequestBody": "",
+            "RequestHeaders": {"x-ms-client-request-id": ["1"]},
+            "ResponseHeaders": {"Content-Type": ["application/json; charset=utf-8"]},
+            "ResponseBody": '{"name": "rc"}',
+            "StatusCode": 200,
+        }
+    ],
+    "Names": {},
+    "Variables": {"SubscriptionId": "c9cbd920-c00c-427c-852b-8aaf38badaeb"},
+}
+
+
+def test_httprecorder_session_records_read_and_their_encoded_uri_is_scanned(tmp_path: Path) -> None:
+    from pytest_runcommand.cassettes.scan import scan_file
+
+    record = json.loads(json.dumps(SESSION_RECORD))
+    entry = record["Entries"][0]
+    entry["EncodedRequestUri"] = base64.b64encode(entry["RequestUri"].encode()).decode()
+    path = tmp_path / "TestGet.json"
+    path.write_text(json.dumps(record, indent=2))
+    cassette = read_cassette(path)
+    assert cassette.format == "session-record-json"
+    (interaction,) = cassette.interactions
+    assert (interaction.method, interaction.status) == ("GET", 200)
+    assert interaction.response_json == {"name": "rc"}
+    assert cassette.lines == (4,)
+    plain = entry["RequestUri"]
+    entry["RequestUri"] = plain.replace("c9cbd920-c00c-427c-852b-8aaf38badaeb", "00000000-0000-0000-0000-000000000000")
+    path.write_text(json.dumps(record, indent=2))  # the plain URI sanitized, the encoded one forgotten
+    findings = scan_file(path)
+    assert [(f.detector, f.line) for f in findings] == [("subscription-id", 5)]
+    assert "c9cbd920" not in str(findings)
+
+
+def test_httprecorder_entry_errors_name_the_entry(tmp_path: Path) -> None:
+    record = json.loads(json.dumps(SESSION_RECORD))
+    record["Entries"][0]["StatusCode"] = "OK"
+    path = _broken(tmp_path, "s.json", json.dumps(record, indent=2))
+    with pytest.raises(InputError, match=r"s\.json:4: Entries\[0\]\.StatusCode: expected an integer, got 'OK'"):
+        read_cassette(path)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "TestVirtualMachineSetRunCommand.runCommand-excerpt.json",
+        "TestVirtualMachineGetRunCommand.runCommands-excerpt.json",
+    ],
+)
+def test_the_shared_session_record_excerpts_read(name: str) -> None:
+    path = Path(__file__).resolve().parents[3] / "shared" / "real-traffic" / "azure-powershell" / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not here (the reference folder sits beside the repository)")
+    cassette = read_cassette(path)
+    assert cassette.format == "session-record-json"
+    assert all(line is not None for line in cassette.lines)
+    assert {i.method for i in cassette.interactions} <= {"GET", "POST"}
