@@ -1,0 +1,54 @@
+"""Settings: every value of --runcommand-fail-under and --runcommand-report is accepted or named as wrong."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_runcommand.errors import UsageError
+from pytest_runcommand.pytest.settings import _percentage, _report_path
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_a_threshold_is_a_percentage_or_a_usage_error(value: float) -> None:
+    for text in (repr(value), f"{value}%", str(value)):
+        if math.isfinite(value) and 0 <= value <= 100:
+            assert _percentage(text) == pytest.approx(value)
+        else:
+            with pytest.raises(UsageError, match=r"--runcommand-fail-under\) takes a percentage 0-100"):
+                _percentage(text)
+
+
+@given(st.text(max_size=12))
+def test_any_text_as_a_threshold_is_accepted_or_named(text: str) -> None:
+    message = ""
+    value = None
+    try:
+        value = _percentage(text)
+    except UsageError as error:
+        message = str(error)
+    if message:
+        assert "runcommand_fail_under (--runcommand-fail-under)" in message
+    elif text:
+        assert value is not None
+        assert 0 <= value <= 100
+    else:
+        assert value is None
+
+
+def test_no_threshold_and_no_report_are_nothing() -> None:
+    assert _percentage("") is None
+    assert _report_path("") == ""
+
+
+@given(st.sampled_from(["r.json", "out/r.json", "r", "r.JSON", "r.html", "r.HTM", "out/page.htm"]))
+def test_a_report_path_is_the_json_one(given_path: str) -> None:
+    if Path(given_path).suffix.lower() in (".html", ".htm"):
+        with pytest.raises(UsageError, match="takes the JSON path"):
+            _report_path(given_path)
+    else:
+        assert _report_path(given_path) == given_path
