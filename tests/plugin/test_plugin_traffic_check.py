@@ -92,3 +92,28 @@ def test_mock_transport_not_recorded():
         ["*in 1 of 1 interaction(s)*", "*[[]response] SECRET_PROPERTY at /properties/runAsPassword*"]
     )
     assert "hunter2" not in result.stdout.str()
+
+
+def test_recording_against_the_served_emulator_counts_each_exchange_once(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_served="""
+import pytest
+
+@pytest.mark.vcr
+@pytest.mark.runcommand_contract
+def test_put_then_get(runcommand_emulator_server):
+    server = runcommand_emulator_server
+    url = server.url(server.run_command_path("rc1"))
+    with server.client() as client:
+        assert client.put(url, json={"location": "westus", "properties": {"source": {"script": "ls"}}}).status_code == 201
+        assert client.get(url).status_code == 200
+"""
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--record-mode=once", "--block-network", "--runcommand-report", "r.json"
+    )
+    result.assert_outcomes(passed=1)
+    assert (pytester.path / "cassettes" / "test_served" / "test_put_then_get.yaml").is_file()
+    operations = json.loads((pytester.path / "r.json").read_text())["operations"]
+    assert operations["VirtualMachineRunCommands_CreateOrUpdate"]["calls"] == 1  # client, server and cassette saw it
+    assert operations["VirtualMachineRunCommands_GetByVirtualMachine"]["calls"] == 1
