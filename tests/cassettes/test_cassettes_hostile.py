@@ -64,3 +64,27 @@ def test_a_hand_edited_cassette_gives_a_report_or_a_clear_error(
 def test_any_json_document_gives_a_report_or_a_clear_error(document: object, wrap: bool) -> None:
     value = {"version": 1, "interactions": [document]} if wrap else document
     _check("any.json", json.dumps(value))
+
+
+COMMITTED = next((Path(__file__).resolve().parents[2] / "cassettes").rglob("*.yaml")).read_text()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edits=_EDITS)
+def test_a_hand_edited_cassette_replays_or_fails_naming_the_file(edits: list[tuple[float, int, str]]) -> None:
+    from vcr.persisters.filesystem import FilesystemPersister
+    from vcr.serializers import yamlserializer
+
+    from pytest_runcommand.cassettes.persister import SafePersister
+    from pytest_runcommand.cassettes.sanitize import default_sanitizer
+
+    persister = SafePersister(FilesystemPersister, default_sanitizer())
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "case.yaml"
+        path.write_text(_mutated(COMMITTED, edits), encoding="utf-8")
+        message = ""
+        try:
+            persister.load_cassette(str(path), serializer=yamlserializer)
+        except InputError as error:
+            message = str(error)
+        assert message == "" or message.startswith(f"cannot replay: {path}")
