@@ -56,6 +56,7 @@ _RECORDER = pytest.StashKey["TrafficRecorder"]()
 _VALIDATED = pytest.StashKey["list[tuple[Interaction, list[Any]]]"]()
 _UNDO = pytest.StashKey["list[Callable[[], None]]"]()
 _WRITE_ERROR = pytest.StashKey[str]()
+_SERVED = pytest.StashKey["set[str]"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -122,23 +123,37 @@ def _start_recording(item: pytest.Item) -> TrafficRecorder:
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     if _observed(item):
         _start_recording(item)
-    return (yield)
+    result = yield
+    funcargs = getattr(item, "funcargs", None) or {}
+    for name in traffic_fixtures().keys() & funcargs.keys():  # a served value cached in a wider scope
+        _serve(item, name, funcargs[name])
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(
     fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
 ) -> Generator[None, Any, Any]:
-    """A served fixture's app is watched (traffic from other processes) and reachable under --block-network."""
     value = yield
-    declared = traffic_fixtures().get(fixturedef.argname)
-    if declared is None or declared.served is None or value is None:
-        return value
-    item = request.node
+    if fixturedef.argname in traffic_fixtures() and isinstance(request.node, pytest.Item):
+        _serve(request.node, fixturedef.argname, value)  # at once: the fixtures built on it may call it already
+    return value
+
+
+def _serve(item: pytest.Item, name: str, value: Any) -> None:
+    """A served fixture's app is watched (requests other processes send count) and reachable under
+    ``--block-network`` while the test runs; once per test and server."""
+    declared = traffic_fixtures()[name]
+    if declared.served is None or value is None:
+        return
     try:
         app, base_url = declared.served(value)
     except AttributeError:  # not a live handle (--setup-plan hands placeholders)
-        return value
+        return
+    served = item.stash.setdefault(_SERVED, set())
+    if base_url in served:
+        return
+    served.add(base_url)
     from pytest_runcommand.pytest.loopback import exempt, served_address
 
     address = served_address(base_url)
@@ -147,7 +162,6 @@ def pytest_fixture_setup(
     recorder = item.stash.get(_RECORDER, None)
     if recorder is not None:
         recorder.watch_emulator(app, base_url)
-    return value
 
 
 @pytest.hookimpl(wrapper=True)
@@ -187,6 +201,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
         for undo in reversed(undo_list):
             undo()
         item.stash[_UNDO] = []
+        item.stash[_SERVED] = set()
 
 
 def _finish(item: pytest.Item, *, passed: bool) -> None:

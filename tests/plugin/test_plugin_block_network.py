@@ -109,3 +109,30 @@ def test_exempt_lets_exactly_one_address_through_and_undoes() -> None:
 )
 def test_only_a_loopback_address_with_a_port_is_exempted(base_url: str, expected: tuple[str, int] | None) -> None:
     assert served_address(base_url) == expected
+
+
+def test_a_served_emulator_shared_wider_than_a_test_stays_reachable(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+from pytest_runcommand.emulator import EmulatorCredential, ServedEmulator
+
+@pytest.fixture(scope="session")
+def runcommand_emulator_server(runcommand_emulator_session_server):
+    server = runcommand_emulator_session_server
+    return ServedEmulator(app=server.app, base_url=server.base_url, server=server, credential=EmulatorCredential())
+"""
+    )
+    pytester.makepyfile(
+        test_shared="""
+import pytest
+
+@pytest.mark.parametrize("name", ["rc1", "rc2", "rc3"])
+def test_put(runcommand_emulator_server, name):
+    server = runcommand_emulator_server
+    with server.client() as client:
+        body = {"location": "westus", "properties": {"source": {"script": "ls"}}}
+        assert client.put(server.url(server.run_command_path(name)), json=body).status_code == 201
+"""
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--block-network").assert_outcomes(passed=3)
