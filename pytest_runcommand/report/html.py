@@ -40,6 +40,22 @@ def band(covered: int, total: int) -> str:
     return next(name for floor, name in BANDS if percent >= floor)
 
 
+def _row_band(entry: Mapping[str, Any]) -> str:
+    """An operation's colour: its worse side (a row is not green while either side is mostly unexercised)."""
+    if not entry["calls"]:
+        return "none"
+    order = ["none", "low", "part", "good", "full"]
+    bands = [
+        band(
+            len(entry[f"{side}_properties_covered"]),
+            len(entry[f"{side}_properties_covered"]) + len(entry[f"{side}_properties_uncovered"]),
+        )
+        for side in ("request", "response")
+    ]
+    rated = [b for b in bands if b != "na"]
+    return min(rated, key=order.index) if rated else "full"
+
+
 def _cell(entry: Mapping[str, Any], side: str) -> str:
     covered, uncovered = entry[f"{side}_properties_covered"], entry[f"{side}_properties_uncovered"]
     css = band(len(covered), len(covered) + len(uncovered)) if entry["calls"] else "none"
@@ -69,7 +85,7 @@ def _summary(data: Mapping[str, Any]) -> list[str]:
     )
     for op_id, entry in operations.items():
         parts.append(
-            f"<tr><td class={'ok' if entry['calls'] else 'no'}><a href='#{e(op_id)}'>{e(op_id)}</a></td>"
+            f"<tr class={_row_band(entry)}><td><a href='#{e(op_id)}'>{e(op_id)}</a></td>"
             f"<td>{entry['calls']}</td><td>{entry.get('test_count', 0)}</td>"
             f"<td>{e(', '.join(entry['statuses_seen']) or '-')}</td><td>{e(', '.join(entry['statuses_documented']))}"
             f"</td>{_cell(entry, 'request')}{_cell(entry, 'response')}</tr>"
