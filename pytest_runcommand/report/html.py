@@ -58,7 +58,7 @@ def _row_band(entry: Mapping[str, Any]) -> str:
 
 def _cell(entry: Mapping[str, Any], side: str) -> str:
     covered, uncovered = entry[f"{side}_properties_covered"], entry[f"{side}_properties_uncovered"]
-    css = band(len(covered), len(covered) + len(uncovered)) if entry["calls"] else "none"
+    css = band(len(covered), len(covered) + len(uncovered))  # an uncalled operation: 0 covered, "none" (or "na")
     return f"<td class={css}>{fraction(covered, uncovered)}</td>"
 
 
