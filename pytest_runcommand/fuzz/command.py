@@ -41,7 +41,7 @@ the emulator's test token and no proxy. Any other URL needs --live, https, and -
 polled to its end). Token: {TOKEN_ENV}, else azure-identity DefaultAzureCredential.
 
 Deterministic by default (the same cases every run); --seed N picks another reproducible stream.
-The long run: pytest-runcommand fuzz --max-examples 500   (about 11,000 cases against the emulator).
+The long run: pytest-runcommand fuzz --max-examples 500   (about 14,000 cases against the emulator).
 """
 
 
