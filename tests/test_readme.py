@@ -183,3 +183,14 @@ def test_the_install_table_names_every_extra_and_default_dependency() -> None:
     defaults = [re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0] for requirement in project["dependencies"]]
     undocumented = [name for name in defaults if name != "pytest" and name.lower() not in rows["(none)"].lower()]
     assert undocumented == [], f"default dependencies missing from the README's Install table: {undocumented}"
+
+
+def test_a_needs_line_names_extras_expanded_to_their_distributions() -> None:
+    extras = _extras()
+    assert _distributions("fuzz", extras) == ["schemathesis", "hypothesis", "requests"]
+    assert set(_distributions("all", extras)) == {*_distributions("fuzz", extras), *_distributions("azure", extras)}
+    assert _distributions("azure-mgmt-compute", extras) == ["azure-mgmt-compute"]
+    block = Block("python", 1, "# needs: fuzz, no-such-distribution-for-the-test\nimport pytest\n")
+    assert block.needs == ["fuzz", "no-such-distribution-for-the-test"]
+    assert _missing(block) == ["no-such-distribution-for-the-test (for no-such-distribution-for-the-test)"]
+    assert Block("python", 1, "import pytest  # needs: fuzz\n").needs == []  # only the first line's own comment
