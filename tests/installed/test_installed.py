@@ -37,6 +37,18 @@ def test_the_package_is_the_installed_wheel_without_extras() -> None:
     assert not installed & {"schemathesis", "hypothesis", "azure-identity", "azure-core", "requests"}
 
 
+def test_the_wheel_carries_its_typing_marker_license_and_metadata() -> None:
+    assert (Path(pytest_runcommand.__file__).parent / "py.typed").is_file()
+    metadata = importlib.metadata.metadata("pytest-runcommand")
+    assert metadata["License-Expression"] == "MIT"
+    files = [str(path) for path in importlib.metadata.files("pytest-runcommand") or []]
+    assert any(path.endswith("licenses/LICENSE") for path in files), files
+    assert not [path for path in files if path.startswith(("tests/", "examples/", "cassettes/"))]
+    extras = set(metadata.get_all("Provides-Extra") or [])
+    assert {"fuzz", "azure", "all", "cli", "test"} <= extras
+    assert "Programming Language :: Python :: 3.11" in (metadata.get_all("Classifier") or [])
+
+
 def test_a_committed_cassette_replays_with_block_network_and_nothing_else(tmp_path: Path) -> None:
     shutil.copytree(HERE / "replay", tmp_path / "replay")
     cassettes = sorted((tmp_path / "replay" / "cassettes").rglob("*.yaml"))
