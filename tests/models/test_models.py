@@ -362,7 +362,7 @@ def assert_model_matches(model: type[WireModel], properties: dict[str, Any], req
 @pytest.mark.parametrize("name", SWAGGER_MODELS)
 def test_model_matches_official_swagger(name: str) -> None:
     properties, required = _flattened(_swagger_definitions(), name)
-    newer = {alias: None for alias in NEWER_THAN_2025_04_01.get(name, ())}
+    newer = dict.fromkeys(NEWER_THAN_2025_04_01.get(name, ()))
     assert_model_matches(DEFINITIONS[name], {**properties, **newer}, required)
 
 
@@ -559,7 +559,9 @@ def test_builders_output_is_json_serialisable() -> None:
 )
 @pytest.mark.parametrize("builder", [patch_body, put_body])
 def test_builders_want_exactly_one_source(builder: Any, sources: dict[str, str], named: str) -> None:
-    with pytest.raises(ValueError, match="exactly one of script, script_uri, command_id, gallery_script_reference_id") as caught:
+    with pytest.raises(
+        ValueError, match="exactly one of script, script_uri, command_id, gallery_script_reference_id"
+    ) as caught:
         builder(**sources)
     assert named in str(caught.value)
 
