@@ -77,3 +77,26 @@ def test_child(runcommand_emulator_server, runcommand_contract):
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*in 1 of 2 interaction(s)*", "*READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST*"])
+
+
+def test_a_clients_copy_stands_in_until_the_servers_copy_arrives() -> None:
+    from types import SimpleNamespace
+
+    from pytest_runcommand.interactions import Interaction
+
+    app = SimpleNamespace(observers=[])
+    url = "https://127.0.0.1:8443/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/runCommands/rc"
+    recorder = TrafficRecorder("t")
+    recorder.watch_emulator(app, "https://127.0.0.1:8443/")
+    client_copy = Interaction("PUT", url + "?api-version=2024-07-01", status=201)
+    recorder._client_side(client_copy)  # the answer reached the client before the server reported it
+    assert recorder.interactions == [client_copy]
+    (observer,) = app.observers
+    observer(Interaction("PUT", url + "?api-version=2024-07-01", status=201, source="pytest-runcommand emulator"))
+    (only,) = recorder.interactions
+    assert only is not client_copy  # the server's copy replaces the stand-in
+    assert only.source == "t#1"
+    observer(Interaction("GET", url + "?api-version=2024-07-01", status=200))  # another process's request
+    assert [(i.method, i.source) for i in recorder.interactions] == [("PUT", "t#1"), ("GET", "t#2")]
+    recorder.stop()
+    assert app.observers == []
