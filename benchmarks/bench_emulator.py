@@ -12,7 +12,7 @@ Targets, each served by its own process on 127.0.0.1 (plain http, so TLS cost is
 One client (``http.client``, one keep-alive connection per target) sends the same PATCH in rounds that
 alternate between targets; the figures are medians over the rounds. Printed: requests/s per target, the
 emulator's throughput as a multiple of Prism's (target: >= 3x) and its time per request as a multiple of the
-canned app's (target: <= 1.5x).
+canned app's (target: <= 1.5x), at 2024-07-01 and at the newest version (whose answers carry more).
 
 Run:  python benchmarks/bench_emulator.py [--requests 1000] [--rounds 5] [--no-prism]
 """
@@ -38,6 +38,9 @@ PATH = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute"
     "/virtualMachines/vm1/runCommands/rc1?api-version=2024-07-01"
 )
+LATEST = "2026-04-01"
+"""The newest supported api-version (answers with systemData and Location/Retry-After): measured as well."""
+LATEST_PATH = PATH.replace("/rc1?api-version=2024-07-01", f"/rc2?api-version={LATEST}")
 PATCH_BODY = json.dumps(
     {
         "properties": {
@@ -116,15 +119,15 @@ def serve(command: list[str], port: int, **kwargs: object) -> Iterator[int]:
             process.wait()
 
 
-def patch_loop(port: int, count: int) -> float:
+def patch_loop(port: int, count: int, path: str = PATH) -> float:
     """Seconds for ``count`` sequential PATCH requests on one keep-alive connection."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        connection.request("PUT", PATH, body=PUT_BODY, headers=HEADERS)
+        connection.request("PUT", path, body=PUT_BODY, headers=HEADERS)
         connection.getresponse().read()
         start = time.perf_counter()
         for _ in range(count):
-            connection.request("PATCH", PATH, body=PATCH_BODY, headers=HEADERS)
+            connection.request("PATCH", path, body=PATCH_BODY, headers=HEADERS)
             response = connection.getresponse()
             response.read()
             if response.status != 200:
@@ -178,19 +181,26 @@ def main() -> int:
     with serve(emulator_cmd, emulator_port, env=env), serve(canned_cmd, canned_port, env=env):
         prism_context = prism_servers(prism_ports) if not args.no_prism else _nothing()
         with prism_context as prisms:
-            targets = {"emulator": emulator_port, "canned": canned_port, **prisms}
-            for port in targets.values():
-                patch_loop(port, min(200, args.requests))  # warm-up
+            targets = {
+                "emulator": (emulator_port, PATH),
+                "emulator@latest": (emulator_port, LATEST_PATH),
+                "canned": (canned_port, PATH),
+                **{name: (port, PATH) for name, port in prisms.items()},
+            }
+            for port, path in targets.values():
+                patch_loop(port, min(200, args.requests), path)  # warm-up
             timings: dict[str, list[float]] = {name: [] for name in targets}
             for _ in range(args.rounds):
-                for name, port in targets.items():
-                    timings[name].append(patch_loop(port, args.requests) / args.requests)
+                for name, (port, path) in targets.items():
+                    timings[name].append(patch_loop(port, args.requests, path) / args.requests)
     per_request = {name: statistics.median(values) for name, values in timings.items()}
     print(f"\nsequential keep-alive PATCH, {args.rounds} rounds x {args.requests} requests, median per target:")
     for name, seconds in per_request.items():
-        print(f"  {name:9s} {1 / seconds:8.0f} req/s   {seconds * 1e6:8.0f} us/request")
+        print(f"  {name:15s} {1 / seconds:8.0f} req/s   {seconds * 1e6:8.0f} us/request")
     ratio_canned = per_request["emulator"] / per_request["canned"]
     print(f"emulator time per request / canned app's: {ratio_canned:.2f}x (target <= 1.5x)")
+    ratio_latest = per_request["emulator@latest"] / per_request["canned"]
+    print(f"emulator at {LATEST} / canned app's:     {ratio_latest:.2f}x (systemData, Location, Retry-After)")
     for name in ("prism", "prism -d"):
         if name in per_request:
             ratio = per_request[name] / per_request["emulator"]
