@@ -10,7 +10,7 @@ Bytecode caching is on, as on a developer's machine or CI with a warm checkout; 
 with ``PYTHONDONTWRITEBYTECODE=1`` instead, where every module of every plugin is compiled again on each start.
 Building the venvs needs the package index (pip); ``--venvs DIR`` keeps them there and reuses them next time.
 
-Run:  python benchmarks/bench_startup.py [--rounds 21] [--venvs DIR] [--no-bytecode-cache]
+Run:  python benchmarks/bench_startup.py [--rounds 21] [--venvs DIR] [--no-bytecode-cache] [--breakdown]
 """
 
 from __future__ import annotations
@@ -68,12 +68,12 @@ def build_venvs(folder: Path) -> tuple[Path, Path]:
     return plain, installed
 
 
-def run(venv: Path, suite: Path, environment: dict[str, str]) -> tuple[float, float]:
+def run(venv: Path, suite: Path, environment: dict[str, str], *extra: str) -> tuple[float, float]:
     """Wall time and CPU time (user + system) of one pytest start."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(
-        [str(_python(venv)), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [str(_python(venv)), "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra],
         cwd=suite,
         check=True,
         capture_output=True,
@@ -89,6 +89,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--venvs", type=Path, help="build the venvs here and reuse them (default: a temporary folder)")
     parser.add_argument("--no-bytecode-cache", action="store_true", help="run with PYTHONDONTWRITEBYTECODE=1")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also time the wheel's venv without each plugin (-p no:NAME)"
+    )
     args = parser.parse_args()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "VIRTUAL_ENV"))}
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -98,29 +101,37 @@ def main() -> None:
         folder = args.venvs or Path(scratch) / "venvs"
         folder.mkdir(parents=True, exist_ok=True)
         plain, installed = build_venvs(folder.resolve())
+        runs: list[tuple[str, Path, tuple[str, ...]]] = [
+            ("pytest + httpx", plain, ()),
+            ("pytest-runcommand wheel, no extras", installed, ()),
+        ]
+        if args.breakdown:
+            runs += [
+                ("  the same, -p no:runcommand", installed, ("-p", "no:runcommand")),
+                ("  the same, -p no:recording", installed, ("-p", "no:recording")),
+                ("  the same, without both", installed, ("-p", "no:runcommand", "-p", "no:recording")),
+            ]
         suite = Path(scratch) / "suite"
         suite.mkdir()
         (suite / "pytest.ini").write_text("[pytest]\n")
         (suite / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
-        for venv in (plain, installed, plain, installed):  # warm the file system and bytecode caches
-            run(venv, suite, environment)
-        times: dict[Path, list[tuple[float, float]]] = {plain: [], installed: []}
+        for _, venv, extra in runs * 2:  # warm the file system and bytecode caches
+            run(venv, suite, environment, *extra)
+        times: list[list[tuple[float, float]]] = [[] for _ in runs]
         for _ in range(args.rounds):
-            for venv in (plain, installed):
-                times[venv].append(run(venv, suite, environment))
+            for index, (_, venv, extra) in enumerate(runs):
+                times[index].append(run(venv, suite, environment, *extra))
     cache = "off (PYTHONDONTWRITEBYTECODE=1)" if args.no_bytecode_cache else "on"
     print(f"pytest on a one-test suite, median of {args.rounds} alternating rounds, bytecode cache {cache}")
     print(f"{'':40}{'wall':>11}{'CPU':>11}")
-    medians = {}
-    for venv, label in ((plain, "pytest + httpx"), (installed, "pytest-runcommand wheel, no extras")):
-        wall, cpu = (statistics.median(sample[i] for sample in times[venv]) * 1000 for i in (0, 1))
-        medians[venv] = wall, cpu
-        print(f"  {label:38}{wall:8.1f} ms{cpu:8.1f} ms  ({_distributions(venv)} distributions)")
-    wall, cpu = (medians[installed][i] - medians[plain][i] for i in (0, 1))
+    medians = [tuple(statistics.median(sample[i] for sample in samples) * 1000 for i in (0, 1)) for samples in times]
+    for (label, venv, extra), (wall, cpu) in zip(runs, medians, strict=True):
+        note = "" if extra else f"  ({_distributions(venv)} distributions)"
+        print(f"  {label:38}{wall:8.1f} ms{cpu:8.1f} ms{note}")
+    (base_wall, base_cpu), (package_wall, package_cpu) = medians[0], medians[1]
+    wall, cpu = package_wall - base_wall, package_cpu - base_cpu
     print(f"  {'difference':38}{wall:+8.1f} ms{cpu:+8.1f} ms")
-    print(
-        f"  {'ratio':38}{medians[installed][0] / medians[plain][0]:11.3f}{medians[installed][1] / medians[plain][1]:11.3f}"
-    )
+    print(f"  {'ratio':38}{package_wall / base_wall:11.3f}{package_cpu / base_cpu:11.3f}")
     verdict = "within" if wall <= TARGET_MS else "OVER"
     print(f"  wall-time difference {verdict} the {TARGET_MS:.0f} ms target")
     print("  (CPU time, user + system, is disturbed less than wall time when the machine is busy)")
