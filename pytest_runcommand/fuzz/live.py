@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 ARM_SCOPE = "https://management.azure.com/.default"
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]")
+"""Characters no scoped path may hold once decoded: controls and backslashes (some servers read it as /)."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
@@ -123,9 +125,11 @@ class Guard:
             if not path.startswith(self.base_path + "/"):
                 raise GuardRefusal(f"{method} {path}: outside the target's base path {self.base_path}")
             path = path[len(self.base_path) :]
+        if any(segment in ("", ".", "..") for segment in path.split("/")[1:]) or _UNSAFE.search(path):
+            raise GuardRefusal(f"{method} {path!r}: not a plain resource path")
         parent = self.scope.parent_path
         operations = f"/subscriptions/{self.scope.subscription}/providers/Microsoft.Compute/locations/"
-        if method == "GET" and path.lower().startswith(operations.lower()) and "/operations/" in path.lower():
+        if method == "GET" and re.fullmatch(rf"{re.escape(operations)}[^/]+/operations/[^/]+", path, re.IGNORECASE):
             return
         if method == "GET" and path.lower() == f"{parent}/runCommands".lower():
             return

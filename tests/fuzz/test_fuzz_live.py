@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_runcommand.cli import main
 from pytest_runcommand.errors import UsageError
@@ -179,3 +183,37 @@ def test_the_scope_is_checked_below_a_base_path() -> None:
         with pytest.raises(GuardRefusal):
             guard.admit("PUT", outside)
     assert (guard.sent, guard.refused) == (1, 3)
+
+
+SEGMENTS = st.sampled_from(
+    ["subscriptions", SUB, "resourceGroups", "rg1", "rg2", "providers", "Microsoft.Compute", "virtualMachines", "vm1",
+     "VM1", "vm2", "runCommands", "fuzz-a", "fuzz-", "prod", "..", ".", "", "%2e%2e", "%2F", "fuzz-a%2F..%2F..",
+     "locations", "westus", "operations", "op1", "a\\b", "%5C", "%00", "virtualMachineScaleSets", "0",
+     "fuzz-a%5C..%5C..%5Cvm2", "fuzz-b\\..\\prod"]
+)  # fmt: skip
+
+
+@st.composite
+def scoped_paths(draw: st.DrawFn) -> str:
+    operations = f"/subscriptions/{SUB}/providers/Microsoft.Compute/locations"
+    start = draw(st.sampled_from(["", SCOPE.parent_path, f"{SCOPE.parent_path}/runCommands", operations]))
+    return start + "".join("/" + segment for segment in draw(st.lists(SEGMENTS, max_size=4)))
+
+
+@settings(max_examples=500, deadline=None)
+@given(method=st.sampled_from(["GET", "PUT", "PATCH", "DELETE"]), path=scoped_paths())
+def test_an_admitted_path_stays_in_the_scope_however_a_server_reads_it(method: str, path: str) -> None:
+    """Whatever a server does with dot segments and encoded separators, an admitted request stays in the scope."""
+    try:
+        Guard(SCOPE).admit(method, f"https://management.azure.com{path}")
+    except GuardRefusal:
+        return
+    for seen in (path, unquote(path), posixpath.normpath(unquote(path)), unquote(path).replace("\\", "/")):
+        lowered = seen.lower().rstrip("/")
+        runs = f"{SCOPE.parent_path}/runCommands".lower()
+        if method == "GET" and (lowered == runs or "/operations/" in lowered):
+            assert lowered == runs or lowered.startswith(f"/subscriptions/{SUB}/providers/microsoft.compute/locations/")
+            assert ".." not in lowered.split("/")
+            continue
+        assert lowered.startswith(runs + "/fuzz-"), seen
+        assert "/" not in lowered[len(runs) + 1 :], seen
