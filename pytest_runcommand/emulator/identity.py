@@ -1,9 +1,12 @@
-"""The identity service: a tiny Microsoft Entra ID (Azure AD) for the client-credentials grant.
+"""The identity service: a tiny Microsoft Entra ID (Azure AD) for the client-credentials grant, and the cloud's
+description of it.
 
 - ``GET /{tenant}/v2.0/.well-known/openid-configuration``: discovery, pointing at this emulator;
 - ``POST /{tenant}/oauth2/v2.0/token``: a token for a service principal of the :class:`Directory` (form or HTTP
   Basic credentials). A wrong secret, client id, tenant, grant or scope gets the ``AADSTS`` error Entra ID gives
-  (:class:`~pytest_runcommand.emulator.errors.AadError`).
+  (:class:`~pytest_runcommand.emulator.errors.AadError`);
+- ``GET /metadata/endpoints``: the cloud's endpoints (``az cloud register``; no token needed);
+- ``GET /tenants``: the directory's tenants (a token needed).
 
 Tokens come from :mod:`pytest_runcommand.emulator.tokens`, which also checks them on every ARM request. Secrets
 (client secrets, tokens) are never logged nor echoed in an answer.
@@ -121,6 +124,42 @@ class IdentityService:
             collapse_slashes=True,
         )
         router.add("token", "/{tenant}/oauth2/v2.0/token", {"POST": self._token}, public=True, collapse_slashes=True)
+        router.add(
+            "metadata",
+            "/metadata/endpoints",
+            {"GET": self._metadata},
+            public=True,
+            api_version="any",
+            collapse_slashes=True,
+        )
+        router.add("tenants", "/tenants", {"GET": self._tenants}, api_version="any")
+
+    def _metadata(self, request: Request) -> Response:
+        directory = directory_of(self.owner, request)
+        base = request.base_url
+        return Response(
+            200,
+            {
+                "name": "RunCommandEmulator",
+                "resourceManager": f"{base}/",
+                "portal": f"{base}/",
+                "authentication": {
+                    "loginEndpoint": base,
+                    "audiences": list(MANAGEMENT_AUDIENCES),
+                    "tenant": directory.first_tenant(),
+                    "identityProvider": "AAD",
+                },
+                "suffixes": {},
+            },
+        )
+
+    def _tenants(self, request: Request) -> Response:
+        tenants = directory_of(self.owner, request).tenants()
+        value = [
+            {"id": f"/tenants/{tenant}", "tenantId": tenant, "tenantCategory": "Home", "displayName": "Emulator"}
+            for tenant in tenants
+        ]
+        return Response(200, {"value": value})
 
     def _openid(self, request: Request) -> Response:
         tenant = directory_of(self.owner, request).find_tenant(request.params["tenant"])

@@ -1,7 +1,6 @@
 """The resources service: what a client needs from Resource Manager besides run commands.
 
-- ``GET /metadata/endpoints`` (``az cloud register`` endpoint discovery; no token needed);
-- ``GET /tenants``, ``/subscriptions``, ``/subscriptions/{sub}``;
+- ``GET /subscriptions``, ``/subscriptions/{sub}``;
 - ``GET|HEAD /subscriptions/{sub}/resourcegroups[/{rg}]``: a resource group exists where the backend has a VM in it,
   or anywhere while VMs are auto-created; its location is its first VM's, else the backend's default location.
 
@@ -18,7 +17,6 @@ from pytest_runcommand.emulator.asgi import Handler, Request, Response
 from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.identity import Directory, directory_of
 from pytest_runcommand.emulator.routing import Router
-from pytest_runcommand.emulator.tokens import MANAGEMENT_AUDIENCES
 
 __all__ = ["ResourceService"]
 
@@ -39,16 +37,7 @@ class ResourceService:
         self.owner = owner
 
     def register(self, router: Router[Handler]) -> None:
-        """Add this service's routes (the metadata is public; the rest need a token and an api-version)."""
-        router.add(
-            "metadata",
-            "/metadata/endpoints",
-            {"GET": self._metadata},
-            public=True,
-            api_version="any",
-            collapse_slashes=True,
-        )
-        router.add("tenants", "/tenants", {"GET": self._tenants}, api_version="any")
+        """Add this service's routes (a token and an api-version needed)."""
         router.add("subscriptions", "/subscriptions", {"GET": self._subscriptions}, api_version="any")
         router.add("subscription", SUBSCRIPTION, {"GET": self._subscription}, api_version="any")
         router.add("resource_groups", GROUPS, {"GET": self._groups}, api_version="any")
@@ -62,33 +51,6 @@ class ResourceService:
     @property
     def backend(self) -> Backend:
         return self.owner.backend
-
-    def _metadata(self, request: Request) -> Response:
-        directory = directory_of(self.owner, request)
-        base = request.base_url
-        return Response(
-            200,
-            {
-                "name": "RunCommandEmulator",
-                "resourceManager": f"{base}/",
-                "portal": f"{base}/",
-                "authentication": {
-                    "loginEndpoint": base,
-                    "audiences": list(MANAGEMENT_AUDIENCES),
-                    "tenant": directory.first_tenant(),
-                    "identityProvider": "AAD",
-                },
-                "suffixes": {},
-            },
-        )
-
-    def _tenants(self, request: Request) -> Response:
-        directory = directory_of(self.owner, request)
-        value = [
-            {"id": f"/tenants/{tenant}", "tenantId": tenant, "tenantCategory": "Home", "displayName": "Emulator"}
-            for tenant in directory.tenants()
-        ]
-        return Response(200, {"value": value})
 
     def _subscriptions(self, request: Request) -> Response:
         directory = directory_of(self.owner, request)
