@@ -2,7 +2,8 @@
 
 Parts (state, HTTP layer and error envelope kept apart, as moto does):
 
-- :class:`Backend` (``backend.py``): VMs, run commands, async operations, a simulated :class:`Clock`, ``reset()``;
+- :class:`Backend` (``backend.py``, its plain data in ``state.py``): VMs, run commands, async operations, a simulated
+  :class:`Clock` (``clock.py``: moved per request, by the wall clock, or by hand), ``reset()``;
   :class:`EmulatorSettings` holds the knobs (auto-created VMs, polls per operation, page size, strictness).
 - :class:`FakeExecutor` / :class:`Outcome` (``executor.py``): simulated script runs, registrable per script or
   ``commandId``.
@@ -10,7 +11,8 @@ Parts (state, HTTP layer and error envelope kept apart, as moto does):
   validated with the contract engine), identity (``identity.py``: Entra ID sign-in for a :class:`Directory`) and
   resources (``resources.py``: subscriptions, resource groups, cloud metadata); one request and answer type
   (``asgi.py``), one token module (``tokens.py``), one error mechanism (``errors.py``: :class:`ArmError`,
-  Entra ID's ``AadError``).
+  Entra ID's ``AadError``). Answers take the shape of the request's api-version (``versions.py``, asking the
+  contract's facts).
 - :class:`EmulatorServer` (``server.py``): uvicorn on loopback with a throw-away CA; :class:`EmulatorCredential`
   for Azure SDK clients; :func:`asgi_client` for an in-process ``httpx.Client``.
 - :class:`InProcessEmulator` / :class:`ServedEmulator` (``handles.py``): what the fixtures hand to a test.
