@@ -17,7 +17,7 @@ from typing import Generic, Literal, TypeVar
 
 from pytest_runcommand.emulator import errors
 
-__all__ = ["Match", "Route", "Router", "not_found"]
+__all__ = ["Route", "Router", "not_found"]
 
 H = TypeVar("H", bound=Callable[..., object])
 
@@ -44,15 +44,6 @@ class Route(Generic[H]):
         if found is None:
             raise errors.method_not_allowed(method, sorted(self.handlers))
         return found
-
-
-@dataclass(frozen=True)
-class Match(Generic[H]):
-    """A resolved request: the route, its handler and the path parameters as sent."""
-
-    route: Route[H]
-    handler: H
-    params: Mapping[str, str]
 
 
 def _split(path: str) -> list[str]:
@@ -119,14 +110,6 @@ class Router(Generic[H]):
             else:
                 return route, dict(zip(route.parameters, values, strict=True))
         return None
-
-    def resolve(self, method: str, path: str) -> Match[H]:
-        """The handler for ``method path``; raises the ARM 404 / 405 error when there is none."""
-        found = self.find(path)
-        if found is None:
-            raise not_found(path)
-        route, params = found
-        return Match(route, route.handler(method), params)
 
 
 _SLASHES = re.compile("/{2,}")
