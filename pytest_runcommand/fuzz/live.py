@@ -141,7 +141,7 @@ class Guard:
             raise GuardRefusal(f"{method} {path}: run command name lacks the prefix {self.scope.name_prefix!r}")
 
     def admit(self, method: str, url: str) -> None:
-        """Check scope and budget, wait for the rate, and count the request (call just before sending)."""
+        """Check scope and budget and count the request (call just before sending; the session paces it)."""
         method = method.upper()
         try:
             self.check_scope(method, url)
@@ -151,15 +151,20 @@ class Guard:
         with self._lock:
             if self.max_requests and self.sent >= self.max_requests:
                 raise BudgetExhausted(f"the request budget ({self.max_requests}) is spent")
-            if self.rate > 0:
-                now = self.clock()
-                if self._last is not None:
-                    wait = self._last + 1.0 / self.rate - now
-                    if wait > 0:
-                        self.sleep(wait)
-                        now += wait
-                self._last = now
             self.sent += 1
+
+    def pace(self) -> None:
+        """Wait as long as :attr:`rate` asks before the next request on the wire (any request, probes included)."""
+        if self.rate <= 0:
+            return
+        with self._lock:
+            now = self.clock()
+            if self._last is not None:
+                wait = self._last + 1.0 / self.rate - now
+                if wait > 0:
+                    self.sleep(wait)
+                    now += wait
+            self._last = now
 
     def note_response(self, method: str, url: str, status: int) -> None:
         """Remember run commands a PUT created (and forget deleted ones) for the clean-up."""

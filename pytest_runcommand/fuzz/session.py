@@ -1,4 +1,4 @@
-"""The HTTP session of a URL target: every request it sends passes the guard, whoever builds it.
+"""The HTTP session of a URL target: every request it sends passes the guard and its pace, whoever builds it.
 
 schemathesis's checks send requests of their own (``ignored_auth`` replays a case without its token), and the
 clean-up polls operation URLs the target names: all of them go through this session, so none leaves the target's
@@ -37,4 +37,5 @@ class GuardedSession(requests.Session):
         except GuardRefusal:
             self.guard.refused += 1
             raise
+        self.guard.pace()
         return super().send(request, **kwargs)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pytest_runcommand.cli import main
 from pytest_runcommand.errors import UsageError
 from pytest_runcommand.fuzz.live import BudgetExhausted, Guard, GuardRefusal, LiveScope
-from pytest_runcommand.fuzz.targets import access_token
+from pytest_runcommand.fuzz.targets import access_token, url_target
 from pytest_runcommand.interactions import Interaction
 
 SUB = "11111111-2222-3333-4444-555555555555"
@@ -54,7 +54,23 @@ def test_guard_refuses_outside_the_scope(method: str, url: str) -> None:
     assert guard.sent == 0
 
 
-def test_guard_bounds_count_and_rate() -> None:
+def test_guard_bounds_the_count() -> None:
+    guard = Guard(SCOPE, max_requests=3)
+    url = f"{BASE}/virtualMachines/vm1/runCommands"
+    for _ in range(3):
+        guard.admit("GET", url)
+    with pytest.raises(BudgetExhausted):
+        guard.admit("GET", url)
+    assert guard.sent == 3
+
+
+async def _ok(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_every_request_on_the_wire_is_paced(serve_app: Any) -> None:
+    """The rate holds for each request the session sends: the run's cases, the checks' probes, the clean-up."""
     now = [0.0]
     waits: list[float] = []
 
@@ -62,14 +78,14 @@ def test_guard_bounds_count_and_rate() -> None:
         waits.append(seconds)
         now[0] += seconds
 
-    guard = Guard(SCOPE, max_requests=3, rate=2.0, clock=lambda: now[0], sleep=sleep)
-    url = f"{BASE}/virtualMachines/vm1/runCommands"
-    for _ in range(3):
-        guard.admit("GET", url)
-    with pytest.raises(BudgetExhausted):
-        guard.admit("GET", url)
-    assert guard.sent == 3
+    target = url_target(serve_app(_ok), token="t", scope=SCOPE, rate=2.0)
+    target.guard.clock, target.guard.sleep = (lambda: now[0]), sleep
+    url = f"{target.base_url}{SCOPE.parent_path}/runCommands"
+    with target.open_session() as session:
+        for _ in range(3):
+            assert session.get(url).status_code == 200
     assert waits == [0.5, 0.5]
+    assert target.guard.sent == 0  # pacing is not the budget: only the run's own cases count against it
 
 
 def test_guard_remembers_what_to_clean_up() -> None:
