@@ -15,5 +15,6 @@ CAPABILITY_MODULES: tuple[str, ...] = (
     "pytest_runcommand.pytest.emulator",
     "pytest_runcommand.pytest.azcli",
     "pytest_runcommand.pytest.fuzz",
+    "pytest_runcommand.pytest.coverage",
 )
 """The capability modules the plugin loads (each one a pytest plugin of its own)."""

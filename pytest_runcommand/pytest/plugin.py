@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_runcommand.pytest import CAPABILITY_MODULES
+from pytest_runcommand.pytest.coverage import coverage_report
 from pytest_runcommand.pytest.settings import add_options, observe_traffic, runcommand_settings_of, traffic_fixtures
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from pytest_runcommand.interactions import Interaction
-    from pytest_runcommand.report import CoverageReport
     from pytest_runcommand.traffic import TrafficRecorder
 
 pytest_plugins: list[str] = list(CAPABILITY_MODULES)
@@ -51,11 +51,9 @@ MARKERS: dict[str, str] = {
 CONTRACT_MARKER_KWARGS = ("ignore",)
 VALIDATION_MODULE = "pytest_runcommand.contract.validate"
 
-_REPORT = pytest.StashKey["CoverageReport"]()
 _RECORDER = pytest.StashKey["TrafficRecorder"]()
 _VALIDATED = pytest.StashKey["list[tuple[Interaction, list[Any]]]"]()
 _UNDO = pytest.StashKey["list[Callable[[], None]]"]()
-_WRITE_ERROR = pytest.StashKey[str]()
 _SERVED = pytest.StashKey["set[str]"]()
 
 
@@ -215,7 +213,7 @@ def _finish(item: pytest.Item, *, passed: bool) -> None:
         recorder.stop()
     if not validated and recorder is None:
         return
-    report = _report(item.config)
+    report = coverage_report(item.config)
     for interaction, violations in validated:
         report.add(interaction, violations, test=item.nodeid)
     interactions = _carried_traffic(item, recorder.interactions) if recorder is not None else []
@@ -290,82 +288,3 @@ def runcommand_contract(request: pytest.FixtureRequest) -> TrafficRecorder:
     far, so a test can also inspect its own traffic.
     """
     return _start_recording(request.node)
-
-
-# -- the coverage report -------------------------------------------------------------------------------------------
-
-
-def _report(config: pytest.Config) -> CoverageReport:
-    report = config.stash.get(_REPORT, None)
-    if report is None:
-        from pytest_runcommand.report import CoverageReport
-
-        report = config.stash[_REPORT] = CoverageReport()
-    return report
-
-
-def _is_worker(config: pytest.Config) -> bool:
-    return getattr(config, "workeroutput", None) is not None
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, object]:
-    """After every test ran (and every xdist worker reported), apply ``--runcommand-fail-under``."""
-    result = yield
-    config = session.config
-    threshold = runcommand_settings_of(config).fail_under
-    if threshold is not None and not _is_worker(config) and not _report(config).meets(threshold):
-        session.testsfailed += 1
-    return result
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    config = session.config
-    report = config.stash.get(_REPORT, None)
-    workeroutput = getattr(config, "workeroutput", None)
-    if workeroutput is not None:  # an xdist worker: hand the findings to the controller
-        if report is not None:
-            workeroutput["runcommand_coverage"] = report.to_dict()
-        return
-    settings = runcommand_settings_of(config)
-    if settings.report:  # asked for: always written, even when no test produced run-command traffic
-        from pathlib import Path
-
-        try:
-            _report(config).write(Path(settings.report))
-        except OSError as error:
-            config.stash[_WRITE_ERROR] = (
-                f"could not write the coverage report {settings.report}: {error.strerror or error}"
-            )
-            session.exitstatus = pytest.ExitCode.USAGE_ERROR
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    data = getattr(node, "workeroutput", {}).get("runcommand_coverage")
-    if data:
-        _report(node.config).merge(data)
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    if _is_worker(config):
-        return
-    settings = runcommand_settings_of(config)
-    report = config.stash.get(_REPORT, None)
-    if not settings.coverage_wanted and (report is None or not report.seen):
-        return
-    report = _report(config)
-    terminalreporter.section("run-command contract coverage")
-    lines = report.terminal_lines() if report.seen else ["no test exercised a run-command operation"]
-    for line in lines:
-        terminalreporter.write_line(line)
-    if settings.fail_under is not None:
-        verdict = report.verdict(settings.fail_under)
-        terminalreporter.write_line(verdict, red=not report.meets(settings.fail_under), bold=True)
-    if config.stash.get(_WRITE_ERROR, None):
-        terminalreporter.write_line(config.stash[_WRITE_ERROR], red=True, bold=True)
-    elif settings.report:
-        from pathlib import Path
-
-        json_path = Path(settings.report)
-        terminalreporter.write_line(f"report: {json_path} and {json_path.with_suffix('.html')}")
