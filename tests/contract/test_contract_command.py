@@ -260,3 +260,11 @@ def test_several_files_exit_with_the_worst_verdict_and_report_each_in_order(
     assert [(entry["file"], entry["verdict"]) for entry in document["files"]] == [
         (str(paths[kind][0]), verdicts[paths[kind][1]]) for kind in kinds
     ]
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_a_signature_in_the_url_is_not_echoed(output: str, capsys: pytest.CaptureFixture[str]) -> None:
+    url = DEFAULT_URL + "&sig=Sentinel-Signature-9c1"
+    main(["validate", "request", str(SAMPLE), str(TWO_SOURCES), "--url", url, "--format", output])
+    captured = capsys.readouterr()
+    assert "Sentinel-Signature-9c1" not in captured.out + captured.err
