@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reference_data import OFFICIAL_RUNCOMMAND, SPECS, SPECS_ROOT
 
 from pytest_runcommand.contract import SUPPORTED_API_VERSIONS, get_contract, load_contract
@@ -280,3 +282,46 @@ def test_a_users_official_swagger_loads_as_a_contract() -> None:
     assert match is not None
     assert match.operation_id == "VirtualMachineRunCommands_Update"
     assert "2024-07-01" in contract.api_versions
+
+
+def reachable_definitions(document: dict[str, Any]) -> list[str]:
+    """Definitions the in-scope operations reach (through parameters, responses and nested references)."""
+    text = json.dumps([op for op in operations(document).values() if in_scope(op)])
+    found: list[str] = []
+    pending = [ref.split('"', 1)[0] for ref in text.split('"#/definitions/')[1:]]
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found.append(name)
+        pending += [
+            ref.split('"', 1)[0] for ref in json.dumps(document["definitions"][name]).split('"#/definitions/')[1:]
+        ]
+    return sorted(found)
+
+
+MUTATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "delete": lambda schema: schema.clear(),
+    "retype": lambda schema: schema.update(type="boolean" if schema.get("type") != "boolean" else "string"),
+    "read-only": lambda schema: schema.update(readOnly=not schema.get("readOnly", False)),
+    "format": lambda schema: schema.update(format="uuid"),
+}
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(st.sampled_from(VERSIONS), st.data(), st.sampled_from(sorted(MUTATIONS)))
+def test_any_changed_property_of_any_version_is_detected(version: str, data: st.DataObject, mutation: str) -> None:
+    """Generative drift: one fact of one property of any reachable definition, in any version, changed."""
+    official, _ = resolve_official(version)
+    drifted = copy.deepcopy(ours(version))
+    names = [n for n in reachable_definitions(drifted) if drifted["definitions"][n].get("properties")]
+    name = data.draw(st.sampled_from(names))
+    prop = data.draw(st.sampled_from(sorted(drifted["definitions"][name]["properties"])))
+    schema = drifted["definitions"][name]["properties"][prop]
+    if "$ref" in schema and mutation != "delete":
+        schema.pop("$ref")
+    MUTATIONS[mutation](schema)
+    if mutation == "delete":
+        del drifted["definitions"][name]["properties"][prop]
+    facts_changed = differences(operation_facts(official), operation_facts(drifted))
+    assert facts_changed, f"{version} {name}.{prop} {mutation} went unnoticed"
