@@ -10,7 +10,7 @@ import base64
 import json
 import string
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, ZERO_SUBSCRIPTION_ID
 from pytest_runcommand.emulator import InProcessEmulator, ServedEmulator
 from pytest_runcommand.emulator.backend import Backend
+from pytest_runcommand.emulator.identity import DEFAULT_CLIENT_ID, DEFAULT_TENANT
 
 VM = f"/subscriptions/{ZERO_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
 RUN_COMMANDS = VM + "/runCommands"
@@ -39,6 +40,14 @@ def state_of(backend: Backend) -> Any:
         vms.append((vm.ref.key, vm.location, tuple(commands)))
     runs = len(getattr(backend.executor, "runs", ()))
     return tuple(vms), backend.operation_count, runs
+
+
+def error_code(response: httpx.Response) -> str:
+    """The error code an answer carries, if any (for the statistics of the property test)."""
+    if response.status_code < 400 or not response.content:
+        return ""
+    error = response.json().get("error")
+    return str(error.get("code")) if isinstance(error, dict) else str(error)
 
 
 def assert_cloud_error(response: httpx.Response, status: int, *codes: str) -> dict[str, Any]:
@@ -207,6 +216,16 @@ paths = st.one_of(
         segments,
     ),
     st.lists(segments, max_size=12).map(lambda parts: "/" + "/".join(parts)),
+    st.sampled_from(  # the identity and resources services
+        [
+            f"/{DEFAULT_TENANT}/oauth2/v2.0/token",
+            f"/{DEFAULT_TENANT}/v2.0/.well-known/openid-configuration",
+            "/tenants",
+            "/subscriptions",
+            f"/subscriptions/{ZERO_SUBSCRIPTION_ID}/resourcegroups/rg",
+            "//metadata/endpoints",
+        ]
+    ),
 )
 query_values = st.one_of(
     st.sampled_from([*SUPPORTED_API_VERSIONS, "", "1999-01-01", "instanceView", "true", "2", "%C2%B2"]),
@@ -232,7 +251,18 @@ header_text = st.text(
 )
 header_values = st.one_of(
     header_text.map(lambda text: text.strip(" \t").encode("latin-1")),
-    st.sampled_from(["application/json", "text/plain", "Bearer x", "Bearer", "Basic Og==", "gzip", "Bearer a b"]),
+    st.sampled_from(
+        [
+            "application/json",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "Bearer x",
+            "Bearer",
+            "Basic Og==",
+            "gzip",
+            "Bearer a b",
+        ]
+    ),
 )
 header_names = st.sampled_from(
     ["Content-Type", "x-ms-client-request-id", "x-ms-correlation-request-id", "If-Match", "Accept", "Content-Encoding"]
@@ -259,50 +289,104 @@ run_command_like = st.fixed_dictionaries(
         "tags": st.dictionaries(st.text(max_size=5), st.one_of(st.text(max_size=5), json_values), max_size=2),
     },
 )
+valid_bodies = st.builds(
+    lambda script, timeout, tags: json.dumps(
+        {"location": "westus", "properties": {"source": {"script": script}, "timeoutInSeconds": timeout}, "tags": tags}
+    ).encode(),
+    st.sampled_from(["echo hi", "Write-Host x"]),
+    st.integers(0, 100),
+    st.dictionaries(st.sampled_from(["a", "b"]), st.sampled_from(["1", "2"]), max_size=1),
+)
 bodies = st.one_of(
+    valid_bodies,
+    valid_bodies,
+    valid_bodies,
     run_command_like.map(lambda data: json.dumps(data).encode()),
     run_command_like.map(lambda data: json.dumps(data).encode()),
     run_command_like.map(lambda data: json.dumps(data).encode()),
     st.none(),
     st.binary(max_size=64),
     st.dictionaries(fields, json_values, max_size=4).map(lambda data: json.dumps(data).encode()),
+    st.dictionaries(  # a sign-in form
+        st.sampled_from(["grant_type", "client_id", "client_secret", "scope"]),
+        st.one_of(
+            st.sampled_from(["client_credentials", DEFAULT_CLIENT_ID, "https://management.azure.com/.default"]),
+            st.text(max_size=12),
+        ),
+    ).map(lambda form: urlencode(form).encode()),
 )
 methods = st.sampled_from(["PUT", "PUT", "PATCH", "PATCH", "GET", "DELETE", "POST", "HEAD", "OPTIONS", "FOO"])
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(method=methods, path=paths, query=queries, sent_headers=headers, body=bodies)
-def test_any_request_gets_an_answer_below_500_and_a_refused_one_changes_nothing(
-    runcommand_emulator_server: ServedEmulator,
-    method: str,
-    path: str,
-    query: str,
-    sent_headers: dict[str, str | bytes],
-    body: bytes | None,
+def exchange(
+    emulator: ServedEmulator, method: str, path: str, query: str, sent_headers: dict[str, Any], body: bytes | None
 ) -> None:
-    backend = runcommand_emulator_server.backend
-    with runcommand_emulator_server.client() as client:
+    """Send one request to the served emulator: an answer below 500 comes back, and a refused one changed nothing."""
+    backend = emulator.backend
+    tokens_issued = emulator.app.identity.tokens_issued
+    with emulator.client() as client:
         before = state_of(backend)
-        url = f"{runcommand_emulator_server.base_url}{path}{'?' + query if query else ''}"
+        url = f"{emulator.base_url}{path}{'?' + query if query else ''}"
         try:
             response = client.request(method, url, headers=sent_headers, content=body)
         except httpx.LocalProtocolError:  # the client refused to send it: not a request the server saw
             reject()
         except httpx.TransportError as error:  # a dropped connection, or no answer at all
             pytest.fail(f"{method} {url} got no answer: {error!r}")
-    event(f"{method} -> {response.status_code}")
+    event(f"{method} -> {response.status_code} {error_code(response)}")
     assert response.status_code < 500, (method, url, response.text)
     if response.status_code >= 400:
         assert state_of(backend) == before, f"{method} {url} answered {response.status_code} and changed state"
+        assert emulator.app.identity.tokens_issued == tokens_issued
         if method != "HEAD":
             assert isinstance(response.json()["error"], dict | str), response.text
-    assert not runcommand_emulator_server.app.internal_errors, runcommand_emulator_server.app.internal_errors[0]
+    assert not emulator.app.internal_errors, emulator.app.internal_errors[0]
+
+
+SERVED = settings(
+    max_examples=250,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@SERVED
+@given(method=methods, path=paths, query=queries, sent_headers=headers, body=bodies)
+def test_any_request_gets_an_answer_below_500_and_a_refused_one_changes_nothing(
+    runcommand_emulator_server: ServedEmulator,
+    method: str,
+    path: str,
+    query: str,
+    sent_headers: dict[str, Any],
+    body: bytes | None,
+) -> None:
+    exchange(runcommand_emulator_server, method, path, query, sent_headers, body)
+
+
+@SERVED
+@given(
+    method=st.sampled_from(["PUT", "PUT", "PUT", "PATCH", "PATCH", "GET", "DELETE"]),
+    name=st.one_of(st.sampled_from(["rc1", "rc2"]), names),
+    version=st.one_of(*[st.sampled_from(sorted(SUPPORTED_API_VERSIONS))] * 4, query_values),
+    extra=st.lists(st.tuples(st.sampled_from(["$expand", "$skiptoken", "monitor", "x"]), query_values), max_size=2),
+    sent_headers=st.dictionaries(header_names, header_values, max_size=2),
+    body=st.one_of(valid_bodies, valid_bodies, run_command_like.map(lambda data: json.dumps(data).encode()), bodies),
+)
+def test_any_run_command_write_gets_an_answer_below_500_and_a_refused_one_changes_nothing(
+    runcommand_emulator_server: ServedEmulator,
+    method: str,
+    name: str,
+    version: str,
+    extra: list[tuple[str, str]],
+    sent_headers: dict[str, Any],
+    body: bytes | None,
+) -> None:
+    """The same property, drawn close to the run-command surface, so that many writes succeed and many just fail."""
+    query = "&".join(f"{key}={value}" for key, value in [("api-version", version), *extra])
+    headers = {"Content-Type": "application/json", **sent_headers}
+    exchange(runcommand_emulator_server, method, "/" + "/".join([*RC_PATH, name]), query, headers, body)
 
 
 def test_printable_is_what_header_values_are_made_of() -> None:
