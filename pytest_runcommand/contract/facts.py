@@ -35,6 +35,7 @@ __all__ = [
     "definition_properties",
     "final_state_via",
     "is_secret_pointer",
+    "keep_known",
     "lro_header_statuses",
     "read_only_properties",
     "script_sources",
@@ -188,6 +189,28 @@ def final_state_via(api_version: str, operation_id: str) -> str | None:
     options = _operation(api_version, operation_id).get("x-ms-long-running-operation-options") or {}
     value = options.get("final-state-via")
     return str(value) if value is not None else None
+
+
+def keep_known(api_version: str, definition: str, value: Any) -> Any:
+    """A copy of ``value`` (a ``definition`` instance) without the properties ``api_version`` does not declare, at
+    any depth: what an answer at that version may carry (no ``systemData`` before 2025-11-01, no ``scriptShell``
+    before 2025-04-01). Values of other shapes are kept as they are."""
+    definitions = _definitions(api_version)
+    return _keep(definitions, definitions.get(definition), value, 0)
+
+
+def _keep(definitions: Mapping[str, Any], schema: Any, value: Any, depth: int) -> Any:
+    if not isinstance(schema, Mapping) or depth > 32:
+        return value
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        return _keep(definitions, definitions.get(ref.rsplit("/", 1)[-1]), value, depth + 1)
+    properties = schema.get("properties")
+    if isinstance(value, dict) and isinstance(properties, Mapping):
+        return {k: _keep(definitions, properties[k], v, depth + 1) for k, v in value.items() if k in properties}
+    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        return [_keep(definitions, schema["items"], item, depth + 1) for item in value]
+    return value
 
 
 def secret_properties() -> frozenset[str]:

@@ -268,3 +268,47 @@ def test_a_declared_retry_after_must_be_an_integer(version: str) -> None:
     assert found == ([("LRO_RESPONSE_HEADER", "header:Retry-After")] if version >= "2025-11-01" else [])
     put = validate_response("PUT", url(version), 201, answer(version), {"Retry-After": "2147483648"})
     assert codes(put) == ([("LRO_RESPONSE_HEADER", "header:Retry-After")] if version >= "2025-11-01" else [])
+
+
+NEWEST_ANSWER = {
+    "id": "/x",
+    "name": "rc",
+    "type": "Microsoft.Compute/virtualMachines/runCommands",
+    "location": "westus",
+    "systemData": SYSTEM_DATA,
+    "properties": {
+        "source": {"script": "echo", "scriptShell": "Powershell7", "scriptUriManagedIdentity": {"clientId": "c"}},
+        "treatFailureAsDeploymentFailure": True,
+        "outputBlobManagedIdentity": {"objectId": "o"},
+        "provisioningState": "Succeeded",
+        "instanceView": {"executionState": "Succeeded", "statuses": [{"code": "c", "level": "Info"}]},
+    },
+}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_keep_known_shapes_an_answer_for_its_version(version: str) -> None:
+    shaped = facts.keep_known(version, RESOURCE, NEWEST_ANSWER)
+    assert validate_response("GET", url(version), 200, shaped) == []
+    assert ("systemData" in shaped) is (version >= "2025-11-01")
+    assert ("scriptShell" in shaped["properties"]["source"]) is (version >= "2025-04-01")
+    assert ("treatFailureAsDeploymentFailure" in shaped["properties"]) is (version >= "2023-03-01")
+    assert ("outputBlobManagedIdentity" in shaped["properties"]) is (version >= "2022-08-01")
+    assert shaped["properties"]["instanceView"] == NEWEST_ANSWER["properties"]["instanceView"]
+    assert "systemData" in NEWEST_ANSWER  # the input is left alone
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(
+    st.sampled_from(VERSIONS),
+    st.dictionaries(st.sampled_from(ALL_PROPERTIES), st.just(None), max_size=6),
+    st.dictionaries(st.text(min_size=1, max_size=5), st.integers(), max_size=2),
+)
+def test_keep_known_leaves_no_property_the_version_lacks(
+    version: str, chosen: dict[str, None], extra: dict[str, int]
+) -> None:
+    properties = {name: SAMPLE_VALUES.get(name, "x") for name in chosen if name in SAMPLE_VALUES}
+    body = {"location": "w", "properties": {**properties, **extra}, **extra}
+    shaped = facts.keep_known(version, "VirtualMachineRunCommandUpdate", body)
+    found = codes(validate_request("PATCH", url(version), shaped))
+    assert not [code for code, _ in found if code == "OBJECT_ADDITIONAL_PROPERTIES"]
