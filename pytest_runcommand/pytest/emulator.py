@@ -124,3 +124,4 @@ def _reset(server: EmulatorServer, settings_type: type) -> None:
     server.backend.reset()
     server.backend.settings = settings_type()
     server.app.internal_errors.clear()
+    server.app.directory = server.identity  # a test may have swapped who can sign in
