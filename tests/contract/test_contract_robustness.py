@@ -298,3 +298,25 @@ def test_a_mutated_url_never_raises(edits: list[tuple[int, str]], method: str) -
         assert all(isinstance(v, Violation) for v in found)
     (verdict,) = check_interactions([Interaction(method, target, status=200, response_body=b"{}")])
     assert verdict.label.startswith(f"{method} ")
+
+
+@pytest.mark.parametrize(
+    ("pointer", "secret", "shown_as"),
+    [
+        ("/properties/runAsPassword", True, "/properties/runAsPassword"),
+        ("/properties/runAsPassword/secureValue", True, "/properties/runAsPassword/***"),
+        ("/properties/protectedParameters/0/value", True, "/properties/protectedParameters/0/value"),
+        ("/properties/protectedParameters/0/name", False, "/properties/protectedParameters/0/name"),
+        ("/properties/protectedParameters/0/S3cret", True, "/properties/protectedParameters/0/***"),
+        ("/properties/protectedParameters/name", True, "/properties/protectedParameters/name"),
+        ("/value/2/properties/runAsPassword/0/x", True, "/value/2/properties/runAsPassword/0/***"),
+        ("/properties/runAsUser", False, "/properties/runAsUser"),
+        ("/properties/parameters/0/value", False, "/properties/parameters/0/value"),
+    ],
+)
+def test_secret_pointers_and_how_they_are_shown(pointer: str, secret: bool, shown_as: str) -> None:
+    from pytest_runcommand.contract.facts import is_secret_pointer
+    from pytest_runcommand.contract.violations import mask_pointer
+
+    assert is_secret_pointer(pointer) is secret
+    assert mask_pointer(pointer) == shown_as

@@ -237,7 +237,9 @@ def test_facts_import_stays_cheap() -> None:
 
     code = (
         "import sys; import pytest_runcommand.contract.facts as f; f.script_sources('2026-04-01'); "
-        "print(sorted(m for m in ('jsonschema_rs', 'orjson', 'yaml') if m in sys.modules))"
+        "from pytest_runcommand.contract import LATEST_API_VERSION; "
+        "print(sorted(m for m in ('jsonschema_rs', 'orjson', 'yaml', 'pytest_runcommand.contract.validate') "
+        "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
