@@ -213,7 +213,7 @@ def test_any_other_json_value_gets_the_validators_verdict(
     body = tmp_path / "value.json"
     body.write_text(json.dumps(value), encoding="utf-8")
     code = main(["validate", "request", str(body)])
-    expected = validate_request("PATCH", DEFAULT_URL, value)
+    expected = validate_request("PATCH", DEFAULT_URL, body.read_bytes())  # the same bytes, read by the engine
     assert code == (1 if expected else 0)
     lines = capsys.readouterr().out.splitlines()
     assert all(line.count("\t") == 2 for line in lines), lines
