@@ -6,13 +6,14 @@ import math
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_runcommand.errors import UsageError
 from pytest_runcommand.pytest.settings import _percentage, _report_path
 
 
+@settings(deadline=None)  # a shared, loaded machine must not fail a property on time
 @given(st.floats(allow_nan=True, allow_infinity=True))
 def test_a_threshold_is_a_percentage_or_a_usage_error(value: float) -> None:
     for text in (repr(value), f"{value}%", str(value)):
@@ -23,6 +24,7 @@ def test_a_threshold_is_a_percentage_or_a_usage_error(value: float) -> None:
                 _percentage(text)
 
 
+@settings(deadline=None)  # a shared, loaded machine must not fail a property on time
 @given(st.text(max_size=12))
 def test_any_text_as_a_threshold_is_accepted_or_named(text: str) -> None:
     message = ""
@@ -45,6 +47,7 @@ def test_no_threshold_and_no_report_are_nothing() -> None:
     assert _report_path("") == ""
 
 
+@settings(deadline=None)  # a shared, loaded machine must not fail a property on time
 @given(st.sampled_from(["r.json", "out/r.json", "r", "r.JSON", "r.html", "r.HTM", "out/page.htm"]))
 def test_a_report_path_is_the_json_one(given_path: str) -> None:
     if Path(given_path).suffix.lower() in (".html", ".htm"):
