@@ -1,7 +1,7 @@
 """Each api-version spoken: the fields a version's answers carry, and those a write at that version leaves alone.
 
 Nothing here names a field: every answer is the full resource cut down to what the request's api-version defines,
-as the contract says (:func:`pytest_runcommand.contract.facts.definition_properties`). So ``systemData`` shows from
+at any depth, as the contract says (:func:`pytest_runcommand.contract.facts.keep_known`). So ``systemData`` shows from
 2025-11-01 only, ``treatFailureAsDeploymentFailure`` from 2023-03-01, ``scriptShell`` and
 ``galleryScriptReferenceId`` from 2025-04-01. A write at an older version keeps what that version does not define
 (:func:`kept_on_write`), so one resource seen through two versions shows each its own shape.
@@ -13,17 +13,17 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from pytest_runcommand.contract import facts
-from pytest_runcommand.models import VirtualMachineRunCommandProperties, VirtualMachineRunCommandScriptSource
+from pytest_runcommand.models import (
+    DEFINITIONS,
+    VirtualMachineRunCommandProperties,
+    VirtualMachineRunCommandScriptSource,
+)
 
 __all__ = ["Kept", "defines", "kept_on_write", "shape"]
 
 RESOURCE = "VirtualMachineRunCommand"
 PROPERTIES = "VirtualMachineRunCommandProperties"
 SOURCE = "VirtualMachineRunCommandScriptSource"
-INSTANCE_VIEW = "VirtualMachineRunCommandInstanceView"
-
-_NESTED = (("properties", PROPERTIES), ("source", SOURCE), ("instanceView", INSTANCE_VIEW))
-"""Where each definition sits in a run command: ``properties``, ``properties.source``, ``properties.instanceView``."""
 
 
 @cache
@@ -34,9 +34,9 @@ def fields_at(api_version: str, definition: str) -> frozenset[str]:
 
 @cache
 def _complete(api_version: str) -> bool:
-    """Whether ``api_version`` defines every field the latest one does (nothing to cut)."""
+    """Whether ``api_version`` defines every field the latest one does, in every definition (nothing to cut)."""
     latest = facts.LATEST_API_VERSION
-    return all(fields_at(latest, name) <= fields_at(api_version, name) for name in (RESOURCE, *dict(_NESTED).values()))
+    return all(fields_at(latest, name) <= fields_at(api_version, name) for name in DEFINITIONS)
 
 
 def defines(api_version: str, definition: str, field: str) -> bool:
@@ -45,20 +45,11 @@ def defines(api_version: str, definition: str, field: str) -> bool:
 
 
 def shape(resource: dict[str, Any], api_version: str) -> dict[str, Any]:
-    """``resource`` (a run command's wire JSON) with only the fields ``api_version`` defines (a new dict)."""
+    """``resource`` (a run command's wire JSON) with only the fields ``api_version`` defines, at any depth."""
     if _complete(api_version):
         return resource
-    return _cut(resource, RESOURCE, api_version)
-
-
-def _cut(node: dict[str, Any], definition: str, api_version: str) -> dict[str, Any]:
-    known = fields_at(api_version, definition)
-    out = {key: value for key, value in node.items() if key in known}
-    for key, nested in _NESTED:
-        value = out.get(key)
-        if isinstance(value, dict) and key in known:
-            out[key] = _cut(value, nested, api_version)
-    return out
+    shaped: dict[str, Any] = facts.keep_known(api_version, RESOURCE, resource)
+    return shaped
 
 
 class Kept(NamedTuple):
