@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import orjson
 import pydantic
 
-from pytest_runcommand.contract import SUPPORTED_API_VERSIONS, Violation, facts, get_contract, validate_request
+from pytest_runcommand.contract import Violation, facts, get_contract, validate_request
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.asgi import Handler, Request, Response
 from pytest_runcommand.emulator.backend import DEFAULT_CALLER, AsyncOperation, Backend, ParentRef, normalize_location
@@ -58,7 +58,7 @@ class RunCommandService:
 
     def register(self, router: Router[Handler]) -> None:
         """Add the run-command routes (bearer token and a supported api-version required)."""
-        versions = frozenset(SUPPORTED_API_VERSIONS)
+        versions = frozenset(facts.SUPPORTED_API_VERSIONS)
         resource = {"GET": self._get, "PUT": self._put, "PATCH": self._patch, "DELETE": self._delete}
         router.add("run_commands", VM_RUN_COMMANDS, {"GET": self._list}, api_version=versions)
         router.add("run_command", VM_RUN_COMMANDS + "/{runCommandName}", resource, api_version=versions)
