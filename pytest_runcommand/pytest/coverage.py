@@ -34,6 +34,12 @@ def coverage_report(config: pytest.Config) -> CoverageReport:
     return report
 
 
+def _tests_ran(config: pytest.Config) -> bool:
+    """Not a run that only collects or plans (no traffic can be there to measure)."""
+    option = config.option
+    return not (option.collectonly or getattr(option, "setuponly", False) or getattr(option, "setupplan", False))
+
+
 def _is_worker(config: pytest.Config) -> bool:
     return getattr(config, "workeroutput", None) is not None
 
@@ -44,7 +50,9 @@ def pytest_runtestloop(session: pytest.Session) -> Generator[None, object, objec
     result = yield
     config = session.config
     threshold = runcommand_settings_of(config).fail_under
-    if threshold is not None and not _is_worker(config) and not coverage_report(config).meets(threshold):
+    if threshold is None or _is_worker(config) or not _tests_ran(config):
+        return result
+    if not coverage_report(config).meets(threshold):
         session.testsfailed += 1
     return result
 
@@ -89,7 +97,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     lines = report.terminal_lines() if report.seen else ["no test exercised a run-command operation"]
     for line in lines:
         terminalreporter.write_line(line)
-    if settings.fail_under is not None:
+    if settings.fail_under is not None and _tests_ran(config):
         verdict = report.verdict(settings.fail_under)
         terminalreporter.write_line(verdict, red=not report.meets(settings.fail_under), bold=True)
     if config.stash.get(_WRITE_ERROR, None):

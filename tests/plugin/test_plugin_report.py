@@ -241,3 +241,10 @@ def test_a_report_that_cannot_be_written_fails_the_run_clearly(pytester: pytest.
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["could not write the coverage report blocker/report.json: *"])
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_collecting_only_is_not_judged_by_the_threshold(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--co", "--runcommand-fail-under=50")
+    assert result.ret == pytest.ExitCode.OK
+    assert "NOT reached" not in result.stdout.str()
