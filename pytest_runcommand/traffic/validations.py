@@ -94,9 +94,11 @@ def observe_validations(namespaces: Iterable[MutableMapping[str, Any]], sink: Va
         return
     wrappers = _make_wrappers(module)
     undo: list[Callable[[], None]] = []
+    by_original = {id(wrapper.__wrapped__): wrapper for wrapper in wrappers.values()}  # type: ignore[attr-defined]
     for namespace in namespaces:
-        for name, wrapper in wrappers.items():
-            if namespace.get(name) is getattr(wrapper, "__wrapped__", None):
+        bound = [(name, by_original[id(value)]) for name, value in namespace.items() if id(value) in by_original]
+        for name, wrapper in bound:  # under any name (``import validate_request as check`` too)
+            if namespace[name] is wrapper.__wrapped__:  # type: ignore[attr-defined]
                 undo.append(_rebind(namespace, name, wrapper))
     package = sys.modules.get(_TOP_PACKAGE)
     if package is not None:  # attributes there are lazy: set for the duration, removed after
