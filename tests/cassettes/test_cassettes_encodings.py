@@ -367,3 +367,37 @@ def test_the_hooks_are_idempotent_in_every_encoding(case: Case) -> None:
     first = on_response(response)
     assert on_response(first) == first
     assert not any(secret in repr(first) for secret in case.secrets[:2])
+
+
+REFUSED_MODULE = """
+import pytest
+import requests
+
+
+@pytest.mark.vcr
+def test_refused(echo_server):
+    assert requests.get(echo_server + "/clean").status_code == 200
+    try:
+        requests.patch(
+            echo_server + "/subscriptions/x/runCommands/rc?api-version=2024-07-01",
+            data=b"\\x1f\\x8b\\x08 not gzip Snt-through-pytest",
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        )
+    except AssertionError:
+        pass  # a client that swallows the error: the cassette must still not be written
+"""
+
+
+def test_a_refused_message_fails_the_test_and_writes_nothing_through_pytest(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_refused=REFUSED_MODULE)
+    pytester.makeconftest(CONFTEST)
+    (pytester.path / "echo_server.py").write_text(Path(__file__).with_name("echo_server.py").read_text())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=once", "-q")
+    result.assert_outcomes(passed=1, errors=1)  # the body passed; the save at teardown is refused
+    out = result.stdout.str()
+    assert "MessageRefusedError" in out
+    assert "test_refused.yaml not written" in out
+    assert "PATCH http://127.0.0.1:" in out
+    assert "Content-Encoding gzip" in out
+    assert "Snt-through-pytest" not in out
+    assert not list(pytester.path.rglob("*.yaml"))
