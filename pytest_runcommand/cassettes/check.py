@@ -21,13 +21,13 @@ from pytest_runcommand.cassettes.scan import Finding, scan_interaction, scan_lin
 from pytest_runcommand.errors import InputError
 from pytest_runcommand.interactions import Interaction
 
-__all__ = ["CASSETTE_SUFFIXES", "FileReport", "Violations", "check_file", "check_files", "expand_paths"]
+__all__ = ["CASSETTE_SUFFIXES", "FileReport", "InteractionViolations", "check_file", "check_files", "expand_paths"]
 
 CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @dataclass(frozen=True)
-class Violations:
+class InteractionViolations:
     """The contract violations of one interaction: where it is (``file:line (interaction #i)``) and the report."""
 
     place: str
@@ -48,7 +48,7 @@ class FileReport:
     interactions: int = 0
     run_command: int = 0
     validated: int = 0
-    violations: list[Violations] = field(default_factory=list)
+    violations: list[InteractionViolations] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     api_versions: Counter[str] = field(default_factory=Counter)
     version_notes: dict[str, str] = field(default_factory=dict)
@@ -147,14 +147,14 @@ def _check_contract(report: FileReport, cassette: CassetteFile) -> None:
             report.violations.append(_violations(cassette, index, verdict, sanitizer))
 
 
-def _violations(cassette: CassetteFile, index: int, verdict: Any, sanitizer: Any) -> Violations:
+def _violations(cassette: CassetteFile, index: int, verdict: Any, sanitizer: Any) -> InteractionViolations:
     from pytest_runcommand.contract import format_violations, interaction_label
 
     interaction: Interaction = verdict.interaction
     place = cassette.place(index)
     label = f"{place} {interaction_label(replace(interaction, url=sanitizer.url(interaction.url), source=''))}"
     codes = tuple(v.code for v in verdict.violations)
-    return Violations(place, cassette.lines[index], codes, format_violations(verdict.violations, label))
+    return InteractionViolations(place, cassette.lines[index], codes, format_violations(verdict.violations, label))
 
 
 def check_files(paths: Iterable[str | Path], *, contract: bool = True, scan: bool = True) -> list[FileReport]:
