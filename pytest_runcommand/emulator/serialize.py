@@ -15,8 +15,8 @@ from typing import Any
 from pytest_runcommand.emulator.clock import format_time
 from pytest_runcommand.emulator.executor import ExecutionView
 from pytest_runcommand.emulator.state import AsyncOperation, Audit, RunCommand
-from pytest_runcommand.emulator.versions import shape
-from pytest_runcommand.models import SystemData, to_wire
+from pytest_runcommand.emulator.versions import RESOURCE, defines, shape
+from pytest_runcommand.models import SystemData, VirtualMachineRunCommand, to_wire
 
 __all__ = ["instance_view_to_wire", "list_to_wire", "operation_to_wire", "run_command_to_wire"]
 
@@ -58,11 +58,12 @@ def run_command_to_wire(
     if command.tags is not None:
         resource["tags"] = dict(command.tags)
     resource["properties"] = wire_props
-    if command.audit is not None:
-        resource["systemData"] = _system_data(command.audit)
+    if command.audit is not None and (api_version is None or defines(api_version, RESOURCE, _SYSTEM_DATA_KEY)):
+        resource[_SYSTEM_DATA_KEY] = _system_data(command.audit)
     return resource if api_version is None else shape(resource, api_version)
 
 
+_SYSTEM_DATA_KEY = VirtualMachineRunCommand.model_fields["system_data"].alias or "system_data"
 _SYSTEM_DATA = {name: field.alias or name for name, field in SystemData.model_fields.items()}
 """SystemData attribute -> wire name (from the model, so no name is typed twice)."""
 
