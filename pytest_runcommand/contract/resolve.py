@@ -152,12 +152,14 @@ class _Resolver:
 def resolve_swagger(
     path: str | Path,
     *,
-    path_filter: str | None = "/runCommands",
+    path_filter: str | None = "runCommand",
     substitute: Substitute | None = None,
     document: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Load ``path`` and return a self-contained Swagger 2.0 document of the operations whose path contains
-    ``path_filter`` (all operations when ``None``).
+    ``path_filter``, case-insensitively (all operations when ``None``). The default keeps the run-command family:
+    managed (``/runCommands``), diagnostic (``/diagnosticRunCommands``), the action (``/runCommand``) and the
+    location catalogue.
 
     ``substitute`` names a stored file to read in place of a referenced one that is missing; ``document`` is the
     already loaded content of ``path`` (references still resolve from ``path``'s folder).

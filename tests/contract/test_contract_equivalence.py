@@ -26,6 +26,7 @@ from pytest_runcommand.contract.facts import CONTRACT_SOURCES
 from pytest_runcommand.contract.resolve import resolve_swagger
 
 COMPARED_KEYS = ("type", "format", "enum", "readOnly", "required", "default", "additionalProperties")
+PARAMETER_KEYS = ("type", "format", "enum", "pattern", "minLength", "maxLength")
 EXTENSIONS = {"AsyncOperations_Get"}  # ours only: the ARM async-operation status resource
 VERSIONS = list(SUPPORTED_API_VERSIONS)
 
@@ -80,15 +81,19 @@ def officials() -> dict[str, tuple[dict[str, Any], list[tuple[str, Path]]]]:
     return {version: resolve_official(version) for version in VERSIONS}
 
 
-def normalize(schema: Any, definitions: dict[str, Any], depth: int = 0) -> Any:
-    """The facts of a schema, references inlined, descriptions and x- extensions dropped."""
-    assert depth < 20, "unexpected recursion"
+def normalize(schema: Any, definitions: dict[str, Any], depth: int = 0, seen: tuple[str, ...] = ()) -> Any:
+    """The facts of a schema, references inlined, descriptions and x- extensions dropped. A definition that contains
+    itself (ErrorDetail.details) is inlined once, then shown as ``{"$recursive": name}``."""
+    assert depth < 24, "unexpected nesting"
     if not isinstance(schema, dict):
         return schema
     if "$ref" in schema:
-        target = definitions[schema["$ref"].rsplit("/", 1)[-1]]
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return {"$recursive": name}
+        target = definitions[name]
         merged = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-        return normalize(merged, definitions, depth + 1)
+        return normalize(merged, definitions, depth + 1, (*seen, name))
     facts: dict[str, Any] = {}
     for key in COMPARED_KEYS:
         if key in schema:
@@ -96,15 +101,15 @@ def normalize(schema: Any, definitions: dict[str, Any], depth: int = 0) -> Any:
             if key == "required":
                 value = sorted(value)
             elif key == "additionalProperties":
-                value = normalize(value, definitions, depth + 1)
+                value = normalize(value, definitions, depth + 1, seen)
             facts[key] = value
     if "properties" in schema:
         facts.setdefault("type", "object")  # an object schema without "type" (as common.json writes them)
         facts["properties"] = {
-            name: normalize(sub, definitions, depth + 1) for name, sub in schema["properties"].items()
+            name: normalize(sub, definitions, depth + 1, seen) for name, sub in schema["properties"].items()
         }
     if "items" in schema:
-        facts["items"] = normalize(schema["items"], definitions, depth + 1)
+        facts["items"] = normalize(schema["items"], definitions, depth + 1, seen)
     return facts
 
 
@@ -117,12 +122,9 @@ def operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def in_scope(op: dict[str, Any]) -> bool:
-    """The managed run commands on a VM and a VMSS VM (the action, catalogue and diagnostics come later)."""
-    path = op["path"]
-    return "diagnosticruncommands" not in path and (
-        "{runcommandname}" in path
-        or path.endswith(("/virtualmachines/{vmname}/runcommands", "/virtualmachines/{instanceid}/runcommands"))
-    )
+    """The whole run-command family: managed and diagnostic run commands on a VM and a VMSS VM, the action run
+    command and the location catalogue (everything but our own extensions)."""
+    return "runcommand" in op["path"] and op["operationId"] not in EXTENSIONS
 
 
 def operation_facts(document: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +142,7 @@ def operation_facts(document: dict[str, Any]) -> dict[str, Any]:
             "parameters": {
                 f"{p['name']} in {p['in']}": {
                     "required": p.get("required", False),
-                    **{k: p[k] for k in ("type", "format", "enum") if k in p},
+                    **{k: p[k] for k in PARAMETER_KEYS if k in p},
                     "schema": normalize(p.get("schema"), definitions),
                 }
                 for p in op["parameters"]
