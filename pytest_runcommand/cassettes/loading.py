@@ -102,12 +102,18 @@ def _parse_int(digits: str) -> int:
     return int(digits)
 
 
-def load_json(file: Path, text: str, what: str = "") -> Any:
-    """Parse JSON ``text`` of ``file``; ``what`` names a place inside the file (a body) for messages."""
+def load_json(file: Path, text: str, what: str = "", *, invalid_ok: bool = False) -> Any:
+    """Parse JSON ``text`` of ``file``; ``what`` names a place inside the file (a body) for messages.
+
+    With ``invalid_ok``, text that is not JSON gives None (a body that is not JSON is the contract's business);
+    JSON past the bounds is an :class:`InputError` either way.
+    """
     where = f"{file}{what}"
     try:
         document = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as error:
+        if invalid_ok:
+            return None
         raise InputError(f"{where}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}") from None
     except _LongInteger as error:
         offset = text.find(str(error))
