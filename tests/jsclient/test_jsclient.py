@@ -233,11 +233,6 @@ def test_the_sdk_polls_as_often_as_the_emulator_asks(
     assert [i.response_header("Retry-After") for i in polls[:2]] == [str(retry_after)] * 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 10: the emulator sends no systemData at 2026-04-01 (the version's shape has it)",
-)
 def test_the_sdk_sees_system_data_at_its_default_version(run_js: Callable[..., JsRun]) -> None:
     """From 2025-11-01 every run command in an answer carries read-only ``systemData`` (created/modified by/at)."""
     run = run_js(SDK_25, mode="create")
