@@ -233,13 +233,20 @@ def test_the_sdk_polls_as_often_as_the_emulator_asks(
     assert [i.response_header("Retry-After") for i in polls[:2]] == [str(retry_after)] * 2
 
 
-def test_the_sdk_sees_system_data_at_its_default_version(run_js: Callable[..., JsRun]) -> None:
-    """From 2025-11-01 every run command in an answer carries read-only ``systemData`` (created/modified by/at)."""
+def test_the_sdk_sees_system_data_at_its_default_version(
+    run_js: Callable[..., JsRun], runcommand_emulator_server: ServedEmulator
+) -> None:
+    """From 2025-11-01 every run command in an answer carries read-only ``systemData``: who signed in, and when."""
     run = run_js(SDK_25, mode="create")
     assert run.api_versions() == {"2026-04-01"}
     system_data = run.result["create"]["created"].get("systemData")
     assert isinstance(system_data, dict), run.result["create"]["created"]
-    assert {"createdBy", "createdAt", "lastModifiedBy", "lastModifiedAt"} <= set(system_data)
+    identity = runcommand_emulator_server.server.identity
+    assert identity is not None
+    principal = identity.principal.client_id
+    assert (system_data["createdBy"], system_data["createdByType"]) == (principal, "Application")
+    assert (system_data["lastModifiedBy"], system_data["lastModifiedByType"]) == (principal, "Application")
+    assert system_data["createdAt"] <= system_data["lastModifiedAt"]  # ISO 8601 in UTC: text order is time order
 
 
 def test_a_wrong_client_secret_gets_entra_ids_error(run_js: Callable[..., JsRun]) -> None:
