@@ -93,7 +93,7 @@ def _decode_one(body: bytes, coding: str) -> bytes:
                 return _inflate(body, zlib.MAX_WBITS)
             except (zlib.error, Undecodable):
                 return _inflate(body, -zlib.MAX_WBITS)
-    except zlib.error as error:
+    except (zlib.error, Undecodable) as error:
         raise Undecodable(f"Content-Encoding {coding}: {error}") from None
     if coding == "br":
         brotli = _optional("brotli", "brotlicffi")
