@@ -7,8 +7,10 @@
 // at the SDK's default api-version, or (mode "create") times one create with the SDK's own polling interval and
 // reads its instance view. Prints one JSON document on stdout; on a failure, {"error": ...} and exit code 1.
 //
+// Mode "list" lists every run command of both targets, page by page.
+//
 // config: {base, tenant, clientId, subscription, package ("@azure/arm-compute" or an npm alias), mode
-// ("lifecycle" | "create"), resourceGroup, vm, scaleSet, instanceId, pollMs (lifecycle polling interval),
+// ("lifecycle" | "create" | "list"), resourceGroup, vm, scaleSet, instanceId, pollMs (lifecycle polling interval),
 // script, protectedValue, runAsPassword (test values the answers must never show)}. The client secret comes from
 // the environment (RUNCOMMAND_JS_CLIENT_SECRET), not the command line.
 import { createRequire } from "node:module";
@@ -141,10 +143,21 @@ async function createOne() {
   return { created: summary(created.value), shown: summary(shown.value), ms: created.ms };
 }
 
+async function listAll() {
+  const names = {};
+  for (const target of ["vm", "vmss"]) {
+    names[target] = [];
+    for await (const item of operationsFor(target).list()) names[target].push(item.name);
+  }
+  return names;
+}
+
 try {
   const result = { package: config.package, sdkVersion };
   if (config.mode === "create") {
     result.create = await createOne();
+  } else if (config.mode === "list") {
+    result.list = await listAll();
   } else {
     result.vm = await lifecycle("vm");
     result.scaleSetVm = await lifecycle("vmss");

@@ -282,3 +282,24 @@ def test_a_failing_script_shows_in_the_instance_view(
     assert created["provisioningState"] == "Succeeded"  # treatFailureAsDeploymentFailure not set
     view = shown["instanceView"]
     assert (view["executionState"], view["exitCode"], view["error"]) == ("Failed", 3, "disk full")
+
+
+def test_the_sdk_pages_through_a_long_list(
+    run_js: Callable[..., JsRun], runcommand_emulator_server: ServedEmulator
+) -> None:
+    """The SDK's pager follows ``nextLink`` to the end, on both kinds of VM, and sees every run command once."""
+    emulator = runcommand_emulator_server
+    emulator.backend.settings.page_size = 2
+    provider = f"/subscriptions/{ZERO_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Compute"
+    parents = {"vm": "virtualMachines/vm1", "vmss": "virtualMachineScaleSets/web/virtualMachines/3"}
+    names = [f"rc-{index}" for index in range(5)]
+    with emulator.client() as client:
+        for parent in parents.values():
+            for name in names:
+                url = f"{provider}/{parent}/runCommands/{name}?api-version=2026-04-01"
+                answer = client.put(url, json={"location": "westus", "properties": {"source": {"script": "echo"}}})
+                assert answer.status_code == 201, answer.text
+    run = run_js(SDK_25, mode="list")
+    assert {target: sorted(found) for target, found in run.result["list"].items()} == {"vm": names, "vmss": names}
+    lists = [i for i in run.traffic if i.method == "GET" and i.url.partition("?")[0].endswith("/runCommands")]
+    assert len(lists) == 2 * 3  # pages of 2, 2 and 1 on each VM
