@@ -22,6 +22,9 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 ResponseRoute = tuple[Operation, str, Mapping[str, Any] | None, Any]
 MISSING: Any = object()
 _ROUTE_CACHE_SIZE = 8192
+CLOUD_ERROR = "CloudError"
+"""The error envelope an operation without a declared error response answers with (ARM's convention)."""
+MONITOR_SCHEMA = "x-runcommand-monitor-schema"
 
 
 class Compiled:
@@ -57,13 +60,16 @@ class Compiled:
         if route is MISSING:
             match = self.contract.match(method, url)
             route = None if match is None else (match.operation, *self.response_entry(match.operation, status))
+            if route is not None and match is not None and match.query.get("monitor", "").lower() == "true":
+                route = self._monitor_route(route)
             if len(self.routes) >= _ROUTE_CACHE_SIZE:
                 self.routes.clear()
             self.routes[cache_key] = route
         return route  # type: ignore[no-any-return]
 
     def response_entry(self, operation: Operation, status: int) -> tuple[str, Mapping[str, Any] | None, Any]:
-        """(response key, schema, guard validator or None) for a status; the guard only for documented 2xx."""
+        """(response key, schema, guard validator or None) for a status; the guard only for documented 2xx. An error
+        status of an operation without a ``default`` response is checked against the CloudError definition."""
         cache_key = (id(operation), status)
         entry = self._responses.get(cache_key)
         if entry is None:
@@ -72,11 +78,24 @@ class Compiled:
             if response is None and not 200 <= status < 300:
                 key, response = "default", operation.responses.get("default")
             schema = response.get("schema") if response else None
+            if response is None and status >= 400 and CLOUD_ERROR in self.contract.definitions:
+                schema = {"$ref": f"#/definitions/{CLOUD_ERROR}"}  # ARM's convention where none is declared
             guard = None
             if schema is not None and status in operation.success_codes:
                 guard = self.validator(operation, key, schema, guard=True)
             entry = self._responses[cache_key] = (key, schema, guard)
         return entry
+
+    def _monitor_route(self, route: ResponseRoute) -> ResponseRoute:
+        """The Location form (``monitor=true``) of an operation URL answers, once done, either the status or the
+        final result the response names in ``x-runcommand-monitor-schema`` (the action run command's result)."""
+        operation, key, schema, guard = route
+        extra = (operation.responses.get(key) or {}).get(MONITOR_SCHEMA)
+        if schema is None or not isinstance(extra, Mapping):
+            return route
+        either = {"anyOf": [dict(schema), dict(extra)]}
+        monitor_key = f"{key} monitor"
+        return operation, monitor_key, either, self.validator(operation, monitor_key, either, guard=True)
 
     def validator(self, operation: Operation, key: str, schema: Mapping[str, Any], *, guard: bool = False) -> Any:
         cache_key = (operation.operation_id, key, guard)

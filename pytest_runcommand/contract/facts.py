@@ -1,9 +1,10 @@
 """Facts about the run-command contract, read from the bundled contract documents: the one place to ask.
 
 Every other module asks here instead of spelling a field name or a version out: the supported api-versions, the
-default and the latest one, what a definition holds at a version, which properties are read-only or secret (marked
-``x-ms-secret``), which are script sources, which operations declare long-running headers, and the zero
-subscription id. Cheap to import (plain ``json``): a version's document is read on first use.
+default and the latest one, which operations a version has (managed, diagnostic, action, catalogue) and their
+routes and error envelopes, what a definition holds at a version, which properties are read-only or secret (marked
+``x-ms-secret``), which are script sources or script output, which operations declare long-running headers, and the
+zero subscription id. Cheap to import (plain ``json``): a version's document is read on first use.
 
 Per-version questions take a supported api-version and raise ``UnknownApiVersion`` (a ``ValueError`` listing the
 supported versions) for any other.
@@ -21,6 +22,8 @@ from pytest_runcommand.contract.versioned import UnknownApiVersion, version_docu
 
 __all__ = [
     "CONTRACT_SOURCES",
+    "OPERATION_FAMILIES",
+    "SCRIPT_OUTPUT_MARK",
     "DEFAULT_API_VERSION",
     "LATEST_API_VERSION",
     "LRO_HEADERS",
@@ -33,14 +36,20 @@ __all__ = [
     "UnknownApiVersion",
     "declares_lro_headers",
     "definition_properties",
+    "error_definition",
     "final_state_via",
     "is_secret_pointer",
     "keep_known",
     "lro_header_statuses",
+    "operation_family",
+    "operation_route",
+    "operations_at",
     "read_only_properties",
+    "script_output_properties",
     "script_sources",
     "secret_list_properties",
     "secret_properties",
+    "versions_with",
 ]
 
 
@@ -120,6 +129,16 @@ SECRET_VALUE_KEYS_KEPT = frozenset({"name"})
 LRO_HEADERS = ("Location", "Retry-After")
 """The long-running-operation headers the TypeSpec-era contracts declare on PUT 201, PATCH 200 and DELETE 202."""
 
+SCRIPT_OUTPUT_MARK = "x-runcommand-script-output"
+"""The project's extension that marks text a script printed (not secret by the contract, but it may echo a value
+the script was given): the action's result entries and a run command's output and error streams."""
+
+OPERATION_FAMILIES = ("managed", "diagnostic", "action", "catalogue", "extension")
+"""The kinds of operation a contract holds: managed run commands (``.../runCommands``), diagnostic run commands
+(``.../diagnosticRunCommands``, 2026-04-01 on), the action run command (POST ``.../runCommand``), the location
+catalogue of built-in commands (``.../locations/{location}/runCommands``) and our own extensions (the ARM
+async-operation status)."""
+
 _SCRIPT_SOURCE = "VirtualMachineRunCommandScriptSource"
 
 
@@ -168,6 +187,66 @@ def _operation(api_version: str, operation_id: str) -> Mapping[str, Any]:
     raise KeyError(f"api-version {api_version} has no operation {operation_id!r}")
 
 
+def operations_at(api_version: str, family: str | None = None) -> tuple[str, ...]:
+    """The operation ids ``api_version`` defines, in document order; only those of ``family`` when given (one of
+    :data:`OPERATION_FAMILIES`). Diagnostic run commands exist at 2026-04-01 only."""
+    return tuple(op_id for op_id, kind in _families(api_version).items() if family is None or kind == family)
+
+
+def versions_with(operation_id: str) -> tuple[str, ...]:
+    """The supported api-versions that define ``operation_id``, oldest first (empty for an unknown id)."""
+    return tuple(version for version in SUPPORTED_API_VERSIONS if operation_id in _families(version))
+
+
+def operation_family(operation_id: str) -> str:
+    """The family (:data:`OPERATION_FAMILIES`) of an operation id any supported version defines; KeyError else."""
+    for version in reversed(SUPPORTED_API_VERSIONS):
+        found = _families(version).get(operation_id)
+        if found is not None:
+            return found
+    raise KeyError(f"no supported api-version has an operation {operation_id!r}")
+
+
+def operation_route(api_version: str, operation_id: str) -> tuple[str, str]:
+    """(HTTP method, path template) of ``operation_id`` at ``api_version``. Literal segments route
+    case-insensitively (the hand-written versions spell the scale-set VM action's segment ``virtualmachines``)."""
+    for template, item in version_document(api_version)["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and operation.get("operationId") == operation_id:
+                return method.upper(), template
+    raise KeyError(f"api-version {api_version} has no operation {operation_id!r}")
+
+
+def error_definition(api_version: str, operation_id: str) -> str:
+    """The definition an error answer of ``operation_id`` takes at ``api_version``: ``ErrorResponse`` (common
+    types v3) for the diagnostic run commands, else ``CloudError``, declared or (where the operation declares no
+    error response: the catalogue and the action before 2025-11-01) by ARM's convention."""
+    schema = (_operation(api_version, operation_id).get("responses") or {}).get("default", {}).get("schema") or {}
+    ref = schema.get("$ref")
+    return ref.rsplit("/", 1)[-1] if isinstance(ref, str) else "CloudError"
+
+
+@cache
+def _families(api_version: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for template, item in version_document(api_version)["paths"].items():
+        path = template.lower()
+        for operation in item.values():
+            if isinstance(operation, dict) and "operationId" in operation:
+                if operation.get("x-runcommand-extension"):
+                    kind = "extension"
+                elif "/diagnosticruncommands" in path:
+                    kind = "diagnostic"
+                elif path.endswith("/runcommand"):
+                    kind = "action"
+                elif "/locations/{location}/runcommands" in path:
+                    kind = "catalogue"
+                else:
+                    kind = "managed"
+                found[operation["operationId"]] = kind
+    return found
+
+
 def lro_header_statuses(api_version: str, operation_id: str) -> frozenset[int]:
     """The status codes on which ``operation_id`` declares both ``Location`` and ``Retry-After`` at
     ``api_version`` (PUT 201, PATCH 200, DELETE 202 from 2025-11-01; none before). KeyError for an unknown op."""
@@ -211,6 +290,21 @@ def _keep(definitions: Mapping[str, Any], schema: Any, value: Any, depth: int) -
     if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
         return [_keep(definitions, schema["items"], item, depth + 1) for item in value]
     return value
+
+
+@cache
+def script_output_properties() -> frozenset[tuple[str, str]]:
+    """(definition, property) pairs marked ``x-runcommand-script-output`` in any version: where text a script
+    printed comes back (RunCommandResult.value, the instance view's output and error). Not secret by the contract:
+    a script may still print a value it was given, so a recording that must keep a secret out scrubs its known
+    values from these texts too."""
+    found: set[tuple[str, str]] = set()
+    for api_version in SUPPORTED_API_VERSIONS:
+        for name, schema in _definitions(api_version).items():
+            for prop, sub in ((schema or {}).get("properties") or {}).items():
+                if isinstance(sub, dict) and sub.get(SCRIPT_OUTPUT_MARK) is True:
+                    found.add((name, prop))
+    return frozenset(found)
 
 
 def secret_properties() -> frozenset[str]:

@@ -238,7 +238,13 @@ def _secrets_guard(definitions: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def documented_status(ctx: RuleContext) -> Iterator[Violation]:
-    """A 2xx answer uses a status code the operation declares (Update: 200; PUT: 200/201; DELETE: 200/202/204)."""
+    """A 2xx answer uses a status code the operation declares (Update: 200; PUT: 200/201; DELETE: 200/202/204);
+    1xx and 3xx are never documented.
+
+    An error status (4xx, 5xx) is documented by the operation's ``default`` response and, where the operation
+    declares none (the catalogue and the action run command before 2025-11-01), by ARM's convention that every
+    operation may fail with a CloudError: a 404 from the catalogue is an answer, and error_is_cloud_error checks its
+    body."""
     status = ctx.status
     if status is None:
         return
@@ -254,7 +260,7 @@ def documented_status(ctx: RuleContext) -> Iterator[Violation]:
             status,
         )
         return
-    if status < 200 or (300 <= status < 400) or (status >= 400 and "default" not in ctx.operation.responses):
+    if status < 200 or 300 <= status < 400 or status >= 600:
         yield ctx.violation(
             "INVALID_RESPONSE_CODE",
             "status",
@@ -264,7 +270,9 @@ def documented_status(ctx: RuleContext) -> Iterator[Violation]:
 
 
 def error_is_cloud_error(ctx: RuleContext) -> Iterator[Violation]:
-    """A non-2xx answer carries a CloudError: {"error": {"code": ..., "message": ...}}."""
+    """A 4xx or 5xx answer carries ARM's error envelope ``{"error": {"code": ..., "message": ...}}``: a CloudError,
+    or the v3 ErrorResponse of the diagnostic run commands (the same two fields), whether or not the operation
+    declares an error response."""
     if ctx.status is None or ctx.status < 400:
         return
     body = ctx.body
