@@ -89,7 +89,7 @@ class Compiled:
     def _monitor_route(self, route: ResponseRoute) -> ResponseRoute:
         """The Location form (``monitor=true``) of an operation URL answers, once done, either the status or the
         final result the response names in ``x-runcommand-monitor-schema`` (the action run command's result)."""
-        operation, key, schema, guard = route
+        operation, key, schema, _ = route
         extra = (operation.responses.get(key) or {}).get(MONITOR_SCHEMA)
         if schema is None or not isinstance(extra, Mapping):
             return route

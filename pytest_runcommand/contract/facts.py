@@ -22,11 +22,11 @@ from pytest_runcommand.contract.versioned import UnknownApiVersion, version_docu
 
 __all__ = [
     "CONTRACT_SOURCES",
-    "OPERATION_FAMILIES",
-    "SCRIPT_OUTPUT_MARK",
     "DEFAULT_API_VERSION",
     "LATEST_API_VERSION",
     "LRO_HEADERS",
+    "OPERATION_FAMILIES",
+    "SCRIPT_OUTPUT_MARK",
     "SCRIPT_SOURCE_MARK",
     "SECRET_MARK",
     "SECRET_VALUE_KEYS_KEPT",
