@@ -8,9 +8,10 @@ fixtures carry run-command traffic (:func:`observe_traffic`), so the plugin name
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import pytest
@@ -187,6 +188,7 @@ class TrafficFixture:
 
 
 _TRAFFIC_FIXTURES: dict[str, TrafficFixture] = {}
+_TRAFFIC_VIEW = MappingProxyType(_TRAFFIC_FIXTURES)
 
 
 def observe_traffic(fixture: str, *, served: ServedBy | None = None) -> None:
@@ -198,6 +200,6 @@ def observe_traffic(fixture: str, *, served: ServedBy | None = None) -> None:
     _TRAFFIC_FIXTURES[fixture] = TrafficFixture(fixture, served)
 
 
-def traffic_fixtures() -> dict[str, TrafficFixture]:
-    """Every declared traffic fixture, by name."""
-    return dict(_TRAFFIC_FIXTURES)
+def traffic_fixtures() -> Mapping[str, TrafficFixture]:
+    """Every declared traffic fixture, by name (a read-only view)."""
+    return _TRAFFIC_VIEW

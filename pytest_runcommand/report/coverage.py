@@ -64,9 +64,9 @@ def _instance_pointers(value: Any, prefix: str = "", depth: int = 0) -> set[str]
     return found
 
 
-def _under_secret(pointer: str) -> bool:
+def _under_secret(pointer: str, secrets: frozenset[str]) -> bool:
     """A response never carries a secret property (nor anything under it): absent is not 'uncovered'."""
-    return not secret_properties().isdisjoint(pointer.split("/"))
+    return not secrets.isdisjoint(pointer.split("/"))
 
 
 @dataclass
@@ -87,6 +87,7 @@ class CoverageReport:
         self.contract = contract or get_contract()
         self.seen: dict[str, _Seen] = {}
         self.unmatched = 0
+        self._universes: dict[str, tuple[set[str], set[str], list[str]]] = {}
 
     # -- collecting ------------------------------------------------------------------------------------------------
 
@@ -136,6 +137,13 @@ class CoverageReport:
     # -- shaping -----------------------------------------------------------------------------------------------------
 
     def _universe(self, op_id: str) -> tuple[set[str], set[str], list[str]]:
+        """(request properties, response properties, documented statuses) of an operation; computed once."""
+        found = self._universes.get(op_id)
+        if found is None:
+            found = self._universes[op_id] = self._compute_universe(op_id)
+        return found
+
+    def _compute_universe(self, op_id: str) -> tuple[set[str], set[str], list[str]]:
         operation = self.contract.by_id[op_id]
         definitions = self.contract.definitions
         request = set()
@@ -145,7 +153,8 @@ class CoverageReport:
         for code, answer in operation.responses.items():
             if code.startswith("2") and answer.get("schema"):
                 response |= _schema_pointers(answer["schema"], definitions)
-        response = {p for p in response if not _under_secret(p)}
+        secrets = secret_properties()
+        response = {p for p in response if not _under_secret(p, secrets)}
         return request, response, sorted(operation.responses)
 
     def to_dict(self) -> dict[str, Any]:
