@@ -109,7 +109,8 @@ def test_versions_with_and_families() -> None:
 def test_the_scale_set_vm_action_routes_whatever_the_case(version: str, segment: str) -> None:
     url = f"{VMSS_VM.replace('/virtualMachines/', f'/{segment}/')}/runCommand?api-version={version}"
     match = get_contract(version).match("POST", url)
-    assert match is not None and match.operation_id == "VirtualMachineScaleSetVMs_RunCommand"
+    assert match is not None
+    assert match.operation_id == "VirtualMachineScaleSetVMs_RunCommand"
     assert validate_request("POST", url, {"commandId": "RunShellScript", "script": ["echo hi"]}) == []
 
 
@@ -254,7 +255,8 @@ def test_a_diagnostic_run_command_keeps_its_secrets() -> None:
     assert validate_request("PUT", url, body) == []
     found = validate_response("GET", url, 200, json.dumps(body).encode())
     assert {v.code for v in found} == {"SECRET_PROPERTY"}
-    assert sentinel not in repr(found) and all(sentinel not in str(v) for v in found)
+    assert sentinel not in repr(found)
+    assert all(sentinel not in str(v) for v in found)
 
 
 def test_nothing_of_the_action_is_secret_and_its_output_is_marked() -> None:
