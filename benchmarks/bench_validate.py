@@ -4,7 +4,9 @@ Bodies: the reference page's sample PATCH request and sample 200 response (api-v
 response with ``systemData`` at 2026-04-01 (another version's contract, chosen from the URL) is timed beside it.
 Compared: JSON parsing alone (json.loads), this project's validate_request / validate_response (schema + prose
 rules), python-jsonschema's Draft4Validator on the same compiled schema (json.loads + is_valid), and openapi-core
-(OpenAPI 3 only, so it gets the same operation converted to OpenAPI 3.0).
+(OpenAPI 3 only, so it gets the same operation converted to OpenAPI 3.0). The rest of the family is timed against
+json.loads of its own body: the action run command's result (POST 200 and the Location form's final GET), the
+catalogue's document (GET) and a diagnostic run command (GET at 2026-04-01).
 
 Run:  python benchmarks/bench_validate.py [--seconds 1.0]
 """
@@ -65,6 +67,62 @@ SYSTEM_DATA = {
     "lastModifiedByType": "User",
     "lastModifiedAt": "2026-01-01T00:00:00Z",
 }
+
+
+ROOT = "https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000"
+VM = f"{ROOT}/resourceGroups/myResourceGroup/providers/Microsoft.Compute/virtualMachines/myVM"
+ACTION_RESULT: dict[str, Any] = {  # the Windows shape of the 2025-04-01 example (StdOut, StdErr)
+    "value": [
+        {
+            "code": "ComponentStatus/StdOut/succeeded",
+            "level": "Info",
+            "displayStatus": "Provisioning succeeded",
+            "message": "This is a sample script with parameters value1 value2",
+        },
+        {
+            "code": "ComponentStatus/StdErr/succeeded",
+            "level": "Info",
+            "displayStatus": "Provisioning succeeded",
+            "message": "",
+        },
+    ]
+}
+CATALOGUE_DOCUMENT: dict[str, Any] = {
+    "script": [
+        "param(",
+        "    [string]$arg1,",
+        "    [string]$arg2",
+        ")",
+        "Write-Host This is a sample script $arg1 $arg2",
+    ],
+    "parameters": [{"name": "arg1", "type": "string", "defaultValue": "value1"}, {"name": "arg2", "type": "string"}],
+    "$schema": "http://schema.management.azure.com/schemas/2016-11-17/runcommands.json",
+    "id": "RunPowerShellScript",
+    "osType": "Windows",
+    "label": "Executes a PowerShell script",
+    "description": "Custom multiline PowerShell script should be defined in script property.",
+}
+FAMILY = (  # (label, method, url, body)
+    ("action POST 200", "POST", f"{VM}/runCommand?api-version=2024-07-01", ACTION_RESULT),
+    (
+        "action result (Location form)",
+        "GET",
+        f"{ROOT}/providers/Microsoft.Compute/locations/westus/operations/op1?monitor=true&api-version=2024-07-01",
+        ACTION_RESULT,
+    ),
+    (
+        "catalogue GET",
+        "GET",
+        f"{ROOT}/providers/Microsoft.Compute/locations/westus/runCommands/RunPowerShellScript?api-version=2024-07-01",
+        CATALOGUE_DOCUMENT,
+    ),
+    (
+        "diagnostic GET (2026-04-01)",
+        "GET",
+        f"{VM}/diagnosticRunCommands/myRunCommand?api-version=2026-04-01",
+        {**SAMPLE_RESPONSE, "systemData": SYSTEM_DATA},
+    ),
+)
 
 
 def per_call(function: Callable[[], object], seconds: float) -> float:
@@ -190,6 +248,13 @@ def main() -> None:
     print(
         f"response at 2026-04-01 (+systemData): ours / json.loads = {latest_cost / response_costs['json.loads (parse only)']:.2f}"
     )
+    print()
+    for label, method, url, body in FAMILY:
+        raw = json.dumps(body).encode()
+        assert validate_response(method, url, 200, raw) == [], label
+        mine = per_call(lambda m=method, u=url, r=raw: validate_response(m, u, 200, r), args.seconds)
+        parse = per_call(lambda r=raw: json.loads(r), args.seconds)
+        print(f"{label}: ours / json.loads = {mine / parse:.2f} ({mine * 1e6:.2f} us vs {parse * 1e6:.2f} us)")
 
 
 if __name__ == "__main__":
