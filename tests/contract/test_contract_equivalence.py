@@ -240,13 +240,87 @@ def _drop_header_or_option(document: dict[str, Any]) -> None:
                     op["x-ms-long-running-operation-options"] = {"final-state-via": "location"}
 
 
+def _operation(document: dict[str, Any], operation_id: str) -> dict[str, Any]:
+    return next(op for item in document["paths"].values() for op in item.values() if op["operationId"] == operation_id)
+
+
+def _command_id_optional(document: dict[str, Any]) -> None:
+    document["definitions"]["RunCommandInput"].pop("required")
+
+
+def _action_answer_changed(document: dict[str, Any]) -> None:
+    accepted = _operation(document, "VirtualMachineScaleSetVMs_RunCommand")["responses"]["202"]
+    if "headers" in accepted:
+        accepted["headers"].pop("Location")
+    else:
+        accepted["headers"] = {"Location": {"type": "string"}}
+
+
+def _catalogue_error_changed(document: dict[str, Any]) -> None:
+    responses = _operation(document, "VirtualMachineRunCommands_Get")["responses"]
+    if responses.pop("default", None) is None:
+        responses["default"] = {"description": "error", "schema": {"$ref": "#/definitions/CloudError"}}
+
+
+def _location_pattern_dropped(document: dict[str, Any]) -> None:
+    for parameter in _operation(document, "VirtualMachineRunCommands_List")["parameters"]:
+        if parameter.get("name") == "location" and "pattern" in parameter:
+            del parameter["pattern"]
+        elif parameter.get("name") == "location":
+            parameter["pattern"] = "^.+$"
+
+
+def _catalogue_document_loosened(document: dict[str, Any]) -> None:
+    document["definitions"]["RunCommandDocument"]["required"].remove("osType")
+
+
 DRIFTS: dict[str, Callable[[dict[str, Any]], None]] = {
     "a property removed": _drop_property,
     "a format changed": _change_format,
     "a property added": _add_property,
     "readOnly flipped": _flip_read_only,
     "a header or long-running option changed": _drop_header_or_option,
+    "the action's commandId made optional": _command_id_optional,
+    "the scale-set VM action's 202 headers changed": _action_answer_changed,
+    "the catalogue's error response added or dropped": _catalogue_error_changed,
+    "the catalogue's location parameter rule changed": _location_pattern_dropped,
+    "a catalogue document's required field dropped": _catalogue_document_loosened,
 }
+
+
+def _diagnostic_error_is_cloud_error(document: dict[str, Any]) -> None:
+    _operation(document, "VirtualMachineDiagnosticRunCommands_Delete")["responses"]["default"]["schema"] = {
+        "$ref": "#/definitions/CloudError"
+    }
+
+
+def _diagnostic_properties_flattened_differently(document: dict[str, Any]) -> None:
+    document["definitions"]["VirtualMachineDiagnosticRunCommand"]["properties"]["properties"] = {"type": "object"}
+
+
+def _diagnostic_final_state_schema(document: dict[str, Any]) -> None:
+    options = _operation(document, "VirtualMachineScaleSetVMDiagnosticRunCommands_CreateOrUpdate")
+    options["x-ms-long-running-operation-options"]["final-state-schema"] = "#/definitions/VirtualMachineRunCommand"
+
+
+def _error_detail_loses_recursion(document: dict[str, Any]) -> None:
+    document["definitions"]["ErrorDetail"]["properties"]["details"]["items"] = {"type": "object"}
+
+
+DIAGNOSTIC_DRIFTS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "a diagnostic error answer as CloudError": _diagnostic_error_is_cloud_error,
+    "the diagnostic properties model replaced": _diagnostic_properties_flattened_differently,
+    "a final-state-schema added to a diagnostic PUT": _diagnostic_final_state_schema,
+    "ErrorDetail's nested details changed": _error_detail_loses_recursion,
+}
+
+
+@pytest.mark.parametrize("drift", DIAGNOSTIC_DRIFTS)
+def test_drift_in_the_diagnostic_run_commands_is_detected(drift: str, officials: dict[str, Any]) -> None:
+    official, _ = officials["2026-04-01"]
+    drifted = copy.deepcopy(ours("2026-04-01"))
+    DIAGNOSTIC_DRIFTS[drift](drifted)
+    assert differences(operation_facts(official), operation_facts(drifted)) != []
 
 
 @pytest.mark.parametrize("drift", DRIFTS)
