@@ -22,6 +22,7 @@ __all__ = ["CoverageReport", "coverage_totals"]
 
 _MAX_DEPTH = 8
 _MAX_TESTS_LISTED = 50
+_MAX_REMEMBERED = 4096
 """Test ids kept per operation (the count is exact; the list names the first ones)."""
 
 
@@ -77,7 +78,17 @@ class _Seen:
     response_properties: set[str] = field(default_factory=set)
     rules: Counter[str] = field(default_factory=Counter)
     tests: set[str] = field(default_factory=set)
-    test_count: int = 0
+    """Ids of the tests that made these calls here."""
+    merged_tests: set[str] = field(default_factory=set)
+    """Ids listed by reports merged in (each lists at most ``_MAX_TESTS_LISTED``)."""
+    merged_test_count: int = 0
+
+    @property
+    def test_count(self) -> int:
+        return len(self.tests) + self.merged_test_count
+
+    def listed_tests(self) -> list[str]:
+        return sorted(self.tests | self.merged_tests)[:_MAX_TESTS_LISTED]
 
 
 class CoverageReport:
@@ -88,23 +99,20 @@ class CoverageReport:
         self.seen: dict[str, _Seen] = {}
         self.unmatched = 0
         self._universes: dict[str, tuple[set[str], set[str], list[str]]] = {}
+        self._operations: dict[tuple[str, str], str | None] = {}
 
     # -- collecting ------------------------------------------------------------------------------------------------
 
     def add(self, interaction: Interaction, violations: Iterable[Violation] = (), *, test: str = "") -> None:
         """Count one interaction (or one direct validation) of ``test``; ignored unless it is a run-command one."""
-        match = None
-        if isinstance(interaction.method, str) and isinstance(interaction.url, str):
-            match = self.contract.match(interaction.method, interaction.url)
-        if match is None:
+        operation_id = self._operation_of(interaction.method, interaction.url)
+        if operation_id is None:
             self.unmatched += 1
             return
-        seen = self.seen.setdefault(match.operation_id, _Seen())
+        seen = self.seen.setdefault(operation_id, _Seen())
         seen.calls += 1
-        if test and test not in seen.tests:
-            seen.test_count += 1
-            if len(seen.tests) < _MAX_TESTS_LISTED:
-                seen.tests.add(test)
+        if test:
+            seen.tests.add(test)
         if interaction.status is not None:
             seen.statuses[interaction.status] += 1
         for side, attribute in (("request", "request_properties"), ("response", "response_properties")):
@@ -118,6 +126,19 @@ class CoverageReport:
         for violation in violations:
             seen.rules[violation.code] += 1
 
+    def _operation_of(self, method: Any, url: Any) -> str | None:
+        """The operation id of a request line (remembered: suites repeat their URLs), None when not run-command."""
+        if not isinstance(method, str) or not isinstance(url, str):
+            return None
+        key = (method, url)
+        if key in self._operations:
+            return self._operations[key]
+        match = self.contract.match(method, url)
+        if len(self._operations) >= _MAX_REMEMBERED:
+            self._operations.clear()
+        found = self._operations[key] = None if match is None else match.operation_id
+        return found
+
     def merge(self, data: Mapping[str, Any]) -> None:
         """Add a report produced elsewhere (``to_dict()`` of another process)."""
         self.unmatched += int(data.get("unmatched_interactions", 0))
@@ -130,9 +151,8 @@ class CoverageReport:
             seen.request_properties.update(entry.get("request_properties_covered", []))
             seen.response_properties.update(entry.get("response_properties_covered", []))
             seen.rules.update({str(k): int(v) for k, v in entry.get("rules_fired", {}).items()})
-            tests = [t for t in entry.get("tests", []) if t not in seen.tests]
-            seen.test_count += int(entry.get("test_count", len(tests)))
-            seen.tests.update(tests[: max(0, _MAX_TESTS_LISTED - len(seen.tests))])
+            seen.merged_test_count += int(entry.get("test_count", len(entry.get("tests", []))))
+            seen.merged_tests.update(entry.get("tests", []))
 
     # -- shaping -----------------------------------------------------------------------------------------------------
 
@@ -177,7 +197,7 @@ class CoverageReport:
                 "response_properties_covered": sorted(response & seen.response_properties),
                 "response_properties_uncovered": sorted(response - seen.response_properties),
                 "rules_fired": dict(sorted(seen.rules.items())),
-                "tests": sorted(seen.tests),
+                "tests": seen.listed_tests(),
                 "test_count": seen.test_count,
             }
         data = {

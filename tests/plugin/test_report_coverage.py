@@ -112,3 +112,19 @@ def test_the_page_escapes_test_ids_and_never_holds_a_secret(tmp_path: Path) -> N
     data = report.to_dict()["operations"]["VirtualMachineRunCommands_Update"]
     assert "/properties/runAsPassword" in data["request_properties_covered"]
     assert not any("runAsPassword" in p for p in data["response_properties_uncovered"])
+
+
+def test_tests_are_counted_exactly_and_listed_up_to_a_limit() -> None:
+    url = f"{BASE}/rc1?api-version=2024-07-01"
+    report = CoverageReport()
+    for index in range(60):
+        for _ in range(3):
+            report.add(Interaction("GET", url, status=200), test=f"t.py::test[{index:02}]")
+    entry = report.to_dict()["operations"]["VirtualMachineRunCommands_GetByVirtualMachine"]
+    assert (entry["calls"], entry["test_count"], len(entry["tests"])) == (180, 60, 50)
+    assert entry["tests"][0] == "t.py::test[00]"
+    merged = CoverageReport()
+    merged.merge(report.to_dict())
+    merged.merge(json.loads(json.dumps(report.to_dict()).replace("t.py", "u.py")))
+    both = merged.to_dict()["operations"]["VirtualMachineRunCommands_GetByVirtualMachine"]
+    assert (both["calls"], both["test_count"], len(both["tests"])) == (360, 120, 50)
