@@ -241,17 +241,27 @@ class Sanitizer:
         return clean, new_body
 
     def interaction(self, interaction: Interaction) -> Interaction:
-        """A sanitized copy of ``interaction`` (bodies keep their type; Content-Length follows the body)."""
-        request_body = _sanitize_any_body(self, interaction.request_body, interaction.request_header("content-type"))
-        response_body = _sanitize_any_body(self, interaction.response_body, interaction.response_header("content-type"))
+        """A sanitized copy of ``interaction``, each side through :meth:`message` (a parsed JSON body stays parsed).
+
+        Raises :class:`Undecodable` for a side that cannot be sanitized with certainty.
+        """
+        url = self.url(interaction.url)
+        request_headers, request_body = self._side(interaction.request_headers, interaction.request_body)
+        response_headers, response_body = self._side(interaction.response_headers, interaction.response_body)
         return replace(
             interaction,
-            url=self.url(interaction.url),
-            request_headers=_fix_length(self.headers(interaction.request_headers), request_body),
+            url=url,
+            request_headers=request_headers,
             request_body=request_body,
-            response_headers=_fix_length(self.headers(interaction.response_headers), response_body),
+            response_headers=response_headers,
             response_body=response_body,
         )
+
+    def _side(self, headers: Mapping[str, str], body: Any) -> tuple[dict[str, str], Any]:
+        if isinstance(body, Mapping | list):
+            return {name: self.header(name, value) for name, value in headers.items()}, self.json(body)
+        clean, new_body = self.message(headers, body)
+        return {name: ", ".join(values) for name, values in clean.items()}, new_body
 
 
 def _dump_json(document: Any) -> str:
@@ -272,23 +282,6 @@ def _drop(headers: dict[str, list[str]], name: str) -> None:
 def _set(headers: dict[str, list[str]], name: str, value: str) -> None:
     key = next((k for k in headers if k.lower() == name), name)
     headers[key] = [value]
-
-
-def _sanitize_any_body(
-    sanitizer: Sanitizer, body: bytes | str | Mapping[str, Any] | list[Any] | None, content_type: str | None
-) -> Any:
-    if isinstance(body, Mapping | list):
-        return sanitizer.json(body)
-    return sanitizer.body(body, content_type)
-
-
-def _fix_length(headers: dict[str, str], body: Any) -> dict[str, str]:
-    if isinstance(body, bytes | str):
-        length = len(body.encode("utf-8") if isinstance(body, str) else body)
-        for name in headers:
-            if name.lower() == "content-length":
-                headers[name] = str(length)
-    return headers
 
 
 def default_sanitizer() -> Sanitizer:

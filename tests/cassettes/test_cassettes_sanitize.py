@@ -258,3 +258,21 @@ def test_a_json_text_behind_a_byte_order_mark_is_sanitized(prefix: str) -> None:
         text = out.decode("utf-8") if isinstance(out, bytes) else str(out)
         assert "Snt-bom-password" not in text
         assert json.loads(text.removeprefix("\ufeff")) == {"properties": {"runAsPassword": REDACTED}}
+
+
+def test_an_interaction_with_a_compressed_body_is_sanitized_decoded() -> None:
+    import gzip
+
+    body = gzip.compress(json.dumps({"properties": {"runAsPassword": "Snt-gzip-pw"}}).encode())
+    interaction = Interaction(
+        method="GET",
+        url="https://h/x",
+        status=200,
+        response_headers={"Content-Encoding": "gzip", "Content-Type": "application/json", "Content-Length": "99"},
+        response_body=body,
+    )
+    clean = default_sanitizer().interaction(interaction)
+    assert clean.response_json == {"properties": {"runAsPassword": REDACTED}}
+    assert "Content-Encoding" not in clean.response_headers
+    assert clean.response_headers["Content-Length"] == str(len(clean.response_body))  # type: ignore[arg-type]
+    assert interaction.response_body == body  # the original is left alone
