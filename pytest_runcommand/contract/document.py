@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS
+from pytest_runcommand.contract.facts import API_VERSIONS, DEFAULT_API_VERSION
 from pytest_runcommand.contract.resolve import HTTP_METHODS, resolve_swagger
 from pytest_runcommand.contract.versioned import BASE_SPEC_PATH, version_document
 
@@ -138,7 +138,7 @@ class Contract:
     def for_version(self, api_version: str | None) -> Contract:
         """The contract that checks traffic of ``api_version``: for a bundled contract that version's own (itself
         when the version is not supported), for a loaded document always itself."""
-        if not self.bundled or api_version == self.api_version or api_version not in SUPPORTED_API_VERSIONS:
+        if not self.bundled or api_version == self.api_version or api_version not in API_VERSIONS:
             return self
         return get_contract(api_version)
 
@@ -183,7 +183,7 @@ def get_contract(api_version: str | None = None) -> Contract:
 @cache
 def _bundled(api_version: str) -> Contract:
     document = resolve_swagger(BASE_SPEC_PATH, path_filter=None, document=version_document(api_version))
-    return Contract(document, SUPPORTED_API_VERSIONS, bundled=True)
+    return Contract(document, API_VERSIONS, bundled=True)
 
 
 def split_url(url: str) -> tuple[str, str, str]:

@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 from pytest_runcommand.contract.versioned import UnknownApiVersion, version_document
 
 __all__ = [
+    "ACTION_ONLY_API_VERSIONS",
+    "API_VERSIONS",
     "CONTRACT_SOURCES",
     "DEFAULT_API_VERSION",
     "LATEST_API_VERSION",
@@ -81,6 +83,8 @@ def _typespec(version: str, commit: str) -> ContractSource:
 
 CONTRACT_SOURCES: MappingProxyType[str, ContractSource] = MappingProxyType(
     {
+        "2020-06-01": _old("2020-06-01", "aaa850e263eb773687d44de939fffa5211749ddf"),
+        "2020-12-01": _old("2020-12-01", "4735f96ff548e76746a7f1249d9089ea6f6bc401"),
         "2021-03-01": _old("2021-03-01", "76b5b13d72dcf80b8f6021e040b01299d1269ccf"),
         "2021-04-01": _old("2021-04-01", "186661d0fab465b7c146635af004b720ab5c70fd"),
         "2021-07-01": _old("2021-07-01", "9616e8a1e6d216d648a1d8d5f16a934f474b2790"),
@@ -100,12 +104,25 @@ CONTRACT_SOURCES: MappingProxyType[str, ContractSource] = MappingProxyType(
         "2026-04-01": _typespec("2026-04-01", "030174c776bbc013251bc13957bbff81f0a21bd4"),
     }
 )
-"""api-version -> the official file (and commit) its contract equals, oldest version first."""
+"""api-version -> the official file (and commit) its contract equals, oldest version first (every version with a
+contract: :data:`API_VERSIONS`)."""
 
-SUPPORTED_API_VERSIONS: MappingProxyType[str, str] = MappingProxyType(
+ACTION_ONLY_API_VERSIONS = ("2020-06-01", "2020-12-01")
+"""Versions whose contract holds only the location catalogue and the action run command: their official
+runCommands.json has nothing else (their managed run commands live in compute.json, not part of this contract)."""
+
+API_VERSIONS: MappingProxyType[str, str] = MappingProxyType(
     {version: str(source) for version, source in CONTRACT_SOURCES.items()}
 )
-"""api-version -> where that version's contract came from (one line), oldest version first."""
+"""Every api-version with a contract -> where it came from (one line), oldest first. Validation speaks all of them;
+which operations each has: :func:`operations_at`."""
+
+SUPPORTED_API_VERSIONS: MappingProxyType[str, str] = MappingProxyType(
+    {version: note for version, note in API_VERSIONS.items() if version not in ACTION_ONLY_API_VERSIONS}
+)
+"""api-version -> where that version's contract came from (one line), oldest version first: the versions with the
+whole run-command surface (managed run commands, the action, the catalogue; diagnostic run commands at 2026-04-01),
+the ones the emulator, fuzzing and the plugin serve."""
 
 DEFAULT_API_VERSION = "2024-07-01"
 """The api-version used when none is given: the version of the documented "Run Commands - Update" operation."""
@@ -194,13 +211,15 @@ def operations_at(api_version: str, family: str | None = None) -> tuple[str, ...
 
 
 def versions_with(operation_id: str) -> tuple[str, ...]:
-    """The supported api-versions that define ``operation_id``, oldest first (empty for an unknown id)."""
-    return tuple(version for version in SUPPORTED_API_VERSIONS if operation_id in _families(version))
+    """The api-versions (:data:`API_VERSIONS`) that define ``operation_id``, oldest first (empty for an unknown id):
+    2020-06-01 on for the catalogue and the action, 2021-03-01 on for managed run commands, 2026-04-01 for
+    diagnostic run commands."""
+    return tuple(version for version in API_VERSIONS if operation_id in _families(version))
 
 
 def operation_family(operation_id: str) -> str:
     """The family (:data:`OPERATION_FAMILIES`) of an operation id any supported version defines; KeyError else."""
-    for version in reversed(SUPPORTED_API_VERSIONS):
+    for version in reversed(API_VERSIONS):
         found = _families(version).get(operation_id)
         if found is not None:
             return found
@@ -299,7 +318,7 @@ def script_output_properties() -> frozenset[tuple[str, str]]:
     a script may still print a value it was given, so a recording that must keep a secret out scrubs its known
     values from these texts too."""
     found: set[tuple[str, str]] = set()
-    for api_version in SUPPORTED_API_VERSIONS:
+    for api_version in API_VERSIONS:
         for name, schema in _definitions(api_version).items():
             for prop, sub in ((schema or {}).get("properties") or {}).items():
                 if isinstance(sub, dict) and sub.get(SCRIPT_OUTPUT_MARK) is True:
@@ -321,7 +340,7 @@ def secret_list_properties() -> frozenset[str]:
 def _secret_schemas() -> dict[str, bool]:
     """Secret property name -> whether the documents declare it as a list (of name/value items)."""
     found: dict[str, bool] = {}
-    for api_version in SUPPORTED_API_VERSIONS:
+    for api_version in API_VERSIONS:
         for definition in _definitions(api_version).values():
             _collect_secret_names(definition, found)
     return found

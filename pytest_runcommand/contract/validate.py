@@ -21,7 +21,7 @@ import orjson
 
 from pytest_runcommand.contract.compiled import MISSING, compiled, guarded_definitions
 from pytest_runcommand.contract.document import Contract, OperationMatch, get_contract, query_api_version, split_url
-from pytest_runcommand.contract.facts import SUPPORTED_API_VERSIONS
+from pytest_runcommand.contract.facts import API_VERSIONS, LATEST_API_VERSION, versions_with
 from pytest_runcommand.contract.rules import REQUEST_RULES, RESPONSE_RULES, RuleContext, long_running_headers
 from pytest_runcommand.contract.schema_errors import schema_violations
 from pytest_runcommand.contract.violations import Violation, mask_text, mask_value
@@ -107,7 +107,7 @@ def _request_line(
     match = contract.match(method, url)
     if match is None:
         allowed = contract.methods_for(url)
-        hint = f" (this path takes {', '.join(allowed)})" if allowed else ""
+        hint = f" (this path takes {', '.join(allowed)})" if allowed else _other_versions_hint(contract, method, url)
         return None, [
             Violation(
                 "OPERATION_NOT_FOUND",
@@ -154,6 +154,18 @@ def _request_line(
     return match, found
 
 
+def _other_versions_hint(contract: Contract, method: str, url: str) -> str:
+    """Where a bundled contract lacks the operation another version has: which versions define it."""
+    if not contract.bundled:
+        return ""
+    found = get_contract(LATEST_API_VERSION).match(method, url)
+    if found is None:
+        return ""
+    versions = versions_with(found.operation_id)
+    span = f"from {versions[0]} on" if versions == tuple(API_VERSIONS)[-len(versions) :] else ", ".join(versions)
+    return f" (api-version {contract.api_version} has no {found.operation_id}; it is defined {span})"
+
+
 def _shown_url(url: str) -> str:
     """The URL as a message may show it: origin and path, no user name, password, query or fragment."""
     origin, path, _ = split_url(url)
@@ -167,7 +179,7 @@ def _contract_for(contract: Contract | None, url: str) -> Contract:
     if contract is not None and not contract.bundled:
         return contract
     version = query_api_version(url)
-    if version is not None and version in SUPPORTED_API_VERSIONS:
+    if version is not None and version in API_VERSIONS:
         return get_contract(version)
     return contract if contract is not None else get_contract()
 

@@ -14,6 +14,7 @@ __all__ = [
 
 
 from pytest_runcommand.contract.facts import (
+    API_VERSIONS,
     CONTRACT_SOURCES,
     DEFAULT_API_VERSION,
     LATEST_API_VERSION,
@@ -29,4 +30,4 @@ def api_version_note(api_version: str | None) -> str | None:
     """Where the contract of ``api_version`` came from, or None when it is not supported."""
     if api_version is None:
         return None
-    return SUPPORTED_API_VERSIONS.get(api_version)
+    return API_VERSIONS.get(api_version)

@@ -15,7 +15,7 @@ from reference_data import ALL_EXAMPLES, example_api_version
 
 from pytest_runcommand.contract import SUPPORTED_API_VERSIONS, facts, get_contract, validate_request, validate_response
 
-VERSIONS = list(SUPPORTED_API_VERSIONS)
+VERSIONS = list(facts.API_VERSIONS)  # the catalogue and the action exist at every version, 2020-06-01 on
 SUB = facts.ZERO_SUBSCRIPTION_ID
 ROOT = f"https://management.azure.com/subscriptions/{SUB}"
 VM = f"{ROOT}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
@@ -89,7 +89,7 @@ def test_each_version_has_the_catalogue_and_the_action_and_diagnostics_only_at_2
         "VirtualMachineRunCommands_List",
         "VirtualMachineRunCommands_Get",
     )
-    assert len(facts.operations_at(version, "managed")) == 10
+    assert len(facts.operations_at(version, "managed")) == (10 if version in SUPPORTED_API_VERSIONS else 0)
     assert len(facts.operations_at(version, "diagnostic")) == (10 if version == "2026-04-01" else 0)
     assert set(facts.operations_at(version)) == set(get_contract(version).by_id)
 
@@ -97,6 +97,9 @@ def test_each_version_has_the_catalogue_and_the_action_and_diagnostics_only_at_2
 def test_versions_with_and_families() -> None:
     assert facts.versions_with("VirtualMachineScaleSetVMDiagnosticRunCommands_Delete") == ("2026-04-01",)
     assert facts.versions_with("VirtualMachineRunCommands_Get") == tuple(VERSIONS)
+    assert facts.versions_with("VirtualMachineRunCommands_Update") == tuple(SUPPORTED_API_VERSIONS)
+    assert facts.ACTION_ONLY_API_VERSIONS == ("2020-06-01", "2020-12-01")
+    assert list(facts.API_VERSIONS) == [*facts.ACTION_ONLY_API_VERSIONS, *SUPPORTED_API_VERSIONS]
     assert facts.versions_with("NoSuch_Operation") == ()
     assert facts.operation_family("AsyncOperations_Get") == "extension"
     assert facts.operation_family("VirtualMachineDiagnosticRunCommands_DiagnosticListByVirtualMachine") == "diagnostic"
@@ -294,3 +297,38 @@ def test_the_catalogue_answers_its_documents(version: str) -> None:
         assert [(v.code, v.pointer) for v in found] == [("OBJECT_MISSING_REQUIRED_PROPERTY", f"/{missing}")]
     wrong_os = {**document, "osType": "Plan9"}
     assert [v.code for v in validate_response("GET", url, 200, json.dumps(wrong_os).encode())] == ["ENUM_MISMATCH"]
+
+
+@pytest.mark.parametrize("version", facts.ACTION_ONLY_API_VERSIONS)
+@pytest.mark.parametrize(
+    ("method", "path", "op_id"),
+    [
+        ("PATCH", "/runCommands/rc1", "VirtualMachineRunCommands_Update"),
+        ("GET", "/runCommands", "VirtualMachineRunCommands_ListByVirtualMachine"),
+        ("DELETE", "/runCommands/rc1", "VirtualMachineRunCommands_Delete"),
+    ],
+)
+def test_a_managed_request_at_an_action_only_version_says_where_it_exists(
+    version: str, method: str, path: str, op_id: str
+) -> None:
+    found = validate_request(method, f"{VM}{path}?api-version={version}", None)
+    assert [v.code for v in found] == ["OPERATION_NOT_FOUND"]
+    assert f"api-version {version} has no {op_id}; it is defined from 2021-03-01 on" in found[0].message
+    assert validate_response(method, f"{VM}{path}?api-version={version}", 200, b"{}")[0].code == "OPERATION_NOT_FOUND"
+
+
+@pytest.mark.parametrize("version", facts.ACTION_ONLY_API_VERSIONS)
+def test_the_action_and_the_catalogue_work_at_the_action_only_versions(version: str) -> None:
+    assert validate_request("POST", f"{VM}/runCommand?api-version={version}", {"commandId": "ifconfig"}) == []
+    assert validate_response("POST", f"{VM}/runCommand?api-version={version}", 202, b"", RECORDED_202) == []
+    page = json.dumps({"value": []}).encode()
+    assert validate_response("GET", f"{CATALOGUE}?api-version={version}", 200, page) == []
+    assert facts.operations_at(version) == (
+        "AsyncOperations_Get",
+        "VirtualMachines_RunCommand",
+        "VirtualMachineScaleSetVMs_RunCommand",
+        "VirtualMachineRunCommands_List",
+        "VirtualMachineRunCommands_Get",
+    )
+    assert facts.definition_properties(version, "VirtualMachineRunCommand") == frozenset()
+    assert version not in SUPPORTED_API_VERSIONS
