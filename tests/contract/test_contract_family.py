@@ -3,6 +3,7 @@ run commands, at every version that defines each; their documented examples, rou
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -332,3 +333,35 @@ def test_the_action_and_the_catalogue_work_at_the_action_only_versions(version: 
     )
     assert facts.definition_properties(version, "VirtualMachineRunCommand") == frozenset()
     assert version not in SUPPORTED_API_VERSIONS
+
+
+RECORDED_ACTION = Path(__file__).parent / "data" / "az-vm-run-command-e2e.runcommand-excerpt.yaml"
+
+
+@pytest.mark.parametrize("version", ["2020-06-01", "2024-07-01", facts.LATEST_API_VERSION])
+def test_the_recorded_az_vm_run_command_invoke_conforms(version: str) -> None:
+    """The Azure CLI's recorded catalogue list/get and `invoke` (POST 202, two polls, the final Location GET),
+    recorded at 2019-03-01 and read at versions whose action and catalogue definitions are the same."""
+    from pytest_runcommand.cassettes.readers import read_cassette
+    from pytest_runcommand.contract import validate_interaction
+
+    interactions = read_cassette(RECORDED_ACTION).interactions
+    seen = []
+    for interaction in interactions:
+        moved = dataclasses.replace(
+            interaction, url=interaction.url.replace("api-version=2019-03-01", f"api-version={version}")
+        )
+        assert validate_interaction(moved) == [], moved.describe()
+        match = get_contract(version).match(moved.method, moved.url)
+        assert match is not None
+        seen.append((match.operation_id, moved.status))
+    assert seen == [
+        ("VirtualMachineRunCommands_List", 200),
+        ("VirtualMachineRunCommands_Get", 200),
+        ("VirtualMachines_RunCommand", 202),
+        ("AsyncOperations_Get", 200),
+        ("AsyncOperations_Get", 200),
+        ("AsyncOperations_Get", 200),
+    ]
+    final = json.loads(interactions[-1].response_body or b"{}")
+    assert final["value"][0]["message"].startswith("Enable succeeded: \n[stdout]\n")
