@@ -14,6 +14,12 @@ URL = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute"
     "/virtualMachines/vm/runCommands/rc?api-version=2024-07-01"
 )
+DIAGNOSTIC_URL = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute"
+    "/virtualMachineScaleSets/ss/virtualMachines/0/diagnosticRunCommands/d1?api-version=2026-04-01"
+)
+"""A diagnostic run command shares the run-command properties model: the same bodies, the same rules."""
+URLS = [URL, DIAGNOSTIC_URL]
 text = st.text(min_size=1, max_size=20)
 int32 = st.integers(min_value=-(2**31), max_value=2**31 - 1)
 parameter = st.fixed_dictionaries({"name": text, "value": st.text(max_size=20)})
@@ -62,34 +68,35 @@ MUTATIONS: list[tuple[str, Any]] = [
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
-@given(patch_bodies)
-def test_generated_valid_patch_bodies_conform(body: dict[str, Any]) -> None:
-    assert validate_request("PATCH", URL, body) == []
+@given(patch_bodies, st.sampled_from(URLS))
+def test_generated_valid_patch_bodies_conform(body: dict[str, Any], url: str) -> None:
+    assert validate_request("PATCH", url, body) == []
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
-@given(patch_bodies, st.sampled_from(MUTATIONS))
-def test_a_single_breaking_mutation_is_caught(body: dict[str, Any], mutation: tuple[str, Any]) -> None:
+@given(patch_bodies, st.sampled_from(MUTATIONS), st.sampled_from(URLS))
+def test_a_single_breaking_mutation_is_caught(body: dict[str, Any], mutation: tuple[str, Any], url: str) -> None:
     name, value = mutation
     broken = copy.deepcopy(body)
     broken.setdefault("properties", {})[name] = value
-    violations = validate_request("PATCH", URL, broken)
+    violations = validate_request("PATCH", url, broken)
     assert violations, f"{name}={value!r} was not caught"
     assert all(v.pointer.startswith(f"/properties/{name}") for v in violations)
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)
-@given(properties)
-def test_a_response_echoing_the_password_is_always_caught(props: dict[str, Any]) -> None:
+@given(properties, st.sampled_from(URLS))
+def test_a_response_echoing_the_password_is_always_caught(props: dict[str, Any], url: str) -> None:
     props = {**props, "runAsPassword": "pw", "provisioningState": "Succeeded"}
     body = {"id": "/x", "name": "rc", "type": "t", "location": "westus", "properties": props}
-    codes = {v.code for v in validate_response("GET", URL, 200, body)}
+    codes = {v.code for v in validate_response("GET", url, 200, body)}
     assert "SECRET_PROPERTY" in codes
 
 
 # --- the fast path (guard schema) never passes what the rules or the schema would flag --------------------------------
 
 VERSIONS = list(SUPPORTED_API_VERSIONS)
+TARGETS = [(URL, version) for version in VERSIONS] + [(DIAGNOSTIC_URL, "2026-04-01")]
 risky_source = st.dictionaries(
     st.sampled_from(
         ["script", "scriptUri", "commandId", "scriptUriManagedIdentity", "galleryScriptReferenceId", "scriptShell"]
@@ -124,14 +131,15 @@ risky_bodies = st.fixed_dictionaries(
 
 
 @settings(max_examples=400, deadline=None, derandomize=True)
-@given(risky_bodies, st.sampled_from(["PATCH", "PUT"]), st.sampled_from(VERSIONS))
-def test_request_fast_path_agrees_with_the_rules(body: dict[str, Any], method: str, version: str) -> None:
+@given(risky_bodies, st.sampled_from(["PATCH", "PUT"]), st.sampled_from(TARGETS))
+def test_request_fast_path_agrees_with_the_rules(body: dict[str, Any], method: str, target: tuple[str, str]) -> None:
     from pytest_runcommand.contract import get_contract
     from pytest_runcommand.contract.compiled import compiled as compile_contract
     from pytest_runcommand.contract.rules import REQUEST_RULES, RuleContext
 
+    url, version = target
     contract = get_contract(version)
-    match = contract.match(method, URL)
+    match = contract.match(method, url)
     assert match is not None
     operation = match.operation
     assert operation.body_schema is not None
@@ -143,14 +151,15 @@ def test_request_fast_path_agrees_with_the_rules(body: dict[str, Any], method: s
 
 
 @settings(max_examples=400, deadline=None, derandomize=True)
-@given(risky_bodies, st.sampled_from(["PATCH", "PUT", "GET"]), st.sampled_from(VERSIONS))
-def test_response_fast_path_agrees_with_the_rules(body: dict[str, Any], method: str, version: str) -> None:
+@given(risky_bodies, st.sampled_from(["PATCH", "PUT", "GET"]), st.sampled_from(TARGETS))
+def test_response_fast_path_agrees_with_the_rules(body: dict[str, Any], method: str, target: tuple[str, str]) -> None:
     from pytest_runcommand.contract import get_contract
     from pytest_runcommand.contract.compiled import compiled as compile_contract
     from pytest_runcommand.contract.rules import RESPONSE_RULES, RuleContext
 
+    url, version = target
     contract = get_contract(version)
-    match = contract.match(method, URL)
+    match = contract.match(method, url)
     assert match is not None
     operation = match.operation
     compiled = compile_contract(contract)
