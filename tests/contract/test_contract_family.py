@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -365,3 +366,79 @@ def test_the_recorded_az_vm_run_command_invoke_conforms(version: str) -> None:
     ]
     final = json.loads(interactions[-1].response_body or b"{}")
     assert final["value"][0]["message"].startswith("Enable succeeded: \n[stdout]\n")
+
+
+status_entries = st.lists(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "code": st.text(max_size=40),
+            "level": st.sampled_from(["Info", "Warning", "Error"]),
+            "displayStatus": st.text(max_size=20),
+            "message": st.text(max_size=60),
+            "time": st.datetimes(timezones=st.just(UTC)).map(lambda t: t.isoformat().replace("+00:00", "Z")),
+        },
+    ),
+    max_size=3,
+)
+RESULT_BREAKS: list[tuple[str, Any]] = [
+    ("level", "Verbose"),
+    ("message", 7),
+    ("time", "yesterday"),
+    ("stdout", "an undeclared field"),
+]
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(status_entries, st.sampled_from(VERSIONS), st.sampled_from(RESULT_BREAKS), st.booleans())
+def test_any_action_result_conforms_and_one_break_is_named(
+    entries: list[dict[str, Any]], version: str, brk: tuple[str, Any], monitor: bool
+) -> None:
+    operation = f"{ROOT}/providers/Microsoft.Compute/locations/westus/operations/op1?monitor=true"
+    url = f"{operation}&api-version={version}" if monitor else f"{VM}/runCommand?api-version={version}"
+    method = "GET" if monitor else "POST"
+    assert validate_response(method, url, 200, json.dumps({"value": entries}).encode()) == []
+    key, value = brk
+    broken = [*entries, {"code": "ComponentStatus/StdOut/succeeded", key: value}]
+    found = validate_response(method, url, 200, json.dumps({"value": broken}).encode())
+    assert found
+    if not monitor:  # the Location form reads as either shape, so its message is less precise
+        assert {v.pointer for v in found} == {f"/value/{len(entries)}/{key}"}
+
+
+documents = st.fixed_dictionaries(
+    {
+        "$schema": st.text(max_size=30),
+        "id": st.text(min_size=1, max_size=20),
+        "osType": st.sampled_from(["Windows", "Linux"]),
+        "label": st.text(max_size=20),
+        "description": st.text(max_size=40),
+        "script": st.lists(st.text(max_size=20), max_size=4),
+    },
+    optional={
+        "parameters": st.lists(
+            st.fixed_dictionaries(
+                {"name": st.text(max_size=8), "type": st.sampled_from(["string", "int"])},
+                optional={"defaultValue": st.text(max_size=8), "required": st.booleans()},
+            ),
+            max_size=3,
+        )
+    },
+)
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(documents, st.sampled_from(VERSIONS), st.sampled_from(["osType", "id", "script", "label"]))
+def test_any_catalogue_document_conforms_and_its_summary_lists(
+    document: dict[str, Any], version: str, dropped: str
+) -> None:
+    url = f"{CATALOGUE}/{document['id'].replace('/', '_') or 'x'}?api-version={version}"
+    assert validate_response("GET", url, 200, json.dumps(document).encode()) == []
+    summary = {k: v for k, v in document.items() if k not in ("script", "parameters")}
+    page = json.dumps({"value": [summary], "nextLink": f"{CATALOGUE}?api-version={version}&$skiptoken=2"})
+    assert validate_response("GET", f"{CATALOGUE}?api-version={version}", 200, page.encode()) == []
+    broken = {k: v for k, v in document.items() if k != dropped}
+    found = validate_response("GET", url, 200, json.dumps(broken).encode())
+    assert [(v.code, v.pointer) for v in found] == [("OBJECT_MISSING_REQUIRED_PROPERTY", f"/{dropped}")]
+    listed_in_full = validate_response("GET", f"{CATALOGUE}?api-version={version}", 200, {"value": [document]})
+    assert {v.code for v in listed_in_full} == {"OBJECT_ADDITIONAL_PROPERTIES"}  # a page lists summaries only
