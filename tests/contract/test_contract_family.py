@@ -442,3 +442,35 @@ def test_any_catalogue_document_conforms_and_its_summary_lists(
     assert [(v.code, v.pointer) for v in found] == [("OBJECT_MISSING_REQUIRED_PROPERTY", f"/{dropped}")]
     listed_in_full = validate_response("GET", f"{CATALOGUE}?api-version={version}", 200, {"value": [document]})
     assert {v.code for v in listed_in_full} == {"OBJECT_ADDITIONAL_PROPERTIES"}  # a page lists summaries only
+
+
+def test_every_contract_version_names_its_official_file_and_commit() -> None:
+    for version, note in facts.API_VERSIONS.items():
+        source = facts.CONTRACT_SOURCES[version]
+        assert version in source.path
+        assert len(source.commit) == 40
+        assert source.commit[:7] in note
+    assert facts.CONTRACT_SOURCES["2020-06-01"].path.endswith("stable/2020-06-01/runCommands.json")
+
+
+def test_a_diagnostic_request_may_not_send_what_azure_sets() -> None:
+    url = f"{VM}/diagnosticRunCommands/d1?api-version=2026-04-01"
+    body = {
+        "location": "westus",
+        "systemData": {"createdBy": "me"},
+        "properties": {"source": {"commandId": "FleetDiagnosticsWindows"}, "provisioningState": "Succeeded"},
+    }
+    found = validate_request("PUT", url, body)
+    assert sorted((v.code, v.pointer) for v in found) == [
+        ("READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST", "/properties/provisioningState"),
+        ("READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST", "/systemData"),
+    ]
+    assert facts.read_only_properties("2026-04-01", "VirtualMachineDiagnosticRunCommand") == {
+        "id",
+        "name",
+        "type",
+        "systemData",
+    }
+    shaped = facts.keep_known("2026-04-01", "VirtualMachineDiagnosticRunCommand", {**body, "extra": 1})
+    assert "extra" not in shaped
+    assert shaped["systemData"] == {"createdBy": "me"}
