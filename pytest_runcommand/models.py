@@ -34,8 +34,10 @@ __all__ = [
     "InnerError",
     "InstanceViewStatus",
     "OperationStatus",
+    "OperationStatusProperties",
     "RunCommandInputParameter",
     "RunCommandManagedIdentity",
+    "RunCommandResult",
     "ScriptShellTypes",
     "StatusLevelTypes",
     "SystemData",
@@ -247,6 +249,18 @@ class VirtualMachineRunCommandsListResult(WireModel):
     next_link: StrictStr | None = None
 
 
+class RunCommandResult(WireModel):
+    """What an action run command printed: status entries whose messages hold the output."""
+
+    value: list[InstanceViewStatus] | None = None
+
+
+class OperationStatusProperties(WireModel):
+    """What a finished operation produced (an action run command's ``output``)."""
+
+    output: RunCommandResult | None = None
+
+
 class AsyncOperationStatus(WireModel):
     """Body of ``.../locations/{loc}/operations/{id}`` (the ``Azure-AsyncOperation`` URL)."""
 
@@ -255,6 +269,7 @@ class AsyncOperationStatus(WireModel):
     start_time: StrictStr | None = None
     end_time: StrictStr | None = None
     error: ApiError | None = None
+    properties: OperationStatusProperties | None = None
 
 
 DEFINITIONS: dict[str, type[WireModel]] = {
@@ -268,6 +283,7 @@ DEFINITIONS: dict[str, type[WireModel]] = {
         RunCommandManagedIdentity,
         VirtualMachineRunCommandInstanceView,
         InstanceViewStatus,
+        RunCommandResult,
         SystemData,
         VirtualMachineRunCommandsListResult,
         CloudError,
