@@ -33,6 +33,7 @@ __all__ = [
 ]
 
 ARM_SCOPE = "https://management.azure.com/.default"
+_ENCODED_SEPARATOR = re.compile(r"%(?:2f|5c|2e|00)", re.IGNORECASE)
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]")
 """Characters no scoped path may hold once decoded: controls and backslashes (some servers read it as /)."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -120,7 +121,10 @@ class Guard:
         """Raise :class:`GuardRefusal` unless ``method url`` stays inside the scope."""
         if self.scope is None:
             return
-        path = unquote(urlsplit(url).path).rstrip("/")
+        raw = urlsplit(url).path
+        if _ENCODED_SEPARATOR.search(raw):
+            raise GuardRefusal(f"{method} {raw!r}: an encoded separator or dot (servers differ in how they read it)")
+        path = unquote(raw).rstrip("/")
         if self.base_path:
             if not path.startswith(self.base_path + "/"):
                 raise GuardRefusal(f"{method} {path}: outside the target's base path {self.base_path}")

@@ -40,9 +40,10 @@ _PATH_PARAMETERS = (
     "VmScaleSetNameParameter",
     "InstanceIdParameter",
     "RunCommandNameParameter",
-    "LocationParameter",
     "OperationIdParameter",
+    "CommandIdParameter",
 )
+_REGION_PARAMETERS = ("LocationParameter", "CatalogueLocationParameter")
 _REGION = r"^[a-z][a-z0-9]{1,24}$"
 """How a generated ``location`` looks (westus, eastus2, ...)."""
 _FAMILIES = {
@@ -120,10 +121,13 @@ def overlay_document(
     parameters = result["parameters"]
     parameters["ApiVersionParameter"]["enum"] = [api_version]
     parameters["ExpandParameter"]["enum"] = ["instanceView"]
-    for name in _PATH_PARAMETERS:
-        parameters[name]["minLength"] = 1
-        # ARM names: no path separators, no control characters, nothing a proxy rewrites
-        parameters[name]["pattern"] = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+    for name in (*_PATH_PARAMETERS, *_REGION_PARAMETERS):
+        if name in parameters:  # a version's document may lack an operation family
+            parameters[name]["minLength"] = 1
+            # ARM names: no path separators, no control characters, nothing a proxy rewrites; regions as regions
+            parameters[name]["pattern"] = (
+                _REGION if name in _REGION_PARAMETERS else r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+            )
     if name_prefix:
         parameters["RunCommandNameParameter"]["pattern"] = rf"^{re.escape(name_prefix)}[a-z0-9]{{1,16}}$"
     definitions = result["definitions"]

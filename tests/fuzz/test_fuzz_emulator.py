@@ -19,7 +19,7 @@ from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.targets import emulator_target
 
 KNOWN = Path(__file__).with_name("emulator_known_failures.json")
-"""Emulator issues reported and not fixed yet (write during a pending DELETE undoes the DELETE)."""
+"""Emulator issues reported and not fixed yet (see its note)."""
 
 
 @pytest.mark.slow
