@@ -71,7 +71,7 @@ class EmulatorApp:
         """Tracebacks of unexpected exceptions (each answered 500); empty unless the emulator has a bug."""
         self.tokens = TokenChecker()
         self.router: Router[Handler] = Router()
-        self.run_commands = RunCommandService(self.backend)
+        self.run_commands = RunCommandService(self)
         self.identity = IdentityService(self)
         self.resources = ResourceService(self)
         for service in (self.run_commands, self.identity, self.resources):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
@@ -50,11 +50,19 @@ _LOCATION = re.compile(r"[A-Za-z0-9 ]*[A-Za-z0-9][A-Za-z0-9 ]*")
 """A region name: letters and digits, spaces ignored (``West US 2`` is ``westus2``)."""
 
 
-class RunCommandService:
-    """Serves run commands from ``backend``."""
+class _Owner(Protocol):
+    backend: Backend
 
-    def __init__(self, backend: Backend) -> None:
-        self.backend = backend
+
+class RunCommandService:
+    """Serves run commands from ``owner.backend`` (the app's, read at each request)."""
+
+    def __init__(self, owner: _Owner) -> None:
+        self.owner = owner
+
+    @property
+    def backend(self) -> Backend:
+        return self.owner.backend
 
     def register(self, router: Router[Handler]) -> None:
         """Add the run-command routes (bearer token and a supported api-version required)."""
