@@ -11,7 +11,8 @@
 //
 // config: {base, tenant, clientId, subscription, package ("@azure/arm-compute" or an npm alias), mode
 // ("lifecycle" | "create" | "list"), resourceGroup, vm, scaleSet, instanceId, pollMs (lifecycle polling interval),
-// script, protectedValue, runAsPassword (test values the answers must never show)}. The client secret comes from
+// script, source (mode "create": the whole script source, default {script}), protectedValue, runAsPassword (test
+// values the answers must never show)}. The client secret comes from
 // the environment (RUNCOMMAND_JS_CLIENT_SECRET), not the command line.
 import { createRequire } from "node:module";
 import { ClientSecretCredential } from "@azure/identity";
@@ -137,7 +138,7 @@ async function lifecycle(target) {
 async function createOne() {
   const ops = operationsFor("vm");
   // No updateIntervalInMs: the SDK's own interval (Retry-After of the answers, else its default).
-  const body = { location: "westus", source: { script: config.script } };
+  const body = { location: "westus", source: config.source ?? { script: config.script } };
   const created = await timed("vm: create", () => ops.create("js-timed", body));
   const shown = await timed("vm: get", () => ops.get("js-timed", { expand: "instanceView" }));
   return { created: summary(created.value), shown: summary(shown.value), ms: created.ms };
@@ -170,6 +171,7 @@ try {
     message: error.message,
     statusCode: error.statusCode,
     code: error.code,
+    details: error.details,
   };
   process.stdout.write(`${JSON.stringify({ package: config.package, sdkVersion, error: failure })}\n`);
   process.exitCode = 1;

@@ -90,6 +90,7 @@ def run_js(node: str, runcommand_emulator_server: ServedEmulator) -> Iterator[Ca
         mode: str = "lifecycle",
         *,
         script: str = "echo hello",
+        source: dict[str, str] | None = None,
         client_secret: str | None = None,
         trust_ca: bool = True,
         fails: bool = False,
@@ -109,6 +110,7 @@ def run_js(node: str, runcommand_emulator_server: ServedEmulator) -> Iterator[Ca
             "instanceId": "3",
             "pollMs": 10,
             "script": script,
+            "source": source,
             "protectedValue": PROTECTED_VALUE,
             "runAsPassword": RUN_AS_PASSWORD,
         }
@@ -303,3 +305,21 @@ def test_the_sdk_pages_through_a_long_list(
     assert {target: sorted(found) for target, found in run.result["list"].items()} == {"vm": names, "vmss": names}
     lists = [i for i in run.traffic if i.method == "GET" and i.url.partition("?")[0].endswith("/runCommands")]
     assert len(lists) == 2 * 3  # pages of 2, 2 and 1 on each VM
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="issue 15: a rule violation answers 400 with the rule's own code at the top, not an ARM error code",
+)
+@pytest.mark.runcommand_contract(ignore=["MULTIPLE_SCRIPT_SOURCES"])  # the request breaks the rule on purpose
+def test_a_bad_request_gets_an_arm_error_code_with_the_rule_in_details(run_js: Callable[..., JsRun]) -> None:
+    """The SDK sends what it is given; the answer is what ARM would send, and the test author still sees the rule."""
+    run = run_js(SDK_25, mode="create", source={"script": "echo a", "commandId": "RunShellScript"}, fails=True)
+    error = run.result["error"]
+    assert error["statusCode"] == 400, error
+    assert error["code"] in {"InvalidRequestContent", "BadRequest", "InvalidParameter"}, error
+    details = error["details"]["error"].get("details") or []
+    assert {(item.get("code"), item.get("target")) for item in details} >= {
+        ("MULTIPLE_SCRIPT_SOURCES", "/properties/source")
+    }, error
