@@ -3,6 +3,8 @@
 Services (each registers its routes on :attr:`EmulatorApp.router`):
 
 - run commands (:mod:`~pytest_runcommand.emulator.runcommands`): the managed run commands and their operations;
+- actions (:mod:`~pytest_runcommand.emulator.actions`): the action run command (POST ``.../runCommand``) and the
+  location catalogue of built-in commands;
 - identity (:mod:`~pytest_runcommand.emulator.identity`): Entra ID discovery and the token endpoint;
 - resources (:mod:`~pytest_runcommand.emulator.resources`): metadata, tenants, subscriptions, resource groups.
 
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, quote
 
 from pytest_runcommand.emulator import errors
+from pytest_runcommand.emulator.actions import ActionService
 from pytest_runcommand.emulator.asgi import (
     Handler,
     Receive,
@@ -74,7 +77,8 @@ class EmulatorApp:
         self.run_commands = RunCommandService(self)
         self.identity = IdentityService(self)
         self.resources = ResourceService(self)
-        for service in (self.run_commands, self.identity, self.resources):
+        self.actions = ActionService(self)
+        for service in (self.run_commands, self.actions, self.identity, self.resources):
             service.register(self.router)
 
     def add_route(

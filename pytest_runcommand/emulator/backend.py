@@ -250,6 +250,15 @@ class Backend:
                 return command.operation
             return self._start(command, "delete")
 
+    def invoke(self, ref: ParentRef, properties: VirtualMachineRunCommandProperties, os_type: str) -> AsyncOperation:
+        """POST ``.../runCommand`` (the action run command): one run on the VM, no resource kept; the operation's
+        result (``properties.output``) is what it printed, shaped for ``os_type`` (``Linux`` or ``Windows``)."""
+        with self._lock:
+            command = RunCommand(self._vm(ref, create=True), "runCommand", properties, collection=None)
+            operation = self._start(command, "action")
+            operation.os_type = os_type
+            return operation
+
     def _get(self, ref: ParentRef, name: str) -> RunCommand:
         vm = self._vm(ref)
         command = self._settled(vm, name)

@@ -25,13 +25,24 @@ from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.asgi import Handler, Request, Response
 from pytest_runcommand.emulator.backend import DEFAULT_CALLER, AsyncOperation, Backend, ParentRef, normalize_location
 from pytest_runcommand.emulator.routing import Router
-from pytest_runcommand.emulator.serialize import list_to_wire, operation_to_wire, run_command_to_wire
+from pytest_runcommand.emulator.serialize import action_result, list_to_wire, operation_to_wire, run_command_to_wire
 from pytest_runcommand.emulator.state import Caller, RunCommand
 from pytest_runcommand.emulator.tokens import caller_of
 from pytest_runcommand.emulator.versions import kept_on_write
 from pytest_runcommand.models import VirtualMachineRunCommand, VirtualMachineRunCommandUpdate, from_wire
 
-__all__ = ["OPERATION", "VMSS_VM_RUN_COMMANDS", "VM_RUN_COMMANDS", "RunCommandService"]
+__all__ = [
+    "OPERATION",
+    "VMSS_VM_RUN_COMMANDS",
+    "VM_RUN_COMMANDS",
+    "RunCommandService",
+    "check_location",
+    "operation_url",
+    "parent_of",
+    "quote_segment",
+    "skip_token",
+    "validated_body",
+]
 
 VM_BASE = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute"
 VM_RUN_COMMANDS = VM_BASE + "/virtualMachines/{vmName}/runCommands"
@@ -72,15 +83,15 @@ class RunCommandService:
         router.add("run_command", VM_RUN_COMMANDS + "/{runCommandName}", resource, api_version=versions)
         router.add("vmss_run_commands", VMSS_VM_RUN_COMMANDS, {"GET": self._list}, api_version=versions)
         router.add("vmss_run_command", VMSS_VM_RUN_COMMANDS + "/{runCommandName}", resource, api_version=versions)
-        router.add("operation", OPERATION, {"GET": self._operation}, api_version=versions)
+        router.add("operation", OPERATION, {"GET": self._operation}, api_version=frozenset(facts.API_VERSIONS))
 
     # -- run commands -------------------------------------------------------------------------------
 
     def _put(self, request: Request) -> Response:
-        parent, name = _parent(request), request.params["runCommandName"]
+        parent, name = parent_of(request), request.params["runCommandName"]
         body = self._validated_body(request)
         if isinstance(body, dict) and isinstance(body.get("location"), str):
-            _check_location(body["location"], _resource_type(parent))
+            check_location(body["location"], _resource_type(parent))
         resource = _model(VirtualMachineRunCommand, body)
         command, created, operation = self.backend.create_or_update(
             parent, name, resource, caller=_caller(request), kept=kept_on_write(request.api_version)
@@ -89,7 +100,7 @@ class RunCommandService:
         return Response(status, self._wire(command, request), self._async_headers(request, operation, status, command))
 
     def _patch(self, request: Request) -> Response:
-        parent, name = _parent(request), request.params["runCommandName"]
+        parent, name = parent_of(request), request.params["runCommandName"]
         body = self._validated_body(request)
         update = _model(VirtualMachineRunCommandUpdate, body)
         command, operation = self.backend.update(
@@ -98,18 +109,18 @@ class RunCommandService:
         return Response(200, self._wire(command, request), self._async_headers(request, operation, 200, command))
 
     def _get(self, request: Request) -> Response:
-        parent = _parent(request)
+        parent = parent_of(request)
         expand = _expand(request)
         self._validated_body(request, with_body=False)
         command = self.backend.get(parent, request.params["runCommandName"])
         return Response(200, self._wire(command, request, expand=expand))
 
     def _list(self, request: Request) -> Response:
-        parent = _parent(request)
+        parent = parent_of(request)
         expand = _expand(request)
         self._validated_body(request, with_body=False)
         commands = self.backend.list(parent)
-        start = _skip_token(request.query.get("$skiptoken"), len(commands))
+        start = skip_token(request.query.get("$skiptoken"), len(commands))
         size = max(1, self.backend.settings.page_size)
         page = commands[start : start + size]
         next_link = None
@@ -122,7 +133,7 @@ class RunCommandService:
         return Response(200, list_to_wire(page, next_link, instance_view_at=at, api_version=request.api_version))
 
     def _delete(self, request: Request) -> Response:
-        parent = _parent(request)
+        parent = parent_of(request)
         self._validated_body(request, with_body=False)
         operation = self.backend.delete(parent, request.params["runCommandName"])
         if operation is None:
@@ -140,19 +151,20 @@ class RunCommandService:
     def _operation(self, request: Request) -> Response:
         params = request.params
         operation = self.backend.poll(params["subscriptionId"], params["location"], params["operationId"])
-        if request.query.get("monitor", "").lower() == "true" and not operation.done:
+        monitor = request.query.get("monitor", "").lower() == "true"
+        if monitor and not operation.done:
             headers = {"Location": self._operation_url(request, operation, monitor=True)}
             if self.backend.settings.retry_after is not None:
                 headers["Retry-After"] = str(self.backend.settings.retry_after)
             return Response(202, None, headers)
+        if monitor:
+            result = action_result(operation)  # the action's final GET (its Location): the RunCommandResult
+            if result is not None:
+                return Response(200, result)
         return Response(200, operation_to_wire(operation))
 
     def _operation_url(self, request: Request, operation: AsyncOperation, *, monitor: bool = False) -> str:
-        return (
-            f"{request.base_url}/subscriptions/{_quote_segment(operation.subscription)}/providers/Microsoft.Compute/"
-            f"locations/{_quote_segment(operation.location)}/operations/{operation.id}?p={self.backend.operation_token}"
-            f"{'&monitor=true' if monitor else ''}&api-version={quote(request.api_version)}"
-        )
+        return operation_url(request, operation, self.backend.operation_token, monitor=monitor)
 
     def _async_headers(
         self, request: Request, operation: AsyncOperation, status: int, command: RunCommand | None
@@ -175,37 +187,50 @@ class RunCommandService:
     # -- validation ---------------------------------------------------------------------------------
 
     def _validated_body(self, request: Request, *, with_body: bool = True) -> Any:
-        """Parse the body and check the whole request against the contract; raise the 400 on a violation.
+        return validated_body(
+            request, _canonical_path(request), strict=self.backend.settings.strict, with_body=with_body
+        )
 
-        ``with_body`` False (GET, DELETE): a body is ignored, as ARM does.
-        """
-        body: Any = None
-        if with_body and request.body.strip():
-            content_type = request.headers.get("content-type", "")
-            if content_type.split(";", 1)[0].strip().lower() not in JSON_TYPES:
-                raise errors.unsupported_media_type(content_type)
-            try:
-                body = orjson.loads(request.body)
-            except orjson.JSONDecodeError as error:
-                raise errors.invalid_request_content(
-                    f"{error.msg}. Path '', line {error.lineno}, position {error.colno}"
-                ) from None
-        url = f"{_canonical_path(request)}?{_canonical_query(request.raw_query)}"
-        violations = validate_request(request.method, url, body, request.headers)
-        if not self.backend.settings.strict and isinstance(body, dict):
-            for violation in violations:
-                if violation.code in LENIENT_DROPPED:
-                    _drop(body, violation.pointer)
-            violations = [v for v in violations if v.code not in LENIENT_DROPPED | LENIENT_ACCEPTED]
-        if violations:
-            raise _violation_error(violations)
-        return body
+
+def operation_url(request: Request, operation: AsyncOperation, token: str, *, monitor: bool = False) -> str:
+    """The URL of ``operation``'s status (``monitor``: the form a ``Location`` header gives), at the request's version."""
+    return (
+        f"{request.base_url}/subscriptions/{quote_segment(operation.subscription)}/providers/Microsoft.Compute/"
+        f"locations/{quote_segment(operation.location)}/operations/{operation.id}?p={token}"
+        f"{'&monitor=true' if monitor else ''}&api-version={quote(request.api_version)}"
+    )
+
+
+def validated_body(request: Request, path: str, *, strict: bool, with_body: bool = True) -> Any:
+    """Parse the body and check the whole request (at canonical ``path``) against the contract; raise the 400 on a
+    violation. ``with_body`` False (GET, DELETE): a body is ignored, as ARM does. ``strict`` False: what Azure
+    silently drops or accepts is dropped or accepted."""
+    body: Any = None
+    if with_body and request.body.strip():
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";", 1)[0].strip().lower() not in JSON_TYPES:
+            raise errors.unsupported_media_type(content_type)
+        try:
+            body = orjson.loads(request.body)
+        except orjson.JSONDecodeError as error:
+            raise errors.invalid_request_content(
+                f"{error.msg}. Path '', line {error.lineno}, position {error.colno}"
+            ) from None
+    violations = validate_request(request.method, f"{path}?{canonical_query(request.raw_query)}", body, request.headers)
+    if not strict and isinstance(body, dict):
+        for violation in violations:
+            if violation.code in LENIENT_DROPPED:
+                _drop(body, violation.pointer)
+        violations = [v for v in violations if v.code not in LENIENT_DROPPED | LENIENT_ACCEPTED]
+    if violations:
+        raise _violation_error(violations)
+    return body
 
 
 # -- helpers ----------------------------------------------------------------------------------------
 
 
-def _parent(request: Request) -> ParentRef:
+def parent_of(request: Request) -> ParentRef:
     """The VM the request addresses; 400 for a name ARM could not hold in a resource id."""
     params = request.params
     for parameter, value in params.items():
@@ -242,7 +267,7 @@ def _resource_type(parent: ParentRef) -> str:
     return "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands"
 
 
-def _check_location(location: str, resource_type: str) -> None:
+def check_location(location: str, resource_type: str) -> None:
     """400 unless ``location`` is a region name (it goes into the VM's operation URLs)."""
     if not _LOCATION.fullmatch(location) or not normalize_location(location):
         raise errors.invalid_location(location, resource_type)
@@ -253,13 +278,13 @@ def _canonical_path(request: Request) -> str:
     template = _TEMPLATES_BY_PARAMS.get(frozenset(request.params))
     if template is None:
         return request.path
-    return template.format(**{name: _quote_segment(value) for name, value in request.params.items()})
+    return template.format(**{name: quote_segment(value) for name, value in request.params.items()})
 
 
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9._~-]*")
 
 
-def _quote_segment(value: str) -> str:
+def quote_segment(value: str) -> str:
     """``value`` percent-encoded for one path segment (most names need nothing)."""
     return value if _PLAIN_SEGMENT.fullmatch(value) else quote(value, safe="")
 
@@ -279,7 +304,7 @@ _TEMPLATES_BY_PARAMS = {
 _CANONICAL_QUERY_NAMES = {name.lower(): name for name in ("api-version", "$expand", "$skiptoken", "$filter")}
 
 
-def _canonical_query(raw_query: str) -> str:
+def canonical_query(raw_query: str) -> str:
     """The query with ARM's parameter names spelled canonically (ARM matches them case-insensitively)."""
     pairs = parse_qsl(raw_query, keep_blank_values=True)
     if all(_CANONICAL_QUERY_NAMES.get(name.lower(), name) == name for name, _ in pairs):
@@ -301,7 +326,7 @@ def _expand(request: Request) -> bool:
 _SKIP_TOKEN = re.compile(r"[0-9]{1,9}")
 
 
-def _skip_token(value: str | None, total: int) -> int:
+def skip_token(value: str | None, total: int) -> int:
     """The list offset a ``$skiptoken`` names (ASCII digits only; no larger than the list)."""
     if value is None:
         return 0

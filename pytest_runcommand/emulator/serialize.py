@@ -18,7 +18,7 @@ from pytest_runcommand.emulator.state import AsyncOperation, Audit, RunCommand
 from pytest_runcommand.emulator.versions import RESOURCE, defines, shape
 from pytest_runcommand.models import SystemData, VirtualMachineRunCommand, to_wire
 
-__all__ = ["instance_view_to_wire", "list_to_wire", "operation_to_wire", "run_command_to_wire"]
+__all__ = ["action_result", "instance_view_to_wire", "list_to_wire", "operation_to_wire", "run_command_to_wire"]
 
 _AFTER_STATE = (
     ("output_blob_uri", "outputBlobUri"),
@@ -134,5 +134,48 @@ def operation_to_wire(operation: AsyncOperation) -> dict[str, Any]:
     wire["status"] = operation.status
     if operation.error is not None:
         wire["error"] = {"code": operation.error.code, "message": operation.error.message}
+    result = action_result(operation)
+    if result is not None:
+        wire["properties"] = {"output": result}
     wire["name"] = operation.id
     return wire
+
+
+LINUX_STDOUT_TAIL = 4096
+"""Bytes of stdout a Linux action result keeps (the last ones), as recorded."""
+
+
+def action_result(operation: AsyncOperation) -> dict[str, Any] | None:
+    """The RunCommandResult of a finished action run command (None for other operations, or not finished yet).
+
+    As recorded (VERSIONS.md, "Action run command: result shapes"): Windows, two entries ``ComponentStatus/StdOut``
+    and ``ComponentStatus/StdErr`` holding the bare stream text (no trailing newline); Linux, one
+    ``ProvisioningState`` entry reading ``Enable succeeded: \n[stdout]\n...\n[stderr]\n...`` with the last 4,096
+    bytes of stdout. A Linux script that exits non-zero reads ``Enable failed: ...`` with ``ProvisioningState/failed``
+    (the extension's wording; not in the recordings).
+    """
+    if operation.os_type is None or operation.execution is None or operation.ended_at is None:
+        return None
+    view = operation.execution.view(operation.ended_at)
+    if operation.os_type == "Windows":
+        return {
+            "value": [
+                _status(f"ComponentStatus/{stream}/succeeded", "Info", "Provisioning succeeded", text.rstrip("\n"))
+                for stream, text in (("StdOut", view.output), ("StdErr", view.error))
+            ]
+        }
+    stdout = view.output.encode()[-LINUX_STDOUT_TAIL:].decode(errors="ignore")
+    streams = f"\n[stdout]\n{stdout}\n[stderr]\n{view.error}"
+    if view.failed:
+        reason = view.message if view.state == "TimedOut" else f"command terminated with exit status={view.exit_code}"
+        message = f"Enable failed: failed to execute command: {reason}{streams}"
+        return {"value": [_status("ProvisioningState/failed", "Error", "Provisioning failed", message)]}
+    return {
+        "value": [
+            _status("ProvisioningState/succeeded", "Info", "Provisioning succeeded", f"Enable succeeded: {streams}")
+        ]
+    }
+
+
+def _status(code: str, level: str, display: str, message: str) -> dict[str, str]:
+    return {"code": code, "level": level, "displayStatus": display, "message": message}

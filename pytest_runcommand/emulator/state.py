@@ -26,8 +26,13 @@ __all__ = [
     "normalize_location",
 ]
 
-OperationKind = Literal["create", "update", "delete"]
-_IN_PROGRESS_STATE: dict[OperationKind, str] = {"create": "Creating", "update": "Updating", "delete": "Deleting"}
+OperationKind = Literal["create", "update", "delete", "action"]
+_IN_PROGRESS_STATE: dict[OperationKind, str] = {
+    "create": "Creating",
+    "update": "Updating",
+    "delete": "Deleting",
+    "action": "Running",
+}
 
 
 def normalize_location(location: str) -> str:
@@ -145,6 +150,8 @@ class AsyncOperation:
     status: str = "InProgress"
     ended_at: datetime | None = None
     error: errors.ArmError | None = None
+    os_type: str | None = None
+    """An action run command's OS (``Linux`` or ``Windows``: the shape of its result); None for other kinds."""
 
     @property
     def done(self) -> bool:
@@ -181,10 +188,15 @@ class RunCommand:
     final_state: str = "Succeeded"
     """provisioningState once the latest operation has completed."""
     audit: Audit | None = None
+    collection: str | None = "runCommands"
+    """The VM's collection holding it (``runCommands``, ``diagnosticRunCommands``); None for an action run
+    command (POST ``.../runCommand``: no resource, its id is the action's path)."""
 
     @property
     def resource_id(self) -> str:
-        return f"{self.vm.resource_id}/runCommands/{self.name}"
+        if self.collection is None:
+            return f"{self.vm.resource_id}/{self.name}"
+        return f"{self.vm.resource_id}/{self.collection}/{self.name}"
 
     @property
     def location(self) -> str:

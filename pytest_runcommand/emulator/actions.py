@@ -1,0 +1,161 @@
+"""The action run command and the location catalogue, served at every api-version that defines them.
+
+- POST ``.../virtualMachines/{vm}/runCommand`` and ``.../virtualMachineScaleSets/{ss}/virtualMachines/{id}/runCommand``
+  (``RunCommandInput``): 202 with an empty body, ``Azure-AsyncOperation`` (the operation's status: ``InProgress``,
+  then ``Succeeded`` with ``properties.output``) and ``Location`` (the same URL with ``monitor=true``: 200 with the
+  ``RunCommandResult`` once done), as recorded. ``Retry-After`` where the version declares it (2026-04-01) or the
+  emulator's ``retry_after`` setting asks for it (``None``: exactly as recorded).
+- GET ``.../locations/{location}/runCommands[/{commandId}]``: the built-in commands
+  (:mod:`~pytest_runcommand.emulator.catalogue`); 404 ``NotFound`` for a command id Azure does not have.
+
+The result's shape follows the command's OS in the catalogue (``RunShellScript``, ``ifconfig``: Linux;
+``RunPowerShellScript``, ``IPConfig``: Windows). A command id outside the catalogue answers 400 ``InvalidParameter``
+naming ``commandId`` (Azure's answer there is not recorded). The run goes to the executor as a managed run command's
+does (:class:`~pytest_runcommand.emulator.executor.ScriptRun`: ``command_id``, the script lines joined by newlines
+or, when none are sent, the built-in's own script, and the named ``parameters``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from pytest_runcommand.contract import facts
+from pytest_runcommand.emulator import catalogue, errors
+from pytest_runcommand.emulator.asgi import Handler, Request, Response
+from pytest_runcommand.emulator.backend import Backend
+from pytest_runcommand.emulator.routing import Router
+from pytest_runcommand.emulator.runcommands import (
+    VM_BASE,
+    check_location,
+    operation_url,
+    parent_of,
+    quote_segment,
+    skip_token,
+    validated_body,
+)
+from pytest_runcommand.models import (
+    RunCommandInputParameter,
+    VirtualMachineRunCommandProperties,
+    VirtualMachineRunCommandScriptSource,
+)
+
+__all__ = ["CATALOGUE", "VMSS_VM_ACTION", "VM_ACTION", "ActionService"]
+
+VM_ACTION = VM_BASE + "/virtualMachines/{vmName}/runCommand"
+VMSS_VM_ACTION = VM_BASE + "/virtualMachineScaleSets/{vmScaleSetName}/virtualMachines/{instanceId}/runCommand"
+CATALOGUE = "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/locations/{location}/runCommands"
+_CATALOGUE_TYPE = "Microsoft.Compute/locations/runCommands"
+_ROUTES = (
+    ("vm_action", "VirtualMachines_RunCommand", VM_ACTION),
+    ("vmss_action", "VirtualMachineScaleSetVMs_RunCommand", VMSS_VM_ACTION),
+    ("catalogue", "VirtualMachineRunCommands_List", CATALOGUE),
+    ("catalogue_entry", "VirtualMachineRunCommands_Get", CATALOGUE + "/{commandId}"),
+)
+
+
+class _Owner(Protocol):
+    backend: Backend
+
+
+class ActionService:
+    """Serves the action run command and the catalogue from ``owner.backend`` (read at each request)."""
+
+    def __init__(self, owner: _Owner) -> None:
+        self.owner = owner
+
+    @property
+    def backend(self) -> Backend:
+        return self.owner.backend
+
+    def register(self, router: Router[Handler]) -> None:
+        """Add the routes, each at the api-versions whose contract defines its operation."""
+        handlers: dict[str, Handler] = {
+            "vm_action": self._invoke,
+            "vmss_action": self._invoke,
+            "catalogue": self._list,
+            "catalogue_entry": self._get,
+        }
+        for name, operation_id, template in _ROUTES:
+            method = "POST" if name.endswith("action") else "GET"
+            versions = frozenset(facts.versions_with(operation_id))
+            router.add(name, template, {method: handlers[name]}, api_version=versions)
+
+    # -- the action ---------------------------------------------------------------------------------
+
+    def _invoke(self, request: Request) -> Response:
+        parent = parent_of(request)
+        template = VM_ACTION if parent.instance_id is None else VMSS_VM_ACTION
+        body = validated_body(request, _path(template, request), strict=self.backend.settings.strict)
+        command_id = str(body["commandId"])
+        document = catalogue.document(command_id)
+        if document is None:
+            raise errors.invalid_parameter(
+                f"The command id '{command_id}' is not a built-in run command (see GET .../locations/"
+                "{location}/runCommands for the command ids).",
+                "commandId",
+            )
+        lines = body.get("script") or document["script"]
+        source = VirtualMachineRunCommandScriptSource.model_construct(
+            command_id=document["id"], script="\n".join(str(line) for line in lines) or None
+        )
+        parameters = [
+            RunCommandInputParameter.model_construct(name=item["name"], value=item["value"])
+            for item in body.get("parameters") or ()
+        ]
+        properties = VirtualMachineRunCommandProperties.model_construct(source=source, parameters=parameters or None)
+        operation = self.backend.invoke(parent, properties, document["osType"])
+        token = self.backend.operation_token
+        headers = {
+            "Azure-AsyncOperation": operation_url(request, operation, token),
+            "Location": operation_url(request, operation, token, monitor=True),
+        }
+        retry_after = self.backend.settings.retry_after
+        operation_id = "VirtualMachines_RunCommand" if parent.instance_id is None else _ROUTES[1][1]
+        if retry_after is not None or 202 in _declared(request.api_version, operation_id):
+            headers["Retry-After"] = str(retry_after or 0)
+        return Response(202, None, headers)
+
+    # -- the catalogue ------------------------------------------------------------------------------
+
+    def _list(self, request: Request) -> Response:
+        _check(request)
+        validated_body(request, _path(CATALOGUE, request), strict=True, with_body=False)
+        every = catalogue.entries()
+        start = skip_token(request.query.get("$skiptoken"), len(every))
+        size = max(1, self.backend.settings.page_size)
+        page: dict[str, Any] = {"value": every[start : start + size]}
+        if start + size < len(every):
+            page["nextLink"] = (
+                f"{request.base_url}{_path(CATALOGUE, request)}?api-version={quote(request.api_version)}"
+                f"&$skiptoken={start + size}"
+            )
+        return Response(200, page)
+
+    def _get(self, request: Request) -> Response:
+        _check(request)
+        validated_body(request, _path(CATALOGUE + "/{commandId}", request), strict=True, with_body=False)
+        document = catalogue.document(request.params["commandId"])
+        if document is None:
+            raise errors.ArmError(404, "NotFound", "The entity was not found in this Azure location.")
+        return Response(200, document)
+
+
+def _check(request: Request) -> None:
+    """400 for a subscription or location ARM could not hold (names checked as for run commands)."""
+    for parameter, value in request.params.items():
+        if parameter == "location":
+            check_location(value, _CATALOGUE_TYPE)
+        elif not value or any(char in value for char in "/?#%\\") or not value.isprintable():
+            raise errors.invalid_name(parameter, value)
+
+
+def _path(template: str, request: Request) -> str:
+    """``template`` filled with the request's names (ARM's canonical segment spelling; names as sent)."""
+    return template.format(**{name: quote_segment(value) for name, value in request.params.items()})
+
+
+@cache
+def _declared(api_version: str, operation_id: str) -> frozenset[int]:
+    return facts.lro_header_statuses(api_version, operation_id)
