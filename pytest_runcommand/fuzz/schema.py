@@ -9,6 +9,8 @@ The overlays make a *positive* case really valid, so that a rejection of it is t
   document's definitions; the contract check judges them strictly;
 - path parameters are non-empty; a live target pins subscription, resource group and VM, and names run commands
   with the configured prefix;
+- an operation that declares no error answer gets ARM's convention (a ``default`` CloudError), as the contract
+  engine reads it; the action's ``commandId`` is drawn from the built-in commands;
 - ``x-links`` chain PUT -> PATCH/GET/DELETE and DELETE -> GET for stateful runs (schemathesis's own link inference
   is switched off: it would link VM operations to scale-set ones).
 """
@@ -20,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pytest_runcommand.contract.facts import DEFAULT_API_VERSION
+from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, error_definition
 from pytest_runcommand.contract.rules import REQUEST_GUARDS
 from pytest_runcommand.contract.validate import guarded_definitions
 
@@ -32,7 +34,7 @@ __all__ = ["REQUEST_PREFIX", "build_schema", "contract_document", "overlay_docum
 REQUEST_PREFIX = "Request_"
 """Request-side copies of definitions are named with this prefix."""
 
-_REQUEST_ROOTS = ("VirtualMachineRunCommand", "VirtualMachineRunCommandUpdate")
+_REQUEST_ROOTS = ("VirtualMachineRunCommand", "VirtualMachineRunCommandUpdate", "RunCommandInput")
 _PATH_PARAMETERS = (
     "SubscriptionIdParameter",
     "ResourceGroupNameParameter",
@@ -43,6 +45,8 @@ _PATH_PARAMETERS = (
     "OperationIdParameter",
     "CommandIdParameter",
 )
+_ACTION_INPUT = "RunCommandInput"
+"""The action run command's body: its ``commandId`` must name a built-in command (any other is a 400)."""
 _REGION_PARAMETERS = ("LocationParameter", "CatalogueLocationParameter")
 _REGION = r"^[a-z][a-z0-9]{1,24}$"
 """How a generated ``location`` looks (westus, eastus2, ...)."""
@@ -81,10 +85,21 @@ def _request_definitions(definitions: Mapping[str, Any]) -> dict[str, Any]:
     names = frozenset(guarded)
     renamed = {f"{REQUEST_PREFIX}{name}": _rename_refs(schema, names) for name, schema in guarded.items()}
     for schema in renamed.values():
-        location = (schema.get("properties") or {}).get("location") if isinstance(schema, dict) else None
+        properties = (schema.get("properties") or {}) if isinstance(schema, dict) else {}
+        location = properties.get("location")
         if isinstance(location, dict) and location.get("type") == "string":
             location["pattern"] = _REGION
+    action = renamed.get(f"{REQUEST_PREFIX}{_ACTION_INPUT}", {}).get("properties", {}).get("commandId")
+    if isinstance(action, dict):
+        action["enum"] = _built_in_commands()
     return renamed
+
+
+def _built_in_commands() -> list[str]:
+    """The ids of the built-in commands Azure lists (as recorded in the emulator's catalogue)."""
+    from pytest_runcommand.emulator.catalogue import entries
+
+    return [str(entry["id"]) for entry in entries()]
 
 
 def _links(document: dict[str, Any]) -> None:
@@ -140,8 +155,31 @@ def overlay_document(
                 schema = parameter.get("schema") if parameter.get("in") == "body" else None
                 if schema is not None:
                     parameter["schema"] = _rename_refs(schema, frozenset(_REQUEST_ROOTS))
+    _arm_errors(result, api_version)
     _links(result)
     return result
+
+
+def _arm_errors(document: dict[str, Any], api_version: str) -> None:
+    """Give an operation that declares no error answer ARM's convention (a ``default`` CloudError), as the contract
+    engine reads it (:func:`~pytest_runcommand.contract.facts.error_definition`): a 4xx CloudError is not
+    "undocumented" there."""
+    for item in document["paths"].values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            responses = operation.setdefault("responses", {})
+            if any(code == "default" or code[:1] in ("4", "5") for code in responses):
+                continue
+            try:
+                definition = error_definition(api_version, operation["operationId"])
+            except (KeyError, ValueError):
+                definition = "CloudError"
+            if definition in document["definitions"]:
+                responses["default"] = {
+                    "description": "An error, by ARM's convention.",
+                    "schema": {"$ref": f"#/definitions/{definition}"},
+                }
 
 
 def build_schema(
