@@ -2,7 +2,8 @@
 
 Services (each registers its routes on :attr:`EmulatorApp.router`):
 
-- run commands (:mod:`~pytest_runcommand.emulator.runcommands`): the managed run commands and their operations;
+- run commands (:mod:`~pytest_runcommand.emulator.runcommands`): the managed run commands and their operations,
+  and (a second instance) the diagnostic run commands;
 - actions (:mod:`~pytest_runcommand.emulator.actions`): the action run command (POST ``.../runCommand``) and the
   location catalogue of built-in commands;
 - identity (:mod:`~pytest_runcommand.emulator.identity`): Entra ID discovery and the token endpoint;
@@ -45,6 +46,7 @@ from pytest_runcommand.emulator.identity import Directory, IdentityService
 from pytest_runcommand.emulator.resources import ResourceService
 from pytest_runcommand.emulator.routing import Router, not_found
 from pytest_runcommand.emulator.runcommands import RunCommandService
+from pytest_runcommand.emulator.state import DIAGNOSTIC
 from pytest_runcommand.emulator.tokens import TokenChecker
 
 if TYPE_CHECKING:
@@ -75,10 +77,11 @@ class EmulatorApp:
         self.tokens = TokenChecker()
         self.router: Router[Handler] = Router()
         self.run_commands = RunCommandService(self)
+        self.diagnostic_run_commands = RunCommandService(self, DIAGNOSTIC)
         self.identity = IdentityService(self)
         self.resources = ResourceService(self)
         self.actions = ActionService(self)
-        for service in (self.run_commands, self.actions, self.identity, self.resources):
+        for service in (self.run_commands, self.diagnostic_run_commands, self.actions, self.identity, self.resources):
             service.register(self.router)
 
     def add_route(

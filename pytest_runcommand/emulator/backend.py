@@ -31,6 +31,7 @@ from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.clock import Clock
 from pytest_runcommand.emulator.executor import Execution, Executor, FakeExecutor, ScriptRun
 from pytest_runcommand.emulator.state import (
+    MANAGED,
     AsyncOperation,
     Audit,
     Caller,
@@ -41,10 +42,16 @@ from pytest_runcommand.emulator.state import (
     VirtualMachine,
     normalize_location,
 )
+from pytest_runcommand.emulator.writes import (
+    WRITABLE_PROPERTIES,
+    keep,
+    refuse_while_deleting,
+    touch,
+    writable,
+)
 from pytest_runcommand.models import (
     VirtualMachineRunCommand,
     VirtualMachineRunCommandProperties,
-    VirtualMachineRunCommandScriptSource,
     VirtualMachineRunCommandUpdate,
 )
 
@@ -61,26 +68,10 @@ __all__ = [
     "normalize_location",
 ]
 
-READ_ONLY_PROPERTIES = frozenset({"provisioning_state", "instance_view"})
-WRITABLE_PROPERTIES = tuple(
-    name for name in VirtualMachineRunCommandProperties.model_fields if name not in READ_ONLY_PROPERTIES
-)
 
 _WRITABLE_SET = frozenset(WRITABLE_PROPERTIES)
 DEFAULT_CALLER = Caller("pytest-runcommand-emulator", "Application")
 """Who writes when the request's token names nobody."""
-
-
-def _writable(properties: VirtualMachineRunCommandProperties | None) -> VirtualMachineRunCommandProperties:
-    """A copy holding only the writable, known properties (read-only and unknown keys dropped)."""
-    if properties is None:
-        return VirtualMachineRunCommandProperties()
-    kept = {
-        name: getattr(properties, name)
-        for name in properties.model_fields_set
-        if name in WRITABLE_PROPERTIES and getattr(properties, name) is not None
-    }
-    return VirtualMachineRunCommandProperties.model_construct(**kept)
 
 
 class Backend:
@@ -160,12 +151,12 @@ class Backend:
 
     # -- run commands -------------------------------------------------------------------------------
 
-    def run_command(self, ref: ParentRef | str, name: str) -> RunCommand | None:
+    def run_command(self, ref: ParentRef | str, name: str, collection: str = MANAGED) -> RunCommand | None:
         """Inspection helper: the run command ``name`` of a VM (by ref or resource id), settled, or None."""
         parent = ref if isinstance(ref, ParentRef) else ParentRef.parse(ref)
         with self._lock:
             vm = self._vms.get(parent.key)
-            return self._settled(vm, name) if vm is not None else None
+            return self._settled(vm, name, collection) if vm is not None else None
 
     def create_or_update(
         self,
@@ -175,27 +166,30 @@ class Backend:
         *,
         caller: Caller = DEFAULT_CALLER,
         kept: Kept | None = None,
+        collection: str = MANAGED,
     ) -> tuple[RunCommand, bool, AsyncOperation]:
         """PUT: replace the run command's properties and tags (or create it); starts a script run.
 
         ``kept``: what this write cannot name (a write at an older api-version) and so leaves as stored.
+        ``collection``: :data:`MANAGED` or :data:`DIAGNOSTIC` run commands (every method takes it).
         Returns the resource, whether it was created, and its operation.
         """
         with self._lock:
             vm = self._vm(ref, resource.location, create=True)
-            existing = self._settled(vm, name)
-            properties = _writable(resource.properties)
+            existing = self._settled(vm, name, collection)
+            properties = writable(resource.properties)
             tags = dict(resource.tags) if resource.tags is not None else None
             now = self.clock.now()
             if existing is None:
                 command = RunCommand(vm, name, properties, tags, audit=Audit(caller, now, caller, now))
-                vm.run_commands[name.lower()] = command
+                command.collection = collection
+                vm.commands(collection)[name.lower()] = command
                 operation = self._start(command, "create")
                 return command, True, operation
-            _refuse_while_deleting(existing)
-            existing.properties = _keep(existing.properties, properties, kept)
+            refuse_while_deleting(existing)
+            existing.properties = keep(existing.properties, properties, kept)
             existing.tags = tags
-            _touch(existing, caller, now)
+            touch(existing, caller, now)
             return existing, False, self._start(existing, "update")
 
     def update(
@@ -206,11 +200,12 @@ class Backend:
         *,
         caller: Caller = DEFAULT_CALLER,
         kept: Kept | None = None,
+        collection: str = MANAGED,
     ) -> tuple[RunCommand, AsyncOperation]:
         """PATCH: merge the properties and tags sent into the run command; starts a script run."""
         with self._lock:
-            command = self._get(ref, name)
-            _refuse_while_deleting(command)
+            command = self._get(ref, name, collection)
+            refuse_while_deleting(command)
             sent = patch.properties
             if sent is not None:
                 # Stored and sent nested values are never mutated in place (a write replaces them), so
@@ -221,29 +216,29 @@ class Backend:
                 properties = VirtualMachineRunCommandProperties.model_construct(
                     **{name: value for name, value in merged.items() if value is not None and name in _WRITABLE_SET}
                 )
-                command.properties = _keep(command.properties, properties, kept)
+                command.properties = keep(command.properties, properties, kept)
             if "tags" in patch.model_fields_set:
                 command.tags = dict(patch.tags) if patch.tags is not None else None
-            _touch(command, caller, self.clock.now())
+            touch(command, caller, self.clock.now())
             return command, self._start(command, "update")
 
-    def get(self, ref: ParentRef, name: str) -> RunCommand:
+    def get(self, ref: ParentRef, name: str, collection: str = MANAGED) -> RunCommand:
         """GET: the run command, or 404 ResourceNotFound."""
         with self._lock:
-            return self._get(ref, name)
+            return self._get(ref, name, collection)
 
-    def list(self, ref: ParentRef) -> list[RunCommand]:
+    def list(self, ref: ParentRef, collection: str = MANAGED) -> list[RunCommand]:
         """List the VM's run commands in creation order."""
         with self._lock:
-            vm = self._vm(ref)
-            for command in list(vm.run_commands.values()):
+            commands = self._vm(ref).commands(collection)
+            for command in list(commands.values()):
                 self._settle_command(command)
-            return list(vm.run_commands.values())
+            return list(commands.values())
 
-    def delete(self, ref: ParentRef, name: str) -> AsyncOperation | None:
+    def delete(self, ref: ParentRef, name: str, collection: str = MANAGED) -> AsyncOperation | None:
         """DELETE: start removing the run command; None when there is nothing to delete (204)."""
         with self._lock:
-            command = self._settled(self._vm(ref), name)
+            command = self._settled(self._vm(ref), name, collection)
             if command is None:
                 return None
             if command.operation is not None and command.operation.kind == "delete" and not command.operation.done:
@@ -259,19 +254,19 @@ class Backend:
             operation.os_type = os_type
             return operation
 
-    def _get(self, ref: ParentRef, name: str) -> RunCommand:
+    def _get(self, ref: ParentRef, name: str, collection: str) -> RunCommand:
         vm = self._vm(ref)
-        command = self._settled(vm, name)
+        command = self._settled(vm, name, collection)
         if command is None:
-            raise errors.resource_not_found(vm.run_command_type, name, ref.resource_group)
+            raise errors.resource_not_found(vm.command_type(collection), name, ref.resource_group)
         return command
 
-    def _settled(self, vm: VirtualMachine, name: str) -> RunCommand | None:
+    def _settled(self, vm: VirtualMachine, name: str, collection: str = MANAGED) -> RunCommand | None:
         """The VM's run command ``name`` with its operation brought up to date (None if absent or now deleted)."""
-        command = vm.run_commands.get(name.lower())
+        command = vm.commands(collection).get(name.lower())
         if command is not None:
             self._settle_command(command)
-            command = vm.run_commands.get(name.lower())
+            command = vm.commands(collection).get(name.lower())
         return command
 
     # -- async operations ---------------------------------------------------------------------------
@@ -367,9 +362,9 @@ class Backend:
         current = command.operation is operation
         if operation.kind == "delete":
             self._finish(operation, now)
-            vm = command.vm
-            if current and vm.run_commands.get(command.name.lower()) is command:
-                del vm.run_commands[command.name.lower()]
+            commands = command.vm.commands(command.collection)
+            if current and commands.get(command.name.lower()) is command:
+                del commands[command.name.lower()]
             return
         execution = operation.execution
         assert execution is not None
@@ -397,40 +392,3 @@ class Backend:
     def _finish(operation: AsyncOperation, now: datetime, *, failed: bool = False) -> None:
         operation.status = "Failed" if failed else "Succeeded"
         operation.ended_at = now
-
-
-def _touch(command: RunCommand, caller: Caller, now: datetime) -> None:
-    if command.audit is None:
-        command.audit = Audit(caller, now, caller, now)
-    else:
-        command.audit.last_modified_by, command.audit.last_modified_at = caller, now
-
-
-def _keep(
-    stored: VirtualMachineRunCommandProperties, written: VirtualMachineRunCommandProperties, kept: Kept | None
-) -> VirtualMachineRunCommandProperties:
-    """``written`` with the stored values of the attributes ``kept`` names (a write at an older version)."""
-    if kept is None or not (
-        kept.properties & stored.model_fields_set
-        or (stored.source is not None and kept.source & stored.source.model_fields_set)
-    ):
-        return written  # nothing newer is stored: nothing to keep (the usual case, kept cheap)
-    values = {name: getattr(written, name) for name in written.model_fields_set}
-    values.update({name: getattr(stored, name) for name in kept.properties & stored.model_fields_set})
-    old, new = stored.source, written.source
-    if old is not None and new is not None and kept.source:
-        names = kept.source & old.model_fields_set
-        if new.model_fields_set & kept.own_sources:  # the write names a script: a newer kind of source gives way
-            names -= kept.sources
-        if names:
-            source = {name: getattr(new, name) for name in new.model_fields_set}
-            source.update({name: getattr(old, name) for name in names})
-            values["source"] = VirtualMachineRunCommandScriptSource.model_construct(**source)
-    return VirtualMachineRunCommandProperties.model_construct(**values)
-
-
-def _refuse_while_deleting(command: RunCommand) -> None:
-    """A write to a run command whose accepted DELETE is still running is a conflict (it would undo the delete)."""
-    operation = command.operation
-    if operation is not None and operation.kind == "delete" and not operation.done:
-        raise errors.being_deleted(command.vm.run_command_type, command.name)

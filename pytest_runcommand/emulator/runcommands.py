@@ -26,7 +26,7 @@ from pytest_runcommand.emulator.asgi import Handler, Request, Response
 from pytest_runcommand.emulator.backend import DEFAULT_CALLER, AsyncOperation, Backend, ParentRef, normalize_location
 from pytest_runcommand.emulator.routing import Router
 from pytest_runcommand.emulator.serialize import action_result, list_to_wire, operation_to_wire, run_command_to_wire
-from pytest_runcommand.emulator.state import Caller, RunCommand
+from pytest_runcommand.emulator.state import MANAGED, Caller, RunCommand
 from pytest_runcommand.emulator.tokens import caller_of
 from pytest_runcommand.emulator.versions import kept_on_write
 from pytest_runcommand.models import VirtualMachineRunCommand, VirtualMachineRunCommandUpdate, from_wire
@@ -66,10 +66,27 @@ class _Owner(Protocol):
 
 
 class RunCommandService:
-    """Serves run commands from ``owner.backend`` (the app's, read at each request)."""
+    """Serves the run commands of one ``collection`` from ``owner.backend`` (the app's, read at each request).
 
-    def __init__(self, owner: _Owner) -> None:
+    ``collection``: :data:`~pytest_runcommand.emulator.state.MANAGED` (``.../runCommands``, every supported version,
+    and the async-operation status route) or :data:`~pytest_runcommand.emulator.state.DIAGNOSTIC`
+    (``.../diagnosticRunCommands``, the versions that define them: 2026-04-01; errors in the v3 ``ErrorResponse``
+    envelope, which has the same wire shape as ``CloudError``).
+    """
+
+    def __init__(self, owner: _Owner, collection: str = MANAGED) -> None:
         self.owner = owner
+        self.collection = collection
+        vm, vmss = (f"{VM_BASE}/virtualMachines/{{vmName}}", f"{VM_BASE}/virtualMachineScaleSets/{{vmScaleSetName}}")
+        self.templates = {
+            "": f"{vm}/{collection}",
+            "vmss_": f"{vmss}/virtualMachines/{{instanceId}}/{collection}",
+        }
+        self._by_params = {frozenset({"subscriptionId", "location", "operationId"}): OPERATION}
+        for template in self.templates.values():
+            names = frozenset(re.findall(r"\{(\w+)\}", template))
+            self._by_params[names] = template
+            self._by_params[names | {"runCommandName"}] = template + "/{runCommandName}"
 
     @property
     def backend(self) -> Backend:
@@ -77,13 +94,19 @@ class RunCommandService:
 
     def register(self, router: Router[Handler]) -> None:
         """Add the run-command routes (bearer token and a supported api-version required)."""
-        versions = frozenset(facts.SUPPORTED_API_VERSIONS)
+        if self.collection == MANAGED:
+            versions = frozenset(facts.SUPPORTED_API_VERSIONS)
+            router.add("operation", OPERATION, {"GET": self._operation}, api_version=frozenset(facts.API_VERSIONS))
+        else:
+            versions = frozenset(
+                version for version in facts.API_VERSIONS if facts.operations_at(version, "diagnostic")
+            )
         resource = {"GET": self._get, "PUT": self._put, "PATCH": self._patch, "DELETE": self._delete}
-        router.add("run_commands", VM_RUN_COMMANDS, {"GET": self._list}, api_version=versions)
-        router.add("run_command", VM_RUN_COMMANDS + "/{runCommandName}", resource, api_version=versions)
-        router.add("vmss_run_commands", VMSS_VM_RUN_COMMANDS, {"GET": self._list}, api_version=versions)
-        router.add("vmss_run_command", VMSS_VM_RUN_COMMANDS + "/{runCommandName}", resource, api_version=versions)
-        router.add("operation", OPERATION, {"GET": self._operation}, api_version=frozenset(facts.API_VERSIONS))
+        prefix = "" if self.collection == MANAGED else "diagnostic_"
+        for kind, template in self.templates.items():
+            name = f"{prefix}{kind}run_command"
+            router.add(f"{name}s", template, {"GET": self._list}, api_version=versions)
+            router.add(name, template + "/{runCommandName}", resource, api_version=versions)
 
     # -- run commands -------------------------------------------------------------------------------
 
@@ -91,10 +114,15 @@ class RunCommandService:
         parent, name = parent_of(request), request.params["runCommandName"]
         body = self._validated_body(request)
         if isinstance(body, dict) and isinstance(body.get("location"), str):
-            check_location(body["location"], _resource_type(parent))
+            check_location(body["location"], self._type(parent))
         resource = _model(VirtualMachineRunCommand, body)
         command, created, operation = self.backend.create_or_update(
-            parent, name, resource, caller=_caller(request), kept=kept_on_write(request.api_version)
+            parent,
+            name,
+            resource,
+            caller=_caller(request),
+            kept=kept_on_write(request.api_version),
+            collection=self.collection,
         )
         status = 201 if created else 200
         return Response(status, self._wire(command, request), self._async_headers(request, operation, status, command))
@@ -104,7 +132,12 @@ class RunCommandService:
         body = self._validated_body(request)
         update = _model(VirtualMachineRunCommandUpdate, body)
         command, operation = self.backend.update(
-            parent, name, update, caller=_caller(request), kept=kept_on_write(request.api_version)
+            parent,
+            name,
+            update,
+            caller=_caller(request),
+            kept=kept_on_write(request.api_version),
+            collection=self.collection,
         )
         return Response(200, self._wire(command, request), self._async_headers(request, operation, 200, command))
 
@@ -112,21 +145,21 @@ class RunCommandService:
         parent = parent_of(request)
         expand = _expand(request)
         self._validated_body(request, with_body=False)
-        command = self.backend.get(parent, request.params["runCommandName"])
+        command = self.backend.get(parent, request.params["runCommandName"], self.collection)
         return Response(200, self._wire(command, request, expand=expand))
 
     def _list(self, request: Request) -> Response:
         parent = parent_of(request)
         expand = _expand(request)
         self._validated_body(request, with_body=False)
-        commands = self.backend.list(parent)
+        commands = self.backend.list(parent, self.collection)
         start = skip_token(request.query.get("$skiptoken"), len(commands))
         size = max(1, self.backend.settings.page_size)
         page = commands[start : start + size]
         next_link = None
         if start + size < len(commands):
             next_link = (
-                f"{request.base_url}{_canonical_path(request)}?api-version={quote(request.api_version)}"
+                f"{request.base_url}{self._canonical_path(request)}?api-version={quote(request.api_version)}"
                 f"{'&$expand=instanceView' if expand else ''}&$skiptoken={start + size}"
             )
         at = self.backend.clock.now() if expand else None
@@ -135,7 +168,7 @@ class RunCommandService:
     def _delete(self, request: Request) -> Response:
         parent = parent_of(request)
         self._validated_body(request, with_body=False)
-        operation = self.backend.delete(parent, request.params["runCommandName"])
+        operation = self.backend.delete(parent, request.params["runCommandName"], self.collection)
         if operation is None:
             return Response(204)
         headers = self._async_headers(request, operation, 202, None)
@@ -145,6 +178,17 @@ class RunCommandService:
     def _wire(self, command: RunCommand, request: Request, *, expand: bool = False) -> dict[str, Any]:
         at = self.backend.clock.now() if expand else None
         return run_command_to_wire(command, instance_view_at=at, api_version=request.api_version)
+
+    def _type(self, parent: ParentRef) -> str:
+        kind = "virtualMachines" if parent.instance_id is None else "virtualMachineScaleSets/virtualMachines"
+        return f"Microsoft.Compute/{kind}/{self.collection}"
+
+    def _canonical_path(self, request: Request) -> str:
+        """The request path with ARM's canonical segment names (ids keep the caller's names)."""
+        template = self._by_params.get(frozenset(request.params))
+        if template is None:
+            return request.path
+        return template.format(**{name: quote_segment(value) for name, value in request.params.items()})
 
     # -- async operations ---------------------------------------------------------------------------
 
@@ -174,13 +218,13 @@ class RunCommandService:
             "Azure-AsyncNotification": "Enabled",
         }
         retry_after = self.backend.settings.retry_after
-        template = _TEMPLATES_BY_PARAMS.get(frozenset(request.params), request.path)
+        template = self._by_params.get(frozenset(request.params), request.path)
         declared = status in _lro_header_statuses(request.api_version, request.method, template)
         if retry_after is not None or declared:
             headers["Retry-After"] = str(retry_after or 0)
         if declared and command is not None:
             headers["Location"] = (
-                f"{request.base_url}{_canonical_path(request)}?api-version={quote(request.api_version)}"
+                f"{request.base_url}{self._canonical_path(request)}?api-version={quote(request.api_version)}"
             )
         return headers
 
@@ -188,7 +232,7 @@ class RunCommandService:
 
     def _validated_body(self, request: Request, *, with_body: bool = True) -> Any:
         return validated_body(
-            request, _canonical_path(request), strict=self.backend.settings.strict, with_body=with_body
+            request, self._canonical_path(request), strict=self.backend.settings.strict, with_body=with_body
         )
 
 
@@ -261,24 +305,10 @@ def _lro_header_statuses(api_version: str, method: str, template: str) -> frozen
         return frozenset()
 
 
-def _resource_type(parent: ParentRef) -> str:
-    if parent.instance_id is None:
-        return "Microsoft.Compute/virtualMachines/runCommands"
-    return "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands"
-
-
 def check_location(location: str, resource_type: str) -> None:
     """400 unless ``location`` is a region name (it goes into the VM's operation URLs)."""
     if not _LOCATION.fullmatch(location) or not normalize_location(location):
         raise errors.invalid_location(location, resource_type)
-
-
-def _canonical_path(request: Request) -> str:
-    """The request path with ARM's canonical segment names (ids keep the caller's names)."""
-    template = _TEMPLATES_BY_PARAMS.get(frozenset(request.params))
-    if template is None:
-        return request.path
-    return template.format(**{name: quote_segment(value) for name, value in request.params.items()})
 
 
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9._~-]*")
@@ -287,18 +317,6 @@ _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9._~-]*")
 def quote_segment(value: str) -> str:
     """``value`` percent-encoded for one path segment (most names need nothing)."""
     return value if _PLAIN_SEGMENT.fullmatch(value) else quote(value, safe="")
-
-
-_TEMPLATES_BY_PARAMS = {
-    frozenset({"subscriptionId", "resourceGroupName", "vmName"}): VM_RUN_COMMANDS,
-    frozenset({"subscriptionId", "resourceGroupName", "vmName", "runCommandName"}): VM_RUN_COMMANDS
-    + "/{runCommandName}",
-    frozenset({"subscriptionId", "resourceGroupName", "vmScaleSetName", "instanceId"}): VMSS_VM_RUN_COMMANDS,
-    frozenset({"subscriptionId", "resourceGroupName", "vmScaleSetName", "instanceId", "runCommandName"}): (
-        VMSS_VM_RUN_COMMANDS + "/{runCommandName}"
-    ),
-    frozenset({"subscriptionId", "location", "operationId"}): OPERATION,
-}
 
 
 _CANONICAL_QUERY_NAMES = {name.lower(): name for name in ("api-version", "$expand", "$skiptoken", "$filter")}

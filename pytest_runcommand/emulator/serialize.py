@@ -52,7 +52,7 @@ def run_command_to_wire(
     resource: dict[str, Any] = {
         "name": command.name,
         "id": command.resource_id,
-        "type": command.vm.run_command_type,
+        "type": command.vm.command_type(command.collection),
         "location": command.location,
     }
     if command.tags is not None:

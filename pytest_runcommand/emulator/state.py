@@ -15,6 +15,8 @@ from pytest_runcommand.emulator.executor import Execution
 from pytest_runcommand.models import VirtualMachineRunCommandProperties
 
 __all__ = [
+    "DIAGNOSTIC",
+    "MANAGED",
     "AsyncOperation",
     "Audit",
     "Caller",
@@ -113,6 +115,12 @@ class ParentRef:
         )
 
 
+MANAGED = "runCommands"
+"""The collection of managed run commands (``.../runCommands``)."""
+DIAGNOSTIC = "diagnosticRunCommands"
+"""The collection of diagnostic run commands (``.../diagnosticRunCommands``, api-version 2026-04-01)."""
+
+
 @dataclass(eq=False)
 class VirtualMachine:
     """A VM (or scale-set VM) that run commands can be attached to."""
@@ -121,16 +129,25 @@ class VirtualMachine:
     location: str
     run_commands: dict[str, RunCommand] = field(default_factory=dict)
     """Run commands by lower-cased name, in creation order."""
+    diagnostic_run_commands: dict[str, RunCommand] = field(default_factory=dict)
+    """Diagnostic run commands by lower-cased name, in creation order (their own namespace)."""
 
     @property
     def resource_id(self) -> str:
         return self.ref.resource_id
 
+    def commands(self, collection: str | None = MANAGED) -> dict[str, RunCommand]:
+        """The run commands of ``collection`` (:data:`MANAGED` or :data:`DIAGNOSTIC`), by lower-cased name."""
+        return self.diagnostic_run_commands if collection == DIAGNOSTIC else self.run_commands
+
+    def command_type(self, collection: str | None = MANAGED) -> str:
+        """The resource type of the VM's run commands of ``collection``."""
+        parent = "virtualMachines" if self.ref.instance_id is None else "virtualMachineScaleSets/virtualMachines"
+        return f"Microsoft.Compute/{parent}/{collection or MANAGED}"
+
     @property
     def run_command_type(self) -> str:
-        if self.ref.instance_id is None:
-            return "Microsoft.Compute/virtualMachines/runCommands"
-        return "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands"
+        return self.command_type(MANAGED)
 
 
 @dataclass(eq=False)
@@ -188,7 +205,7 @@ class RunCommand:
     final_state: str = "Succeeded"
     """provisioningState once the latest operation has completed."""
     audit: Audit | None = None
-    collection: str | None = "runCommands"
+    collection: str | None = MANAGED
     """The VM's collection holding it (``runCommands``, ``diagnosticRunCommands``); None for an action run
     command (POST ``.../runCommand``: no resource, its id is the action's path)."""
 

@@ -38,7 +38,8 @@ def invoke(client: httpx.Client, path: str, body: dict[str, object], version: st
     assert accepted.content == b""
     status_url = accepted.headers["Azure-AsyncOperation"]
     location = accepted.headers["Location"]
-    assert "monitor=true" in location and "monitor" not in status_url
+    assert "monitor=true" in location
+    assert "monitor" not in status_url
     assert location.replace("&monitor=true", "") == status_url
     for _ in range(10):
         status = client.get(_local(status_url)).json()
