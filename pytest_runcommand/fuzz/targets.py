@@ -315,7 +315,8 @@ def resolve_target(
         raise UsageError(f"{route.target_flag} {parsed.base_url}: a live target must use https (the token is sent)")
     ca_cert = request.ca_cert or env.get(CA_BUNDLE_ENV) or None
     if ca_cert is not None and not os.path.isfile(ca_cert):
-        raise UsageError(f"CA bundle {ca_cert}: no such file")
+        named = "--ca-cert" if request.ca_cert else CA_BUNDLE_ENV
+        raise UsageError(f"{named} {ca_cert}: no such file")
     rate = request.rate if request.rate is not None else (0.0 if parsed.loopback else LIVE_RATE)
     if rate < 0:
         raise UsageError(f"the rate must not be negative, got {rate}")

@@ -35,6 +35,7 @@ from pytest_runcommand.fuzz.targets import (
 
 SUB = "11111111-2222-3333-4444-555555555555"
 SCOPE_ENV = {"AZURE_SUBSCRIPTION_ID": SUB, "AZURE_RESOURCE_GROUP": "rg1", "AZURE_VM_NAME": "vm1"}
+SCOPE_ARGS = {"subscription": SUB, "resource_group": "rg1", "vm": "vm1"}
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
@@ -275,3 +276,19 @@ def test_a_live_target_without_credentials_fails_in_one_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     assert "no Azure credential: set AZURE_ACCESS_TOKEN or sign in (az login)" in err
+
+
+@pytest.mark.parametrize(
+    ("request_", "env", "message"),
+    [
+        (TargetRequest(target="http://127.0.0.1:1", ca_cert="/nonexistent.pem"), {}, "--ca-cert /nonexistent.pem"),
+        (TargetRequest(target="http://127.0.0.1:1"), {"REQUESTS_CA_BUNDLE": "/no.pem"}, "REQUESTS_CA_BUNDLE /no.pem"),
+        (TargetRequest(target="http://127.0.0.1:1", rate=-1.0), {}, "the rate must not be negative"),
+        (TargetRequest(target="http://127.0.0.1:1", subscription="s"), {}, "a scoped target needs --resource-group"),
+        (TargetRequest(target="http://127.0.0.1:1", name_prefix="x", **SCOPE_ARGS), {}, "--name-prefix"),
+    ],
+)
+def test_bad_settings_are_named(request_: TargetRequest, env: dict[str, str], message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        resolve_target(request_, CLI_ROUTE, env)
+    assert message in str(caught.value)
