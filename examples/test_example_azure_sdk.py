@@ -66,3 +66,24 @@ def test_pinned_to_an_api_version(runcommand_emulator_server: ServedEmulator) ->
     ).result()
     assert created.source.command_id == "RunShellScript"
     assert created.system_data is None, "2024-07-01 answers carry no systemData"
+
+
+@pytest.mark.runcommand_contract
+def test_invoke_the_action_run_command_with_the_sdk(runcommand_emulator_server: ServedEmulator) -> None:
+    """``virtual_machines.begin_run_command`` (what ``az vm run-command invoke`` calls): 202, polled, the result."""
+    client = azure_compute.ComputeManagementClient(
+        runcommand_emulator_server.credential,
+        SUBSCRIPTION,
+        base_url=runcommand_emulator_server.base_url,
+        connection_verify=runcommand_emulator_server.ca_path,
+    )
+    result = client.virtual_machines.begin_run_command(
+        "rg",
+        "vm1",
+        azure_compute.models.RunCommandInput(command_id="RunShellScript", script=["echo ready"]),
+        polling_interval=0,
+    ).result()
+
+    (status,) = result.value
+    assert status.code == "ProvisioningState/succeeded"
+    assert status.message == "Enable succeeded: \n[stdout]\nready\n\n[stderr]\n"
