@@ -13,7 +13,9 @@ import pydantic
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference_data import ALL_EXAMPLES, DATA
 
+from pytest_runcommand.family_models import FAMILY_DEFINITIONS
 from pytest_runcommand.models import (
     DEFINITIONS,
     AsyncOperationStatus,
@@ -366,7 +368,11 @@ def test_model_matches_official_swagger(name: str) -> None:
     assert_model_matches(DEFINITIONS[name], {**properties, **newer}, required)
 
 
-@pytest.mark.parametrize("name", sorted(DEFINITIONS))
+EVERY_MODEL = {**DEFINITIONS, **FAMILY_DEFINITIONS}
+"""The run-command models and those of the rest of the family (action, catalogue, diagnostic, v3 errors)."""
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_MODEL))
 def test_model_matches_bundled_contract(name: str) -> None:
     """The models hold every field of every version: those of the latest, a superset of the older ones."""
     from pytest_runcommand.contract import get_contract
@@ -374,7 +380,7 @@ def test_model_matches_bundled_contract(name: str) -> None:
 
     definitions = get_contract(LATEST_API_VERSION).document["definitions"]
     properties, required = _flattened(definitions, BUNDLED_NAMES.get(name, name))
-    assert_model_matches(DEFINITIONS[name], properties, required)
+    assert_model_matches(EVERY_MODEL[name], properties, required)
 
 
 def _enum_of(annotation: Any) -> type[enum.Enum] | None:
@@ -409,10 +415,12 @@ def _values_for(annotation: Any) -> st.SearchStrategy[Any]:
         return st.dictionaries(st.text(max_size=8), _values_for(typing.get_args(annotation)[1]), max_size=3)
     if annotation is type(None):
         return st.none()
+    if annotation is typing.Any:
+        return JSON_VALUES
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return st.sampled_from([member.value for member in annotation])
     if isinstance(annotation, type) and issubclass(annotation, WireModel):
-        return wire_bodies(annotation)
+        return st.deferred(lambda: wire_bodies(annotation))  # lazily: ErrorDetail holds ErrorDetails
     scalars: dict[Any, st.SearchStrategy[Any]] = {
         str: st.text(max_size=12),
         bool: st.booleans(),
@@ -435,11 +443,11 @@ def wire_bodies(model: type[WireModel]) -> st.SearchStrategy[dict[str, Any]]:
     return st.builds(lambda body, more: {**more, **body}, known, extras)
 
 
-@pytest.mark.parametrize("name", sorted(DEFINITIONS))
+@pytest.mark.parametrize("name", sorted(EVERY_MODEL))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_generated_bodies_round_trip(name: str, data: st.DataObject) -> None:
-    model = DEFINITIONS[name]
+    model = EVERY_MODEL[name]
     body = data.draw(wire_bodies(model), label=name)
     assert_round_trip(model, body)
 
@@ -578,3 +586,64 @@ def test_builders_reject_unknown_options() -> None:
 def test_builders_reject_wrong_types() -> None:
     with pytest.raises(pydantic.ValidationError):
         patch_body(script="x", timeout_in_seconds="60")  # type: ignore[arg-type]
+
+
+# --- the rest of the family: the catalogue the emulator serves and the action's recorded answers --------------
+
+
+def test_the_emulators_catalogue_documents_parse_and_round_trip() -> None:
+    from pytest_runcommand.emulator import catalogue
+    from pytest_runcommand.family_models import OperatingSystemTypes, RunCommandDocument, RunCommandDocumentBase
+
+    for entry in catalogue.entries():
+        base = from_wire(RunCommandDocumentBase, entry)
+        assert to_wire(base) == entry
+        document = catalogue.document(entry["id"])
+        assert document is not None
+        parsed = from_wire(RunCommandDocument, document)
+        assert parsed.os_type in OperatingSystemTypes
+        assert to_wire(parsed) == document
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in ALL_EXAMPLES if p.stem in ("RunCommand_List", "RunCommand_Get")],
+    ids=lambda p: p.parent.parent.parent.name + "/" + p.stem,
+)
+def test_the_official_catalogue_examples_round_trip(path: Path) -> None:
+    from pytest_runcommand.family_models import RunCommandDocument, RunCommandListResult
+
+    body = json.loads(path.read_text())["responses"]["200"]["body"]
+    model = RunCommandListResult if path.stem == "RunCommand_List" else RunCommandDocument
+    assert to_wire(from_wire(model, body)) == body
+
+
+def test_the_recorded_catalogue_parses() -> None:
+    """The Azure CLI's recorded catalogue list and RunShellScript document (``"required": false``)."""
+    import yaml
+
+    from pytest_runcommand.family_models import RunCommandDocument, RunCommandListResult
+
+    recording = DATA.parent / "contract" / "data" / "az-vm-run-command-e2e.runcommand-excerpt.yaml"
+    interactions = yaml.safe_load(recording.read_text())["interactions"]
+    bodies = {
+        i["request"]["uri"].split("?")[0].rsplit("/", 1)[-1]: i["response"]["body"]["string"] for i in interactions
+    }
+    listed = from_wire(RunCommandListResult, bodies["runCommands"])
+    assert {doc.id for doc in listed.value} >= {"RunShellScript", "RunPowerShellScript"}
+    document = from_wire(RunCommandDocument, bodies["RunShellScript"])
+    assert document.parameters is not None
+    assert [p.required for p in document.parameters] == [False, False]
+
+
+def test_a_run_command_input_needs_a_command_id() -> None:
+    from pydantic import ValidationError
+
+    from pytest_runcommand.family_models import RunCommandInput
+
+    with pytest.raises(ValidationError):
+        from_wire(RunCommandInput, {"script": ["echo hi"]})
+    assert to_wire(RunCommandInput(command_id="RunShellScript", script=["echo hi"])) == {
+        "commandId": "RunShellScript",
+        "script": ["echo hi"],
+    }
