@@ -12,7 +12,10 @@ Targets, each served by its own process on 127.0.0.1 (plain http, so TLS cost is
 One client (``http.client``, one keep-alive connection per target) sends the same PATCH in rounds that
 alternate between targets; the figures are medians over the rounds. Printed: requests/s per target, the
 emulator's throughput as a multiple of Prism's (target: >= 3x) and its time per request as a multiple of the
-canned app's (target: <= 1.5x), at 2024-07-01 and at the newest version (whose answers carry more).
+canned app's (target: <= 1.5x), at 2024-07-01 and at the newest version (whose answers carry more). Then the
+action run command: POST ``.../runCommand`` (validated, a simulated run and an async operation started, 202 with
+``Azure-AsyncOperation`` and ``Location``) against the canned app's 202, and the catalogue's RunShellScript document
+(GET) against the canned app's fixed document.
 
 Run:  python benchmarks/bench_emulator.py [--requests 1000] [--rounds 5] [--no-prism]
 """
@@ -61,7 +64,7 @@ CANNED_APP = """
 import sys
 import uvicorn
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 BODY = {
@@ -75,11 +78,20 @@ BODY = {
                    "timeoutInSeconds": 3600, "provisioningState": "Updating"},
 }
 
+DOCUMENT = {"script": ["echo This is a sample script"], "parameters": [{"name": "arg1", "type": "string", "required": False}],
+            "$schema": "http://schema.management.azure.com/schemas/2016-11-17/runcommands.json", "id": "RunShellScript",
+            "osType": "Linux", "label": "Executes a Linux shell script", "description": "Custom multiline shell script"}
+
 async def patch(request):
     await request.body()
+    if request.method == "POST":
+        location = "https://127.0.0.1/subscriptions/s/providers/Microsoft.Compute/locations/westus/operations/x"
+        return Response(status_code=202, headers={"Azure-AsyncOperation": location, "Location": location})
+    if request.method == "GET":
+        return JSONResponse(DOCUMENT)
     return JSONResponse(BODY)
 
-app = Starlette(routes=[Route("/subscriptions/{rest:path}", patch, methods=["PATCH", "PUT"])])
+app = Starlette(routes=[Route("/subscriptions/{rest:path}", patch, methods=["PATCH", "PUT", "POST", "GET"])])
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
 """
 
@@ -135,6 +147,53 @@ def patch_loop(port: int, count: int, path: str = PATH) -> float:
         return time.perf_counter() - start
     finally:
         connection.close()
+
+
+ACTION_PATH = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute"
+    "/virtualMachines/vm1/runCommand?api-version=2024-07-01"
+)
+ACTION_BODY = json.dumps({"commandId": "RunShellScript", "script": ["echo hello"]}).encode()
+CATALOGUE_PATH = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Compute/locations/westus/runCommands"
+    "/RunShellScript?api-version=2024-07-01"
+)
+
+
+def request_loop(port: int, count: int, method: str, path: str, body: bytes | None, status: int) -> float:
+    """Seconds for ``count`` sequential ``method`` requests on one keep-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        start = time.perf_counter()
+        for _ in range(count):
+            connection.request(method, path, body=body, headers=HEADERS)
+            response = connection.getresponse()
+            response.read()
+            if response.status != status:
+                raise RuntimeError(f"{method} on port {port} answered {response.status}")
+        return time.perf_counter() - start
+    finally:
+        connection.close()
+
+
+def family_ratios(emulator_port: int, canned_port: int, requests: int, rounds: int) -> None:
+    """The action's POST and the catalogue's GET, emulator against the canned app, side by side."""
+    cases = {
+        "action POST": ("POST", ACTION_PATH, ACTION_BODY, 202),
+        "catalogue GET": ("GET", CATALOGUE_PATH, None, 200),
+    }
+    for label, (method, path, body, status) in cases.items():
+        timings: dict[int, list[float]] = {emulator_port: [], canned_port: []}
+        for port in timings:
+            request_loop(port, min(200, requests), method, path, body, status)  # warm-up
+        for _ in range(rounds):
+            for port in timings:
+                timings[port].append(request_loop(port, requests, method, path, body, status) / requests)
+        emulator, canned = (statistics.median(timings[port]) for port in (emulator_port, canned_port))
+        print(
+            f"{label:14s} emulator {emulator * 1e6:6.0f} us/request, canned {canned * 1e6:6.0f} us/request: "
+            f"{emulator / canned:.2f}x"
+        )
 
 
 @contextmanager
@@ -193,6 +252,8 @@ def main() -> int:
             for _ in range(args.rounds):
                 for name, (port, path) in targets.items():
                     timings[name].append(patch_loop(port, args.requests, path) / args.requests)
+        print("\nthe rest of the family, sequential keep-alive, median per target:")
+        family_ratios(emulator_port, canned_port, args.requests, args.rounds)
     per_request = {name: statistics.median(values) for name, values in timings.items()}
     print(f"\nsequential keep-alive PATCH, {args.rounds} rounds x {args.requests} requests, median per target:")
     for name, seconds in per_request.items():
