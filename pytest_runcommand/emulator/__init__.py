@@ -2,13 +2,16 @@
 
 Parts (state, HTTP layer and error envelope kept apart, as moto does):
 
-- :class:`Backend` (``backend.py``, its plain data in ``state.py``): VMs, run commands, async operations, a simulated
+- :class:`Backend` (``backend.py``, its plain data in ``state.py``, what a write keeps in ``writes.py``): VMs, run
+  commands, diagnostic run commands, action runs, async operations, a simulated
   :class:`Clock` (``clock.py``: moved per request, by the wall clock, or by hand), ``reset()``;
   :class:`EmulatorSettings` holds the knobs (auto-created VMs, polls per operation, page size, strictness).
 - :class:`FakeExecutor` / :class:`Outcome` (``executor.py``): simulated script runs, registrable per script or
   ``commandId``.
 - :class:`EmulatorApp` (``app.py``): the one ASGI app, with its services: run commands (``runcommands.py``,
-  validated with the contract engine), identity (``identity.py``: Entra ID sign-in for a :class:`Directory`) and
+  validated with the contract engine; managed and, at 2026-04-01, diagnostic), the action run command and the
+  location catalogue of built-in commands (``actions.py``, ``catalogue.py`` with its recorded ``catalogue.json``),
+  identity (``identity.py``: Entra ID sign-in for a :class:`Directory`) and
   resources (``resources.py``: subscriptions, resource groups, cloud metadata); one request and answer type
   (``asgi.py``), one token module (``tokens.py``), one error mechanism (``errors.py``: :class:`ArmError`,
   Entra ID's ``AadError``). Answers take the shape of the request's api-version (``versions.py``, asking the
