@@ -96,10 +96,9 @@ class ActionService:
                 "{location}/runCommands for the command ids).",
                 "commandId",
             )
-        lines = body.get("script") or document["script"]
-        source = VirtualMachineRunCommandScriptSource.model_construct(
-            command_id=document["id"], script="\n".join(str(line) for line in lines) or None
-        )
+        lines = body.get("script") or document["script"]  # no lines sent: the built-in's own script
+        script = "\n".join(str(line) for line in lines) if lines else None
+        source = VirtualMachineRunCommandScriptSource.model_construct(command_id=document["id"], script=script)
         parameters = [
             RunCommandInputParameter.model_construct(name=item["name"], value=item["value"])
             for item in body.get("parameters") or ()

@@ -207,3 +207,63 @@ def test_any_body_gets_a_4xx_or_a_202(runcommand_emulator: InProcessEmulator, bo
     assert response.status_code in (202, 400), response.text
     if response.status_code == 400:
         assert response.json()["error"]["message"]
+
+
+LINES = st.lists(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20), max_size=4)
+PARAMETERS = st.lists(
+    st.fixed_dictionaries({"name": st.text(min_size=1, max_size=8), "value": st.text(max_size=8)}), max_size=3
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    command_id=st.sampled_from(["RunShellScript", "RunPowerShellScript", "ifconfig", "IPConfig", "EnableRemotePS"]),
+    script=LINES,
+    parameters=PARAMETERS,
+)
+def test_any_valid_input_runs_as_sent(
+    runcommand_emulator: InProcessEmulator, command_id: str, script: list[str], parameters: list[dict[str, str]]
+) -> None:
+    """Generated valid RunCommandInputs: 202, the executor gets the lines and parameters as sent, and the result has
+    the shape of the command's OS."""
+    runcommand_emulator.executor.runs.clear()
+    body: dict[str, object] = {"commandId": command_id, "script": script, "parameters": parameters}
+    value = invoke(runcommand_emulator.client, VM, body, facts.DEFAULT_API_VERSION).json()["value"]
+    (run,) = runcommand_emulator.executor.runs
+    if script:
+        assert run.script == "\n".join(script)
+    assert run.parameters == tuple((p["name"], p["value"]) for p in parameters)
+    windows = command_id in ("RunPowerShellScript", "IPConfig", "EnableRemotePS")
+    assert len(value) == (2 if windows else 1)
+
+
+def test_an_unknown_vm_is_404_when_vms_are_seeded(runcommand_emulator: InProcessEmulator) -> None:
+    backend = runcommand_emulator.backend
+    backend.settings.auto_create_vms = False
+    backend.add_vm(f"{BASE}/virtualMachines/known", "eastus")
+    client = runcommand_emulator.client
+    missing = client.post(f"{VM}?api-version={facts.DEFAULT_API_VERSION}", json={"commandId": "RunShellScript"})
+    assert missing.status_code == 404
+    assert runcommand_emulator.executor.runs == []
+    known = client.post(
+        f"{BASE}/virtualMachines/known/runCommand?api-version={facts.DEFAULT_API_VERSION}",
+        json={"commandId": "RunShellScript"},
+    )
+    assert known.status_code == 202
+    assert "/locations/eastus/operations/" in known.headers["Azure-AsyncOperation"], "the VM's own region"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(location=st.text(max_size=12), command_id=st.text(max_size=12))
+def test_any_location_or_command_id_gets_an_arm_answer(
+    runcommand_emulator: InProcessEmulator, location: str, command_id: str
+) -> None:
+    """Generated path segments in the catalogue's URL: a 200, a 400 naming the bad part or a 404, never a 5xx."""
+    from urllib.parse import quote
+
+    base = f"/subscriptions/{ZERO_SUBSCRIPTION_ID}/providers/Microsoft.Compute/locations/{quote(location, safe='')}"
+    for path in (f"{base}/runCommands", f"{base}/runCommands/{quote(command_id, safe='')}"):
+        response = runcommand_emulator.client.get(f"{path}?api-version={facts.DEFAULT_API_VERSION}")
+        assert response.status_code in (200, 400, 404), response.text
+        if response.status_code >= 400:
+            assert response.json()["error"]["code"]
