@@ -98,6 +98,31 @@ class EmulatorHandle:
             path += f"/{name}"
         return path if api_version is None else f"{path}?api-version={api_version}"
 
+    def action_path(
+        self, *, vm: str = "vm1", resource_group: str = "rg", subscription: str | None = None, api_version: str = ""
+    ) -> str:
+        """Path and query of a VM's action run command (POST ``.../runCommand``); ``api_version`` defaults to the
+        contract's default version."""
+        base = self.run_command_path(vm=vm, resource_group=resource_group, subscription=subscription, api_version=None)
+        return self._query(base.removesuffix("/runCommands") + "/runCommand", api_version)
+
+    def catalogue_path(
+        self, command_id: str | None = None, *, location: str = "westus", subscription: str | None = None,
+        api_version: str = "",
+    ) -> str:  # fmt: skip
+        """Path and query of the location catalogue of built-in commands, or of one command's document."""
+        from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID
+
+        path = f"/subscriptions/{subscription or ZERO_SUBSCRIPTION_ID}/providers/Microsoft.Compute/locations/{location}"
+        path += "/runCommands" + (f"/{command_id}" if command_id is not None else "")
+        return self._query(path, api_version)
+
+    @staticmethod
+    def _query(path: str, api_version: str) -> str:
+        from pytest_runcommand.contract.facts import DEFAULT_API_VERSION
+
+        return f"{path}?api-version={api_version or DEFAULT_API_VERSION}"
+
     def url(self, path: str) -> str:
         """Absolute URL of ``path`` on this emulator."""
         return self.base_url + path

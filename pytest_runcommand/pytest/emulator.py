@@ -34,7 +34,8 @@ def runcommand_emulator(request: pytest.FixtureRequest) -> Iterator[InProcessEmu
     Attributes: ``client`` (an ``httpx.Client`` bound to the ASGI app, sending a bearer token, base URL
     ``http://testserver``), ``backend`` (state: ``add_vm``, ``run_command``, ``clock.advance``, ``settings``),
     ``executor`` (``register(Outcome...)`` per script / commandId; ``runs``), ``app``, ``base_url``,
-    ``run_command_path(name, vm=..., resource_group=...)``, ``clock`` and ``use_clock(policy)``.
+    ``run_command_path(name, vm=..., resource_group=...)``, ``action_path(vm=...)`` (POST ``.../runCommand``),
+    ``catalogue_path(command_id, location=...)``, ``clock`` and ``use_clock(policy)``.
 
     Clock policy: each request moves the simulated clock 1 s ahead (``per-request``), so a client polling a resource
     sees it finish; ``use_clock("manual")`` freezes it (only ``clock.advance(seconds)`` moves it),

@@ -267,3 +267,13 @@ def test_any_location_or_command_id_gets_an_arm_answer(
         assert response.status_code in (200, 400, 404), response.text
         if response.status_code >= 400:
             assert response.json()["error"]["code"]
+
+
+def test_the_handle_names_the_action_and_catalogue_paths(runcommand_emulator: InProcessEmulator) -> None:
+    assert runcommand_emulator.action_path() == f"{VM}?api-version={facts.DEFAULT_API_VERSION}"
+    assert runcommand_emulator.catalogue_path("IPConfig", api_version="2020-06-01") == (
+        f"{CATALOGUE}/IPConfig?api-version=2020-06-01"
+    )
+    client = runcommand_emulator.client
+    assert client.post(runcommand_emulator.action_path(vm="web"), json={"commandId": "ifconfig"}).status_code == 202
+    assert client.get(runcommand_emulator.catalogue_path()).status_code == 200
