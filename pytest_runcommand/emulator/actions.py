@@ -29,6 +29,7 @@ from pytest_runcommand.emulator.routing import Router
 from pytest_runcommand.emulator.runcommands import (
     VM_BASE,
     check_location,
+    check_names,
     operation_url,
     parent_of,
     quote_segment,
@@ -47,9 +48,11 @@ VM_ACTION = VM_BASE + "/virtualMachines/{vmName}/runCommand"
 VMSS_VM_ACTION = VM_BASE + "/virtualMachineScaleSets/{vmScaleSetName}/virtualMachines/{instanceId}/runCommand"
 CATALOGUE = "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/locations/{location}/runCommands"
 _CATALOGUE_TYPE = "Microsoft.Compute/locations/runCommands"
+VM_ACTION_ID = "VirtualMachines_RunCommand"
+VMSS_VM_ACTION_ID = "VirtualMachineScaleSetVMs_RunCommand"
 _ROUTES = (
-    ("vm_action", "VirtualMachines_RunCommand", VM_ACTION),
-    ("vmss_action", "VirtualMachineScaleSetVMs_RunCommand", VMSS_VM_ACTION),
+    ("vm_action", VM_ACTION_ID, VM_ACTION),
+    ("vmss_action", VMSS_VM_ACTION_ID, VMSS_VM_ACTION),
     ("catalogue", "VirtualMachineRunCommands_List", CATALOGUE),
     ("catalogue_entry", "VirtualMachineRunCommands_Get", CATALOGUE + "/{commandId}"),
 )
@@ -111,7 +114,7 @@ class ActionService:
             "Location": operation_url(request, operation, token, monitor=True),
         }
         retry_after = self.backend.settings.retry_after
-        operation_id = "VirtualMachines_RunCommand" if parent.instance_id is None else _ROUTES[1][1]
+        operation_id = VM_ACTION_ID if parent.instance_id is None else VMSS_VM_ACTION_ID
         if retry_after is not None or 202 in _declared(request.api_version, operation_id):
             headers["Retry-After"] = str(retry_after or 0)
         return Response(202, None, headers)
@@ -142,12 +145,9 @@ class ActionService:
 
 
 def _check(request: Request) -> None:
-    """400 for a subscription or location ARM could not hold (names checked as for run commands)."""
-    for parameter, value in request.params.items():
-        if parameter == "location":
-            check_location(value, _CATALOGUE_TYPE)
-        elif not value or any(char in value for char in "/?#%\\") or not value.isprintable():
-            raise errors.invalid_name(parameter, value)
+    """400 for a subscription, command id or location ARM could not hold (names checked as for run commands)."""
+    check_names({name: value for name, value in request.params.items() if name != "location"})
+    check_location(request.params["location"], _CATALOGUE_TYPE)
 
 
 def _path(template: str, request: Request) -> str:

@@ -13,6 +13,7 @@ client reads once the operation is done), of a DELETE its operation's monitor UR
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, urlencode
@@ -37,6 +38,7 @@ __all__ = [
     "VM_RUN_COMMANDS",
     "RunCommandService",
     "check_location",
+    "check_names",
     "operation_url",
     "parent_of",
     "quote_segment",
@@ -274,12 +276,17 @@ def validated_body(request: Request, path: str, *, strict: bool, with_body: bool
 # -- helpers ----------------------------------------------------------------------------------------
 
 
-def parent_of(request: Request) -> ParentRef:
-    """The VM the request addresses; 400 for a name ARM could not hold in a resource id."""
-    params = request.params
+def check_names(params: Mapping[str, str]) -> None:
+    """400 for a path name ARM could not hold in a resource id (printable ASCII, no URL delimiters)."""
     for parameter, value in params.items():
         if not _NAME.fullmatch(value):
             raise errors.invalid_name(parameter, value)
+
+
+def parent_of(request: Request) -> ParentRef:
+    """The VM the request addresses; 400 for a name ARM could not hold in a resource id."""
+    params = request.params
+    check_names(params)
     if "instanceId" in params:
         return ParentRef(
             params["subscriptionId"], params["resourceGroupName"], params["vmScaleSetName"], params["instanceId"]
