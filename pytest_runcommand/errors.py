@@ -3,6 +3,7 @@
     RunCommandError                     base of everything raised on purpose
     ├── UsageError                      a wrong flag, option, marker argument or missing file
     ├── InputError                      unreadable input: malformed JSON, a corrupt cassette (names file and place)
+    │   └── Undecodable                 cassettes.decode, also a ValueError: a body that cannot be decoded with certainty
     ├── ContractViolationError          also an AssertionError: traffic broke the contract (a test failure)
     │   └── FuzzFailure                 fuzz.findings: the target broke checks (the report, a curl line each)
     ├── SecretFoundError                cassettes.persister, also an AssertionError: a secret would reach a cassette

@@ -15,6 +15,8 @@ import re
 import zlib
 from typing import Any
 
+from pytest_runcommand.errors import InputError
+
 __all__ = [
     "MAX_DECODED_BYTES",
     "MAX_JSON_DEPTH",
@@ -59,7 +61,7 @@ def as_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-class Undecodable(ValueError):
+class Undecodable(InputError, ValueError):
     """The body cannot be decoded with certainty; the message says why."""
 
 
