@@ -16,8 +16,10 @@ __all__ = ["register", "run"]
 
 DESCRIPTION = """\
 Serve a stateful emulator of the Azure Resource Manager run-command operations (PUT, PATCH, GET,
-DELETE, list; VM and scale-set VM; async-operation status) with uvicorn, at every supported
-api-version (each answered in its own shape). With --tls it makes a local CA and certificate and
+DELETE, list; VM and scale-set VM; async-operation status; diagnostic run commands at 2026-04-01),
+the action run command (POST .../runCommand, what `az vm run-command invoke` calls) and the
+location catalogue of built-in commands, with uvicorn, at every api-version that defines each
+(each answered in its own shape). With --tls it makes a local CA and certificate and
 prints the CA bundle path for clients to trust, e.g.
   ComputeManagementClient(credential, SUB, base_url=URL, connection_verify=CA)
 Any bearer token is accepted, except one of its own that has expired, was issued for another
