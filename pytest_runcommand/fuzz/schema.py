@@ -10,7 +10,7 @@ The overlays make a *positive* case really valid, so that a rejection of it is t
 - path parameters are non-empty; a live target pins subscription, resource group and VM, and names run commands
   with the configured prefix;
 - an operation that declares no error answer gets ARM's convention (a ``default`` CloudError), as the contract
-  engine reads it; the action's ``commandId`` is drawn from the built-in commands;
+  engine reads it; the action's and the catalogue's ``commandId`` are drawn from the built-in commands;
 - ``x-links`` chain PUT -> PATCH/GET/DELETE and DELETE -> GET for stateful runs (schemathesis's own link inference
   is switched off: it would link VM operations to scale-set ones).
 """
@@ -43,7 +43,6 @@ _PATH_PARAMETERS = (
     "InstanceIdParameter",
     "RunCommandNameParameter",
     "OperationIdParameter",
-    "CommandIdParameter",
 )
 _ACTION_INPUT = "RunCommandInput"
 """The action run command's body: its ``commandId`` must name a built-in command (any other is a 400)."""
@@ -145,6 +144,9 @@ def overlay_document(
             )
     if name_prefix:
         parameters["RunCommandNameParameter"]["pattern"] = rf"^{re.escape(name_prefix)}[a-z0-9]{{1,16}}$"
+    if "CommandIdParameter" in parameters:  # the catalogue's GET: a built-in command, so that it answers 200
+        parameters["CommandIdParameter"].pop("pattern", None)
+        parameters["CommandIdParameter"]["enum"] = _built_in_commands()
     definitions = result["definitions"]
     definitions.update(_request_definitions(definitions))
     for item in result["paths"].values():
