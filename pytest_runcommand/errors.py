@@ -2,6 +2,7 @@
 
     RunCommandError                     base of everything raised on purpose
     ├── UsageError                      a wrong flag, option, marker argument or missing file
+    │   └── UnknownApiVersion           contract.versioned, also a ValueError: a version no contract speaks
     ├── InputError                      unreadable input: malformed JSON, a corrupt cassette (names file and place)
     │   └── Undecodable                 cassettes.decode, also a ValueError: a body that cannot be decoded with certainty
     ├── ContractViolationError          also an AssertionError: traffic broke the contract (a test failure)

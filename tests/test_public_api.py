@@ -106,7 +106,6 @@ def test_every_exception_a_caller_can_meet_is_in_the_tree() -> None:
 KNOWN_OUTSIDE = {
     # Both can reach a caller and are to join the tree (UsageError / InputError, keeping ValueError) in their owners'
     # modules; listed so that a new one outside the tree fails here.
-    "pytest_runcommand.contract.versioned.UnknownApiVersion",  # Contract.for_version, facts' per-version questions
     # schemathesis check failures: they belong to schemathesis's own tree and end up in a FuzzFailure report
     "pytest_runcommand.fuzz.checks.ContractFailure",
     "pytest_runcommand.fuzz.checks.ResourceUnavailable",

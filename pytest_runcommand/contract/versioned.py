@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pytest_runcommand.errors import UsageError
+
 __all__ = ["BASE_SPEC_PATH", "DELTAS_PATH", "UnknownApiVersion", "version_document"]
 
 SPEC_DIR = Path(__file__).with_name("spec")
@@ -21,7 +23,7 @@ DELTAS_PATH = SPEC_DIR / "versions.json"
 """Per api-version: the version it starts from and its changes (set/remove a JSON pointer)."""
 
 
-class UnknownApiVersion(ValueError):
+class UnknownApiVersion(UsageError, ValueError):
     """An api-version the bundled contract does not speak was asked for; the message lists the supported ones."""
 
     def __init__(self, api_version: object) -> None:
