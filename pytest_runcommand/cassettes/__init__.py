@@ -29,6 +29,7 @@ _HOMES = {  # the one table of public names: name -> home module; __all__ and th
     "form_field_rule": "rules",
     "header_rule": "rules",
     "json_field_rule": "rules",
+    "known_values_rule": "rules",
     "Sanitizer": "sanitize",
     "default_sanitizer": "sanitize",
     "CassetteFile": "readers",
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
     from pytest_runcommand.cassettes.rules import form_field_rule as form_field_rule
     from pytest_runcommand.cassettes.rules import header_rule as header_rule
     from pytest_runcommand.cassettes.rules import json_field_rule as json_field_rule
+    from pytest_runcommand.cassettes.rules import known_values_rule as known_values_rule
     from pytest_runcommand.cassettes.sanitize import Sanitizer as Sanitizer
     from pytest_runcommand.cassettes.sanitize import default_sanitizer as default_sanitizer
     from pytest_runcommand.cassettes.scan import Finding as Finding

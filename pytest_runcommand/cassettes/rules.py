@@ -24,6 +24,28 @@ Default rules (IDs are stable):
 
 The two secret-field rules are derived from the contract: one per property marked ``x-ms-secret``
 (:func:`pytest_runcommand.contract.facts.secret_properties`), its id the property name in kebab case.
+
+Secrets a script prints (the policy for the whole run-command family). The contract marks no part of the action run
+command (``RunCommandInput``: ``commandId``, ``script`` lines, ``parameters``) secret, and Azure's own recordings keep
+them; but a script may print a value it was given, and Azure hands that text back in the places the contract marks
+``x-runcommand-script-output`` (:func:`~pytest_runcommand.contract.facts.script_output_properties`: the action's
+result entries, a run command's instance-view ``output`` and ``error``). So:
+
+* every value a rule removes because it *is* a secret - a value under a secret property (``runAsPassword``, a
+  protected parameter's value), a credential header's token, a SAS ``sig``, an OAuth token in a JSON body or URL -
+  is remembered by the sanitizer (one memory per cassette, :meth:`Sanitizer.fresh`) and replaced by ``REDACTED``
+  wherever it appears later, in any case, inside any text: script output and error text, the action's ``script``
+  lines and ``parameters`` values, URLs, headers. The cassette is sanitized once more from its first interaction
+  when it is saved, so a value learned late is scrubbed early too. Values shorter than :data:`MIN_LEARNED_LENGTH`
+  characters are redacted where they stand but not searched for in free text (they would match everywhere);
+* the action's named ``parameters`` (and its ``script`` lines) are kept, like a managed run command's
+  ``parameters``: the contract calls them public (``protectedParameters`` is the secret channel, which the action
+  does not have), tests assert on them, and replay matches requests by them. A value you know to be secret but pass
+  in clear declares itself with :func:`known_values_rule` (``default_sanitizer().with_rules(known_values_rule(
+  "my-secrets", token))``), which scrubs it everywhere, the request included;
+* what is not caught: a secret the recording never saw in a secret place and nobody declared, or one a script
+  printed transformed (base64, reversed). The secret scan still flags printed tokens of known shapes (JWT, bearer,
+  SAS) in script output.
 """
 
 from __future__ import annotations
@@ -33,10 +55,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_runcommand.cassettes.learned import (
+    REDACTED,
+    canonical_secret_name,
+    credential_token,
+    escape_pointer,
+    field_values,
+    query_values,
+    sas_values,
+    secret_leaves,
+    secret_values,
+)
 from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID, is_secret_pointer, secret_properties
 
 __all__ = [
     "DEFAULT_RULES",
+    "MIN_LEARNED_LENGTH",
     "QUERY_SECRET_FIELDS",
     "REDACTED",
     "TOKEN_FIELDS",
@@ -46,11 +80,11 @@ __all__ = [
     "form_field_rule",
     "header_rule",
     "json_field_rule",
+    "known_values_rule",
     "secret_field_rules",
     "secret_leaves",
 ]
 
-REDACTED = "REDACTED"
 
 JsonFn = Callable[[Any], Any]
 FormFn = Callable[[list[tuple[str, str]]], list[tuple[str, str]]]
@@ -81,6 +115,14 @@ class Rule:
     """Values to remember from any text (e.g. subscription ids seen in a path); once seen, a value is
     replaced by ``replacement`` wherever it appears later, bare, in the same sanitizer's traffic."""
     replacement: str = REDACTED
+    learn_json: Callable[[Any], Iterable[str]] | None = None
+    """Values to remember from a parsed JSON body before the rules run (the secrets the rule removes)."""
+    learn_headers: Mapping[str, Callable[[str], Iterable[str]]] = field(default_factory=dict)
+    """Lower-case header name -> values to remember from the header's value (a credential's token)."""
+
+
+MIN_LEARNED_LENGTH = 6
+"""Learned secret values shorter than this are redacted where they stand but not searched for in free text."""
 
 
 # -- builders -------------------------------------------------------------------------------------------
@@ -100,9 +142,34 @@ def _redact_cookie(value: str) -> str:
     return redacted + sep + attributes
 
 
-def header_rule(rule_id: str, *names: str, description: str = "", value: HeaderFn = _redact_credential) -> Rule:
-    """A rule replacing the values of the named headers (any case) with ``value(old)``."""
-    return Rule(rule_id, description or f"redact headers {', '.join(names)}", headers={n.lower(): value for n in names})
+def header_rule(
+    rule_id: str,
+    *names: str,
+    description: str = "",
+    value: HeaderFn = _redact_credential,
+    learn: Callable[[str], Iterable[str]] | None = None,
+) -> Rule:
+    """A rule replacing the values of the named headers (any case) with ``value(old)``; ``learn`` names the secret
+    values of a header to scrub wherever they appear later."""
+    return Rule(
+        rule_id,
+        description or f"redact headers {', '.join(names)}",
+        headers={n.lower(): value for n in names},
+        learn_headers={n.lower(): learn for n in names} if learn is not None else {},
+    )
+
+
+def known_values_rule(rule_id: str, *values: str, description: str = "") -> Rule:
+    """A rule replacing values you know to be secret (a token a script is given in clear) wherever they appear, in
+    any case: URLs, headers, every string of a body. An empty value is a :class:`ValueError`."""
+    if not values or any(not isinstance(v, str) or not v for v in values):
+        raise ValueError(f"known_values_rule {rule_id!r} needs non-empty string values")
+    pattern = re.compile("|".join(re.escape(v) for v in sorted(set(values), key=len, reverse=True)), re.IGNORECASE)
+    return Rule(
+        rule_id,
+        description or f"{len(set(values))} known secret value(s), wherever they appear",
+        text=lambda text: pattern.sub(REDACTED, text),
+    )
 
 
 def _redact_any(value: Any) -> Any:
@@ -155,34 +222,9 @@ def form_field_rule(rule_id: str, *names: str, description: str = "") -> Rule:
 # -- secret properties of the contract ------------------------------------------------------------------
 
 
-def canonical_secret_name(key: object) -> str | None:
-    """The contract's spelling of a secret property named ``key`` in any case, or None."""
-    if not isinstance(key, str):
-        return None
-    lowered = key.lower()
-    return next((name for name in secret_properties() if name.lower() == lowered), None)
-
-
-def _escape(key: object) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
-
-
-def secret_leaves(value: Any, pointer: str) -> Iterator[tuple[str, Any]]:
-    """(pointer, leaf) of every non-empty leaf under ``pointer`` that the contract calls secret."""
-    stack = [(pointer, value)]
-    while stack:
-        where, item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend((f"{where}/{_escape(k)}", v) for k, v in item.items())
-        elif isinstance(item, list):
-            stack.extend((f"{where}/{i}", v) for i, v in enumerate(item))
-        elif item is not None and item != "" and is_secret_pointer(where):
-            yield where, item
-
-
 def _redact_secret(value: Any, pointer: str) -> Any:
     if isinstance(value, dict):
-        return {k: _redact_secret(v, f"{pointer}/{_escape(k)}") for k, v in value.items()}
+        return {k: _redact_secret(v, f"{pointer}/{escape_pointer(k)}") for k, v in value.items()}
     if isinstance(value, list):
         return [_redact_secret(v, f"{pointer}/{i}") for i, v in enumerate(value)]
     if value is None or value == "" or not is_secret_pointer(pointer):
@@ -211,7 +253,12 @@ def _kebab(name: str) -> str:
 def secret_field_rules() -> tuple[Rule, ...]:
     """One rule per secret property of the contract: everything under it, any shape, any case of its name."""
     return tuple(
-        Rule(_kebab(name), f"everything under {name}, whatever its shape", json=_secret_property_json(name))
+        Rule(
+            _kebab(name),
+            f"everything under {name}, whatever its shape",
+            json=_secret_property_json(name),
+            learn_json=secret_values(name),
+        )
         for name in sorted(secret_properties(), reverse=True)
     )
 
@@ -302,16 +349,24 @@ def default_rules() -> tuple[Rule, ...]:
             "api-key",
             "x-functions-key",
             description="credential headers keep their scheme, lose their value",
+            learn=credential_token,
         ),
         header_rule("set-cookie", "Set-Cookie", description="Set-Cookie keeps the cookie name", value=_redact_cookie),
         *secret_field_rules(),
-        Rule("sas-signature", "SAS signatures and signed-identity fields in URLs, bodies and headers", text=_sas),
+        Rule(
+            "sas-signature",
+            "SAS signatures and signed-identity fields in URLs, bodies and headers",
+            text=_sas,
+            learn=sas_values,
+        ),
         Rule(
             "oauth-token-exchange",
             "secrets of the OAuth token exchange, in form and JSON bodies and in any URL query or fragment",
             json=form_field_rule("_", *TOKEN_FIELDS).json,
             form=form_field_rule("_", *QUERY_SECRET_FIELDS).form,
             text=_query_tokens,
+            learn=query_values(_QUERY_PLAIN),
+            learn_json=field_values(frozenset(TOKEN_FIELDS)),
         ),
         Rule(
             "subscription-id",

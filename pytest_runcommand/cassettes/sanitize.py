@@ -13,7 +13,7 @@ raises :class:`~pytest_runcommand.cassettes.decode.Undecodable` for what it cann
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -31,6 +31,7 @@ from pytest_runcommand.cassettes.decode import (
 )
 from pytest_runcommand.cassettes.rules import (
     DEFAULT_RULES,
+    MIN_LEARNED_LENGTH,
     REDACTED,
     TOKEN_FIELDS,
     HeaderFn,
@@ -38,6 +39,7 @@ from pytest_runcommand.cassettes.rules import (
     form_field_rule,
     header_rule,
     json_field_rule,
+    known_values_rule,
 )
 from pytest_runcommand.contract.facts import secret_properties
 from pytest_runcommand.errors import UsageError
@@ -52,6 +54,7 @@ __all__ = [
     "form_field_rule",
     "header_rule",
     "json_field_rule",
+    "known_values_rule",
 ]
 
 _FORM_BODY = re.compile(r"^[\w.~%+\-]+=[^&\s]*(?:&[\w.~%+\-]+=[^&\s]*)*$")
@@ -65,7 +68,18 @@ def _secret_names_in(text: str) -> list[str]:
 class Sanitizer:
     """An ordered, immutable set of rules applied to URLs, headers, bodies and whole interactions."""
 
-    __slots__ = ("_form", "_headers", "_json", "_learn", "_learned", "_learned_pattern", "_text", "rules")
+    __slots__ = (
+        "_form",
+        "_header_learn",
+        "_headers",
+        "_json",
+        "_json_learn",
+        "_learn",
+        "_learned",
+        "_learned_pattern",
+        "_text",
+        "rules",
+    )
 
     def __init__(self, rules: Iterable[Rule] = ()) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
@@ -83,6 +97,12 @@ class Sanitizer:
         self._json = tuple(r.json for r in self.rules if r.json is not None)
         self._form = tuple(r.form for r in self.rules if r.form is not None)
         self._learn = tuple((r.learn, r.replacement) for r in self.rules if r.learn is not None)
+        self._json_learn = tuple((r.learn_json, r.replacement) for r in self.rules if r.learn_json is not None)
+        header_learn: dict[str, list[tuple[Callable[[str], Iterable[str]], str]]] = {}
+        for rule in self.rules:
+            for name, learn in rule.learn_headers.items():
+                header_learn.setdefault(name.lower(), []).append((learn, rule.replacement))
+        self._header_learn = header_learn
         self._learned: dict[str, str] = {}
         self._learned_pattern: re.Pattern[str] | None = None
 
@@ -120,9 +140,14 @@ class Sanitizer:
             value = self._learned_pattern.sub(lambda m: self._learned[m.group(0).lower()], value)
         return value
 
+    @property
+    def learned(self) -> int:
+        """How many values this sanitizer has learned to replace wherever they appear (never the values)."""
+        return len(self._learned)
+
     def _remember(self, value: str, replacement: str) -> None:
         key = value.lower()
-        if key in self._learned or key == replacement.lower():
+        if key in self._learned or key == replacement.lower() or len(value) < MIN_LEARNED_LENGTH:
             return
         self._learned[key] = replacement
         alternatives = "|".join(re.escape(k) for k in sorted(self._learned, key=len, reverse=True))
@@ -131,11 +156,17 @@ class Sanitizer:
     url = text
 
     def header(self, name: str, value: str) -> str:
+        for learn, replacement in self._header_learn.get(name.lower(), ()):
+            for seen in learn(value):
+                self._remember(seen, replacement)
         for fn in self._headers.get(name.lower(), ()):
             value = fn(value)
         return self.text(value)
 
     def json(self, document: Any) -> Any:
+        for learn, replacement in self._json_learn:
+            for seen in learn(document):
+                self._remember(seen, replacement)
         for fn in self._json:
             document = fn(document)
         return self._json_strings(document) if self._text else document

@@ -1,0 +1,129 @@
+"""Where the sanitizer finds the secret values it remembers: a contract secret property's leaves, a credential
+header's token, a SAS signature, an OAuth token field. Each function reports values and changes nothing; the
+:class:`~pytest_runcommand.cassettes.sanitize.Sanitizer` then scrubs them wherever they appear later (script output
+included; see the policy in :mod:`pytest_runcommand.cassettes.rules`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import unquote
+
+from pytest_runcommand.contract.facts import is_secret_pointer, secret_properties
+
+__all__ = [
+    "REDACTED",
+    "canonical_secret_name",
+    "credential_token",
+    "escape_pointer",
+    "field_values",
+    "sas_values",
+    "secret_leaves",
+    "secret_values",
+]
+
+REDACTED = "REDACTED"
+
+
+def canonical_secret_name(key: object) -> str | None:
+    """The contract's spelling of a secret property named ``key`` in any case, or None."""
+    if not isinstance(key, str):
+        return None
+    lowered = key.lower()
+    return next((name for name in secret_properties() if name.lower() == lowered), None)
+
+
+def escape_pointer(key: object) -> str:
+    """``key`` as one JSON-pointer segment."""
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def secret_leaves(value: Any, pointer: str) -> Iterator[tuple[str, Any]]:
+    """(pointer, leaf) of every non-empty leaf under ``pointer`` that the contract calls secret."""
+    stack = [(pointer, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((f"{where}/{escape_pointer(k)}", v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((f"{where}/{i}", v) for i, v in enumerate(item))
+        elif item is not None and item != "" and is_secret_pointer(where):
+            yield where, item
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _walk(document: Any, hit: Callable[[str, Any], Iterator[str] | None]) -> Iterator[str]:
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                found = hit(key, child) if isinstance(key, str) else None
+                if found is None:
+                    stack.append(child)
+                else:
+                    yield from found
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def secret_values(name: str) -> Callable[[Any], Iterator[str]]:
+    """The texts of the secret leaves under every property ``name`` (any case) of a JSON document."""
+
+    def hit(key: str, child: Any) -> Iterator[str] | None:
+        if canonical_secret_name(key) != name:
+            return None
+        return (str(v) for _, v in secret_leaves(child, f"/{name}") if _is_text(v))
+
+    return lambda document: _walk(document, hit)
+
+
+def field_values(keys: frozenset[str]) -> Callable[[Any], Iterator[str]]:
+    """The string values of the properties named ``keys`` (lower case) in a JSON document."""
+
+    def hit(key: str, child: Any) -> Iterator[str] | None:
+        if key.lower() not in keys:
+            return None
+        return iter([child] if isinstance(child, str) and child else [])
+
+    return lambda document: _walk(document, hit)
+
+
+def credential_token(value: str) -> Iterator[str]:
+    """The token of a credential header (``Bearer <token>``, or a bare key)."""
+    scheme, _, rest = value.strip().partition(" ")
+    token = rest.strip() if rest and scheme.isalpha() else value.strip()
+    if token and token != REDACTED:
+        yield token
+
+
+_SIG = re.compile(r"(?:[?&]|&amp;)sig=([^&#\s\"'<>]+)|(?:%3F|%26)sig%3D((?:(?!%26)[^&#\s\"'<>])+)", re.IGNORECASE)
+
+
+def sas_values(text: str) -> Iterator[str]:
+    """SAS signatures in a text, as written and percent-decoded (a script prints the decoded one)."""
+    if "sig" not in text.lower():
+        return
+    for match in _SIG.finditer(text):
+        value = match.group(1) or match.group(2)
+        if value and value != REDACTED:
+            yield value
+            yield from {unquote(value), unquote(unquote(value))} - {value}
+
+
+def query_values(pattern: re.Pattern[str]) -> Callable[[str], Iterator[str]]:
+    """The values ``pattern`` (group 2) finds in a text, as written and percent-decoded."""
+
+    def values(text: str) -> Iterator[str]:
+        if "=" in text:
+            for match in pattern.finditer(text):
+                if match.group(2) != REDACTED:
+                    yield match.group(2)
+                    yield unquote(match.group(2))
+
+    return values
