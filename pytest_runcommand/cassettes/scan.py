@@ -7,7 +7,8 @@ property of the contract, whatever its shape, or an OAuth token field) and ``und
 be decoded, so cannot be shown to be clean).
 
 Interactions are scanned part by part, bodies decoded as a client reads them (content codings, byte-order marks,
-charsets), so a finding names the interaction index and the part; the raw file text is scanned as well, with any
+charsets), each string of a JSON body on its own, so a finding names the interaction index, the part and the JSON
+pointer (``response.body /value/0/message``: a token a script printed into its output); the raw file text is scanned as well, with any
 base64 run decoded, so nothing outside the interactions (metadata, a hand edit, an encoded URI) escapes. This
 :class:`Finding` is the one of the cassettes; fuzzing reports failures, not findings. Values are masked in every
 message.
@@ -26,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from pytest_runcommand.cassettes.decode import NOT_JSON, Undecodable, decode, decompress, parse_json
+from pytest_runcommand.cassettes.learned import escape_pointer
 from pytest_runcommand.cassettes.rules import (
     QUERY_SECRET_FIELDS,
     REDACTED,
@@ -129,6 +131,21 @@ def _walk_json(document: Any) -> Iterator[tuple[str, str]]:
             stack.extend((f"{pointer}/{i}", v) for i, v in enumerate(value))
 
 
+def _strings(document: Any) -> Iterator[tuple[str, str]]:
+    """(pointer, text) of every string in a JSON document, keys included (a key's pointer is its object's)."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        pointer, value = stack.pop()
+        if isinstance(value, str):
+            yield pointer or "/", value
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                yield pointer or "/", str(key)
+                stack.append((f"{pointer}/{escape_pointer(key)}", child))
+        elif isinstance(value, list):
+            stack.extend((f"{pointer}/{i}", v) for i, v in enumerate(value))
+
+
 def _decoded(body: Any, headers: Mapping[str, str]) -> str:
     """The body as a client reads it; raises :class:`Undecodable`."""
     if isinstance(body, str):
@@ -157,13 +174,14 @@ def _scan_body(body: Any, headers: Mapping[str, str], where: str, line: int | No
     except Undecodable as reason:
         yield Finding(UNDECODABLE, where, f"<cannot be shown clean: {reason}>", hash((where, str(reason))), line)
         return
-    yield from (f for f in scan_text(text, where, line) if f.detector != "secret-field")
-    if document is not NOT_JSON:
+    if isinstance(document, dict | list):
+        for pointer, leaf in _strings(document):  # each text on its own, named: script output is one of them
+            yield from scan_text(leaf, f"{where} {pointer}", line)
         for pointer, value in _walk_json(document):
             if value != REDACTED:
                 yield Finding("secret-field", f"{where} {pointer}", mask(value), hash(value), line)
         return
-    yield from (f for f in scan_text(text, where, line) if f.detector == "secret-field")
+    yield from scan_text(text, where, line)
     if "=" in text and "\n" not in text.strip():
         for key, value in parse_qsl(text, keep_blank_values=True):
             if key.lower() in _FORM_KEYS and value and value != REDACTED:
