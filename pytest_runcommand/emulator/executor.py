@@ -2,7 +2,8 @@
 
 The backend hands every run (each PUT or PATCH re-runs the script, as Azure does) to an :class:`Executor`.
 The default :class:`FakeExecutor` is deterministic: it records what ran and answers the output of the
-script's ``echo`` / ``Write-Host`` / ``Write-Output`` lines with exit code 0, unless a test registered
+script's ``echo`` / ``Write-Host`` / ``Write-Output`` lines (``$name`` bound to the named ``parameters``, never to
+protected ones) with exit code 0, unless a test registered
 another :class:`Outcome` for that script, ``commandId`` or ``scriptUri``::
 
     emulator.executor.register(Outcome.failure(exit_code=3, error="disk full"), command_id="RunShellScript")
@@ -127,6 +128,19 @@ def _echo_output(script: str) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
+_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def _bind(output: str, parameters: tuple[tuple[str, str], ...]) -> str:
+    """``output`` with ``$name`` / ``${name}`` replaced by the named parameter's value (names case-insensitive, as
+    PowerShell binds ``param($name)`` and the Linux agent exports them). Protected parameters are never bound: the
+    fake VM prints no secret unless a test registers one."""
+    if not parameters or "$" not in output:
+        return output
+    values = {name.lower(): value for name, value in parameters}
+    return _REFERENCE.sub(lambda match: values.get(match.group(1).lower(), match.group(0)), output)
+
+
 class FakeExecutor:
     """The default executor: deterministic, records every run, behaviour registrable per script."""
 
@@ -181,7 +195,7 @@ class FakeExecutor:
                 return outcome
         if self.default is not None:
             return self.default
-        return Outcome(output=_echo_output(request.script or ""))
+        return Outcome(output=_bind(_echo_output(request.script or ""), request.parameters))
 
     def reset(self) -> None:
         """Forget the registered behaviour and the recorded runs."""

@@ -99,3 +99,27 @@ def test_windows_shape_as_recorded_by_powershell(runcommand_emulator: InProcessE
         if final.status_code == 200:
             break
     assert [entry["message"] for entry in final.json()["value"]] == [text, stderr.rstrip("\n")]
+
+
+def test_the_powershell_recordings_parameters_bound_by_name(runcommand_emulator: InProcessEmulator) -> None:
+    """Invoke-AzVMRunCommand -Parameter @{first="var1";second="var2"}: sent second-first, bound by name; the
+    default executor prints the two Write-Host lines as Azure returned them."""
+    body = {
+        "commandId": "RunPowerShellScript",
+        "script": [
+            "param($first, $second)",
+            "Write-Host This is a sample script with parameters $first $second",
+            "Write-Host Second line with escaped characters",
+        ],
+        "parameters": [{"name": "second", "value": "var2"}, {"name": "first", "value": "var1"}],
+    }
+    client = runcommand_emulator.client
+    base = f"/subscriptions/{facts.ZERO_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines"
+    accepted = client.post(f"{base}/vm1/runCommand?api-version={VERSION}", json=body)
+    for _ in range(5):
+        final = client.get(_local(accepted.headers["location"]))
+        if final.status_code == 200:
+            break
+    stdout, stderr = (entry["message"] for entry in final.json()["value"])
+    assert stdout == "This is a sample script with parameters var1 var2\nSecond line with escaped characters"
+    assert stderr == ""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pytest_runcommand.emulator.executor import DEFAULT_TIMEOUT_SECONDS, Execution, FakeExecutor, Outcome, ScriptRun
 
@@ -90,3 +92,27 @@ def test_no_source_fails_with_azures_message() -> None:
 def test_protected_values_stay_out_of_repr() -> None:
     request = run(protected_parameters=(("k", "secret-value"),))
     assert "secret-value" not in repr(request)
+
+
+def test_named_parameters_are_bound_in_the_echo_output() -> None:
+    """As the PowerShell recording shows: param($first, $second) bound by name, whatever the order sent."""
+    script = "param($first, $second)\nWrite-Host This is a sample script with parameters $first ${SECOND} $third"
+    outcome = FakeExecutor().run(run(script, parameters=(("second", "var2"), ("first", "var1"))))
+    assert outcome.output == "This is a sample script with parameters var1 var2 $third\n"
+
+
+_NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}", fullmatch=True)
+
+
+@given(
+    public=st.lists(st.tuples(_NAMES, st.text("abc xyz", max_size=6)), max_size=3),
+    protected=st.lists(st.tuples(_NAMES, st.just("Zsentinel-secret")), min_size=1, max_size=3),
+)
+def test_protected_parameters_are_never_printed(
+    public: list[tuple[str, str]], protected: list[tuple[str, str]]
+) -> None:
+    """Whatever names a script echoes, a protected parameter's value never reaches the fake VM's output."""
+    names = [name for name, _ in public + protected]
+    script = "\n".join(f"echo ${name} ${{{name}}}" for name in names)
+    outcome = FakeExecutor().run(run(script, parameters=tuple(public), protected_parameters=tuple(protected)))
+    assert "Zsentinel-secret" not in (outcome.output or "")
