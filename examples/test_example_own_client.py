@@ -55,3 +55,21 @@ def test_my_client_polls_the_resource(runcommand_emulator: InProcessEmulator) ->
     path = runcommand_emulator.run_command_path("poll")
     runcommand_emulator.client.put(path, json={"location": "westus", "properties": {"source": {"script": "echo"}}})
     assert wait_until_done(runcommand_emulator.client, path) == "Succeeded"
+
+
+def invoke(client: httpx.Client, path: str, script: list[str]) -> str:
+    """Code under test that runs the action run command (POST .../runCommand) and follows Azure's 202: poll the
+    Azure-AsyncOperation URL to the end, then read the result at Location; returns the Linux stdout section."""
+    accepted = client.post(path, json={"commandId": "RunShellScript", "script": script})
+    accepted.raise_for_status()
+    while client.get(accepted.headers["Azure-AsyncOperation"]).json()["status"] == "InProgress":
+        pass
+    message: str = client.get(accepted.headers["Location"]).json()["value"][0]["message"]
+    return message.split("[stdout]\n", 1)[1].split("\n[stderr]\n", 1)[0]
+
+
+@pytest.mark.runcommand_contract
+def test_my_client_reads_what_the_action_printed(runcommand_emulator: InProcessEmulator) -> None:
+    runcommand_emulator.executor.register(Outcome.success("nginx is running\n"), script="systemctl is-active nginx")
+    printed = invoke(runcommand_emulator.client, runcommand_emulator.action_path(), ["systemctl is-active nginx"])
+    assert printed == "nginx is running\n"
