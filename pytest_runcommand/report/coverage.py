@@ -1,6 +1,9 @@
 """Collect contract coverage: per operation the calls, status codes, properties, rules fired and the tests involved.
 
-A :class:`CoverageReport` takes interactions (with the violations found in them) and the test they came from, merges
+Each interaction counts against the contract of its own api-version; the operations listed (and "never touched")
+are those of the api-versions the run used, each with its family (managed, diagnostic, action, catalogue:
+:func:`~pytest_runcommand.contract.facts.operation_family`), and an operation's property universe is the union over
+those versions. A :class:`CoverageReport` takes interactions (with the violations found in them) and the test they came from, merges
 with other reports (the workers of pytest-xdist), says whether a threshold is met, and renders as terminal lines,
 JSON and (through :mod:`pytest_runcommand.report.html`) a self-contained HTML page.
 """
@@ -15,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_runcommand.contract import RULE_CODES, SCHEMA_CODES, Contract, Violation, get_contract
-from pytest_runcommand.contract.facts import secret_properties
+from pytest_runcommand.contract.document import query_api_version
+from pytest_runcommand.contract.facts import OPERATION_FAMILIES, operation_family, secret_properties
 from pytest_runcommand.interactions import Interaction
 
 __all__ = ["CoverageReport", "coverage_totals"]
@@ -98,17 +102,21 @@ class CoverageReport:
         self.contract = contract or get_contract()
         self.seen: dict[str, _Seen] = {}
         self.unmatched = 0
-        self._universes: dict[str, tuple[set[str], set[str], list[str]]] = {}
-        self._operations: dict[tuple[str, str], str | None] = {}
+        self.api_versions: Counter[str] = Counter()
+        """Run-command interactions per api-version of the contract that counted them."""
+        self._universes: dict[tuple[str, str], tuple[set[str], set[str], list[str]]] = {}
+        self._operations: dict[tuple[str, str], tuple[str, str] | None] = {}
 
     # -- collecting ------------------------------------------------------------------------------------------------
 
     def add(self, interaction: Interaction, violations: Iterable[Violation] = (), *, test: str = "") -> None:
         """Count one interaction (or one direct validation) of ``test``; ignored unless it is a run-command one."""
-        operation_id = self._operation_of(interaction.method, interaction.url)
-        if operation_id is None:
+        found = self._operation_of(interaction.method, interaction.url)
+        if found is None:
             self.unmatched += 1
             return
+        operation_id, version = found
+        self.api_versions[version] += 1
         seen = self.seen.setdefault(operation_id, _Seen())
         seen.calls += 1
         if test:
@@ -126,22 +134,25 @@ class CoverageReport:
         for violation in violations:
             seen.rules[violation.code] += 1
 
-    def _operation_of(self, method: Any, url: Any) -> str | None:
-        """The operation id of a request line (remembered: suites repeat their URLs), None when not run-command."""
+    def _operation_of(self, method: Any, url: Any) -> tuple[str, str] | None:
+        """(operation id, api-version of the contract that knows it) of a request line, at the request's own
+        api-version (remembered: suites repeat their URLs); None when not run-command."""
         if not isinstance(method, str) or not isinstance(url, str):
             return None
         key = (method, url)
         if key in self._operations:
             return self._operations[key]
-        match = self.contract.match(method, url)
+        contract = self.contract.for_version(query_api_version(url))
+        match = contract.match(method, url)
         if len(self._operations) >= _MAX_REMEMBERED:
             self._operations.clear()
-        found = self._operations[key] = None if match is None else match.operation_id
+        found = self._operations[key] = None if match is None else (match.operation_id, contract.api_version)
         return found
 
     def merge(self, data: Mapping[str, Any]) -> None:
         """Add a report produced elsewhere (``to_dict()`` of another process)."""
         self.unmatched += int(data.get("unmatched_interactions", 0))
+        self.api_versions.update({str(k): int(v) for k, v in data.get("api_versions", {}).items()})
         for op_id, entry in data.get("operations", {}).items():
             if not entry.get("calls"):
                 continue
@@ -156,39 +167,50 @@ class CoverageReport:
 
     # -- shaping -----------------------------------------------------------------------------------------------------
 
-    def _universe(self, op_id: str) -> tuple[set[str], set[str], list[str]]:
-        """(request properties, response properties, documented statuses) of an operation; computed once."""
-        found = self._universes.get(op_id)
-        if found is None:
-            found = self._universes[op_id] = self._compute_universe(op_id)
-        return found
+    def _versions(self) -> list[str]:
+        """The api-versions the run used, oldest first (the contract's own when it used none)."""
+        return sorted(self.api_versions) or [self.contract.api_version]
 
-    def _compute_universe(self, op_id: str) -> tuple[set[str], set[str], list[str]]:
-        operation = self.contract.by_id[op_id]
-        definitions = self.contract.definitions
-        request = set()
-        if operation.body_schema:
-            request = _schema_pointers(operation.body_schema, definitions, writable=True)
+    def _universe(self, op_id: str) -> tuple[set[str], set[str], list[str]]:
+        """(request properties, response properties, documented statuses) of an operation over the versions used."""
+        request: set[str] = set()
         response: set[str] = set()
-        for code, answer in operation.responses.items():
-            if code.startswith("2") and answer.get("schema"):
-                response |= _schema_pointers(answer["schema"], definitions)
-        secrets = secret_properties()
-        response = {p for p in response if not _under_secret(p, secrets)}
-        return request, response, sorted(operation.responses)
+        documented: set[str] = set()
+        for version in self._versions():
+            contract = self.contract.for_version(version)
+            if op_id not in contract.by_id:
+                continue
+            key = (contract.api_version, op_id)
+            found = self._universes.get(key)
+            if found is None:
+                found = self._universes[key] = _compute_universe(contract, op_id)
+            request |= found[0]
+            response |= found[1]
+            documented.update(found[2])
+        return request, response, sorted(documented)
+
+    def _all_operations(self) -> dict[str, tuple[str, str]]:
+        """op id -> (method, path) of every operation of the versions used (the newest version's route)."""
+        found: dict[str, tuple[str, str]] = {}
+        for version in self._versions():
+            for operation in self.contract.for_version(version).operations:
+                found[operation.operation_id] = (operation.method, operation.path)
+        for op_id in self.seen:  # merged from elsewhere at a version this process did not use
+            found.setdefault(op_id, ("", ""))
+        return found
 
     def to_dict(self) -> dict[str, Any]:
         operations: dict[str, Any] = {}
         all_rules = {**SCHEMA_CODES, **RULE_CODES}
         fired: Counter[str] = Counter()
-        for operation in self.contract.operations:
-            op_id = operation.operation_id
+        for op_id, (method, path) in self._all_operations().items():
             seen = self.seen.get(op_id, _Seen())
             request, response, documented = self._universe(op_id)
             fired.update(seen.rules)
             operations[op_id] = {
-                "method": operation.method,
-                "path": operation.path,
+                "family": family_of(op_id),
+                "method": method,
+                "path": path,
                 "calls": seen.calls,
                 "statuses_documented": documented,
                 "statuses_seen": {str(k): v for k, v in sorted(seen.statuses.items())},
@@ -202,6 +224,7 @@ class CoverageReport:
             }
         data = {
             "contract": str(self.contract.document.get("info", {}).get("version", "")),
+            "api_versions": dict(sorted(self.api_versions.items())),
             "operations": operations,
             "operations_untouched": sorted(op for op, entry in operations.items() if not entry["calls"]),
             "rules_fired": dict(sorted(fired.items())),
@@ -238,24 +261,38 @@ class CoverageReport:
     # -- rendering --------------------------------------------------------------------------------------------------
 
     def terminal_lines(self) -> list[str]:
+        """Touched operations grouped by family, then what the versions used left untouched (short)."""
         data = self.to_dict()
         lines = []
-        for op_id, entry in data["operations"].items():
-            if not entry["calls"]:
+        if data["api_versions"]:
+            lines.append("api-versions: " + ", ".join(f"{v} ({n})" for v, n in data["api_versions"].items()))
+        for family in _families_in(data["operations"]):
+            entries = {op: e for op, e in data["operations"].items() if e["family"] == family}
+            touched = {op: e for op, e in entries.items() if e["calls"]}
+            if not touched:
                 continue
-            statuses = ", ".join(f"{code}x{count}" for code, count in entry["statuses_seen"].items()) or "-"
-            req = fraction(entry["request_properties_covered"], entry["request_properties_uncovered"])
-            resp = fraction(entry["response_properties_covered"], entry["response_properties_uncovered"])
-            rules = ", ".join(entry["rules_fired"]) or "none"
-            lines.append(
-                f"{op_id}: {entry['calls']} call(s) in {entry['test_count']} test(s); status {statuses}; "
-                f"request properties {req}; response properties {resp}; rules fired: {rules}"
-            )
-        if data["operations_untouched"]:
-            lines.append("never touched: " + ", ".join(data["operations_untouched"]))
-        touched = [e for e in data["operations"].values() if e["calls"]]
-        sent = {p for e in touched for p in e["request_properties_covered"]}
-        missing = sorted({p for e in touched for p in e["request_properties_uncovered"] if p.count("/") <= 2} - sent)
+            lines.append(f"{family}: {len(touched)} of {len(entries)} operation(s) touched")
+            for op_id, entry in touched.items():
+                statuses = ", ".join(f"{code}x{count}" for code, count in entry["statuses_seen"].items()) or "-"
+                req = fraction(entry["request_properties_covered"], entry["request_properties_uncovered"])
+                resp = fraction(entry["response_properties_covered"], entry["response_properties_uncovered"])
+                rules = ", ".join(entry["rules_fired"]) or "none"
+                lines.append(
+                    f"  {op_id}: {entry['calls']} call(s) in {entry['test_count']} test(s); status {statuses}; "
+                    f"request properties {req}; response properties {resp}; rules fired: {rules}"
+                )
+        untouched = data["operations_untouched"]
+        if untouched:
+            groups = [
+                f"{family}: {', '.join(op for op in untouched if data['operations'][op]['family'] == family)}"
+                for family in _families_in({op: data["operations"][op] for op in untouched})
+            ]
+            lines.append("never touched: " + "; ".join(groups))
+        touched_entries = [e for e in data["operations"].values() if e["calls"]]
+        sent = {p for e in touched_entries for p in e["request_properties_covered"]}
+        missing = sorted(
+            {p for e in touched_entries for p in e["request_properties_uncovered"] if p.count("/") <= 2} - sent
+        )
         if missing:
             lines.append("request properties no operation sent (top levels): " + ", ".join(missing))
         return lines
@@ -270,6 +307,35 @@ class CoverageReport:
         _atomic_write(json_path, json.dumps(data, indent=2, sort_keys=True) + "\n")
         _atomic_write(html_path, render_html(data))
         return html_path
+
+
+def family_of(op_id: str) -> str:
+    """The family of an operation id (:data:`OPERATION_FAMILIES`), ``other`` for one of a loaded document only."""
+    try:
+        return operation_family(op_id)
+    except KeyError:
+        return "other"
+
+
+def _families_in(operations: Mapping[str, Any]) -> list[str]:
+    """The families present, in :data:`OPERATION_FAMILIES` order (``other`` last)."""
+    present = {entry["family"] for entry in operations.values()}
+    return [f for f in (*OPERATION_FAMILIES, "other") if f in present]
+
+
+def _compute_universe(contract: Contract, op_id: str) -> tuple[set[str], set[str], list[str]]:
+    operation = contract.by_id[op_id]
+    definitions = contract.definitions
+    request = set()
+    if operation.body_schema:
+        request = _schema_pointers(operation.body_schema, definitions, writable=True)
+    response: set[str] = set()
+    for code, answer in operation.responses.items():
+        if code.startswith("2") and answer.get("schema"):
+            response |= _schema_pointers(answer["schema"], definitions)
+    secrets = secret_properties()
+    response = {p for p in response if not _under_secret(p, secrets)}
+    return request, response, sorted(operation.responses)
 
 
 def coverage_totals(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

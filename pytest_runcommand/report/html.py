@@ -80,13 +80,13 @@ def _summary(data: Mapping[str, Any]) -> list[str]:
         )
     parts.append(" Rules fired: " + (_badges(data["rules_fired"]) or "<span class=muted>none</span>") + "</p>")
     parts.append(
-        "<table><tr><th>operation</th><th>calls</th><th>tests</th><th>status codes seen</th>"
+        "<table><tr><th>operation</th><th>family</th><th>calls</th><th>tests</th><th>status codes seen</th>"
         "<th>documented</th><th>request props</th><th>response props</th></tr>"
     )
     for op_id, entry in operations.items():
         parts.append(
             f"<tr class={_row_band(entry)}><td><a href='#{e(op_id)}'>{e(op_id)}</a></td>"
-            f"<td>{entry['calls']}</td><td>{entry.get('test_count', 0)}</td>"
+            f"<td>{e(str(entry.get('family', '')))}</td><td>{entry['calls']}</td><td>{entry.get('test_count', 0)}</td>"
             f"<td>{e(', '.join(entry['statuses_seen']) or '-')}</td><td>{e(', '.join(entry['statuses_documented']))}"
             f"</td>{_cell(entry, 'request')}{_cell(entry, 'response')}</tr>"
         )
@@ -131,6 +131,11 @@ def _operation(op_id: str, entry: Mapping[str, Any]) -> list[str]:
     return parts
 
 
+def _versions(data: Mapping[str, Any]) -> str:
+    used = data.get("api_versions") or {}
+    return ", ".join(f"{version} ({count} calls)" for version, count in used.items()) or str(data.get("contract", ""))
+
+
 def render_html(data: Mapping[str, Any]) -> str:
     """A self-contained page: a summary table coloured by coverage, then a section per operation."""
     e = html.escape
@@ -138,7 +143,7 @@ def render_html(data: Mapping[str, Any]) -> str:
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         "<title>pytest-runcommand contract coverage</title>",
         f"<style>{_STYLE}</style></head><body>",
-        f"<h1>Contract coverage: Azure VM run commands, api-version {e(str(data.get('contract', '')))}</h1>",
+        f"<h1>Contract coverage: Azure VM run commands, api-version {e(_versions(data))}</h1>",
         *_summary(data),
     ]
     for op_id, entry in data["operations"].items():

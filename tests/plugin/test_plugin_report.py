@@ -44,15 +44,19 @@ def test_terminal_json_and_html(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "*run-command contract coverage*",
-            "VirtualMachineRunCommands_GetByVirtualMachine: 5 call(s) in 5 test(s); status 200x4, 404x1;*",
-            "VirtualMachineRunCommands_CreateOrUpdate: 4 call(s) in 4 test(s); status 201x4;*",
-            "VirtualMachineRunCommands_Update: 4 call(s) in 4 test(s); status 200x4;*",
-            "never touched: *VirtualMachineRunCommands_Delete*",
+            "api-versions: 2024-07-01 (13)",
+            "managed: 3 of 10 operation(s) touched",
+            "  VirtualMachineRunCommands_GetByVirtualMachine: 5 call(s) in 5 test(s); status 200x4, 404x1;*",
+            "  VirtualMachineRunCommands_CreateOrUpdate: 4 call(s) in 4 test(s); status 201x4;*",
+            "  VirtualMachineRunCommands_Update: 4 call(s) in 4 test(s); status 200x4;*",
+            "never touched: managed: *VirtualMachineRunCommands_Delete*; action: *; catalogue: *",
             "report: out*coverage.json and out*coverage.html",
         ]
     )
     data = _report(pytester)
     update = data["operations"]["VirtualMachineRunCommands_Update"]
+    assert update["family"] == "managed"
+    assert data["api_versions"] == {"2024-07-01": 13}
     assert update["calls"] == 4
     assert update["statuses_seen"] == {"200": 4}
     assert update["test_count"] == 4
@@ -205,9 +209,10 @@ def test_report_and_threshold_are_merged_across_xdist_workers(pytester: pytest.P
     assert data["operations"]["VirtualMachineRunCommands_CreateOrUpdate"]["calls"] == 5
     assert data["operations"]["VirtualMachineRunCommands_CreateOrUpdate"]["test_count"] == 5
     assert data["operations"]["VirtualMachineRunCommands_Delete"]["calls"] == 1  # from the failing test
+    assert sum(data["api_versions"].values()) == 15  # each worker's versions merged
     assert data["operations"]["VirtualMachineRunCommands_GetByVirtualMachine"]["statuses_seen"] == {"200": 4, "404": 1}
     result.stdout.fnmatch_lines(
-        ["VirtualMachineRunCommands_Update: 4 call(s) in 4 test(s)*", "*NOT reached: required 95%*"]
+        ["  VirtualMachineRunCommands_Update: 4 call(s) in 4 test(s)*", "*NOT reached: required 95%*"]
     )
 
 

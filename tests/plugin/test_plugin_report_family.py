@@ -1,0 +1,113 @@
+"""The coverage report knows the whole run-command family: operations grouped by family, each interaction counted at
+its own api-version, "never touched" limited to the operations of the versions the run used."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, LATEST_API_VERSION, operations_at, versions_with
+from pytest_runcommand.interactions import Interaction
+from pytest_runcommand.report import CoverageReport
+
+FAMILY_SUITE = """
+import time
+
+def test_invoke_and_catalogue(runcommand_emulator):
+    client = runcommand_emulator.client
+    posted = client.post(runcommand_emulator.action_path(), json={"commandId": "RunShellScript", "script": ["echo hi"]})
+    assert posted.status_code == 202
+    for _ in range(50):
+        final = client.get(posted.headers["Location"])
+        if final.status_code == 200:
+            break
+        time.sleep(0.01)
+    assert final.json()["value"][0]["message"].endswith("hi\\n\\n[stderr]\\n")
+    assert client.get(runcommand_emulator.catalogue_path()).status_code == 200
+    assert client.get(runcommand_emulator.catalogue_path("RunShellScript")).status_code == 200
+
+def test_diagnostic_at_latest(runcommand_emulator):
+    path = runcommand_emulator.run_command_path(vm="vm1", api_version=None).replace("/runCommands", "/diagnosticRunCommands/d1")
+    body = {"location": "westus", "properties": {"source": {"script": "ls"}}}
+    assert runcommand_emulator.client.put(path + "?api-version=LATEST", json=body).status_code in (200, 201)
+""".replace("LATEST", LATEST_API_VERSION)
+
+
+def test_families_and_versions_in_the_terminal_and_json(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_family=FAMILY_SUITE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-report", "out/cov.json")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            f"api-versions: {DEFAULT_API_VERSION} (*), {LATEST_API_VERSION} (1)",
+            "diagnostic: 1 of * operation(s) touched",
+            "  VirtualMachineDiagnosticRunCommands_CreateOrUpdate: 1 call(s)*",
+            "action: 1 of 2 operation(s) touched",
+            "  VirtualMachines_RunCommand: 1 call(s) in 1 test(s); status 202x1; request properties 2/5;*",
+            "catalogue: 2 of 2 operation(s) touched",
+            "extension: 1 of 1 operation(s) touched",
+            "never touched: managed: *; diagnostic: *; action: VirtualMachineScaleSetVMs_RunCommand",
+        ]
+    )
+    data = json.loads((pytester.path / "out" / "cov.json").read_text())
+    used = {DEFAULT_API_VERSION, LATEST_API_VERSION}
+    assert set(data["api_versions"]) == used
+    defined = {op for version in used for op in operations_at(version)}
+    assert set(data["operations"]) == defined
+    action = data["operations"]["VirtualMachines_RunCommand"]
+    assert action["family"] == "action"
+    assert action["request_properties_covered"] == ["/commandId", "/script"]
+    assert action["request_properties_uncovered"] == ["/parameters", "/parameters/*/name", "/parameters/*/value"]
+    catalogue = data["operations"]["VirtualMachineRunCommands_Get"]
+    assert catalogue["family"] == "catalogue"
+    assert "/script" in catalogue["response_properties_covered"]
+    page = (pytester.path / "out" / "cov.html").read_text()
+    assert "<td>catalogue</td>" in page
+    assert LATEST_API_VERSION in page
+
+
+def _interaction(method: str, path: str, version: str, body: object = None, status: int = 200) -> Interaction:
+    return Interaction(
+        method,
+        f"https://management.azure.com{path}?api-version={version}",
+        request_body=None if body is None else json.dumps(body),
+        status=status,
+        response_body=json.dumps({"value": [{"code": "ComponentStatus/StdOut/succeeded", "message": "ok"}]}),
+    )
+
+
+VM = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+
+
+@pytest.mark.parametrize("version", versions_with("VirtualMachines_RunCommand"))
+def test_never_touched_lists_only_the_operations_of_the_versions_used(version: str) -> None:
+    report = CoverageReport()
+    report.add(_interaction("POST", f"{VM}/runCommand", version, {"commandId": "RunPowerShellScript"}))
+    data = report.to_dict()
+    assert data["api_versions"] == {version: 1}
+    assert set(data["operations"]) == set(operations_at(version))
+    assert set(data["operations_untouched"]) == set(operations_at(version)) - {"VirtualMachines_RunCommand"}
+    action = data["operations"]["VirtualMachines_RunCommand"]
+    assert "/value/*/message" in action["response_properties_covered"]
+    assert {"/commandId", "/script", "/parameters/*/value"} <= {
+        *action["request_properties_covered"],
+        *action["request_properties_uncovered"],
+    }
+    lines = report.terminal_lines()
+    assert lines[0] == f"api-versions: {version} (1)"
+    assert any(line.startswith("never touched: ") for line in lines)
+    if "diagnostic" not in {data["operations"][op]["family"] for op in data["operations"]}:
+        assert not any("Diagnostic" in line for line in lines)
+
+
+def test_merged_versions_widen_the_universe() -> None:
+    old, new = "2021-03-01", LATEST_API_VERSION
+    first, second = CoverageReport(), CoverageReport()
+    first.add(_interaction("POST", f"{VM}/runCommand", old, {"commandId": "RunShellScript"}))
+    second.add(_interaction("POST", f"{VM}/runCommand", new, {"commandId": "RunShellScript"}))
+    first.merge(second.to_dict())
+    data = first.to_dict()
+    assert data["api_versions"] == {old: 1, new: 1}
+    assert data["operations"]["VirtualMachines_RunCommand"]["calls"] == 2
+    assert set(data["operations"]) == set(operations_at(old)) | set(operations_at(new))
