@@ -277,3 +277,23 @@ def test_the_handle_names_the_action_and_catalogue_paths(runcommand_emulator: In
     client = runcommand_emulator.client
     assert client.post(runcommand_emulator.action_path(vm="web"), json={"commandId": "ifconfig"}).status_code == 202
     assert client.get(runcommand_emulator.catalogue_path()).status_code == 200
+
+
+def test_a_hanging_script_keeps_the_action_in_progress_until_its_90_minutes(
+    runcommand_emulator: InProcessEmulator,
+) -> None:
+    runcommand_emulator.use_clock("manual")
+    runcommand_emulator.executor.register(Outcome.hang(output="started\n"), command_id="RunShellScript")
+    client = runcommand_emulator.client
+    accepted = client.post(runcommand_emulator.action_path(), json={"commandId": "RunShellScript"})
+    status_url, location = _local(accepted.headers["Azure-AsyncOperation"]), _local(accepted.headers["Location"])
+    runcommand_emulator.clock.advance(5399)
+    assert client.get(status_url).json()["status"] == "InProgress"
+    assert client.get(location).status_code == 202
+    runcommand_emulator.clock.advance(1)
+    done = client.get(status_url).json()
+    assert done["status"] == "Succeeded", "the operation ends; the result tells what happened"
+    (entry,) = client.get(location).json()["value"]
+    assert entry["code"] == "ProvisioningState/failed"
+    assert entry["message"].startswith("Enable failed: failed to execute command: Execution timed out after 5400 s")
+    assert "\n[stdout]\nstarted\n\n[stderr]\n" in entry["message"]
