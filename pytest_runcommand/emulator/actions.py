@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from pytest_runcommand.contract import facts
 from pytest_runcommand.emulator import catalogue, errors
-from pytest_runcommand.emulator.asgi import Handler, Request, Response
+from pytest_runcommand.emulator.asgi import REQUEST_ID, Handler, Request, Response
 from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.routing import Router
 from pytest_runcommand.emulator.runcommands import (
@@ -112,6 +112,7 @@ class ActionService:
         headers = {
             "Azure-AsyncOperation": operation_url(request, operation, token),
             "Location": operation_url(request, operation, token, monitor=True),
+            REQUEST_ID: operation.id,  # as recorded: the operation id is the POST's x-ms-request-id
         }
         retry_after = self.backend.settings.retry_after
         operation_id = VM_ACTION_ID if parent.instance_id is None else VMSS_VM_ACTION_ID

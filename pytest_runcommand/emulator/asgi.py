@@ -21,6 +21,7 @@ import orjson
 from pytest_runcommand.emulator import errors
 
 __all__ = [
+    "REQUEST_ID",
     "Handler",
     "Message",
     "Receive",
@@ -159,6 +160,10 @@ def header_value(value: str) -> bytes:
 _IDS = random.Random()
 
 
+REQUEST_ID = "x-ms-request-id"
+"""The header a service may set on a :class:`Response` to choose the request id (spelled exactly so)."""
+
+
 def _request_id() -> str:
     """A random GUID for ``x-ms-request-id`` (not security-relevant; no syscall per request)."""
     return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
@@ -177,7 +182,7 @@ def encode(
     if response.body is not None:
         headers.append(_JSON)
     headers.append((b"content-length", str(len(body)).encode()))
-    request_id = _request_id()
+    request_id = own.get(REQUEST_ID) or _request_id()  # a service may name it (the action: its operation's id)
     headers.append((b"x-ms-request-id", request_id.encode()))
     correlation = request_headers.get("x-ms-correlation-request-id")
     headers.append((b"x-ms-correlation-request-id", header_value(correlation) if correlation else request_id.encode()))
@@ -185,7 +190,8 @@ def encode(
     if client_request_id:
         headers.append((b"x-ms-client-request-id", header_value(client_request_id)))
     for name, value in own.items():
-        headers.append((name.lower().encode("ascii"), header_value(value)))
+        if name != REQUEST_ID:
+            headers.append((name.lower().encode("ascii"), header_value(value)))
     return headers, b"" if head else body
 
 

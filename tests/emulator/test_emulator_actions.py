@@ -41,6 +41,8 @@ def invoke(client: httpx.Client, path: str, body: dict[str, object], version: st
     assert "monitor=true" in location
     assert "monitor" not in status_url
     assert location.replace("&monitor=true", "") == status_url
+    assert f"/operations/{accepted.headers['x-ms-request-id']}?" in status_url, "as in the PowerShell recording"
+    assert len(accepted.headers.get_list("x-ms-request-id")) == 1
     for _ in range(10):
         status = client.get(_local(status_url)).json()
         if status["status"] != "InProgress":
