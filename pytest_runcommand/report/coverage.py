@@ -283,11 +283,7 @@ class CoverageReport:
                 )
         untouched = data["operations_untouched"]
         if untouched:
-            groups = [
-                f"{family}: {', '.join(op for op in untouched if data['operations'][op]['family'] == family)}"
-                for family in _families_in({op: data["operations"][op] for op in untouched})
-            ]
-            lines.append("never touched: " + "; ".join(groups))
+            lines.append("never touched: " + "; ".join(_untouched_groups(data["operations"], untouched)))
         touched_entries = [e for e in data["operations"].values() if e["calls"]]
         sent = {p for e in touched_entries for p in e["request_properties_covered"]}
         missing = sorted(
@@ -321,6 +317,16 @@ def _families_in(operations: Mapping[str, Any]) -> list[str]:
     """The families present, in :data:`OPERATION_FAMILIES` order (``other`` last)."""
     present = {entry["family"] for entry in operations.values()}
     return [f for f in (*OPERATION_FAMILIES, "other") if f in present]
+
+
+def _untouched_groups(operations: Mapping[str, Any], untouched: list[str]) -> list[str]:
+    """Per family the operations never called: their names, or ``all N`` when the run left the family alone."""
+    groups = []
+    for family in _families_in({op: operations[op] for op in untouched}):
+        names = [op for op in untouched if operations[op]["family"] == family]
+        total = sum(1 for entry in operations.values() if entry["family"] == family)
+        groups.append(f"{family} (all {total})" if len(names) == total else f"{family}: {', '.join(names)}")
+    return groups
 
 
 def _compute_universe(contract: Contract, op_id: str) -> tuple[set[str], set[str], list[str]]:

@@ -49,7 +49,7 @@ def test_terminal_json_and_html(pytester: pytest.Pytester) -> None:
             "  VirtualMachineRunCommands_GetByVirtualMachine: 5 call(s) in 5 test(s); status 200x4, 404x1;*",
             "  VirtualMachineRunCommands_CreateOrUpdate: 4 call(s) in 4 test(s); status 201x4;*",
             "  VirtualMachineRunCommands_Update: 4 call(s) in 4 test(s); status 200x4;*",
-            "never touched: managed: *VirtualMachineRunCommands_Delete*; action: *; catalogue: *",
+            "never touched: managed: *VirtualMachineRunCommands_Delete*; action (all 2); catalogue (all 2); extension (all 1)",
             "report: out*coverage.json and out*coverage.html",
         ]
     )

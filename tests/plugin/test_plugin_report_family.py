@@ -47,7 +47,8 @@ def test_families_and_versions_in_the_terminal_and_json(pytester: pytest.Pyteste
             "  VirtualMachines_RunCommand: 1 call(s) in 1 test(s); status 202x1; request properties 2/5;*",
             "catalogue: 2 of 2 operation(s) touched",
             "extension: 1 of 1 operation(s) touched",
-            "never touched: managed: *; diagnostic: *; action: VirtualMachineScaleSetVMs_RunCommand",
+            f"never touched: managed (all {len(operations_at(DEFAULT_API_VERSION, 'managed'))}); diagnostic: *; "
+            "action: VirtualMachineScaleSetVMs_RunCommand",
         ]
     )
     data = json.loads((pytester.path / "out" / "cov.json").read_text())
