@@ -194,3 +194,30 @@ def test_a_recording_of_the_action_keeps_a_printed_secret_out(tmp_path: Path, ru
         replayed = run()
     assert cassette.all_played
     assert replayed == live.replace(secret, REDACTED)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    secret=_SECRET,
+    coding=st.sampled_from(["gzip", "deflate", "identity"]),
+    charset=st.sampled_from(["utf-8", "utf-16", "latin-1"]),
+    stream=st.sampled_from(["StdOut", "StdErr"]),
+)
+def test_a_printed_secret_is_scrubbed_from_an_encoded_windows_result(
+    secret: str, coding: str, charset: str, stream: str
+) -> None:
+    """The action's Windows shape (StdOut and StdErr entries), the body compressed and in any charset."""
+    import gzip
+    import zlib
+
+    sanitizer = default_sanitizer()
+    sanitizer.json(_secret_request(sorted(secret_properties())[0], secret))
+    body = {"value": [{"code": f"ComponentStatus/{stream}/succeeded", "level": "Info", "message": f"pw={secret}\r\n"}]}
+    raw = json.dumps(body).encode(charset)
+    raw = {"gzip": gzip.compress, "deflate": zlib.compress, "identity": lambda b: b}[coding](raw)
+    headers = {"Content-Type": [f"application/json; charset={charset}"], "Content-Encoding": [coding]}
+    clean_headers, clean = sanitizer.message(headers, raw)
+    text = clean.decode("utf-8") if isinstance(clean, bytes) else str(clean)
+    assert secret.lower() not in text.lower()
+    assert json.loads(text)["value"][0]["message"] == f"pw={REDACTED}\r\n"
+    assert "content-encoding" not in {name.lower() for name in clean_headers}
