@@ -7,7 +7,9 @@ add or drop rules one by one::
 
 A sanitizer remembers the secret values its rules remove (a secret property's value, a credential header's token, a
 SAS signature, an OAuth token) and scrubs them wherever they appear later - in text a script printed too; the
-recorder gives each cassette a fresh memory (:meth:`Sanitizer.fresh`). Bodies are sanitized decoded: a byte-order mark, a charset or a content coding never hides a secret from a rule.
+recorder gives each cassette a fresh memory (:meth:`Sanitizer.fresh`).
+
+Bodies are sanitized decoded: a byte-order mark, a charset or a content coding never hides a secret from a rule.
 :meth:`Sanitizer.message` sanitizes a whole message (headers of any value type, a compressed or non-UTF-8 body) and
 raises :class:`~pytest_runcommand.cassettes.decode.Undecodable` for what it cannot sanitize with certainty.
 """
