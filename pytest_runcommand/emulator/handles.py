@@ -6,7 +6,7 @@ Light module (no heavy imports at load time): the pytest plugin imports it at st
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -39,6 +39,9 @@ class EmulatorHandle:
 
     app: EmulatorApp
     base_url: str
+    api_version: str = field(default="", kw_only=True)
+    """The api-version the path helpers send ("": the contract's default; the fixtures set the run's
+    ``--runcommand-api-version``)."""
 
     @property
     def backend(self) -> Backend:
@@ -83,13 +86,13 @@ class EmulatorHandle:
     ) -> str:
         """Path (and ``?api-version=``) of a VM's run command, or of its list when ``name`` is None.
 
-        ``subscription`` defaults to the zero subscription id, ``api_version`` to the contract's default version
-        (None: no query).
+        ``subscription`` defaults to the zero subscription id, ``api_version`` to the handle's (the run's
+        ``--runcommand-api-version``, else the contract's default; None: no query).
         """
-        from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, ZERO_SUBSCRIPTION_ID
+        from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID
 
         subscription = subscription or ZERO_SUBSCRIPTION_ID
-        api_version = DEFAULT_API_VERSION if api_version == "default" else api_version
+        api_version = self._version("") if api_version == "default" else api_version
         path = (
             f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Compute/"
             f"virtualMachines/{vm}/runCommands"
@@ -102,7 +105,7 @@ class EmulatorHandle:
         self, *, vm: str = "vm1", resource_group: str = "rg", subscription: str | None = None, api_version: str = ""
     ) -> str:
         """Path and query of a VM's action run command (POST ``.../runCommand``); ``api_version`` defaults to the
-        contract's default version."""
+        handle's."""
         base = self.run_command_path(vm=vm, resource_group=resource_group, subscription=subscription, api_version=None)
         return self._query(base.removesuffix("/runCommands") + "/runCommand", api_version)
 
@@ -117,11 +120,13 @@ class EmulatorHandle:
         path += "/runCommands" + (f"/{command_id}" if command_id is not None else "")
         return self._query(path, api_version)
 
-    @staticmethod
-    def _query(path: str, api_version: str) -> str:
+    def _version(self, api_version: str) -> str:
         from pytest_runcommand.contract.facts import DEFAULT_API_VERSION
 
-        return f"{path}?api-version={api_version or DEFAULT_API_VERSION}"
+        return api_version or self.api_version or DEFAULT_API_VERSION
+
+    def _query(self, path: str, api_version: str) -> str:
+        return f"{path}?api-version={self._version(api_version)}"
 
     def url(self, path: str) -> str:
         """Absolute URL of ``path`` on this emulator."""

@@ -207,6 +207,9 @@ class RunCommandService:
             result = action_result(operation)  # the action's final GET (its Location): the RunCommandResult
             if result is not None:
                 return Response(200, result)
+        if not operation.done and self.backend.settings.retry_after is not None:
+            # clients that read the interval only from the status answers (the JavaScript SDK) need it here
+            return Response(200, operation_to_wire(operation), {"Retry-After": str(self.backend.settings.retry_after)})
         return Response(200, operation_to_wire(operation))
 
     def _operation_url(self, request: Request, operation: AsyncOperation, *, monitor: bool = False) -> str:

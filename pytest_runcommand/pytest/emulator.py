@@ -12,12 +12,23 @@ from typing import TYPE_CHECKING, cast
 import pytest
 
 from pytest_runcommand.emulator.handles import InProcessEmulator, ServedEmulator
+from pytest_runcommand.pytest.settings import observe_traffic
 
 if TYPE_CHECKING:
     from pytest_runcommand.emulator.clock import ClockPolicy
     from pytest_runcommand.emulator.server import EmulatorServer
 
 __all__ = ["runcommand_emulator", "runcommand_emulator_server"]
+
+observe_traffic("runcommand_emulator")
+observe_traffic("runcommand_emulator_server", served=lambda handle: (handle.app, handle.base_url))
+
+
+def _api_version(config: pytest.Config) -> str:
+    """``--runcommand-api-version`` / ``runcommand_api_version`` ("": the contract's default)."""
+    from pytest_runcommand.pytest.settings import runcommand_settings_of
+
+    return runcommand_settings_of(config).api_version_option
 
 
 def _strict(config: pytest.Config) -> bool:
@@ -57,7 +68,9 @@ def runcommand_emulator(request: pytest.FixtureRequest) -> Iterator[InProcessEmu
     token = fake_token(int(time.time()) + 3600)
     client = asgi_client(app, headers={"Authorization": f"Bearer {token}"})
     try:
-        yield InProcessEmulator(app=app, base_url="http://testserver", client=client)
+        yield InProcessEmulator(
+            app=app, base_url="http://testserver", client=client, api_version=_api_version(request.config)
+        )
     finally:
         client.close()
 
@@ -99,7 +112,13 @@ def runcommand_emulator_server(
     server.backend.clock.set_policy(_clock_policy(request), step=DEFAULT_STEP)
     observers = list(server.app.observers)
     try:
-        yield ServedEmulator(app=server.app, base_url=server.base_url, server=server, credential=EmulatorCredential())
+        yield ServedEmulator(
+            app=server.app,
+            base_url=server.base_url,
+            server=server,
+            credential=EmulatorCredential(),
+            api_version=_api_version(request.config),
+        )
     finally:
         server.app.observers[:] = observers  # observers a test added do not outlive it
         _reset(server, EmulatorSettings)

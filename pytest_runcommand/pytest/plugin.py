@@ -21,7 +21,7 @@ import pytest
 
 from pytest_runcommand.pytest import CAPABILITY_MODULES
 from pytest_runcommand.pytest.coverage import coverage_report
-from pytest_runcommand.pytest.settings import add_options, observe_traffic, runcommand_settings_of, traffic_fixtures
+from pytest_runcommand.pytest.settings import add_options, runcommand_settings_of, traffic_fixtures
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,11 +30,6 @@ if TYPE_CHECKING:
     from pytest_runcommand.traffic import TrafficRecorder
 
 pytest_plugins: list[str] = list(CAPABILITY_MODULES)
-
-# TRANSITIONAL, until pytest/emulator.py declares its own traffic fixtures at import (then delete these lines, as
-# pytest/fuzz.py already did for runcommand_schema; runcommand_az is covered through runcommand_emulator_server).
-observe_traffic("runcommand_emulator")
-observe_traffic("runcommand_emulator_server", served=lambda handle: (handle.app, handle.base_url))
 
 CONTRACT = "runcommand_contract"
 MARKERS: dict[str, str] = {
@@ -89,6 +84,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             raise pytest.UsageError(
                 f"{item.nodeid}: {CONTRACT}(ignore=...) takes a list of violation codes, got {ignore!r}"
             )
+        if ignore:
+            from pytest_runcommand.contract import RULE_CODES, SCHEMA_CODES
+
+            strange = sorted(set(ignore) - RULE_CODES.keys() - SCHEMA_CODES.keys())
+            if strange:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: {CONTRACT}(ignore=...) names unknown violation code(s) {', '.join(strange)}; "
+                    f"the codes are those of the contract's rules and schema checks (pytest_runcommand.contract."
+                    f"RULE_CODES, SCHEMA_CODES)"
+                )
 
 
 # -- which tests, and what they sent ------------------------------------------------------------------------------

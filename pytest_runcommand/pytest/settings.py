@@ -146,6 +146,19 @@ def _report_path(text: str) -> str:
     return text
 
 
+def _api_version(text: str) -> str:
+    if not text:
+        return ""
+    from pytest_runcommand.contract.facts import SUPPORTED_API_VERSIONS
+
+    if text not in SUPPORTED_API_VERSIONS:
+        raise UsageError(
+            f"runcommand_api_version (--runcommand-api-version) takes a supported api-version, one of "
+            f"{', '.join(sorted(SUPPORTED_API_VERSIONS))}; got {text!r}"
+        )
+    return text
+
+
 def settings_from_config(config: pytest.Config) -> Settings:
     """Read every setting (command line first, then ini, then the default)."""
     values = {option.ini: _value(config, option) for option in OPTIONS}
@@ -154,7 +167,7 @@ def settings_from_config(config: pytest.Config) -> Settings:
         raise UsageError(f"runcommand_target takes 'emulator' or an http(s) base URL; got {target!r}")
     return Settings(
         target=target,
-        api_version_option=values["runcommand_api_version"],
+        api_version_option=_api_version(values["runcommand_api_version"]),
         emulator_mode=values["runcommand_emulator_mode"],  # type: ignore[arg-type]
         report=_report_path(values["runcommand_report"]),
         fail_under=_percentage(values["runcommand_fail_under"]),

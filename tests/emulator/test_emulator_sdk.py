@@ -178,3 +178,30 @@ def test_sdk_default_version_with_script_shell_and_a_gallery_script(runcommand_e
         is None
     )
     assert set(sent) == {facts.LATEST_API_VERSION}, "the SDK's own default is the newest supported version"
+
+
+def test_sdk_polls_at_the_emulators_retry_after(runcommand_emulator_server: ServedEmulator) -> None:
+    """Issue 15: every InProgress status answer carries the configured ``Retry-After``, so the SDK (no
+    ``polling_interval=``) waits 1 s per poll instead of azure-core's 30 s fallback (which it takes when the
+    header is absent, or 0)."""
+    import time
+
+    settings = runcommand_emulator_server.backend.settings
+    settings.lro_polls, settings.retry_after = 1, 1
+    polls: list[tuple[str, str | None]] = []
+    runcommand_emulator_server.app.observers.append(
+        lambda i: (
+            polls.append((i.response_json["status"], i.response_header("Retry-After")))
+            if "/operations/" in i.url
+            else None
+        )
+    )
+    commands = compute_client(runcommand_emulator_server).virtual_machine_run_commands
+    started = time.monotonic()
+    created = commands.begin_create_or_update(
+        "rg", "vm1", "rc1", {"location": "westus", "properties": {"source": {"script": "echo"}}}
+    ).result()
+    took = time.monotonic() - started
+    assert created.provisioning_state == "Succeeded"
+    assert polls == [("InProgress", "1"), ("Succeeded", None)]
+    assert took < 15, f"the SDK fell back to its own 30 s interval ({took:.1f} s)"  # ~2 s: two 1 s waits

@@ -206,11 +206,6 @@ def _operation_polls(run: JsRun) -> list[Interaction]:
     return [i for i in run.traffic if i.method == "GET" and "/operations/" in i.url]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 15: the emulator's InProgress operation-status answers carry no Retry-After (a create takes 4 s)",
-)
 def test_the_sdk_polls_as_often_as_the_emulator_asks(
     run_js: Callable[..., JsRun], runcommand_emulator_server: ServedEmulator
 ) -> None:

@@ -119,6 +119,7 @@ def test_bad_request(runcommand_emulator):
         '@pytest.mark.runcommand_contract("strict")',
         "@pytest.mark.runcommand_contract(strict=True)",
         '@pytest.mark.runcommand_contract(ignore="SECRET_PROPERTY")',
+        '@pytest.mark.runcommand_contract(ignore=["SECRET_PROPERTY", "NOT_A_CODE"])',
     ],
 )
 def test_a_marker_used_wrongly_is_a_usage_error(pytester: pytest.Pytester, usage: str) -> None:
@@ -198,3 +199,44 @@ def test_body():
             "*[[]request] MULTIPLE_SCRIPT_SOURCES at /properties/source*",
         ]
     )
+
+
+def test_an_unknown_ignored_code_is_named_in_the_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_it="""
+import pytest
+
+@pytest.mark.runcommand_contract(ignore=["SECRET_PROPERTY", "NOT_A_CODE"])
+def test_x():
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown violation code(s) NOT_A_CODE;*RULE_CODES, SCHEMA_CODES*"])
+    assert "SECRET_PROPERTY;" not in result.stderr.str()
+
+
+def test_the_emulators_path_helpers_use_the_runs_api_version(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_it="""
+def test_paths(runcommand_emulator):
+    assert runcommand_emulator.run_command_path("rc1").endswith("/runCommands/rc1?api-version=2023-03-01")
+    assert runcommand_emulator.action_path().endswith("/runCommand?api-version=2023-03-01")
+    assert runcommand_emulator.run_command_path("rc1", api_version="2024-07-01").endswith("=2024-07-01")
+    answer = runcommand_emulator.client.put(
+        runcommand_emulator.run_command_path("rc1"), json={"location": "westus", "properties": {"source": {"script": "x"}}}
+    )
+    assert answer.status_code == 201, answer.text
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-api-version", "2023-03-01")
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("version", ["1999-01-01", "2024-07-01-preview", "latest"])
+def test_an_unsupported_api_version_is_a_usage_error_at_start(pytester: pytest.Pytester, version: str) -> None:
+    pytester.makepyfile(test_it="def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-api-version", version)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--runcommand-api-version*supported api-version*got '{version}'*"])
