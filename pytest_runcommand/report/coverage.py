@@ -3,7 +3,8 @@
 Each interaction counts against the contract of its own api-version; the operations listed (and "never touched")
 are those of the api-versions the run used, each with its family (managed, diagnostic, action, catalogue:
 :func:`~pytest_runcommand.contract.facts.operation_family`), and an operation's property universe is the union over
-those versions. A :class:`CoverageReport` takes interactions (with the violations found in them) and the test they came from, merges
+those versions; the final result an action hands back at its ``Location`` URL counts as that action's response.
+A :class:`CoverageReport` takes interactions (with the violations found in them) and the test they came from, merges
 with other reports (the workers of pytest-xdist), says whether a threshold is met, and renders as terminal lines,
 JSON and (through :mod:`pytest_runcommand.report.html`) a self-contained HTML page.
 """
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pytest_runcommand.contract import RULE_CODES, SCHEMA_CODES, Contract, Violation, get_contract
 from pytest_runcommand.contract.document import query_api_version
@@ -106,6 +108,8 @@ class CoverageReport:
         """Run-command interactions per api-version of the contract that counted them."""
         self._universes: dict[tuple[str, str], tuple[set[str], set[str], list[str]]] = {}
         self._operations: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self._finals: dict[str, str] = {}
+        """``Location`` path and query of an action's 202 -> the action (its result's properties count for it)."""
 
     # -- collecting ------------------------------------------------------------------------------------------------
 
@@ -130,9 +134,22 @@ class CoverageReport:
                 continue
             if side == "response" and isinstance(body, Mapping) and isinstance(body.get("value"), list):
                 body = {"value": body["value"], **({"nextLink": body["nextLink"]} if "nextLink" in body else {})}
-            getattr(seen, attribute).update(_instance_pointers(body))
+            owner = self._final_result_of(interaction) if side == "response" else None
+            target = seen if owner is None else self.seen.setdefault(owner, _Seen())
+            getattr(target, attribute).update(_instance_pointers(body))
         for violation in violations:
             seen.rules[violation.code] += 1
+        location = interaction.response_header("Location")
+        if location and family_of(operation_id) == "action":  # its result comes back from this URL
+            if len(self._finals) >= _MAX_REMEMBERED:
+                self._finals.clear()
+            self._finals[_route(location)] = operation_id
+
+    def _final_result_of(self, interaction: Interaction) -> str | None:
+        """The action whose final result this 200 GET of its ``Location`` URL carries, else None."""
+        if interaction.method != "GET" or interaction.status != 200 or not self._finals:
+            return None
+        return self._finals.get(_route(str(interaction.url)))
 
     def _operation_of(self, method: Any, url: Any) -> tuple[str, str] | None:
         """(operation id, api-version of the contract that knows it) of a request line, at the request's own
@@ -303,6 +320,11 @@ class CoverageReport:
         _atomic_write(json_path, json.dumps(data, indent=2, sort_keys=True) + "\n")
         _atomic_write(html_path, render_html(data))
         return html_path
+
+
+def _route(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path.lower()}?{parts.query}"
 
 
 def family_of(op_id: str) -> str:

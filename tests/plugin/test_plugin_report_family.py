@@ -60,6 +60,8 @@ def test_families_and_versions_in_the_terminal_and_json(pytester: pytest.Pyteste
     assert action["family"] == "action"
     assert action["request_properties_covered"] == ["/commandId", "/script"]
     assert action["request_properties_uncovered"] == ["/parameters", "/parameters/*/name", "/parameters/*/value"]
+    assert "/value/*/message" in action["response_properties_covered"]  # the result, read at the Location URL
+    assert data["operations"]["AsyncOperations_Get"]["response_properties_covered"] == []
     catalogue = data["operations"]["VirtualMachineRunCommands_Get"]
     assert catalogue["family"] == "catalogue"
     assert "/script" in catalogue["response_properties_covered"]
@@ -112,3 +114,25 @@ def test_merged_versions_widen_the_universe() -> None:
     assert data["api_versions"] == {old: 1, new: 1}
     assert data["operations"]["VirtualMachines_RunCommand"]["calls"] == 2
     assert set(data["operations"]) == set(operations_at(old)) | set(operations_at(new))
+
+
+def test_the_result_read_at_the_location_counts_for_the_action() -> None:
+    report = CoverageReport()
+    version = DEFAULT_API_VERSION
+    location = f"https://management.azure.com/subscriptions/0/providers/Microsoft.Compute/locations/westus/operations/op1?monitor=true&api-version={version}"
+    posted = _interaction("POST", f"{VM}/runCommand", version, {"commandId": "RunShellScript"}, status=202)
+    report.add(Interaction(posted.method, posted.url, request_body=posted.request_body, status=202,
+                           response_headers={"Location": location}))  # fmt: skip
+    result = {"value": [{"code": "ProvisioningState/succeeded", "level": "Info", "message": "ok"}]}
+    report.add(Interaction("GET", location, status=200,
+                           response_body=json.dumps(result)))  # fmt: skip
+    data = report.to_dict()
+    action = data["operations"]["VirtualMachines_RunCommand"]
+    assert set(action["response_properties_covered"]) == {
+        "/value",
+        "/value/*/code",
+        "/value/*/level",
+        "/value/*/message",
+    }
+    assert data["operations"]["AsyncOperations_Get"]["calls"] == 1
+    assert data["operations"]["AsyncOperations_Get"]["response_properties_covered"] == []
