@@ -1,8 +1,9 @@
-"""``pytest-runcommand emulator``: serve the Azure run-command emulator on loopback until Ctrl-C."""
+"""``pytest-runcommand emulator``: serve the Azure run-command emulator on loopback until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,8 @@ Any bearer token is accepted, except one of its own that has expired, was issued
 resource or cannot be read. Its clock follows the wall clock. Without --vm a VM comes into
 being on first use (location westus); each --vm seeds one and turns that off. With --tls it also
 serves what the Azure CLI needs (sign-in of a service principal, subscriptions, resource groups) and
-prints the shell commands that point `az` at it (--cli-env writes them to a file). Ctrl-C stops it.
+prints the shell commands that point `az` at it (--cli-env writes them to a file). Ctrl-C or
+SIGTERM stops it. A --host other than loopback prints a warning: any token is accepted.
 """
 
 
@@ -113,6 +115,22 @@ def _print_cli_setup(server: EmulatorServer, cli_env: Path | None) -> None:
         print(f"emulator: Azure CLI set-up written to {cli_env} (source it)", flush=True)
 
 
+def _ca_out(path: Path | None) -> Path | None:
+    """``--ca-out`` made absolute (what is printed must work from any folder); its folder must exist."""
+    if path is None:
+        return None
+    path = path.absolute()
+    if not path.parent.is_dir():
+        raise UsageError(f"--ca-out {path}: the folder {path.parent} does not exist (create it first)")
+    if path.is_dir():
+        raise UsageError(f"--ca-out {path}: is a folder; give the path of the PEM file to write")
+    return path
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C; 0 on a clean stop."""
     if not 0 <= args.port <= 65535:
@@ -146,20 +164,31 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise UsageError(f"--vm {value}: {error}") from None
 
+    ca_out = _ca_out(args.ca_out)
     server = EmulatorServer(
         EmulatorApp(backend),
         host=args.host,
         port=args.port,
         tls=args.tls,
-        ca_out=args.ca_out,
+        ca_out=ca_out,
         azure_cli=args.azure_cli,
         directory=Directory.default(args.client_secret),
     )
     try:
         server.prepare()
     except OSError as error:
+        server.stop()  # the socket and the temporary certificates, if they came to be
+        if ca_out is not None and error.filename is not None and Path(error.filename) == ca_out:
+            raise UsageError(f"--ca-out {ca_out}: cannot write the CA bundle: {error.strerror or error}") from None
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
     print(f"emulator: serving Azure run commands at {server.base_url}", flush=True)
+    if not server.loopback_only:
+        print(
+            f"emulator: WARNING: listening on {args.host}, not loopback: it accepts any bearer token from anyone "
+            "who can reach this address (it is a test double, not a secure service)",
+            file=sys.stderr,
+            flush=True,
+        )
     if server.ca_path is not None:
         print(f"emulator: CA bundle (PEM) to trust: {server.ca_path}", flush=True)
         print(f"emulator:   e.g. export REQUESTS_CA_BUNDLE={server.ca_path}", flush=True)
@@ -170,11 +199,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"emulator: VMs are created on first use (location {settings.default_location})", flush=True)
     print("emulator: press Ctrl-C to stop", flush=True)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # kill, timeout, CI: stop as Ctrl-C does
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
+        signal.signal(signal.SIGTERM, previous)
     print("emulator: stopped", file=sys.stderr, flush=True)
     return 0

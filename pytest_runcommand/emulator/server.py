@@ -14,6 +14,7 @@ subscription and resource-group requests of the Azure CLI (its identity and reso
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import socket
 import tempfile
@@ -28,7 +29,21 @@ from pytest_runcommand.emulator.app import EmulatorApp
 from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.identity import Directory
 
-__all__ = ["EmulatorServer"]
+__all__ = ["EmulatorServer", "is_loopback"]
+
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+"""Addresses meaning "every interface", and the loopback address the printed URL uses instead."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for a loopback address or ``localhost`` (only this machine can connect)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
 
 _START_TIMEOUT = 20.0
 
@@ -73,10 +88,17 @@ class EmulatorServer:
 
     @property
     def base_url(self) -> str:
-        """``https://127.0.0.1:PORT`` (``http://`` without TLS)."""
+        """``https://127.0.0.1:PORT`` (``http://`` without TLS); a wildcard host (``0.0.0.0``, ``::``) is reached
+        through loopback."""
         scheme = "https" if self.tls else "http"
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        host = _WILDCARDS.get(self.host, self.host)
+        host = f"[{host}]" if ":" in host else host
         return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def loopback_only(self) -> bool:
+        """True when only this machine can reach the server (its host is a loopback address or ``localhost``)."""
+        return is_loopback(self.host)
 
     # -- set-up -------------------------------------------------------------------------------------
 
@@ -115,8 +137,10 @@ class EmulatorServer:
         self._tmpdir = tempfile.mkdtemp(prefix="pytest-runcommand-emulator-")
         directory = Path(self._tmpdir)
         ca = trustme.CA(organization_name="pytest-runcommand emulator")
-        names = sorted({self.host, "127.0.0.1", "localhost", "::1"})
-        cert = ca.issue_cert(*names)
+        names = {self.host, "127.0.0.1", "localhost", "::1"}
+        if self.host in _WILDCARDS:  # reachable by this machine's name too
+            names = (names - {self.host}) | {socket.gethostname()}
+        cert = ca.issue_cert(*sorted(names))
         ca_file = directory / "ca.pem"
         ca.cert_pem.write_to_path(str(ca_file))
         cert_file = directory / "server.pem"
@@ -126,8 +150,7 @@ class EmulatorServer:
         key_file = directory / "server.key"
         cert.private_key_pem.write_to_path(str(key_file))
         self.ca_path = str(ca_file)
-        if self.ca_out is not None:
-            self.ca_out.parent.mkdir(parents=True, exist_ok=True)
+        if self.ca_out is not None:  # its folder must exist: a typo must not create folders
             shutil.copyfile(ca_file, self.ca_out)
             self.ca_path = str(self.ca_out)
         return {"ssl_certfile": str(cert_file), "ssl_keyfile": str(key_file)}

@@ -135,3 +135,94 @@ def test_cli_serves_over_tls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _start_cli(*argv: str, cwd: Path | None = None, tmpdir: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+    """Start ``pytest-runcommand emulator ARGV``; return the process and its output up to "press Ctrl-C"."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_runcommand", "emulator", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,
+    )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "Ctrl-C" in line:
+            break
+    return process, "".join(lines)
+
+
+def test_cli_stops_on_sigterm_like_ctrl_c_and_removes_its_key(tmp_path: Path) -> None:
+    """``kill``, ``timeout`` and CI send SIGTERM: a clean stop (exit 0, "stopped", the TLS key's folder removed)."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    process, output = _start_cli("--tls", tmpdir=tmpdir)
+    try:
+        assert [p.name for p in tmpdir.iterdir() if p.name.startswith("pytest-runcommand-emulator-")], output
+        assert any((p / "server.key").is_file() for p in tmpdir.iterdir())
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        assert process.stderr is not None
+        assert "emulator: stopped" in process.stderr.read()
+        assert list(tmpdir.iterdir()) == [], "the temporary folder with the TLS key outlived the server"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.parametrize("ca_out", ["/proc/ca.pem", "missing-folder/ca.pem"])
+def test_cli_names_a_ca_out_it_cannot_write(
+    ca_out: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["emulator", "--tls", "--no-azure-cli", "--ca-out", ca_out]) == 2
+    err = capsys.readouterr().err
+    assert f"--ca-out {Path(ca_out).absolute()}" in err
+    assert "cannot listen" not in err
+    assert not (tmp_path / "missing-folder").exists(), "a missing folder is an error, not created silently"
+
+
+def test_cli_prints_a_relative_ca_out_absolute_in_the_cli_snippet(tmp_path: Path) -> None:
+    process, output = _start_cli("--tls", "--ca-out", "ca.pem", "--cli-env", "az.env", cwd=tmp_path)
+    try:
+        absolute = str(tmp_path / "ca.pem")
+        assert (tmp_path / "ca.pem").is_file()
+        assert f"REQUESTS_CA_BUNDLE={absolute}" in output
+        snippet = (tmp_path / "az.env").read_text()
+        assert absolute in snippet, snippet
+        assert not re.search(r"(?<![/\w])ca\.pem", snippet.replace(absolute, "")), snippet
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+
+
+def test_cli_on_every_interface_warns_and_prints_a_reachable_url() -> None:
+    process, output = _start_cli("--host", "0.0.0.0", "--no-azure-cli")
+    try:
+        url = re.search(r"serving Azure run commands at (\S+)", output)
+        assert url is not None, output
+        assert url.group(1).startswith("http://127.0.0.1:"), output
+        with httpx.Client(base_url=url.group(1), headers=AUTH) as client:
+            assert client.get(PATH + Q).status_code == 404  # reachable: ResourceNotFound, not a refused connection
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    assert process.stderr is not None
+    err = process.stderr.read()
+    assert "WARNING: listening on 0.0.0.0, not loopback: it accepts any bearer token" in err
+
+
+def test_cli_on_loopback_does_not_warn() -> None:
+    process, _ = _start_cli("--no-azure-cli")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    assert process.stderr is not None
+    assert "WARNING" not in process.stderr.read()
