@@ -12,8 +12,10 @@ Services (each registers its routes on :attr:`EmulatorApp.router`):
 Every request goes: route (unknown path 404, other method 405) -> bearer token, unless the route is public
 (:class:`~pytest_runcommand.emulator.tokens.TokenChecker`) -> api-version, where the route asks for one -> body
 (413 past the limit) -> the service's handler -> :func:`~pytest_runcommand.emulator.asgi.encode`. Errors are
-raised as :class:`~pytest_runcommand.emulator.errors.ServiceError` and answered in their own envelope. Nothing a
-client sends can make it answer 5xx; a 500 means a bug, and is logged and kept in
+raised as :class:`~pytest_runcommand.emulator.errors.ServiceError` and answered in their own envelope. Scripted
+faults (:attr:`EmulatorApp.faults`, only when some are loaded) go between the body and the handler. Nothing a
+client sends can make it answer 5xx or drop the connection: only a scripted fault does (its answer carries the
+``x-runcommand-fault`` header); any other 500 means a bug, and is logged and kept in
 :attr:`EmulatorApp.internal_errors`.
 """
 
@@ -42,6 +44,7 @@ from pytest_runcommand.emulator.asgi import (
     read_body,
 )
 from pytest_runcommand.emulator.backend import Backend
+from pytest_runcommand.emulator.faults import FAULT_HEADER, ConnectionDropped, Faults
 from pytest_runcommand.emulator.identity import Directory, IdentityService
 from pytest_runcommand.emulator.resources import ResourceService
 from pytest_runcommand.emulator.routing import Router, not_found
@@ -74,6 +77,10 @@ class EmulatorApp:
         """Called with each exchange once answered (recorders, contract checks); empty costs nothing."""
         self.internal_errors: list[str] = []
         """Tracebacks of unexpected exceptions (each answered 500); empty unless the emulator has a bug."""
+        self.faults = Faults()
+        """Scripted faults (:mod:`~pytest_runcommand.emulator.faults`): ``load(scenario)``, ``add(...)``, ``clear()``;
+        cleared by ``backend.reset()``."""
+        self._watch_reset(self.backend)
         self.tokens = TokenChecker()
         self.router: Router[Handler] = Router()
         self.run_commands = RunCommandService(self)
@@ -96,6 +103,16 @@ class EmulatorApp:
         """Serve another path (case-insensitive segments) with ``{"METHOD": handler}``."""
         self.router.add(name, template, handlers, public=public, api_version=api_version)
 
+    def _watch_reset(self, backend: Backend) -> None:
+        """Make ``backend.reset()`` also clear the faults (the fixtures reset the backend between tests)."""
+        reset, faults = backend.reset, self.faults
+
+        def reset_with_faults() -> None:
+            reset()
+            faults.clear()
+
+        setattr(backend, "reset", reset_with_faults)  # noqa: B010 - an instance attribute on purpose
+
     # -- ASGI ---------------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -111,6 +128,15 @@ class EmulatorApp:
         received: list[bytes] = []
         try:
             response = await self._handle(scope, receive, method, headers, received)
+        except ConnectionDropped as dropped:
+            if self.observers:
+                marker = [(FAULT_HEADER.encode(), str(dropped.index).encode())]
+                self._notify(scope, headers, b"".join(received), None, marker, b"")
+            if dropped.closed:
+                return
+            import httpx
+
+            raise httpx.RemoteProtocolError(str(dropped)) from None
         except errors.ServiceError as error:
             response = Response(error.status, error.to_wire(headers), dict(error.headers))
         except Exception:
@@ -144,6 +170,8 @@ class EmulatorApp:
             request.api_version = _api_version(pairs, route.api_version)
         request.body = await read_body(receive, self.backend.settings.max_body_bytes, headers)
         received.append(request.body)
+        if self.faults.armed:
+            return await self.faults.apply(request, handler, self.backend, receive)
         return handler(request)
 
     def _notify(
@@ -151,7 +179,7 @@ class EmulatorApp:
         scope: Scope,
         request_headers: Mapping[str, str],
         request_body: bytes,
-        status: int,
+        status: int | None,
         raw_headers: list[tuple[bytes, bytes]],
         body: bytes,
     ) -> None:
