@@ -51,6 +51,8 @@ class FileReport:
     violations: list[InteractionViolations] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     api_versions: Counter[str] = field(default_factory=Counter)
+    families: Counter[str] = field(default_factory=Counter)
+    """Run-command interactions per operation family (managed, diagnostic, action, catalogue, extension)."""
     version_notes: dict[str, str] = field(default_factory=dict)
     error: str | None = None
 
@@ -67,6 +69,8 @@ class FileReport:
     def details(self) -> Iterator[str]:
         for version, count in sorted(self.api_versions.items()):
             yield f"  api-version {version}: {count} run-command interaction(s): {self.version_notes[version]}"
+        if self.families:
+            yield "  families: " + ", ".join(f"{family} {count}" for family, count in sorted(self.families.items()))
         for violation in self.violations:
             yield f"  violation: {violation}"
         for finding in self.findings:
@@ -105,6 +109,15 @@ def _note(version: str | None) -> str:
     return f"validated against the {version} contract ({source})"
 
 
+def _family(operation_id: str | None) -> str:
+    from pytest_runcommand.contract.facts import operation_family
+
+    try:
+        return operation_family(operation_id or "")
+    except KeyError:
+        return "other"
+
+
 def check_file(path: Path, *, contract: bool = True, scan: bool = True) -> FileReport:
     """Check one file; an unreadable one gives a report with ``error`` set (never an exception)."""
     report = FileReport(path)
@@ -138,6 +151,7 @@ def _check_contract(report: FileReport, cassette: CassetteFile) -> None:
         report.run_command += 1
         report.validated += 1
         report.api_versions[version] += 1
+        report.families[_family(verdict.operation_id)] += 1
         report.version_notes[version] = _note(verdict.api_version)
         if verdict.violations:
             report.violations.append(_violations(cassette, index, verdict, sanitizer))

@@ -89,6 +89,7 @@ def _as_json(report: Any) -> dict[str, Any]:
         "run_command_interactions": report.run_command,
         "validated": report.validated,
         "api_versions": {v: {"count": c, "note": report.version_notes[v]} for v, c in report.api_versions.items()},
+        "families": dict(sorted(report.families.items())),
         "violations": [str(v) for v in report.violations],
         "secret_hits": [
             {"detector": f.detector, "where": f.where, "line": f.line, "masked": f.masked} for f in report.findings

@@ -43,6 +43,8 @@ def test_the_cli_recording_at_2019_03_01_is_unknown_api_version(e2e_text: str) -
     assert all(len(v.codes) == 1 for v in report.violations)
     families = {operation_family(op) for op in _operations(report)}
     assert families == {"catalogue", "action", "extension"}
+    assert dict(report.families) == {"catalogue": 2, "action": 1, "extension": 3}
+    assert "  families: action 1, catalogue 2, extension 3" in list(report.details())
 
 
 def test_the_same_traffic_at_the_first_version_with_the_action_conforms(e2e_text: str, tmp_path: Path) -> None:
