@@ -221,3 +221,38 @@ def test_a_printed_secret_is_scrubbed_from_an_encoded_windows_result(
     assert secret.lower() not in text.lower()
     assert json.loads(text)["value"][0]["message"] == f"pw={REDACTED}\r\n"
     assert "content-encoding" not in {name.lower() for name in clean_headers}
+
+
+_B64URL = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", min_size=10, max_size=30)
+_PRINTED_TOKEN = st.one_of(
+    st.tuples(_B64URL, _B64URL).map(lambda p: ("jwt", f"eyJ{p[0]}.eyJ{p[1]}.{p[0]}")),
+    _B64URL.map(lambda s: ("sas-signature", f"https://a.blob.core.windows.net/c/b?sv=2022-11-02&sig={s}")),
+    _B64URL.map(lambda s: ("bearer-token", f"Authorization: Bearer {s}xyzXYZ0123456789")),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    token=_PRINTED_TOKEN,
+    before=_AROUND,
+    after=_AROUND,
+    entry=st.integers(min_value=0, max_value=2),
+    place=st.sampled_from(OUTPUT_PLACES),
+)
+def test_the_scanner_finds_a_token_wherever_a_script_printed_it(
+    token: tuple[str, str], before: str, after: str, entry: int, place: tuple[str, str]
+) -> None:
+    detector, printed = token
+    text = f"{before} {printed} {after}"
+    if place[0] == "RunCommandResult":
+        body: dict[str, Any] = {"value": [{"code": "ComponentStatus/StdOut/succeeded", "message": "-"}] * 3}
+        body["value"] = [dict(item) for item in body["value"]]
+        body["value"][entry]["message"] = text
+        pointer = f"/value/{entry}/message"
+    else:
+        body = _printed(place, text)
+        pointer = f"/properties/instanceView/{place[1]}"
+    interaction = Interaction("GET", "https://h/x?api-version=2024-07-01", status=200, response_body=json.dumps(body))
+    findings = [f for f in scan_interaction(interaction, "c") if f.detector == detector]
+    assert findings, (detector, text)
+    assert all(f.where == f"c response.body {pointer}" for f in findings)
