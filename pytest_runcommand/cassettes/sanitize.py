@@ -141,7 +141,9 @@ class Sanitizer:
         for fn in self._text:
             value = fn(value)
         if self._learned_pattern is not None:
-            value = self._learned_pattern.sub(lambda m: self._learned[m.group(0).lower()], value)
+            lowered = value.lower()  # most texts hold no learned value: a plain search first, the pattern only on a hit
+            if any(key in lowered for key in self._learned):
+                value = self._learned_pattern.sub(lambda m: self._learned[m.group(0).lower()], value)
         return value
 
     @property
