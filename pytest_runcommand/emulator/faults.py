@@ -5,7 +5,7 @@ applies them between routing and the service handler: the first rule whose ``mat
 ``times`` are not used up acts. ``respond`` answers a CloudError instead of the handler; ``drop`` closes the
 connection before any answer (in-process: :class:`ConnectionDropped` reaches the client); ``operation_fails`` and
 ``delay`` let the handler run and then change the async operation it started (ends Failed with the error and the
-resource reads ``Failed``; or stays ``InProgress`` ``polls`` more polls / ``seconds`` more simulated seconds).
+resource reads ``Failed``; or stays ``InProgress`` for the next ``polls`` polls / ``seconds`` simulated seconds).
 
 Every answer a fault shaped carries the header :data:`FAULT_HEADER` (the rule's index), so recorders, the contract
 check and the report know it was injected; :attr:`Faults.log` lists them too. With no rules the app pays one
@@ -237,18 +237,12 @@ def _fail(operation: AsyncOperation, fault: Fault, now: datetime) -> None:
 
 
 def _delay(operation: AsyncOperation, fault: Fault, now: datetime) -> None:
-    """Keep ``operation`` InProgress ``fault.polls`` more polls and/or ``fault.seconds`` more simulated seconds."""
+    """Keep ``operation`` InProgress for the next ``fault.polls`` polls and/or ``fault.seconds`` simulated seconds
+    (both given: until the first of them has passed); then it finishes as it would have."""
     if operation.done:  # finished at once: reopen it (the backend finishes it again when its new time comes)
         operation.status, operation.ended_at, operation.error = "InProgress", None, None
-        operation.polls_needed, operation.due_at = operation.polls, now
-    if fault.polls:
-        operation.polls_needed = operation.polls_needed + fault.polls
-    if fault.seconds:
-        operation.due_at = max(operation.due_at, now) + timedelta(seconds=fault.seconds)
-    if not fault.seconds:
-        operation.due_at = operation.started_at + _FAR
-    elif not fault.polls:
-        operation.polls_needed = _NEVER
+    operation.polls_needed = operation.polls + fault.polls + 1 if fault.polls else _NEVER
+    operation.due_at = now + timedelta(seconds=fault.seconds) if fault.seconds else operation.started_at + _FAR
 
 
 async def _drop(receive: Receive) -> bool:

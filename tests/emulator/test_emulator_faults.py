@@ -1,0 +1,321 @@
+"""Scripted faults in-process: loading a scenario (JSON, YAML, mapping; bad ones named), and each action."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_runcommand.contract import check_interactions
+from pytest_runcommand.emulator.app import EmulatorApp
+from pytest_runcommand.emulator.faults import FAULT_HEADER, Faults, ScenarioError
+from pytest_runcommand.emulator.handles import InProcessEmulator
+from pytest_runcommand.interactions import Interaction
+
+BODY = {"location": "westus", "properties": {"source": {"script": "echo hi"}}}
+
+ISSUE_SCENARIO: dict[str, Any] = {
+    "faults": [
+        {
+            "match": {"operation": "VirtualMachineRunCommands_Update"},
+            "times": 1,
+            "respond": {"status": 429, "code": "TooManyRequests", "message": "Too many updates.", "retry_after": 1},
+        },
+        {
+            "match": {"operation": "VirtualMachineRunCommands_CreateOrUpdate", "name": "doomed-*"},
+            "operation_fails": {"code": "VMAgentStatusCommunicationError", "message": "VM agent did not answer."},
+        },
+        {
+            "match": {"operation": "VirtualMachineRunCommands_GetByVirtualMachine", "name": "flaky"},
+            "times": 2,
+            "respond": {"status": 503, "code": "ServiceUnavailable", "message": "Try later.", "retry_after": 0},
+        },
+    ]
+}
+
+
+# -- helpers shared with test_emulator_faults_sdk -------------------------------------------------------------
+
+
+class SkipFaults:
+    """Passes every interaction to ``inner`` except those a scripted fault shaped (marked or dropped)."""
+
+    def __init__(self, inner: Callable[[Interaction], None]) -> None:
+        self.inner = inner
+        self.skipped: list[Interaction] = []
+
+    def __call__(self, interaction: Interaction) -> None:
+        if interaction.response_header(FAULT_HEADER) is not None:
+            self.skipped.append(interaction)
+            return
+        self.inner(interaction)
+
+
+@contextmanager
+def faults_exempt(app: EmulatorApp) -> Iterator[None]:
+    """While inside, the conftest's ResponseChecker (which allows no 5xx) skips fault-marked answers; the rest of
+    the traffic is still checked against the contract."""
+    wrapped: list[tuple[int, Any]] = []
+    for index, observer in enumerate(app.observers):
+        if type(observer).__name__ == "ResponseChecker":
+            wrapped.append((index, observer))
+            app.observers[index] = SkipFaults(observer)
+    try:
+        yield
+    finally:
+        for index, observer in wrapped:
+            app.observers[index] = observer
+
+
+@pytest.fixture
+def emulator(runcommand_emulator: InProcessEmulator) -> Iterator[InProcessEmulator]:
+    with faults_exempt(runcommand_emulator.app):
+        yield runcommand_emulator
+
+
+def record(app: EmulatorApp) -> list[Interaction]:
+    seen: list[Interaction] = []
+    app.observers.append(seen.append)
+    return seen
+
+
+# -- loading ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml", ".yml", ".scenario"])
+def test_load_issue_scenario_from_file(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"faults{suffix}"
+    path.write_text(yaml.safe_dump(ISSUE_SCENARIO) if suffix != ".json" else json.dumps(ISSUE_SCENARIO))
+    faults = Faults()
+    loaded = faults.load(path)
+    assert [fault.action for fault in loaded] == ["respond", "operation_fails", "respond"]
+    assert [fault.times for fault in loaded] == [1, None, 2]
+    assert loaded[0].retry_after == 1 and loaded[0].status == 429
+    assert loaded[1].match.name == "doomed-*" and loaded[1].code == "VMAgentStatusCommunicationError"
+    assert faults.armed
+    faults.clear()
+    assert not faults.armed and not faults.rules
+
+
+BAD = [
+    ([], "a scenario is a mapping"),
+    ({"faults": {}}, "'faults' must be a list"),
+    ({"faults": [], "extra": 1}, "unknown field 'extra'"),
+    ({"faults": [3]}, "faults[0]: a fault is a mapping"),
+    ({"faults": [{"match": {}}]}, "faults[0]: needs exactly one action"),
+    ({"faults": [{"drop": True, "delay": {"polls": 1}}]}, "found 2 (delay, drop)"),
+    ({"faults": [{"drop": True}, {"drop": "yes"}]}, "faults[1].drop: must be true"),
+    ({"faults": [{"respond": {"status": 200}}]}, "faults[0].respond.status: must be a whole number from 400 to 599"),
+    ({"faults": [{"respond": {"code": "X"}}]}, "faults[0].respond.status: required"),
+    ({"faults": [{"respond": {"status": 503, "retry_after": -1}}]}, "faults[0].respond.retry_after"),
+    ({"faults": [{"respond": {"status": 503, "headers": {"a b": "1"}}}]}, "faults[0].respond.headers: 'a b'"),
+    ({"faults": [{"respond": {"status": 503, "colour": 1}}]}, "faults[0].respond: unknown field 'colour'"),
+    ({"faults": [{"times": 0, "drop": True}]}, "faults[0].times: must be a whole number from 1"),
+    ({"faults": [{"times": True, "drop": True}]}, "faults[0].times"),
+    ({"faults": [{"match": {"operation": "virtualmachineruncommands_update"}, "drop": True}]}, "did you mean"),
+    ({"faults": [{"match": {"operation": "Nope"}, "drop": True}]}, "faults[0].match.operation: unknown operation"),
+    ({"faults": [{"match": {"colour": "x"}, "drop": True}]}, "faults[0].match: unknown field 'colour'"),
+    ({"faults": [{"match": {"name": 3}, "drop": True}]}, "faults[0].match.name: must be a non-empty string"),
+    ({"faults": [{"operation_fails": {}}]}, "faults[0].operation_fails.code: required"),
+    ({"faults": [{"delay": {}}]}, "faults[0].delay: give 'polls' or 'seconds'"),
+    ({"faults": [{"delay": {"polls": 1.5}}]}, "faults[0].delay.polls: must be a whole number"),
+    ({"faults": [{"delay": {"seconds": float("nan")}}]}, "faults[0].delay.seconds"),
+]
+
+
+@pytest.mark.parametrize(("document", "expected"), BAD)
+def test_bad_scenario_names_file_fault_and_field(tmp_path: Path, document: Any, expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ScenarioError) as raised:
+        Faults().load(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: "), message
+    assert expected in message, message
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("broken.json", "{", "not valid JSON"),
+        ("broken.yaml", "faults: [\n  - {", "not valid JSON or YAML at line"),
+        ("missing.json", None, "cannot read the scenario"),
+        ("latin.yaml", b"\xff\xfe", "cannot read the scenario"),
+    ],
+)
+def test_unreadable_scenario_file(tmp_path: Path, name: str, text: str | bytes | None, expected: str) -> None:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    elif text is not None:
+        path.write_text(text)
+    with pytest.raises(ScenarioError, match="cannot read|not valid") as raised:
+        Faults().load(path)
+    assert str(raised.value).startswith(str(path)) and expected in str(raised.value)
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    max_leaves=12,
+)
+FIELD_NAMES = st.sampled_from(
+    ["match", "times", "respond", "operation_fails", "delay", "drop", "status", "code", "message", "retry_after",
+     "headers", "polls", "seconds", "operation", "method", "name", "vm"]
+)  # fmt: skip
+RULE = st.dictionaries(FIELD_NAMES, JSONISH | st.dictionaries(FIELD_NAMES, JSONISH, max_size=4), max_size=4)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(JSONISH, st.fixed_dictionaries({"faults": st.lists(RULE, max_size=3)})))
+def test_any_document_loads_or_is_a_named_scenario_error(document: Any) -> None:
+    """Generative: whatever the document, loading gives faults or a ScenarioError naming the scenario (never a
+    traceback of another kind), and a fault that loads is one the app can apply."""
+    faults = Faults()
+    try:
+        loaded = faults.load({"faults": document} if not isinstance(document, dict) else document)
+    except ScenarioError as error:
+        assert str(error).startswith("scenario: "), error
+        assert len(str(error)) < 400
+        return
+    for fault in loaded:
+        assert fault.action in ("respond", "operation_fails", "delay", "drop")
+        assert fault.times is None or fault.times >= 1
+        if fault.action == "respond":
+            assert 400 <= fault.status <= 599 and fault.code and fault.message
+
+
+def test_add_with_keywords_and_index() -> None:
+    faults = Faults()
+    faults.load({"faults": [{"drop": True}]})
+    added = faults.add(match={"vm": "web-*"}, times=2, respond={"status": 500})
+    assert added.index == 1 and added.code == "InternalServerError"
+    with pytest.raises(ScenarioError, match=r"^fault: faults\[2\]\.respond\.status"):
+        faults.add(respond={"status": 42})
+
+
+# -- applying -----------------------------------------------------------------------------------------------------
+
+
+def test_respond_429_is_a_cloud_error_with_throttling_headers_then_answers_normally(
+    emulator: InProcessEmulator,
+) -> None:
+    url = emulator.run_command_path("rc1")
+    assert emulator.client.put(url, json=BODY).status_code == 201
+    emulator.app.faults.load(ISSUE_SCENARIO)
+    seen = record(emulator.app)
+    throttled = emulator.client.patch(url, json={"properties": {"timeoutInSeconds": 60}})
+    assert throttled.status_code == 429
+    assert throttled.json() == {"error": {"code": "TooManyRequests", "message": "Too many updates."}}
+    assert throttled.headers["Retry-After"] == "1"
+    assert throttled.headers["x-ms-ratelimit-remaining-subscription-writes"] == "0"
+    assert throttled.headers[FAULT_HEADER] == "0"
+    again = emulator.client.patch(url, json={"properties": {"timeoutInSeconds": 60}})
+    assert again.status_code == 200 and FAULT_HEADER not in again.headers
+    assert [i.status for i in seen] == [429, 200]
+    assert [(entry.index, entry.status) for entry in emulator.app.faults.log] == [(0, 429)]
+
+
+def test_respond_503_twice_on_get_of_the_named_run_command_only(emulator: InProcessEmulator) -> None:
+    for name in ("flaky", "steady"):
+        emulator.client.put(emulator.run_command_path(name), json=BODY)
+    emulator.app.faults.load(ISSUE_SCENARIO)
+    assert emulator.client.get(emulator.run_command_path("steady")).status_code == 200
+    statuses = [emulator.client.get(emulator.run_command_path("flaky")).status_code for _ in range(3)]
+    assert statuses == [503, 503, 200]
+    listed = emulator.client.get(emulator.run_command_path())
+    assert listed.status_code == 200  # the list is another operation
+
+
+def test_operation_fails_at_its_time_and_the_resource_reads_failed(emulator: InProcessEmulator) -> None:
+    emulator.backend.settings.lro_polls = 2
+    emulator.app.faults.load(ISSUE_SCENARIO)
+    created = emulator.client.put(emulator.run_command_path("doomed-1"), json=BODY)
+    assert created.status_code == 201 and created.headers[FAULT_HEADER] == "1"
+    assert created.json()["properties"]["provisioningState"] == "Creating"
+    monitor = created.headers["Azure-AsyncOperation"]
+    polls = [emulator.client.get(monitor).json() for _ in range(4)]
+    assert [poll["status"] for poll in polls] == ["InProgress", "InProgress", "Failed", "Failed"]
+    assert polls[2]["error"] == {"code": "VMAgentStatusCommunicationError", "message": "VM agent did not answer."}
+    resource = emulator.client.get(emulator.run_command_path("doomed-1")).json()
+    assert resource["properties"]["provisioningState"] == "Failed"
+    fine = emulator.client.put(emulator.run_command_path("fine-1"), json=BODY)
+    assert emulator.client.get(fine.headers["Azure-AsyncOperation"]).json()["status"] == "InProgress"
+
+
+@pytest.mark.parametrize("runcommand_emulator", ["manual"], indirect=True)
+def test_delay_seconds_keeps_the_operation_in_progress_that_long(emulator: InProcessEmulator) -> None:
+    emulator.app.faults.add(match={"method": "PUT"}, delay={"seconds": 120})
+    created = emulator.client.put(emulator.run_command_path("slow"), json=BODY)
+    monitor = created.headers["Azure-AsyncOperation"]
+    for _ in range(5):
+        assert emulator.client.get(monitor).json()["status"] == "InProgress"
+    emulator.clock.advance(119)
+    assert emulator.client.get(monitor).json()["status"] == "InProgress"
+    emulator.clock.advance(2)
+    assert emulator.client.get(monitor).json()["status"] == "Succeeded"
+
+
+def test_delay_polls_on_an_action_run_command(emulator: InProcessEmulator) -> None:
+    emulator.app.faults.add(match={"operation": "VirtualMachines_RunCommand"}, delay={"polls": 3})
+    started = emulator.client.post(emulator.action_path(), json={"commandId": "RunShellScript", "script": ["ls"]})
+    assert started.status_code == 202 and started.headers[FAULT_HEADER] == "0"
+    monitor = started.headers["Azure-AsyncOperation"]
+    statuses = [emulator.client.get(monitor).json()["status"] for _ in range(5)]
+    assert statuses == ["InProgress"] * 3 + ["Succeeded"] * 2
+
+
+def test_drop_in_process_is_a_transport_error_and_recorded(emulator: InProcessEmulator) -> None:
+    emulator.app.faults.add(match={"vm": "vm-*", "method": "GET"}, times=1, drop=True)
+    seen = record(emulator.app)
+    assert emulator.client.get(emulator.run_command_path(vm="other")).status_code == 200
+    with pytest.raises(httpx.RemoteProtocolError, match="scripted fault 0: drop"):
+        emulator.client.get(emulator.run_command_path(vm="vm-7"))
+    assert emulator.client.get(emulator.run_command_path(vm="vm-7")).status_code == 200
+    assert [(i.status, i.response_header(FAULT_HEADER)) for i in seen] == [(200, None), (None, "0"), (200, None)]
+    assert not emulator.app.internal_errors
+
+
+def test_backend_reset_clears_the_faults(emulator: InProcessEmulator) -> None:
+    emulator.app.faults.add(respond={"status": 500})
+    assert emulator.client.get(emulator.run_command_path()).status_code == 500
+    emulator.backend.reset()
+    assert not emulator.app.faults.armed and not emulator.app.faults.rules
+    assert emulator.client.get(emulator.run_command_path()).status_code == 200
+
+
+def test_faults_apply_after_sign_in_and_api_version_checks(emulator: InProcessEmulator) -> None:
+    emulator.app.faults.add(respond={"status": 503})
+    anonymous = httpx.Client(transport=emulator.client._transport, base_url=emulator.base_url)
+    assert anonymous.get(emulator.run_command_path()).status_code == 401
+    assert emulator.client.get(emulator.run_command_path(api_version=None)).status_code == 400
+    assert emulator.client.get(emulator.run_command_path()).status_code == 503
+
+
+def test_scripted_answers_are_within_the_contract(emulator: InProcessEmulator) -> None:
+    """The contract check accepts a scripted 429/503 (a CloudError, the operations' default answer)."""
+    emulator.client.put(emulator.run_command_path("flaky"), json=BODY)
+    emulator.app.faults.load(ISSUE_SCENARIO)
+    seen = record(emulator.app)
+    emulator.client.get(emulator.run_command_path("flaky"))
+    emulator.client.patch(emulator.run_command_path("flaky"), json={"properties": {"timeoutInSeconds": 60}})
+    verdicts = check_interactions(seen)
+    assert [v.interaction.status for v in verdicts] == [503, 429]
+    assert all(v.matched for v in verdicts)
+    assert [v.violations for v in verdicts] == [(), ()]
+
+
+def test_without_faults_no_answer_is_marked(emulator: InProcessEmulator) -> None:
+    seen = record(emulator.app)
+    emulator.client.put(emulator.run_command_path("rc1"), json=BODY)
+    emulator.client.get(emulator.run_command_path("rc1"))
+    assert seen and all(i.response_header(FAULT_HEADER) is None for i in seen)
+    assert not emulator.app.faults.armed
