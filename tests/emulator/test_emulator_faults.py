@@ -1,8 +1,12 @@
-"""Scripted faults in-process: loading a scenario (JSON, YAML, mapping; bad ones named), and each action."""
+"""Scripted faults: loading a scenario (JSON, YAML, mapping; bad ones named), each action in-process, and the real
+Azure SDK for Python against the served TLS emulator (its retry policy rides out a 429 after the Retry-After second
+and a 503 twice, a failed operation raises with the scripted error, a dropped connection is retried, a delay keeps
+the operation InProgress for the polls scripted)."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +21,7 @@ from hypothesis import strategies as st
 from pytest_runcommand.contract import check_interactions
 from pytest_runcommand.emulator.app import EmulatorApp
 from pytest_runcommand.emulator.faults import FAULT_HEADER, Faults, ScenarioError
-from pytest_runcommand.emulator.handles import InProcessEmulator
+from pytest_runcommand.emulator.handles import InProcessEmulator, ServedEmulator
 from pytest_runcommand.interactions import Interaction
 
 BODY = {"location": "westus", "properties": {"source": {"script": "echo hi"}}}
@@ -63,16 +67,18 @@ class SkipFaults:
 def faults_exempt(app: EmulatorApp) -> Iterator[None]:
     """While inside, the conftest's ResponseChecker (which allows no 5xx) skips fault-marked answers; the rest of
     the traffic is still checked against the contract."""
-    wrapped: list[tuple[int, Any]] = []
+    wrappers: list[SkipFaults] = []
     for index, observer in enumerate(app.observers):
         if type(observer).__name__ == "ResponseChecker":
-            wrapped.append((index, observer))
-            app.observers[index] = SkipFaults(observer)
+            wrappers.append(SkipFaults(observer))
+            app.observers[index] = wrappers[-1]
     try:
         yield
     finally:
-        for index, observer in wrapped:
-            app.observers[index] = observer
+        for wrapper in wrappers:
+            for index, observer in enumerate(app.observers):
+                if observer is wrapper:
+                    app.observers[index] = wrapper.inner
 
 
 @pytest.fixture
@@ -334,3 +340,113 @@ def test_without_faults_no_answer_is_marked(emulator: InProcessEmulator) -> None
     assert seen
     assert all(i.response_header(FAULT_HEADER) is None for i in seen)
     assert not emulator.app.faults.armed
+
+
+# -- the real Azure SDK against the served TLS emulator ----------------------------------------------------------
+
+SUB = "00000000-0000-0000-0000-000000000000"
+VM_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+
+
+@pytest.fixture
+def served(runcommand_emulator_server: ServedEmulator) -> Iterator[ServedEmulator]:
+    with faults_exempt(runcommand_emulator_server.app):
+        yield runcommand_emulator_server
+
+
+def commands(emulator: ServedEmulator, **kwargs: object) -> Any:
+    """The SDK's run-command operations on the served emulator (skips without azure-mgmt-compute)."""
+    ComputeManagementClient = pytest.importorskip("azure.mgmt.compute").ComputeManagementClient
+    client = ComputeManagementClient(
+        emulator.credential, SUB, base_url=emulator.base_url, connection_verify=emulator.ca_path, **kwargs
+    )
+    return client.virtual_machine_run_commands
+
+
+def timed(emulator: ServedEmulator) -> list[tuple[float, Interaction]]:
+    seen: list[tuple[float, Interaction]] = []
+    emulator.app.observers.append(lambda interaction: seen.append((time.monotonic(), interaction)))
+    return seen
+
+
+def statuses(seen: list[tuple[float, Interaction]], count: int, method: str | None = None) -> list[int | None]:
+    """The statuses seen once ``count`` interactions (of ``method``) are in: the server notifies its observers just
+    after the client has its answer."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        picked = [i.status for _, i in seen if method is None or i.method == method]
+        if len(picked) >= count:
+            return picked
+        time.sleep(0.01)
+    return picked
+
+
+def test_issue_scenario_429_then_503_twice_then_failed_operation(served: ServedEmulator, tmp_path: Path) -> None:
+    rc = commands(served)
+    for name in ("flaky", "rc1"):
+        rc.begin_create_or_update("rg", "vm1", name, BODY, polling_interval=0).result()
+    scenario = tmp_path / "faults.json"
+    scenario.write_text(json.dumps(ISSUE_SCENARIO))
+    served.app.faults.load(scenario)
+    seen = timed(served)
+
+    got = rc.get_by_virtual_machine("rg", "vm1", "flaky")
+    assert got.provisioning_state == "Succeeded"
+    assert statuses(seen, 3) == [503, 503, 200]
+
+    seen.clear()
+    updated = rc.begin_update(
+        "rg", "vm1", "rc1", {"properties": {"timeoutInSeconds": 120}}, polling_interval=0
+    ).result()
+    assert updated.timeout_in_seconds == 120
+    assert statuses(seen, 2, "PATCH") == [429, 200]
+    patches = [(at, i) for at, i in seen if i.method == "PATCH"]
+    assert patches[0][1].response_header("Retry-After") == "1"
+    assert patches[1][0] - patches[0][0] >= 0.95, "the SDK must wait the Retry-After second"
+
+    seen.clear()
+    from azure.core.exceptions import HttpResponseError
+
+    with pytest.raises(HttpResponseError) as raised:
+        rc.begin_create_or_update("rg", "vm1", "doomed-1", BODY, polling_interval=0).result()
+    assert raised.value.error is not None
+    assert raised.value.error.code == "VMAgentStatusCommunicationError"
+    assert "VM agent did not answer." in str(raised.value)
+    assert served.backend.run_command(VM_ID, "doomed-1").provisioning_state == "Failed"
+    assert rc.get_by_virtual_machine("rg", "vm1", "doomed-1").provisioning_state == "Failed"
+    assert statuses(seen, 1, "PUT") == [201]
+    assert [i.response_header(FAULT_HEADER) for _, i in seen if i.method == "PUT"] == ["1"]
+    assert [(entry.index, entry.status) for entry in served.app.faults.log] == [(2, 503), (2, 503), (0, 429), (1, 201)]
+
+
+def test_dropped_connection_is_retried_by_the_sdk(served: ServedEmulator) -> None:
+    rc = commands(served)
+    rc.begin_create_or_update("rg", "vm1", "rc1", BODY, polling_interval=0).result()
+    served.app.faults.add(match={"operation": "VirtualMachineRunCommands_GetByVirtualMachine"}, times=1, drop=True)
+    seen = timed(served)
+    assert rc.get_by_virtual_machine("rg", "vm1", "rc1").name == "rc1"
+    assert statuses(seen, 2) == [None, 200]
+    assert [i.response_header(FAULT_HEADER) for _, i in seen] == ["0", None]
+    assert not served.app.internal_errors
+
+
+def test_always_dropped_is_a_connection_error_for_the_sdk(served: ServedEmulator) -> None:
+    rc = commands(served, retry_total=0)
+    served.app.faults.add(match={"method": "GET", "name": "rc1"}, drop=True)
+    from azure.core.exceptions import ServiceResponseError
+
+    with pytest.raises(ServiceResponseError):
+        rc.get_by_virtual_machine("rg", "vm1", "rc1")
+    assert [entry.status for entry in served.app.faults.log] == [None]
+
+
+def test_delay_keeps_the_operation_in_progress_for_the_polls_scripted(served: ServedEmulator) -> None:
+    served.app.faults.add(match={"operation": "VirtualMachineRunCommands_CreateOrUpdate"}, delay={"polls": 4})
+    polled: list[str] = []
+    served.app.observers.append(lambda i: polled.append(i.response_json["status"]) if "/operations/" in i.url else None)
+    created = commands(served).begin_create_or_update("rg", "vm1", "slow", BODY, polling_interval=0).result()
+    assert created.provisioning_state == "Succeeded"
+    deadline = time.monotonic() + 5
+    while len(polled) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert polled == ["InProgress"] * 4 + ["Succeeded"]
