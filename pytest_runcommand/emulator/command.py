@@ -198,9 +198,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"emulator: VM {vm.resource_id} ({vm.location})", flush=True)
     else:
         print(f"emulator: VMs are created on first use (location {settings.default_location})", flush=True)
-    print("emulator: press Ctrl-C to stop", flush=True)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # kill, timeout, CI: stop as Ctrl-C does
     try:
+        print("emulator: press Ctrl-C to stop", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

@@ -25,6 +25,7 @@ __all__ = [
     "aad_missing_parameter",
     "aad_tenant_not_found",
     "authentication_failed",
+    "contract_violation",
     "expired_authentication_token",
     "internal_error",
     "invalid_api_version",
@@ -95,6 +96,36 @@ class ArmError(ServiceError):
         if self.details:
             error["details"] = [detail.to_wire() for detail in self.details]
         return {"error": error}
+
+
+_ARM_CODE_OF_RULE = {
+    **dict.fromkeys(
+        ("INVALID_JSON", "INVALID_TYPE", "INVALID_FORMAT", "OBJECT_ADDITIONAL_PROPERTIES"), "InvalidRequestContent"
+    ),
+    **dict.fromkeys(
+        (
+            "ENUM_MISMATCH",
+            "OBJECT_MISSING_REQUIRED_PROPERTY",
+            "MISSING_REQUIRED_PARAMETER",
+            "MISSING_SCRIPT_SOURCE",
+            "MULTIPLE_SCRIPT_SOURCES",
+            "MANAGED_IDENTITY_CLIENT_AND_OBJECT_ID",
+            "READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST",
+        ),
+        "InvalidParameter",
+    ),
+}
+"""The ARM error code a request breaking a contract rule gets: a body that cannot be read as the model is
+``InvalidRequestContent``, a readable one with a wrong value ``InvalidParameter``, anything else ``BadRequest``."""
+
+
+def contract_violation(violations: Sequence[tuple[str, str, str]]) -> ArmError:
+    """400 for a request the contract rejects: ARM's code at the top (what SDK clients branch on), each broken
+    rule's own code, message and JSON pointer in ``details`` (what the test author reads). ``violations``:
+    ``(code, message, pointer)``, at least one."""
+    code, message, pointer = violations[0]
+    details = [ErrorDetail(rule, text, target) for rule, text, target in violations]
+    return ArmError(400, _ARM_CODE_OF_RULE.get(code, "BadRequest"), message, target=pointer, details=details)
 
 
 def authentication_failed() -> ArmError:

@@ -2,8 +2,9 @@
 async-operation status resource, at every supported api-version.
 
 Each write goes: path names and ``location`` checked the way ARM does (400 before any state changes) -> body
-parsed -> ``contract.validate_request`` (the one source of truth: a violation answers 400 with the rule's code
-and the JSON pointer as ``target``) -> :class:`~pytest_runcommand.emulator.backend.Backend` -> wire JSON in the
+parsed -> ``contract.validate_request`` (the one source of truth: a violation answers 400 with ARM's code,
+``InvalidRequestContent``, ``InvalidParameter`` or ``BadRequest``, and each rule's code and JSON pointer in
+``details``) -> :class:`~pytest_runcommand.emulator.backend.Backend` -> wire JSON in the
 request's api-version's shape (:mod:`~pytest_runcommand.emulator.versions`). Where that version's contract
 declares ``Location`` and ``Retry-After`` on a write's answer (2025-11-01 on: PUT 201, PATCH 200, DELETE 202, with
 ``final-state-via: location``), they are sent: ``Location`` of a PUT or PATCH is the run command itself (what a
@@ -384,6 +385,4 @@ def _drop(body: dict[str, Any], pointer: str) -> None:
 
 
 def _violation_error(violations: list[Violation]) -> errors.ArmError:
-    first = violations[0]
-    details = [errors.ErrorDetail(v.code, v.message, v.pointer) for v in violations] if len(violations) > 1 else ()
-    return errors.ArmError(400, first.code, first.message, target=first.pointer, details=details)
+    return errors.contract_violation([(v.code, v.message, v.pointer) for v in violations])

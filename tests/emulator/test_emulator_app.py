@@ -25,6 +25,11 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
     return error
 
 
+def rules_of(response: httpx.Response) -> set[tuple[str, str]]:
+    """The (rule code, JSON pointer) pairs of a contract rejection's ``details``."""
+    return {(detail["code"], detail.get("target", "")) for detail in error_of(response).get("details", [])}
+
+
 def poll(client: httpx.Client, response: httpx.Response) -> dict[str, Any]:
     status: dict[str, Any] = client.get(response.headers["Azure-AsyncOperation"]).json()
     return status
@@ -66,7 +71,8 @@ def test_blank_source_is_rejected_in_strict_mode_only(runcommand_emulator: InPro
     body = {"location": "westus", "properties": {"source": {"script": ""}}}
     response = runcommand_emulator.client.put(rc_path() + Q, json=body)
     assert response.status_code == 400
-    assert (error_of(response)["code"], error_of(response)["target"]) == ("MISSING_SCRIPT_SOURCE", "/properties/source")
+    assert (error_of(response)["code"], error_of(response)["target"]) == ("InvalidParameter", "/properties/source")
+    assert rules_of(response) == {("MISSING_SCRIPT_SOURCE", "/properties/source")}
     runcommand_emulator.backend.settings.strict = False
     assert runcommand_emulator.client.put(rc_path() + Q, json=body).status_code == 201
 
@@ -447,11 +453,13 @@ def test_contract_violation_is_400_with_rule_code_and_target(runcommand_emulator
     response = client.patch(rc_path() + Q, json={"properties": {"timeoutInSeconds": "soon"}})
     assert response.status_code == 400
     assert (error_of(response)["code"], error_of(response)["target"]) == (
-        "INVALID_TYPE",
+        "InvalidRequestContent",
         "/properties/timeoutInSeconds",
     )
+    assert rules_of(response) == {("INVALID_TYPE", "/properties/timeoutInSeconds")}
     two_sources = client.patch(rc_path() + Q, json={"properties": {"source": {"script": "a", "commandId": "b"}}})
-    assert error_of(two_sources)["code"] == "MULTIPLE_SCRIPT_SOURCES"
+    assert error_of(two_sources)["code"] == "InvalidParameter"
+    assert rules_of(two_sources) == {("MULTIPLE_SCRIPT_SOURCES", "/properties/source")}
     assert client.get(rc_path() + Q).json()["properties"]["source"] == {"script": "echo 1"}, "nothing changed"
 
 
@@ -473,7 +481,8 @@ def test_read_only_fields_are_rejected_in_strict_mode(runcommand_emulator: InPro
     body["properties"]["provisioningState"] = "Succeeded"
     response = runcommand_emulator.client.put(rc_path() + Q, json=body)
     assert response.status_code == 400
-    assert error_of(response)["code"] == "READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST"
+    assert error_of(response)["code"] == "InvalidParameter"
+    assert ("READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST", "/properties/provisioningState") in rules_of(response)
     assert runcommand_emulator.client.get(rc_path() + Q).status_code == 404
 
 
@@ -527,7 +536,8 @@ def test_wrong_content_type_is_415(runcommand_emulator: InProcessEmulator) -> No
 def test_empty_put_body_is_400(runcommand_emulator: InProcessEmulator) -> None:
     response = runcommand_emulator.client.put(rc_path() + Q)
     assert response.status_code == 400
-    assert error_of(response)["code"] == "MISSING_REQUIRED_PARAMETER"
+    assert error_of(response)["code"] == "InvalidParameter"
+    assert {code for code, _ in rules_of(response)} == {"MISSING_REQUIRED_PARAMETER"}
 
 
 @pytest.mark.parametrize(

@@ -186,22 +186,26 @@ def test_sdk_polls_at_the_emulators_retry_after(runcommand_emulator_server: Serv
     header is absent, or 0)."""
     import time
 
+    from pytest_runcommand.interactions import Interaction
+
     settings = runcommand_emulator_server.backend.settings
     settings.lro_polls, settings.retry_after = 1, 1
-    polls: list[tuple[str, str | None]] = []
-    runcommand_emulator_server.app.observers.append(
-        lambda i: (
-            polls.append((i.response_json["status"], i.response_header("Retry-After")))
-            if "/operations/" in i.url
-            else None
-        )
-    )
+    runcommand_emulator_server.use_clock("manual")  # only polls end the operation
+    seen: list[Interaction] = []
+    runcommand_emulator_server.app.observers.append(seen.append)
     commands = compute_client(runcommand_emulator_server).virtual_machine_run_commands
     started = time.monotonic()
     created = commands.begin_create_or_update(
-        "rg", "vm1", "rc1", {"location": "westus", "properties": {"source": {"script": "echo"}}}
+        "rg", "vm1", "rc-retry-after", {"location": "westus", "properties": {"source": {"script": "echo"}}}
     ).result()
     took = time.monotonic() - started
     assert created.provisioning_state == "Succeeded"
-    assert polls == [("InProgress", "1"), ("Succeeded", None)]
+    (put,) = [i for i in seen if i.method == "PUT" and "rc-retry-after" in i.url]
+    assert put.response_header("Retry-After") == "1"
+    status_url = (put.response_header("Azure-AsyncOperation") or "").partition("?")[0]
+    polls = [i for i in seen if i.method == "GET" and i.url.partition("?")[0] == status_url]
+    assert [(i.response_json["status"], i.response_header("Retry-After")) for i in polls] == [
+        ("InProgress", "1"),
+        ("Succeeded", None),
+    ]
     assert took < 15, f"the SDK fell back to its own 30 s interval ({took:.1f} s)"  # ~2 s: two 1 s waits
