@@ -342,8 +342,10 @@ def canonical_query(raw_query: str) -> str:
 
 
 def _expand(request: Request) -> bool:
+    """``$expand=instanceView`` asked for; empty means nothing to expand (the spec takes any string), any other
+    value is ARM's 400."""
     value = request.query.get("$expand")
-    if value is None:
+    if value is None or not value.strip():
         return False
     if value.lower() == "instanceview":
         return True

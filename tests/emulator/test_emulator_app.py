@@ -243,6 +243,21 @@ def test_bad_expand_is_400(runcommand_emulator: InProcessEmulator) -> None:
     assert error_of(response)["target"] == "$expand"
 
 
+@pytest.mark.parametrize("expand", ["", "%20"])
+def test_an_empty_expand_is_accepted_on_all_four_gets(runcommand_emulator: InProcessEmulator, expand: str) -> None:
+    """Issue 15: the spec takes any string for ``$expand``; an empty one expands nothing (schemathesis sends it)."""
+    client = runcommand_emulator.client
+    vmss = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/ss/virtualMachines/0/runCommands"
+    for item in (rc_path(), f"{vmss}/rc1"):
+        assert client.put(item + Q, json=put_body(script="echo 1")).status_code == 201
+    for url in (rc_path(), rc_path().rpartition("/")[0], f"{vmss}/rc1", vmss):
+        response = client.get(f"{url}{Q}&$expand={expand}")
+        assert response.status_code == 200, (url, response.text)
+        found = response.json()
+        for item in found.get("value", [found]):
+            assert "instanceView" not in item["properties"], "nothing asked to be expanded"
+
+
 def test_list_pages_with_next_link(runcommand_emulator: InProcessEmulator) -> None:
     runcommand_emulator.backend.settings.page_size = 2
     client = runcommand_emulator.client
