@@ -412,7 +412,9 @@ def test_issue_scenario_429_then_503_twice_then_failed_operation(served: ServedE
     assert raised.value.error is not None
     assert raised.value.error.code == "VMAgentStatusCommunicationError"
     assert "VM agent did not answer." in str(raised.value)
-    assert served.backend.run_command(VM_ID, "doomed-1").provisioning_state == "Failed"
+    doomed = served.backend.run_command(VM_ID, "doomed-1")
+    assert doomed is not None
+    assert doomed.provisioning_state == "Failed"
     assert rc.get_by_virtual_machine("rg", "vm1", "doomed-1").provisioning_state == "Failed"
     assert statuses(seen, 1, "PUT") == [201]
     assert [i.response_header(FAULT_HEADER) for _, i in seen if i.method == "PUT"] == ["1"]
@@ -450,3 +452,108 @@ def test_delay_keeps_the_operation_in_progress_for_the_polls_scripted(served: Se
     while len(polled) < 5 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert polled == ["InProgress"] * 4 + ["Succeeded"]
+
+
+# -- the command line: pytest-runcommand emulator --scenario FILE --------------------------------------------------
+
+
+def _scenario_flag() -> None:
+    from pytest_runcommand.cli import build_parser
+
+    if "--scenario" not in build_parser().format_help() + _emulator_help():
+        pytest.skip("`pytest-runcommand emulator --scenario` is not wired yet (emulator/command.py)")
+
+
+def _emulator_help() -> str:
+    from pytest_runcommand.cli import build_parser
+
+    parser = build_parser()
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        choices = getattr(action, "choices", None) or {}
+        if "emulator" in choices:
+            return str(choices["emulator"].format_help())
+    return ""
+
+
+def test_cli_bad_scenario_exits_2_naming_file_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _scenario_flag()
+    from pytest_runcommand.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("faults:\n  - drop: true\n  - respond: {status: 200}\n")
+    assert main(["emulator", "--scenario", str(bad)]) == 2
+    error = capsys.readouterr().err
+    assert f"{bad}: faults[1].respond.status: must be a whole number from 400 to 599" in error
+    assert "Traceback" not in error
+
+
+def test_cli_serves_the_issue_scenario_to_the_sdk(tmp_path: Path) -> None:
+    """Done when: the issue's file, served with ``pytest-runcommand emulator --tls --scenario FILE``, makes the SDK
+    retry a 429 and a 503 twice, and raise with VMAgentStatusCommunicationError on doomed-1 (then Failed)."""
+    _scenario_flag()
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from azure.core.exceptions import HttpResponseError
+
+    from pytest_runcommand.emulator.credential import EmulatorCredential
+
+    azure_compute = pytest.importorskip("azure.mgmt.compute")
+    scenario, ca = tmp_path / "faults.yaml", tmp_path / "ca.pem"
+    scenario.write_text(yaml.safe_dump(ISSUE_SCENARIO))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest_runcommand",
+            "emulator",
+            "--tls",
+            "--scenario",
+            str(scenario),
+            "--ca-out",
+            str(ca),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        output = ""
+        for line in process.stdout:
+            output += line
+            if "Ctrl-C" in line:
+                break
+        url = re.search(r"https://127\.0\.0\.1:\d+", output)
+        assert url is not None, output
+        answers: list[tuple[str, int]] = []
+
+        def hook(response: Any) -> None:  # called for each attempt, retries included
+            answers.append((response.http_request.method, response.http_response.status_code))
+
+        client = azure_compute.ComputeManagementClient(
+            EmulatorCredential(), SUB, base_url=url.group(0), connection_verify=str(ca), raw_response_hook=hook
+        )
+        rc = client.virtual_machine_run_commands
+        rc.begin_create_or_update("rg", "vm1", "flaky", BODY, polling_interval=0).result()
+        assert [status for method, status in answers if method == "GET"][-3:] == [503, 503, 200]
+        answers.clear()
+        started = time.monotonic()
+        assert rc.begin_update("rg", "vm1", "flaky", {"properties": {}}, polling_interval=0).result().name == "flaky"
+        assert time.monotonic() - started >= 0.95, "the 429's Retry-After second"
+        assert answers[:2] == [("PATCH", 429), ("PATCH", 200)]
+        with pytest.raises(HttpResponseError) as raised:
+            rc.begin_create_or_update("rg", "vm1", "doomed-1", BODY, polling_interval=0).result()
+        assert raised.value.error is not None
+        assert raised.value.error.code == "VMAgentStatusCommunicationError"
+        assert rc.get_by_virtual_machine("rg", "vm1", "doomed-1").provisioning_state == "Failed"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
