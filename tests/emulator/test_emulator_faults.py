@@ -5,6 +5,7 @@ the operation InProgress for the polls scripted)."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -340,6 +341,104 @@ def test_without_faults_no_answer_is_marked(emulator: InProcessEmulator) -> None
     assert seen
     assert all(i.response_header(FAULT_HEADER) is None for i in seen)
     assert not emulator.app.faults.armed
+
+
+NAMES = st.sampled_from(["rc1", "flaky", "doomed-1", "Doomed-2"])
+VMS = st.sampled_from(["vm1", "web-1"])
+GLOBS = st.sampled_from(["*", "rc?", "doomed-*", "web-*", "vm1", "FLAKY"])
+VALID_RULE = st.fixed_dictionaries(
+    {
+        "match": st.fixed_dictionaries(
+            {},
+            optional={
+                "operation": st.sampled_from(
+                    ["VirtualMachineRunCommands_CreateOrUpdate", "VirtualMachineRunCommands_Update",
+                     "VirtualMachineRunCommands_GetByVirtualMachine", "VirtualMachineRunCommands_Delete",
+                     "VirtualMachineRunCommands_ListByVirtualMachine", "VirtualMachines_RunCommand"]
+                ),
+                "method": st.sampled_from(["GET", "put", "PATCH", "DELETE", "POST"]),
+                "name": GLOBS,
+                "vm": GLOBS,
+            },
+        ),
+    },
+    optional={"times": st.integers(1, 3)},
+).flatmap(
+    lambda rule: st.one_of(
+        st.builds(lambda r: {**rule, "respond": r}, st.fixed_dictionaries(
+            {"status": st.integers(400, 599)}, optional={"retry_after": st.integers(0, 5), "code": st.just("X")})),
+        st.just({**rule, "drop": True}),
+        st.builds(lambda c: {**rule, "operation_fails": {"code": c}}, st.sampled_from(["Boom", "VMAgentStatusCommunicationError"])),
+        st.builds(lambda n: {**rule, "delay": {"polls": n}}, st.integers(1, 3)),
+    )
+)  # fmt: skip
+STEP = st.tuples(st.sampled_from(["PUT", "PATCH", "GET", "DELETE", "LIST", "POLL", "ACTION"]), NAMES, VMS)
+_SHARED: dict[str, Any] = {}
+
+
+def _shared_client() -> tuple[EmulatorApp, httpx.Client]:
+    if not _SHARED:
+        from pytest_runcommand.emulator.tokens import fake_token
+        from pytest_runcommand.emulator.transport import asgi_client
+
+        app = EmulatorApp()
+        token = fake_token(2_000_000_000)
+        _SHARED["app"], _SHARED["client"] = app, asgi_client(app, headers={"Authorization": f"Bearer {token}"})
+        atexit.register(_SHARED["client"].close)
+    return _SHARED["app"], _SHARED["client"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(VALID_RULE, max_size=4), st.lists(STEP, min_size=1, max_size=12))
+def test_only_scripted_faults_give_5xx_or_drops_and_nothing_breaks(rules: list[Any], steps: list[Any]) -> None:
+    """Generative: any valid scenario over any sequence of requests: every 5xx and every dropped connection carries
+    the fault marker (a scripted fault), nothing else does, and the emulator never hits an internal error; each
+    operation a fault failed ends Failed with the scripted code."""
+    app, client = _shared_client()
+    app.backend.reset()
+    app.faults.load({"faults": rules})
+    seen = record(app)
+    base = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute"
+    monitors: list[str] = []
+    try:
+        for kind, name, vm in steps:
+            path = f"{base}/virtualMachines/{vm}/runCommands/{name}?api-version=2024-07-01"
+            try:
+                if kind == "PUT":
+                    answer = client.put(path, json=BODY)
+                elif kind == "PATCH":
+                    answer = client.patch(path, json={"properties": {"timeoutInSeconds": 30}})
+                elif kind == "GET":
+                    answer = client.get(path)
+                elif kind == "DELETE":
+                    answer = client.delete(path)
+                elif kind == "LIST":
+                    answer = client.get(path.replace(f"/{name}?", "?"))
+                elif kind == "ACTION":
+                    action = f"{base}/virtualMachines/{vm}/runCommand?api-version=2024-07-01"
+                    answer = client.post(action, json={"commandId": "RunShellScript", "script": ["ls"]})
+                elif monitors:
+                    answer = client.get(monitors[-1])
+                else:
+                    continue
+            except httpx.RemoteProtocolError:
+                continue
+            if "Azure-AsyncOperation" in answer.headers:
+                monitors.append(answer.headers["Azure-AsyncOperation"])
+    finally:
+        app.observers.remove(seen.append)
+    assert not app.internal_errors, app.internal_errors[0]
+    for interaction in seen:
+        marked = interaction.response_header(FAULT_HEADER) is not None
+        if interaction.status is None or interaction.status >= 500:
+            assert marked, interaction.describe()
+        if marked and interaction.status is not None and interaction.status >= 400:
+            assert interaction.response_json["error"]["code"], interaction.describe()
+    failing = {rule["operation_fails"]["code"] for rule in rules if "operation_fails" in rule}
+    for interaction in seen:
+        body = interaction.response_json if "/operations/" in interaction.url else None
+        if isinstance(body, dict) and body.get("status") == "Failed":
+            assert body["error"]["code"] in failing | {"VMExtensionProvisioningError"}, body
 
 
 # -- the real Azure SDK against the served TLS emulator ----------------------------------------------------------
