@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from pytest_runcommand.contract import facts
 from pytest_runcommand.emulator import catalogue, errors
-from pytest_runcommand.emulator.asgi import REQUEST_ID, Handler, Request, Response
+from pytest_runcommand.emulator.asgi import REQUEST_ID, Handler, Request, Response, arm_answer
 from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.routing import Router
 from pytest_runcommand.emulator.runcommands import (
@@ -83,7 +83,7 @@ class ActionService:
         for name, operation_id, template in _ROUTES:
             method = "POST" if name.endswith("action") else "GET"
             versions = frozenset(facts.versions_with(operation_id))
-            router.add(name, template, {method: handlers[name]}, api_version=versions)
+            router.add(name, template, {method: arm_answer(handlers[name])}, api_version=versions)
 
     # -- the action ---------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import orjson
 from pytest_runcommand.emulator import errors
 
 __all__ = [
+    "RATE_LIMITS",
     "REQUEST_ID",
     "Handler",
     "Message",
@@ -29,6 +30,7 @@ __all__ = [
     "Response",
     "Scope",
     "Send",
+    "arm_answer",
     "base_url",
     "encode",
     "header_value",
@@ -169,6 +171,24 @@ def _request_id() -> str:
     return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
 
 
+RATE_LIMITS = {"reads": "11999", "writes": "1199"}
+"""``x-ms-ratelimit-remaining-subscription-*``: ARM's hourly per-subscription budget, never spent (no throttling
+unless a scenario scripts a 429)."""
+_READS = frozenset({"GET", "HEAD"})
+
+
+def arm_answer(handler: Handler) -> Handler:
+    """``handler`` with ARM's rate-limit header on its answers (reads for GET and HEAD, writes otherwise)."""
+
+    def answer(request: Request) -> Response:
+        response = handler(request)
+        kind = "reads" if request.method in _READS else "writes"
+        response.headers.setdefault(f"x-ms-ratelimit-remaining-subscription-{kind}", RATE_LIMITS[kind])
+        return response
+
+    return answer
+
+
 def encode(
     response: Response, request_headers: Mapping[str, str], *, head: bool = False
 ) -> tuple[list[tuple[bytes, bytes]], bytes]:
@@ -184,11 +204,10 @@ def encode(
     headers.append((b"content-length", str(len(body)).encode()))
     request_id = own.get(REQUEST_ID) or _request_id()  # a service may name it (the action: its operation's id)
     headers.append((b"x-ms-request-id", request_id.encode()))
+    # as recorded: ARM's correlation id is its own GUID (the client's when it sends one), never the request id;
+    # x-ms-client-request-id is not echoed
     correlation = request_headers.get("x-ms-correlation-request-id")
-    headers.append((b"x-ms-correlation-request-id", header_value(correlation) if correlation else request_id.encode()))
-    client_request_id = request_headers.get("x-ms-client-request-id")
-    if client_request_id:
-        headers.append((b"x-ms-client-request-id", header_value(client_request_id)))
+    headers.append((b"x-ms-correlation-request-id", header_value(correlation or _request_id())))
     for name, value in own.items():
         if name != REQUEST_ID:
             headers.append((name.lower().encode("ascii"), header_value(value)))

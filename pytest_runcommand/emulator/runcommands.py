@@ -24,7 +24,7 @@ import pydantic
 
 from pytest_runcommand.contract import Violation, facts, get_contract, validate_request
 from pytest_runcommand.emulator import errors
-from pytest_runcommand.emulator.asgi import Handler, Request, Response
+from pytest_runcommand.emulator.asgi import REQUEST_ID, Handler, Request, Response, arm_answer
 from pytest_runcommand.emulator.backend import DEFAULT_CALLER, AsyncOperation, Backend, ParentRef, normalize_location
 from pytest_runcommand.emulator.routing import Router
 from pytest_runcommand.emulator.serialize import action_result, list_to_wire, operation_to_wire, run_command_to_wire
@@ -99,16 +99,26 @@ class RunCommandService:
         """Add the run-command routes (bearer token and a supported api-version required)."""
         if self.collection == MANAGED:
             versions = frozenset(facts.SUPPORTED_API_VERSIONS)
-            router.add("operation", OPERATION, {"GET": self._operation}, api_version=frozenset(facts.API_VERSIONS))
+            router.add(
+                "operation", OPERATION, {"GET": arm_answer(self._operation)}, api_version=frozenset(facts.API_VERSIONS)
+            )
         else:
             versions = frozenset(
                 version for version in facts.API_VERSIONS if facts.operations_at(version, "diagnostic")
             )
-        resource = {"GET": self._get, "PUT": self._put, "PATCH": self._patch, "DELETE": self._delete}
+        resource = {
+            method: arm_answer(handler)
+            for method, handler in (
+                ("GET", self._get),
+                ("PUT", self._put),
+                ("PATCH", self._patch),
+                ("DELETE", self._delete),
+            )
+        }
         prefix = "" if self.collection == MANAGED else "diagnostic_"
         for kind, template in self.templates.items():
             name = f"{prefix}{kind}run_command"
-            router.add(f"{name}s", template, {"GET": self._list}, api_version=versions)
+            router.add(f"{name}s", template, {"GET": arm_answer(self._list)}, api_version=versions)
             router.add(name, template + "/{runCommandName}", resource, api_version=versions)
 
     # -- run commands -------------------------------------------------------------------------------
@@ -222,6 +232,7 @@ class RunCommandService:
         headers = {
             "Azure-AsyncOperation": self._operation_url(request, operation),
             "Azure-AsyncNotification": "Enabled",
+            REQUEST_ID: operation.id,  # as recorded: an async write's request id is its operation's id
         }
         retry_after = self.backend.settings.retry_after
         template = self._by_params.get(frozenset(request.params), request.path)

@@ -589,13 +589,38 @@ def test_get_ignores_a_body(runcommand_emulator: InProcessEmulator) -> None:
     assert response.status_code == 404
 
 
-def test_correlation_id_is_echoed(runcommand_emulator: InProcessEmulator) -> None:
+def test_correlation_id_is_echoed_and_the_client_request_id_is_not(runcommand_emulator: InProcessEmulator) -> None:
+    """As recorded: ARM keeps the caller's correlation id and does not echo ``x-ms-client-request-id``."""
     response = runcommand_emulator.client.get(
         rc_path() + Q, headers={"x-ms-correlation-request-id": "corr-1", "x-ms-client-request-id": "client-1"}
     )
     assert response.headers["x-ms-correlation-request-id"] == "corr-1"
-    assert response.headers["x-ms-client-request-id"] == "client-1"
+    assert "x-ms-client-request-id" not in response.headers
     assert response.headers["x-ms-request-id"]
+
+
+def test_async_write_ids_and_rate_limits_are_arms(runcommand_emulator: InProcessEmulator) -> None:
+    """As recorded: an async write's ``x-ms-request-id`` is its operation's id, the correlation id is another
+    GUID, and every answer carries the subscription's remaining reads or writes."""
+    client = runcommand_emulator.client
+    written = [
+        client.put(rc_path() + Q, json=put_body(script="echo 1")),
+        client.patch(rc_path() + Q, json={"properties": {"timeoutInSeconds": 60}}),
+        client.delete(rc_path() + Q),
+    ]
+    for answer in written:
+        operation_id = answer.headers["Azure-AsyncOperation"].partition("?")[0].rpartition("/")[2]
+        assert answer.headers["x-ms-request-id"] == operation_id
+        assert answer.headers["x-ms-correlation-request-id"] not in (operation_id, "")
+        assert int(answer.headers["x-ms-ratelimit-remaining-subscription-writes"]) > 0
+        assert "x-ms-ratelimit-remaining-subscription-reads" not in answer.headers
+        status = client.get(answer.headers["Azure-AsyncOperation"])
+        assert int(status.headers["x-ms-ratelimit-remaining-subscription-reads"]) > 0
+        assert status.headers["x-ms-request-id"] != operation_id, "a status read is a request of its own"
+    listed = client.get(rc_path().rpartition("/")[0] + Q)
+    assert int(listed.headers["x-ms-ratelimit-remaining-subscription-reads"]) > 0
+    ids = [a.headers["x-ms-request-id"] for a in written] + [listed.headers["x-ms-correlation-request-id"]]
+    assert len(set(ids)) == len(ids)
 
 
 def test_monitor_url_answers_202_while_in_progress(runcommand_emulator: InProcessEmulator) -> None:

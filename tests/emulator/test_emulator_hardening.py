@@ -166,7 +166,7 @@ def test_header_values_the_client_sent_are_echoed_safely(client: httpx.Client) -
     sent = {"x-ms-client-request-id": "caf\u00e9 1".encode("latin-1"), "x-ms-correlation-request-id": b"\xff"}
     response = client.get(f"{RUN_COMMANDS}/rc1?{VERSION}", headers=sent)
     assert response.status_code == 404
-    assert response.headers["x-ms-client-request-id"] == "caf%C3%A9 1"
+    assert "x-ms-client-request-id" not in response.headers  # not echoed, as recorded
     assert response.headers["x-ms-correlation-request-id"] == "%C3%BF"
 
 
