@@ -348,7 +348,8 @@ VMS = st.sampled_from(["vm1", "web-1"])
 GLOBS = st.sampled_from(["*", "rc?", "doomed-*", "web-*", "vm1", "FLAKY"])
 VALID_RULE = st.fixed_dictionaries(
     {
-        "match": st.fixed_dictionaries(
+        "match": st.just({})
+        | st.fixed_dictionaries(
             {},
             optional={
                 "operation": st.sampled_from(
@@ -428,6 +429,7 @@ def test_only_scripted_faults_give_5xx_or_drops_and_nothing_breaks(rules: list[A
     finally:
         app.observers.remove(seen.append)
     assert not app.internal_errors, app.internal_errors[0]
+    assert sum(i.response_header(FAULT_HEADER) is not None for i in seen) == len(app.faults.log)
     for interaction in seen:
         marked = interaction.response_header(FAULT_HEADER) is not None
         if interaction.status is None or interaction.status >= 500:
