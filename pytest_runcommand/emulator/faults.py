@@ -38,6 +38,7 @@ FAULT_HEADER = "x-runcommand-fault"
 """Response header marking an answer a scripted fault shaped; its value is the rule's index."""
 _NEVER = 10**9
 _FAR = timedelta(days=3650)
+_ON_OPERATIONS = frozenset({"operation_fails", "delay"})
 _OPERATION_ID = re.compile(r"/operations/([^/?]+)", re.IGNORECASE)
 
 
@@ -112,24 +113,30 @@ class Faults:
         fault = self._pick(request)
         if fault is None:
             return handler(request)
+        if fault.action in _ON_OPERATIONS:
+            return self._after(fault, request, handler(request), backend)
         fault.used += 1
         if fault.action == "drop":
             self.log.append(Injected(fault.index, "drop", request.method, request.path, None))
             closed = await _drop(receive)
             message = f"Server disconnected without sending a response (scripted fault {fault.index}: drop)."
             raise ConnectionDropped(message, index=fault.index, closed=closed)
-        if fault.action == "respond":
-            response = _respond(fault, request)
+        response = _respond(fault, request)
+        return self._mark(fault, request, response)
+
+    def _after(self, fault: Fault, request: Request, response: Response, backend: Backend) -> Response:
+        """Act on the async operation the handler started (none started: the rule waits for one that does)."""
+        operation = _started_operation(response, backend)
+        if operation is None:
+            return response
+        fault.used += 1
+        if fault.action == "operation_fails":
+            self._doom(operation, fault, backend)
         else:
-            response = handler(request)
-            operation = _started_operation(response, backend)
-            if operation is None:
-                fault.used -= 1  # nothing to act on: the rule waits for a request that starts an operation
-                return response
-            if fault.action == "operation_fails":
-                self._doom(operation, fault, backend)
-            else:
-                _delay(operation, fault, backend.clock.now())
+            _delay(operation, fault, backend.clock.now())
+        return self._mark(fault, request, response)
+
+    def _mark(self, fault: Fault, request: Request, response: Response) -> Response:
         response.headers[FAULT_HEADER] = str(fault.index)
         self.log.append(Injected(fault.index, fault.action, request.method, request.path, response.status))
         return response
@@ -139,6 +146,8 @@ class Faults:
         for fault in self.rules:
             if fault.exhausted or not _fits(fault.match, request):
                 continue
+            if fault.action in _ON_OPERATIONS and request.method in ("GET", "HEAD"):
+                continue  # a read starts no operation: later rules may still apply
             if fault.match.operation is not None:
                 if not operation:
                     operation.append(operation_of(request.method, request.path, request.api_version))

@@ -270,6 +270,23 @@ def test_operation_fails_at_its_time_and_the_resource_reads_failed(emulator: InP
     assert emulator.client.get(fine.headers["Azure-AsyncOperation"]).json()["status"] == "InProgress"
 
 
+def test_operation_rules_wait_for_a_write_that_starts_an_operation(emulator: InProcessEmulator) -> None:
+    """A rejected write or a read does not use up an operation rule, and reads fall through to later rules."""
+    emulator.app.faults.add(match={"name": "rc*"}, times=1, operation_fails={"code": "Boom"})
+    emulator.app.faults.add(match={"method": "GET"}, times=1, respond={"status": 503})
+    url = emulator.run_command_path("rc1")
+    rejected = emulator.client.put(url, json={"location": "westus", "properties": {"timeoutInSeconds": "x"}})
+    assert rejected.status_code == 400
+    assert FAULT_HEADER not in rejected.headers
+    assert emulator.client.get(url).status_code == 503
+    created = emulator.client.put(url, json=BODY)
+    assert created.headers[FAULT_HEADER] == "0"
+    assert emulator.client.get(created.headers["Azure-AsyncOperation"]).json()["error"]["code"] == "Boom"
+    again = emulator.client.put(url, json=BODY)
+    assert FAULT_HEADER not in again.headers
+    assert emulator.client.get(again.headers["Azure-AsyncOperation"]).json()["status"] == "Succeeded"
+
+
 @pytest.mark.parametrize("runcommand_emulator", ["manual"], indirect=True)
 def test_delay_seconds_keeps_the_operation_in_progress_that_long(emulator: InProcessEmulator) -> None:
     emulator.app.faults.add(match={"method": "PUT"}, delay={"seconds": 120})
