@@ -68,6 +68,9 @@ __all__ = [
     "normalize_location",
 ]
 
+_SEEDS = random.SystemRandom()
+_P_TOKEN = str(uuid.UUID(int=random.Random(0).getrandbits(128), version=4))
+
 
 _WRITABLE_SET = frozenset(WRITABLE_PROPERTIES)
 DEFAULT_CALLER = Caller("pytest-runcommand-emulator", "Application")
@@ -83,7 +86,7 @@ class Backend:
         *,
         clock: Clock | None = None,
         executor: Executor | None = None,
-        seed: int = 0,
+        seed: int | None = None,
     ) -> None:
         self.settings = settings or EmulatorSettings()
         self.clock = clock or Clock()
@@ -92,9 +95,10 @@ class Backend:
         self._lock = threading.RLock()
         self._vms: dict[tuple[str, ...], VirtualMachine] = {}
         self._operations: OrderedDict[str, AsyncOperation] = OrderedDict()
-        self._random = random.Random(seed)
-        self.operation_token = self._new_id()
-        """The opaque ``p`` query parameter of operation URLs (Azure puts one there too)."""
+        self._random = random.Random(_SEEDS.getrandbits(64) if seed is None else seed)
+        """Operation ids: random per emulator, as Azure's are; a ``seed`` repeats them (reproducible tests)."""
+        self.operation_token = _P_TOKEN
+        """The opaque ``p`` query parameter of operation URLs (Azure puts one there too, the same for weeks)."""
 
     # -- housekeeping -------------------------------------------------------------------------------
 
@@ -103,12 +107,17 @@ class Backend:
         with self._lock:
             self._vms.clear()
             self._operations.clear()
-            self._random = random.Random(self._seed)
-            self.operation_token = self._new_id()
+            if self._seed is not None:  # a seeded emulator starts its id sequence again; others keep drawing
+                self._random = random.Random(self._seed)
             self.clock.reset()
             reset = getattr(self.executor, "reset", None)
             if callable(reset):
                 reset()
+
+    @property
+    def seed(self) -> int | None:
+        """The seed of the operation ids (None: random per emulator)."""
+        return self._seed
 
     def _new_id(self) -> str:
         return str(uuid.UUID(int=self._random.getrandbits(128), version=4))

@@ -71,6 +71,12 @@ def register(subparsers: Any) -> None:
         help="Retry-After on async answers (default: 0; clients then use their own polling interval)",
     )
     parser.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="seed of the operation ids, for a reproducible sequence (default: random, as Azure's are)",
+    )
+    parser.add_argument(
         "--cli-env",
         type=Path,
         metavar="PATH",
@@ -156,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         lro_polls=args.lro_polls,
         retry_after=args.retry_after,
     )
-    backend = Backend(settings, clock=Clock(realtime=True))
+    backend = Backend(settings, clock=Clock(realtime=True), seed=args.seed)
     for value in args.vm:
         resource_id, location = _parse_vm(value)
         try:

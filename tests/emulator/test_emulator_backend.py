@@ -133,8 +133,8 @@ def test_operations_are_bounded() -> None:
     assert backend.operation_count == 10
 
 
-def test_reset_forgets_everything_and_repeats_ids() -> None:
-    backend = new_backend()
+def test_reset_forgets_everything_and_repeats_seeded_ids() -> None:
+    backend = Backend(EmulatorSettings(), clock=Clock(START), seed=11)
     _, _, first = put(backend)
     backend.clock.advance(100)
     backend.reset()
@@ -152,3 +152,24 @@ def test_clock_moves_only_forward_and_formats_like_azure() -> None:
         clock.advance(-1)
     assert format_time(START) == "2024-07-01T12:00:00.0000000+00:00"
     assert Clock(realtime=True).realtime
+
+
+def test_operation_ids_are_random_per_emulator_unless_seeded() -> None:
+    """Issue 15: Azure's operation ids are random; a seed makes an emulator's sequence reproducible, and the
+    ``p`` token is the same everywhere (as in records a week apart)."""
+
+    def ids(backend: Backend, count: int = 3) -> list[str]:
+        return [put(backend, f"rc{index}")[2].id for index in range(count)]  # type: ignore[attr-defined]
+
+    first, second = ids(Backend()), ids(Backend())
+    assert not set(first) & set(second), "two emulators drew the same operation ids"
+    assert ids(Backend(seed=7)) == ids(Backend(seed=7))
+    seeded = Backend(seed=7)
+    before = ids(seeded)
+    seeded.reset()
+    assert ids(seeded) == before, "a seeded emulator starts its sequence again on reset"
+    unseeded = Backend()
+    before = ids(unseeded)
+    unseeded.reset()
+    assert not set(ids(unseeded)) & set(before), "an unseeded one keeps drawing"
+    assert Backend().operation_token == Backend(seed=3).operation_token
