@@ -323,7 +323,11 @@ class CoverageReport:
 
 
 def _route(url: str) -> str:
-    parts = urlsplit(url)
+    """Path (any case) and query of a URL: the same whoever serves it; a URL that does not split is its own key."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced bracket in the host
+        return url
     return f"{parts.path.lower()}?{parts.query}"
 
 

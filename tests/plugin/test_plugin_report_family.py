@@ -136,3 +136,12 @@ def test_the_result_read_at_the_location_counts_for_the_action() -> None:
     }
     assert data["operations"]["AsyncOperations_Get"]["calls"] == 1
     assert data["operations"]["AsyncOperations_Get"]["response_properties_covered"] == []
+
+
+@pytest.mark.parametrize("location", ["https://[bad/operations/x?monitor=true", "", "/relative?x=1"])
+def test_a_location_of_any_shape_is_taken_in_stride(location: str) -> None:
+    report = CoverageReport()
+    report.add(Interaction("POST", f"https://management.azure.com{VM}/runCommand?api-version={DEFAULT_API_VERSION}",
+                           status=202, response_headers={"Location": location}))  # fmt: skip
+    report.add(Interaction("GET", location or "https://[x", status=200, response_body="{}"))
+    assert report.to_dict()["operations"]["VirtualMachines_RunCommand"]["calls"] == 1
