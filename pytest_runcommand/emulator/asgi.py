@@ -171,18 +171,18 @@ def _request_id() -> str:
     return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
 
 
-RATE_LIMITS = {"reads": "11999", "writes": "1199"}
-"""``x-ms-ratelimit-remaining-subscription-*``: ARM's hourly per-subscription budget, never spent (no throttling
-unless a scenario scripts a 429)."""
-_READS = frozenset({"GET", "HEAD"})
+RATE_LIMITS = {"reads": "11999", "writes": "1199", "deletes": "14999"}
+"""``x-ms-ratelimit-remaining-subscription-*``: ARM's per-subscription budget, never spent (no throttling unless a
+scenario scripts a 429). As recorded: reads on GET, deletes on DELETE, writes on the other methods."""
+_KIND = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}
 
 
 def arm_answer(handler: Handler) -> Handler:
-    """``handler`` with ARM's rate-limit header on its answers (reads for GET and HEAD, writes otherwise)."""
+    """``handler`` with ARM's rate-limit header on its answers."""
 
     def answer(request: Request) -> Response:
         response = handler(request)
-        kind = "reads" if request.method in _READS else "writes"
+        kind = _KIND.get(request.method, "writes")
         response.headers.setdefault(f"x-ms-ratelimit-remaining-subscription-{kind}", RATE_LIMITS[kind])
         return response
 

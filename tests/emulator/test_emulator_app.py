@@ -608,12 +608,13 @@ def test_async_write_ids_and_rate_limits_are_arms(runcommand_emulator: InProcess
         client.patch(rc_path() + Q, json={"properties": {"timeoutInSeconds": 60}}),
         client.delete(rc_path() + Q),
     ]
-    for answer in written:
+    for answer, kind in zip(written, ("writes", "writes", "deletes"), strict=True):
         operation_id = answer.headers["Azure-AsyncOperation"].partition("?")[0].rpartition("/")[2]
         assert answer.headers["x-ms-request-id"] == operation_id
         assert answer.headers["x-ms-correlation-request-id"] not in (operation_id, "")
-        assert int(answer.headers["x-ms-ratelimit-remaining-subscription-writes"]) > 0
-        assert "x-ms-ratelimit-remaining-subscription-reads" not in answer.headers
+        limits = {name for name in answer.headers if name.startswith("x-ms-ratelimit-remaining-subscription-")}
+        assert limits == {f"x-ms-ratelimit-remaining-subscription-{kind}"}
+        assert int(answer.headers[f"x-ms-ratelimit-remaining-subscription-{kind}"]) > 0
         status = client.get(answer.headers["Azure-AsyncOperation"])
         assert int(status.headers["x-ms-ratelimit-remaining-subscription-reads"]) > 0
         assert status.headers["x-ms-request-id"] != operation_id, "a status read is a request of its own"
