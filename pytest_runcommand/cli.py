@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pytest_runcommand.cassettes.command",
     "pytest_runcommand.emulator.command",
     "pytest_runcommand.fuzz.command",
+    "pytest_runcommand.report.merge",
 )
 
 

@@ -42,6 +42,10 @@ polled to its end). Token: {TOKEN_ENV}, else azure-identity DefaultAzureCredenti
 
 Deterministic by default (the same cases every run); --seed N picks another reproducible stream.
 The long run: pytest-runcommand fuzz --max-examples 500   (about 14,000 cases against the emulator).
+
+Scale: --workers N (or auto) runs the campaign in N processes, --shard K/N runs a CI job's share; neither
+changes the cases drawn. Merge the shards' --json / --junit-xml outputs with 'pytest-runcommand report merge'.
+--hypothesis-database keeps the failures found and tries them first next time (each shrunk to its smallest form).
 """
 
 
@@ -95,6 +99,28 @@ def register(subparsers: Any) -> None:
         metavar="PATH",
         help="also write the outcome as JUnit XML: one test case per operation and check",
     )
+    scale = parser.add_argument_group("scale and memory")
+    scale.add_argument(
+        "--workers",
+        default="1",
+        metavar="N",
+        help="worker processes, or 'auto' for one per core (default: 1); the cases drawn do not change",
+    )
+    scale.add_argument(
+        "--shard", metavar="K/N", help="run share K of N of the campaign (CI matrices); the N shares are the whole"
+    )
+    scale.add_argument(
+        "--json", type=Path, metavar="PATH", help="also write the outcome as JSON (what 'report merge' merges)"
+    )
+    scale.add_argument(
+        "--hypothesis-database",
+        nargs="?",
+        const=".hypothesis",
+        type=Path,
+        metavar="DIR",
+        help="keep failing examples in DIR (default .hypothesis) and try them first next time; failures are shrunk. "
+        "Draws from a seed stream instead of the derandomized one (off by default)",
+    )
     live = parser.add_argument_group("targets other than the emulator")
     live.add_argument("--live", action="store_true", help="allow a target that is not on loopback")
     for name, variable in ENV_SCOPE.items():
@@ -138,8 +164,12 @@ def _check_paths(args: argparse.Namespace) -> None:
         raise UsageError("--update-baseline needs --baseline FILE")
     if args.baseline is not None and not args.update_baseline and not args.baseline.is_file():
         raise UsageError(f"--baseline {args.baseline}: no such file (write one with --update-baseline)")
-    if args.junit_xml is not None and not args.junit_xml.parent.is_dir():
-        raise UsageError(f"--junit-xml {args.junit_xml}: the directory {args.junit_xml.parent} does not exist")
+    for flag, path in (("--junit-xml", args.junit_xml), ("--json", args.json)):
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(f"{flag} {path}: the directory {path.parent} does not exist")
+    database = args.hypothesis_database
+    if database is not None and database.exists() and not database.is_dir():
+        raise UsageError(f"--hypothesis-database {database}: not a directory")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -151,10 +181,16 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"--operation {', '.join(unknown)}: unknown; the operations are {', '.join(known)}")
     _check_paths(args)
+    from pytest_runcommand.fuzz.campaign import Shard, parse_workers
+
+    workers = parse_workers(args.workers)
+    shard = Shard.parse(args.shard) if args.shard is not None else None
 
     # the fuzz extra: a ModuleNotFoundError here makes the command line print its pip install line (exit 2)
     from pytest_runcommand.contract.violations import mask_text
     from pytest_runcommand.fuzz.baseline import Baseline
+    from pytest_runcommand.fuzz.campaign import run_campaign
+    from pytest_runcommand.fuzz.document import write_json
     from pytest_runcommand.fuzz.junit import write_junit
     from pytest_runcommand.fuzz.progress import terminal_progress
     from pytest_runcommand.fuzz.runner import FuzzRunner
@@ -174,6 +210,8 @@ def run(args: argparse.Namespace) -> int:
         rate=args.rate,
     )
     target = resolve_target(request, CLI_ROUTE)
+    if workers > 1 and (target.scope is not None or args.max_requests is not None or args.rate is not None):
+        raise UsageError("--workers: a live target, --max-requests or --rate needs one worker (one budget, one pace)")
     settings = FuzzSettings(
         max_examples=args.max_examples,
         operations=tuple(args.operation),
@@ -181,10 +219,11 @@ def run(args: argparse.Namespace) -> int:
         modes=("positive", "negative") if args.mode == "all" else (args.mode,),
         stateful=not args.no_stateful,
         api_version=args.api_version,
+        database=args.hypothesis_database,
     )
     progress = terminal_progress(sys.stderr, os.environ)
     try:
-        report = FuzzRunner(target, settings, progress=progress).run()
+        report = run_campaign(FuzzRunner(target, settings, progress=progress), workers=workers, shard=shard)
     except Exception as error:  # a crash must not print the token that sits in schemathesis's reprs
         print(
             f"pytest-runcommand fuzz: the run stopped: {mask_text(f'{type(error).__name__}: {error}')}", file=sys.stderr
@@ -198,6 +237,8 @@ def run(args: argparse.Namespace) -> int:
         baseline = Baseline.load(args.baseline)
     if args.junit_xml is not None:
         write_junit(report, args.junit_xml, baseline)
+    if args.json is not None:
+        write_json(report, args.json, baseline)
     print(report.render(baseline))
     if args.update_baseline:
         print(f"\nbaseline: {len(report.findings)} failure(s) written to {args.baseline}")

@@ -36,6 +36,8 @@ class FuzzFinding:
     severity: str
     response: str = ""
     count: int = 1
+    found_at: int = 0
+    """How many cases its part of the campaign had sent when it was first seen (1: the very first one)."""
 
     def render(self) -> str:
         status = f" (HTTP {self.status})" if self.status is not None else ""
@@ -74,6 +76,8 @@ class FuzzReport:
     errors: list[str] = field(default_factory=list)
     """Operations that could not be fuzzed (schema problems), with the reason."""
     notes: list[str] = field(default_factory=list)
+    drawn: dict[str, str] = field(default_factory=dict)
+    """Per campaign unit, ``"<cases>:<digest>"`` of what it sent: equal when two runs drew the same cases."""
 
     def new_findings(self, baseline: Baseline | None = None) -> list[FuzzFinding]:
         """Findings not in ``baseline``, ordered by operation then title."""
@@ -162,8 +166,9 @@ class FuzzReport:
         self.cleanup += other.cleanup
         self.remaining += other.remaining
         self.elapsed = max(self.elapsed, other.elapsed)
-        self.errors += other.errors
+        self.errors += [error for error in other.errors if error not in self.errors]
         self.notes += other.notes
+        self.drawn.update(other.drawn)
 
     def baseline_entries(self) -> dict[str, dict[str, str]]:
         return {

@@ -7,11 +7,19 @@ schemathesis's state machine walks the ``x-links`` of the overlay (PUT -> PATCH 
 are never raised into hypothesis (no shrinking, no early stop): each distinct one (operation, check, kind) is kept
 once with its first case, a count and a curl line. A live run ends with the clean-up of what it created.
 
-Deterministic by default (hypothesis ``derandomize``); ``seed`` picks another reproducible stream.
+A campaign is a list of *units* (``"<operation> <mode>"`` each, then ``"stateful"``), each run into its own report
+(:meth:`FuzzRunner.run_parts`) and merged in campaign order, so workers and shards
+(:mod:`~pytest_runcommand.fuzz.campaign`) change who runs a unit, never what it draws.
+
+Deterministic by default (hypothesis ``derandomize``); ``seed`` picks another reproducible stream. With an example
+database (``FuzzSettings.database``, see :mod:`~pytest_runcommand.fuzz.replay`) failures are raised into hypothesis:
+saved, replayed first next time, and each reported in its shrunk form.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import time
 from collections import Counter
@@ -42,12 +50,16 @@ from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
 from pytest_runcommand.fuzz.inprocess import InProcessClient
 from pytest_runcommand.fuzz.live import BudgetExhausted, GuardRefusal
 from pytest_runcommand.fuzz.redact import mask_body, redact, response_excerpt, secret_values
+from pytest_runcommand.fuzz.replay import database_settings, finding_error, is_final, swallow_findings
 from pytest_runcommand.fuzz.schema import build_schema
 from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.stateful import run_stateful
 from pytest_runcommand.fuzz.targets import Target
 
-__all__ = ["FuzzRunner", "operation_id"]
+__all__ = ["STATEFUL", "FuzzRunner", "operation_id"]
+
+STATEFUL = "stateful"
+"""The campaign unit of the stateful sequences (the others are ``"<operation> <mode>"``)."""
 
 Progress = Callable[[str, int], None]
 """Called after each case sent: what is being fuzzed ("<operation> <mode>" or "stateful"), cases so far."""
@@ -91,6 +103,9 @@ class FuzzRunner:
         )
         self.report = FuzzReport(target.label, checks=[check.__name__ for check in self.checks])
         self.phase = ""
+        self._digest = hashlib.sha256()
+        self._raise: str | None = None
+        """In database mode: the key of the first failure of the current case (raised into hypothesis)."""
         self._auth_enforced: set[str] = set()
         self._session: Any = None
 
@@ -111,6 +126,7 @@ class FuzzRunner:
         except BudgetExhausted as error:
             self.report.stopped = str(error)
             raise
+        self._digest.update(_case_bytes(case))
         response = case.call(**{**self.transport_kwargs(), **kwargs})
         self.target.guard.note_response(case.method, url, response.status_code)
         self.report.cases += 1
@@ -170,11 +186,15 @@ class FuzzRunner:
             else f"{type(failure).__name__}:{_stable_title(failure.title)}"
         )
         key = failure_key(operation, check, kind)
+        if self._raise is None:
+            self._raise = key
         existing = self.report.findings.get(key)
-        if existing is not None:
+        final = is_final() and self._raise == key
+        if existing is not None and not final:
             existing.count += 1
             return
         secrets = secret_values(case.body)
+        count = existing.count if existing is not None else 1
         self.report.findings[key] = FuzzFinding(
             key=key,
             operation_id=operation,
@@ -186,6 +206,8 @@ class FuzzRunner:
             mode=_mode(case),
             severity=str(failure.severity.value),
             response=response_excerpt(response.content, secrets),
+            count=count,
+            found_at=existing.found_at if existing is not None else self.report.cases,
         )
 
     def _curl(self, case: Case[Any], secrets: Sequence[str]) -> str:
@@ -207,7 +229,7 @@ class FuzzRunner:
     # -- running -------------------------------------------------------------------------------------
 
     def hypothesis_settings(self, max_examples: int, **extra: Any) -> hypothesis_settings:
-        return hypothesis_settings(
+        base = hypothesis_settings(
             max_examples=max_examples,
             derandomize=self.settings.seed is None,
             database=None,
@@ -218,6 +240,9 @@ class FuzzRunner:
             verbosity=Verbosity.quiet,
             **extra,
         )
+        if self.settings.database is None:
+            return base
+        return database_settings(base, self.settings.database)
 
     @contextmanager
     def _client(self) -> Iterator[None]:
@@ -236,32 +261,74 @@ class FuzzRunner:
         """The session an in-process app is called through (see :mod:`pytest_runcommand.fuzz.inprocess`)."""
         return InProcessClient(app)
 
-    def run(self) -> FuzzReport:
-        """Run the stateless part, then the stateful part; then clean up what a live run created."""
+    def operations(self) -> dict[str, APIOperation[Any, Any, Any, Any]]:
+        """The operations of the schema by id, in schema order; those that cannot be loaded go to ``load_errors``."""
+        found: dict[str, APIOperation[Any, Any, Any, Any]] = {}
+        self.load_errors: list[str] = []
+        for result in self.schema.get_all_operations():
+            if not isinstance(result, Ok):
+                self.load_errors.append(f"an operation could not be loaded: {result.err()}")
+                continue
+            operation = result.ok()
+            found[operation_id(operation)] = operation
+        return found
+
+    def campaign(self) -> list[str]:
+        """The units of the whole campaign, in order: each operation in each mode, then the stateful sequences."""
+        units = [f"{op} {mode}" for op in self.operations() for mode in self.settings.modes]
+        return units + [STATEFUL] if self.settings.stateful else units
+
+    def run(self, units: Sequence[str] | None = None) -> FuzzReport:
+        """Run ``units`` (default: the whole campaign) and merge their reports in order."""
         started = time.perf_counter()
+        campaign = self.campaign()
+        parts = self.run_parts(campaign if units is None else units)
+        report = FuzzReport(self.target.label, checks=[check.__name__ for check in self.checks])
+        report.errors += self.load_errors
+        for part in parts:
+            report.merge(part)
+        report.elapsed = time.perf_counter() - started
+        self.report = report
+        return report
+
+    def run_parts(self, units: Sequence[str]) -> list[FuzzReport]:
+        """One report per unit, in the order given, then one for the clean-up of a live run."""
+        operations = self.operations()
+        parts: list[FuzzReport] = []
         try:
             with self._client():
                 try:
-                    for result in self.schema.get_all_operations():
-                        if not isinstance(result, Ok):
-                            self.report.errors.append(f"an operation could not be loaded: {result.err()}")
-                            continue
-                        operation = result.ok()
-                        self.report.operations.append(operation_id(operation))
-                        for mode in self.settings.modes:
-                            if self.report.stopped is None:
-                                self._run_operation(operation, GenerationMode(mode))
-                    if self.settings.stateful and self.report.stopped is None:
-                        self.phase = "stateful"
-                        run_stateful(self)
+                    for unit in units:
+                        parts.append(self._fresh_report())
+                        if self.report.stopped is None and not any(part.stopped for part in parts):
+                            self._run_unit(unit, operations)
                 except BudgetExhausted as error:
                     self.report.stopped = str(error)
                 finally:
+                    parts.append(self._fresh_report())
                     clean_up(self.target, self._session, self.settings.api_version, self.report)
         finally:
             self.report.refused = self.target.guard.refused
-            self.report.elapsed = time.perf_counter() - started
+        return parts
+
+    def _fresh_report(self) -> FuzzReport:
+        self.report = FuzzReport(self.target.label, checks=[check.__name__ for check in self.checks])
+        self._digest = hashlib.sha256()
         return self.report
+
+    def _run_unit(self, unit: str, operations: dict[str, APIOperation[Any, Any, Any, Any]]) -> None:
+        started = time.perf_counter()
+        if unit == STATEFUL:
+            self.phase = STATEFUL
+            run_stateful(self)
+        else:
+            name, _, mode = unit.rpartition(" ")
+            if name not in operations or mode not in self.settings.modes:
+                raise ValueError(f"not a unit of this campaign: {unit!r}")
+            self.report.operations.append(name)
+            self._run_operation(operations[name], GenerationMode(mode))
+        self.report.drawn[unit] = f"{self.report.cases}:{self._digest.hexdigest()[:16]}"
+        self.report.elapsed = time.perf_counter() - started
 
     def _run_operation(self, operation: APIOperation[Any, Any, Any, Any], mode: GenerationMode) -> None:
         from schemathesis.generation import overrides
@@ -273,21 +340,35 @@ class FuzzRunner:
         @hypothesis.given(case=strategy)
         @self.hypothesis_settings(self.settings.max_examples)
         def fuzz(case: Case[Any]) -> None:
+            self._raise = None
             try:
                 response = self.send(case)
             except GuardRefusal:
                 return
             self.check(case, response)
+            if self._raise is not None and self.settings.database is not None:
+                raise finding_error(self._raise)
 
+        # the example database keys a test by its digest: one key per operation and mode
+        key = f"{self.settings.api_version} {self.phase}".encode()
+        fuzz._hypothesis_internal_database_key = hashlib.sha256(key).digest()  # type: ignore[attr-defined]
         if self.settings.seed is not None:
             fuzz = hypothesis.seed(self.settings.seed)(fuzz)
         try:
-            fuzz()
+            with swallow_findings():
+                fuzz()
         except (BudgetExhausted, hypothesis.errors.Flaky):
             if self.report.stopped is None:
                 raise
         except (hypothesis.errors.Unsatisfiable, hypothesis.errors.FailedHealthCheck) as error:
             self.report.errors.append(f"{operation_id(operation)} ({mode.value}): {type(error).__name__}")
+
+
+def _case_bytes(case: Case[Any]) -> bytes:
+    """What was drawn for a case (method, path, query, headers, body), as stable bytes for the campaign digest."""
+    headers = {k.lower(): v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}  # not drawn
+    drawn = [case.method, case.formatted_path, case.query, headers, case.body]
+    return json.dumps(drawn, sort_keys=True, default=repr).encode() + b"\n"
 
 
 def _mode(case: Case[Any]) -> str:

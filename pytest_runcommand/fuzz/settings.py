@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS
 from pytest_runcommand.errors import UsageError
@@ -27,6 +28,8 @@ class FuzzSettings:
     stateful: bool = True
     stateful_steps: int = 8
     api_version: str = DEFAULT_API_VERSION
+    database: Path | None = None
+    """An example database directory: failures saved, replayed first and shrunk (no derandomizing then)."""
 
     def __post_init__(self) -> None:
         if self.api_version not in SUPPORTED_API_VERSIONS:

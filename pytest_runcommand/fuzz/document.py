@@ -1,0 +1,143 @@
+"""A fuzz report as JSON, and back: what ``--json`` writes and ``pytest-runcommand report merge`` reads.
+
+Light module (no schemathesis). The document carries everything :class:`FuzzReport` holds (findings already
+masked), the keys of the findings the run's baseline knew (``known``), and what each campaign unit drew
+(``drawn``), so the reports of workers and shards merge into the report of one run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+from pytest_runcommand.errors import InputError
+from pytest_runcommand.fuzz.baseline import Baseline
+from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
+
+__all__ = ["FORMAT", "from_document", "read_json", "to_document", "write_json"]
+
+FORMAT = "pytest-runcommand fuzz report"
+VERSION = 1
+_LISTS = ("operations", "checks", "cleanup", "remaining", "errors", "notes")
+_FINDING_FIELDS = {f.name: f.type for f in fields(FuzzFinding)}
+
+
+def to_document(report: FuzzReport, baseline: Baseline | None = None) -> dict[str, Any]:
+    """The report as a JSON-ready dict; ``known``: the findings ``baseline`` lists."""
+    known = sorted(key for key in report.findings if baseline is not None and key in baseline)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "target": report.target,
+        "failed": report.failed(baseline),
+        "cases": report.cases,
+        "elapsed": round(report.elapsed, 3),
+        "statuses": {op: {str(k): v for k, v in sorted(c.items())} for op, c in report.statuses.items()},
+        "positive": {str(k): v for k, v in sorted(report.positive.items())},
+        **{name: list(getattr(report, name)) for name in _LISTS},
+        "refused": report.refused,
+        "stopped": report.stopped,
+        "drawn": dict(report.drawn),
+        "known": known,
+        "findings": [asdict(finding) for finding in report.findings.values()],
+    }
+
+
+def write_json(report: FuzzReport, path: str | Path, baseline: Baseline | None = None) -> None:
+    """Write :func:`to_document` to ``path`` (replaced whole)."""
+    file = Path(path)
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(to_document(report, baseline), indent=2) + "\n", encoding="utf-8")
+    tmp.replace(file)
+
+
+def from_document(data: Any, source: str) -> tuple[FuzzReport, set[str]]:
+    """A report and its ``known`` keys from a document; an :class:`InputError` naming ``source`` and the field."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InputError(f'{source}: not a fuzz report (no "format": {FORMAT!r})')
+    if data.get("version") != VERSION:
+        raise InputError(f"{source}: fuzz report version {data.get('version')!r}; this version reads {VERSION}")
+    try:
+        report = FuzzReport(str(_get(data, "target", str)))
+        report.cases = _get(data, "cases", int)
+        report.elapsed = float(_get(data, "elapsed", (int, float)))
+        report.statuses = {str(op): _counter(c, f"statuses.{op}") for op, c in _get(data, "statuses", dict).items()}
+        report.positive = _counter(_get(data, "positive", dict), "positive")
+        for name in _LISTS:
+            setattr(report, name, [_text(item, name) for item in _get(data, name, list)])
+        report.refused = _get(data, "refused", int)
+        stopped = data.get("stopped")
+        report.stopped = None if stopped is None else _text(stopped, "stopped")
+        report.drawn = {str(k): _text(v, f"drawn.{k}") for k, v in _get(data, "drawn", dict).items()}
+        known = {_text(key, "known") for key in _get(data, "known", list)}
+        for index, item in enumerate(_get(data, "findings", list)):
+            finding = _finding(item, f"findings[{index}]")
+            report.findings[finding.key] = finding
+    except _Bad as error:
+        raise InputError(f"{source}: {error}") from None
+    return report, known
+
+
+def read_json(path: str | Path) -> tuple[FuzzReport, set[str]]:
+    """Read a ``--json`` report; an :class:`InputError` naming the file when it cannot be read."""
+    file = Path(path)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise InputError(f"{file}: not a readable fuzz report ({type(error).__name__})") from None
+    return from_document(data, str(file))
+
+
+class _Bad(ValueError):
+    """A field of the document has the wrong shape."""
+
+
+def _get(data: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
+    value = data.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise _Bad(f"field {name!r} is missing or not {_kind_name(kind)}")
+    return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "an object"}
+    first = kind[0] if isinstance(kind, tuple) else kind
+    return names.get(first, first.__name__)
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise _Bad(f"{where}: expected a string")
+    return value
+
+
+def _counter(value: Any, where: str) -> Counter[int]:
+    if not isinstance(value, dict):
+        raise _Bad(f"{where}: expected an object of status: count")
+    counts: Counter[int] = Counter()
+    for status, count in value.items():
+        if not str(status).isdigit() or not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise _Bad(f"{where}: expected status: count, got {str(status)[:20]!r}")
+        counts[int(status)] = count
+    return counts
+
+
+def _finding(item: Any, where: str) -> FuzzFinding:
+    if not isinstance(item, dict):
+        raise _Bad(f"{where}: expected an object")
+    values: dict[str, Any] = {}
+    for name in _FINDING_FIELDS:
+        value = item.get(name)
+        if name in ("status",) and value is None:
+            values[name] = None
+        elif name in ("status", "count", "found_at"):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise _Bad(f"{where}.{name}: expected an integer")
+            values[name] = value
+        else:
+            values[name] = _text(value, f"{where}.{name}")
+    return FuzzFinding(**values)

@@ -1,0 +1,167 @@
+"""``pytest-runcommand report merge FILE... -o OUT``: the reports of CI shards or workers, merged into one.
+
+Each input is recognised by its content: a fuzz ``--json`` report, a fuzz ``--junit-xml`` file, or a contract
+coverage JSON (``--runcommand-report``). All inputs must be of one kind; the output is of that kind:
+
+- fuzz JSON: :meth:`FuzzReport.merge` (findings by key, counts and statuses summed, units' draws kept);
+- JUnit XML: test cases by (classname, name), a failure or error kept from any input, counts recomputed;
+- coverage JSON: :meth:`CoverageReport.merge`, written with its HTML page beside it.
+
+Exit codes: 0 written, 2 an unreadable or mixed input (named) or an output that cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from pytest_runcommand.errors import InputError, UsageError
+
+__all__ = ["merge_files", "register"]
+
+FUZZ_JSON, JUNIT, COVERAGE = "fuzz JSON report", "JUnit XML", "coverage JSON report"
+
+
+def register(subparsers: Any) -> None:
+    """Add ``report merge`` (the ``report`` command has one sub-command today)."""
+    report = subparsers.add_parser("report", help="work with reports: merge the reports of CI shards")
+    commands = report.add_subparsers(dest="report_command", metavar="ACTION", parser_class=type(report))
+    commands.required = True
+    merge = commands.add_parser(
+        "merge",
+        help="merge fuzz JSON, fuzz JUnit XML or contract coverage JSON reports into one",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    merge.add_argument("files", nargs="+", type=Path, metavar="FILE", help="reports of one kind")
+    merge.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="the merged report")
+    merge.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    kind = merge_files(args.files, args.output)
+    print(f"report merge: {len(args.files)} {kind} file(s) merged into {args.output}")
+    return 0
+
+
+def merge_files(files: list[Path], output: Path) -> str:
+    """Merge ``files`` into ``output``; returns the kind. :class:`InputError` names a bad file."""
+    if not output.parent.is_dir():
+        raise UsageError(f"-o {output}: the directory {output.parent} does not exist")
+    loaded = [_load(file) for file in files]
+    kinds = {kind for kind, _ in loaded}
+    if len(kinds) > 1:
+        first = loaded[0][0]
+        odd = next(file for file, (kind, _) in zip(files, loaded, strict=True) if kind != first)
+        raise InputError(f"{odd}: a {loaded[files.index(odd)][0]}, but {files[0]} is a {first}: merge one kind")
+    kind = loaded[0][0]
+    if kind == FUZZ_JSON:
+        _write(output, _merge_fuzz(files, [data for _, data in loaded]))
+    elif kind == JUNIT:
+        _write(output, _merge_junit([data for _, data in loaded]))
+    else:
+        from pytest_runcommand.report.coverage import CoverageReport
+
+        coverage = CoverageReport()
+        for _, data in loaded:
+            coverage.merge(data)
+        coverage.write(output)
+    return kind
+
+
+def _load(file: Path) -> tuple[str, Any]:
+    try:
+        raw = file.read_bytes()
+    except OSError as error:
+        raise InputError(f"{file}: cannot be read ({error.strerror or type(error).__name__})") from None
+    if raw.lstrip()[:1] == b"<":
+        try:
+            root = ElementTree.fromstring(raw)
+        except ElementTree.ParseError as error:
+            raise InputError(f"{file}: not well-formed XML ({error})") from None
+        if root.tag not in ("testsuites", "testsuite"):
+            raise InputError(f"{file}: XML but not JUnit (root <{root.tag}>)")
+        return JUNIT, root
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise InputError(f"{file}: neither JSON nor XML ({type(error).__name__})") from None
+    if isinstance(data, dict) and "format" in data:
+        return FUZZ_JSON, data
+    if isinstance(data, dict) and isinstance(data.get("operations"), dict):
+        for name, entry in data["operations"].items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("calls", 0), int):
+                raise InputError(f"{file}: operations.{name}: not a coverage entry")
+        return COVERAGE, data
+    raise InputError(f"{file}: not a fuzz report, a JUnit file or a coverage report")
+
+
+def _merge_fuzz(files: list[Path], documents: list[Any]) -> str:
+    from pytest_runcommand.fuzz.baseline import Baseline
+    from pytest_runcommand.fuzz.document import from_document, to_document
+
+    merged = None
+    known: set[str] = set()
+    for file, data in zip(files, documents, strict=True):
+        report, seen = from_document(data, str(file))
+        known |= seen
+        if merged is None:
+            merged = report
+        else:
+            merged.merge(report)
+    assert merged is not None
+    baseline = Baseline({key: {} for key in known})
+    return json.dumps(to_document(merged, baseline), indent=2) + "\n"
+
+
+def _merge_junit(roots: list[ElementTree.Element]) -> str:
+    cases: dict[tuple[str, str], ElementTree.Element] = {}
+    name, elapsed = roots[0].get("name", "merged"), 0.0
+    for root in roots:
+        suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+        for suite in suites:
+            elapsed = max(elapsed, _float(suite.get("time")))
+            for case in suite.findall("testcase"):
+                key = (case.get("classname", ""), case.get("name", ""))
+                mine = cases.get(key)
+                if mine is None:
+                    cases[key] = case
+                    continue
+                for outcome in case:  # a failure or error of any shard stays
+                    if outcome.tag in ("failure", "error") and mine.find(outcome.tag) is None:
+                        mine.append(outcome)
+                mine.attrib.pop("skipped", None)
+                for skipped in mine.findall("skipped"):
+                    if case.find("skipped") is None:
+                        mine.remove(skipped)
+    suite = ElementTree.Element("testsuite", name=name, time=f"{elapsed:.3f}")
+    suite.extend(cases.values())
+    counts = {
+        "tests": len(cases),
+        "failures": sum(case.find("failure") is not None for case in cases.values()),
+        "errors": sum(case.find("error") is not None for case in cases.values()),
+        "skipped": sum(case.find("skipped") is not None for case in cases.values()),
+    }
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    root = ElementTree.Element("testsuites", name=name)
+    root.append(suite)
+    ElementTree.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+def _float(text: str | None) -> float:
+    try:
+        return float(text or 0)
+    except ValueError:
+        return 0.0
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
