@@ -16,6 +16,15 @@ where ``fork`` is unavailable the run stays in one process and says so.
 from __future__ import annotations
 
 import multiprocessing
+
+# What a pool imports, imported before any draw: a module imported during a run changes hypothesis's constant pool
+# (see the runner), so a first pool must not change what the units after it draw.
+import multiprocessing.connection
+import multiprocessing.pool
+import multiprocessing.popen_fork
+import multiprocessing.queues
+import multiprocessing.synchronize
+import multiprocessing.util
 import os
 import re
 import time
@@ -127,6 +136,23 @@ def _run_unit(unit: str) -> tuple[str, list[FuzzReport]]:
     return unit, _RUNNER.run_parts([unit])
 
 
+def _warm_up(runner: FuzzRunner, campaign: list[str]) -> None:
+    """One case of every unit, thrown away (in-process targets only: nothing is sent anywhere).
+
+    The first run in a process imports modules and extracts the app's constants, which feed hypothesis's constant
+    pool and change what later units draw; after this, every unit draws the same in a parent, a forked worker or
+    another shard's process.
+    """
+    if runner.target.app is None:
+        return
+    wanted, progress = runner.settings.max_examples, runner.progress
+    runner.settings.max_examples, runner.progress = 1, None
+    try:
+        runner.run_parts(campaign)
+    finally:
+        runner.settings.max_examples, runner.progress = wanted, progress
+
+
 def run_campaign(runner: FuzzRunner, *, workers: int = 1, shard: Shard | None = None) -> FuzzReport:
     """Run the campaign (or ``shard``'s share of it) on ``workers`` processes; one merged report."""
     global _RUNNER
@@ -134,6 +160,7 @@ def run_campaign(runner: FuzzRunner, *, workers: int = 1, shard: Shard | None = 
     campaign = runner.campaign()
     units = shard.select(campaign, runner.settings.stateful_steps) if shard is not None else campaign
     workers = min(workers, max(1, len(units)))
+    _warm_up(runner, campaign)
     note = None
     if workers > 1 and "fork" not in multiprocessing.get_all_start_methods():
         note, workers = f"{workers} workers need fork, which this platform lacks: one process ran the campaign", 1

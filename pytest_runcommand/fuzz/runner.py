@@ -39,14 +39,14 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 from schemathesis.schemas import APIOperation, BaseSchema
 
+# Imported here, before any draw, on purpose: a module of this package imported during a run adds its constants to
+# hypothesis's constant pool and changes the cases drawn after that point. Keep these top-level imports (the stateful
+# part and the clean-up too).
+from pytest_runcommand.fuzz import campaign as _campaign  # noqa: F401  (its imports, before any draw)
 from pytest_runcommand.fuzz.baseline import failure_key
 from pytest_runcommand.fuzz.checks import RUNCOMMAND_CHECKS, ContractFailure
 from pytest_runcommand.fuzz.cleanup import clean_up
 from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
-
-# Imported here, before any draw, on purpose: a module of this package imported during a run adds its constants to
-# hypothesis's constant pool and changes the cases drawn after that point. Keep these top-level imports (the stateful
-# part and the clean-up too).
 from pytest_runcommand.fuzz.inprocess import InProcessClient
 from pytest_runcommand.fuzz.live import BudgetExhausted, GuardRefusal
 from pytest_runcommand.fuzz.redact import mask_body, redact, response_excerpt, secret_values
@@ -276,7 +276,7 @@ class FuzzRunner:
     def campaign(self) -> list[str]:
         """The units of the whole campaign, in order: each operation in each mode, then the stateful sequences."""
         units = [f"{op} {mode}" for op in self.operations() for mode in self.settings.modes]
-        return units + [STATEFUL] if self.settings.stateful else units
+        return [*units, STATEFUL] if self.settings.stateful else units
 
     def run(self, units: Sequence[str] | None = None) -> FuzzReport:
         """Run ``units`` (default: the whole campaign) and merge their reports in order."""
@@ -301,6 +301,8 @@ class FuzzRunner:
                     for unit in units:
                         parts.append(self._fresh_report())
                         if self.report.stopped is None and not any(part.stopped for part in parts):
+                            if self.target.reset is not None:  # each unit starts from a fresh emulator: alone
+                                self.target.reset()
                             self._run_unit(unit, operations)
                 except BudgetExhausted as error:
                     self.report.stopped = str(error)

@@ -146,8 +146,8 @@ def _merge_junit(roots: list[ElementTree.Element]) -> str:
         "errors": sum(case.find("error") is not None for case in cases.values()),
         "skipped": sum(case.find("skipped") is not None for case in cases.values()),
     }
-    for key, value in counts.items():
-        suite.set(key, str(value))
+    for attribute, value in counts.items():
+        suite.set(attribute, str(value))
     root = ElementTree.Element("testsuites", name=name)
     root.append(suite)
     ElementTree.indent(root)

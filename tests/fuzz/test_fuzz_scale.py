@@ -1,0 +1,116 @@
+"""Workers, shards and the example database: who runs a unit changes, what it draws does not.
+
+Each test runs the real campaign against the in-process emulator (or the broken service) in forked processes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_runcommand.errors import UsageError
+from pytest_runcommand.fuzz.campaign import Shard, parse_workers, run_campaign, split
+from pytest_runcommand.fuzz.findings import FuzzReport
+from pytest_runcommand.fuzz.runner import FuzzRunner
+from pytest_runcommand.fuzz.settings import FuzzSettings
+from pytest_runcommand.fuzz.targets import Target, emulator_target
+
+SMALL = FuzzSettings(max_examples=4)
+
+
+def _run(settings: FuzzSettings = SMALL, **how: Any) -> FuzzReport:
+    return run_campaign(FuzzRunner(emulator_target(), settings), **how)
+
+
+# The reference runs happen in the test bodies: a run inside a fixture's set-up drew differently from the same run
+# in a test body (hypothesis's pytest integration), whatever the workers.
+
+
+def test_two_workers_draw_the_same_cases_as_one() -> None:
+    one_worker = _run(workers=1)
+    two = _run(workers=2)
+    units = FuzzRunner(emulator_target(), SMALL).campaign()
+    assert list(one_worker.drawn) == units  # every unit ran, reported in campaign order
+    assert two.drawn == one_worker.drawn  # per unit: the case count and the digest of (method, path, query, body)
+    assert two.cases == one_worker.cases and two.statuses == one_worker.statuses
+    assert list(two.findings) == list(one_worker.findings)
+    assert two.operations == one_worker.operations
+
+
+def test_the_digest_tells_different_draws_apart() -> None:
+    one_worker = _run(workers=1)
+    seeded = _run(FuzzSettings(max_examples=4, seed=7), workers=2)
+    assert set(seeded.drawn) == set(one_worker.drawn)
+    assert all(seeded.drawn[unit] != one_worker.drawn[unit] for unit in seeded.drawn if unit != "stateful")
+
+
+def test_the_shards_together_are_the_whole_campaign() -> None:
+    one_worker = _run(workers=1)
+    first, second = (_run(shard=Shard(k, 2)) for k in (1, 2))
+    assert first.drawn and second.drawn
+    assert not set(first.drawn) & set(second.drawn)
+    assert {**first.drawn, **second.drawn} == one_worker.drawn
+    assert first.cases + second.cases == one_worker.cases
+    first.merge(second)
+    assert first.statuses == one_worker.statuses
+    assert any("shard 1/2" in note for note in first.notes)
+
+
+@given(
+    units=st.lists(st.sampled_from(["a positive", "a negative", "b positive", "stateful"]), unique=True),
+    n=st.integers(1, 5),
+)
+def test_split_is_a_deterministic_partition(units: list[str], n: int) -> None:
+    shares = split(units, n)
+    assert len(shares) == n
+    assert sorted(u for share in shares for u in share) == sorted(units)
+    assert split(units, n) == shares
+    for share in shares:  # each share keeps campaign order
+        assert share == [u for u in units if u in share]
+
+
+@pytest.mark.parametrize("text", ["", "0/2", "3/2", "1/0", "a/b", "1-2", "-1/2", "1/2/3"])
+def test_a_bad_shard_names_the_flag(text: str) -> None:
+    with pytest.raises(UsageError, match="--shard"):
+        Shard.parse(text)
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "two", "1.5", ""])
+def test_bad_workers_name_the_flag(text: str) -> None:
+    with pytest.raises(UsageError, match="--workers"):
+        parse_workers(text)
+
+
+def test_auto_workers_is_the_cores() -> None:
+    assert parse_workers("auto") >= 1
+    assert parse_workers("3") == 3
+
+
+def test_a_failure_found_once_is_tried_first_next_time(
+    make_broken: Any, broken_operations: tuple[str, ...], tmp_path: Path
+) -> None:
+    database = tmp_path / "examples"
+
+    def run(seed: int) -> FuzzReport:
+        target = Target(
+            label="broken", base_url="http://testserver", app=make_broken(), headers={"Authorization": "Bearer t"}
+        )
+        settings = FuzzSettings(
+            max_examples=15, operations=broken_operations, seed=seed, stateful=False, database=database
+        )
+        return FuzzRunner(target, settings).run()
+
+    first = run(1)
+    assert first.findings, first.render()
+    assert any(database.rglob("*")), "the failures were not saved"
+    second = run(2)  # another seed stream: only the database can bring the same cases back first
+    assert set(first.findings) <= set(second.findings)
+    for operation in {finding.operation_id for finding in first.findings.values()}:
+        earliest = min(f.found_at for f in second.findings.values() if f.operation_id == operation)
+        assert earliest == 1, second.render()
+    # shrinking: each distinct failure still reported once, with its count
+    assert all(finding.count >= 1 for finding in second.findings.values())
