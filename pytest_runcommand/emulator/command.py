@@ -71,6 +71,13 @@ def register(subparsers: Any) -> None:
         help="Retry-After on async answers (default: 0; clients then use their own polling interval)",
     )
     parser.add_argument(
+        "--scenario",
+        type=Path,
+        metavar="FILE",
+        help='scripted faults (JSON or YAML: {"faults": [{"match": ..., "respond" | "operation_fails" | '
+        '"delay" | "drop": ...}]}), the only 5xx answers and dropped connections it ever gives',
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         metavar="N",
@@ -162,7 +169,15 @@ def run(args: argparse.Namespace) -> int:
         lro_polls=args.lro_polls,
         retry_after=args.retry_after,
     )
-    backend = Backend(settings, clock=Clock(realtime=True), seed=args.seed)
+    app = EmulatorApp(Backend(settings, clock=Clock(realtime=True), seed=args.seed))
+    backend = app.backend
+    if args.scenario is not None:
+        from pytest_runcommand.emulator.scenario import ScenarioError
+
+        try:
+            app.faults.load(args.scenario)
+        except ScenarioError as error:
+            raise UsageError(f"--scenario {error}") from None
     for value in args.vm:
         resource_id, location = _parse_vm(value)
         try:
@@ -172,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
 
     ca_out = _ca_out(args.ca_out)
     server = EmulatorServer(
-        EmulatorApp(backend),
+        app,
         host=args.host,
         port=args.port,
         tls=args.tls,
@@ -199,6 +214,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"emulator: CA bundle (PEM) to trust: {server.ca_path}", flush=True)
         print(f"emulator:   e.g. export REQUESTS_CA_BUNDLE={server.ca_path}", flush=True)
     _print_cli_setup(server, args.cli_env)
+    if args.scenario is not None:
+        print(f"emulator: {len(app.faults.rules)} scripted fault(s) from {args.scenario}", flush=True)
     if args.vm:
         for vm in backend.vms:
             print(f"emulator: VM {vm.resource_id} ({vm.location})", flush=True)
