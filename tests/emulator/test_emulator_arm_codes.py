@@ -22,7 +22,9 @@ PATH = (
     "runCommands/rc1?api-version=2024-07-01"
 )
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5), st.floats(allow_nan=False, allow_infinity=False))
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.text(max_size=5), st.floats(allow_nan=False, allow_infinity=False)
+)
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)  # fmt: skip
 properties = st.fixed_dictionaries(
     {},
