@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.asgi import Handler, Receive, Request, Response
 from pytest_runcommand.emulator.scenario import Fault, Match, ScenarioError, load_scenario, parse_fault
+from pytest_runcommand.errors import RunCommandError
 
 if TYPE_CHECKING:
     from pytest_runcommand.emulator.backend import Backend
@@ -42,9 +43,10 @@ _ON_OPERATIONS = frozenset({"operation_fails", "delay"})
 _OPERATION_ID = re.compile(r"/operations/([^/?]+)", re.IGNORECASE)
 
 
-class ConnectionDropped(ConnectionResetError):
+class ConnectionDropped(RunCommandError):
     """A ``drop`` fault: the connection closed before an answer. ``closed``: the server's connection was closed
-    (served emulator); else (in-process) the app raises it to the client's transport."""
+    (served emulator). Never reaches a caller: the app ends the exchange (in-process: as httpx's
+    ``RemoteProtocolError``, what a client's transport raises for a dropped connection)."""
 
     def __init__(self, message: str, *, index: int, closed: bool) -> None:
         super().__init__(message)

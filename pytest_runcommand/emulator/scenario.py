@@ -21,6 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from pytest_runcommand.errors import InputError
+
 __all__ = ["ACTIONS", "Action", "Fault", "Match", "ScenarioError", "load_scenario", "parse_fault", "parse_scenario"]
 
 Action = Literal["respond", "operation_fails", "delay", "drop"]
@@ -31,8 +33,8 @@ _FAILS_FIELDS = ("code", "message")
 _DELAY_FIELDS = ("polls", "seconds")
 
 
-class ScenarioError(ValueError):
-    """A scenario (file or mapping) that cannot be used; the message names where and what."""
+class ScenarioError(InputError, ValueError):
+    """A scenario (file or mapping) that cannot be used; the message names the file, the fault and the field."""
 
 
 @dataclass(frozen=True)
