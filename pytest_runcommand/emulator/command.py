@@ -115,7 +115,7 @@ def _print_cli_setup(server: EmulatorServer, cli_env: Path | None) -> None:
     if server.ca_path is None:
         print("emulator: the Azure CLI signs in over https only: add --tls to use it", flush=True)
         return
-    from pytest_runcommand.emulator.azcli import served_cli_snippet, write_cli_snippet
+    from pytest_runcommand.azcli import served_cli_snippet, write_cli_snippet
 
     snippet = served_cli_snippet(server.base_url, server.ca_path, server.identity)
     print("emulator: Azure CLI (az) set-up, to paste into a POSIX shell:", flush=True)
