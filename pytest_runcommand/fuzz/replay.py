@@ -1,7 +1,8 @@
 """The example database: failures saved, tried first next time, each reported once in its shrunk form.
 
 Off by default (a run is derandomized and draws the same cases every time). With a database directory, hypothesis
-cannot derandomize: the run draws from a seed stream (``--seed`` or a fresh one), and failures are raised into
+neither derandomizes nor takes a seed (it ignores the database of a seeded test): each run draws a fresh random
+stream, after the saved failures; and failures are raised into
 hypothesis so that it saves them, replays them first on the next run (``Phase.reuse``) and shrinks them. Each
 distinct failure (operation, check, kind) raises its own exception class, so hypothesis keeps them apart; its final
 replay of the smallest case is what the report shows.

@@ -354,7 +354,7 @@ class FuzzRunner:
         # the example database keys a test by its digest: one key per operation and mode
         key = f"{self.settings.api_version} {self.phase}".encode()
         fuzz._hypothesis_internal_database_key = hashlib.sha256(key).digest()  # type: ignore[attr-defined]
-        if self.settings.seed is not None:
+        if self.settings.seed is not None and self.settings.database is None:  # hypothesis: a seed, no database
             fuzz = hypothesis.seed(self.settings.seed)(fuzz)
         try:
             with swallow_findings():

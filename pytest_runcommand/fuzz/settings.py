@@ -29,7 +29,8 @@ class FuzzSettings:
     stateful_steps: int = 8
     api_version: str = DEFAULT_API_VERSION
     database: Path | None = None
-    """An example database directory: failures saved, replayed first and shrunk (no derandomizing then)."""
+    """An example database directory: failures saved, replayed first and shrunk (then a fresh random stream each run:
+    hypothesis uses no database for a derandomized or seeded test, so ``seed`` is not applied)."""
 
     def __post_init__(self) -> None:
         if self.api_version not in SUPPORTED_API_VERSIONS:
