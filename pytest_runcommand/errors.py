@@ -4,13 +4,15 @@
     ├── UsageError                      a wrong flag, option, marker argument or missing file
     │   └── UnknownApiVersion           contract.versioned, also a ValueError: a version no contract speaks
     ├── InputError                      unreadable input: malformed JSON, a corrupt cassette (names file and place)
-    │   └── Undecodable                 cassettes.decode, also a ValueError: a body that cannot be decoded with certainty
+    │   ├── Undecodable                 cassettes.decode, also a ValueError: a body that cannot be decoded with certainty
+    │   └── ScenarioError               emulator.scenario, also a ValueError: a scenario file that cannot be used (file, fault, field)
     ├── ContractViolationError          also an AssertionError: traffic broke the contract (a test failure)
     │   └── FuzzFailure                 fuzz.findings: the target broke checks (the report, a curl line each)
     ├── SecretFoundError                cassettes.persister, also an AssertionError: a secret would reach a cassette
     ├── MessageRefusedError             cassettes.hooks, also an AssertionError: a message that cannot be sanitized
     ├── CassetteMismatchError           cassettes.playback, also vcrpy's CannotOverwriteExistingCassetteException
     ├── IncompatibleLibraryError        cassettes.patches: a vcrpy / azure-core version the patches were not checked on
+    ├── ConnectionDropped               emulator.faults: a scripted ``drop`` (the app ends the exchange; never reaches a caller)
     └── AzureCliError                   azcli.runner: ``az`` failed, hung or could not start (secrets masked)
 
 Outside the tree on purpose: the emulator's ``ServiceError`` family (``ArmError``, ``AadError``) never reaches a

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
     import httpx
 
     from pytest_runcommand.emulator.app import EmulatorApp
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
     from pytest_runcommand.emulator.clock import Clock, ClockPolicy
     from pytest_runcommand.emulator.credential import EmulatorCredential
     from pytest_runcommand.emulator.executor import FakeExecutor
+    from pytest_runcommand.emulator.faults import Fault, Faults
     from pytest_runcommand.emulator.server import EmulatorServer
 
     DEFAULT_SUBSCRIPTION: str
@@ -57,6 +61,17 @@ class EmulatorHandle:
         if not isinstance(executor, FakeExecutor):
             raise TypeError(f"this emulator runs a custom executor ({type(executor).__name__}), not FakeExecutor")
         return executor
+
+    @property
+    def faults(self) -> Faults:
+        """Scripted faults: ``load(path_or_mapping)``, ``add(match=..., times=..., respond=...)``, ``clear()``,
+        ``log``; cleared between tests (with ``backend.reset()``)."""
+        return self.app.faults
+
+    def load_scenario(self, source: str | Path | Mapping[str, Any]) -> list[Fault]:
+        """Add the faults of a scenario file (JSON or YAML) or mapping; a bad one is a ``ScenarioError`` naming the
+        file, the fault and the field."""
+        return self.app.faults.load(source)
 
     @property
     def clock(self) -> Clock:

@@ -321,6 +321,21 @@ def test_drop_in_process_is_a_transport_error_and_recorded(emulator: InProcessEm
     assert not emulator.app.internal_errors
 
 
+def test_the_fixture_handle_loads_a_scenario_file(emulator: InProcessEmulator, tmp_path: Path) -> None:
+    scenario = tmp_path / "faults.yaml"
+    scenario.write_text(yaml.safe_dump(ISSUE_SCENARIO), encoding="utf-8")
+    emulator.client.put(emulator.run_command_path("flaky"), json=BODY)
+    added = emulator.load_scenario(scenario)
+    assert len(added) == len(ISSUE_SCENARIO["faults"])
+    assert emulator.faults is emulator.app.faults
+    statuses = [emulator.client.get(emulator.run_command_path("flaky")).status_code for _ in range(3)]
+    assert statuses == [503, 503, 200]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"faults": [{"respond": {"status": 200}}]}), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"broken\.json: faults\[3\]\.respond\.status: must be a whole number from 400 to 599"):
+        emulator.load_scenario(broken)
+
+
 def test_backend_reset_clears_the_faults(emulator: InProcessEmulator) -> None:
     emulator.app.faults.add(respond={"status": 500})
     assert emulator.client.get(emulator.run_command_path()).status_code == 500
