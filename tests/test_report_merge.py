@@ -1,0 +1,96 @@
+"""``pytest-runcommand report merge``: the shards' reports become the report of one run; bad input exits 2 naming it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_runcommand.cli import main
+
+ARGS = ["fuzz", "--max-examples", "2", "--operation", "VirtualMachineRunCommands_Get", "--operation",
+        "VirtualMachineRunCommands_CreateOrUpdate"]  # fmt: skip
+
+
+def test_shard_reports_merge_into_the_whole_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*ARGS, "--json", str(tmp_path / "all.json"), "--junit-xml", str(tmp_path / "all.xml")]) == 0
+    for k in (1, 2):
+        out = ["--json", str(tmp_path / f"s{k}.json"), "--junit-xml", str(tmp_path / f"s{k}.xml")]
+        assert main([*ARGS, "--shard", f"{k}/2", *out]) == 0
+    shards = [str(tmp_path / f"s{k}.json") for k in (1, 2)]
+    assert main(["report", "merge", *shards, "-o", str(tmp_path / "merged.json")]) == 0
+    whole = json.loads((tmp_path / "all.json").read_text())
+    merged = json.loads((tmp_path / "merged.json").read_text())
+    assert merged["drawn"] == whole["drawn"] and merged["cases"] == whole["cases"]
+    assert merged["statuses"] == whole["statuses"]
+    assert main(["report", "merge", *(s.replace(".json", ".xml") for s in shards), "-o", str(tmp_path / "m.xml")]) == 0
+    text = (tmp_path / "m.xml").read_text()
+    assert text.count("<testcase") == (tmp_path / "all.xml").read_text().count("<testcase")
+
+
+def test_coverage_reports_merge_with_coverage_semantics(tmp_path: Path) -> None:
+    from pytest_runcommand.report.coverage import CoverageReport
+
+    data = CoverageReport().to_dict()
+    operation = next(iter(data["operations"]))
+    data["operations"][operation]["calls"] = 2
+    data["operations"][operation]["statuses_seen"] = {"200": 2}
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    assert (
+        main(["report", "merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "-o", str(tmp_path / "c.json")])
+        == 0
+    )
+    merged = json.loads((tmp_path / "c.json").read_text())
+    assert merged["operations"][operation]["calls"] == 4
+    assert merged["operations"][operation]["statuses_seen"] == {"200": 4}
+
+
+def test_mixed_kinds_exit_2_naming_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a.xml").write_text("<testsuites><testsuite/></testsuites>")
+    (tmp_path / "b.json").write_text(json.dumps({"operations": {}}))
+    assert main(["report", "merge", str(tmp_path / "a.xml"), str(tmp_path / "b.json"), "-o", str(tmp_path / "o")]) == 2
+    assert "b.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "{", "[]", "<html/>", "<a", '{"format": "pytest-runcommand fuzz report", "version": 1}', "\xff"],
+)
+def test_bad_input_exits_2_naming_the_file(tmp_path: Path, content: str, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad-report.json"
+    bad.write_text(content, encoding="latin-1")
+    assert main(["report", "merge", str(bad), "-o", str(tmp_path / "out.json")]) == 2
+    err = capsys.readouterr().err
+    assert "bad-report.json" in err and "Traceback" not in err
+
+
+def test_a_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "merge", str(tmp_path / "nope.json"), "-o", str(tmp_path / "out.json")]) == 2
+    assert "nope.json" in capsys.readouterr().err
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+FIELDS = st.fixed_dictionaries(
+    {"format": st.just("pytest-runcommand fuzz report"), "version": st.just(1)},
+    optional={name: JSON for name in ("target", "cases", "statuses", "findings", "drawn", "known", "errors")},
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=FIELDS | JSON)
+def test_any_json_merges_or_is_refused_on_one_line(tmp_path: Path, document: object) -> None:
+    file = tmp_path / "shard.json"
+    file.write_text(json.dumps(document))
+    try:
+        code = main(["report", "merge", str(file), "-o", str(tmp_path / "out.json")])
+    except SystemExit as exit_:  # argparse never sees the content; nothing else may exit
+        raise AssertionError("unexpected exit") from exit_
+    assert code in (0, 2)
