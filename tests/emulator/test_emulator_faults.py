@@ -332,7 +332,9 @@ def test_the_fixture_handle_loads_a_scenario_file(emulator: InProcessEmulator, t
     assert statuses == [503, 503, 200]
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"faults": [{"respond": {"status": 200}}]}), encoding="utf-8")
-    with pytest.raises(ScenarioError, match=r"broken\.json: faults\[3\]\.respond\.status: must be a whole number from 400 to 599"):
+    with pytest.raises(
+        ScenarioError, match=r"broken\.json: faults\[3\]\.respond\.status: must be a whole number from 400 to 599"
+    ):
         emulator.load_scenario(broken)
 
 
