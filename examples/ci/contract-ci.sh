@@ -3,7 +3,9 @@
 #   1. check the committed cassettes offline (contract + secret scan);
 #   2. run the test suite with the network blocked: cassettes replay (record mode none), every run-command
 #      exchange of a test marked runcommand_contract is validated, and the coverage report is written;
-#   3. fuzz the emulator (or RUNCOMMAND_FUZZ_TARGET) with schemathesis and this API's checks.
+#   3. fuzz the emulator (or RUNCOMMAND_FUZZ_TARGET) with schemathesis and this API's checks, in
+#      RUNCOMMAND_FUZZ_SHARDS shards (each a CI job's share of the campaign; here run one after the other),
+#      then merge the shards' JSON and JUnit reports into one (pytest-runcommand report merge).
 # Every step runs even when an earlier one fails, so that all reports are written; the exit code is the first
 # failure's. Copy this file (and github-workflow.yml) into your repository; pytest-runcommand's own .ci/run calls it.
 #
@@ -13,6 +15,9 @@
 #   RUNCOMMAND_REPORTS         where reports go (default: reports)
 #   RUNCOMMAND_FUZZ_TARGET     'emulator' (default) or a base URL
 #   RUNCOMMAND_FUZZ_EXAMPLES   cases per operation and mode (default: 25)
+#   RUNCOMMAND_FUZZ_SHARDS     shards of the fuzz campaign (default: 2); the union is the whole campaign
+#   RUNCOMMAND_FUZZ_SHARD      K/N: run only shard K of N and skip the merge (one job of a CI matrix)
+#   RUNCOMMAND_FUZZ_WORKERS    worker processes per shard (default: auto, one per core)
 # Needs: pip install "pytest-runcommand[fuzz]" (step 3) and your own test dependencies.
 set -uo pipefail
 
@@ -53,9 +58,25 @@ contract_suite() {
 }
 
 # 3. Fuzz: positive and negative cases per operation, then the stateful sequences; each failure with a curl line.
-fuzz() {
+#    The campaign runs in shards (the same cases as one run), whose reports merge into fuzz.json / fuzz.xml.
+fuzz_shard() {  # fuzz_shard K/N: one share, its reports named after it
+    local name="fuzz-shard-${1%/*}"
     pytest-runcommand fuzz --target "${RUNCOMMAND_FUZZ_TARGET:-emulator}" \
-        --max-examples "${RUNCOMMAND_FUZZ_EXAMPLES:-25}" --junit-xml "$reports/fuzz.xml" | tee "$reports/fuzz.txt"
+        --max-examples "${RUNCOMMAND_FUZZ_EXAMPLES:-25}" --shard "$1" --workers "${RUNCOMMAND_FUZZ_WORKERS:-auto}" \
+        --json "$reports/$name.json" --junit-xml "$reports/$name.xml" | tee "$reports/$name.txt"
+}
+
+fuzz() {
+    if [ -n "${RUNCOMMAND_FUZZ_SHARD:-}" ]; then fuzz_shard "$RUNCOMMAND_FUZZ_SHARD"; return; fi
+    local shards=${RUNCOMMAND_FUZZ_SHARDS:-2} k code=0
+    if [ "$shards" -eq 0 ]; then return 0; fi
+    for k in $(seq 1 "$shards"); do
+        fuzz_shard "$k/$shards" || { local c=$?; if [ "$code" -eq 0 ]; then code=$c; fi; }
+    done
+    cat "$reports"/fuzz-shard-*.txt > "$reports/fuzz.txt"
+    pytest-runcommand report merge "$reports"/fuzz-shard-*.json -o "$reports/fuzz.json" || return $?
+    pytest-runcommand report merge "$reports"/fuzz-shard-*.xml -o "$reports/fuzz.xml" || return $?
+    return "$code"
 }
 
 if [ -d "$cassettes" ]; then step "cassettes check" check_cassettes; fi
