@@ -11,17 +11,22 @@ so both sides draw exactly the same cases) is timed three ways, side by side in 
 
 Target: the emulator and the checks add at most 25% to generation alone.
 
-Run:  python benchmarks/bench_fuzz.py [--max-examples 40] [--rounds 3]
+Then the default campaign (25 examples, stateful included) with ``--workers 1`` and ``--workers 2`` side by side
+(target: 2 workers at least 1.6x faster on 2 cores), with the load average, since the machine may be shared.
+
+Run:  python benchmarks/bench_fuzz.py [--max-examples 40] [--rounds 3] [--workers-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from typing import Any
 
 from schemathesis.python import asgi
 
+from pytest_runcommand.fuzz.campaign import run_campaign
 from pytest_runcommand.fuzz.runner import FuzzRunner
 from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.targets import emulator_target
@@ -59,11 +64,40 @@ def measure(kind: type[FuzzRunner], max_examples: int) -> tuple[int, float]:
     return report.cases, time.perf_counter() - started
 
 
+def measure_workers(workers: int) -> tuple[int, float, dict[str, str]]:
+    started = time.perf_counter()
+    report = run_campaign(FuzzRunner(emulator_target(), FuzzSettings()), workers=workers)
+    return report.cases, time.perf_counter() - started, report.drawn
+
+
+def compare_workers(rounds: int) -> None:
+    best: dict[int, tuple[int, float, dict[str, str]]] = {}
+    load_before = os.getloadavg()[0]
+    for _ in range(rounds):
+        for workers in (1, 2):
+            result = measure_workers(workers)
+            if workers not in best or result[1] < best[workers][1]:
+                best[workers] = result
+    one, two = best[1], best[2]
+    same = "same cases" if one[2] == two[2] else "DIFFERENT cases"
+    print(
+        f"default campaign, best of {rounds} rounds, {os.cpu_count()} cores, load {load_before:.2f} -> {os.getloadavg()[0]:.2f}"
+    )
+    for workers, (cases, seconds, _) in sorted(best.items()):
+        print(f"  --workers {workers}  {cases:>6} cases  {seconds:7.2f} s")
+    print(f"--workers 2 is x{one[1] / two[1]:.2f} faster than --workers 1 (target: >= 1.6; {same})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-examples", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers-only", action="store_true", help="only the --workers 1 / 2 comparison")
     args = parser.parse_args()
+    measure(GenerationOnly, 2)  # warm-up
+    compare_workers(args.rounds)
+    if args.workers_only:
+        return
     kinds: dict[str, type[FuzzRunner]] = {
         "generation": GenerationOnly,
         "+ emulator": SendOnly,
