@@ -48,7 +48,8 @@ def test_a_violation_in_a_replayed_cassette_fails_the_marked_test_once(pytester:
     cassette.write_text(
         text.replace('"provisioningState":"Updating"', '"provisioningState":"Updating","runAsPassword":"hunter2"')
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=none", "--block-network")
+    # -rN: no short summary (under CI=true pytest prints the whole message there again, untruncated)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=none", "--block-network", "-rN")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
