@@ -107,6 +107,8 @@ class FuzzRunner:
         self._raise: str | None = None
         """In database mode: the key of the first failure of the current case (raised into hypothesis)."""
         self._auth_enforced: set[str] = set()
+        self._operations: dict[str, APIOperation[Any, Any, Any, Any]] | None = None
+        self.load_errors: list[str] = []
         self._session: Any = None
 
     # -- sending -------------------------------------------------------------------------------------
@@ -262,15 +264,21 @@ class FuzzRunner:
         return InProcessClient(app)
 
     def operations(self) -> dict[str, APIOperation[Any, Any, Any, Any]]:
-        """The operations of the schema by id, in schema order; those that cannot be loaded go to ``load_errors``."""
+        """The operations of the schema by id, in schema order; those that cannot be loaded go to ``load_errors``.
+
+        Loaded once per runner: every unit draws from the same operation objects, however many runs.
+        """
+        if self._operations is not None:
+            return self._operations
         found: dict[str, APIOperation[Any, Any, Any, Any]] = {}
-        self.load_errors: list[str] = []
+        self.load_errors = []
         for result in self.schema.get_all_operations():
             if not isinstance(result, Ok):
                 self.load_errors.append(f"an operation could not be loaded: {result.err()}")
                 continue
             operation = result.ok()
             found[operation_id(operation)] = operation
+        self._operations = found
         return found
 
     def campaign(self) -> list[str]:

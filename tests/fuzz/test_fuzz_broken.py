@@ -74,7 +74,8 @@ def test_cli_names_each_fault_and_exits_1(
 
 
 def test_baseline_fails_on_new_failures_only(
-    broken_server: str,
+    serve_app: Any,
+    make_broken: Any,
     broken_operations: tuple[str, ...],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -82,15 +83,18 @@ def test_baseline_fails_on_new_failures_only(
 ) -> None:
     monkeypatch.setenv("AZURE_ACCESS_TOKEN", "t")
     baseline = tmp_path / "known.json"
-    args = ["fuzz", "--target", broken_server, "--max-examples", "8", "--no-stateful", "--baseline", str(baseline)]
-    args += [arg for op in broken_operations for arg in ("--operation", op)]
-    assert main([*args, "--update-baseline"]) == 0
+
+    def args() -> list[str]:  # each run against a fresh service: what one run created cannot change the next
+        found = ["fuzz", "--target", serve_app(make_broken()), "--max-examples", "8", "--no-stateful"]
+        return [*found, "--baseline", str(baseline), *(a for op in broken_operations for a in ("--operation", op))]
+
+    assert main([*args(), "--update-baseline"]) == 0
     known = json.loads(baseline.read_text())["failures"]
     assert known  # the broken service's faults
     capsys.readouterr()
-    assert main(args) == 0  # the same run (derandomized): every failure is known
+    assert main(args()) == 0  # the same run (derandomized): every failure is known
     assert f"{len(known)} distinct failures ({len(known)} known in the baseline, 0 new)" in capsys.readouterr().out
     dropped = sorted(known)[0]
     baseline.write_text(json.dumps({"version": 1, "failures": {k: v for k, v in known.items() if k != dropped}}))
-    assert main(args) == 1
+    assert main(args()) == 1
     assert f"[{dropped}]" in capsys.readouterr().out
