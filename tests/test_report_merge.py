@@ -24,7 +24,8 @@ def test_shard_reports_merge_into_the_whole_run(tmp_path: Path, capsys: pytest.C
     assert main(["report", "merge", *shards, "-o", str(tmp_path / "merged.json")]) == 0
     whole = json.loads((tmp_path / "all.json").read_text())
     merged = json.loads((tmp_path / "merged.json").read_text())
-    assert merged["drawn"] == whole["drawn"] and merged["cases"] == whole["cases"]
+    assert merged["drawn"] == whole["drawn"]
+    assert merged["cases"] == whole["cases"]
     assert merged["statuses"] == whole["statuses"]
     assert main(["report", "merge", *(s.replace(".json", ".xml") for s in shards), "-o", str(tmp_path / "m.xml")]) == 0
     text = (tmp_path / "m.xml").read_text()
@@ -65,7 +66,8 @@ def test_bad_input_exits_2_naming_the_file(tmp_path: Path, content: str, capsys:
     bad.write_text(content, encoding="latin-1")
     assert main(["report", "merge", str(bad), "-o", str(tmp_path / "out.json")]) == 2
     err = capsys.readouterr().err
-    assert "bad-report.json" in err and "Traceback" not in err
+    assert "bad-report.json" in err
+    assert "Traceback" not in err
 
 
 def test_a_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -80,7 +82,7 @@ JSON = st.recursive(
 )
 FIELDS = st.fixed_dictionaries(
     {"format": st.just("pytest-runcommand fuzz report"), "version": st.just(1)},
-    optional={name: JSON for name in ("target", "cases", "statuses", "findings", "drawn", "known", "errors")},
+    optional=dict.fromkeys(("target", "cases", "statuses", "findings", "drawn", "known", "errors"), JSON),
 )
 
 

@@ -36,7 +36,8 @@ def test_two_workers_draw_the_same_cases_as_one() -> None:
     units = FuzzRunner(emulator_target(), SMALL).campaign()
     assert list(one_worker.drawn) == units  # every unit ran, reported in campaign order
     assert two.drawn == one_worker.drawn  # per unit: the case count and the digest of (method, path, query, body)
-    assert two.cases == one_worker.cases and two.statuses == one_worker.statuses
+    assert two.cases == one_worker.cases
+    assert two.statuses == one_worker.statuses
     assert list(two.findings) == list(one_worker.findings)
     assert two.operations == one_worker.operations
 
@@ -51,7 +52,8 @@ def test_the_digest_tells_different_draws_apart() -> None:
 def test_the_shards_together_are_the_whole_campaign() -> None:
     one_worker = _run(workers=1)
     first, second = (_run(shard=Shard(k, 2)) for k in (1, 2))
-    assert first.drawn and second.drawn
+    assert first.drawn
+    assert second.drawn
     assert not set(first.drawn) & set(second.drawn)
     assert {**first.drawn, **second.drawn} == one_worker.drawn
     assert first.cases + second.cases == one_worker.cases
