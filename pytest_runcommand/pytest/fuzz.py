@@ -126,11 +126,28 @@ def _handle(target: str, settings: dict[str, Any], part: str | None) -> FuzzHand
     from pytest_runcommand.fuzz.targets import PYTEST_ROUTE, TargetRequest, resolve_target
 
     try:
+        _require_the_fuzz_extra()
         fuzz_settings = FuzzSettings(**settings)
         return FuzzHandle(resolve_target(TargetRequest(target=target), PYTEST_ROUTE), fuzz_settings, part)
     except UsageError as error:
         message = str(error)
     pytest.fail(message, pytrace=False)
+
+
+def _require_the_fuzz_extra() -> None:
+    """Import the runner now, so a missing extra fails the test with its ``pip install`` line (no traceback)."""
+    from pytest_runcommand.errors import UsageError
+    from pytest_runcommand.extras import install_line, missing_extra
+
+    try:
+        import pytest_runcommand.fuzz.runner  # noqa: F401
+    except ModuleNotFoundError as error:
+        extra = missing_extra(error)
+        if extra is None:
+            raise
+        raise UsageError(
+            f"runcommand_schema needs the {extra!r} extra ({error.name} is not installed): {install_line(extra)}"
+        ) from None
 
 
 @pytest.fixture
