@@ -10,8 +10,8 @@ Default rules (IDs are stable):
 ``credential-headers``   ``Authorization``, ``Proxy-Authorization``, ``Cookie``,
                          ``x-ms-authorization-auxiliary`` and API-key headers -> ``<scheme> REDACTED``
 ``set-cookie``           ``Set-Cookie`` values -> ``<name>=REDACTED`` (attributes kept)
-``run-as-password``      everything under ``runAsPassword``, whatever its shape -> ``REDACTED``
-``protected-parameters`` everything under ``protectedParameters`` but a parameter's ``name``
+``run-as-password``      everything under the run-as password, whatever its shape -> ``REDACTED``
+``protected-parameters`` everything under the protected parameters but a parameter's ``name``
 ``sas-signature``        SAS ``sig`` and the signed-identity fields (``skoid``, ``sktid``, ``skt``, ``ske``,
                          ``sks``, ``skv``, ``saoid``, ``suoid``, ``scid``) in any URL, body or header
 ``oauth-token-exchange`` ``client_secret``, ``client_assertion``, ``refresh_token``, ``access_token``,
@@ -31,7 +31,7 @@ them; but a script may print a value it was given, and Azure hands that text bac
 ``x-runcommand-script-output`` (:func:`~pytest_runcommand.contract.facts.script_output_properties`: the action's
 result entries, a run command's instance-view ``output`` and ``error``). So:
 
-* every value a rule removes because it *is* a secret - a value under a secret property (``runAsPassword``, a
+* every value a rule removes because it *is* a secret - a value under a secret property (the run-as password, a
   protected parameter's value), a credential header's token, a SAS ``sig``, an OAuth token in a JSON body or URL -
   is remembered by the sanitizer (one memory per cassette, :meth:`Sanitizer.fresh`) and replaced by ``REDACTED``
   wherever it appears later, in any case, inside any text: script output and error text, the action's ``script``
@@ -39,8 +39,8 @@ result entries, a run command's instance-view ``output`` and ``error``). So:
   when it is saved, so a value learned late is scrubbed early too. Values shorter than :data:`MIN_LEARNED_LENGTH`
   characters are redacted where they stand but not searched for in free text (they would match everywhere);
 * the action's named ``parameters`` (and its ``script`` lines) are kept, like a managed run command's
-  ``parameters``: the contract calls them public (``protectedParameters`` is the secret channel, which the action
-  does not have), tests assert on them, and replay matches requests by them. A value you know to be secret but pass
+  ``parameters``: the contract calls them public (the protected parameters are the secret channel, which the
+  action does not have), tests assert on them, and replay matches requests by them. A value you know to be secret but pass
   in clear declares itself with :func:`known_values_rule` (``default_sanitizer().with_rules(known_values_rule(
   "my-secrets", token))``), which scrubs it everywhere, the request included;
 * what is not caught: a secret the recording never saw in a secret place and nobody declared, or one a script

@@ -196,7 +196,7 @@ def read_only_not_sent(ctx: RuleContext) -> Iterator[Violation]:
 
 
 def secrets_not_returned(ctx: RuleContext) -> Iterator[Violation]:
-    """Secret properties (``x-ms-secret``: runAsPassword, protectedParameters) never come back in a response: a
+    """Secret properties (marked ``x-ms-secret``, see facts.secret_properties) never come back in a response: a
     secret value is reported wherever it is; of a secret list of name/value items only the names may come back."""
     lists = secret_list_properties()
     for prefix, resource in _run_commands(ctx):

@@ -3,8 +3,8 @@
 Unset fields come back as Azure returns them (``source: {}``, ``timeoutInSeconds: 0``,
 ``asyncExecution: false``, ``treatFailureAsDeploymentFailure: false``), ``systemData`` says who created and last
 modified the run command; then :func:`~pytest_runcommand.emulator.versions.shape` keeps what the version defines.
-``runAsPassword`` and ``protectedParameters`` never leave the backend: Azure does not return them, and neither
-does this.
+The secret properties (``x-ms-secret`` in the contract) never leave the backend: Azure does not return them, and
+neither does this.
 """
 
 from __future__ import annotations
