@@ -40,6 +40,16 @@ __all__ = ["FuzzHandle", "runcommand_fuzz_part", "runcommand_schema"]
 
 MARKER = "runcommand_fuzz"
 MARKER_KWARGS = ("max_examples", "operations", "stateful", "modes", "seed")
+MARKER_HELP = (
+    f"{MARKER}(max_examples=25, operations=[...], stateful=True, modes=(...), seed=None): run a test taking "
+    "runcommand_schema once per run-command operation and once for the stateful sequences"
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+
+
 STATEFUL = "stateful"
 
 observe_traffic("runcommand_schema")

@@ -38,9 +38,6 @@ MARKERS: dict[str, str] = {
         "or receives (httpx, the Azure SDK, the emulator, cassettes) against the contract of its api-version; "
         "a violation fails the test. ignore: violation codes to tolerate."
     ),
-    # TRANSITIONAL: pytest/fuzz.py is to declare its own marker (a pytest_configure of its own); then delete this entry
-    "runcommand_fuzz": "runcommand_fuzz(max_examples=25, operations=[...], stateful=True, modes=(...), seed=None): "
-    "run a test taking runcommand_schema once per run-command operation and once for the stateful sequences",
     "slow": "slow: a long test (the load test, long fuzz runs); CI runs it, deselect locally with -m 'not slow'",
 }
 CONTRACT_MARKER_KWARGS = ("ignore",)
