@@ -37,7 +37,7 @@ def finding_error(key: str) -> FindingRaised:
     """The exception for the finding ``key``: one class per key, which is how hypothesis tells failures apart."""
     kind = _CLASSES.get(key)
     if kind is None:
-        kind = _CLASSES[key] = type(f"Finding_{key}", (FindingRaised,), {"__module__": __name__})
+        kind = _CLASSES[key] = type(f"_Finding_{key}", (FindingRaised,), {"__module__": __name__})
     return kind(key)
 
 

@@ -100,7 +100,7 @@ def test_the_fuzz_marker_names_its_extra(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_fuzz=FUZZ_SUITE)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret != 0
-    result.stdout.fnmatch_lines(['*pip install "pytest-runcommand[fuzz]"*'])
+    assert 'pip install "pytest-runcommand[fuzz]"' in result.stdout.str()  # (fnmatch would read [fuzz] as a class)
     result.stdout.no_fnmatch_line("*ModuleNotFoundError*")
 
 
