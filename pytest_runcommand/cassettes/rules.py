@@ -270,12 +270,17 @@ _SAS_PLAIN = re.compile(rf"((?:[?&]|&amp;)(?:{_SAS_FIELDS})=)([^&#\s\"'<>]+)", r
 _SAS_ENCODED = re.compile(rf"((?:%3F|%26)(?:{_SAS_FIELDS})%3D)((?:(?!%26)[^&#\s\"'<>])+)", re.IGNORECASE)
 
 
-def _sas(text: str) -> str:
+def _redact_values(text: str, plain: re.Pattern[str], encoded: re.Pattern[str]) -> str:
+    """Replace the values of the fields ``plain`` (``name=``) and ``encoded`` (``name%3D``) find in ``text``."""
     if "=" in text:
-        text = _SAS_PLAIN.sub(rf"\g<1>{REDACTED}", text)
-    if "%3" in text or "%3" in text.upper():
-        text = _SAS_ENCODED.sub(rf"\g<1>{REDACTED}", text)
+        text = plain.sub(rf"\g<1>{REDACTED}", text)
+    if "%3" in text:
+        text = encoded.sub(rf"\g<1>{REDACTED}", text)
     return text
+
+
+def _sas(text: str) -> str:
+    return _redact_values(text, _SAS_PLAIN, _SAS_ENCODED)
 
 
 _QUERY_NAMES = "|".join(QUERY_SECRET_FIELDS)
@@ -284,11 +289,7 @@ _QUERY_ENCODED = re.compile(rf"((?:%3F|%26|%23)(?:{_QUERY_NAMES})%3D)((?:(?!%26)
 
 
 def _query_tokens(text: str) -> str:
-    if "=" in text:
-        text = _QUERY_PLAIN.sub(rf"\g<1>{REDACTED}", text)
-    if "%3" in text or "%3" in text.upper():
-        text = _QUERY_ENCODED.sub(rf"\g<1>{REDACTED}", text)
-    return text
+    return _redact_values(text, _QUERY_PLAIN, _QUERY_ENCODED)
 
 
 _GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
