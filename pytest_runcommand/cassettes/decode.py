@@ -30,6 +30,7 @@ __all__ = [
     "looks_like_json",
     "parse_json",
     "with_utf8_charset",
+    "without_bom",
 ]
 
 MAX_JSON_DEPTH = 200
@@ -48,6 +49,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+_BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
 _TEXT_TYPES = ("text/", "json", "xml", "x-www-form-urlencoded", "javascript", "yaml", "graphql")
 
 
@@ -193,6 +195,22 @@ def decode(body: bytes, content_type: str | None) -> tuple[str | None, bool]:
             what = f"a {media} body" if media else "a body without Content-Type"
             raise Undecodable(f"{what} that is not UTF-8 (byte {error.start})") from None
         return None, False
+
+
+def without_bom(body: bytes | str | None) -> bytes | str | None:
+    """A body behind a byte-order mark as its text, the mark dropped (the rule of :func:`decode`: a BOM wins).
+
+    Anything else, and bytes that do not decode in the codec their mark names (binary data that happens to start
+    alike), come back as they are.
+    """
+    if isinstance(body, str):
+        return body[1:] if body.startswith("\ufeff") else body
+    if isinstance(body, bytes) and body.startswith(_BOM_PREFIXES):
+        try:
+            return decode(body, None)[0]
+        except Undecodable:
+            return body
+    return body
 
 
 def _codec_name(charset: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from pytest_runcommand.cassettes.decode import Undecodable, as_text, decompress
+from pytest_runcommand.cassettes.decode import Undecodable, as_text, decompress, without_bom
 from pytest_runcommand.cassettes.loading import check_uri, kind, load_json, load_yaml, mapping, read_text, string
 from pytest_runcommand.cassettes.records import is_session_record, powershell_interactions, session_record_interactions
 from pytest_runcommand.errors import InputError
@@ -84,9 +84,20 @@ def read_powershell_record(path: str | Path) -> CassetteFile:
 def _record_from_data(file: Path, data: dict[str, Any], text: str) -> CassetteFile:
     if is_session_record(data):
         interactions, lines = session_record_interactions(file, data, text)
-        return CassetteFile(file, "session-record-json", tuple(interactions), tuple(lines), text)
+        return CassetteFile(file, "session-record-json", _without_boms(interactions), tuple(lines), text)
     interactions, lines = powershell_interactions(file, data, text)
-    return CassetteFile(file, "powershell-json", tuple(interactions), tuple(lines), text)
+    return CassetteFile(file, "powershell-json", _without_boms(interactions), tuple(lines), text)
+
+
+def _without_boms(interactions: list[Interaction]) -> tuple[Interaction, ...]:
+    """The interactions with each body behind a byte-order mark read as its text (as ``validate`` reads files):
+    vcrpy YAML bodies and PowerShell records may carry one, and JSON parsers refuse it."""
+    for interaction in interactions:
+        if isinstance(interaction.request_body, bytes | str):
+            interaction.request_body = without_bom(interaction.request_body)
+        if isinstance(interaction.response_body, bytes | str):
+            interaction.response_body = without_bom(interaction.response_body)
+    return tuple(interactions)
 
 
 # -- vcrpy ----------------------------------------------------------------------------------------------
@@ -113,7 +124,7 @@ def _vcr_from_data(file: Path, data: Any, fmt: str, lines: tuple[int | None, ...
     for index, item in enumerate(items):
         place = f"{file}:{lines[index]}" if lines[index] else str(file)
         interactions.append(_vcr_interaction(item, f"{place}: interactions[{index}]", f"{file.name}#{index}"))
-    return CassetteFile(file, fmt, tuple(interactions), lines, text)
+    return CassetteFile(file, fmt, _without_boms(interactions), lines, text)
 
 
 def _vcr_interaction(item: Any, where: str, source: str) -> Interaction:
@@ -197,9 +208,9 @@ def pair_interaction(request: Any, response: dict[str, Any], source: str) -> Int
         method=request.method,
         url=request.uri,
         request_headers={as_text(k): as_text(v) for k, v in request.headers.items()},
-        request_body=request_body,
+        request_body=without_bom(request_body),
         status=status if isinstance(status, int) else None,
         response_headers=response_headers,
-        response_body=body,
+        response_body=without_bom(body) if isinstance(body, bytes | str) else body,
         source=source,
     )
