@@ -1,8 +1,12 @@
 """``pytest-runcommand validate request|response FILE...``: check payloads against the contract from the shell.
 
 Exit 0: every file conforms; 1: violations (one line each); 2: a usage error or a file unreadable as a
-run-command body (missing, not JSON, a bare JSON string). Every file is checked even when one fails; the exit code
-is the worst seen. Files may start with a byte-order mark (PowerShell 5.1 writes UTF-8 with one, and UTF-16).
+run-command body: missing, not in its encoding, not JSON, no JSON document at all (empty, only whitespace or only a
+byte-order mark: more often a failed redirect than a body), or a bare JSON string (the engine would read it as JSON
+text). Any other JSON value gets the engine's verdict on the same bytes: an array or a number is INVALID_TYPE, and
+``null`` is the message without a body (a 202 with only headers conforms; a PATCH needs a body). Every file is
+checked even when one fails; the exit code is the worst seen. Files may start with a byte-order mark (PowerShell 5.1
+writes UTF-8 with one, and UTF-16).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ def register(subparsers: Any) -> None:
         help="validate request or response bodies (JSON files, or - for stdin) against the contract",
         description="Validate run-command request or response bodies. Exit 0: all conform; 1: violations, one per "
         "line (prefixed with the file when there are several); 2: usage error or a file unreadable as a "
-        "run-command body.",
+        "run-command body (missing, not JSON, empty, a bare JSON string); null is a message without a body.",
     )
     parser.add_argument("side", choices=("request", "response"), help="which side of the exchange the files hold")
     parser.add_argument("files", nargs="+", metavar="FILE", help="JSON body to validate, or - to read standard input")
@@ -62,6 +66,8 @@ class Outcome:
     file: str
     violations: list[Violation] = field(default_factory=list)
     error: str | None = None
+    without_body: bool = False
+    """The file held ``null``: the message was checked as one without a body."""
 
     @property
     def exit_code(self) -> int:
@@ -106,14 +112,15 @@ def _text(raw: bytes, name: str) -> bytes:
 
 
 def parse_body(raw: bytes, name: str) -> Any:
-    """The parsed JSON body (None when empty); InputError when it cannot be a run-command body."""
+    """The parsed JSON body (None for ``null``: no body); InputError when it cannot be a run-command body."""
     import orjson
 
-    raw = _text(raw, name)
-    if not raw.strip():
-        return None
+    text = _text(raw, name)
+    if not text.strip():
+        what = "empty" if not raw else "only a byte-order mark" if not text else "only whitespace"
+        raise InputError(f"{name}: {what}, no JSON document (for a message without a body, give null)")
     try:
-        body = orjson.loads(raw)
+        body = orjson.loads(text)
     except orjson.JSONDecodeError as error:
         raise InputError(f"{name}: not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
     if isinstance(body, str):
@@ -142,8 +149,10 @@ def _check(args: argparse.Namespace, file: str, headers: dict[str, str] | None) 
     except InputError as error:
         return Outcome(file, error=str(error))
     if args.side == "request":
-        return Outcome(file, validate_request(args.method, args.url, body, headers))
-    return Outcome(file, validate_response(args.method, args.url, args.status, body, headers))
+        violations = validate_request(args.method, args.url, body, headers)
+    else:
+        violations = validate_response(args.method, args.url, args.status, body, headers)
+    return Outcome(file, violations, without_body=body is None)
 
 
 def _one_line(text: str) -> str:
@@ -164,7 +173,8 @@ def _print_text(outcomes: list[Outcome], args: argparse.Namespace) -> None:
         elif outcome.violations:
             print(f"{name}: {len(outcome.violations)} violation(s)", file=sys.stderr)
         else:
-            print(f"{name}: conforms ({args.side} of {args.method.upper()})", file=sys.stderr)
+            without = ", without a body" if outcome.without_body else ""
+            print(f"{name}: conforms ({args.side} of {args.method.upper()}{without})", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -176,6 +176,71 @@ def test_a_broken_utf16_body_after_its_mark_is_unreadable(tmp_path: Path, capsys
     assert f"{odd}: not valid utf-16-le after its byte-order mark" in capsys.readouterr().err
 
 
+# One rule for what validate cannot read as a body: exit 2, one stderr line naming the file, nothing on stdout.
+NO_DOCUMENT = [
+    (b"", "empty"),
+    (b" \n\t\r\n", "only whitespace"),
+    (codecs.BOM_UTF8, "only a byte-order mark"),
+    (codecs.BOM_UTF16_LE, "only a byte-order mark"),
+    (codecs.BOM_UTF8 + b"\n", "only whitespace"),
+]
+
+
+@pytest.mark.parametrize(("raw", "what"), NO_DOCUMENT, ids=["empty", "whitespace", "bom8", "bom16", "bom-whitespace"])
+@pytest.mark.parametrize("side", [["request"], ["response", "--status", "202", "--method", "DELETE"]])
+def test_a_file_without_a_json_document_is_unreadable(
+    raw: bytes, what: str, side: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tmp_path / "body.json"
+    body.write_bytes(raw)
+    assert main(["validate", *side, str(body)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        f"pytest-runcommand validate: error: {body}: {what}, no JSON document (for a message without a body, give null)"
+    ]
+
+
+def test_empty_standard_input_is_unreadable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    assert main(["validate", "request", "-"]) == 2
+    assert "standard input: empty, no JSON document" in capsys.readouterr().err
+
+
+def test_an_empty_file_among_others_is_reported_and_the_others_still_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_bytes(b"")
+    assert main(["validate", "request", "--format", "json", str(SAMPLE), str(empty), str(TWO_SOURCES)]) == 2
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert [entry["verdict"] for entry in files] == ["conforms", "unreadable", "violations"]
+
+
+def test_null_is_a_message_without_a_body(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    null = tmp_path / "null.json"
+    null.write_text("null\n", encoding="utf-8")
+    delete = ["validate", "response", str(null), "--status", "202", "--method", "DELETE"]
+    assert main([*delete, "--header", "Location: https://management.azure.com/operations/1"]) == 0
+    assert capsys.readouterr().err.strip() == f"{null}: conforms (response of DELETE, without a body)"
+    assert main([*delete, "--header", "Retry-After: 1"]) == 1  # the engine's verdict: a 202 must say where to poll
+    assert capsys.readouterr().out.startswith("LRO_RESPONSE_HEADER\theader:Location\t")
+    assert main(["validate", "request", str(null)]) == 1
+    (line,) = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0]] == [v.code for v in validate_request("PATCH", DEFAULT_URL, None)]
+    assert line.startswith("MISSING_REQUIRED_PARAMETER\t/\t")
+
+
+def test_an_array_or_a_number_is_a_violation_not_unreadable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for text, kind in (("[]", "array"), ('[{"location": "westus"}]', "array"), ("0", "integer"), ("false", "boolean")):
+        body = tmp_path / "body.json"
+        body.write_text(text, encoding="utf-8")
+        assert main(["validate", "request", str(body)]) == 1
+        assert capsys.readouterr().out == f"INVALID_TYPE\t/\texpected object, got {kind}\n"
+
+
 def test_stdin_can_be_named_once_only(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "request", "-", "-"]) == 2
     assert "standard input (-) can be read only once" in capsys.readouterr().err
