@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import cache
 from types import TracebackType
 from typing import Any
 
+from pytest_runcommand.contract.facts import API_VERSIONS, operation_route, operations_at
 from pytest_runcommand.interactions import Interaction
 from pytest_runcommand.traffic.exchanges import without_carried
 
@@ -116,13 +118,22 @@ def _publish(interaction: Interaction) -> None:
         recorder._client_side(_fresh(interaction))
 
 
-_CONTRACT_PATH_MARKERS = ("/runcommands", "/operations/")
+@cache
+def _contract_path_markers() -> tuple[str, ...]:
+    """The last literal segment of every contract path (``/runcommands``, ``/runcommand``, ``/operations``, ...)."""
+    markers: set[str] = set()
+    for version in API_VERSIONS:
+        for operation in operations_at(version):
+            template = operation_route(version, operation)[1]
+            literal = [part for part in template.lower().split("/") if part and not part.startswith("{")]
+            markers.add(f"/{literal[-1]}")
+    return tuple(sorted(markers))
 
 
 def _is_contract_url(url: str) -> bool:
     """Cheap pre-filter: only these answers are read eagerly when the client asked for a stream."""
     lowered = url.lower()
-    return any(marker in lowered for marker in _CONTRACT_PATH_MARKERS)
+    return any(marker in lowered for marker in _contract_path_markers())
 
 
 def _from_httpx(request: Any, response: Any, streamed: bool) -> Interaction:
@@ -153,7 +164,8 @@ def _from_requests(request: Any, response: Any, streamed: bool) -> Interaction:
     if hasattr(body, "read"):
         body = None  # a file-like upload: not ours to consume
     response_body: bytes | None = None
-    if not streamed or _is_contract_url(request.url or ""):
+    # a body already read (an in-process transport reads it before returning) costs nothing to keep
+    if not streamed or getattr(response, "_content_consumed", False) or _is_contract_url(request.url or ""):
         # requests caches what .content reads; azure-core's later reads (iter_content) replay the cached bytes
         response_body = response.content
     return Interaction(
