@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, operation_route, operations_at
 from pytest_runcommand.errors import UsageError
 
 __all__ = [
@@ -90,12 +91,20 @@ class LiveScope:
 
     @property
     def operation_ids(self) -> tuple[str, ...]:
-        """The operations that address this kind of VM (plus the async-operation status)."""
-        if self.instance_id is None:
-            family = ("ListByVirtualMachine", "GetByVirtualMachine", "CreateOrUpdate", "Update", "Delete")
-            return (*(f"VirtualMachineRunCommands_{name}" for name in family), "AsyncOperations_Get")
-        names = ("List", "Get", "CreateOrUpdate", "Update", "Delete")
-        return (*(f"VirtualMachineScaleSetVMRunCommands_{name}" for name in names), "AsyncOperations_Get")
+        """The managed run-command operations that address this kind of VM, then the async-operation status (the
+        extension operation under ``/locations/{location}/operations/``), as the contract lists them."""
+        vm_parameter = "{vmName}" if self.instance_id is None else "{instanceId}"
+        managed = tuple(
+            op
+            for op in operations_at(DEFAULT_API_VERSION, "managed")
+            if f"/{vm_parameter}/runCommands" in operation_route(DEFAULT_API_VERSION, op)[1]
+        )
+        status = tuple(
+            op
+            for op in operations_at(DEFAULT_API_VERSION, "extension")
+            if "/locations/{location}/operations/" in operation_route(DEFAULT_API_VERSION, op)[1]
+        )
+        return (*managed, *status)
 
 
 @dataclass

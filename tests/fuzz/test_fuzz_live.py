@@ -238,3 +238,35 @@ def test_an_admitted_path_stays_in_the_scope_however_a_server_reads_it(method: s
             continue
         assert lowered.startswith(runs + "/fuzz-"), seen
         assert "/" not in lowered[len(runs) + 1 :], seen
+
+
+@pytest.mark.parametrize("instance_id", [None, "0"])
+def test_the_scope_fuzzes_exactly_what_its_guard_admits(instance_id: str | None) -> None:
+    """The operations a scope fuzzes (from the contract's facts) are the managed ones its guard admits, plus the
+    async-operation status; the other kind of VM's are refused."""
+    from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, operation_route, operations_at
+
+    scope = LiveScope(subscription=SUB, resource_group="rg1", vm="vm1", instance_id=instance_id)
+    guard = Guard(scope)
+    values = {
+        "vmName": "vm1",
+        "vmScaleSetName": "vm1",
+        "instanceId": "0",
+        **scope.fixed_parameters,
+        "runCommandName": "fuzz-a1",
+        "location": "westus",
+        "operationId": "x",
+    }
+    chosen = scope.operation_ids
+    assert len(chosen) == 6
+    assert chosen[-1] == "AsyncOperations_Get"
+    for operation in (*operations_at(DEFAULT_API_VERSION, "managed"), "AsyncOperations_Get"):
+        method, template = operation_route(DEFAULT_API_VERSION, operation)
+        url = "https://management.azure.com" + template.format(**values)
+        if operation in chosen:
+            guard.check_scope(method, url)
+        else:
+            with pytest.raises(GuardRefusal):
+                guard.check_scope(method, url)
+    other = LiveScope(subscription=SUB, resource_group="rg1", vm="vm1", instance_id=None if instance_id else "0")
+    assert set(chosen[:-1]) | set(other.operation_ids[:-1]) == set(operations_at(DEFAULT_API_VERSION, "managed"))
