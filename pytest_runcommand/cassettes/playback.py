@@ -6,20 +6,27 @@
 * :func:`no_wait_playback` - in a write-protected (replay-only) cassette, azure-core's LRO polling delay is skipped
   (when azure-core is installed; replay needs no Azure SDK);
 * :func:`zero_retry_after` - an ``after_load_interaction`` hook replaying ``Retry-After`` as ``0``;
-* :func:`closest_match_errors` - a request with no recorded match raises :class:`CassetteMismatchError` naming the
-  closest recorded request and the matcher that differed, built from the sanitized request.
+* :func:`closest_match_errors` - a request with no recorded match raises :class:`CassetteMismatchError`, built from
+  the sanitized request: the cassette file, the request (method and sanitized URL), the record mode in force and
+  where it came from, the closest recorded requests with the matcher that differed, and the ``--record-mode`` that
+  records it (vcrpy's own text calls ``once`` the default; pytest-recording's default is ``none``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import shlex
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.request import Request
 
-from pytest_runcommand.cassettes.patches import patch_azure_polling_delay, patch_httpx_record_responses
+from pytest_runcommand.cassettes.patches import (
+    cassette_path,
+    patch_azure_polling_delay,
+    patch_httpx_record_responses,
+)
 from pytest_runcommand.errors import RunCommandError
 
 __all__ = [
@@ -40,8 +47,85 @@ class CassetteMismatchError(CannotOverwriteExistingCassetteException, RunCommand
     Built from the sanitized request, so the message carries no secret the test sent.
     """
 
-    def __init__(self, *, cassette: Any, failed_request: Any) -> None:
+    def __init__(
+        self, *, cassette: Any, failed_request: Any, test_id: str | None = None, mode_option: str | None = None
+    ) -> None:
         super().__init__(cassette=cassette, failed_request=failed_request)  # type: ignore[call-arg]
+        similar = getattr(self, "similar_requests", None)
+        if similar is None:  # vcrpy sets it (a documented attribute); computed again only if a version does not
+            similar = cassette.find_requests_with_most_matches(failed_request)
+        self.args = (mismatch_message(cassette, failed_request, similar, test_id=test_id, mode_option=mode_option),)
+
+
+_SHOWN_SIMILAR = 3
+
+
+def mismatch_message(
+    cassette: Any, request: Any, similar: list[Any], *, test_id: str | None = None, mode_option: str | None = None
+) -> str:
+    """Why ``request`` (already sanitized) cannot be played back from ``cassette``, and the command that records it.
+
+    ``test_id`` (a pytest node id) makes the commands exact; ``mode_option`` is ``--record-mode`` as given (None when
+    not given), which says whether the mode in force came from the command line, its default or ``vcr_config``.
+    """
+    mode = str(getattr(cassette.record_mode, "value", cassette.record_mode))
+    path = cassette_path(cassette)
+    found = len(cassette) > 0 or path.is_file()
+    already_played = bool(similar) and not similar[0][2]
+    if not found:
+        problem = "the cassette does not exist"
+    elif already_played:
+        problem = "every recorded interaction it matches has already been played back"
+    elif similar:
+        differ = ", ".join(dict.fromkeys(name for name, _ in similar[0][2]))
+        problem = f"no recorded interaction matches it (the closest differ in {differ})"
+    else:
+        problem = "the cassette holds nothing like it"
+    lines = [
+        f"Cannot play back {request.method} {request.uri}: {problem}.",
+        f"  cassette: {path} ({len(cassette)} interactions recorded, {len(cassette.play_counts)} played)",
+        f"  record mode: {mode}{_mode_source(mode, test_id, mode_option)}; it plays back and records nothing new",
+    ]
+    if found and similar and not already_played:
+        lines.append("Closest recorded requests:")
+        for number, (recorded, _, failed) in enumerate(similar[:_SHOWN_SIMILAR], start=1):
+            lines.append(f"  {number}. {recorded.method} {recorded.uri}")
+            lines += [f"     {name} differs: {' '.join((text or '').split())}" for name, text in failed]
+        if len(similar) > _SHOWN_SIMILAR:
+            lines.append(f"  ...and {len(similar) - _SHOWN_SIMILAR} more as close")
+    lines.append("How to fix:")
+    lines += [f"  * {fix}" for fix in _fixes(found, already_played, bool(similar), test_id)]
+    if test_id is not None and mode_option not in (None, mode):
+        lines.append(f"  (record_mode {mode!r} is set by vcr_config or the vcr marker, which win over --record-mode:")
+        lines.append("   change it there first)")
+    return "\n".join(lines)
+
+
+def _mode_source(mode: str, test_id: str | None, mode_option: str | None) -> str:
+    if test_id is None:
+        return ""
+    if mode_option is None:
+        return " (pytest-recording's default)" if mode == "none" else " (set by vcr_config or the vcr marker)"
+    return " (--record-mode)" if mode_option == mode else " (set by vcr_config or the vcr marker)"
+
+
+def _fixes(found: bool, already_played: bool, similar: bool, test_id: str | None) -> list[str]:
+    rerun = f"pytest {shlex.quote(test_id)}" if test_id else "pytest <the test>"
+    if not found:
+        return [
+            f"record it: {rerun} --record-mode=once (it records a cassette that does not exist yet)",
+            "if it should exist, check the cassette's name and folder (vcr_cassette_dir, the vcr marker)",
+        ]
+    rewrite = f"record the cassette again: {rerun} --record-mode=rewrite (or new_episodes to keep it and add this)"
+    if already_played:
+        return [
+            "if the same answer may be played again, set allow_playback_repeats=True in vcr_config",
+            f"otherwise {rewrite}",
+        ]
+    fixes = [f"if the request changed on purpose, {rewrite}"]
+    if similar:
+        fixes.append("if what differs changes on every run (a timestamp, an id), make match_on ignore it")
+    return fixes
 
 
 @contextlib.contextmanager
@@ -127,8 +211,14 @@ def zero_retry_after(request: Request, response: dict[str, Any], cassette: Any) 
 
 
 @contextlib.contextmanager
-def closest_match_errors(cassette: Any) -> Iterator[None]:
-    """Replace vcrpy's "can't overwrite" error with one built from the sanitized request."""
+def closest_match_errors(
+    cassette: Any, *, test_id: str | None = None, mode_option: str | None = None
+) -> Iterator[None]:
+    """Replace vcrpy's "can't overwrite" error with :class:`CassetteMismatchError`, built from the sanitized request.
+
+    Under pytest, ``test_id`` (the node id) and ``mode_option`` (``--record-mode`` as given) make the message's
+    commands exact.
+    """
     original = cassette.can_play_response_for
 
     def can_play(request: Any) -> bool:
@@ -136,7 +226,9 @@ def closest_match_errors(cassette: Any) -> Iterator[None]:
             return True
         clean = cassette.filter_request(request)
         if cassette.write_protected and clean:
-            raise CassetteMismatchError(cassette=cassette, failed_request=clean)
+            raise CassetteMismatchError(
+                cassette=cassette, failed_request=clean, test_id=test_id, mode_option=mode_option
+            )
         return False
 
     cassette.can_play_response_for = can_play

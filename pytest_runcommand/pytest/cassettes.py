@@ -8,6 +8,9 @@ sanitizers and the contract engine are imported inside the hooks, and only for t
 * ``runcommand_cassette`` (autouse, acts only under ``@pytest.mark.vcr``) - while recording the test sees
   sanitized responses; in playback-only cassettes LRO polling does not wait; an unmatched request names
   the closest recorded one;
+* a replay with no recorded match fails with :class:`~pytest_runcommand.cassettes.playback.CassetteMismatchError`'s
+  message alone (cassette, sanitized request, record mode, the command that records it): the traceback's frames
+  would show the request as the test sent it, secrets included;
 * the contract check of what a test recorded or replayed is the plugin's one traffic check: it reads the
   cassette's interactions through :func:`pytest_runcommand.cassettes.cassette_interactions`.
 """
@@ -15,12 +18,13 @@ sanitizers and the contract engine are imported inside the hooks, and only for t
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import sys
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
 
-__all__ = ["pytest_recording_configure", "runcommand_cassette"]
+__all__ = ["pytest_recording_configure", "pytest_runtest_makereport", "runcommand_cassette"]
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -47,6 +51,32 @@ def runcommand_cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(live_sanitized_view(cassette))
-        stack.enter_context(closest_match_errors(cassette))
+        mode_option = request.config.getoption("--record-mode", default=None)
+        stack.enter_context(closest_match_errors(cassette, test_id=request.node.nodeid, mode_option=mode_option))
         stack.enter_context(no_wait_playback(cassette))
         yield cassette
+
+
+def _mismatch(error: BaseException | None) -> BaseException | None:
+    """The :class:`CassetteMismatchError` that ``error`` is or wraps (a client may wrap it), if any."""
+    playback = sys.modules.get("pytest_runcommand.cassettes.playback")
+    if playback is None:  # never imported: no cassette played back in this run
+        return None
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, playback.CassetteMismatchError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """Show a replay with no recorded match as its message alone, not the frames that hold the unsanitized request."""
+    report = yield
+    if call.excinfo is not None and report.failed:
+        mismatch = _mismatch(call.excinfo.value)
+        if mismatch is not None:
+            report.longrepr = f"{type(mismatch).__name__}: {mismatch}"
+    return report
