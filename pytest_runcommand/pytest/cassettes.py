@@ -62,9 +62,10 @@ def _mismatch(error: BaseException | None) -> BaseException | None:
     playback = sys.modules.get("pytest_runcommand.cassettes.playback")
     if playback is None:  # never imported: no cassette played back in this run
         return None
+    wanted: type[BaseException] = playback.CassetteMismatchError
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, playback.CassetteMismatchError):
+        if isinstance(error, wanted):
             return error
         seen.add(id(error))
         error = error.__cause__ or error.__context__
