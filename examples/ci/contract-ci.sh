@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# Contract CI for a project that automates Azure VM Run Commands, with pytest-runcommand:
-#   1. check the committed cassettes offline (contract + secret scan);
-#   2. run the test suite with the network blocked: cassettes replay (record mode none), every run-command
-#      exchange of a test marked runcommand_contract is validated, and the coverage report is written;
-#   3. fuzz the emulator (or RUNCOMMAND_FUZZ_TARGET) with schemathesis and this API's checks, in
-#      RUNCOMMAND_FUZZ_SHARDS shards (each a CI job's share of the campaign; here run one after the other),
-#      then merge the shards' JSON and JUnit reports into one (pytest-runcommand report merge).
+# Contract CI for a project that automates Azure VM Run Commands, with pytest-runcommand. The one place for the
+# commands: github-workflow.yml calls one step per job, pytest-runcommand's own .ci/run calls them all.
+#
+#   contract-ci.sh [all]          every step below in sequence: contract, each fuzz shard, merge
+#   contract-ci.sh contract       1. check the committed cassettes offline (contract + secret scan, also as SARIF);
+#                                 2. run the test suite with the network blocked: cassettes replay (record mode
+#                                    none), every run-command exchange of a test marked runcommand_contract is
+#                                    validated, the coverage report (contract.json + .html) and JUnit XML are written
+#   contract-ci.sh fuzz-shard K N 3. fuzz share K of N of the campaign (schemathesis + this API's checks) against the
+#                                    emulator or RUNCOMMAND_FUZZ_TARGET: fuzz-shard-K-of-N.json / .xml / .txt;
+#                                    the N shares are the whole campaign (the same cases as one run)
+#   contract-ci.sh merge          4. merge the fuzz-shard-K-of-N reports in the reports folder (all N must be there)
+#                                    into fuzz.json / fuzz.xml / fuzz.txt with pytest-runcommand report merge
+#
 # Every step runs even when an earlier one fails, so that all reports are written; the exit code is the first
-# failure's. Copy this file (and github-workflow.yml) into your repository; pytest-runcommand's own .ci/run calls it.
+# failure's (2: a wrong step or argument). Copy this file (and github-workflow.yml) into your repository.
 #
 # Settings (environment):
-#   RUNCOMMAND_TESTS           test paths for step 2 (default: the testpaths of your pytest configuration)
-#   RUNCOMMAND_CASSETTES       cassette folder for step 1 (default: cassettes; skipped when absent)
+#   RUNCOMMAND_TESTS           test paths for the suite (default: the testpaths of your pytest configuration)
+#   RUNCOMMAND_CASSETTES       cassette folder to check (default: cassettes; skipped when absent)
 #   RUNCOMMAND_REPORTS         where reports go (default: reports)
 #   RUNCOMMAND_FUZZ_TARGET     'emulator' (default) or a base URL
 #   RUNCOMMAND_FUZZ_EXAMPLES   cases per operation and mode (default: 25)
-#   RUNCOMMAND_FUZZ_SHARDS     shards of the fuzz campaign (default: 2); the union is the whole campaign
-#   RUNCOMMAND_FUZZ_SHARD      K/N: run only shard K of N and skip the merge (one job of a CI matrix)
+#   RUNCOMMAND_FUZZ_SHARDS     shards of the campaign in 'all' (default: 2; 0 skips fuzzing)
 #   RUNCOMMAND_FUZZ_WORKERS    worker processes per shard (default: auto, one per core)
-# Needs: pip install "pytest-runcommand[fuzz]" (step 3) and your own test dependencies.
+# Needs: pip install "pytest-runcommand[fuzz]" (fuzz-shard; merge needs no extra) and your own test dependencies.
 set -uo pipefail
 
 tests=${RUNCOMMAND_TESTS:-}
@@ -27,13 +33,25 @@ reports=${RUNCOMMAND_REPORTS:-reports}
 mkdir -p "$reports"
 status=0
 
-step() {  # step NAME FUNCTION: run it, keep the first failure's exit code, go on
-    if [ -n "${GITHUB_ACTIONS:-}" ]; then echo "::group::$1"; else echo "== contract-ci: $1" >&2; fi
-    "$2"
+usage() {
+    cat >&2 <<'EOF'
+usage: contract-ci.sh [STEP]
+  all (the default)  contract, each of RUNCOMMAND_FUZZ_SHARDS fuzz shards, merge, in sequence
+  contract           check the cassettes, run the contract suite (coverage report, JUnit XML)
+  fuzz-shard K N     fuzz share K of N of the campaign: fuzz-shard-K-of-N.json / .xml / .txt
+  merge              merge the fuzz-shard-K-of-N reports (all N) into fuzz.json / fuzz.xml / fuzz.txt
+EOF
+}
+
+step() {  # step NAME COMMAND...: run it, keep the first failure's exit code, go on
+    local name=$1
+    shift
+    if [ -n "${GITHUB_ACTIONS:-}" ]; then echo "::group::$name"; else echo "== contract-ci: $name" >&2; fi
+    "$@"
     local code=$?
     if [ -n "${GITHUB_ACTIONS:-}" ]; then echo "::endgroup::"; fi
     if [ "$code" -ne 0 ]; then
-        echo "contract-ci: $1 failed (exit $code)" >&2
+        echo "contract-ci: $name failed (exit $code)" >&2
         if [ "$status" -eq 0 ]; then status=$code; fi
     fi
 }
@@ -58,30 +76,65 @@ contract_suite() {
 }
 
 # 3. Fuzz: positive and negative cases per operation, then the stateful sequences; each failure with a curl line.
-#    The campaign runs in shards (the same cases as one run), whose reports merge into fuzz.json / fuzz.xml.
-fuzz_shard() {  # fuzz_shard K/N: one share, its reports named after it
-    local name="fuzz-shard-${1%/*}"
+fuzz_shard() {  # fuzz_shard K N: share K of N, its reports named after it
+    local name="fuzz-shard-$1-of-$2"
     pytest-runcommand fuzz --target "${RUNCOMMAND_FUZZ_TARGET:-emulator}" \
-        --max-examples "${RUNCOMMAND_FUZZ_EXAMPLES:-25}" --shard "$1" --workers "${RUNCOMMAND_FUZZ_WORKERS:-auto}" \
+        --max-examples "${RUNCOMMAND_FUZZ_EXAMPLES:-25}" --shard "$1/$2" --workers "${RUNCOMMAND_FUZZ_WORKERS:-auto}" \
         --json "$reports/$name.json" --junit-xml "$reports/$name.xml" | tee "$reports/$name.txt"
 }
 
-fuzz() {
-    if [ -n "${RUNCOMMAND_FUZZ_SHARD:-}" ]; then fuzz_shard "$RUNCOMMAND_FUZZ_SHARD"; return; fi
-    local shards=${RUNCOMMAND_FUZZ_SHARDS:-2} k code=0
-    if [ "$shards" -eq 0 ]; then return 0; fi
-    for k in $(seq 1 "$shards"); do
-        fuzz_shard "$k/$shards" || { local c=$?; if [ "$code" -eq 0 ]; then code=$c; fi; }
+# 4. The shards' reports, as one run's: refused when a shard is missing (a partial union is not the campaign).
+merge() {
+    local found=("$reports"/fuzz-shard-*-of-*.json) n k kind missing=0
+    if [ ! -f "${found[0]}" ]; then
+        echo "contract-ci: no fuzz-shard-K-of-N.json report in $reports/ to merge" >&2
+        return 1
+    fi
+    n=${found[0]##*-of-}
+    n=${n%.json}
+    local shards=()
+    for k in $(seq 1 "$n"); do
+        for kind in json xml; do
+            if [ ! -f "$reports/fuzz-shard-$k-of-$n.$kind" ]; then
+                echo "contract-ci: $reports/fuzz-shard-$k-of-$n.$kind is missing: shard $k of $n did not report" >&2
+                missing=1
+            fi
+        done
+        shards+=("$reports/fuzz-shard-$k-of-$n")
     done
-    cat "$reports"/fuzz-shard-*.txt > "$reports/fuzz.txt"
-    pytest-runcommand report merge "$reports"/fuzz-shard-*.json -o "$reports/fuzz.json" || return $?
-    pytest-runcommand report merge "$reports"/fuzz-shard-*.xml -o "$reports/fuzz.xml" || return $?
-    return "$code"
+    if [ "$missing" -ne 0 ]; then return 1; fi
+    for k in "${shards[@]}"; do if [ -f "$k.txt" ]; then cat "$k.txt"; fi; done > "$reports/fuzz.txt"
+    pytest-runcommand report merge "${shards[@]/%/.json}" -o "$reports/fuzz.json" || return $?
+    pytest-runcommand report merge "${shards[@]/%/.xml}" -o "$reports/fuzz.xml"
 }
 
-if [ -d "$cassettes" ]; then step "cassettes check" check_cassettes; fi
-step "contract suite" contract_suite
-step "fuzz" fuzz
+contract() {
+    if [ -d "$cassettes" ]; then step "cassettes check" check_cassettes; fi
+    step "contract suite" contract_suite
+}
+
+all() {
+    contract
+    local shards=${RUNCOMMAND_FUZZ_SHARDS:-2} k
+    if [ "$shards" -eq 0 ]; then return; fi
+    for k in $(seq 1 "$shards"); do step "fuzz shard $k of $shards" fuzz_shard "$k" "$shards"; done
+    step "merge" merge
+}
+
+case "${1:-all}" in
+    all) [ $# -le 1 ] || { usage; exit 2; }; all ;;
+    contract) [ $# -eq 1 ] || { usage; exit 2; }; contract ;;
+    fuzz-shard)
+        if [ $# -ne 3 ] || ! [[ "$2" =~ ^[1-9][0-9]*$ && "$3" =~ ^[1-9][0-9]*$ ]] || [ "$2" -gt "$3" ]; then
+            echo "contract-ci: fuzz-shard takes K N with 1 <= K <= N, got: ${*:2}" >&2
+            exit 2
+        fi
+        step "fuzz shard $2 of $3" fuzz_shard "$2" "$3"
+        ;;
+    merge) [ $# -eq 1 ] || { usage; exit 2; }; step "merge" merge ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "contract-ci: unknown step '$1'" >&2; usage; exit 2 ;;
+esac
 
 echo "contract-ci: reports in $reports/: $(ls "$reports" | tr '\n' ' ')" >&2
 exit "$status"
