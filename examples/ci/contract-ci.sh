@@ -92,7 +92,7 @@ merge() {
     fi
     n=${found[0]##*-of-}
     n=${n%.json}
-    local shards=()
+    local prefixes=()
     for k in $(seq 1 "$n"); do
         for kind in json xml; do
             if [ ! -f "$reports/fuzz-shard-$k-of-$n.$kind" ]; then
@@ -100,12 +100,12 @@ merge() {
                 missing=1
             fi
         done
-        shards+=("$reports/fuzz-shard-$k-of-$n")
+        prefixes+=("$reports/fuzz-shard-$k-of-$n")
     done
     if [ "$missing" -ne 0 ]; then return 1; fi
-    for k in "${shards[@]}"; do if [ -f "$k.txt" ]; then cat "$k.txt"; fi; done > "$reports/fuzz.txt"
-    pytest-runcommand report merge "${shards[@]/%/.json}" -o "$reports/fuzz.json" || return $?
-    pytest-runcommand report merge "${shards[@]/%/.xml}" -o "$reports/fuzz.xml"
+    for k in "${prefixes[@]}"; do if [ -f "$k.txt" ]; then cat "$k.txt"; fi; done > "$reports/fuzz.txt"
+    pytest-runcommand report merge "${prefixes[@]/%/.json}" -o "$reports/fuzz.json" || return $?
+    pytest-runcommand report merge "${prefixes[@]/%/.xml}" -o "$reports/fuzz.xml"
 }
 
 contract() {
