@@ -29,6 +29,7 @@ __all__ = [
     "json_depth",
     "looks_like_json",
     "parse_json",
+    "starts_with_bom",
     "with_utf8_charset",
     "without_bom",
 ]
@@ -197,6 +198,11 @@ def decode(body: bytes, content_type: str | None) -> tuple[str | None, bool]:
         return None, False
 
 
+def starts_with_bom(raw: bytes) -> bool:
+    """Whether ``raw`` starts with a UTF-8, UTF-16 or UTF-32 byte-order mark."""
+    return raw.startswith(_BOM_PREFIXES)
+
+
 def without_bom(body: bytes | str | None) -> bytes | str | None:
     """A body behind a byte-order mark as its text, the mark dropped (the rule of :func:`decode`: a BOM wins).
 
@@ -205,7 +211,7 @@ def without_bom(body: bytes | str | None) -> bytes | str | None:
     """
     if isinstance(body, str):
         return body[1:] if body.startswith("\ufeff") else body
-    if isinstance(body, bytes) and body.startswith(_BOM_PREFIXES):
+    if isinstance(body, bytes) and starts_with_bom(body):
         try:
             return decode(body, None)[0]
         except Undecodable:

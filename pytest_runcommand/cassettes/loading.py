@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from pytest_runcommand.cassettes.decode import MAX_JSON_DEPTH, json_depth
+from pytest_runcommand.cassettes.decode import MAX_JSON_DEPTH, Undecodable, decode, json_depth, starts_with_bom
 from pytest_runcommand.errors import InputError
 
 __all__ = [
@@ -58,8 +58,13 @@ def read_text(file: Path) -> str:
         raise InputError(f"{file}: is a directory, expected a cassette file") from None
     except OSError as error:
         raise InputError(f"{file}: cannot be read: {error.strerror or error}") from None
+    if starts_with_bom(raw):  # as validate reads files: PowerShell 5.1 writes UTF-16 with a mark, and UTF-8 with one
+        try:
+            return decode(raw, None)[0] or ""
+        except Undecodable as error:
+            raise InputError(f"{file}: {error}") from None
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise InputError(f"{file}: byte {error.start} is not UTF-8; a cassette is UTF-8 text") from None
 

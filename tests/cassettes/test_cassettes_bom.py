@@ -140,3 +140,26 @@ def test_without_bom() -> None:
     assert without_bom(None) is None
     binary = codecs.BOM_UTF8 + b"\xff\x00"  # starts like UTF-8 text but is not: kept as recorded
     assert without_bom(binary) == binary
+
+
+@pytest.mark.parametrize("encoding", list(ENCODINGS))
+@pytest.mark.parametrize("form", ["vcrpy-yaml", "vcrpy-json", "powershell-json"])
+def test_a_whole_file_behind_a_bom_is_read_as_validate_reads_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], form: str, encoding: str
+) -> None:
+    """PowerShell 5.1's Out-File writes UTF-16 with a mark; its Set-Content -Encoding UTF8, UTF-8 with one."""
+    path = _write_cassette(tmp_path, form, "utf-8")
+    path.write_bytes(ENCODINGS[encoding] + path.read_text(encoding="utf-8").encode(encoding))
+    assert main(["cassettes", "check", str(path)]) == 0
+    assert f"{path}: 1 interactions, 1 run-command, 1 validated, 0 violations" in capsys.readouterr().out
+    if form == "vcrpy-yaml":  # lines are counted in the decoded text
+        assert read_cassette(path).lines == (2,)
+
+
+def test_a_file_that_breaks_its_own_bom_is_unreadable_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_bytes(codecs.BOM_UTF16_LE + b"{\x00\x00\xd8")  # a lone surrogate
+    assert main(["cassettes", "check", str(path)]) == 2
+    assert f"{path}: starts with a utf-16-le byte-order mark but is not utf-16-le" in capsys.readouterr().err
