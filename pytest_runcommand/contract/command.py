@@ -5,8 +5,8 @@ run-command body: missing, not in its encoding, not JSON, no JSON document at al
 byte-order mark: more often a failed redirect than a body), or a bare JSON string (the engine would read it as JSON
 text). Any other JSON value gets the engine's verdict on the same bytes: an array or a number is INVALID_TYPE, and
 ``null`` is the message without a body (a 202 with only headers conforms; a PATCH needs a body). Every file is
-checked even when one fails; the exit code is the worst seen. Files may start with a byte-order mark (PowerShell 5.1
-writes UTF-8 with one, and UTF-16).
+checked even when one fails; the exit code is the worst seen. Files are UTF-8, or say otherwise with a byte-order
+mark (UTF-8, UTF-16 or UTF-32: PowerShell 5.1 writes UTF-8 with one, and UTF-16).
 """
 
 from __future__ import annotations
@@ -32,7 +32,13 @@ DEFAULT_URL = (
     f"/providers/Microsoft.Compute/virtualMachines/myVM/runCommands/myRunCommand?api-version={DEFAULT_API_VERSION}"
 )
 STDIN = "-"
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_BOMS = (  # UTF-32 first: its little-endian mark starts like UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 def register(subparsers: Any) -> None:
@@ -108,6 +114,14 @@ def _text(raw: bytes, name: str) -> bytes:
                 return raw[len(bom) :].decode(encoding).encode("utf-8")
             except UnicodeDecodeError as error:
                 raise InputError(f"{name}: not valid {encoding} after its byte-order mark: {error.reason}") from None
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{name}: byte {error.start} is not UTF-8, and no byte-order mark names another encoding"
+        ) from None
+    if b"\x00" in raw:
+        raise InputError(f"{name}: holds NUL bytes: UTF-16 or UTF-32 without a byte-order mark? (save it as UTF-8)")
     return raw
 
 

@@ -241,6 +241,31 @@ def test_an_array_or_a_number_is_a_violation_not_unreadable(tmp_path: Path, caps
         assert capsys.readouterr().out == f"INVALID_TYPE\t/\texpected object, got {kind}\n"
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (codecs.BOM_UTF32_LE + b'{"properties": {}}'.decode().encode("utf-32-le"), None),
+        (codecs.BOM_UTF32_BE + b'{"properties": {}}'.decode().encode("utf-32-be"), None),
+        ('{"properties": {"runAsUser": "\u00e9"}}'.encode("latin-1"), "byte 30 is not UTF-8, and no byte-order mark"),
+        ('{"properties": {}}'.encode("utf-16-le"), "holds NUL bytes: UTF-16 or UTF-32 without a byte-order mark?"),
+    ],
+    ids=["utf-32-le", "utf-32-be", "latin-1", "utf-16-without-mark"],
+)
+def test_each_encoding_is_read_or_named(
+    raw: bytes, message: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tmp_path / "body.json"
+    body.write_bytes(raw)
+    code = main(["validate", "request", str(body)])
+    err = capsys.readouterr().err
+    if message is None:
+        assert code == 0, err
+    else:
+        assert code == 2
+        (line,) = err.splitlines()
+        assert line.startswith(f"pytest-runcommand validate: error: {body}: {message}")
+
+
 def test_stdin_can_be_named_once_only(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "request", "-", "-"]) == 2
     assert "standard input (-) can be read only once" in capsys.readouterr().err
@@ -302,7 +327,8 @@ def test_bytes_that_are_not_json_exit_2_naming_the_file(
     assert "Traceback" not in err
     if not is_json and raw.strip() and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         assert code == 2
-        assert f"{body}: not valid" in err
+        reasons = ("not valid", "is not UTF-8, and no byte-order mark", "holds NUL bytes", "no JSON document")
+        assert any(f"{body}: {reason}" in err or (reason in err and f"{body}: " in err) for reason in reasons), err
 
 
 @SETTINGS
