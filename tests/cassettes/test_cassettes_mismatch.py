@@ -38,6 +38,14 @@ MODULE = textwrap.dedent(
 
 
     @pytest.mark.vcr
+    def test_requests():
+        import requests
+
+        body = {{"properties": {{"runAsPassword": "Password-PLANTED"}}}}
+        requests.patch(URL, json=body, headers={{"Authorization": "Bearer Token-PLANTED"}}, timeout=5)
+
+
+    @pytest.mark.vcr
     def test_twice():
         assert patch(60).status_code == 200
         if os.environ.get("TWICE"):
@@ -90,14 +98,16 @@ def test_a_changed_request_names_the_cassette_the_request_the_mode_and_the_comma
     _run(recorded, "--block-network", "test_mismatch.py::test_patch").assert_outcomes(passed=1)
 
 
-def test_a_missing_cassette_names_once(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("test", ["test_patch", "test_requests"])  # httpx's and urllib3's vcrpy stubs
+def test_a_missing_cassette_names_once(pytester: pytest.Pytester, test: str) -> None:
     pytester.makepyfile(test_mismatch=MODULE)
-    result = _run(pytester, "--block-network", "test_mismatch.py::test_patch")
+    result = _run(pytester, "--block-network", f"test_mismatch.py::{test}")
     result.assert_outcomes(failed=1)
     message = _message(result)
     assert f"Cannot play back {SANITIZED_URL}: the cassette does not exist." in message
-    assert f"cassette: {pytester.path / CASSETTE} (0 interactions recorded, 0 played)" in message
-    assert "record it: pytest test_mismatch.py::test_patch --record-mode=once" in message
+    cassette = pytester.path / CASSETTE.replace("test_patch", test)
+    assert f"cassette: {cassette} (0 interactions recorded, 0 played)" in message
+    assert f"record it: pytest test_mismatch.py::{test} --record-mode=once" in message
 
 
 def test_the_mode_given_on_the_command_line_is_named(
