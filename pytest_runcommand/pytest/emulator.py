@@ -1,6 +1,7 @@
 """pytest fixtures of the emulator: ``runcommand_emulator`` (in-process) and ``runcommand_emulator_server`` (TLS).
 
-Loaded by the plugin at start-up, so everything heavy is imported inside the fixtures.
+Loaded by the plugin at start-up, so everything it hands out or uses (the handles too) is imported inside the
+fixtures.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from typing import TYPE_CHECKING, cast
 
 import pytest
 
-from pytest_runcommand.emulator.handles import InProcessEmulator, ServedEmulator
 from pytest_runcommand.pytest.settings import observe_traffic
 
 if TYPE_CHECKING:
     from pytest_runcommand.emulator.clock import ClockPolicy
+    from pytest_runcommand.emulator.handles import InProcessEmulator, ServedEmulator
     from pytest_runcommand.emulator.server import EmulatorServer
 
 __all__ = ["runcommand_emulator", "runcommand_emulator_server"]
@@ -60,6 +61,7 @@ def runcommand_emulator(request: pytest.FixtureRequest) -> Iterator[InProcessEmu
     """
     from pytest_runcommand.emulator.app import EmulatorApp
     from pytest_runcommand.emulator.credential import fake_token
+    from pytest_runcommand.emulator.handles import InProcessEmulator
     from pytest_runcommand.emulator.transport import asgi_client
 
     app = EmulatorApp()
@@ -105,6 +107,7 @@ def runcommand_emulator_server(
     """
     from pytest_runcommand.emulator.backend import EmulatorSettings
     from pytest_runcommand.emulator.credential import EmulatorCredential
+    from pytest_runcommand.emulator.handles import ServedEmulator
 
     server = runcommand_emulator_session_server
     _reset(server, EmulatorSettings)

@@ -25,6 +25,7 @@ HEAVY = (
     "pytest_runcommand.cassettes.vcr",
     "pytest_runcommand.traffic",
     "pytest_runcommand.report",
+    "pytest_runcommand.emulator.handles",
 )
 
 RECORD_MODULES = """
