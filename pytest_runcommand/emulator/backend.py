@@ -6,9 +6,10 @@ No HTTP here (the app parses and serializes), so tests and other tools can seed 
     vm = backend.add_vm("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1")
     backend.clock.advance(60)
 
-Run commands keep their writable properties in the shared pydantic models
-(:class:`~pytest_runcommand.models.VirtualMachineRunCommandProperties`), secrets included; what goes on the
-wire is decided by :mod:`pytest_runcommand.emulator.serialize`, which never emits the secrets.
+Run commands keep their writable properties as wire JSON (``command.wire``), secrets included, and show them as the
+shared pydantic model (``command.properties``,
+:class:`~pytest_runcommand.models.VirtualMachineRunCommandProperties`); writes take either the models or wire JSON.
+What goes on the wire is decided by :mod:`pytest_runcommand.emulator.serialize`, which never emits the secrets.
 
 Lifecycle, as Azure shows it: each PUT/PATCH starts an :class:`AsyncOperation` and a script run; the
 resource reads ``Creating``/``Updating`` until the operation completes, then ``Succeeded`` (or ``Failed``
@@ -24,8 +25,11 @@ import random
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.clock import Clock
@@ -42,17 +46,12 @@ from pytest_runcommand.emulator.state import (
     VirtualMachine,
     normalize_location,
 )
-from pytest_runcommand.emulator.writes import (
-    WRITABLE_PROPERTIES,
-    keep,
-    refuse_while_deleting,
-    touch,
-    writable,
-)
+from pytest_runcommand.emulator.writes import keep, merged, refuse_while_deleting, touch, writable
 from pytest_runcommand.models import (
     VirtualMachineRunCommand,
     VirtualMachineRunCommandProperties,
     VirtualMachineRunCommandUpdate,
+    to_wire,
 )
 
 if TYPE_CHECKING:
@@ -71,8 +70,13 @@ __all__ = [
 _SEEDS = random.SystemRandom()
 _P_TOKEN = str(uuid.UUID(int=random.Random(0).getrandbits(128), version=4))
 
+_NO_SOURCE: Mapping[str, Any] = {}
 
-_WRITABLE_SET = frozenset(WRITABLE_PROPERTIES)
+
+def _pairs(parameters: list[Mapping[str, str]] | None) -> tuple[tuple[str, str], ...]:
+    return tuple((item["name"], item["value"]) for item in parameters) if parameters else ()
+
+
 DEFAULT_CALLER = Caller("pytest-runcommand-emulator", "Application")
 """Who writes when the request's token names nobody."""
 
@@ -99,11 +103,13 @@ class Backend:
         """Operation ids: random per emulator, as Azure's are; a ``seed`` repeats them (reproducible tests)."""
         self.operation_token = _P_TOKEN
         """The opaque ``p`` query parameter of operation URLs (Azure puts one there too, the same for weeks)."""
+        self._on_reset: list[Callable[[], None]] = []
 
     # -- housekeeping -------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every VM, run command and operation; rewind the clock; clear the fake executor."""
+        """Forget every VM, run command and operation; rewind the clock; clear the fake executor; then call each
+        :meth:`on_reset` callback (the app's scripted faults are cleared this way)."""
         with self._lock:
             self._vms.clear()
             self._operations.clear()
@@ -113,6 +119,12 @@ class Backend:
             reset = getattr(self.executor, "reset", None)
             if callable(reset):
                 reset()
+            for callback in list(self._on_reset):
+                callback()
+
+    def on_reset(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` at the end of every :meth:`reset` (what else the fixtures should forget between tests)."""
+        self._on_reset.append(callback)
 
     @property
     def seed(self) -> int | None:
@@ -171,7 +183,7 @@ class Backend:
         self,
         ref: ParentRef,
         name: str,
-        resource: VirtualMachineRunCommand,
+        resource: VirtualMachineRunCommand | Mapping[str, Any],
         *,
         caller: Caller = DEFAULT_CALLER,
         kept: Kept | None = None,
@@ -179,15 +191,19 @@ class Backend:
     ) -> tuple[RunCommand, bool, AsyncOperation]:
         """PUT: replace the run command's properties and tags (or create it); starts a script run.
 
-        ``kept``: what this write cannot name (a write at an older api-version) and so leaves as stored.
+        ``resource``: the model, or its wire JSON as the contract validated it (a write at an older api-version
+        then passes ``kept``: what it cannot name, and so leaves as stored).
         ``collection``: :data:`MANAGED` or :data:`DIAGNOSTIC` run commands (every method takes it).
         Returns the resource, whether it was created, and its operation.
         """
+        body = to_wire(resource) if isinstance(resource, BaseModel) else resource
+        location = body.get("location")
         with self._lock:
-            vm = self._vm(ref, resource.location, create=True)
+            vm = self._vm(ref, location if isinstance(location, str) else None, create=True)
             existing = self._settled(vm, name, collection)
-            properties = writable(resource.properties)
-            tags = dict(resource.tags) if resource.tags is not None else None
+            properties = writable(body.get("properties"))
+            tags = body.get("tags")
+            tags = dict(tags) if tags is not None else None
             now = self.clock.now()
             if existing is None:
                 command = RunCommand(vm, name, properties, tags, audit=Audit(caller, now, caller, now))
@@ -196,7 +212,7 @@ class Backend:
                 operation = self._start(command, "create")
                 return command, True, operation
             refuse_while_deleting(existing)
-            existing.properties = keep(existing.properties, properties, kept)
+            existing.wire = keep(existing.wire, properties, kept)
             existing.tags = tags
             touch(existing, caller, now)
             return existing, False, self._start(existing, "update")
@@ -205,29 +221,25 @@ class Backend:
         self,
         ref: ParentRef,
         name: str,
-        patch: VirtualMachineRunCommandUpdate,
+        patch: VirtualMachineRunCommandUpdate | Mapping[str, Any],
         *,
         caller: Caller = DEFAULT_CALLER,
         kept: Kept | None = None,
         collection: str = MANAGED,
     ) -> tuple[RunCommand, AsyncOperation]:
-        """PATCH: merge the properties and tags sent into the run command; starts a script run."""
+        """PATCH: merge the properties and tags sent (the model, or its validated wire JSON) into the run command;
+        starts a script run."""
+        body = to_wire(patch) if isinstance(patch, BaseModel) else patch
         with self._lock:
             command = self._get(ref, name, collection)
             refuse_while_deleting(command)
-            sent = patch.properties
+            sent = body.get("properties")
             if sent is not None:
-                # Stored and sent nested values are never mutated in place (a write replaces them), so
-                # merging by reference is safe and avoids deep copies.
-                merged = {name: getattr(command.properties, name) for name in command.properties.model_fields_set}
-                merged.update({name: getattr(sent, name) for name in sent.model_fields_set & _WRITABLE_SET})
-                # Both sides were validated already (stored state, and the parsed request): no re-validation.
-                properties = VirtualMachineRunCommandProperties.model_construct(
-                    **{name: value for name, value in merged.items() if value is not None and name in _WRITABLE_SET}
-                )
-                command.properties = keep(command.properties, properties, kept)
-            if "tags" in patch.model_fields_set:
-                command.tags = dict(patch.tags) if patch.tags is not None else None
+                # Stored and sent values are never changed in place (a write replaces them): merged by reference.
+                command.wire = keep(command.wire, merged(command.wire, writable(sent, nulls=True)), kept)
+            if "tags" in body:
+                tags = body["tags"]
+                command.tags = dict(tags) if tags is not None else None
             touch(command, caller, self.clock.now())
             return command, self._start(command, "update")
 
@@ -254,11 +266,15 @@ class Backend:
                 return command.operation
             return self._start(command, "delete")
 
-    def invoke(self, ref: ParentRef, properties: VirtualMachineRunCommandProperties, os_type: str) -> AsyncOperation:
+    def invoke(
+        self, ref: ParentRef, properties: VirtualMachineRunCommandProperties | Mapping[str, Any], os_type: str
+    ) -> AsyncOperation:
         """POST ``.../runCommand`` (the action run command): one run on the VM, no resource kept; the operation's
-        result (``properties.output``) is what it printed, shaped for ``os_type`` (``Linux`` or ``Windows``)."""
+        result (``properties.output``) is what it printed, shaped for ``os_type`` (``Linux`` or ``Windows``).
+        ``properties``: the model or its wire JSON."""
+        wire = writable(properties)
         with self._lock:
-            command = RunCommand(self._vm(ref, create=True), "runCommand", properties, collection=None)
+            command = RunCommand(self._vm(ref, create=True), "runCommand", wire, collection=None)
             operation = self._start(command, "action")
             operation.os_type = os_type
             return operation
@@ -303,22 +319,22 @@ class Backend:
         return operation
 
     def _execute(self, command: RunCommand, now: datetime) -> Execution:
-        props = command.properties
-        source = props.source
+        props = command.wire
+        source = props.get("source") or _NO_SOURCE
         request = ScriptRun(
             resource_id=command.resource_id,
             run_command_name=command.name,
             requested_at=now,
-            script=source.script if source else None,
-            script_uri=source.script_uri if source else None,
-            command_id=source.command_id if source else None,
-            gallery_script_reference_id=source.gallery_script_reference_id if source else None,
-            script_shell=source.script_shell if source else None,
-            parameters=tuple((p.name, p.value) for p in props.parameters or ()),
-            protected_parameters=tuple((p.name, p.value) for p in props.protected_parameters or ()),
-            run_as_user=props.run_as_user,
-            timeout_in_seconds=max(0, props.timeout_in_seconds or 0),
-            async_execution=bool(props.async_execution),
+            script=source.get("script"),
+            script_uri=source.get("scriptUri"),
+            command_id=source.get("commandId"),
+            gallery_script_reference_id=source.get("galleryScriptReferenceId"),
+            script_shell=source.get("scriptShell"),
+            parameters=_pairs(props.get("parameters")),
+            protected_parameters=_pairs(props.get("protectedParameters")),
+            run_as_user=props.get("runAsUser"),
+            timeout_in_seconds=max(0, props.get("timeoutInSeconds") or 0),
+            async_execution=bool(props.get("asyncExecution")),
         )
         return Execution(request, self.executor.run(request))
 
@@ -378,14 +394,14 @@ class Backend:
         execution = operation.execution
         assert execution is not None
         view = execution.view(now)
-        if command.properties.async_execution:
+        if command.wire.get("asyncExecution"):
             if view.state == "Pending":
                 return
             failed = False
         else:
             if not view.terminal:
                 return
-            failed = view.failed and bool(command.properties.treat_failure_as_deployment_failure)
+            failed = view.failed and bool(command.wire.get("treatFailureAsDeploymentFailure"))
         if failed:
             operation.error = errors.ArmError(
                 200,

@@ -29,6 +29,7 @@ being on first use (location westus); each --vm seeds one and turns that off. Wi
 serves what the Azure CLI needs (sign-in of a service principal, subscriptions, resource groups) and
 prints the shell commands that point `az` at it (--cli-env writes them to a file). Ctrl-C or
 SIGTERM stops it. A --host other than loopback prints a warning: any token is accepted.
+One process keeps all the state: there is no --workers (start one emulator per test process instead).
 """
 
 
@@ -93,6 +94,19 @@ def register(subparsers: Any) -> None:
         "--client-secret",
         metavar="SECRET",
         help="client secret of the emulator's service principal for `az login` (default: a random one)",
+    )
+    parser.add_argument(
+        "--http",
+        choices=("h11", "httptools", "auto"),
+        default="h11",
+        help="uvicorn's HTTP parser (default: h11, every request reaches the emulator; httptools is faster but "
+        "answers what its parser refuses, such as an unknown method, with uvicorn's plain-text 400)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "asyncio", "uvloop"),
+        default="auto",
+        help="uvicorn's event loop (default: auto, uvloop when installed)",
     )
     parser.add_argument(
         "--no-azure-cli",
@@ -194,6 +208,8 @@ def run(args: argparse.Namespace) -> int:
         ca_out=ca_out,
         azure_cli=args.azure_cli,
         directory=Directory.default(args.client_secret),
+        http=args.http,
+        loop=args.loop,
     )
     try:
         server.prepare()

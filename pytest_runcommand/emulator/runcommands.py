@@ -20,7 +20,6 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
-import pydantic
 
 from pytest_runcommand.contract import Violation, facts, get_contract, validate_request
 from pytest_runcommand.emulator import errors
@@ -31,7 +30,6 @@ from pytest_runcommand.emulator.serialize import action_result, list_to_wire, op
 from pytest_runcommand.emulator.state import MANAGED, Caller, RunCommand
 from pytest_runcommand.emulator.tokens import caller_of
 from pytest_runcommand.emulator.versions import kept_on_write
-from pytest_runcommand.models import VirtualMachineRunCommand, VirtualMachineRunCommandUpdate, from_wire
 
 __all__ = [
     "OPERATION",
@@ -128,11 +126,10 @@ class RunCommandService:
         body = self._validated_body(request)
         if isinstance(body, dict) and isinstance(body.get("location"), str):
             check_location(body["location"], self._type(parent))
-        resource = _model(VirtualMachineRunCommand, body)
         command, created, operation = self.backend.create_or_update(
             parent,
             name,
-            resource,
+            _object(body),
             caller=_caller(request),
             kept=kept_on_write(request.api_version),
             collection=self.collection,
@@ -143,11 +140,10 @@ class RunCommandService:
     def _patch(self, request: Request) -> Response:
         parent, name = parent_of(request), request.params["runCommandName"]
         body = self._validated_body(request)
-        update = _model(VirtualMachineRunCommandUpdate, body)
         command, operation = self.backend.update(
             parent,
             name,
-            update,
+            _object(body),
             caller=_caller(request),
             kept=kept_on_write(request.api_version),
             collection=self.collection,
@@ -377,15 +373,9 @@ def skip_token(value: str | None, total: int) -> int:
     return int(value)
 
 
-def _model(cls: Any, body: Any) -> Any:
-    if body is None:
-        body = {}
-    try:
-        return from_wire(cls, body)
-    except pydantic.ValidationError as error:
-        first = error.errors(include_input=False)[0]
-        location = "/".join(str(part) for part in first.get("loc", ()))
-        raise errors.invalid_request_content(f"the value at '{location}' has the wrong type") from None
+def _object(body: Any) -> dict[str, Any]:
+    """A validated write's body: a JSON object (the contract refuses any other)."""
+    return body if isinstance(body, dict) else {}
 
 
 def _drop(body: dict[str, Any], pointer: str) -> None:

@@ -16,16 +16,12 @@ from pytest_runcommand.emulator.clock import format_time
 from pytest_runcommand.emulator.executor import ExecutionView
 from pytest_runcommand.emulator.state import AsyncOperation, Audit, RunCommand
 from pytest_runcommand.emulator.versions import RESOURCE, defines, shape
-from pytest_runcommand.models import SystemData, VirtualMachineRunCommand, to_wire
+from pytest_runcommand.models import SystemData, VirtualMachineRunCommand
 
 __all__ = ["action_result", "instance_view_to_wire", "list_to_wire", "operation_to_wire", "run_command_to_wire"]
 
-_AFTER_STATE = (
-    ("output_blob_uri", "outputBlobUri"),
-    ("error_blob_uri", "errorBlobUri"),
-    ("output_blob_managed_identity", "outputBlobManagedIdentity"),
-    ("error_blob_managed_identity", "errorBlobManagedIdentity"),
-)
+_AFTER_STATE = ("outputBlobUri", "errorBlobUri", "outputBlobManagedIdentity", "errorBlobManagedIdentity")
+_EMPTY: dict[str, Any] = {}
 
 
 def run_command_to_wire(
@@ -33,20 +29,20 @@ def run_command_to_wire(
 ) -> dict[str, Any]:
     """The run-command resource (as ``api_version`` defines it; every field when None); with ``instance_view_at``,
     its instance view at that instant too."""
-    props = command.properties
-    wire_props: dict[str, Any] = {"source": to_wire(props.source) if props.source is not None else {}}
-    if props.parameters is not None:
-        wire_props["parameters"] = [{"name": p.name, "value": p.value} for p in props.parameters]
-    wire_props["asyncExecution"] = bool(props.async_execution)
-    wire_props["treatFailureAsDeploymentFailure"] = bool(props.treat_failure_as_deployment_failure)
-    if props.run_as_user is not None:
-        wire_props["runAsUser"] = props.run_as_user
-    wire_props["timeoutInSeconds"] = props.timeout_in_seconds or 0
+    props = command.wire
+    parameters = props.get("parameters")
+    wire_props: dict[str, Any] = {"source": props.get("source", _EMPTY)}
+    if parameters is not None:
+        wire_props["parameters"] = [{"name": p["name"], "value": p["value"]} for p in parameters]
+    wire_props["asyncExecution"] = bool(props.get("asyncExecution"))
+    wire_props["treatFailureAsDeploymentFailure"] = bool(props.get("treatFailureAsDeploymentFailure"))
+    if "runAsUser" in props:
+        wire_props["runAsUser"] = props["runAsUser"]
+    wire_props["timeoutInSeconds"] = props.get("timeoutInSeconds") or 0
     wire_props["provisioningState"] = command.provisioning_state
-    for attribute, wire_name in _AFTER_STATE:
-        value = getattr(props, attribute)
-        if value is not None:
-            wire_props[wire_name] = value if isinstance(value, str) else to_wire(value)
+    for name in _AFTER_STATE:
+        if name in props:
+            wire_props[name] = props[name]
     if instance_view_at is not None and command.execution is not None:
         wire_props["instanceView"] = instance_view_to_wire(command.execution.view(instance_view_at))
     resource: dict[str, Any] = {

@@ -10,6 +10,11 @@ The CA bundle (PEM) lives in a temporary directory removed by :meth:`EmulatorSer
 ``ca_out`` to keep a copy. With ``azure_cli`` (the default) the app also answers the sign-in,
 subscription and resource-group requests of the Azure CLI (its identity and resources services);
 ``server.identity`` is the directory (tenant, service principal) it signs in.
+
+``http`` picks uvicorn's HTTP parser: ``h11`` (the default) lets every request reach the app, so each gets ARM's
+answer; ``httptools`` (``pip install httptools``) is faster but refuses what its parser cannot read (an unknown
+method such as ``FOO``, some malformed request lines) with uvicorn's plain-text 400 before the app sees it. ``loop``
+is uvicorn's event loop (``auto``: uvloop when installed). One process keeps the state: there is no ``workers``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
 import uvicorn
 
@@ -29,7 +35,12 @@ from pytest_runcommand.emulator.app import EmulatorApp
 from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.identity import Directory
 
-__all__ = ["EmulatorServer", "is_loopback"]
+__all__ = ["HTTP_PARSERS", "LOOPS", "EmulatorServer", "HttpParser", "Loop", "is_loopback", "make_certificates"]
+
+HttpParser = Literal["h11", "httptools", "auto"]
+Loop = Literal["auto", "asyncio", "uvloop"]
+HTTP_PARSERS: tuple[HttpParser, ...] = ("h11", "httptools", "auto")
+LOOPS: tuple[Loop, ...] = ("auto", "asyncio", "uvloop")
 
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 """Addresses meaning "every interface", and the loopback address the printed URL uses instead."""
@@ -63,6 +74,8 @@ class EmulatorServer:
         log_level: str = "warning",
         azure_cli: bool = True,
         directory: Directory | None = None,
+        http: HttpParser = "h11",
+        loop: Loop = "auto",
     ) -> None:
         self.app = app or EmulatorApp(backend)
         self.identity: Directory | None = (
@@ -75,6 +88,8 @@ class EmulatorServer:
         self.tls = tls
         self.ca_out = Path(ca_out) if ca_out is not None else None
         self.log_level = log_level
+        self.http: HttpParser = http
+        self.loop: Loop = loop
         self.ca_path: str | None = None
         """Path of the CA bundle (PEM) clients must trust; None without TLS."""
         self._tmpdir: str | None = None
@@ -126,34 +141,21 @@ class EmulatorServer:
             lifespan="off",
             timeout_keep_alive=60,
             timeout_graceful_shutdown=2,
+            http=self.http,
+            loop=self.loop,
             **options,  # type: ignore[arg-type]
         )
         self._server = uvicorn.Server(config)
         return self._server
 
     def _make_certificates(self) -> dict[str, str]:
-        import trustme
-
         self._tmpdir = tempfile.mkdtemp(prefix="pytest-runcommand-emulator-")
-        directory = Path(self._tmpdir)
-        ca = trustme.CA(organization_name="pytest-runcommand emulator")
-        names = {self.host, "127.0.0.1", "localhost", "::1"}
-        if self.host in _WILDCARDS:  # reachable by this machine's name too
-            names = (names - {self.host}) | {socket.gethostname()}
-        cert = ca.issue_cert(*sorted(names))
-        ca_file = directory / "ca.pem"
-        ca.cert_pem.write_to_path(str(ca_file))
-        cert_file = directory / "server.pem"
-        cert.cert_chain_pems[0].write_to_path(str(cert_file))
-        for extra in cert.cert_chain_pems[1:]:
-            extra.write_to_path(str(cert_file), append=True)
-        key_file = directory / "server.key"
-        cert.private_key_pem.write_to_path(str(key_file))
-        self.ca_path = str(ca_file)
+        files = make_certificates(Path(self._tmpdir), self.host)
+        self.ca_path = files["ca"]
         if self.ca_out is not None:  # its folder must exist: a typo must not create folders
-            shutil.copyfile(ca_file, self.ca_out)
+            shutil.copyfile(files["ca"], self.ca_out)
             self.ca_path = str(self.ca_out)
-        return {"ssl_certfile": str(cert_file), "ssl_keyfile": str(key_file)}
+        return {"ssl_certfile": files["certfile"], "ssl_keyfile": files["keyfile"]}
 
     # -- background thread --------------------------------------------------------------------------
 
@@ -217,3 +219,24 @@ class EmulatorServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def make_certificates(directory: Path, host: str = "127.0.0.1") -> dict[str, str]:
+    """A throw-away local CA (trustme) and a server certificate for ``host`` and loopback, written to ``directory``:
+    ``{"ca": PEM to trust, "certfile": chain, "keyfile": key}`` (uvicorn's ``ssl_certfile`` / ``ssl_keyfile``)."""
+    import trustme
+
+    ca = trustme.CA(organization_name="pytest-runcommand emulator")
+    names = {host, "127.0.0.1", "localhost", "::1"}
+    if host in _WILDCARDS:  # reachable by this machine's name too
+        names = (names - {host}) | {socket.gethostname()}
+    cert = ca.issue_cert(*sorted(names))
+    ca_file = directory / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    cert_file = directory / "server.pem"
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    for extra in cert.cert_chain_pems[1:]:
+        extra.write_to_path(str(cert_file), append=True)
+    key_file = directory / "server.key"
+    cert.private_key_pem.write_to_path(str(key_file))
+    return {"ca": str(ca_file), "certfile": str(cert_file), "keyfile": str(key_file)}

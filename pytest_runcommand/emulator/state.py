@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.executor import Execution
-from pytest_runcommand.models import VirtualMachineRunCommandProperties
+from pytest_runcommand.models import VirtualMachineRunCommandProperties, from_wire
 
 __all__ = [
     "DIAGNOSTIC",
@@ -75,12 +74,12 @@ class ParentRef:
     vm_name: str
     """The VM name, or the scale-set name for a scale-set VM."""
     instance_id: str | None = None
+    key: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """Case-insensitive identity, as ARM compares names."""
 
-    @cached_property
-    def key(self) -> tuple[str, ...]:
-        """Case-insensitive identity, as ARM compares names."""
+    def __post_init__(self) -> None:
         parts = (self.subscription, self.resource_group, self.vm_name, self.instance_id or "")
-        return tuple(part.lower() for part in parts)
+        object.__setattr__(self, "key", tuple(part.lower() for part in parts))
 
     @property
     def display_name(self) -> str:
@@ -198,7 +197,9 @@ class RunCommand:
 
     vm: VirtualMachine
     name: str
-    properties: VirtualMachineRunCommandProperties
+    wire: dict[str, Any] = field(repr=False)
+    """The writable properties as wire JSON (camelCase names, in the model's field order, secrets included): the
+    stored state. Replaced, never changed in place, by each write."""
     tags: dict[str, str] | None = None
     operation: AsyncOperation | None = None
     execution: Execution | None = None
@@ -208,6 +209,25 @@ class RunCommand:
     collection: str | None = MANAGED
     """The VM's collection holding it (``runCommands``, ``diagnosticRunCommands``); None for an action run
     command (POST ``.../runCommand``: no resource, its id is the action's path)."""
+    _model: tuple[dict[str, Any], VirtualMachineRunCommandProperties] | None = field(
+        default=None, init=False, repr=False
+    )
+
+    @property
+    def properties(self) -> VirtualMachineRunCommandProperties:
+        """The writable properties as the shared pydantic model (built on first read after a write; a copy: assign
+        a new model to change them)."""
+        cached = self._model
+        if cached is None or cached[0] is not self.wire:
+            cached = (self.wire, from_wire(VirtualMachineRunCommandProperties, self.wire))
+            self._model = cached
+        return cached[1]
+
+    @properties.setter
+    def properties(self, value: VirtualMachineRunCommandProperties) -> None:
+        from pytest_runcommand.emulator.writes import writable
+
+        self.wire = writable(value)
 
     @property
     def resource_id(self) -> str:

@@ -13,11 +13,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from pytest_runcommand.contract import facts
-from pytest_runcommand.models import (
-    DEFINITIONS,
-    VirtualMachineRunCommandProperties,
-    VirtualMachineRunCommandScriptSource,
-)
+from pytest_runcommand.models import DEFINITIONS
 
 __all__ = ["Kept", "defines", "kept_on_write", "shape"]
 
@@ -67,34 +63,26 @@ def _cut(node: dict[str, Any], definition: str, api_version: str) -> dict[str, A
 
 
 class Kept(NamedTuple):
-    """Attributes a write at an older api-version leaves as they are (it cannot name them)."""
+    """Properties (wire names) a write at an older api-version leaves as they are (it cannot name them)."""
 
     properties: frozenset[str]
-    """Of :class:`~pytest_runcommand.models.VirtualMachineRunCommandProperties`."""
+    """Of ``VirtualMachineRunCommandProperties``."""
     source: frozenset[str]
-    """Of :class:`~pytest_runcommand.models.VirtualMachineRunCommandScriptSource`."""
+    """Of ``VirtualMachineRunCommandScriptSource``."""
     sources: frozenset[str]
     """The script sources among ``source``: dropped instead when the write names a script source of its own."""
     own_sources: frozenset[str]
     """The script sources the write's version knows."""
 
 
-def _attributes(model: Any, wire_names: frozenset[str]) -> frozenset[str]:
-    by_alias = {field.alias: name for name, field in model.model_fields.items()}
-    return frozenset(by_alias[wire] for wire in wire_names if wire in by_alias)
-
-
 @cache
 def kept_on_write(api_version: str) -> Kept:
     """What a PUT or PATCH at ``api_version`` keeps of the stored run command: the fields newer versions added."""
     latest = facts.LATEST_API_VERSION
-    newer_properties = fields_at(latest, PROPERTIES) - fields_at(api_version, PROPERTIES)
-    newer_source = fields_at(latest, SOURCE) - fields_at(api_version, SOURCE)
     own_sources = frozenset(facts.script_sources(api_version))
-    newer_sources = frozenset(facts.script_sources(latest)) - own_sources
     return Kept(
-        _attributes(VirtualMachineRunCommandProperties, newer_properties),
-        _attributes(VirtualMachineRunCommandScriptSource, newer_source),
-        _attributes(VirtualMachineRunCommandScriptSource, newer_sources),
-        _attributes(VirtualMachineRunCommandScriptSource, own_sources),
+        fields_at(latest, PROPERTIES) - fields_at(api_version, PROPERTIES),
+        fields_at(latest, SOURCE) - fields_at(api_version, SOURCE),
+        frozenset(facts.script_sources(latest)) - own_sources,
+        own_sources,
     )

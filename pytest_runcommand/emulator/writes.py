@@ -1,35 +1,115 @@
-"""How a write changes a stored run command: what it keeps, who touched it, when it is refused."""
+"""How a write changes a stored run command: what it keeps, who touched it, when it is refused.
+
+A run command's properties are kept as wire JSON (:attr:`~pytest_runcommand.emulator.state.RunCommand.wire`), in
+the order the models write them (:func:`ordered`), so an answer is built from them without a model round trip.
+"""
 
 from __future__ import annotations
 
+import typing
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.state import Audit, Caller, RunCommand
-from pytest_runcommand.models import VirtualMachineRunCommandProperties, VirtualMachineRunCommandScriptSource
+from pytest_runcommand.models import VirtualMachineRunCommandProperties, VirtualMachineRunCommandScriptSource, to_wire
 
 if TYPE_CHECKING:
     from pytest_runcommand.emulator.versions import Kept
 
-__all__ = ["READ_ONLY_PROPERTIES", "WRITABLE_PROPERTIES", "keep", "refuse_while_deleting", "touch", "writable"]
+__all__ = [
+    "READ_ONLY_PROPERTIES",
+    "WRITABLE_PROPERTIES",
+    "WRITABLE_WIRE_NAMES",
+    "keep",
+    "ordered",
+    "refuse_while_deleting",
+    "touch",
+    "writable",
+]
 
 READ_ONLY_PROPERTIES = frozenset({"provisioning_state", "instance_view"})
 WRITABLE_PROPERTIES = tuple(
     name for name in VirtualMachineRunCommandProperties.model_fields if name not in READ_ONLY_PROPERTIES
 )
+WRITABLE_WIRE_NAMES = tuple(
+    VirtualMachineRunCommandProperties.model_fields[name].alias or name for name in WRITABLE_PROPERTIES
+)
+"""The writable properties' wire names, in the model's field order."""
+_WRITABLE = frozenset(WRITABLE_WIRE_NAMES)
 
 
-def writable(properties: VirtualMachineRunCommandProperties | None) -> VirtualMachineRunCommandProperties:
-    """A copy holding only the writable, known properties (read-only and unknown keys dropped)."""
+@cache
+def _layout(model: type[BaseModel]) -> dict[str, tuple[type[BaseModel] | None, bool]]:
+    """``model``'s wire names in field order, each with the model of its value (and whether it is a list of them)."""
+    layout: dict[str, tuple[type[BaseModel] | None, bool]] = {}
+    for name, info in model.model_fields.items():
+        nested: type[BaseModel] | None = None
+        many = False
+        for option in typing.get_args(info.annotation) or (info.annotation,):
+            if typing.get_origin(option) is list:
+                (option,) = typing.get_args(option)
+                many = True
+            if isinstance(option, type) and issubclass(option, BaseModel):
+                nested = option
+                break
+            many = False
+        layout[info.alias or name] = (nested, many)
+    return layout
+
+
+def ordered(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` (wire JSON of ``model``) with its keys in the model's field order, unknown keys after them, nested
+    objects too: what ``to_wire(from_wire(model, data))`` gives, without the round trip."""
+    layout = _layout(model)
+    out: dict[str, Any] = {}
+    for key, (nested, many) in layout.items():
+        if key in data:
+            out[key] = _ordered_value(nested, many, data[key])
+    if len(out) != len(data):
+        out.update((key, value) for key, value in data.items() if key not in layout)
+    return out
+
+
+def _ordered_value(nested: type[BaseModel] | None, many: bool, value: Any) -> Any:
+    if nested is None or value is None:
+        return value
+    if many:
+        return [ordered(nested, item) if isinstance(item, Mapping) else item for item in value]
+    return ordered(nested, value) if isinstance(value, Mapping) else value
+
+
+def writable(
+    properties: VirtualMachineRunCommandProperties | Mapping[str, Any] | None, *, nulls: bool = False
+) -> dict[str, Any]:
+    """The writable, known properties (read-only and unknown keys dropped; null values too, unless ``nulls``) as
+    ordered wire JSON. ``properties``: the model, or its wire JSON as the contract validated it."""
     if properties is None:
-        return VirtualMachineRunCommandProperties()
-    kept = {
-        name: getattr(properties, name)
-        for name in properties.model_fields_set
-        if name in WRITABLE_PROPERTIES and getattr(properties, name) is not None
+        return {}
+    if isinstance(properties, BaseModel):
+        wire = to_wire(properties)
+        return {name: value for name, value in wire.items() if name in _WRITABLE and (nulls or value is not None)}
+    layout = _layout(VirtualMachineRunCommandProperties)
+    return {
+        name: _ordered_value(*layout[name], properties[name])
+        for name in WRITABLE_WIRE_NAMES
+        if name in properties and (nulls or properties[name] is not None)
     }
-    return VirtualMachineRunCommandProperties.model_construct(**kept)
+
+
+def merged(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any]:
+    """A PATCH: ``stored`` with the properties ``sent`` (:func:`writable` with ``nulls``) replacing theirs; a null
+    sent removes the property."""
+    out: dict[str, Any] = {}
+    for name in WRITABLE_WIRE_NAMES:
+        value = sent[name] if name in sent else stored.get(name)
+        if value is not None:
+            out[name] = value
+    return out
 
 
 def touch(command: RunCommand, caller: Caller, now: datetime) -> None:
@@ -39,27 +119,23 @@ def touch(command: RunCommand, caller: Caller, now: datetime) -> None:
         command.audit.last_modified_by, command.audit.last_modified_at = caller, now
 
 
-def keep(
-    stored: VirtualMachineRunCommandProperties, written: VirtualMachineRunCommandProperties, kept: Kept | None
-) -> VirtualMachineRunCommandProperties:
-    """``written`` with the stored values of the attributes ``kept`` names (a write at an older version)."""
-    if kept is None or not (
-        kept.properties & stored.model_fields_set
-        or (stored.source is not None and kept.source & stored.source.model_fields_set)
-    ):
+def keep(stored: Mapping[str, Any], written: dict[str, Any], kept: Kept | None) -> dict[str, Any]:
+    """``written`` with the stored values of the properties ``kept`` names (a write at an older version)."""
+    old = stored.get("source")
+    if kept is None or not (kept.properties & stored.keys() or (old is not None and kept.source & old.keys())):
         return written  # nothing newer is stored: nothing to keep (the usual case, kept cheap)
-    values = {name: getattr(written, name) for name in written.model_fields_set}
-    values.update({name: getattr(stored, name) for name in kept.properties & stored.model_fields_set})
-    old, new = stored.source, written.source
+    values = dict(written)
+    values.update({name: stored[name] for name in kept.properties & stored.keys()})
+    new = written.get("source")
     if old is not None and new is not None and kept.source:
-        names = kept.source & old.model_fields_set
-        if new.model_fields_set & kept.own_sources:  # the write names a script: a newer kind of source gives way
+        names = kept.source & old.keys()
+        if new.keys() & kept.own_sources:  # the write names a script: a newer kind of source gives way
             names -= kept.sources
         if names:
-            source = {name: getattr(new, name) for name in new.model_fields_set}
-            source.update({name: getattr(old, name) for name in names})
-            values["source"] = VirtualMachineRunCommandScriptSource.model_construct(**source)
-    return VirtualMachineRunCommandProperties.model_construct(**values)
+            source = dict(new)
+            source.update({name: old[name] for name in names})
+            values["source"] = ordered(VirtualMachineRunCommandScriptSource, source)
+    return ordered(VirtualMachineRunCommandProperties, values)
 
 
 def refuse_while_deleting(command: RunCommand) -> None:
