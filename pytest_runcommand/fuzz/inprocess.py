@@ -29,16 +29,18 @@ import io
 import threading
 from collections.abc import Mapping, MutableMapping
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 import requests.adapters
-from requests.cookies import extract_cookies_to_jar
+from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from schemathesis.core.transport import DEFAULT_RESPONSE_TIMEOUT
 from schemathesis.python import asgi
 from urllib3 import HTTPHeaderDict
+
+from pytest_runcommand.fuzz.prepared_url import prepared_url
 
 __all__ = ["InProcessAdapter", "InProcessClient"]
 
@@ -291,6 +293,62 @@ class InProcessClient(asgi.ASGIClient):
         self.mount("http://", lean)
         self.mount("https://", lean)
         self.lean = lean
+
+    def request(
+        self,
+        method: str | bytes,
+        url: str | bytes,
+        params: Any = None,
+        data: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        files: Any = None,
+        auth: Any = None,
+        timeout: Any = None,
+        allow_redirects: bool = True,
+        proxies: Any = None,
+        hooks: Any = None,
+        stream: bool | None = None,
+        verify: Any = None,
+        cert: Any = None,
+        json: Any = None,
+    ) -> requests.Response:
+        """``Session.request`` without the merging when there is nothing to merge (what schemathesis sends: the
+        session's headers are lent to the request, no cookies, auth, hooks or files); then ``Session.send`` as usual.
+        """
+        if files or auth or cookies or hooks or proxies or self.auth or self.headers or self.params or self.cookies:
+            return super().request(
+                method, url, params=params, data=data, headers=headers, cookies=cookies, files=files, auth=auth,
+                timeout=timeout, allow_redirects=allow_redirects, proxies=proxies, hooks=hooks, stream=stream,
+                verify=verify, cert=cert, json=json,
+            )  # fmt: skip
+        if isinstance(url, bytes):
+            url = url.decode("utf-8")
+        if isinstance(method, bytes):
+            method = method.decode("utf-8")
+        if not url.startswith(("http://", "https://")):
+            url = urljoin(self.base_url, url)
+        prepared = requests.PreparedRequest()
+        prepared.prepare_method(method)
+        fast_url = prepared_url(url, params)
+        if fast_url is None:
+            prepared.prepare_url(url, params or {})
+        else:
+            prepared.url = fast_url
+        prepared.prepare_headers(headers)
+        prepared.prepare_cookies(RequestsCookieJar())  # no cookies: no Cookie header
+        prepared.prepare_body(data or {}, None, json)
+        if "@" in url:  # user:password@ in the URL: basic auth, as requests does
+            prepared.prepare_auth(None, url)
+        return self.send(
+            prepared,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+            proxies={},
+            stream=self.stream if stream is None else stream,
+            verify=self.verify if verify is None else verify,
+            cert=self.cert if cert is None else cert,
+        )
 
     def __exit__(self, *args: Any) -> None:
         self.lean.close()

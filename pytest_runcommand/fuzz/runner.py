@@ -110,6 +110,7 @@ class FuzzRunner:
         self._operations: dict[str, APIOperation[Any, Any, Any, Any]] | None = None
         self.load_errors: list[str] = []
         self._session: Any = None
+        self._contexts: dict[tuple[str, int], CheckContext] = {}
 
     # -- sending -------------------------------------------------------------------------------------
 
@@ -141,17 +142,7 @@ class FuzzRunner:
 
     def check(self, case: Case[Any], response: Response, *, recorder: Any = None) -> list[Failure]:
         """Apply every check to one answer; distinct failures are added to the report."""
-        transport = self.transport_kwargs()
-        ctx = CheckContext(
-            override=getattr(case, "_override", None),
-            auth=None,
-            headers=CaseInsensitiveDict(self.target.headers),
-            config=self.schema.config.checks_config_for(operation=case.operation, phase=None),
-            transport_kwargs=transport,
-            recorder=recorder,
-            response_checks=None,
-            auth_enforced_operations=self._auth_enforced,
-        )
+        ctx = self._check_context(case, recorder)
         failures: list[Failure] = []
         for check in self.checks:
             try:
@@ -167,6 +158,25 @@ class FuzzRunner:
                         failures.append(inner)
                         self._record(case, response, check.__name__, inner)
         return failures
+
+    def _check_context(self, case: Case[Any], recorder: Any) -> CheckContext:
+        """The checks' context for ``case``: made once per operation and session, its per-case parts set anew."""
+        key = (case.operation.label, id(self._session))
+        ctx = self._contexts.get(key)
+        if ctx is None:
+            ctx = self._contexts[key] = CheckContext(
+                override=None,
+                auth=None,
+                headers=CaseInsensitiveDict(self.target.headers),
+                config=self.schema.config.checks_config_for(operation=case.operation, phase=None),
+                transport_kwargs=self.transport_kwargs(),
+                recorder=None,
+                response_checks=None,
+                auth_enforced_operations=self._auth_enforced,
+            )
+        ctx.internals.override = getattr(case, "_override", None)
+        ctx.internals.recorder = recorder
+        return ctx
 
     def fuzz_case(self, case: Case[Any]) -> list[Failure]:
         """Send one case (e.g. an explicit one) and check the answer; nothing is sent outside the guard."""
@@ -258,6 +268,7 @@ class FuzzRunner:
                 yield
             finally:
                 self._session = None
+                self._contexts.clear()
 
     def _asgi_client(self, app: Any) -> Any:
         """The session an in-process app is called through (see :mod:`pytest_runcommand.fuzz.inprocess`)."""
