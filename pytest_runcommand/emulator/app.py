@@ -80,7 +80,7 @@ class EmulatorApp:
         self.faults = Faults()
         """Scripted faults (:mod:`~pytest_runcommand.emulator.faults`): ``load(scenario)``, ``add(...)``, ``clear()``;
         cleared by ``backend.reset()``."""
-        self._watch_reset(self.backend)
+        self.backend.on_reset(self.faults.clear)
         self.tokens = TokenChecker()
         self.router: Router[Handler] = Router()
         self.run_commands = RunCommandService(self)
@@ -102,16 +102,6 @@ class EmulatorApp:
     ) -> None:
         """Serve another path (case-insensitive segments) with ``{"METHOD": handler}``."""
         self.router.add(name, template, handlers, public=public, api_version=api_version)
-
-    def _watch_reset(self, backend: Backend) -> None:
-        """Make ``backend.reset()`` also clear the faults (the fixtures reset the backend between tests)."""
-        reset, faults = backend.reset, self.faults
-
-        def reset_with_faults() -> None:
-            reset()
-            faults.clear()
-
-        setattr(backend, "reset", reset_with_faults)  # noqa: B010 - an instance attribute on purpose
 
     # -- ASGI ---------------------------------------------------------------------------------------
 
@@ -164,10 +154,10 @@ class EmulatorApp:
         route, params = found
         handler = route.handler(method)
         raw_query = scope.get("query_string", b"").decode("latin-1")
-        pairs = parse_qsl(raw_query, keep_blank_values=True)
-        request = Request(method, path, parse_query(pairs), raw_query, headers, own_url, params, claims=claims)
+        query, versions = _query(raw_query)
+        request = Request(method, path, query, raw_query, headers, own_url, params, claims=claims)
         if route.api_version is not None:
-            request.api_version = _api_version(pairs, route.api_version)
+            request.api_version = _api_version(versions, route.api_version)
         request.body = await read_body(receive, self.backend.settings.max_body_bytes, headers)
         received.append(request.body)
         if self.faults.armed:
@@ -203,9 +193,26 @@ class EmulatorApp:
             observer(interaction)
 
 
-def _api_version(pairs: list[tuple[str, str]], served: Literal["any"] | Collection[str]) -> str:
-    """The request's api-version: 400 when missing, repeated or (for ``served`` versions) not served."""
-    values = [value for name, value in pairs if name.lower() == "api-version"]
+_QUERIES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {}
+_QUERIES_KEPT = 1024
+
+
+def _query(raw_query: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The query's parameters (:func:`parse_query`) and its api-version values, parsed once per distinct query
+    (clients repeat theirs; the result is shared, never changed)."""
+    found = _QUERIES.get(raw_query)
+    if found is None:
+        pairs = parse_qsl(raw_query, keep_blank_values=True)
+        found = (parse_query(pairs), tuple(value for name, value in pairs if name.lower() == "api-version"))
+        if len(_QUERIES) >= _QUERIES_KEPT:
+            _QUERIES.clear()
+        _QUERIES[raw_query] = found
+    return found
+
+
+def _api_version(values: tuple[str, ...], served: Literal["any"] | Collection[str]) -> str:
+    """The request's api-version (``values``: each one the query gives): 400 when missing, repeated or (for
+    ``served`` versions) not served."""
     if not values or not values[0]:
         raise errors.missing_api_version()
     given = ",".join(values)

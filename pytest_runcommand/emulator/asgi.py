@@ -9,8 +9,6 @@ encode and drop the connection.
 from __future__ import annotations
 
 import random
-import re
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +31,7 @@ __all__ = [
     "arm_answer",
     "base_url",
     "encode",
+    "guid",
     "header_value",
     "lifespan",
     "parse_headers",
@@ -53,7 +52,6 @@ COMMON_HEADERS = (
     ("strict-transport-security", "max-age=31536000; includeSubDomains"),
 )
 _COMMON_RAW_HEADERS = tuple((name.encode(), value.encode()) for name, value in COMMON_HEADERS)
-_COMMON_NAMES = frozenset(name for name, _ in COMMON_HEADERS)
 _JSON = (b"content-type", b"application/json; charset=utf-8")
 
 
@@ -148,13 +146,12 @@ async def lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-_SAFE_HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
 _PRINTABLE = "".join(chr(code) for code in range(0x21, 0x7F))
 
 
 def header_value(value: str) -> bytes:
     """``value`` as header bytes: printable ASCII as is, anything else (controls, non-ASCII) percent-encoded."""
-    if _SAFE_HEADER_VALUE.fullmatch(value):
+    if value.isascii() and value.isprintable():  # exactly [\x20-\x7e]*
         return value.encode("ascii")
     return quote(value, safe=_PRINTABLE + " ").encode("ascii")
 
@@ -168,7 +165,17 @@ REQUEST_ID = "x-ms-request-id"
 
 def _request_id() -> str:
     """A random GUID for ``x-ms-request-id`` (not security-relevant; no syscall per request)."""
-    return str(uuid.UUID(int=_IDS.getrandbits(128), version=4))
+    return guid(_IDS.getrandbits(128))
+
+
+def guid(bits: int) -> str:
+    """A version-4 GUID from 128 random bits, as ``str(uuid.UUID(int=bits, version=4))`` writes it."""
+    text = "%032x" % (bits & _KEEP | _VERSION_4)
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
+_VERSION_4 = (0x8000 << 48) | (0x4000 << 64)
 
 
 RATE_LIMITS = {"reads": "11999", "writes": "1199", "deletes": "14999"}
@@ -193,26 +200,38 @@ def encode(
     response: Response, request_headers: Mapping[str, str], *, head: bool = False
 ) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """The raw headers and body of ``response`` (``head``: headers only, as HEAD answers)."""
-    body = b"" if response.body is None else orjson.dumps(response.body)
+    content = response.body
+    body = b"" if content is None else orjson.dumps(content)
     own = response.headers
-    if own and not _COMMON_NAMES.isdisjoint(name.lower() for name in own):
-        headers = [(name, value) for name, value in _COMMON_RAW_HEADERS if name.decode() not in _lower(own)]
-    else:
+    names = [_raw_name(name) for name in own]
+    if _COMMON_RAW_NAMES.isdisjoint(names):
         headers = list(_COMMON_RAW_HEADERS)
-    if response.body is not None:
+    else:
+        headers = [(name, value) for name, value in _COMMON_RAW_HEADERS if name not in names]
+    if content is not None:
         headers.append(_JSON)
-    headers.append((b"content-length", str(len(body)).encode()))
+    headers.append((b"content-length", b"%d" % len(body)))
     request_id = own.get(REQUEST_ID) or _request_id()  # a service may name it (the action: its operation's id)
     headers.append((b"x-ms-request-id", request_id.encode()))
     # as recorded: ARM's correlation id is its own GUID (the client's when it sends one), never the request id;
     # x-ms-client-request-id is not echoed
     correlation = request_headers.get("x-ms-correlation-request-id")
     headers.append((b"x-ms-correlation-request-id", header_value(correlation or _request_id())))
-    for name, value in own.items():
-        if name != REQUEST_ID:
-            headers.append((name.lower().encode("ascii"), header_value(value)))
+    for name, (key, value) in zip(names, own.items(), strict=True):
+        if key != REQUEST_ID:
+            headers.append((name, header_value(value)))
     return headers, b"" if head else body
 
 
-def _lower(headers: Mapping[str, str]) -> set[str]:
-    return {name.lower() for name in headers}
+_COMMON_RAW_NAMES = frozenset(name for name, _ in _COMMON_RAW_HEADERS)
+_RAW_NAMES: dict[str, bytes] = {}
+
+
+def _raw_name(name: str) -> bytes:
+    """A header name as sent (lower-cased ASCII), remembered: services use a handful."""
+    found = _RAW_NAMES.get(name)
+    if found is None:
+        found = name.lower().encode("ascii")
+        if len(_RAW_NAMES) < 1024:
+            _RAW_NAMES[name] = found
+    return found

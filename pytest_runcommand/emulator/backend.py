@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from pytest_runcommand.emulator import errors
+from pytest_runcommand.emulator.asgi import guid
 from pytest_runcommand.emulator.clock import Clock
 from pytest_runcommand.emulator.executor import Execution, Executor, FakeExecutor, ScriptRun
 from pytest_runcommand.emulator.state import (
@@ -132,7 +133,7 @@ class Backend:
         return self._seed
 
     def _new_id(self) -> str:
-        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+        return guid(self._random.getrandbits(128))
 
     # -- virtual machines ---------------------------------------------------------------------------
 

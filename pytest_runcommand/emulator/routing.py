@@ -60,6 +60,8 @@ class Router(Generic[H]):
 
     def __init__(self) -> None:
         self._by_length: dict[int, list[Route[H]]] = {}
+        self._found: dict[str, tuple[Route[H], dict[str, str]] | None] = {}
+        """Paths already routed (clients repeat theirs), bounded; forgotten when a route is added."""
 
     def add(
         self,
@@ -84,13 +86,21 @@ class Router(Generic[H]):
             name, template, tuple(segments), tuple(parameters), dict(handlers), public, api_version, collapse_slashes
         )
         self._by_length.setdefault(len(segments), []).append(route)
+        self._found.clear()
         return route
 
     def find(self, path: str) -> tuple[Route[H], dict[str, str]] | None:
-        """The route serving ``path`` and its parameters, or None."""
+        """The route serving ``path`` and its parameters (shared between requests: not to be changed), or None."""
+        try:
+            return self._found[path]
+        except KeyError:
+            pass
         found = self._find(path, collapsed=False)
         if found is None and "//" in path:
             found = self._find(_SLASHES.sub("/", path), collapsed=True)
+        if len(self._found) >= _PATHS_KEPT:
+            self._found.clear()
+        self._found[path] = found
         return found
 
     def _find(self, path: str, *, collapsed: bool) -> tuple[Route[H], dict[str, str]] | None:
@@ -113,6 +123,7 @@ class Router(Generic[H]):
 
 
 _SLASHES = re.compile("/{2,}")
+_PATHS_KEPT = 4096
 
 
 def not_found(path: str) -> errors.ArmError:

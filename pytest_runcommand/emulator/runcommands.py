@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -88,6 +88,8 @@ class RunCommandService:
             names = frozenset(re.findall(r"\{(\w+)\}", template))
             self._by_params[names] = template
             self._by_params[names | {"runCommandName"}] = template + "/{runCommandName}"
+        self._canonical: dict[str, str] = {}
+        """Request path -> canonical path (the service's routes only; clients repeat their paths)."""
 
     @property
     def backend(self) -> Backend:
@@ -194,10 +196,18 @@ class RunCommandService:
 
     def _canonical_path(self, request: Request) -> str:
         """The request path with ARM's canonical segment names (ids keep the caller's names)."""
-        template = self._by_params.get(frozenset(request.params))
-        if template is None:
-            return request.path
-        return template.format(**{name: quote_segment(value) for name, value in request.params.items()})
+        found = self._canonical.get(request.path)
+        if found is None:
+            template = self._template(request)
+            params = request.params
+            found = template.format(**{k: quote_segment(v) for k, v in params.items()}) if template else request.path
+            if len(self._canonical) >= 4096:
+                self._canonical.clear()
+            self._canonical[request.path] = found
+        return found
+
+    def _template(self, request: Request) -> str | None:
+        return self._by_params.get(frozenset(request.params))
 
     # -- async operations ---------------------------------------------------------------------------
 
@@ -231,7 +241,7 @@ class RunCommandService:
             REQUEST_ID: operation.id,  # as recorded: an async write's request id is its operation's id
         }
         retry_after = self.backend.settings.retry_after
-        template = self._by_params.get(frozenset(request.params), request.path)
+        template = self._template(request) or request.path
         declared = status in _lro_header_statuses(request.api_version, request.method, template)
         if retry_after is not None or declared:
             headers["Retry-After"] = str(retry_after or 0)
@@ -263,6 +273,7 @@ def validated_body(request: Request, path: str, *, strict: bool, with_body: bool
     violation. ``with_body`` False (GET, DELETE): a body is ignored, as ARM does. ``strict`` False: what Azure
     silently drops or accepts is dropped or accepted."""
     body: Any = None
+    sent: bytes | None = None
     if with_body and request.body.strip():
         content_type = request.headers.get("content-type", "")
         if content_type.split(";", 1)[0].strip().lower() not in JSON_TYPES:
@@ -273,7 +284,9 @@ def validated_body(request: Request, path: str, *, strict: bool, with_body: bool
             raise errors.invalid_request_content(
                 f"{error.msg}. Path '', line {error.lineno}, position {error.colno}"
             ) from None
-    violations = validate_request(request.method, f"{path}?{canonical_query(request.raw_query)}", body, request.headers)
+        sent = request.body  # the contract parses the bytes again (cheaper than checking parsed data is JSON's)
+    # no headers: the one the contract reads (Content-Type) was held to JSON above, more strictly
+    violations = validate_request(request.method, f"{path}?{canonical_query(request.raw_query)}", sent)
     if not strict and isinstance(body, dict):
         for violation in violations:
             if violation.code in LENIENT_DROPPED:
@@ -290,8 +303,16 @@ def validated_body(request: Request, path: str, *, strict: bool, with_body: bool
 def check_names(params: Mapping[str, str]) -> None:
     """400 for a path name ARM could not hold in a resource id (printable ASCII, no URL delimiters)."""
     for parameter, value in params.items():
-        if not _NAME.fullmatch(value):
-            raise errors.invalid_name(parameter, value)
+        if value not in _GOOD_NAMES:
+            if not _NAME.fullmatch(value):
+                raise errors.invalid_name(parameter, value)
+            if len(_GOOD_NAMES) >= 4096:
+                _GOOD_NAMES.clear()
+            _GOOD_NAMES.add(value)
+
+
+_GOOD_NAMES: set[str] = set()
+"""Names already found good (clients repeat theirs)."""
 
 
 def parent_of(request: Request) -> ParentRef:
@@ -299,10 +320,15 @@ def parent_of(request: Request) -> ParentRef:
     params = request.params
     check_names(params)
     if "instanceId" in params:
-        return ParentRef(
+        return _parent(
             params["subscriptionId"], params["resourceGroupName"], params["vmScaleSetName"], params["instanceId"]
         )
-    return ParentRef(params["subscriptionId"], params["resourceGroupName"], params["vmName"])
+    return _parent(params["subscriptionId"], params["resourceGroupName"], params["vmName"])
+
+
+@lru_cache(maxsize=1024)
+def _parent(subscription: str, group: str, vm: str, instance_id: str | None = None) -> ParentRef:
+    return ParentRef(subscription, group, vm, instance_id)
 
 
 def _caller(request: Request) -> Caller:
@@ -340,6 +366,7 @@ def quote_segment(value: str) -> str:
 _CANONICAL_QUERY_NAMES = {name.lower(): name for name in ("api-version", "$expand", "$skiptoken", "$filter")}
 
 
+@lru_cache(maxsize=1024)
 def canonical_query(raw_query: str) -> str:
     """The query with ARM's parameter names spelled canonically (ARM matches them case-insensitively)."""
     pairs = parse_qsl(raw_query, keep_blank_values=True)

@@ -74,12 +74,16 @@ class ParentRef:
     vm_name: str
     """The VM name, or the scale-set name for a scale-set VM."""
     instance_id: str | None = None
-    key: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    """Case-insensitive identity, as ARM compares names."""
 
-    def __post_init__(self) -> None:
-        parts = (self.subscription, self.resource_group, self.vm_name, self.instance_id or "")
-        object.__setattr__(self, "key", tuple(part.lower() for part in parts))
+    @property
+    def key(self) -> tuple[str, ...]:
+        """Case-insensitive identity, as ARM compares names."""
+        found: tuple[str, ...] | None = self.__dict__.get("_key")
+        if found is None:  # worked out once (a frozen value; cached_property takes a lock on every read)
+            parts = (self.subscription, self.resource_group, self.vm_name, self.instance_id or "")
+            found = tuple(part.lower() for part in parts)
+            object.__setattr__(self, "_key", found)
+        return found
 
     @property
     def display_name(self) -> str:
@@ -88,10 +92,17 @@ class ParentRef:
     @property
     def resource_id(self) -> str:
         """The canonical resource id of the VM."""
-        base = f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/Microsoft.Compute"
-        if self.instance_id is None:
-            return f"{base}/virtualMachines/{self.vm_name}"
-        return f"{base}/virtualMachineScaleSets/{self.vm_name}/virtualMachines/{self.instance_id}"
+        found: str | None = self.__dict__.get("_resource_id")
+        if found is None:
+            base = (
+                f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/Microsoft.Compute"
+            )
+            if self.instance_id is None:
+                found = f"{base}/virtualMachines/{self.vm_name}"
+            else:
+                found = f"{base}/virtualMachineScaleSets/{self.vm_name}/virtualMachines/{self.instance_id}"
+            object.__setattr__(self, "_resource_id", found)
+        return found
 
     @classmethod
     def parse(cls, resource_id: str) -> ParentRef:

@@ -46,7 +46,8 @@ def defines(api_version: str, definition: str, field: str) -> bool:
 
 
 def shape(resource: dict[str, Any], api_version: str) -> dict[str, Any]:
-    """``resource`` (a run command's wire JSON) with only the fields ``api_version`` defines (a new dict)."""
+    """``resource`` (a run command's wire JSON) with only the fields ``api_version`` defines (objects that lose a
+    field are copied, the others shared)."""
     if _complete(api_version):
         return resource
     return _cut(resource, RESOURCE, api_version)
@@ -54,11 +55,15 @@ def shape(resource: dict[str, Any], api_version: str) -> dict[str, Any]:
 
 def _cut(node: dict[str, Any], definition: str, api_version: str) -> dict[str, Any]:
     known = fields_at(api_version, definition)
-    out = {key: value for key, value in node.items() if key in known}
+    out = node if node.keys() <= known else {key: value for key, value in node.items() if key in known}
     for key, nested in _NESTED:
         value = out.get(key)
         if isinstance(value, dict):
-            out[key] = _cut(value, nested, api_version)
+            cut = _cut(value, nested, api_version)
+            if cut is not value:
+                if out is node:
+                    out = dict(node)
+                out[key] = cut
     return out
 
 

@@ -79,8 +79,8 @@ def _ordered_value(nested: type[BaseModel] | None, many: bool, value: Any) -> An
     if nested is None or value is None:
         return value
     if many:
-        return [ordered(nested, item) if isinstance(item, Mapping) else item for item in value]
-    return ordered(nested, value) if isinstance(value, Mapping) else value
+        return [ordered(nested, item) if isinstance(item, dict) else item for item in value]
+    return ordered(nested, value) if isinstance(value, dict) else value
 
 
 def writable(
