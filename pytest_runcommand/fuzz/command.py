@@ -45,7 +45,8 @@ The long run: pytest-runcommand fuzz --max-examples 500   (about 14,000 cases ag
 
 Scale: --workers N (or auto) runs the campaign in N processes, --shard K/N runs a CI job's share; neither
 changes the cases drawn. Merge the shards' --json / --junit-xml outputs with 'pytest-runcommand report merge'.
---hypothesis-database keeps the failures found and tries them first next time (each shrunk to its smallest form).
+--hypothesis-database keeps the failures found (stateful ones too) and tries them first next time (each
+shrunk to its smallest form), then draws --seed's stream, or a fresh random one without --seed.
 """
 
 
@@ -72,7 +73,12 @@ def register(subparsers: Any) -> None:
         metavar="ID",
         help="fuzz only this operation id (repeatable; default: all)",
     )
-    parser.add_argument("--seed", type=int, help="a reproducible random stream (default: derandomized)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="a reproducible random stream (default: derandomized); with --hypothesis-database, drawn after the saved "
+        "failures",
+    )
     parser.add_argument(
         "--mode",
         choices=("all", "positive", "negative"),
@@ -119,7 +125,8 @@ def register(subparsers: Any) -> None:
         type=Path,
         metavar="DIR",
         help="keep failing examples in DIR (default .hypothesis) and try them first next time; failures are shrunk. "
-        "Draws from a seed stream instead of the derandomized one (off by default)",
+        "Then draws from --seed's stream, or a fresh random one without --seed, instead of the derandomized one "
+        "(off by default)",
     )
     live = parser.add_argument_group("targets other than the emulator")
     live.add_argument("--live", action="store_true", help="allow a target that is not on loopback")

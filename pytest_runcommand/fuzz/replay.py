@@ -1,11 +1,11 @@
 """The example database: failures saved, tried first next time, each reported once in its shrunk form.
 
 Off by default (a run is derandomized and draws the same cases every time). With a database directory, hypothesis
-neither derandomizes nor takes a seed (it ignores the database of a seeded test): each run draws a fresh random
-stream, after the saved failures; and failures are raised into
-hypothesis so that it saves them, replays them first on the next run (``Phase.reuse``) and shrinks them. Each
-distinct failure (operation, check, kind) raises its own exception class, so hypothesis keeps them apart; its final
-replay of the smallest case is what the report shows.
+does not derandomize: each run replays the saved failures first (``Phase.reuse``), then draws from the seed's stream
+when a seed is given (:func:`seed_stream`: ``hypothesis.seed`` itself would switch the database off), else from a
+fresh random one. Failures are raised into hypothesis so that it saves them, replays them first on the next run and
+shrinks them. Each distinct failure (operation, check, kind) raises its own exception class, so hypothesis keeps them
+apart; its final replay of the smallest case is what the report shows.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
@@ -20,7 +21,15 @@ from hypothesis.control import current_build_context
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import InvalidArgument
 
-__all__ = ["DEFAULT_DATABASE", "FindingRaised", "database_settings", "finding_error", "is_final", "swallow_findings"]
+__all__ = [
+    "DEFAULT_DATABASE",
+    "FindingRaised",
+    "database_settings",
+    "finding_error",
+    "is_final",
+    "seed_stream",
+    "swallow_findings",
+]
 
 DEFAULT_DATABASE = Path(".hypothesis")
 """Where ``--hypothesis-database`` without a value keeps examples (hypothesis's own default place)."""
@@ -58,6 +67,15 @@ def database_settings(base: hypothesis_settings, directory: Path) -> hypothesis_
         phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
         report_multiple_bugs=True,
     )
+
+
+def seed_stream(test: Any, seed: int | None) -> None:
+    """Seed a hypothesis test (a ``@given`` function or a state machine class) and keep its database.
+
+    ``hypothesis.seed`` also sets the test's database to None; the seed alone is what it reads when drawing.
+    """
+    if seed is not None:
+        test._hypothesis_internal_use_seed = seed
 
 
 @contextmanager

@@ -12,8 +12,9 @@ A campaign is a list of *units* (``"<operation> <mode>"`` each, then ``"stateful
 (:mod:`~pytest_runcommand.fuzz.campaign`) change who runs a unit, never what it draws.
 
 Deterministic by default (hypothesis ``derandomize``); ``seed`` picks another reproducible stream. With an example
-database (``FuzzSettings.database``, see :mod:`~pytest_runcommand.fuzz.replay`) failures are raised into hypothesis:
-saved, replayed first next time, and each reported in its shrunk form.
+database (``FuzzSettings.database``, see :mod:`~pytest_runcommand.fuzz.replay`) failures, stateful ones included, are
+raised into hypothesis: saved, replayed first next time, and each reported in its shrunk form; the cases drawn after
+the saved ones come from ``seed``'s stream, or from a fresh random one without a seed.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
 from pytest_runcommand.fuzz.inprocess import InProcessClient
 from pytest_runcommand.fuzz.live import BudgetExhausted, GuardRefusal
 from pytest_runcommand.fuzz.redact import mask_body, redact, response_excerpt, secret_values
-from pytest_runcommand.fuzz.replay import database_settings, finding_error, is_final, swallow_findings
+from pytest_runcommand.fuzz.replay import database_settings, finding_error, is_final, seed_stream, swallow_findings
 from pytest_runcommand.fuzz.schema import build_schema
 from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.stateful import run_stateful
@@ -373,8 +374,7 @@ class FuzzRunner:
         # the example database keys a test by its digest: one key per operation and mode
         key = f"{self.settings.api_version} {self.phase}".encode()
         fuzz._hypothesis_internal_database_key = hashlib.sha256(key).digest()  # type: ignore[attr-defined]
-        if self.settings.seed is not None and self.settings.database is None:  # hypothesis: a seed, no database
-            fuzz = hypothesis.seed(self.settings.seed)(fuzz)
+        seed_stream(fuzz, self.settings.seed)
         try:
             with swallow_findings():
                 fuzz()

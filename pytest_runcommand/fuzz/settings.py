@@ -29,8 +29,8 @@ class FuzzSettings:
     stateful_steps: int = 8
     api_version: str = DEFAULT_API_VERSION
     database: Path | None = None
-    """An example database directory: failures saved, replayed first and shrunk (then a fresh random stream each run:
-    hypothesis uses no database for a derandomized or seeded test, so ``seed`` is not applied)."""
+    """An example database directory: failures (stateful ones too) saved, replayed first and shrunk; then ``seed``'s
+    stream, or a fresh random one without a seed (hypothesis uses no database for a derandomized test)."""
 
     def __post_init__(self) -> None:
         if self.api_version not in SUPPORTED_API_VERSIONS:

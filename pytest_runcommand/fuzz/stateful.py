@@ -1,7 +1,8 @@
 """The stateful part of a run: schemathesis's state machine over the overlay's links, sent through the runner.
 
 Each scenario starts from a fresh in-process emulator (``Target.reset``) so hypothesis can replay it; every step
-passes the runner's guard and checks, like a stateless case.
+passes the runner's guard and checks, like a stateless case. ``seed`` seeds the scenarios too; with an example
+database a failing step is raised into hypothesis, so the scenario is saved, shrunk and replayed first next time.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import hypothesis
-from hypothesis import settings as hypothesis_settings
 from hypothesis.stateful import run_state_machine_as_test
 from schemathesis import GenerationMode
 from schemathesis.checks import CheckFunction
@@ -19,6 +19,7 @@ from schemathesis.generation import overrides
 from schemathesis.generation.case import Case
 
 from pytest_runcommand.fuzz.live import BudgetExhausted, GuardRefusal
+from pytest_runcommand.fuzz.replay import finding_error, seed_stream, swallow_findings
 
 if TYPE_CHECKING:
     from pytest_runcommand.fuzz.runner import FuzzRunner
@@ -54,16 +55,19 @@ def run_stateful(runner: FuzzRunner) -> None:
             additional_checks: list[CheckFunction] | None = None,
             **kwargs: Any,
         ) -> None:
+            runner._raise = None
             runner.check(case, response, recorder=getattr(self, "recorder", None))
+            if runner._raise is not None and runner.settings.database is not None:
+                raise finding_error(runner._raise)  # saved with its scenario, replayed first next time
 
     settings = runner.hypothesis_settings(
         runner.settings.max_examples, stateful_step_count=runner.settings.stateful_steps
     )
-    if runner.settings.seed is not None:
-        settings = hypothesis_settings(settings, derandomize=False)
+    seed_stream(Workflow, runner.settings.seed)
     report = runner.report
     try:
-        run_state_machine_as_test(Workflow, settings=settings)
+        with swallow_findings():
+            run_state_machine_as_test(Workflow, settings=settings)
     except NoLinksFound:
         return
     except (BudgetExhausted, hypothesis.errors.Flaky):

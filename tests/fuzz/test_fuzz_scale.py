@@ -113,3 +113,39 @@ def test_a_failure_found_once_is_tried_first_next_time(
     assert 1 in {second.findings[key].found_at for key in shared}, second.render()  # a saved case was tried first
     # shrinking: each distinct failure still reported once, with its count
     assert all(finding.count >= 1 for finding in second.findings.values())
+
+
+def _database_run(target: Target, database: Path, **settings: Any) -> FuzzReport:
+    return FuzzRunner(target, FuzzSettings(max_examples=4, database=database, **settings)).run()
+
+
+def test_a_seed_picks_the_stream_with_a_database_too(tmp_path: Path) -> None:
+    """With a database the cases after the saved ones come from the seed's stream: the same seed draws the same."""
+    first, again = (_database_run(emulator_target(), tmp_path / name, seed=7) for name in ("a", "b"))
+    other = _database_run(emulator_target(), tmp_path / "c", seed=8)
+    assert first.drawn == again.drawn  # stateful included
+    assert all(other.drawn[unit] != first.drawn[unit] for unit in first.drawn)
+
+
+def test_a_stateful_failure_is_saved_and_tried_first_next_time(
+    make_broken: Any, broken_operations: tuple[str, ...], tmp_path: Path
+) -> None:
+    """Stateful failures are saved with their scenario: next run, each comes back within the first scenarios."""
+    database, steps = tmp_path / "examples", 4
+
+    def run() -> FuzzReport:
+        target = Target(
+            label="broken", base_url="http://testserver", app=make_broken(), headers={"Authorization": "Bearer t"}
+        )
+        # seed 6: this stream finds the faults late in run 1 (cases 8, 66 and 90 on hypothesis 6.170)
+        return _database_run(target, database, operations=broken_operations, modes=(), stateful_steps=steps, seed=6)
+
+    first = run()
+    assert first.findings, first.render()
+    assert any(database.rglob("*")), "the stateful failures were not saved"
+    second = run()
+    shared = set(first.findings) & set(second.findings)
+    assert shared == set(first.findings), second.render()
+    replayed = len(shared) * steps  # each saved scenario sends at most `steps` requests
+    assert max(second.findings[key].found_at for key in shared) <= replayed, second.render()
+    assert max(first.findings[key].found_at for key in shared) > replayed  # not where run 1 happened to find them
