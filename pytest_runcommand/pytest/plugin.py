@@ -21,7 +21,7 @@ import pytest
 
 from pytest_runcommand.pytest import CAPABILITY_MODULES
 from pytest_runcommand.pytest.coverage import coverage_report
-from pytest_runcommand.pytest.settings import add_options, runcommand_settings_of, traffic_fixtures
+from pytest_runcommand.pytest.settings import add_options, long_fixtures, runcommand_settings_of, traffic_fixtures
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -64,7 +64,31 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _check_contract_markers(items)
+    if getattr(config, "workerinput", None) is not None:  # a pytest-xdist worker: every worker orders alike
+        items[:] = spread_long_tests(items, long_fixtures())
+
+
+def spread_long_tests(items: list[pytest.Item], long: frozenset[str]) -> list[pytest.Item]:
+    """The tests using a fixture declared long, spread evenly over the first two thirds of the others.
+
+    pytest-xdist hands out consecutive chunks: long tests bunched together load one worker, and a long test near the
+    end keeps one worker busy while the others idle. Each group keeps its own order.
+    """
+    slow = [item for item in items if long.intersection(getattr(item, "fixturenames", ()))]
+    if not slow or len(slow) == len(items):
+        return items
+    quick = [item for item in items if not long.intersection(getattr(item, "fixturenames", ()))]
+    step = 2 * len(quick) // (3 * len(slow))
+    ordered: list[pytest.Item] = []
+    for index, item in enumerate(slow):
+        ordered += [item, *quick[index * step : (index + 1) * step]]
+    return ordered + quick[len(slow) * step :]
+
+
+def _check_contract_markers(items: list[pytest.Item]) -> None:
     for item in items:
         marker = item.get_closest_marker(CONTRACT)
         if marker is None:

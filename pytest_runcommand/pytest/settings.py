@@ -3,7 +3,8 @@
 Each setting is a command-line option and an ini key; :func:`runcommand_settings_of` resolves them once per run, so
 ``--runcommand-target``, ``runcommand_target = ...`` in pytest.ini / pyproject.toml and the defaults agree
 everywhere. Capability modules import from here (never from the plugin) and declare, at import, which of their
-fixtures carry run-command traffic (:func:`observe_traffic`), so the plugin names no capability's fixture.
+fixtures carry run-command traffic (:func:`observe_traffic`) and which make a test long (:func:`runs_long`), so the
+plugin names no capability's fixture.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ __all__ = [
     "Settings",
     "TrafficFixture",
     "add_options",
+    "long_fixtures",
     "observe_traffic",
     "runcommand_settings_of",
+    "runs_long",
     "settings_from_config",
     "traffic_fixtures",
 ]
@@ -216,3 +219,20 @@ def observe_traffic(fixture: str, *, served: ServedBy | None = None) -> None:
 def traffic_fixtures() -> Mapping[str, TrafficFixture]:
     """Every declared traffic fixture, by name (a read-only view)."""
     return _TRAFFIC_VIEW
+
+
+_LONG_FIXTURES: set[str] = set()
+
+
+def runs_long(fixture: str) -> None:
+    """Declare, at import of a capability module, that a test using ``fixture`` takes long (a fuzz run, say).
+
+    Under pytest-xdist such tests are spread over the first two thirds of the run, so that no worker is left
+    running one while the others are done.
+    """
+    _LONG_FIXTURES.add(fixture)
+
+
+def long_fixtures() -> frozenset[str]:
+    """Every fixture declared with :func:`runs_long`."""
+    return frozenset(_LONG_FIXTURES)
