@@ -9,7 +9,15 @@ chosen with ``--runcommand-target`` (the in-process emulator by default) and fai
         runcommand_schema.fuzz()
 
 Marker keywords: ``max_examples`` (default 25), ``operations`` (ids; default all), ``stateful`` (default True),
-``modes`` (default both), ``seed``. Without the marker the fixture covers every operation in one test.
+``modes`` (default both), ``seed``, ``database``. Without the marker the fixture covers every operation in one test.
+
+The example database, as the command line's ``--hypothesis-database``: ``database="DIR"`` (or ``True`` for
+``.hypothesis``) on the marker, or ``--runcommand-fuzz-database[=DIR]`` / the ``runcommand_fuzz_database`` ini
+value for every fuzz test (the marker wins; a relative DIR is read from the rootdir). Failures, stateful ones too,
+are saved, shrunk and tried first next time; then ``seed``'s stream, or a fresh random one without a seed.
+
+Cores: there is no ``workers`` option here. Each operation and the stateful sequences are separate tests, so
+pytest-xdist (``pytest -n auto``) spreads them over processes, the pytest way; nothing forks inside a test.
 The target is resolved as the command line resolves ``--target`` (:func:`pytest_runcommand.fuzz.targets.resolve_target`):
 a target off loopback also needs ``RUNCOMMAND_FUZZ_LIVE=1``, https and the scope in ``AZURE_SUBSCRIPTION_ID``,
 ``AZURE_RESOURCE_GROUP``, ``AZURE_VM_NAME`` (token: ``AZURE_ACCESS_TOKEN`` or ``DefaultAzureCredential``); a
@@ -23,6 +31,7 @@ imported until a fixture runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -39,15 +48,41 @@ if TYPE_CHECKING:
 __all__ = ["FuzzHandle", "runcommand_fuzz_part", "runcommand_schema"]
 
 MARKER = "runcommand_fuzz"
-MARKER_KWARGS = ("max_examples", "operations", "stateful", "modes", "seed")
+MARKER_KWARGS = ("max_examples", "operations", "stateful", "modes", "seed", "database")
 MARKER_HELP = (
-    f"{MARKER}(max_examples=25, operations=[...], stateful=True, modes=(...), seed=None): run a test taking "
-    "runcommand_schema once per run-command operation and once for the stateful sequences"
+    f"{MARKER}(max_examples=25, operations=[...], stateful=True, modes=(...), seed=None, database=None): run a "
+    "test taking runcommand_schema once per run-command operation and once for the stateful sequences"
 )
+DATABASE_OPTION = "runcommand_fuzz_database"
+DEFAULT_DATABASE = ".hypothesis"
+DATABASE_HELP = (
+    "keep the failing examples of fuzz tests in DIR (default .hypothesis, relative to the rootdir) and try them "
+    "first next time; failures are shrunk (the command line's --hypothesis-database)"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("runcommand", "contract testing of Azure VM run commands (pytest-runcommand)")
+    group.addoption(
+        "--runcommand-fuzz-database", dest=DATABASE_OPTION, nargs="?", const=DEFAULT_DATABASE, metavar="DIR",
+        default=None, help=DATABASE_HELP,
+    )  # fmt: skip
+    parser.addini(DATABASE_OPTION, f"{DATABASE_HELP} (default: none)", default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+
+
+def _database(config: pytest.Config, marked: Any) -> Path | None:
+    """The example database directory: the marker's ``database``, else the option or ini value, else None."""
+    chosen: Any = marked
+    if chosen is None:
+        chosen = config.getoption(DATABASE_OPTION, default=None) or config.getini(DATABASE_OPTION) or None
+    if chosen is None or chosen is False:
+        return None
+    path = Path(DEFAULT_DATABASE if chosen is True else str(chosen))
+    return path if path.is_absolute() else config.rootpath / path
 
 
 STATEFUL = "stateful"
@@ -181,6 +216,7 @@ def runcommand_schema(request: pytest.FixtureRequest, runcommand_fuzz_part: str 
         "max_examples": int(kwargs.get("max_examples", 25)),
         "operations": operations,
         "seed": kwargs.get("seed"),
+        "database": _database(request.config, kwargs.get("database")),
         "modes": modes,
         "stateful": stateful,
         "api_version": plugin_settings.api_version,
