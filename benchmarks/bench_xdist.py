@@ -1,28 +1,42 @@
-"""Scale-out: the same suite of contract tests under pytest-xdist with ``-n 2`` against ``-n 0``; and what observing
-costs.
+"""Scale-out: the same suite of contract tests under pytest-xdist with ``-n 2`` against ``-n 0``; where ``-n 2`` loses;
+and what observing costs.
 
 The suite is generated in a temporary folder: emulator lifecycles under ``@pytest.mark.runcommand_contract``
 (PUT, PATCH, GET with the instance view, list, DELETE, each validated), pure validation tests, and fuzz cases (one
 ``runcommand_fuzz`` test per operation plus the stateful one), with the coverage report on, so the merge of the
 workers' findings is part of what is timed.
 
+Where the time goes: a one-test suite with ``-n 0`` and ``-n 2`` (what starting pytest, and then two workers, costs),
+and one traced run of each (a small plugin outside the suite, loaded with ``-p``, notes when each process was
+configured, collected, ran each test and finished): the controller's start-up, the workers' start-up and collection,
+each worker's busy time and CPU, the first fuzz test on each worker (its warm-up), the idle worker at the end, and the
+time after the last test (the report merge and exit). From these, the best ``-n 2`` could do with perfect balance.
+
+Bytecode caching is on (a temporary ``PYTHONPYCACHEPREFIX``, warmed by a first run), as on a developer's machine or
+CI after the first run; ``--no-bytecode-cache`` runs with ``PYTHONDONTWRITEBYTECODE=1`` instead, where every process
+compiles again every module pytest rewrites (those of each plugin distribution: schemathesis, hypothesis, this one).
+
 Observation cost, side by side in the same rounds: with a report asked for, every test is observed (its HTTP
 clients patched while it runs, its direct ``validate_request`` calls counted). Two suites run with
 ``--runcommand-report`` and with ``-p no:runcommand``: the validation tests alone, and as many plain tests.
 
-Run:  python benchmarks/bench_xdist.py [--tests 120] [--fuzz-examples 20] [--rounds 3]
+The load average is printed before and after: the ratio needs two free cores.
+
+Run:  python benchmarks/bench_xdist.py [--tests 120] [--fuzz-examples 20] [--rounds 3] [--no-bytecode-cache]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HEADER = """
 import pytest
@@ -69,15 +83,52 @@ def test_plain(index):
 """
 
 
-def timed(suite: Path, *args: str) -> float:
+TRACER = """
+import json, os, time
+import pytest
+
+_WHO = os.environ.get("PYTEST_XDIST_WORKER", "controller")
+_EVENTS, _TESTS = {}, []
+
+
+def _note(name):
+    _EVENTS[name] = time.time()
+
+
+def pytest_configure(config):
+    _note("configured")
+
+
+def pytest_collection_finish(session):
+    _note("collected")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    started, cpu = time.time(), time.process_time()
+    try:
+        return (yield)
+    finally:
+        _TESTS.append([item.name.split("[")[0], started, time.time(), time.process_time() - cpu])
+
+
+def pytest_unconfigure(config):
+    _note("finished")
+    with open(os.path.join(os.environ["BENCH_TRACE"], _WHO + ".json"), "w") as handle:
+        json.dump({"events": _EVENTS, "tests": _TESTS}, handle)
+"""
+"""A pytest plugin kept outside the suite (loaded with ``-p _bench_trace`` in the traced runs only)."""
+
+
+def pytest_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+
+
+def timed(suite: Path, environment: dict[str, str], *args: str) -> float:
     """Seconds of one pytest run of ``suite`` (which must pass)."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-        cwd=suite,
-        capture_output=True,
-        text=True,
-        check=False,
+        pytest_command(*args), cwd=suite, env=environment, capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
@@ -85,7 +136,7 @@ def timed(suite: Path, *args: str) -> float:
     return elapsed
 
 
-def observation_cost(folder: Path, tests: int, rounds: int) -> None:
+def observation_cost(folder: Path, environment: dict[str, str], tests: int, rounds: int) -> None:
     """Validation tests and plain tests: observed (report on) against the plugin disabled, interleaved."""
     suites = {"validation": folder / "validation", "plain": folder / "plain"}
     for suite in suites.values():
@@ -96,38 +147,89 @@ def observation_cost(folder: Path, tests: int, rounds: int) -> None:
     for name, suite in suites.items():
         observed, disabled = [], []
         for _ in range(rounds):
-            observed.append(timed(suite, "--runcommand-report", str(suite / "r.json")))
-            disabled.append(timed(suite, "-p", "no:runcommand"))
+            observed.append(timed(suite, environment, "--runcommand-report", str(suite / "r.json")))
+            disabled.append(timed(suite, environment, "-p", "no:runcommand"))
         o, d = statistics.median(observed), statistics.median(disabled)
         count = tests if name == "validation" else tests * 5
         print(f"  {name:10} ({count} tests): observed {o:6.2f} s, plugin disabled {d:6.2f} s: {o / d:.2f}x")
 
 
-def run(suite: Path, workers: str) -> tuple[float, dict[str, object]]:
+def run(suite: Path, environment: dict[str, str], workers: str, *extra: str) -> tuple[float, dict[str, Any]]:
+    """Seconds of the suite with ``-n workers`` and the report on, and the report."""
     report = suite / f"report-{workers}.json"
-    started = time.perf_counter()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-n",
-            workers,
-            "--runcommand-report",
-            str(report),
-        ],
-        cwd=suite,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
+    elapsed = timed(suite, environment, "-n", workers, "--runcommand-report", str(report), *extra)
     return elapsed, json.loads(report.read_text())
+
+
+def traced(suite: Path, environment: dict[str, str], workers: str, trace: Path) -> tuple[float, dict[str, Any]]:
+    """One run with the tracer: when it started and ended, and each process's events and tests."""
+    for old in trace.glob("*.json"):
+        old.unlink()
+    started = time.time()
+    run(suite, {**environment, "BENCH_TRACE": str(trace)}, workers, "-p", "_bench_trace")
+    ended = time.time()
+    processes = {path.stem: json.loads(path.read_text()) for path in trace.glob("*.json")}
+    return ended - started, {"started": started, "ended": ended, "processes": processes}
+
+
+def decompose(label: str, wall: float, trace: dict[str, Any]) -> float:
+    """Print where one traced run's time went; returns the best time with two perfectly balanced workers."""
+    t0 = trace["started"]
+    controller = trace["processes"]["controller"]["events"]
+    workers = {who: data for who, data in trace["processes"].items() if who != "controller"} or {
+        "controller": trace["processes"]["controller"]
+    }
+    ready = max(data["events"]["collected"] for data in workers.values()) - t0
+    last_end = max(data["tests"][-1][2] for data in workers.values()) - t0
+    first_end = min(data["tests"][-1][2] for data in workers.values()) - t0
+    busy = {who: sum(test[2] - test[1] for test in data["tests"]) for who, data in workers.items()}
+    print(f"  {label}: {wall:.2f} s wall")
+    print(f"    controller configured (python, pytest, every plugin) at {controller['configured'] - t0:5.2f} s")
+    if len(workers) > 1:
+        print(
+            f"    workers configured and collected at {ready:5.2f} s "
+            f"(worker start-up {ready - (controller['configured'] - t0):.2f} s after the controller's)"
+        )
+    else:
+        print(f"    collected at {ready:5.2f} s")
+    for who, data in sorted(workers.items()):
+        tests = data["tests"]
+        fuzz = [test[3] for test in tests if test[0] == "test_fuzz"]
+        warm = (
+            f", first fuzz test {fuzz[0]:.2f} s CPU (others' median {statistics.median(fuzz[1:]):.2f})"
+            if len(fuzz) > 1
+            else ""
+        )
+        kinds = {kind: sum(t[3] for t in tests if t[0] == kind) for kind in sorted({t[0] for t in tests})}
+        cpu = ", ".join(f"{kind} {seconds:.2f}" for kind, seconds in kinds.items())
+        print(
+            f"    {who}: {len(tests)} tests, busy {busy[who]:.2f} s, CPU {cpu}{warm}; last test ended {tests[-1][2] - t0:.2f} s"
+        )
+    if len(workers) > 1:
+        print(f"    one worker idle at the end: {last_end - first_end:.2f} s")
+    print(f"    after the last test until exit (merge, report, shutdown): {wall - last_end:.2f} s")
+    best: float = ready + sum(busy.values()) / 2 + (wall - last_end)
+    return best
+
+
+def bytecode_environment(scratch: Path, *, cache: bool) -> dict[str, str]:
+    """The runs' environment: bytecode cached in ``scratch`` (or never written), the tracer importable."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    if cache:
+        environment["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    else:
+        environment.pop("PYTHONPYCACHEPREFIX", None)
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    tracer = scratch / "tracer"
+    tracer.mkdir()
+    (tracer / "_bench_trace.py").write_text(TRACER)
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tracer), environment.get("PYTHONPATH")]))
+    return environment
+
+
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main() -> None:
@@ -135,33 +237,59 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=120, help="tests of each kind in the generated suite")
     parser.add_argument("--fuzz-examples", type=int, default=20, help="max_examples of the fuzz tests")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-bytecode-cache", action="store_true", help="run with PYTHONDONTWRITEBYTECODE=1")
     args = parser.parse_args()
+    print(f"load average before: {load()} (1, 5, 15 min; {os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as folder:
-        suite = Path(folder)
+        scratch = Path(folder)
+        environment = bytecode_environment(scratch, cache=not args.no_bytecode_cache)
+        suite, empty, trace = scratch / "suite", scratch / "empty", scratch / "trace"
+        for path in (suite, empty, trace):
+            path.mkdir()
         (suite / "pytest.ini").write_text("[pytest]\n")
         (suite / "test_generated.py").write_text(SUITE.format(count=args.tests, fuzz_examples=args.fuzz_examples))
+        (empty / "pytest.ini").write_text("[pytest]\n")
+        (empty / "test_one.py").write_text("def test_one():\n    pass\n")
+        run(suite, environment, "2")  # warms the bytecode and file-system caches
+        alone: dict[str, list[float]] = {"0": [], "2": []}
         serial, parallel = [], []
         for _ in range(args.rounds):
-            seconds, serial_report = run(suite, "0")
+            for workers in ("0", "2"):
+                alone[workers].append(timed(empty, environment, "-n", workers))
+            seconds, serial_report = run(suite, environment, "0")
             serial.append(seconds)
-            seconds, parallel_report = run(suite, "2")
+            seconds, parallel_report = run(suite, environment, "2")
             parallel.append(seconds)
+        serial_trace = traced(suite, environment, "0", trace)
+        parallel_trace = traced(suite, environment, "2", trace)
         print("observation cost (every test observed when a report is asked for); median of", args.rounds)
-        observation_cost(suite, args.tests, args.rounds)
-    calls = {op: entry["calls"] for op, entry in serial_report["operations"].items()}  # type: ignore[union-attr]
-    merged = {op: entry["calls"] for op, entry in parallel_report["operations"].items()}  # type: ignore[union-attr]
+        observation_cost(scratch, environment, args.tests, args.rounds)
+    calls = {op: entry["calls"] for op, entry in serial_report["operations"].items()}
+    merged = {op: entry["calls"] for op, entry in parallel_report["operations"].items()}
     assert sum(merged.values()) > 0, "the merged report is empty"
     s, p = statistics.median(serial), statistics.median(parallel)
+    a0, a2 = statistics.median(alone["0"]), statistics.median(alone["2"])
+    cache = "off (PYTHONDONTWRITEBYTECODE=1)" if args.no_bytecode_cache else "on"
+    fuzz_tests = sum(test[0] == "test_fuzz" for test in serial_trace[1]["processes"]["controller"]["tests"])
     print(
-        f"{args.tests} validated emulator lifecycles, {args.tests} validation tests, 12 fuzz tests "
-        f"(max_examples={args.fuzz_examples}); median of {args.rounds}"
+        f"{args.tests} validated emulator lifecycles, {args.tests} validation tests, {fuzz_tests} fuzz tests "
+        f"(max_examples={args.fuzz_examples}); median of {args.rounds}; bytecode cache {cache}"
     )
+    print(f"  one-test suite: -n 0 {a0:5.2f} s, -n 2 {a2:5.2f} s: starting two workers costs {a2 - a0:.2f} s")
     print(f"  -n 0   {s:7.2f} s")
     print(f"  -n 2   {p:7.2f} s")
-    print(f"  speed-up with 2 workers: {s / p:.2f}x")
+    print(f"  speed-up with 2 workers: {s / p:.2f}x (target >= 1.7x)")
     print(
         f"  run-command calls in the coverage report: {sum(calls.values())} (-n 0), {sum(merged.values())} (-n 2, merged)"
     )
+    print("where the time goes (one traced run each):")
+    decompose("-n 0", *serial_trace)
+    best = decompose("-n 2", *parallel_trace)
+    print(
+        f"  -n 2 with both workers busy to the same end: {best:.2f} s, "
+        f"{serial_trace[0] / best:.2f}x the traced -n 0 (the bound the serial parts leave)"
+    )
+    print(f"load average after: {load()}")
 
 
 if __name__ == "__main__":
