@@ -1,33 +1,38 @@
-"""Emulator throughput: a sequential keep-alive PATCH loop over loopback, side by side with two baselines.
+"""Emulator speed: sequential keep-alive requests over loopback, side by side with a canned app on the same stack.
 
-Targets, each served by its own process on 127.0.0.1 (plain http, so TLS cost is not measured):
+Targets, each served by its own process on 127.0.0.1:
 
 - emulator: ``pytest-runcommand emulator`` (routes, validates every request with the contract, keeps state,
   starts an async operation and a simulated script run per PATCH);
 - canned:   a uvicorn + Starlette app answering every PATCH with a fixed JSON body (the floor for uvicorn);
 - prism:    the Prism mock server (npm ``@stoplight/prism-cli``) on the same contract document, when node/npm is
-  present, twice: static answers (its default: the documented example) and dynamic ones (``-d``: generated
-  from the schema per request); it is installed into a temporary directory for this run only.
+  present and ``--prism`` is given, twice: static answers (its default: the documented example) and dynamic ones
+  (``-d``: generated from the schema per request); installed into a temporary directory for this run only.
 
-One client (``http.client``, one keep-alive connection per target) sends the same PATCH in rounds that
-alternate between targets; the figures are medians over the rounds. Printed: requests/s per target, the
-emulator's throughput as a multiple of Prism's (target: >= 3x) and its time per request as a multiple of the
-canned app's (target: <= 1.5x), at 2024-07-01 and at the newest version (whose answers carry more). Then the
-action run command: POST ``.../runCommand`` (validated, a simulated run and an async operation started, 202 with
-``Azure-AsyncOperation`` and ``Location``) against the canned app's 202, and the catalogue's RunShellScript document
-(GET) against the canned app's fixed document.
+Each ratio compares the emulator and the canned app on the same server stack: uvicorn's h11 parser on asyncio
+(always) and httptools on uvloop (when both are importable: ``pip install httptools uvloop``), each over plain
+http and over TLS (both servers with a certificate from the same throw-away local CA set-up,
+``emulator.server.make_certificates``). One client (``http.client``, one keep-alive connection per target) sends
+the same request in rounds that alternate between the two targets; the figures are medians over the rounds.
+Printed per stack and transport: the emulator's time per PATCH as a multiple of the canned app's (target: <= 1.2x)
+at 2024-07-01 and at the newest version (whose answers carry more), then the action run command (POST
+``.../runCommand``: validated, a simulated run and an async operation started, 202 with ``Azure-AsyncOperation``
+and ``Location``) against the canned app's 202, and the catalogue's RunShellScript document (GET) against the
+canned app's fixed document.
 
-Run:  python benchmarks/bench_emulator.py [--requests 1000] [--rounds 5] [--no-prism]
+Run:  python benchmarks/bench_emulator.py [--requests 1000] [--rounds 5] [--stacks h11,httptools] [--prism]
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import json
 import os
 import shutil
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -92,8 +97,14 @@ async def patch(request):
     return JSONResponse(BODY)
 
 app = Starlette(routes=[Route("/subscriptions/{rest:path}", patch, methods=["PATCH", "PUT", "POST", "GET"])])
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+port, http, loop, *tls = sys.argv[1:]
+files = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]} if tls else {}
+uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", access_log=False, http=http, loop=loop, **files)
 """
+STACKS = {"h11": ("h11", "asyncio"), "httptools": ("httptools", "uvloop")}
+"""Server stacks by name: uvicorn's HTTP parser and event loop (the same on both sides of a ratio)."""
+TARGET = 1.2
+"""Issue 16: the emulator's time per sequential keep-alive PATCH at most this multiple of the canned app's."""
 
 
 def free_port() -> int:
@@ -131,9 +142,21 @@ def serve(command: list[str], port: int, **kwargs: object) -> Iterator[int]:
             process.wait()
 
 
-def patch_loop(port: int, count: int, path: str = PATH) -> float:
+Target = tuple[int, "ssl.SSLContext | None"]
+"""Where a server listens: its port and, over TLS, the client context trusting its CA."""
+
+
+def connect(target: Target) -> http.client.HTTPConnection:
+    port, context = target
+    if context is None:
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    return http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=context)
+
+
+def patch_loop(target: Target, count: int, path: str = PATH) -> float:
     """Seconds for ``count`` sequential PATCH requests on one keep-alive connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    port = target[0]
+    connection = connect(target)
     try:
         connection.request("PUT", path, body=PUT_BODY, headers=HEADERS)
         connection.getresponse().read()
@@ -160,9 +183,10 @@ CATALOGUE_PATH = (
 )
 
 
-def request_loop(port: int, count: int, method: str, path: str, body: bytes | None, status: int) -> float:
+def request_loop(target: Target, count: int, method: str, path: str, body: bytes | None, status: int) -> float:
     """Seconds for ``count`` sequential ``method`` requests on one keep-alive connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    port = target[0]
+    connection = connect(target)
     try:
         start = time.perf_counter()
         for _ in range(count):
@@ -176,24 +200,40 @@ def request_loop(port: int, count: int, method: str, path: str, body: bytes | No
         connection.close()
 
 
-def family_ratios(emulator_port: int, canned_port: int, requests: int, rounds: int) -> None:
-    """The action's POST and the catalogue's GET, emulator against the canned app, side by side."""
-    cases = {
-        "action POST": ("POST", ACTION_PATH, ACTION_BODY, 202),
-        "catalogue GET": ("GET", CATALOGUE_PATH, None, 200),
-    }
-    for label, (method, path, body, status) in cases.items():
-        timings: dict[int, list[float]] = {emulator_port: [], canned_port: []}
-        for port in timings:
-            request_loop(port, min(200, requests), method, path, body, status)  # warm-up
-        for _ in range(rounds):
-            for port in timings:
-                timings[port].append(request_loop(port, requests, method, path, body, status) / requests)
-        emulator, canned = (statistics.median(timings[port]) for port in (emulator_port, canned_port))
-        print(
-            f"{label:14s} emulator {emulator * 1e6:6.0f} us/request, canned {canned * 1e6:6.0f} us/request: "
-            f"{emulator / canned:.2f}x"
-        )
+def side_by_side(
+    emulator: Target,
+    canned: Target,
+    requests: int,
+    rounds: int,
+    method: str,
+    path: str,
+    body: bytes | None,
+    status: int,
+) -> tuple[float, float]:
+    """Median seconds per request of the emulator and of the canned app, measured in alternating rounds."""
+    timings: tuple[list[float], list[float]] = ([], [])
+    targets = (emulator, canned)
+    for target in targets:
+        if method == "PATCH":
+            patch_loop(target, min(200, requests), path)  # warm-up (and the run command to patch)
+        else:
+            request_loop(target, min(200, requests), method, path, body, status)
+    for _ in range(rounds):
+        for target, seconds in zip(targets, timings, strict=True):
+            if method == "PATCH":
+                seconds.append(patch_loop(target, requests, path) / requests)
+            else:
+                seconds.append(request_loop(target, requests, method, path, body, status) / requests)
+    return statistics.median(timings[0]), statistics.median(timings[1])
+
+
+CASES = {
+    "PATCH 2024-07-01": ("PATCH", PATH, PATCH_BODY, 200),
+    f"PATCH {LATEST}": ("PATCH", LATEST_PATH, PATCH_BODY, 200),
+    "action POST": ("POST", ACTION_PATH, ACTION_BODY, 202),
+    "catalogue GET": ("GET", CATALOGUE_PATH, None, 200),
+}
+"""What is measured on each stack and transport; the PATCH lines carry the target."""
 
 
 @contextmanager
@@ -225,53 +265,111 @@ def prism_servers(ports: tuple[int, int]) -> Iterator[dict[str, int]]:
             yield {"prism": ports[0], "prism -d": ports[1]}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=1000, help="PATCH requests per round and target")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds (alternating between targets)")
-    parser.add_argument("--no-prism", action="store_true", help="skip Prism even when node is present")
-    args = parser.parse_args()
-
-    emulator_port, canned_port = free_port(), free_port()
-    prism_ports = (free_port(), free_port())
-    emulator_cmd = [sys.executable, "-m", "pytest_runcommand", "emulator", "--port", str(emulator_port)]
-    canned_cmd = [sys.executable, "-c", CANNED_APP, str(canned_port)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with serve(emulator_cmd, emulator_port, env=env), serve(canned_cmd, canned_port, env=env):
-        prism_context = prism_servers(prism_ports) if not args.no_prism else _nothing()
-        with prism_context as prisms:
-            targets = {
-                "emulator": (emulator_port, PATH),
-                "emulator@latest": (emulator_port, LATEST_PATH),
-                "canned": (canned_port, PATH),
-                **{name: (port, PATH) for name, port in prisms.items()},
-            }
-            for port, path in targets.values():
-                patch_loop(port, min(200, args.requests), path)  # warm-up
-            timings: dict[str, list[float]] = {name: [] for name in targets}
-            for _ in range(args.rounds):
-                for name, (port, path) in targets.items():
-                    timings[name].append(patch_loop(port, args.requests, path) / args.requests)
-        print("\nthe rest of the family, sequential keep-alive, median per target:")
-        family_ratios(emulator_port, canned_port, args.requests, args.rounds)
-    per_request = {name: statistics.median(values) for name, values in timings.items()}
-    print(f"\nsequential keep-alive PATCH, {args.rounds} rounds x {args.requests} requests, median per target:")
-    for name, seconds in per_request.items():
-        print(f"  {name:15s} {1 / seconds:8.0f} req/s   {seconds * 1e6:8.0f} us/request")
-    ratio_canned = per_request["emulator"] / per_request["canned"]
-    print(f"emulator time per request / canned app's: {ratio_canned:.2f}x (target <= 1.5x)")
-    ratio_latest = per_request["emulator@latest"] / per_request["canned"]
-    print(f"emulator at {LATEST} / canned app's:     {ratio_latest:.2f}x (systemData, Location, Retry-After)")
-    for name in ("prism", "prism -d"):
-        if name in per_request:
-            ratio = per_request[name] / per_request["emulator"]
-            print(f"emulator throughput / {name + chr(39) + 's':10s}        {ratio:.2f}x (target >= 3x)")
-    return 0
+def available_stacks(wanted: list[str]) -> list[str]:
+    """The stacks asked for whose modules are importable (h11 always is: uvicorn needs it)."""
+    found = []
+    for name in wanted:
+        if name not in STACKS:
+            raise SystemExit(f"unknown stack {name!r} (known: {', '.join(STACKS)})")
+        missing = [
+            module for module in STACKS[name] if module != "asyncio" and importlib.util.find_spec(module) is None
+        ]
+        if missing:
+            print(f"stack {name}: {', '.join(missing)} not installed, skipped (pip install {' '.join(missing)})")
+            continue
+        found.append(name)
+    return found
 
 
 @contextmanager
-def _nothing() -> Iterator[dict[str, int]]:
-    yield {}
+def servers(stack: str, tls: bool, directory: Path) -> Iterator[tuple[Target, Target]]:
+    """The emulator and the canned app on ``stack``, over TLS or plain http."""
+    from pytest_runcommand.emulator.server import make_certificates
+
+    parser, loop = STACKS[stack]
+    emulator_port, canned_port = free_port(), free_port()
+    emulator_cmd = [sys.executable, "-m", "pytest_runcommand", "emulator", "--port", str(emulator_port)]
+    emulator_cmd += ["--http", parser, "--loop", loop]
+    canned_cmd = [sys.executable, "-c", CANNED_APP, str(canned_port), parser, loop]
+    emulator_context = canned_context = None
+    if tls:
+        emulator_ca = directory / f"emulator-{stack}-ca.pem"
+        emulator_cmd += ["--tls", "--ca-out", str(emulator_ca)]
+        canned_dir = directory / f"canned-{stack}"
+        canned_dir.mkdir()
+        files = make_certificates(canned_dir)
+        canned_cmd += [files["certfile"], files["keyfile"]]
+        canned_context = ssl.create_default_context(cafile=files["ca"])
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with serve(emulator_cmd, emulator_port, env=env), serve(canned_cmd, canned_port, env=env):
+        if tls:
+            emulator_context = ssl.create_default_context(cafile=str(emulator_ca))
+        yield (emulator_port, emulator_context), (canned_port, canned_context)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=1000, help="requests per round and target")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (alternating between targets)")
+    parser.add_argument("--stacks", default="h11,httptools", help="server stacks to measure (default: both)")
+    parser.add_argument("--no-tls", action="store_true", help="plain http only")
+    parser.add_argument("--prism", action="store_true", help="also Prism (plain http, h11 stack), when node is present")
+    parser.add_argument("--no-prism", action="store_true", help=argparse.SUPPRESS)  # the default now
+    args = parser.parse_args()
+
+    stacks = available_stacks([name.strip() for name in args.stacks.split(",") if name.strip()])
+    load_before = os.getloadavg()[0]
+    results: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-emulator-") as temporary:
+        directory = Path(temporary)
+        for stack in stacks:
+            for tls in (False,) if args.no_tls else (False, True):
+                transport = "TLS" if tls else "http"
+                found = results[(stack, transport)] = {}
+                with servers(stack, tls, directory) as (emulator, canned):
+                    for label, case in CASES.items():
+                        found[label] = side_by_side(emulator, canned, args.requests, args.rounds, *case)
+                        emulator_s, canned_s = found[label]
+                        print(
+                            f"{stack:9s} {transport:4s} {label:18s} emulator {emulator_s * 1e6:5.0f} us, "
+                            f"canned {canned_s * 1e6:5.0f} us: {emulator_s / canned_s:.2f}x",
+                            flush=True,
+                        )
+                    if args.prism and stack == "h11" and not tls:
+                        prism_ratios(emulator, args.requests, args.rounds)
+    load_after = os.getloadavg()[0]
+    print(
+        f"\nemulator time per request / canned app's, same stack, sequential keep-alive, median of {args.rounds} "
+        f"rounds x {args.requests} requests (load average {load_before:.2f} -> {load_after:.2f}):"
+    )
+    print(f"  {'stack':24s} {'':5s}" + "".join(f"{label:>18s}" for label in CASES))
+    met = True
+    for (stack, transport), found in results.items():
+        ratios = {label: emulator_s / canned_s for label, (emulator_s, canned_s) in found.items()}
+        met = met and all(ratio <= TARGET for label, ratio in ratios.items() if label.startswith("PATCH"))
+        name = " + ".join(STACKS[stack])
+        print(f"  {name:24s} {transport:5s}" + "".join(f"{ratio:17.2f}x" for ratio in ratios.values()))
+    verdict = "met" if met else "NOT met"
+    print(f"target: each PATCH ratio <= {TARGET}x (issue 16), on every stack and transport measured: {verdict}")
+    return 0
+
+
+def prism_ratios(emulator: Target, requests: int, rounds: int) -> None:
+    """The emulator's PATCH throughput as a multiple of Prism's (static and dynamic answers)."""
+    with prism_servers((free_port(), free_port())) as prisms:
+        if not prisms:
+            return
+        timings: dict[str, list[float]] = {"emulator": [], **{name: [] for name in prisms}}
+        targets: dict[str, Target] = {"emulator": emulator, **{name: (port, None) for name, port in prisms.items()}}
+        for target in targets.values():
+            patch_loop(target, min(200, requests))
+        for _ in range(rounds):
+            for name, target in targets.items():
+                timings[name].append(patch_loop(target, requests) / requests)
+        mine = statistics.median(timings["emulator"])
+        for name in prisms:
+            ratio = statistics.median(timings[name]) / mine
+            print(f"emulator throughput / {name + chr(39) + 's':10s} {ratio:.2f}x (target >= 3x)")
 
 
 if __name__ == "__main__":

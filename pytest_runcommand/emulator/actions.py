@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from pytest_runcommand.contract import facts
 from pytest_runcommand.emulator import catalogue, errors
-from pytest_runcommand.emulator.asgi import REQUEST_ID, Handler, Request, Response, arm_answer
+from pytest_runcommand.emulator.asgi import REQUEST_ID, Handler, RawJson, Request, Response, arm_answer
 from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.routing import Router
 from pytest_runcommand.emulator.runcommands import (
@@ -35,11 +35,6 @@ from pytest_runcommand.emulator.runcommands import (
     quote_segment,
     skip_token,
     validated_body,
-)
-from pytest_runcommand.models import (
-    RunCommandInputParameter,
-    VirtualMachineRunCommandProperties,
-    VirtualMachineRunCommandScriptSource,
 )
 
 __all__ = ["CATALOGUE", "VMSS_VM_ACTION", "VM_ACTION", "ActionService"]
@@ -92,7 +87,7 @@ class ActionService:
         template = VM_ACTION if parent.instance_id is None else VMSS_VM_ACTION
         body = validated_body(request, _path(template, request), strict=self.backend.settings.strict)
         command_id = str(body["commandId"])
-        document = catalogue.document(command_id)
+        document = catalogue.shared_document(command_id)
         if document is None:
             raise errors.invalid_parameter(
                 f"The command id '{command_id}' is not a built-in run command (see GET .../locations/"
@@ -101,12 +96,8 @@ class ActionService:
             )
         lines = body.get("script") or document["script"]  # no lines sent: the built-in's own script
         script = "\n".join(str(line) for line in lines) if lines else None
-        source = VirtualMachineRunCommandScriptSource.model_construct(command_id=document["id"], script=script)
-        parameters = [
-            RunCommandInputParameter.model_construct(name=item["name"], value=item["value"])
-            for item in body.get("parameters") or ()
-        ]
-        properties = VirtualMachineRunCommandProperties.model_construct(source=source, parameters=parameters or None)
+        parameters = [{"name": item["name"], "value": item["value"]} for item in body.get("parameters") or ()]
+        properties = {"source": {"script": script, "commandId": document["id"]}, "parameters": parameters or None}
         operation = self.backend.invoke(parent, properties, document["osType"])
         token = self.backend.operation_token
         headers = {
@@ -139,10 +130,10 @@ class ActionService:
     def _get(self, request: Request) -> Response:
         _check(request)
         validated_body(request, _path(CATALOGUE + "/{commandId}", request), strict=True, with_body=False)
-        document = catalogue.document(request.params["commandId"])
+        document = catalogue.document_json(request.params["commandId"])
         if document is None:
             raise errors.ArmError(404, "NotFound", "The entity was not found in this Azure location.")
-        return Response(200, document)
+        return Response(200, RawJson(document))
 
 
 def _check(request: Request) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "REQUEST_ID",
     "Handler",
     "Message",
+    "RawJson",
     "Receive",
     "Request",
     "Response",
@@ -75,9 +76,17 @@ class Request:
     """The bearer token's claims, when the emulator could read them (its own tokens)."""
 
 
+@dataclass(frozen=True)
+class RawJson:
+    """A JSON body already encoded (a :class:`Response` body sent as it is)."""
+
+    data: bytes
+
+
 @dataclass
 class Response:
-    """What a handler answers: status, JSON body (None: an empty body) and extra headers."""
+    """What a handler answers: status, JSON body (None: an empty body; :class:`RawJson`: encoded already) and extra
+    headers."""
 
     status: int
     body: Any = None
@@ -201,7 +210,7 @@ def encode(
 ) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """The raw headers and body of ``response`` (``head``: headers only, as HEAD answers)."""
     content = response.body
-    body = b"" if content is None else orjson.dumps(content)
+    body = b"" if content is None else content.data if type(content) is RawJson else orjson.dumps(content)
     own = response.headers
     names = [_raw_name(name) for name in own]
     if _COMMON_RAW_NAMES.isdisjoint(names):

@@ -9,11 +9,14 @@ location serves the same catalogue.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["OS_TYPES", "document", "entries", "os_type"]
+import orjson
+
+__all__ = ["OS_TYPES", "document", "document_json", "entries", "os_type", "shared_document"]
 
 OS_TYPES = ("Linux", "Windows")
 _LIST_FIELDS = ("$schema", "id", "osType", "label", "description")
@@ -35,6 +38,21 @@ def document(command_id: str) -> dict[str, Any] | None:
     """The whole document of ``command_id`` (case-insensitive), or None for a command Azure does not have."""
     found = _documents().get(command_id.lower())
     return json.loads(json.dumps(found)) if found is not None else None
+
+
+def shared_document(command_id: str) -> Mapping[str, Any] | None:
+    """The document of ``command_id`` as :func:`document`, shared (read, never change it): no copy per request."""
+    return _documents().get(command_id.lower())
+
+
+@cache
+def _encoded() -> dict[str, bytes]:
+    return {key: orjson.dumps(doc) for key, doc in _documents().items()}
+
+
+def document_json(command_id: str) -> bytes | None:
+    """The document of ``command_id`` as JSON bytes (encoded once), or None for a command Azure does not have."""
+    return _encoded().get(command_id.lower())
 
 
 def os_type(command_id: str) -> str | None:

@@ -107,5 +107,9 @@ class Clock:
 
 def format_time(moment: datetime) -> str:
     """ARM's date-time form: ``2024-07-01T10:00:00.1234567+00:00`` (seven fractional digits)."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0+00:00"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return (
+        f"{moment.year}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:"
+        f"{moment.second:02d}.{moment.microsecond:06d}0+00:00"
+    )

@@ -243,16 +243,25 @@ class Execution:
     def timeout_seconds(self) -> int:
         return self.request.timeout_in_seconds or DEFAULT_TIMEOUT_SECONDS
 
+    def _timeline(self) -> tuple[datetime, datetime, datetime | None]:
+        """Start, deadline and natural end (None: it hangs), worked out once (the run never changes)."""
+        found: tuple[datetime, datetime, datetime | None] | None = self.__dict__.get("_times")
+        if found is None:
+            start = self.start
+            deadline = start + timedelta(seconds=self.timeout_seconds)
+            natural_end = None if self.outcome.hangs else start + timedelta(seconds=self.outcome.duration)
+            found = (start, deadline, natural_end)
+            object.__setattr__(self, "_times", found)
+        return found
+
     def view(self, now: datetime) -> ExecutionView:
         """The execution state at ``now``."""
         outcome = self.outcome
         if not self.request.has_source:
             return ExecutionView("Failed", self.start, self.start, 0, "", "", outcome.message or "")
-        start = self.start
+        start, deadline, natural_end = self._timeline()
         if now < start:
             return ExecutionView("Pending", None, None, None, "", "", "")
-        deadline = start + timedelta(seconds=self.timeout_seconds)
-        natural_end = None if outcome.hangs else start + timedelta(seconds=outcome.duration)
         output = outcome.output or ""
         if (natural_end is None or natural_end > deadline) and now >= deadline:
             message = outcome.message or f"Execution timed out after {self.timeout_seconds} seconds."

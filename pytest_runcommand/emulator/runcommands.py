@@ -40,6 +40,7 @@ __all__ = [
     "check_names",
     "operation_url",
     "parent_of",
+    "quote_query",
     "quote_segment",
     "skip_token",
     "validated_body",
@@ -88,8 +89,8 @@ class RunCommandService:
             names = frozenset(re.findall(r"\{(\w+)\}", template))
             self._by_params[names] = template
             self._by_params[names | {"runCommandName"}] = template + "/{runCommandName}"
-        self._canonical: dict[str, str] = {}
-        """Request path -> canonical path (the service's routes only; clients repeat their paths)."""
+        self._canonical: dict[str, tuple[str, str | None]] = {}
+        """Request path -> canonical path and template (the service's routes only; clients repeat their paths)."""
 
     @property
     def backend(self) -> Backend:
@@ -196,18 +197,23 @@ class RunCommandService:
 
     def _canonical_path(self, request: Request) -> str:
         """The request path with ARM's canonical segment names (ids keep the caller's names)."""
+        return self._canonical_of(request)[0]
+
+    def _template(self, request: Request) -> str | None:
+        return self._canonical_of(request)[1]
+
+    def _canonical_of(self, request: Request) -> tuple[str, str | None]:
+        """The canonical path and the route template of the request (worked out once per path)."""
         found = self._canonical.get(request.path)
         if found is None:
-            template = self._template(request)
+            template = self._by_params.get(frozenset(request.params))
             params = request.params
-            found = template.format(**{k: quote_segment(v) for k, v in params.items()}) if template else request.path
+            path = template.format(**{k: quote_segment(v) for k, v in params.items()}) if template else request.path
+            found = (path, template)
             if len(self._canonical) >= 4096:
                 self._canonical.clear()
             self._canonical[request.path] = found
         return found
-
-    def _template(self, request: Request) -> str | None:
-        return self._by_params.get(frozenset(request.params))
 
     # -- async operations ---------------------------------------------------------------------------
 
@@ -247,7 +253,7 @@ class RunCommandService:
             headers["Retry-After"] = str(retry_after or 0)
         if declared and command is not None:
             headers["Location"] = (
-                f"{request.base_url}{self._canonical_path(request)}?api-version={quote(request.api_version)}"
+                f"{request.base_url}{self._canonical_path(request)}?api-version={quote_query(request.api_version)}"
             )
         return headers
 
@@ -264,7 +270,7 @@ def operation_url(request: Request, operation: AsyncOperation, token: str, *, mo
     return (
         f"{request.base_url}/subscriptions/{quote_segment(operation.subscription)}/providers/Microsoft.Compute/"
         f"locations/{quote_segment(operation.location)}/operations/{operation.id}?p={token}"
-        f"{'&monitor=true' if monitor else ''}&api-version={quote(request.api_version)}"
+        f"{'&monitor=true' if monitor else ''}&api-version={quote_query(request.api_version)}"
     )
 
 
@@ -358,9 +364,16 @@ def check_location(location: str, resource_type: str) -> None:
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9._~-]*")
 
 
+@lru_cache(maxsize=1024)
 def quote_segment(value: str) -> str:
     """``value`` percent-encoded for one path segment (most names need nothing)."""
     return value if _PLAIN_SEGMENT.fullmatch(value) else quote(value, safe="")
+
+
+@lru_cache(maxsize=256)
+def quote_query(value: str) -> str:
+    """``value`` percent-encoded for a query value (``urllib.parse.quote``: api-versions, remembered)."""
+    return quote(value)
 
 
 _CANONICAL_QUERY_NAMES = {name.lower(): name for name in ("api-version", "$expand", "$skiptoken", "$filter")}

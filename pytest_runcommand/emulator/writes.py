@@ -9,7 +9,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Mapping
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -64,15 +64,28 @@ def _layout(model: type[BaseModel]) -> dict[str, tuple[type[BaseModel] | None, b
 
 def ordered(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
     """``data`` (wire JSON of ``model``) with its keys in the model's field order, unknown keys after them, nested
-    objects too: what ``to_wire(from_wire(model, data))`` gives, without the round trip."""
-    layout = _layout(model)
-    out: dict[str, Any] = {}
-    for key, (nested, many) in layout.items():
-        if key in data:
-            out[key] = _ordered_value(nested, many, data[key])
-    if len(out) != len(data):
-        out.update((key, value) for key, value in data.items() if key not in layout)
+    objects too: what ``to_wire(from_wire(model, data))`` gives, without the round trip (``data`` itself when it is
+    in that order already)."""
+    order, nested = _plan(model, tuple(data))
+    if order is None and not nested and type(data) is dict:
+        return data
+    out = dict(data) if order is None else {key: data[key] for key in order}
+    for key, inner, many in nested:
+        out[key] = _ordered_value(inner, many, out[key])
     return out
+
+
+_Nested = tuple[tuple[str, type[BaseModel], bool], ...]
+
+
+@lru_cache(maxsize=1024)
+def _plan(model: type[BaseModel], keys: tuple[str, ...]) -> tuple[tuple[str, ...] | None, _Nested]:
+    """How to order an object of ``model`` with ``keys``: the key order (None: as it is) and the keys holding
+    nested models."""
+    layout = _layout(model)
+    order = tuple([key for key in layout if key in keys] + [key for key in keys if key not in layout])
+    nested = tuple((key, layout[key][0], layout[key][1]) for key in order if key in layout and layout[key][0])
+    return (None if order == keys else order), nested  # type: ignore[return-value]
 
 
 def _ordered_value(nested: type[BaseModel] | None, many: bool, value: Any) -> Any:
@@ -93,12 +106,17 @@ def writable(
     if isinstance(properties, BaseModel):
         wire = to_wire(properties)
         return {name: value for name, value in wire.items() if name in _WRITABLE and (nulls or value is not None)}
-    layout = _layout(VirtualMachineRunCommandProperties)
     return {
-        name: _ordered_value(*layout[name], properties[name])
-        for name in WRITABLE_WIRE_NAMES
-        if name in properties and (nulls or properties[name] is not None)
+        name: _ordered_value(nested, many, properties[name])
+        for name, nested, many in _writable_plan(tuple(properties))
+        if nulls or properties[name] is not None
     }
+
+
+@lru_cache(maxsize=1024)
+def _writable_plan(keys: tuple[str, ...]) -> tuple[tuple[str, type[BaseModel] | None, bool], ...]:
+    layout = _layout(VirtualMachineRunCommandProperties)
+    return tuple((name, *layout[name]) for name in WRITABLE_WIRE_NAMES if name in keys)
 
 
 def merged(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any]:
