@@ -5,15 +5,19 @@ each request to a shared event loop in another thread (two thread hops per reque
 for proxies, CA bundles and a ``.netrc`` in the environment. Against the in-process emulator those cost several times
 what the app itself does.
 
-:class:`InProcessClient` is that client with two changes below the HTTP level, nothing above it:
+:class:`InProcessClient` is that client with three changes below the HTTP level, nothing above it:
 
 - ``trust_env`` is off (no proxy, CA or netrc lookups: none of them means anything without a socket);
+- ``request`` prepares the request without ``Session.prepare_request``'s merging when there is nothing to merge
+  (schemathesis lends the session's headers to the request; no cookies, auth, hooks or files), its URL by
+  :func:`~pytest_runcommand.fuzz.prepared_url.prepared_url` when ``requests`` would leave it unchanged, then
+  ``Session.send`` as usual (so whoever watches ``Session.send``, the traffic recorder, still sees every exchange);
 - its adapter calls the app on an event loop owned by the calling thread, and builds the ``requests.Response``
   directly from the ASGI messages (the same status, headers, reason, body and encoding the original adapter gives).
 
-Everything else is unchanged: ``case.call`` still serializes the case, merges headers, prepares the request with
-``requests``, follows (same-host) redirects and keeps cookies, and schemathesis still builds its ``Response`` with
-``Response.from_requests``; the lifespan is still started by the original client. From inside a running event loop
+Everything else is unchanged: ``case.call`` still serializes the case and merges headers, ``requests`` still checks
+the headers and encodes the body, follows (same-host) redirects and keeps cookies, and schemathesis still builds its
+``Response`` with ``Response.from_requests``; the lifespan is still started by the original client. From inside a running event loop
 (where the calling thread cannot run another one) or from another thread than the first caller's, requests take the
 original adapter.
 
@@ -28,6 +32,7 @@ import http
 import io
 import threading
 from collections.abc import Mapping, MutableMapping
+from functools import cache
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -48,6 +53,7 @@ Message = MutableMapping[str, Any]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+@cache
 def _reason(status: int) -> str:
     try:
         return http.HTTPStatus(status).phrase
@@ -87,10 +93,12 @@ class _Raw:
         self.status = status
         self.reason = _reason(status)
         self.headers = HTTPHeaderDict()
+        cookies = False
         for name, value in pairs:
             self.headers.add(name, value)
+            cookies = cookies or name.lower() == "set-cookie"
         self.version = 11
-        self._original_response = _OriginalResponse(pairs) if any(k.lower() == "set-cookie" for k, _ in pairs) else None
+        self._original_response = _OriginalResponse(pairs) if cookies else None
 
     def close(self) -> None:
         """Nothing to release: the body is already read."""
@@ -336,7 +344,7 @@ class InProcessClient(asgi.ASGIClient):
         else:
             prepared.url = fast_url
         prepared.prepare_headers(headers)
-        prepared.prepare_cookies(RequestsCookieJar())  # no cookies: no Cookie header
+        prepared._cookies = RequestsCookieJar()  # type: ignore[attr-defined]  # prepare_cookies with none: no header
         prepared.prepare_body(data or {}, None, json)
         if "@" in url:  # user:password@ in the URL: basic auth, as requests does
             prepared.prepare_auth(None, url)

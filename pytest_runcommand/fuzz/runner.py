@@ -134,7 +134,11 @@ class FuzzRunner:
         response = case.call(**{**self.transport_kwargs(), **kwargs})
         self.target.guard.note_response(case.method, url, response.status_code)
         self.report.cases += 1
-        self.report.statuses.setdefault(operation_id(case.operation), Counter())[response.status_code] += 1
+        operation = operation_id(case.operation)
+        counts = self.report.statuses.get(operation)
+        if counts is None:
+            counts = self.report.statuses[operation] = Counter()
+        counts[response.status_code] += 1
         if _mode(case) == "positive":
             self.report.positive[response.status_code] += 1
         if self.progress is not None:
