@@ -189,17 +189,27 @@ _VERSION_4 = (0x8000 << 48) | (0x4000 << 64)
 
 RATE_LIMITS = {"reads": "11999", "writes": "1199", "deletes": "14999"}
 """``x-ms-ratelimit-remaining-subscription-*``: ARM's per-subscription budget, never spent (no throttling unless a
-scenario scripts a 429). As recorded: reads on GET, deletes on DELETE, writes on the other methods."""
+scenario scripts a 429). As recorded: reads on GET, deletes on DELETE, writes on the other methods; on the answers
+a service gives, errors included (what ARM's gateway refuses itself, such as a missing token or an unknown path,
+carries none)."""
 _KIND = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}
+_RATE_LIMIT_HEADERS = {
+    kind: (f"x-ms-ratelimit-remaining-subscription-{kind}", RATE_LIMITS[kind]) for kind in RATE_LIMITS
+}
 
 
 def arm_answer(handler: Handler) -> Handler:
-    """``handler`` with ARM's rate-limit header on its answers."""
+    """``handler`` with ARM's rate-limit header on its answers, its errors included."""
 
     def answer(request: Request) -> Response:
-        response = handler(request)
-        kind = _KIND.get(request.method, "writes")
-        response.headers.setdefault(f"x-ms-ratelimit-remaining-subscription-{kind}", RATE_LIMITS[kind])
+        name, value = _RATE_LIMIT_HEADERS[_KIND.get(request.method, "writes")]
+        try:
+            response = handler(request)
+        except errors.ServiceError as error:
+            if name not in error.headers:
+                error.headers = {**error.headers, name: value}
+            raise
+        response.headers.setdefault(name, value)
         return response
 
     return answer

@@ -2,7 +2,9 @@
 
 The two emulator fixtures are wrapped: an observer on the app validates each response with
 ``validate_response`` (for paths outside the contract, that it is a CloudError), and the test fails at
-teardown if any response broke the contract or the emulator hit an internal error.
+teardown if any response broke the contract or the emulator hit an internal error. An answer a scripted fault
+shaped (``x-runcommand-fault``) is checked like any other, except that its status may be 5xx (the fault's own), and
+a dropped exchange (no answer at all) has nothing to check.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_runcommand.contract import Violation, format_violations, get_contract, validate_response
+from pytest_runcommand.emulator.faults import FAULT_HEADER
 from pytest_runcommand.emulator.handles import InProcessEmulator, ServedEmulator
 from pytest_runcommand.interactions import Interaction
 
@@ -44,9 +47,14 @@ class ResponseChecker:
 
 def check_response(interaction: Interaction) -> list[Violation]:
     """Violations of one answer. Outside the contract's operations (the identity and resources services, unknown
-    paths) an error is a CloudError, or Entra ID's error shape on the token endpoint."""
-    assert interaction.status is not None
-    assert interaction.status < 500, f"the emulator answered {interaction.status}: {interaction.describe()}"
+    paths) an error is a CloudError, or Entra ID's error shape on the token endpoint. Only a scripted fault may
+    answer 5xx or drop the exchange."""
+    scripted = interaction.response_header(FAULT_HEADER) is not None
+    if interaction.status is None:
+        assert scripted, f"an exchange without an answer that no scripted fault dropped: {interaction.describe()}"
+        return []
+    if not scripted:
+        assert interaction.status < 500, f"the emulator answered {interaction.status}: {interaction.describe()}"
     if get_contract().match(interaction.method, interaction.url) is not None:
         return validate_response(
             interaction.method,

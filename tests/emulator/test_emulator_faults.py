@@ -8,8 +8,6 @@ from __future__ import annotations
 import atexit
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,45 +45,14 @@ ISSUE_SCENARIO: dict[str, Any] = {
 }
 
 
-# -- helpers shared with test_emulator_faults_sdk -------------------------------------------------------------
-
-
-class SkipFaults:
-    """Passes every interaction to ``inner`` except those a scripted fault shaped (marked or dropped)."""
-
-    def __init__(self, inner: Callable[[Interaction], None]) -> None:
-        self.inner = inner
-        self.skipped: list[Interaction] = []
-
-    def __call__(self, interaction: Interaction) -> None:
-        if interaction.response_header(FAULT_HEADER) is not None:
-            self.skipped.append(interaction)
-            return
-        self.inner(interaction)
-
-
-@contextmanager
-def faults_exempt(app: EmulatorApp) -> Iterator[None]:
-    """While inside, the conftest's ResponseChecker (which allows no 5xx) skips fault-marked answers; the rest of
-    the traffic is still checked against the contract."""
-    wrappers: list[SkipFaults] = []
-    for index, observer in enumerate(app.observers):
-        if type(observer).__name__ == "ResponseChecker":
-            wrappers.append(SkipFaults(observer))
-            app.observers[index] = wrappers[-1]
-    try:
-        yield
-    finally:
-        for wrapper in wrappers:
-            for index, observer in enumerate(app.observers):
-                if observer is wrapper:
-                    app.observers[index] = wrapper.inner
+# -- helpers -------------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def emulator(runcommand_emulator: InProcessEmulator) -> Iterator[InProcessEmulator]:
-    with faults_exempt(runcommand_emulator.app):
-        yield runcommand_emulator
+def emulator(runcommand_emulator: InProcessEmulator) -> InProcessEmulator:
+    """The in-process emulator; the conftest's ResponseChecker checks every answer, fault-shaped ones included
+    (they may be 5xx, or dropped)."""
+    return runcommand_emulator
 
 
 def record(app: EmulatorApp) -> list[Interaction]:
@@ -484,9 +451,9 @@ VM_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/vir
 
 
 @pytest.fixture
-def served(runcommand_emulator_server: ServedEmulator) -> Iterator[ServedEmulator]:
-    with faults_exempt(runcommand_emulator_server.app):
-        yield runcommand_emulator_server
+def served(runcommand_emulator_server: ServedEmulator) -> ServedEmulator:
+    """The TLS emulator; the conftest's ResponseChecker checks every answer, fault-shaped ones included."""
+    return runcommand_emulator_server
 
 
 def commands(emulator: ServedEmulator, **kwargs: object) -> Any:
