@@ -27,6 +27,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -72,6 +73,11 @@ _SEEDS = random.SystemRandom()
 _P_TOKEN = str(uuid.UUID(int=random.Random(0).getrandbits(128), version=4))
 
 _NO_SOURCE: Mapping[str, Any] = {}
+
+
+@lru_cache(maxsize=16)
+def _seconds(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
 
 
 def _pairs(parameters: list[Mapping[str, str]] | None) -> tuple[tuple[str, str], ...]:
@@ -210,13 +216,13 @@ class Backend:
                 command = RunCommand(vm, name, properties, tags, audit=Audit(caller, now, caller, now))
                 command.collection = collection
                 vm.commands(collection)[name.lower()] = command
-                operation = self._start(command, "create")
+                operation = self._start(command, "create", now)
                 return command, True, operation
             refuse_while_deleting(existing)
             existing.wire = keep(existing.wire, properties, kept)
             existing.tags = tags
             touch(existing, caller, now)
-            return existing, False, self._start(existing, "update")
+            return existing, False, self._start(existing, "update", now)
 
     def update(
         self,
@@ -241,8 +247,9 @@ class Backend:
             if "tags" in body:
                 tags = body["tags"]
                 command.tags = dict(tags) if tags is not None else None
-            touch(command, caller, self.clock.now())
-            return command, self._start(command, "update")
+            now = self.clock.now()
+            touch(command, caller, now)
+            return command, self._start(command, "update", now)
 
     def get(self, ref: ParentRef, name: str, collection: str = MANAGED) -> RunCommand:
         """GET: the run command, or 404 ResourceNotFound."""
@@ -297,8 +304,9 @@ class Backend:
 
     # -- async operations ---------------------------------------------------------------------------
 
-    def _start(self, command: RunCommand, kind: OperationKind) -> AsyncOperation:
-        now = self.clock.now()
+    def _start(self, command: RunCommand, kind: OperationKind, now: datetime | None = None) -> AsyncOperation:
+        if now is None:
+            now = self.clock.now()
         vm = command.vm
         operation = AsyncOperation(
             id=self._new_id(),
@@ -306,7 +314,7 @@ class Backend:
             subscription=vm.ref.subscription,
             location=vm.location,
             started_at=now,
-            due_at=now + timedelta(seconds=self.settings.lro_seconds),
+            due_at=now + _seconds(self.settings.lro_seconds),
             polls_needed=max(0, self.settings.lro_polls) + 1,
             target=command,
         )
@@ -316,7 +324,7 @@ class Backend:
         command.operation = operation
         self._operations[operation.id] = operation
         self._forget_old_operations()
-        self._settle(operation)
+        self._settle(operation, now)
         return operation
 
     def _execute(self, command: RunCommand, now: datetime) -> Execution:
@@ -377,11 +385,12 @@ class Backend:
         if command.operation is not None:
             self._settle(command.operation)
 
-    def _settle(self, operation: AsyncOperation) -> None:
-        """Complete ``operation`` if its time has come."""
+    def _settle(self, operation: AsyncOperation, now: datetime | None = None) -> None:
+        """Complete ``operation`` if its time has come (``now``: the clock's, unless the caller read it)."""
         if operation.done:
             return
-        now = self.clock.now()
+        if now is None:
+            now = self.clock.now()
         if operation.polls < operation.polls_needed and now < operation.due_at:
             return
         command = operation.target

@@ -54,17 +54,24 @@ def shape(resource: dict[str, Any], api_version: str) -> dict[str, Any]:
 
 
 def _cut(node: dict[str, Any], definition: str, api_version: str) -> dict[str, Any]:
-    known = fields_at(api_version, definition)
+    known, nested_known = _known(api_version, definition)
     out = node if node.keys() <= known else {key: value for key, value in node.items() if key in known}
-    for key, nested in _NESTED:
+    for key, nested in nested_known:
         value = out.get(key)
-        if isinstance(value, dict):
+        if type(value) is dict:
             cut = _cut(value, nested, api_version)
             if cut is not value:
                 if out is node:
                     out = dict(node)
                 out[key] = cut
     return out
+
+
+@cache
+def _known(api_version: str, definition: str) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+    """The fields ``definition`` has at ``api_version``, and those of them that hold a definition to cut too."""
+    known = fields_at(api_version, definition)
+    return known, tuple((key, nested) for key, nested in _NESTED if key in known)
 
 
 class Kept(NamedTuple):
