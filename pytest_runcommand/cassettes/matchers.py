@@ -96,16 +96,72 @@ def _parsed_body(request: Request) -> Any:
 
 
 def json_body(r1: Request, r2: Request) -> None:
-    """Bodies equal as JSON documents (key order and whitespace ignored); other bodies byte for byte."""
+    """Bodies equal as JSON documents (key order and whitespace ignored); other bodies byte for byte.
+
+    ``r1`` is the request sent and ``r2`` the recorded one (vcrpy's order). The message names the JSON pointers
+    that differ with both values, secrets masked.
+    """
     b1, b2 = _parsed_body(r1), _parsed_body(r2)
     if b1 is _MISSING or b2 is _MISSING or b1 != b2:
-        raise AssertionError(f"body {_preview(b1)} != {_preview(b2)}")
+        raise AssertionError(_body_difference(sent=b1, recorded=b2))
+
+
+_SHOWN_DIFFERENCES = 3
+_ABSENT = object()
+
+
+def _body_difference(*, sent: Any, recorded: Any) -> str:
+    if not isinstance(sent, dict | list) or not isinstance(recorded, dict | list):
+        return f"body: recorded {_preview(recorded)}, sent {_preview(sent)}"
+    from pytest_runcommand.contract.violations import mask_pointer
+
+    found: list[tuple[str, Any, Any]] = []
+    _collect_differences(recorded, sent, "", found)
+    shown = [
+        f"at {mask_pointer(pointer) or '/'}: recorded {_shown(pointer, old)}, sent {_shown(pointer, new)}"
+        for pointer, old, new in found[:_SHOWN_DIFFERENCES]
+    ]
+    if len(found) > _SHOWN_DIFFERENCES:
+        shown.append(f"and {len(found) - _SHOWN_DIFFERENCES} more")
+    return "; ".join(shown)
+
+
+def _collect_differences(recorded: Any, sent: Any, pointer: str, found: list[tuple[str, Any, Any]]) -> None:
+    """Append (pointer, recorded, sent) for each leaf where the documents differ, in document order."""
+    if isinstance(recorded, dict) and isinstance(sent, dict):
+        for key in dict.fromkeys([*recorded, *sent]):
+            token = str(key).replace("~", "~0").replace("/", "~1")
+            _collect_differences(recorded.get(key, _ABSENT), sent.get(key, _ABSENT), f"{pointer}/{token}", found)
+    elif isinstance(recorded, list) and isinstance(sent, list):
+        for index in range(max(len(recorded), len(sent))):
+            old = recorded[index] if index < len(recorded) else _ABSENT
+            new = sent[index] if index < len(sent) else _ABSENT
+            _collect_differences(old, new, f"{pointer}/{index}", found)
+    elif recorded is _ABSENT or sent is _ABSENT or recorded != sent:
+        found.append((pointer, recorded, sent))
+
+
+def _shown(pointer: str, value: Any, limit: int = 80) -> str:
+    """``value`` as the message may show it: secrets masked, long values cut."""
+    if value is _ABSENT:
+        return "(absent)"
+    from pytest_runcommand.contract.violations import mask_value
+
+    text = orjson.dumps(mask_value(pointer, value)).decode()
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _preview(body: Any, limit: int = 200) -> str:
     if body is _MISSING:
         return "<a streamed body>"
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else orjson.dumps(body).decode()
+    if body is None:
+        return "(no body)"
+    if isinstance(body, bytes):
+        from pytest_runcommand.contract.violations import mask_text
+
+        text = mask_text(body.decode("utf-8", "replace"))
+    else:
+        text = _shown("", body, limit)
     return text if len(text) <= limit else text[:limit] + "…"
 
 

@@ -90,7 +90,7 @@ def test_a_changed_request_names_the_cassette_the_request_the_mode_and_the_comma
     assert f"CassetteMismatchError: Cannot play back {SANITIZED_URL}: no recorded interaction matches it" in message
     assert f"cassette: {recorded.path / CASSETTE} (1 interactions recorded, 0 played)" in message
     assert "record mode: none (pytest-recording's default); it plays back and records nothing new" in message
-    assert "json_body differs: body " in message
+    assert "json_body differs: at /properties/timeoutInSeconds: recorded 60, sent 120" in message
     assert "pytest test_mismatch.py::test_patch --record-mode=rewrite" in message
     assert "(the default)" not in message  # vcrpy's words for 'once'
     # the command it names records the cassette again, and the changed request then replays
