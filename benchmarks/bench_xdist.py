@@ -103,6 +103,11 @@ def pytest_collection_finish(session):
     _note("collected")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    _note("sessionfinish")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     started, cpu = time.time(), time.process_time()
@@ -112,6 +117,7 @@ def pytest_runtest_protocol(item, nextitem):
         _TESTS.append([item.name.split("[")[0], started, time.time(), time.process_time() - cpu])
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_unconfigure(config):
     _note("finished")
     with open(os.path.join(os.environ["BENCH_TRACE"], _WHO + ".json"), "w") as handle:
@@ -207,7 +213,13 @@ def decompose(label: str, wall: float, trace: dict[str, Any]) -> float:
         )
     if len(workers) > 1:
         print(f"    one worker idle at the end: {last_end - first_end:.2f} s")
-    print(f"    after the last test until exit (merge, report, shutdown): {wall - last_end:.2f} s")
+    finishing = controller["sessionfinish"] - t0
+    print(
+        f"    after the last test until exit: {wall - last_end:.2f} s (until the session finishes "
+        f"{finishing - last_end:.2f} s; finishing it: the workers' exit under xdist, the report: "
+        f"{controller['finished'] - t0 - finishing:.2f} s; then pytest's and python's own exit "
+        f"{wall - (controller['finished'] - t0):.2f} s)"
+    )
     best: float = ready + sum(busy.values()) / 2 + (wall - last_end)
     return best
 
