@@ -26,13 +26,17 @@ from pytest_runcommand.cassettes.sanitize import Sanitizer
 from pytest_runcommand.cassettes.scan import Finding, scan_interactions, scan_lines
 from pytest_runcommand.errors import InputError, RunCommandError
 
-__all__ = ["Deferral", "RaiseAfterExit", "SafePersister", "SecretFoundError", "atomic_write"]
+__all__ = ["CassetteReadError", "Deferral", "RaiseAfterExit", "SafePersister", "SecretFoundError", "atomic_write"]
 
 _ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s,\[\]{}]+")
 
 
 class SecretFoundError(RunCommandError, AssertionError):
     """A cassette about to be written still holds a secret; nothing was written."""
+
+
+class CassetteReadError(InputError):
+    """A cassette that exists cannot be replayed: the message names the file and the place."""
 
 
 class Deferral:
@@ -72,7 +76,8 @@ class SafePersister:
 
     * load: a cassette that exists but cannot be read, or whose interactions have the wrong shape, raises
       :class:`InputError` naming the file and the place; it is never treated as empty, so no record mode overwrites
-      it; a YAML cassette with anchors is read by the bounded reader first (no alias bomb reaches vcrpy);
+      it; a YAML cassette with anchors is read by the bounded reader first (no alias bomb reaches vcrpy); one that
+      loads with no interaction is asked of the same reader as ``cassettes check`` (``interactions: {}`` is refused);
     * save: if a message of this cassette was refused, nothing is written; otherwise every interaction is sanitized
       once more and the result scanned; a finding raises :class:`SecretFoundError` (file and interaction index,
       value masked) and nothing is written; a clean text goes to a temporary file beside the cassette, then
@@ -97,15 +102,19 @@ class SafePersister:
             if path.suffix.lower() in (".yaml", ".yml") and path.is_file() and _has_anchors(path):
                 read_cassette(path)
             loaded = self.inner.load_cassette(cassette_path, serializer=serializer)
-        except CassetteNotFoundError:
+        except CassetteNotFoundError:  # also pytest-recording's word for a cassette with no interaction
+            if path.is_file() and path.read_bytes().strip():  # an empty file is a missing cassette, as in vcrpy
+                _raise_if_unreadable(path)
             raise
         except InputError as error:
-            raise InputError(f"cannot replay: {error}") from None
+            raise CassetteReadError(f"cannot replay: {error}") from None
         except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, yaml.YAMLError) as error:
             raise _load_error(path, error) from None
         problem = _shape_problem(loaded)
         if problem is not None:
             raise _load_error(path, ValueError(problem))
+        if not loaded[0]:  # vcrpy reads some unreadable files as empty ('interactions: {}'): the reader decides
+            _raise_if_unreadable(path)
         return loaded
 
     def save_cassette(
@@ -180,12 +189,17 @@ def _findings_message(path: Path, findings: list[Finding]) -> str:
     return "\n".join(lines)
 
 
-def _load_error(path: Path, error: BaseException) -> InputError:
+def _raise_if_unreadable(path: Path) -> None:
+    """Raise :class:`CassetteReadError` when the one reader (``cassettes check``'s) refuses ``path``."""
     try:
         read_cassette(path)
     except InputError as precise:
-        return InputError(f"cannot replay: {precise}")
-    return InputError(f"cannot replay: {path}: cannot be loaded as a cassette: {error}")
+        raise CassetteReadError(f"cannot replay: {precise}") from None
+
+
+def _load_error(path: Path, error: BaseException) -> CassetteReadError:
+    _raise_if_unreadable(path)
+    return CassetteReadError(f"cannot replay: {path}: cannot be loaded as a cassette: {error}")
 
 
 def atomic_write(path: Path, text: str) -> None:

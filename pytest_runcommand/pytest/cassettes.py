@@ -10,7 +10,8 @@ sanitizers and the contract engine are imported inside the hooks, and only for t
   the closest recorded one;
 * a replay with no recorded match fails with :class:`~pytest_runcommand.cassettes.playback.CassetteMismatchError`'s
   message alone (cassette, sanitized request, record mode, the command that records it): the traceback's frames
-  would show the request as the test sent it, secrets included;
+  would show the request as the test sent it, secrets included; a cassette that cannot be read fails with
+  :class:`~pytest_runcommand.cassettes.persister.CassetteReadError`'s message alone (the file and the place);
 * the contract check of what a test recorded or replayed is the plugin's one traffic check: it reads the
   cassette's interactions through :func:`pytest_runcommand.cassettes.cassette_interactions`.
 """
@@ -57,12 +58,15 @@ def runcommand_cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
         yield cassette
 
 
-def _mismatch(error: BaseException | None) -> BaseException | None:
-    """The :class:`CassetteMismatchError` that ``error`` is or wraps (a client may wrap it), if any."""
-    playback = sys.modules.get("pytest_runcommand.cassettes.playback")
-    if playback is None:  # never imported: no cassette played back in this run
-        return None
-    wanted: type[BaseException] = playback.CassetteMismatchError
+def _cassette_error(error: BaseException | None) -> BaseException | None:
+    """The cassette mismatch or read error that ``error`` is or wraps (a client may wrap it), if any."""
+    wanted = tuple(
+        getattr(sys.modules.get(module), name, None) or _NEVER
+        for module, name in (
+            ("pytest_runcommand.cassettes.playback", "CassetteMismatchError"),
+            ("pytest_runcommand.cassettes.persister", "CassetteReadError"),
+        )
+    )  # a module never imported raised nothing: no cassette was loaded or played back in this run
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         if isinstance(error, wanted):
@@ -72,12 +76,17 @@ def _mismatch(error: BaseException | None) -> BaseException | None:
     return None
 
 
+class _NEVER(BaseException):
+    """Stands for an error class whose module was never imported."""
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-    """Show a replay with no recorded match as its message alone, not the frames that hold the unsanitized request."""
+    """Show a replay with no recorded match, or a cassette that cannot be read, as its message alone: not the frames
+    (of the plugin and vcrpy) that hold the unsanitized request."""
     report = yield
     if call.excinfo is not None and report.failed:
-        mismatch = _mismatch(call.excinfo.value)
-        if mismatch is not None:
-            report.longrepr = f"{type(mismatch).__name__}: {mismatch}"
+        found = _cassette_error(call.excinfo.value)
+        if found is not None:
+            report.longrepr = f"{type(found).__name__}: {found}"
     return report
