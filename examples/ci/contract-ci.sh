@@ -14,7 +14,8 @@
 #                                    into fuzz.json / fuzz.xml / fuzz.txt with pytest-runcommand report merge
 #
 # Every step runs even when an earlier one fails, so that all reports are written; the exit code is the first
-# failure's (2: a wrong step or argument). Copy this file (and github-workflow.yml) into your repository.
+# failure's (2: a wrong step, argument or setting, refused before anything is run or written). Copy this file
+# (and github-workflow.yml) into your repository.
 #
 # Settings (environment):
 #   RUNCOMMAND_TESTS           test paths for the suite (default: the testpaths of your pytest configuration)
@@ -23,14 +24,17 @@
 #   RUNCOMMAND_FUZZ_TARGET     'emulator' (default) or a base URL
 #   RUNCOMMAND_FUZZ_EXAMPLES   cases per operation and mode (default: 25)
 #   RUNCOMMAND_FUZZ_SHARDS     shards of the campaign in 'all' (default: 2; 0 skips fuzzing)
-#   RUNCOMMAND_FUZZ_WORKERS    worker processes per shard (default: auto, one per core)
+#   RUNCOMMAND_FUZZ_WORKERS    worker processes per shard: auto (default, one per core) or a number
 # Needs: pip install "pytest-runcommand[fuzz]" (fuzz-shard; merge needs no extra) and your own test dependencies.
+# shellcheck disable=SC2329  # the steps' functions are called through step()
 set -uo pipefail
 
 tests=${RUNCOMMAND_TESTS:-}
 cassettes=${RUNCOMMAND_CASSETTES:-cassettes}
 reports=${RUNCOMMAND_REPORTS:-reports}
-mkdir -p "$reports"
+examples=${RUNCOMMAND_FUZZ_EXAMPLES:-25}
+shards=${RUNCOMMAND_FUZZ_SHARDS:-2}
+workers=${RUNCOMMAND_FUZZ_WORKERS:-auto}
 status=0
 
 usage() {
@@ -79,19 +83,26 @@ contract_suite() {
 fuzz_shard() {  # fuzz_shard K N: share K of N, its reports named after it
     local name="fuzz-shard-$1-of-$2"
     pytest-runcommand fuzz --target "${RUNCOMMAND_FUZZ_TARGET:-emulator}" \
-        --max-examples "${RUNCOMMAND_FUZZ_EXAMPLES:-25}" --shard "$1/$2" --workers "${RUNCOMMAND_FUZZ_WORKERS:-auto}" \
+        --max-examples "$examples" --shard "$1/$2" --workers "$workers" \
         --json "$reports/$name.json" --junit-xml "$reports/$name.xml" | tee "$reports/$name.txt"
 }
 
 # 4. The shards' reports, as one run's: refused when a shard is missing (a partial union is not the campaign).
 merge() {
-    local found=("$reports"/fuzz-shard-*-of-*.json) n k kind missing=0
+    rm -f "$reports/fuzz.json" "$reports/fuzz.xml" "$reports/fuzz.txt"  # an earlier merge's must not be uploaded
+    local found=("$reports"/fuzz-shard-*-of-*.json) n file k kind missing=0
     if [ ! -f "${found[0]}" ]; then
         echo "contract-ci: no fuzz-shard-K-of-N.json report in $reports/ to merge" >&2
         return 1
     fi
     n=${found[0]##*-of-}
     n=${n%.json}
+    for file in "${found[@]}"; do
+        if ! [[ "$n" =~ ^[1-9][0-9]*$ && "$file" =~ -of-$n\.json$ ]]; then
+            echo "contract-ci: $file: not one of the N shards of the others ($n); keep one campaign's reports" >&2
+            return 1
+        fi
+    done
     local prefixes=()
     for k in $(seq 1 "$n"); do
         for kind in json xml; do
@@ -115,26 +126,56 @@ contract() {
 
 all() {
     contract
-    local shards=${RUNCOMMAND_FUZZ_SHARDS:-2} k
+    local k
     if [ "$shards" -eq 0 ]; then return; fi
     for k in $(seq 1 "$shards"); do step "fuzz shard $k of $shards" fuzz_shard "$k" "$shards"; done
     step "merge" merge
 }
 
-case "${1:-all}" in
-    all) [ $# -le 1 ] || { usage; exit 2; }; all ;;
-    contract) [ $# -eq 1 ] || { usage; exit 2; }; contract ;;
+number() {  # number NAME VALUE PATTERN WHAT: exit 2 unless VALUE matches PATTERN
+    if ! [[ "$2" =~ $3 ]]; then
+        echo "contract-ci: $1 must be $4, got '$2'" >&2
+        exit 2
+    fi
+}
+
+fuzz_settings() {
+    number RUNCOMMAND_FUZZ_EXAMPLES "$examples" '^[1-9][0-9]{0,8}$' "a whole number of cases >= 1"
+    if [ "$workers" != auto ]; then
+        number RUNCOMMAND_FUZZ_WORKERS "$workers" '^[1-9][0-9]{0,3}$' "'auto' or a whole number >= 1"
+    fi
+}
+
+# The step and its arguments and settings are checked before anything is written.
+step_name=${1:-all}
+case "$step_name" in
+    all)
+        [ $# -le 1 ] || { usage; exit 2; }
+        number RUNCOMMAND_FUZZ_SHARDS "$shards" '^[0-9]{1,4}$' "a whole number of shards (0 skips fuzzing)"
+        shards=$((10#$shards))
+        fuzz_settings
+        ;;
+    contract | merge) [ $# -eq 1 ] || { usage; exit 2; } ;;
     fuzz-shard)
-        if [ $# -ne 3 ] || ! [[ "$2" =~ ^[1-9][0-9]*$ && "$3" =~ ^[1-9][0-9]*$ ]] || [ "$2" -gt "$3" ]; then
+        if [ $# -ne 3 ] || ! [[ "$2" =~ ^[1-9][0-9]{0,3}$ && "$3" =~ ^[1-9][0-9]{0,3}$ ]] || [ "$2" -gt "$3" ]; then
             echo "contract-ci: fuzz-shard takes K N with 1 <= K <= N, got: ${*:2}" >&2
             exit 2
         fi
-        step "fuzz shard $2 of $3" fuzz_shard "$2" "$3"
+        fuzz_settings
         ;;
-    merge) [ $# -eq 1 ] || { usage; exit 2; }; step "merge" merge ;;
     -h | --help) usage; exit 0 ;;
     *) echo "contract-ci: unknown step '$1'" >&2; usage; exit 2 ;;
 esac
 
-echo "contract-ci: reports in $reports/: $(ls "$reports" | tr '\n' ' ')" >&2
+mkdir -p "$reports" || exit 2
+case "$step_name" in
+    all) all ;;
+    contract) contract ;;
+    fuzz-shard) step "fuzz shard $2 of $3" fuzz_shard "$2" "$3" ;;
+    merge) step "merge" merge ;;
+esac
+
+shopt -s nullglob
+written=("$reports"/*)
+echo "contract-ci: reports in $reports/: ${written[*]##*/}" >&2
 exit "$status"
