@@ -41,11 +41,44 @@ class _Parser(argparse.ArgumentParser):
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
         # argparse hands a sub-command's unknown flags back up to the top-level parser, which then shows its own
-        # usage; rejecting them here, in the innermost parser that saw them, shows the right one.
+        # usage; rejecting them here, in the innermost parser that saw them, shows the right one. An unknown flag
+        # before the command is named too (argparse would only say that COMMAND is missing).
+        if self._subparsers is not None:
+            self._refuse_unknown_leading_flags(list(sys.argv[1:] if args is None else args))
         parsed, extras = super().parse_known_args(args, namespace)
         if extras:
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return parsed, extras
+
+    def _refuse_unknown_leading_flags(self, args: list[str]) -> None:
+        known = self._option_string_actions
+        for arg in args:
+            if arg == "--" or not arg.startswith("-"):
+                return
+            flag = arg.split("=", 1)[0]
+            if flag not in known and not (flag.startswith("--") and any(k.startswith(flag) for k in known)):
+                self.error(f"unrecognized arguments: {arg}")
+
+
+def http_status(text: str) -> int:
+    """An HTTP status code (100..599), for an option's ``type``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an HTTP status code (100..599), got {text!r}") from None
+    if not 100 <= value <= 599:
+        raise argparse.ArgumentTypeError(f"an HTTP status code is 100..599, got {value}")
+    return value
+
+
+def _typed_statuses(parser: argparse.ArgumentParser) -> None:
+    """Every command's ``--status`` option given as a number takes an HTTP status code (100..599)."""
+    for action in parser._actions:
+        if "--status" in action.option_strings and action.type is int:
+            action.type = http_status
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _typed_statuses(sub)
 
 
 class _Version(argparse.Action):
@@ -73,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
+    _typed_statuses(parser)
     return parser
 
 

@@ -46,6 +46,41 @@ def test_an_unknown_flag_shows_its_subcommands_usage(
     assert "unrecognized arguments: --nope" in err
 
 
+@pytest.mark.parametrize("flag", ["--bogus", "--bogus=1", "-x"])
+def test_an_unknown_flag_before_the_command_is_named(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in ([flag], [flag, "validate", "request", "x.json"], ["report", flag, "merge"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert f"error: unrecognized arguments: {flag}" in err, argv
+        assert "required" not in err
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        ("99999", "argument --status: an HTTP status code is 100..599, got 99999"),
+        ("99", "got 99"),
+        ("600", "got 600"),
+        ("ok", "argument --status: expected an HTTP status code (100..599), got 'ok'"),
+    ],
+)
+def test_validate_takes_an_http_status_only(
+    tmp_path: Path, status: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = tmp_path / "body.json"
+    body.write_text("{}")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["validate", "response", str(body), "--status", status])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: pytest-runcommand validate "), err
+    assert message in err
+    for edge in ("100", "599"):
+        assert main(["validate", "response", str(body), "--status", edge]) in (0, 1)
+
+
 def test_no_command_shows_the_top_level_usage(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([])

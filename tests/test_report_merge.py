@@ -96,3 +96,42 @@ def test_any_json_merges_or_is_refused_on_one_line(tmp_path: Path, document: obj
     except SystemExit as exit_:  # argparse never sees the content; nothing else may exit
         raise AssertionError("unexpected exit") from exit_
     assert code in (0, 2)
+
+
+def _coverage(path: Path) -> Path:
+    path.write_text(json.dumps({"operations": {}}))
+    return path
+
+
+def test_missing_output_folders_are_created(tmp_path: Path) -> None:
+    report = _coverage(tmp_path / "a.json")
+    output = tmp_path / "missing" / "dir" / "out.json"
+    assert main(["report", "merge", str(report), "-o", str(output)]) == 0
+    assert json.loads(output.read_text())["operations"] is not None
+    assert (output.parent / "out.html").is_file()
+
+
+def test_an_output_that_is_an_input_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = _coverage(tmp_path / "s1.json"), _coverage(tmp_path / "s2.json")
+    before = first.read_bytes()
+    for output in (first, tmp_path / "sub" / ".." / "s1.json"):
+        assert main(["report", "merge", str(first), str(second), "-o", str(output)]) == 2
+        assert f"is also an input ({first})" in capsys.readouterr().err
+    assert first.read_bytes() == before
+    assert not (tmp_path / "s1.html").exists()
+
+
+def test_an_output_that_is_a_folder_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = _coverage(tmp_path / "a.json")
+    assert main(["report", "merge", str(report), "-o", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_the_help_is_plain_prose(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "merge", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "Merge the reports of CI shards" in text
+    for markup in ("``", ":meth:", ":class:", ":data:", "`"):
+        assert markup not in text

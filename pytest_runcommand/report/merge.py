@@ -1,13 +1,9 @@
 """``pytest-runcommand report merge FILE... -o OUT``: the reports of CI shards or workers, merged into one.
 
-Each input is recognised by its content: a fuzz ``--json`` report, a fuzz ``--junit-xml`` file, or a contract
-coverage JSON (``--runcommand-report``). All inputs must be of one kind; the output is of that kind:
-
-- fuzz JSON: :meth:`FuzzReport.merge` (findings by key, counts and statuses summed, units' draws kept);
-- JUnit XML: test cases by (classname, name), a failure or error kept from any input, counts recomputed;
-- coverage JSON: :meth:`CoverageReport.merge`, written with its HTML page beside it.
-
-Exit codes: 0 written, 2 an unreadable or mixed input (named) or an output that cannot be written.
+Each input is recognised by its content (a fuzz JSON report, a fuzz JUnit XML file or a contract coverage JSON);
+they must be of one kind, and the output is of that kind: fuzz JSON through ``FuzzReport.merge``, JUnit XML by test
+case (a failure or error of any input kept, counts recomputed), coverage JSON through ``CoverageReport.merge`` with
+its HTML page beside it. :data:`HELP` is what ``--help`` says.
 """
 
 from __future__ import annotations
@@ -25,6 +21,21 @@ __all__ = ["merge_files", "register"]
 
 FUZZ_JSON, JUNIT, COVERAGE = "fuzz JSON report", "JUnit XML", "coverage JSON report"
 
+HELP = """\
+Merge the reports of CI shards (or workers) into the report of one run.
+
+Each input is recognised by its content: a fuzz report written with --json, a fuzz JUnit file written with
+--junit-xml, or a contract coverage report written with --runcommand-report. All inputs must be of one kind, and
+the output is of that kind:
+
+  fuzz JSON     findings by key, case counts and statuses summed, each shard's draws kept
+  JUnit XML     test cases by class and name, a failure or error from any input kept, counts recomputed
+  coverage JSON calls and statuses summed, written with its HTML page beside it
+
+The output's folder is created when missing; the output may not be one of the inputs.
+
+Exit codes: 0 written, 2 an unreadable or mixed input (named), or an output that cannot be written."""
+
 
 def register(subparsers: Any) -> None:
     """Add ``report merge`` (the ``report`` command has one sub-command today)."""
@@ -34,7 +45,7 @@ def register(subparsers: Any) -> None:
     merge = commands.add_parser(
         "merge",
         help="merge fuzz JSON, fuzz JUnit XML or contract coverage JSON reports into one",
-        description=__doc__,
+        description=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     merge.add_argument("files", nargs="+", type=Path, metavar="FILE", help="reports of one kind")
@@ -50,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
 def merge_files(files: list[Path], output: Path) -> str:
     """Merge ``files`` into ``output``; returns the kind. :class:`InputError` names a bad file."""
-    if not output.parent.is_dir():
-        raise UsageError(f"-o {output}: the directory {output.parent} does not exist")
+    _check_output(files, output)
     loaded = [_load(file) for file in files]
     kinds = {kind for kind, _ in loaded}
     if len(kinds) > 1:
@@ -71,6 +81,19 @@ def merge_files(files: list[Path], output: Path) -> str:
             coverage.merge(data)
         coverage.write(output)
     return kind
+
+
+def _check_output(files: list[Path], output: Path) -> None:
+    """Refuse an output that is one of the inputs or a folder; create its missing parent folders."""
+    for file in files:
+        if file.resolve() == output.resolve():
+            raise UsageError(f"-o {output}: is also an input ({file}); write the merged report to another file")
+    if output.is_dir():
+        raise UsageError(f"-o {output}: is a folder; give the path of the file to write")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"-o {output}: cannot create the folder {output.parent} ({error.strerror or error})") from None
 
 
 def _load(file: Path) -> tuple[str, Any]:
