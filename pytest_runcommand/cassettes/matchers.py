@@ -103,6 +103,8 @@ def json_body(r1: Request, r2: Request) -> None:
     """
     b1, b2 = _parsed_body(r1), _parsed_body(r2)
     if b1 is _MISSING or b2 is _MISSING or b1 != b2:
+        if not isinstance(b1, dict | list) or not isinstance(b2, dict | list):
+            raise AssertionError(f"body: recorded {_request_preview(r2, b2)}, sent {_request_preview(r1, b1)}")
         raise AssertionError(_body_difference(sent=b1, recorded=b2))
 
 
@@ -110,9 +112,17 @@ _SHOWN_DIFFERENCES = 3
 _ABSENT = object()
 
 
+def _request_preview(request: Request, parsed: Any) -> str:
+    """The preview of a request's parsed body, made once per body (vcrpy compares every pair of requests)."""
+    cached = request.__dict__.get("_runcommand_preview")
+    if cached is not None and cached[0] is parsed:
+        return str(cached[1])
+    text = _preview(parsed)
+    request.__dict__["_runcommand_preview"] = (parsed, text)
+    return text
+
+
 def _body_difference(*, sent: Any, recorded: Any) -> str:
-    if not isinstance(sent, dict | list) or not isinstance(recorded, dict | list):
-        return f"body: recorded {_preview(recorded)}, sent {_preview(sent)}"
     from pytest_runcommand.contract.violations import mask_pointer
 
     found: list[tuple[str, Any, Any]] = []
@@ -128,6 +138,8 @@ def _body_difference(*, sent: Any, recorded: Any) -> str:
 
 def _collect_differences(recorded: Any, sent: Any, pointer: str, found: list[tuple[str, Any, Any]]) -> None:
     """Append (pointer, recorded, sent) for each leaf where the documents differ, in document order."""
+    if recorded is not _ABSENT and sent is not _ABSENT and recorded == sent:
+        return
     if isinstance(recorded, dict) and isinstance(sent, dict):
         for key in dict.fromkeys([*recorded, *sent]):
             token = str(key).replace("~", "~0").replace("/", "~1")
@@ -137,7 +149,7 @@ def _collect_differences(recorded: Any, sent: Any, pointer: str, found: list[tup
             old = recorded[index] if index < len(recorded) else _ABSENT
             new = sent[index] if index < len(sent) else _ABSENT
             _collect_differences(old, new, f"{pointer}/{index}", found)
-    elif recorded is _ABSENT or sent is _ABSENT or recorded != sent:
+    else:
         found.append((pointer, recorded, sent))
 
 
