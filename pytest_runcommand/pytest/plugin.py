@@ -32,13 +32,17 @@ if TYPE_CHECKING:
 pytest_plugins: list[str] = list(CAPABILITY_MODULES)
 
 CONTRACT = "runcommand_contract"
+SLOW = "slow"
 MARKERS: dict[str, str] = {
     CONTRACT: (
         "runcommand_contract(ignore=[CODE, ...]): validate every run-command request and response the test sends "
         "or receives (httpx, the Azure SDK, the emulator, cassettes) against the contract of its api-version; "
         "a violation fails the test. ignore: violation codes to tolerate."
     ),
-    "slow": "slow: a long test (the load test, long fuzz runs); CI runs it, deselect locally with -m 'not slow'",
+    SLOW: (
+        "slow: a long test (the load test, long fuzz runs); CI runs it, deselect locally with -m 'not slow'; "
+        "under pytest-xdist the slow tests are spread over the first two thirds of the run"
+    ),
 }
 CONTRACT_MARKER_KWARGS = ("ignore",)
 VALIDATION_MODULE = "pytest_runcommand.contract.validate"
@@ -72,15 +76,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def spread_long_tests(items: list[pytest.Item], long: frozenset[str]) -> list[pytest.Item]:
-    """The tests using a fixture declared long, spread evenly over the first two thirds of the others.
+    """The long tests (a fixture declared long, or the ``slow`` marker) spread over the first two thirds of the rest.
 
     pytest-xdist hands out consecutive chunks: long tests bunched together load one worker, and a long test near the
     end keeps one worker busy while the others idle. Each group keeps its own order.
     """
-    slow = [item for item in items if long.intersection(getattr(item, "fixturenames", ()))]
+
+    def is_long(item: pytest.Item) -> bool:
+        return bool(long.intersection(getattr(item, "fixturenames", ()))) or item.get_closest_marker(SLOW) is not None
+
+    longs = [is_long(item) for item in items]
+    slow = [item for item, flag in zip(items, longs, strict=True) if flag]
     if not slow or len(slow) == len(items):
         return items
-    quick = [item for item in items if not long.intersection(getattr(item, "fixturenames", ()))]
+    quick = [item for item, flag in zip(items, longs, strict=True) if not flag]
     step = 2 * len(quick) // (3 * len(slow))
     ordered: list[pytest.Item] = []
     for index, item in enumerate(slow):

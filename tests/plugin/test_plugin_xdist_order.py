@@ -13,9 +13,14 @@ LONG = frozenset({"slow_fixture"})
 
 
 def items(kinds: str) -> list[Any]:
-    """One fake item per letter: ``L`` uses the long fixture, ``q`` does not; the name is the letter and position."""
+    """One fake item per letter: ``L`` uses the long fixture, ``S`` is marked slow, ``q`` neither; named by letter
+    and position."""
     return [
-        SimpleNamespace(name=f"{kind}{index}", fixturenames=["slow_fixture"] if kind == "L" else ["tmp_path"])
+        SimpleNamespace(
+            name=f"{kind}{index}",
+            fixturenames=["slow_fixture"] if kind == "L" else ["tmp_path"],
+            get_closest_marker=(lambda name, kind=kind: object() if kind == "S" and name == "slow" else None),
+        )
         for index, kind in enumerate(kinds)
     ]
 
@@ -45,6 +50,12 @@ def test_long_tests_are_spread_not_bunched() -> None:
     ordered = names(spread_long_tests(items("q" * 30 + "L" * 3), LONG))
     positions = [position for position, name in enumerate(ordered) if name.startswith("L")]
     assert positions == [0, 7, 14]
+
+
+def test_a_test_marked_slow_counts_as_long() -> None:
+    ordered = names(spread_long_tests(items("q" * 12 + "S" + "L"), LONG))
+    assert ordered[0] == "S12"
+    assert ordered[5] == "L13"
 
 
 def test_nothing_declared_or_everything_long_keeps_the_order() -> None:
