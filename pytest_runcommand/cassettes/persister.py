@@ -26,7 +26,7 @@ from pytest_runcommand.cassettes.sanitize import Sanitizer
 from pytest_runcommand.cassettes.scan import Finding, scan_interactions, scan_lines
 from pytest_runcommand.errors import InputError, RunCommandError
 
-__all__ = ["CassetteReadError", "Deferral", "RaiseAfterExit", "SafePersister", "SecretFoundError", "atomic_write"]
+__all__ = ["Deferral", "RaiseAfterExit", "SafePersister", "SecretFoundError", "atomic_write"]
 
 _ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s,\[\]{}]+")
 
@@ -35,8 +35,9 @@ class SecretFoundError(RunCommandError, AssertionError):
     """A cassette about to be written still holds a secret; nothing was written."""
 
 
-class CassetteReadError(InputError):
-    """A cassette that exists cannot be replayed: the message names the file and the place."""
+class _UnreadableCassette(InputError):
+    """A cassette that exists cannot be replayed (an :class:`InputError` naming the file and the place); the pytest
+    plugin shows its message alone."""
 
 
 class Deferral:
@@ -107,7 +108,7 @@ class SafePersister:
                 _raise_if_unreadable(path)
             raise
         except InputError as error:
-            raise CassetteReadError(f"cannot replay: {error}") from None
+            raise _UnreadableCassette(f"cannot replay: {error}") from None
         except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, yaml.YAMLError) as error:
             raise _load_error(path, error) from None
         problem = _shape_problem(loaded)
@@ -190,16 +191,16 @@ def _findings_message(path: Path, findings: list[Finding]) -> str:
 
 
 def _raise_if_unreadable(path: Path) -> None:
-    """Raise :class:`CassetteReadError` when the one reader (``cassettes check``'s) refuses ``path``."""
+    """Raise :class:`_UnreadableCassette` when the one reader (``cassettes check``'s) refuses ``path``."""
     try:
         read_cassette(path)
     except InputError as precise:
-        raise CassetteReadError(f"cannot replay: {precise}") from None
+        raise _UnreadableCassette(f"cannot replay: {precise}") from None
 
 
-def _load_error(path: Path, error: BaseException) -> CassetteReadError:
+def _load_error(path: Path, error: BaseException) -> _UnreadableCassette:
     _raise_if_unreadable(path)
-    return CassetteReadError(f"cannot replay: {path}: cannot be loaded as a cassette: {error}")
+    return _UnreadableCassette(f"cannot replay: {path}: cannot be loaded as a cassette: {error}")
 
 
 def atomic_write(path: Path, text: str) -> None:

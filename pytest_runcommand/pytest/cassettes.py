@@ -11,7 +11,7 @@ sanitizers and the contract engine are imported inside the hooks, and only for t
 * a replay with no recorded match fails with :class:`~pytest_runcommand.cassettes.playback.CassetteMismatchError`'s
   message alone (cassette, sanitized request, record mode, the command that records it): the traceback's frames
   would show the request as the test sent it, secrets included; a cassette that cannot be read fails with
-  :class:`~pytest_runcommand.cassettes.persister.CassetteReadError`'s message alone (the file and the place);
+  its :class:`~pytest_runcommand.errors.InputError`'s message alone (the file and the place);
 * the contract check of what a test recorded or replayed is the plugin's one traffic check: it reads the
   cassette's interactions through :func:`pytest_runcommand.cassettes.cassette_interactions`.
 """
@@ -64,7 +64,7 @@ def _cassette_error(error: BaseException | None) -> BaseException | None:
         getattr(sys.modules.get(module), name, None) or _NEVER
         for module, name in (
             ("pytest_runcommand.cassettes.playback", "CassetteMismatchError"),
-            ("pytest_runcommand.cassettes.persister", "CassetteReadError"),
+            ("pytest_runcommand.cassettes.persister", "_UnreadableCassette"),
         )
     )  # a module never imported raised nothing: no cassette was loaded or played back in this run
     seen: set[int] = set()
@@ -88,5 +88,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.excinfo is not None and report.failed:
         found = _cassette_error(call.excinfo.value)
         if found is not None:
-            report.longrepr = f"{type(found).__name__}: {found}"
+            public = next(cls for cls in type(found).__mro__ if not cls.__name__.startswith("_"))
+            report.longrepr = f"{public.__name__}: {found}"
     return report

@@ -169,15 +169,13 @@ def test_replay_of_an_alias_bomb_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", ["none", "once", "new_episodes", "all"])
 def test_replay_refuses_what_check_refuses_even_when_vcrpy_reads_it_as_empty(tmp_path: Path, mode: str) -> None:
-    from pytest_runcommand.cassettes.persister import CassetteReadError
-
     path = tmp_path / "case.yaml"
     path.write_text("version: 1\ninteractions: {}\n")
     assert main(["cassettes", "check", str(path)]) == 2
     recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode=mode)
     configure_vcr(recorder)
     with (
-        pytest.raises(CassetteReadError, match=r"case\.yaml: not a vcrpy cassette: 'interactions' must be a list"),
+        pytest.raises(InputError, match=r"case\.yaml: not a vcrpy cassette: 'interactions' must be a list"),
         recorder.use_cassette("case.yaml"),
     ):
         pass

@@ -137,7 +137,7 @@ def test_a_corrupt_cassette_errors_with_its_name_and_survives(tmp_path: Path) ->
     cassette.write_text("interactions:\n- request: {method: PATCH\n")
     result = _pytest(tmp_path, "--record-mode=new_episodes", "-k", "test_patch_with_secrets")
     assert result.returncode == 1
-    assert f"CassetteReadError: cannot replay: {cassette}:" in result.stdout
+    assert f"InputError: cannot replay: {cassette}:" in result.stdout
     assert cassette.read_text() == "interactions:\n- request: {method: PATCH\n"
 
 
@@ -149,7 +149,7 @@ def test_an_unreadable_cassette_at_replay_shows_the_message_alone(tmp_path: Path
     result = _pytest(tmp_path, "--record-mode=none", "-k", "test_patch_with_secrets")
     assert result.returncode == 1
     errors = result.stdout.split("= ERRORS =")[1].split("short test summary")[0]
-    assert f"CassetteReadError: cannot replay: {cassette}:" in errors
+    assert f"InputError: cannot replay: {cassette}:" in errors
     for frame in ("vcr/cassette.py", "persister.py", "Traceback"):
         assert frame not in errors
     assert len(errors.strip().splitlines()) <= 4, errors
@@ -166,7 +166,7 @@ def test_interactions_that_are_not_a_list_are_refused_at_replay_as_by_check(tmp_
     for mode in ("none", "once", "new_episodes"):
         result = _pytest(tmp_path, f"--record-mode={mode}", "-k", "test_patch_with_secrets")
         assert result.returncode == 1, mode
-        assert f"CassetteReadError: cannot replay: {cassette}: not a vcrpy cassette: 'interactions' must be a list" in (
+        assert f"InputError: cannot replay: {cassette}: not a vcrpy cassette: 'interactions' must be a list" in (
             result.stdout
         )
         assert cassette.read_text() == "interactions: {}\nversion: 1\n"
