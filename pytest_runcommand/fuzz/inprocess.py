@@ -277,6 +277,12 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
             loop.close()
 
 
+def _has_own_settings(session: requests.Session) -> bool:
+    """Whether ``session`` has anything ``Session.request`` would merge into a request."""
+    hooks = any(session.hooks.values())
+    return bool(session.auth or session.headers or session.params or session.cookies or session.proxies or hooks)
+
+
 def _loop_running() -> bool:
     try:
         asyncio.get_running_loop()
@@ -324,7 +330,7 @@ class InProcessClient(asgi.ASGIClient):
         """``Session.request`` without the merging when there is nothing to merge (what schemathesis sends: the
         session's headers are lent to the request, no cookies, auth, hooks or files); then ``Session.send`` as usual.
         """
-        if files or auth or cookies or hooks or proxies or self.auth or self.headers or self.params or self.cookies:
+        if files or auth or cookies or hooks or proxies or _has_own_settings(self):
             return super().request(
                 method, url, params=params, data=data, headers=headers, cookies=cookies, files=files, auth=auth,
                 timeout=timeout, allow_redirects=allow_redirects, proxies=proxies, hooks=hooks, stream=stream,

@@ -229,3 +229,33 @@ def test_closing_cancels_what_the_app_left_running() -> None:
         lean.request("GET", "/echo", timeout=2)
     assert started
     assert started[0].cancelled()
+
+
+async def _echo_ok(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"set-cookie", b"c=1; Path=/")]})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"params": {"api-version": "2024-07-01"}, "json": {"a": [1, "é"]}, "headers": {"X-A": "1"}},
+        {"params": {"q": "a b&c", "none": None}, "data": b"raw", "headers": {"Content-Type": "text/plain"}},
+        {"params": [("k", "1"), ("k", "2")], "data": {"form": "x y"}},
+        {"json": None, "headers": None},
+    ],
+)
+def test_the_lean_request_prepares_what_session_request_prepares(kwargs: dict[str, Any]) -> None:
+    """The same prepared request with and without Session.request's merging; a session with cookies of its own
+    (set by the first answer) takes Session.request's path and still sends them."""
+    url = "http://testserver/subscriptions/s/runCommands/rc%201"
+    with InProcessClient(_echo_ok) as lean, InProcessClient(_echo_ok) as full:
+        lean.headers, full.headers = {}, {}  # as schemathesis lends them to each request
+        ours = lean.request("PUT", url, **kwargs).request
+        theirs = requests.Session.request(full, "PUT", url, **kwargs).request
+        assert _request_view(ours) == _request_view(theirs)
+        again = lean.request("PUT", url, **kwargs).request
+        assert again.headers["Cookie"] == "c=1"
