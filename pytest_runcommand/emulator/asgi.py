@@ -56,7 +56,7 @@ _COMMON_RAW_HEADERS = tuple((name.encode(), value.encode()) for name, value in C
 _JSON = (b"content-type", b"application/json; charset=utf-8")
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     """A parsed request, as every service handler sees it."""
 

@@ -152,12 +152,24 @@ class VirtualMachine:
 
     def command_type(self, collection: str | None = MANAGED) -> str:
         """The resource type of the VM's run commands of ``collection``."""
-        parent = "virtualMachines" if self.ref.instance_id is None else "virtualMachineScaleSets/virtualMachines"
-        return f"Microsoft.Compute/{parent}/{collection or MANAGED}"
+        vm = self.ref.instance_id is None
+        found = _COMMAND_TYPES.get((vm, collection or MANAGED))
+        if found is None:
+            parent = "virtualMachines" if vm else "virtualMachineScaleSets/virtualMachines"
+            found = f"Microsoft.Compute/{parent}/{collection or MANAGED}"
+        return found
 
     @property
     def run_command_type(self) -> str:
         return self.command_type(MANAGED)
+
+
+_COMMAND_TYPES = {
+    (vm, collection): f"Microsoft.Compute/{'virtualMachines' if vm else 'virtualMachineScaleSets/virtualMachines'}"
+    f"/{collection}"
+    for vm in (True, False)
+    for collection in (MANAGED, DIAGNOSTIC)
+}
 
 
 @dataclass(eq=False)
