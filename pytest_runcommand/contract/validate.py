@@ -14,7 +14,7 @@ that are not a mapping, a header name that is not a ``str`` or a header value of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import orjson
@@ -27,7 +27,14 @@ from pytest_runcommand.contract.schema_errors import schema_violations
 from pytest_runcommand.contract.violations import Violation, mask_text, mask_value
 from pytest_runcommand.interactions import Interaction, header_value
 
-__all__ = ["SCHEMA_CODES", "guarded_definitions", "validate_interaction", "validate_request", "validate_response"]
+__all__ = [
+    "SCHEMA_CODES",
+    "guarded_definitions",
+    "request_conforms",
+    "validate_interaction",
+    "validate_request",
+    "validate_response",
+]
 
 Body = bytes | bytearray | str | Mapping[str, Any] | list[Any] | None
 Side = Literal["request", "response"]
@@ -273,6 +280,37 @@ def validate_request(
     for rule in REQUEST_RULES:
         found.extend(rule(ctx))
     return found
+
+
+def request_conforms(method: str, url: str) -> Callable[[Any], bool] | None:
+    """A quick yes for requests to ``method url`` (a bundled contract at the URL's api-version): ``check(body)``, with
+    ``body`` parsed JSON data or None, is True only when ``validate_request(method, url, body)`` (no headers) finds
+    nothing; on False ask ``validate_request`` why. None when the request line itself breaks the contract. Meant to
+    be kept per URL by a caller that sees the same URLs again (the emulator)."""
+    _check_line("request_conforms", method, url)
+    contract = _contract_for(None, url)
+    match, found = _request_line(contract, method, url, "request")
+    if match is None or found:
+        return None
+    operation = match.operation
+    if operation.body_schema is None:
+        return _always
+    guard = compiled(contract).validator(operation, "request", operation.body_schema, guard=True)
+    required = operation.body_required
+
+    def check(body: Any) -> bool:
+        if body is None:
+            return not required
+        try:
+            return bool(guard.is_valid(body))
+        except _NOT_JSON_DATA:
+            return False  # validate_request says why
+
+    return check
+
+
+def _always(body: Any) -> bool:
+    return True
 
 
 def validate_response(
