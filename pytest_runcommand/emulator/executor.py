@@ -128,6 +128,12 @@ def _echo_output(script: str) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
+@lru_cache(maxsize=256)
+def _echoed(script: str, parameters: tuple[tuple[str, str], ...]) -> Outcome:
+    """The default outcome of ``script``: its echo lines, parameters bound, exit code 0 (an immutable value: shared)."""
+    return Outcome(output=_bind(_echo_output(script), parameters))
+
+
 _REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
 
@@ -195,7 +201,7 @@ class FakeExecutor:
                 return outcome
         if self.default is not None:
             return self.default
-        return Outcome(output=_bind(_echo_output(request.script or ""), request.parameters))
+        return _echoed(request.script or "", request.parameters)
 
     def reset(self) -> None:
         """Forget the registered behaviour and the recorded runs."""
