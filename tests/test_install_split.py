@@ -31,10 +31,19 @@ def test_the_default_dependencies_name_no_extras_package() -> None:
     names = {
         requirement.split("[")[0].split(">")[0].split("<")[0].split("=")[0] for requirement in project["dependencies"]
     }
-    assert not names & {"schemathesis", "hypothesis", "requests", "azure-identity", "azure-core", "azure-cli"}
+    assert not names & {
+        "schemathesis",
+        "hypothesis",
+        "requests",
+        "azure-identity",
+        "azure-core",
+        "azure-cli",
+        "httptools",
+        "uvloop",
+    }
     extras = project["optional-dependencies"]
-    assert set(extras["all"]) == {"pytest-runcommand[fuzz,azure]"}
-    assert "pytest-runcommand[fuzz,azure]" in extras["test"]
+    assert set(extras["all"]) == {"pytest-runcommand[fuzz,azure,fast]"}
+    assert "pytest-runcommand[fuzz,azure,fast]" in extras["test"]
 
 
 @pytest.mark.parametrize(
