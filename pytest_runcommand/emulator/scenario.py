@@ -14,6 +14,7 @@ A bad file is a :class:`ScenarioError` naming the file, the fault's index and th
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -77,10 +78,27 @@ def load_scenario(source: str | Path | Mapping[str, Any], *, start: int = 0) -> 
     path = Path(source)
     where = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _decoded(path.read_bytes())
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(f"{where}: cannot read the scenario ({type(error).__name__}: {error})") from None
     return parse_scenario(_parse_text(text, where, path.suffix.lower()), where=where, start=start)
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16-LE, whose mark starts it
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _decoded(data: bytes) -> str:
+    """The file's text: UTF-8, or UTF-8/16/32 behind a byte-order mark (editors on Windows write one)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding)
+    return data.decode("utf-8")
 
 
 def _parse_text(text: str, where: str, suffix: str) -> Any:

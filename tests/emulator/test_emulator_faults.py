@@ -6,6 +6,7 @@ the operation InProgress for the polls scripted)."""
 from __future__ import annotations
 
 import atexit
+import codecs
 import json
 import time
 from pathlib import Path
@@ -125,7 +126,8 @@ def test_bad_scenario_names_file_fault_and_field(tmp_path: Path, document: Any, 
         ("broken.json", "{", "not valid JSON"),
         ("broken.yaml", "faults: [\n  - {", "not valid JSON or YAML at line"),
         ("missing.json", None, "cannot read the scenario"),
-        ("latin.yaml", b"\xff\xfe", "cannot read the scenario"),
+        ("latin.yaml", b"faults: [\xe9]", "cannot read the scenario"),
+        ("odd.json", codecs.BOM_UTF16_LE + b"{}}", "cannot read the scenario"),
     ],
 )
 def test_unreadable_scenario_file(tmp_path: Path, name: str, text: str | bytes | None, expected: str) -> None:
@@ -138,6 +140,33 @@ def test_unreadable_scenario_file(tmp_path: Path, name: str, text: str | bytes |
         Faults().load(path)
     assert str(raised.value).startswith(str(path))
     assert expected in str(raised.value)
+
+
+BOMS = {
+    "utf-8": codecs.BOM_UTF8,
+    "utf-16-le": codecs.BOM_UTF16_LE,
+    "utf-16-be": codecs.BOM_UTF16_BE,
+    "utf-32-le": codecs.BOM_UTF32_LE,
+    "utf-32-be": codecs.BOM_UTF32_BE,
+}
+
+
+@pytest.mark.parametrize("encoding", list(BOMS))
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("bom.json", '{"faults": [{"match": {"method": "GET"}, "drop": true}]}'),
+        ("bom.yaml", "faults:\n  - match: {method: GET}\n    drop: true\n"),
+        ("bom.scenario", "faults: [{match: {method: GET}, drop: true}]"),
+    ],
+)
+def test_a_scenario_behind_a_byte_order_mark_loads(tmp_path: Path, encoding: str, name: str, text: str) -> None:
+    """Windows editors write a byte-order mark; validate and cassettes accept UTF-8/16/32 behind one, so do faults."""
+    path = tmp_path / name
+    path.write_bytes(BOMS[encoding] + text.encode(encoding))
+    faults = Faults()
+    faults.load(path)
+    assert [(rule.action, rule.match.method) for rule in faults.rules] == [("drop", "GET")]
 
 
 JSONISH = st.recursive(
