@@ -154,6 +154,17 @@ def _ca_out(path: Path | None) -> Path | None:
     return path
 
 
+def _stack_installed(http: str, loop: str) -> None:
+    """A UsageError naming the missing module and the extra that brings it, before anything is announced."""
+    from pytest_runcommand.emulator.server import missing_stack_module
+    from pytest_runcommand.extras import install_line
+
+    missing = missing_stack_module(http, loop)
+    if missing is not None:
+        flag = "--http httptools" if missing == "httptools" else "--loop uvloop"
+        raise UsageError(f"{flag} needs {missing}, which is not installed: {install_line('fast')}")
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -171,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
     if args.client_secret is not None and (not args.azure_cli or not args.client_secret.strip()):
         raise UsageError("--client-secret needs a non-empty value, and no --no-azure-cli")
 
+    _stack_installed(args.http, args.loop)
     from pytest_runcommand.emulator.app import EmulatorApp
     from pytest_runcommand.emulator.backend import Backend, EmulatorSettings, ParentRef
     from pytest_runcommand.emulator.clock import Clock

@@ -19,6 +19,7 @@ is uvicorn's event loop (``auto``: uvloop when installed). One process keeps the
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import shutil
 import socket
@@ -34,8 +35,18 @@ import uvicorn
 from pytest_runcommand.emulator.app import EmulatorApp
 from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.identity import Directory
+from pytest_runcommand.extras import install_line
 
-__all__ = ["HTTP_PARSERS", "LOOPS", "EmulatorServer", "HttpParser", "Loop", "is_loopback", "make_certificates"]
+__all__ = [
+    "HTTP_PARSERS",
+    "LOOPS",
+    "EmulatorServer",
+    "HttpParser",
+    "Loop",
+    "is_loopback",
+    "make_certificates",
+    "missing_stack_module",
+]
 
 HttpParser = Literal["h11", "httptools", "auto"]
 Loop = Literal["auto", "asyncio", "uvloop"]
@@ -44,6 +55,14 @@ LOOPS: tuple[Loop, ...] = ("auto", "asyncio", "uvloop")
 
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 """Addresses meaning "every interface", and the loopback address the printed URL uses instead."""
+
+
+def missing_stack_module(http: str, loop: str) -> str | None:
+    """The module an explicitly asked-for parser or loop needs and this install lacks (the ``fast`` extra's)."""
+    for asked, module in ((http, "httptools"), (loop, "uvloop")):
+        if asked == module and importlib.util.find_spec(module) is None:
+            return module
+    return None
 
 
 def is_loopback(host: str) -> bool:
@@ -77,6 +96,9 @@ class EmulatorServer:
         http: HttpParser = "h11",
         loop: Loop = "auto",
     ) -> None:
+        missing = missing_stack_module(http, loop)
+        if missing is not None:
+            raise ModuleNotFoundError(f"{missing} is not installed: {install_line('fast')}", name=missing)
         self.app = app or EmulatorApp(backend)
         self.identity: Directory | None = (
             (directory or self.app.directory or Directory.default()) if azure_cli else None

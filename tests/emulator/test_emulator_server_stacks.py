@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import ssl
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -53,3 +55,25 @@ def test_the_command_names_its_stacks_and_says_there_are_no_workers(capsys: pyte
     assert "--http {h11,httptools,auto}" in shown
     assert "--loop {auto,asyncio,uvloop}" in shown
     assert "no --workers" in shown
+
+
+@pytest.mark.parametrize(
+    ("flags", "module"), [(["--http", "httptools"], "httptools"), (["--loop", "uvloop"], "uvloop")]
+)
+def test_a_stack_that_is_not_installed_is_named_before_anything_is_served(flags: list[str], module: str) -> None:
+    """Without the ``fast`` extra (the module's import blocked here): exit 2 naming the module and the install line,
+    nothing announced, no traceback."""
+    blocked = f"import sys; sys.modules[{module!r}] = None; from pytest_runcommand.cli import main; "
+    command = [sys.executable, "-c", blocked + f"sys.exit(main(['emulator', '--port', '0', *{flags!r}]))"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert f"{' '.join(flags)} needs {module}, which is not installed" in done.stderr
+    assert 'pip install "pytest-runcommand[fast]"' in done.stderr.splitlines()[-1]
+    assert "Traceback" not in done.stderr
+    assert "never awaited" not in done.stderr
+
+
+def test_the_server_refuses_a_stack_that_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "uvloop", None)
+    with pytest.raises(ModuleNotFoundError, match=r'uvloop is not installed: pip install "pytest-runcommand\[fast\]"'):
+        EmulatorServer(tls=False, loop="uvloop")
