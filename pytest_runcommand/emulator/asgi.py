@@ -222,11 +222,8 @@ def encode(
     content = response.body
     body = b"" if content is None else content.data if type(content) is RawJson else orjson.dumps(content)
     own = response.headers
-    names = [_raw_name(name) for name in own]
-    if _COMMON_RAW_NAMES.isdisjoint(names):
-        headers = list(_COMMON_RAW_HEADERS)
-    else:
-        headers = [(name, value) for name, value in _COMMON_RAW_HEADERS if name not in names]
+    common, raw_names = _header_plan(tuple(own))
+    headers = list(common)
     if content is not None:
         headers.append(_JSON)
     headers.append((b"content-length", b"%d" % len(body)))
@@ -236,13 +233,29 @@ def encode(
     # x-ms-client-request-id is not echoed
     correlation = request_headers.get("x-ms-correlation-request-id")
     headers.append((b"x-ms-correlation-request-id", header_value(correlation or _request_id())))
-    for name, (key, value) in zip(names, own.items(), strict=True):
-        if key != REQUEST_ID:
+    for name, value in zip(raw_names, own.values(), strict=True):
+        if name is not None:
             headers.append((name, header_value(value)))
     return headers, b"" if head else body
 
 
-_COMMON_RAW_NAMES = frozenset(name for name, _ in _COMMON_RAW_HEADERS)
+_HeaderPlan = tuple[tuple[tuple[bytes, bytes], ...], tuple[bytes | None, ...]]
+_PLANS: dict[tuple[str, ...], _HeaderPlan] = {}
+
+
+def _header_plan(names: tuple[str, ...]) -> _HeaderPlan:
+    """For a service's header names (in order): the common headers it does not override, and each name as sent
+    (None for the request id, sent in its own place); remembered, services use a handful of sets."""
+    found = _PLANS.get(names)
+    if found is None:
+        raw = [_raw_name(name) for name in names]
+        common = tuple(pair for pair in _COMMON_RAW_HEADERS if pair[0] not in raw)
+        found = (common, tuple(None if name == REQUEST_ID else _raw_name(name) for name in names))
+        if len(_PLANS) < 1024:
+            _PLANS[names] = found
+    return found
+
+
 _RAW_NAMES: dict[str, bytes] = {}
 
 
