@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,9 @@ the emulator's test token and no proxy. Any other URL needs --live, https, and -
 --name-prefix on that VM are touched, and what the run creates is deleted at the end (each delete
 polled to its end). Token: {TOKEN_ENV}, else azure-identity DefaultAzureCredential.
 
-Deterministic by default (the same cases every run); --seed N picks another reproducible stream.
-The long run: pytest-runcommand fuzz --max-examples 500   (about 14,000 cases against the emulator).
+Deterministic by default (the same cases every run); --seed N picks another reproducible stream. The
+cases drawn depend only on the contract, the options and the seed (not on the target or what else is loaded).
+The long run: pytest-runcommand fuzz --max-examples 500   (its summary says how many cases were sent).
 
 Scale: --workers N (or auto) runs the campaign in N processes, --shard K/N runs a CI job's share; neither
 changes the cases drawn. Merge the shards' --json / --junit-xml outputs with 'pytest-runcommand report merge'.
@@ -153,6 +155,8 @@ def register(subparsers: Any) -> None:
         metavar="PER_SECOND",
         help=f"at most this many requests a second (default with --live: {LIVE_RATE:g})",
     )
+    # "--shard -1/2" reaches the shard's own message instead of argparse's "expected one argument"
+    parser._negative_number_matcher = re.compile(r"^-\d[\d/]*$|^-\d*\.\d+$")
     parser.set_defaults(func=run)
 
 
@@ -172,11 +176,24 @@ def _check_paths(args: argparse.Namespace) -> None:
     if args.baseline is not None and not args.update_baseline and not args.baseline.is_file():
         raise UsageError(f"--baseline {args.baseline}: no such file (write one with --update-baseline)")
     for flag, path in (("--junit-xml", args.junit_xml), ("--json", args.json)):
-        if path is not None and not path.parent.is_dir():
-            raise UsageError(f"{flag} {path}: the directory {path.parent} does not exist")
+        if path is None:
+            continue
+        if path.is_dir():
+            raise UsageError(f"{flag} {path}: is a folder; give the path of the file to write")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UsageError(
+                f"{flag} {path}: cannot create the folder {path.parent} ({error.strerror or error})"
+            ) from None
     database = args.hypothesis_database
-    if database is not None and database.exists() and not database.is_dir():
-        raise UsageError(f"--hypothesis-database {database}: not a directory")
+    if database is not None:
+        from pytest_runcommand.fuzz.settings import writable_folder
+
+        try:
+            writable_folder(database)
+        except UsageError as error:
+            raise UsageError(f"--hypothesis-database {error}") from None
 
 
 def run(args: argparse.Namespace) -> int:

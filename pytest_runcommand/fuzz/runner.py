@@ -34,6 +34,7 @@ from hypothesis import settings as hypothesis_settings
 from requests.structures import CaseInsensitiveDict
 from schemathesis import CheckContext, GenerationMode
 from schemathesis.checks import CheckFunction
+from schemathesis.core import NotSet
 from schemathesis.core.failures import Failure
 from schemathesis.core.result import Ok
 from schemathesis.core.transport import Response
@@ -393,7 +394,17 @@ def _case_bytes(case: Case[Any]) -> bytes:
     """What was drawn for a case (method, path, query, headers, body), as stable bytes for the campaign digest."""
     headers = {k.lower(): v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}  # not drawn
     drawn = [case.method, case.formatted_path, case.query, headers, case.body]
-    return json.dumps(drawn, sort_keys=True, default=repr).encode() + b"\n"
+    return json.dumps(drawn, sort_keys=True, default=_stable_json).encode() + b"\n"
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def _stable_json(value: Any) -> Any:
+    """What JSON cannot encode, the same in every process: no body is null, an object's repr has no address."""
+    if isinstance(value, NotSet):
+        return None
+    return _ADDRESS.sub("", repr(value))
 
 
 def _mode(case: Case[Any]) -> str:

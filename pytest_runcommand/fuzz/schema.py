@@ -12,7 +12,9 @@ The overlays make a *positive* case really valid, so that a rejection of it is t
 - an operation that declares no error answer gets ARM's convention (a ``default`` CloudError), as the contract
   engine reads it; the action's and the catalogue's ``commandId`` are drawn from the built-in commands;
 - ``x-links`` chain PUT -> PATCH/GET/DELETE and DELETE -> GET for stateful runs (schemathesis's own link inference
-  is switched off: it would link VM operations to scale-set ones).
+  is switched off: it would link VM operations to scale-set ones);
+- schemathesis's constants pool (literals harvested from the loaded modules of an in-process app) is off, so the
+  cases drawn depend on the contract, the options and the seed, not on which modules are loaded.
 """
 
 from __future__ import annotations
@@ -213,6 +215,8 @@ def build_schema(
         tls_verify=tls_verify,
     )
     schema.config.phases.stateful.inference.algorithms = []
+    # no literals harvested from loaded modules: the draws depend on the contract, the options and the seed only
+    schema.config.analysis.constants.enabled = False
     if operations:
         schema = schema.include(operation_id=list(operations))
     return schema

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS
 from pytest_runcommand.errors import UsageError
 
-__all__ = ["MODES", "FuzzSettings"]
+__all__ = ["MODES", "FuzzSettings", "writable_folder"]
 
 MODES = ("positive", "negative")
 """schemathesis's generation modes: valid data, and data the contract must refuse."""
@@ -41,3 +43,21 @@ class FuzzSettings:
             raise UsageError(f"unknown generation mode(s) {', '.join(unknown)}; the modes are {', '.join(MODES)}")
         if self.max_examples < 1:
             raise UsageError(f"max_examples must be at least 1, got {self.max_examples}")
+        if self.database is not None:
+            try:
+                writable_folder(self.database)
+            except UsageError as error:
+                raise UsageError(f"example database {error}") from None
+
+
+def writable_folder(path: Path) -> None:
+    """Create ``path`` if missing and write a file in it; a :class:`UsageError` starting with the path otherwise."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path}: not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        descriptor, probe = tempfile.mkstemp(dir=path, prefix=".write-probe-")
+        os.close(descriptor)
+        os.unlink(probe)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot write there ({error.strerror or type(error).__name__})") from None

@@ -47,6 +47,7 @@ __all__ = [
     "is_loopback_host",
     "parse_target_url",
     "resolve_target",
+    "shown_target",
     "url_target",
 ]
 
@@ -150,7 +151,7 @@ def _host(text: str, shown: str) -> tuple[str, int | None]:
 
 def parse_target_url(text: str, *, flag: str = "--target") -> TargetURL:
     """Parse a target URL under the module's rules; a :class:`UsageError` names ``flag`` and what is wrong."""
-    shown = f"{flag} {text!r}"
+    shown = f"{flag} {shown_target(text)!r}"
     forbidden = _FORBIDDEN.search(text)
     if forbidden is not None:
         raise UsageError(f"{shown}: {forbidden.group()!r} is not allowed in a target URL")
@@ -354,3 +355,16 @@ def access_token(environ: Mapping[str, str] | None = None) -> str:
     except Exception as error:  # azure-identity raises its own tree; its first line names what was tried
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UsageError(f"no Azure credential: set {TOKEN_ENV} or sign in (az login); {first_line}") from None
+
+
+def shown_target(text: str) -> str:
+    """A target as messages show it: user info and everything after ``?`` or ``#`` masked (they may hold secrets)."""
+    scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text)
+    prefix = scheme.group() if scheme is not None else ""
+    rest = text[len(prefix) :]
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    cut = re.search(r"[?#]", rest)
+    if cut is not None:
+        rest = rest[: cut.end()] + "***"
+    return prefix + rest

@@ -10,6 +10,7 @@ chosen with ``--runcommand-target`` (the in-process emulator by default) and fai
 
 Marker keywords: ``max_examples`` (default 25), ``operations`` (ids; default all), ``stateful`` (default True),
 ``modes`` (default both), ``seed``, ``database``. Without the marker the fixture covers every operation in one test.
+The cases drawn depend only on the contract, these keywords and the seed.
 
 The example database, as the command line's ``--hypothesis-database``: ``database="DIR"`` (or ``True`` for
 ``.hypothesis``) on the marker, or ``--runcommand-fuzz-database[=DIR]`` / the ``runcommand_fuzz_database`` ini

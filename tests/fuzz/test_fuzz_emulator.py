@@ -1,6 +1,6 @@
 """The CI slice: the emulator answers no 5xx and breaks no check; the pytest route works on this pytest.
 
-The long run is a documented command: ``pytest-runcommand fuzz --max-examples 500`` (about 14,000 cases).
+The long run is a documented command: ``pytest-runcommand fuzz --max-examples 500``.
 """
 
 from __future__ import annotations
