@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatch
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -135,3 +137,89 @@ def test_the_help_is_plain_prose(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Merge the reports of CI shards" in text
     for markup in ("``", ":meth:", ":class:", ":data:", "`"):
         assert markup not in text
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Fuzz reports (JSON and JUnit) of a few campaigns and shares: name -> path without suffix."""
+    folder = tmp_path_factory.mktemp("shards")
+    runs = {
+        "s1": ["--shard", "1/2"],
+        "s2": ["--shard", "2/2"],
+        "s2-newer": ["--shard", "2/2", "--api-version", "2026-04-01"],
+        "s2-more": ["--shard", "2/2", "--max-examples", "3"],
+        "s2-seed": ["--shard", "2/2", "--seed", "7"],
+        "t1": ["--shard", "1/3"],
+        "full": [],
+    }
+    for name, extra in runs.items():
+        out = ["--json", str(folder / f"{name}.json"), "--junit-xml", str(folder / f"{name}.xml")]
+        assert main([*ARGS, *extra, *out]) == 0
+    return {name: folder / name for name in runs}
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (("s1", "s2-newer"), "another campaign than * (api_version 2026-04-01, not 2024-07-01)"),
+        (("s1", "s2-more"), "another campaign than * (max_examples 3, not 2)"),
+        (("s1", "s2-seed"), "another campaign than * (seed 7, not None)"),
+        (("s1", "s1"), "shard 1/2 is already in *s1.*"),
+        (("s1", "t1"), "shares of 3, but * has shares of 2*"),
+        (("full", "s2"), "shares of 2, but * has shares of 1*"),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".json", ".xml"])
+def test_reports_of_other_campaigns_or_repeated_shards_are_refused(
+    shards: dict[str, Path],
+    names: tuple[str, str],
+    message: str,
+    suffix: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first, second = (shards[name].with_suffix(suffix) for name in names)
+    if first == second:  # the same shard twice, as two files
+        second = tmp_path / f"copy{suffix}"
+        second.write_bytes(first.read_bytes())
+    output = tmp_path / f"out{suffix}"
+    assert main(["report", "merge", str(first), str(second), "-o", str(output)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert fnmatch(err, f"*{second}: {message}*"), err
+    assert not output.exists()
+
+
+def test_the_merged_report_states_its_campaign_and_whether_every_shard_is_there(
+    shards: dict[str, Path], tmp_path: Path
+) -> None:
+    for names, complete in ((("s1", "s2"), True), (("s1",), False)):
+        for suffix in (".json", ".xml"):
+            output = tmp_path / f"merged{suffix}"
+            assert (
+                main(["report", "merge", *(str(shards[n].with_suffix(suffix)) for n in names), "-o", str(output)]) == 0
+            )
+            if suffix == ".json":
+                campaign = json.loads(output.read_text())["campaign"]
+            else:
+                campaign = json.loads(ElementTree.parse(output).getroot().find(".//property").get("value", ""))
+            assert campaign["api_version"] == "2024-07-01"
+            assert campaign["target"] == "emulator"
+            assert campaign["max_examples"] == 2
+            assert campaign["derandomized"] is True
+            assert campaign["shard_count"] == 2
+            assert campaign["shards"] == [int(name[1]) for name in names]
+            assert campaign["complete"] is complete
+
+
+def test_a_fuzz_report_without_a_campaign_is_refused(
+    shards: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = json.loads(shards["s2"].with_suffix(".json").read_text())
+    document["campaign"] = None
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(document))
+    assert (
+        main(["report", "merge", str(shards["s1"].with_suffix(".json")), str(old), "-o", str(tmp_path / "o.json")]) == 2
+    )
+    assert "old.json: says nothing of its campaign" in capsys.readouterr().err

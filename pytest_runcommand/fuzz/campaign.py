@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_runcommand.errors import UsageError
-from pytest_runcommand.fuzz.findings import FuzzReport
+from pytest_runcommand.fuzz.findings import Campaign, FuzzReport
 
 if TYPE_CHECKING:
     from pytest_runcommand.fuzz.runner import FuzzRunner
 
-__all__ = ["Shard", "parse_workers", "run_campaign", "split", "unit_cost"]
+__all__ = ["Shard", "campaign_of", "parse_workers", "run_campaign", "split", "unit_cost"]
 
 _SHARD = re.compile(r"(\d+)/(\d+)")
 
@@ -153,6 +153,28 @@ def _warm_up(runner: FuzzRunner, campaign: list[str]) -> None:
         runner.settings.max_examples, runner.progress = wanted, progress
 
 
+def campaign_of(runner: FuzzRunner, shard: Shard | None = None) -> Campaign:
+    """The identity of ``runner``'s campaign and the share ``shard`` runs (a full run: share 1 of 1)."""
+    settings, target = runner.settings, runner.target
+    if target.app is not None:
+        kind = "emulator"
+    else:
+        kind = "loopback" if target.url is not None and target.url.loopback else "live"
+    return Campaign(
+        api_version=settings.api_version,
+        target=kind,
+        max_examples=settings.max_examples,
+        modes=tuple(settings.modes),
+        stateful=settings.stateful,
+        operations=tuple(sorted(settings.operations)),
+        seed=settings.seed,
+        derandomized=settings.seed is None and settings.database is None,
+        checks=tuple(check.__name__ for check in runner.checks),
+        shard_count=shard.count if shard is not None else 1,
+        shards=(shard.index,) if shard is not None else (1,),
+    )
+
+
 def run_campaign(runner: FuzzRunner, *, workers: int = 1, shard: Shard | None = None) -> FuzzReport:
     """Run the campaign (or ``shard``'s share of it) on ``workers`` processes; one merged report."""
     global _RUNNER
@@ -186,4 +208,5 @@ def run_campaign(runner: FuzzRunner, *, workers: int = 1, shard: Shard | None = 
     if note is not None:
         report.notes.append(note)
     report.elapsed = time.perf_counter() - started
+    report.campaign = campaign_of(runner, shard)
     return report

@@ -2,7 +2,8 @@
 
 Light module (no schemathesis). The document carries everything :class:`FuzzReport` holds (findings already
 masked), the keys of the findings the run's baseline knew (``known``), and what each campaign unit drew
-(``drawn``), so the reports of workers and shards merge into the report of one run.
+(``drawn``), and its ``campaign`` (what it drew from, which shards it holds), so the reports of the shards of one
+campaign merge into the report of one run (:func:`merge_documents`), and reports of other campaigns do not.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 from pytest_runcommand.errors import InputError
 from pytest_runcommand.fuzz.baseline import Baseline
-from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
+from pytest_runcommand.fuzz.findings import Campaign, FuzzFinding, FuzzReport, merge_campaigns
 
-__all__ = ["FORMAT", "from_document", "read_json", "to_document", "write_json"]
+__all__ = ["FORMAT", "from_document", "merge_documents", "read_json", "to_document", "write_json"]
 
 FORMAT = "pytest-runcommand fuzz report"
 VERSION = 1
@@ -33,6 +35,7 @@ def to_document(report: FuzzReport, baseline: Baseline | None = None) -> dict[st
         "format": FORMAT,
         "version": VERSION,
         "target": report.target,
+        "campaign": report.campaign.to_dict() if report.campaign is not None else None,
         "failed": report.failed(baseline),
         "cases": report.cases,
         "elapsed": round(report.elapsed, 3),
@@ -73,13 +76,38 @@ def from_document(data: Any, source: str) -> tuple[FuzzReport, set[str]]:
         stopped = data.get("stopped")
         report.stopped = None if stopped is None else _text(stopped, "stopped")
         report.drawn = {str(k): _text(v, f"drawn.{k}") for k, v in _get(data, "drawn", dict).items()}
+        campaign = data.get("campaign")
+        report.campaign = None if campaign is None else Campaign.from_dict(campaign)
         known = {_text(key, "known") for key in _get(data, "known", list)}
         for index, item in enumerate(_get(data, "findings", list)):
             finding = _finding(item, f"findings[{index}]")
             report.findings[finding.key] = finding
-    except _Bad as error:
+    except ValueError as error:  # _Bad, or a wrong campaign
         raise InputError(f"{source}: {error}") from None
     return report, known
+
+
+def merge_documents(named: Sequence[tuple[str, Any]]) -> tuple[FuzzReport, set[str]]:
+    """The report of the shards ``named`` (source, document) hold, and the ``known`` keys of any of them.
+
+    An :class:`InputError` names a document that is no report, says nothing of its campaign, belongs to another
+    campaign, repeats a shard or comes from another split (see :func:`merge_campaigns`).
+    """
+    loaded = [(source, *from_document(data, source)) for source, data in named]
+    campaigns: list[tuple[str, Campaign]] = []
+    for source, report, _ in loaded:
+        if report.campaign is None:
+            raise InputError(
+                f"{source}: says nothing of its campaign; write the shards with 'pytest-runcommand fuzz --json'"
+            )
+        campaigns.append((source, report.campaign))
+    campaign = merge_campaigns(campaigns)
+    merged, known = loaded[0][1], set(loaded[0][2])
+    for _, report, seen in loaded[1:]:
+        merged.merge(report)
+        known |= seen
+    merged.campaign = campaign
+    return merged, known
 
 
 def read_json(path: str | Path) -> tuple[FuzzReport, set[str]]:

@@ -6,12 +6,14 @@ Light module (no schemathesis): the pytest route raises :class:`FuzzFailure` fro
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
-from pytest_runcommand.errors import ContractViolationError
+from pytest_runcommand.errors import ContractViolationError, InputError
 from pytest_runcommand.fuzz.baseline import Baseline
 
-__all__ = ["REJECTIONS", "FuzzFailure", "FuzzFinding", "FuzzReport"]
+__all__ = ["REJECTIONS", "Campaign", "FuzzFailure", "FuzzFinding", "FuzzReport", "merge_campaigns"]
 
 REJECTIONS = frozenset({400, 401, 403, 405, 406, 411, 413, 414, 415, 422, 431})
 """Statuses that refuse a request as such (bad input, no access, wrong method or media type)."""
@@ -53,6 +55,121 @@ class FuzzFinding:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Campaign:
+    """What a run drew from and which shares of it a report holds: reports merge only within one campaign."""
+
+    api_version: str
+    target: str
+    """``emulator`` (in-process), ``loopback`` or ``live``: not the URL (each CI job has its own port)."""
+    max_examples: int
+    modes: tuple[str, ...]
+    stateful: bool
+    operations: tuple[str, ...]
+    """The operation ids asked for (empty: all)."""
+    seed: int | None
+    derandomized: bool
+    """True: the same cases every run (no seed, no example database); False without a seed: a random stream."""
+    checks: tuple[str, ...]
+    shard_count: int = 1
+    shards: tuple[int, ...] = (1,)
+    """The shares (1-based) of ``shard_count`` this report holds: a full run is share 1 of 1."""
+
+    @property
+    def complete(self) -> bool:
+        """True when every share of the campaign is here."""
+        return set(self.shards) == set(range(1, self.shard_count + 1))
+
+    def identity(self) -> dict[str, Any]:
+        """Everything but the shares: equal for every report of one campaign."""
+        return {name: value for name, value in asdict(self).items() if name not in ("shard_count", "shards")}
+
+    def describe(self) -> str:
+        draws = "derandomized" if self.derandomized else (f"seed {self.seed}" if self.seed is not None else "random")
+        shares = ", ".join(map(str, self.shards))
+        return (
+            f"api-version {self.api_version}, {self.target} target, {self.max_examples} examples, "
+            f"{'+'.join(self.modes) or 'no'} modes{', stateful' if self.stateful else ''}, {draws}; "
+            f"shard(s) {shares} of {self.shard_count}" + ("" if self.complete else " (not all shards present)")
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "complete": self.complete}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Campaign:
+        """A campaign from :meth:`to_dict`'s output; ``ValueError`` saying which field is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("campaign: expected an object")
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            value = data.get(item.name)
+            if item.name in ("modes", "operations", "checks", "shards"):
+                kind: type = int if item.name == "shards" else str
+                if not isinstance(value, list) or not all(
+                    isinstance(v, kind) and not isinstance(v, bool) for v in value
+                ):
+                    raise ValueError(f"campaign.{item.name}: expected a list")
+                value = tuple(value)
+            elif item.name in ("stateful", "derandomized"):
+                if not isinstance(value, bool):
+                    raise ValueError(f"campaign.{item.name}: expected true or false")
+            elif item.name in ("max_examples", "shard_count", "seed"):
+                if not (isinstance(value, int) and not isinstance(value, bool)) and not (
+                    item.name == "seed" and value is None
+                ):
+                    raise ValueError(f"campaign.{item.name}: expected an integer")
+            elif not isinstance(value, str):
+                raise ValueError(f"campaign.{item.name}: expected a string")
+            values[item.name] = value
+        campaign = cls(**values)
+        if (
+            campaign.shard_count < 1
+            or not campaign.shards
+            or not all(0 < k <= campaign.shard_count for k in campaign.shards)
+        ):
+            raise ValueError("campaign.shards: expected shares between 1 and shard_count")
+        return campaign
+
+
+def merge_campaigns(named: Sequence[tuple[str, Campaign]]) -> Campaign:
+    """The campaign of reports merged together; an :class:`InputError` naming the report that does not fit.
+
+    Refused: another campaign (api-version, target, examples, modes, seed, operations, checks), a share another
+    report holds already, and shares of another split (1/2 with 1/3, a full run with a shard).
+    """
+    first_source, merged = named[0]
+    holders = dict.fromkeys(merged.shards, first_source)
+    for source, campaign in named[1:]:
+        mine, theirs = merged.identity(), campaign.identity()
+        differ = [name for name in mine if mine[name] != theirs[name]]
+        if differ:
+            name = differ[0]
+            raise InputError(
+                f"{source}: another campaign than {first_source} ({name} {_shown(theirs[name])}, not "
+                f"{_shown(mine[name])}): merge the reports of one campaign"
+            )
+        if campaign.shard_count != merged.shard_count:
+            raise InputError(
+                f"{source}: shares of {campaign.shard_count}, but {first_source} has shares of {merged.shard_count}: "
+                "merge the shards of one split (a full run is 1 of 1)"
+            )
+        for share in campaign.shards:
+            if share in holders:
+                raise InputError(
+                    f"{source}: shard {share}/{campaign.shard_count} is already in {holders[share]}: each shard once"
+                )
+            holders[share] = source
+        merged = replace(merged, shards=tuple(sorted(holders)))
+    return merged
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value)) or "(all)"
+    return str(value)
+
+
 @dataclass
 class FuzzReport:
     """The outcome of a run."""
@@ -78,6 +195,8 @@ class FuzzReport:
     notes: list[str] = field(default_factory=list)
     drawn: dict[str, str] = field(default_factory=dict)
     """Per campaign unit, ``"<cases>:<digest>"`` of what it sent: equal when two runs drew the same cases."""
+    campaign: Campaign | None = None
+    """The campaign and share this report covers (set by a campaign run; merging parts keeps the first's)."""
 
     def new_findings(self, baseline: Baseline | None = None) -> list[FuzzFinding]:
         """Findings not in ``baseline``, ordered by operation then title."""
@@ -169,6 +288,7 @@ class FuzzReport:
         self.errors += [error for error in other.errors if error not in self.errors]
         self.notes += other.notes
         self.drawn.update(other.drawn)
+        self.campaign = self.campaign or other.campaign
 
     def baseline_entries(self) -> dict[str, dict[str, str]]:
         return {

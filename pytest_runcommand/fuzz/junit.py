@@ -3,23 +3,55 @@
 One ``testcase`` per operation and check (``classname`` the operation id, ``name`` the check); a check that failed
 on an operation carries one ``failure`` whose text is each distinct failure with its curl line (secrets already
 masked in the findings). Problems of the run itself (operations not fuzzed, no positive case accepted, clean-up
-left overs) are one ``testcase`` named ``run`` with an ``error``.
+left overs) are one ``testcase`` named ``run`` with an ``error``. The suite's ``campaign`` property is the run's
+campaign as JSON, so that ``report merge`` refuses JUnit files of other campaigns (:func:`merge_junit_campaigns`).
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import socket
 from pathlib import Path
 from xml.etree import ElementTree
 
+from pytest_runcommand.errors import InputError
 from pytest_runcommand.fuzz.baseline import Baseline
-from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
+from pytest_runcommand.fuzz.findings import Campaign, FuzzFinding, FuzzReport, merge_campaigns
 
-__all__ = ["SUITE_NAME", "junit_xml", "write_junit"]
+__all__ = ["SUITE_NAME", "campaign_properties", "junit_xml", "merge_junit_campaigns", "write_junit"]
 
 SUITE_NAME = "pytest-runcommand fuzz"
+CAMPAIGN_PROPERTY = "pytest-runcommand fuzz campaign"
+
+
+def campaign_properties(campaign: Campaign) -> ElementTree.Element:
+    """A suite's ``properties`` element naming ``campaign``."""
+    properties = ElementTree.Element("properties")
+    value = json.dumps(campaign.to_dict(), sort_keys=True)
+    ElementTree.SubElement(properties, "property", name=CAMPAIGN_PROPERTY, value=value)
+    return properties
+
+
+def merge_junit_campaigns(named: list[tuple[str, ElementTree.Element]]) -> Campaign | None:
+    """The campaign of JUnit files merged together (None when none names one: files of other tools, unchecked).
+
+    An :class:`InputError` names a file without a campaign among files with one, or one that does not fit.
+    """
+    found: list[tuple[str, Campaign | None]] = []
+    for source, root in named:
+        values = [p.get("value") for p in root.iter("property") if p.get("name") == CAMPAIGN_PROPERTY]
+        try:
+            found.append((source, Campaign.from_dict(json.loads(values[0] or "")) if values else None))
+        except ValueError as error:  # a JSONDecodeError too
+            raise InputError(f"{source}: the {CAMPAIGN_PROPERTY!r} property is not a campaign ({error})") from None
+    if all(campaign is None for _, campaign in found):
+        return None
+    missing = next((source for source, campaign in found if campaign is None), None)
+    if missing is not None:
+        raise InputError(f"{missing}: names no fuzz campaign, unlike the others: merge the shards of one campaign")
+    return merge_campaigns([(source, campaign) for source, campaign in found if campaign is not None])
 
 
 def junit_xml(report: FuzzReport, baseline: Baseline | None = None) -> str:
@@ -38,6 +70,8 @@ def junit_xml(report: FuzzReport, baseline: Baseline | None = None) -> str:
         hostname=socket.gethostname(),
         time=f"{report.elapsed:.3f}",
     )
+    if report.campaign is not None:
+        suite.append(campaign_properties(report.campaign))
     tests = failures = errors = 0
     for operation in operations:
         for check in checks:

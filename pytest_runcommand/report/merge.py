@@ -32,9 +32,16 @@ the output is of that kind:
   JUnit XML     test cases by class and name, a failure or error from any input kept, counts recomputed
   coverage JSON calls and statuses summed, written with its HTML page beside it
 
+Fuzz reports merge only within one campaign: the same api-version, target kind, --max-examples, modes,
+operations, seed (or derandomized) and checks, each shard of one --shard K/N split once (a full run is 1/1).
+Any other input exits 2 naming it. The merged fuzz JSON states its campaign, the shards it holds and whether
+all N are present ("complete"). A fuzz JUnit file carries its campaign as a property and is checked the same
+way; JUnit files without it (written by other tools) are merged unchecked.
+
 The output's folder is created when missing; the output may not be one of the inputs.
 
-Exit codes: 0 written, 2 an unreadable or mixed input (named), or an output that cannot be written."""
+Exit codes: 0 written, 2 an unreadable or mixed input, a report of another campaign or a shard given twice (named),
+or an output that cannot be written."""
 
 
 def register(subparsers: Any) -> None:
@@ -72,7 +79,10 @@ def merge_files(files: list[Path], output: Path) -> str:
     if kind == FUZZ_JSON:
         _write(output, _merge_fuzz(files, [data for _, data in loaded]))
     elif kind == JUNIT:
-        _write(output, _merge_junit([data for _, data in loaded]))
+        from pytest_runcommand.fuzz.junit import campaign_properties, merge_junit_campaigns
+
+        campaign = merge_junit_campaigns([(str(file), data) for file, (_, data) in zip(files, loaded, strict=True)])
+        _write(output, _merge_junit([data for _, data in loaded], campaign_properties(campaign) if campaign else None))
     else:
         from pytest_runcommand.report.coverage import CoverageReport
 
@@ -125,23 +135,14 @@ def _load(file: Path) -> tuple[str, Any]:
 
 def _merge_fuzz(files: list[Path], documents: list[Any]) -> str:
     from pytest_runcommand.fuzz.baseline import Baseline
-    from pytest_runcommand.fuzz.document import from_document, to_document
+    from pytest_runcommand.fuzz.document import merge_documents, to_document
 
-    merged = None
-    known: set[str] = set()
-    for file, data in zip(files, documents, strict=True):
-        report, seen = from_document(data, str(file))
-        known |= seen
-        if merged is None:
-            merged = report
-        else:
-            merged.merge(report)
-    assert merged is not None
+    merged, known = merge_documents([(str(file), data) for file, data in zip(files, documents, strict=True)])
     baseline = Baseline({key: {} for key in known})
     return json.dumps(to_document(merged, baseline), indent=2) + "\n"
 
 
-def _merge_junit(roots: list[ElementTree.Element]) -> str:
+def _merge_junit(roots: list[ElementTree.Element], properties: ElementTree.Element | None = None) -> str:
     cases: dict[tuple[str, str], ElementTree.Element] = {}
     name, elapsed = roots[0].get("name", "merged"), 0.0
     for root in roots:
@@ -162,6 +163,8 @@ def _merge_junit(roots: list[ElementTree.Element]) -> str:
                     if case.find("skipped") is None:
                         mine.remove(skipped)
     suite = ElementTree.Element("testsuite", name=name, time=f"{elapsed:.3f}")
+    if properties is not None:
+        suite.append(properties)
     suite.extend(cases.values())
     counts = {
         "tests": len(cases),
