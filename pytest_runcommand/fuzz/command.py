@@ -42,7 +42,8 @@ the emulator's test token and no proxy. Any other URL needs --live, https, and -
 polled to its end). Token: {TOKEN_ENV}, else azure-identity DefaultAzureCredential.
 
 Deterministic by default (the same cases every run); --seed N picks another reproducible stream. The
-cases drawn depend only on the contract, the options and the seed (not on the target or what else is loaded).
+cases drawn depend only on the contract, the options and the seed (schemathesis's pool of literals taken
+from the loaded code is off).
 The long run: pytest-runcommand fuzz --max-examples 500   (its summary says how many cases were sent).
 
 Scale: --workers N (or auto) runs the campaign in N processes, --shard K/N runs a CI job's share; neither
