@@ -50,13 +50,21 @@ class FuzzSettings:
                 raise UsageError(f"example database {error}") from None
 
 
-def writable_folder(path: Path) -> None:
-    """Create ``path`` if missing and write a file in it; a :class:`UsageError` starting with the path otherwise."""
+def writable_folder(path: Path, *, create: bool = True) -> None:
+    """Check that files can be written in ``path`` (created when missing, unless ``create`` is False: then its
+    nearest existing parent is tried); a :class:`UsageError` starting with the path otherwise."""
     if path.exists() and not path.is_dir():
         raise UsageError(f"{path}: not a folder")
+    probed = path
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        descriptor, probe = tempfile.mkstemp(dir=path, prefix=".write-probe-")
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        else:
+            while not probed.exists() and probed.parent != probed:
+                probed = probed.parent
+            if not probed.is_dir():
+                raise NotADirectoryError(20, "a parent is not a folder")
+        descriptor, probe = tempfile.mkstemp(dir=probed, prefix=".write-probe-")
         os.close(descriptor)
         os.unlink(probe)
     except OSError as error:

@@ -73,6 +73,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    database = _database(config, None)
+    if database is not None:  # a folder that cannot be written would leave the runs without a database, silently
+        from pytest_runcommand.errors import UsageError
+        from pytest_runcommand.fuzz.settings import writable_folder
+
+        try:
+            writable_folder(database, create=False)  # created when a fuzz test uses it
+        except UsageError as error:
+            raise pytest.UsageError(f"--runcommand-fuzz-database / {DATABASE_OPTION}: {error}") from None
 
 
 def _database(config: pytest.Config, marked: Any) -> Path | None:

@@ -105,8 +105,21 @@ def test_the_pytest_route_refuses_an_unwritable_database_folder(pytester: pytest
         """
     )
     result = pytester.runpytest("-q", "-p", "no:cacheprovider", "--runcommand-fuzz-database=/proc/nope")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--runcommand-fuzz-database / runcommand_fuzz_database: /proc/nope: cannot write*"])
+    pytester.makepyfile(
+        test_marked="""
+        import pytest
+
+        @pytest.mark.runcommand_fuzz(max_examples=1, operations=["VirtualMachineRunCommands_Update"], stateful=False,
+                                     database="/proc/nope")
+        def test_contract(runcommand_schema):
+            runcommand_schema.fuzz()
+        """
+    )
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider", "test_marked.py")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*example database /proc/nope*"])
+    result.stdout.fnmatch_lines(["*example database /proc/nope: cannot write*"])
 
 
 def test_json_and_junit_outputs_get_their_missing_folders(tmp_path: Path) -> None:
