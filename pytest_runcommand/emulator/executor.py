@@ -154,7 +154,9 @@ class FakeExecutor:
         self._rules: list[tuple[Matcher, Outcome]] = []
         self._lock = threading.Lock()
         self.runs: list[ScriptRun] = []
-        """Every run requested, oldest first."""
+        """The runs requested, oldest first: the latest :attr:`max_runs` (a served emulator runs for long)."""
+        self.max_runs = 10_000
+        """How many runs :attr:`runs` keeps; older ones are forgotten (bounded memory, as for operations)."""
         self.default: Outcome | None = None
         """Outcome for runs no rule matches (None: echo the script's output, exit code 0)."""
 
@@ -193,6 +195,8 @@ class FakeExecutor:
         """Record ``request`` and return its outcome."""
         with self._lock:
             self.runs.append(request)
+            if len(self.runs) > self.max_runs:
+                del self.runs[: len(self.runs) - max(0, self.max_runs)]
             rules = list(reversed(self._rules))
         if not request.has_source:
             return Outcome(output="", message=NO_SOURCE_MESSAGE, exit_code=0, error="")

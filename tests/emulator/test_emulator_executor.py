@@ -29,6 +29,15 @@ def test_default_outputs_the_echo_lines() -> None:
     assert len(executor.runs) == 1
 
 
+def test_recorded_runs_are_bounded_keeping_the_latest() -> None:
+    executor = FakeExecutor()
+    assert executor.max_runs == 10_000
+    executor.max_runs = 3
+    for index in range(7):
+        executor.run(run(f"echo {index}"))
+    assert [recorded.script for recorded in executor.runs] == ["echo 4", "echo 5", "echo 6"]
+
+
 def test_registration_by_script_command_id_uri_and_predicate() -> None:
     executor = FakeExecutor()
     failing = Outcome.failure(3, error="nope")
