@@ -18,7 +18,9 @@ value for every fuzz test (the marker wins; a relative DIR is read from the root
 are saved, shrunk and tried first next time; then ``seed``'s stream, or a fresh random one without a seed.
 
 Cores: there is no ``workers`` option here. Each operation and the stateful sequences are separate tests, so
-pytest-xdist (``pytest -n auto``) spreads them over processes, the pytest way; nothing forks inside a test.
+pytest-xdist (``pytest -n auto``) spreads them over processes, the pytest way; nothing forks inside a test. The
+fixture is declared long (:func:`~pytest_runcommand.pytest.settings.runs_long`), so under xdist these tests come early in
+each worker's order and no worker is left with one at the end.
 The target is resolved as the command line resolves ``--target`` (:func:`pytest_runcommand.fuzz.targets.resolve_target`):
 a target off loopback also needs ``RUNCOMMAND_FUZZ_LIVE=1``, https and the scope in ``AZURE_SUBSCRIPTION_ID``,
 ``AZURE_RESOURCE_GROUP``, ``AZURE_VM_NAME`` (token: ``AZURE_ACCESS_TOKEN`` or ``DefaultAzureCredential``); a
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_runcommand.pytest.settings import observe_traffic, runcommand_settings_of
+from pytest_runcommand.pytest.settings import observe_traffic, runcommand_settings_of, runs_long
 
 if TYPE_CHECKING:
     from schemathesis.schemas import BaseSchema
@@ -98,6 +100,7 @@ def _database(config: pytest.Config, marked: Any) -> Path | None:
 STATEFUL = "stateful"
 
 observe_traffic("runcommand_schema")
+runs_long("runcommand_schema")  # under pytest-xdist, spread over the first two thirds of each worker's order
 
 
 @dataclass

@@ -109,3 +109,10 @@ def test_the_workers_order_spreads_the_declared_long_tests_and_a_plain_run_keeps
     assert workers[0].startswith(
         '["test_long[0]", "test_quick[0]", "test_quick[1]", "test_quick[2]", "test_quick[3]", "test_long[1]"'
     )
+
+
+def test_the_fuzz_fixture_is_declared_long() -> None:
+    from pytest_runcommand.pytest import fuzz  # noqa: F401 - its import makes the declaration, as the plugin's does
+    from pytest_runcommand.pytest.settings import long_fixtures
+
+    assert "runcommand_schema" in long_fixtures()
