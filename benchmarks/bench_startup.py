@@ -121,12 +121,13 @@ def main() -> None:
         for _ in range(args.rounds):
             for index, (_, venv, extra) in enumerate(runs):
                 times[index].append(run(venv, suite, environment, *extra))
+        counts = {venv: _distributions(venv) for _, venv, extra in runs if not extra}  # before the venvs are removed
     cache = "off (PYTHONDONTWRITEBYTECODE=1)" if args.no_bytecode_cache else "on"
     print(f"pytest on a one-test suite, median of {args.rounds} alternating rounds, bytecode cache {cache}")
     print(f"{'':40}{'wall':>11}{'CPU':>11}")
     medians = [tuple(statistics.median(sample[i] for sample in samples) * 1000 for i in (0, 1)) for samples in times]
     for (label, venv, extra), (wall, cpu) in zip(runs, medians, strict=True):
-        note = "" if extra else f"  ({_distributions(venv)} distributions)"
+        note = "" if extra else f"  ({counts[venv]} distributions)"
         print(f"  {label:38}{wall:8.1f} ms{cpu:8.1f} ms{note}")
     (base_wall, base_cpu), (package_wall, package_cpu) = medians[0], medians[1]
     wall, cpu = package_wall - base_wall, package_cpu - base_cpu
