@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import orjson
 
-__all__ = ["Interaction", "header_value", "parse_json_body"]
+__all__ = ["Interaction", "header_value", "invalid_on_purpose", "parse_json_body", "sending_invalid_on_purpose"]
+
+_invalid_on_purpose: ContextVar[bool] = ContextVar("pytest_runcommand_invalid_on_purpose", default=False)
+
+
+@contextmanager
+def invalid_on_purpose() -> Iterator[None]:
+    """Requests sent inside are invalid on purpose (a negative fuzz case): recorders mark what they record then."""
+    token = _invalid_on_purpose.set(True)
+    try:
+        yield
+    finally:
+        _invalid_on_purpose.reset(token)
+
+
+def sending_invalid_on_purpose() -> bool:
+    """True inside :func:`invalid_on_purpose` (in this thread or task)."""
+    return _invalid_on_purpose.get()
 
 
 def parse_json_body(body: bytes | str | Mapping[str, Any] | list[Any] | None) -> Any:
@@ -61,6 +80,9 @@ class Interaction:
     response_body: bytes | str | Mapping[str, Any] | list[Any] | None = None
     source: str = ""
     """Where the interaction came from (a cassette path and index, a test id), for messages."""
+    request_invalid_on_purpose: bool = False
+    """The request was sent invalid on purpose (a negative fuzz case): the traffic check holds only its answer to the
+    contract (the request's violations are kept as ignored)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.method, str):

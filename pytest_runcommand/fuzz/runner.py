@@ -57,6 +57,7 @@ from pytest_runcommand.fuzz.schema import build_schema
 from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.stateful import run_stateful
 from pytest_runcommand.fuzz.targets import Target
+from pytest_runcommand.interactions import invalid_on_purpose
 
 __all__ = ["STATEFUL", "FuzzRunner", "operation_id"]
 
@@ -132,7 +133,11 @@ class FuzzRunner:
             self.report.stopped = str(error)
             raise
         self._digest.update(_case_bytes(case))
-        response = case.call(**{**self.transport_kwargs(), **kwargs})
+        if _mode(case) == "negative":  # observed traffic holds only the answer of an invalid-on-purpose request
+            with invalid_on_purpose():
+                response = case.call(**{**self.transport_kwargs(), **kwargs})
+        else:
+            response = case.call(**{**self.transport_kwargs(), **kwargs})
         self.target.guard.note_response(case.method, url, response.status_code)
         self.report.cases += 1
         operation = operation_id(case.operation)

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from pytest_runcommand.contract.facts import API_VERSIONS, operation_route, operations_at
-from pytest_runcommand.interactions import Interaction
+from pytest_runcommand.interactions import Interaction, sending_invalid_on_purpose
 from pytest_runcommand.traffic.exchanges import without_carried
 
 __all__ = ["TrafficRecorder"]
@@ -110,6 +110,7 @@ def _fresh(interaction: Interaction) -> Interaction:
         interaction.status,
         interaction.response_headers,
         interaction.response_body,
+        request_invalid_on_purpose=interaction.request_invalid_on_purpose,
     )
 
 
@@ -156,6 +157,7 @@ def _from_httpx(request: Any, response: Any, streamed: bool) -> Interaction:
         response.status_code,
         dict(response.headers),
         response_body,
+        request_invalid_on_purpose=sending_invalid_on_purpose(),
     )
 
 
@@ -176,6 +178,7 @@ def _from_requests(request: Any, response: Any, streamed: bool) -> Interaction:
         response.status_code,
         dict(response.headers),
         response_body,
+        request_invalid_on_purpose=sending_invalid_on_purpose(),
     )
 
 

@@ -96,8 +96,10 @@ def test_long(slow_fixture, index):
 
 
 def test_the_workers_order_spreads_the_declared_long_tests_and_a_plain_run_keeps_its_order(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)  # this suite's own worker, if it runs under xdist
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_order=TESTS)
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=14)
