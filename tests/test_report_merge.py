@@ -39,17 +39,38 @@ def test_coverage_reports_merge_with_coverage_semantics(tmp_path: Path) -> None:
 
     data = CoverageReport().to_dict()
     operation = next(iter(data["operations"]))
-    data["operations"][operation]["calls"] = 2
-    data["operations"][operation]["statuses_seen"] = {"200": 2}
-    for name in ("a", "b"):
+    for name, calls, status in (("a", 2, "200"), ("b", 3, "404")):
+        data["operations"][operation]["calls"] = calls
+        data["operations"][operation]["statuses_seen"] = {status: calls}
         (tmp_path / f"{name}.json").write_text(json.dumps(data))
     assert (
         main(["report", "merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "-o", str(tmp_path / "c.json")])
         == 0
     )
     merged = json.loads((tmp_path / "c.json").read_text())
-    assert merged["operations"][operation]["calls"] == 4
-    assert merged["operations"][operation]["statuses_seen"] == {"200": 4}
+    assert merged["operations"][operation]["calls"] == 5
+    assert merged["operations"][operation]["statuses_seen"] == {"200": 2, "404": 3}
+
+
+def test_a_report_given_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_runcommand.report.coverage import CoverageReport
+
+    report = tmp_path / "cov.json"
+    report.write_text(json.dumps(CoverageReport().to_dict()))
+    (tmp_path / "copy.json").write_bytes(report.read_bytes())
+    (tmp_path / "sub").mkdir()
+    for second in (report, tmp_path / "copy.json", tmp_path / "sub" / ".." / "cov.json"):
+        assert main(["report", "merge", str(report), str(second), "-o", str(tmp_path / "out.json")]) == 2
+        assert f"{second}: the same report as {report}" in capsys.readouterr().err
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_an_output_that_cannot_be_written_exits_2_before_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = _coverage(tmp_path / "a.json")
+    assert main(["report", "merge", str(report), "-o", "/proc/merged.json"]) == 2
+    assert "-o /proc/merged.json: cannot write there" in capsys.readouterr().err
 
 
 def test_mixed_kinds_exit_2_naming_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -179,9 +200,9 @@ def test_reports_of_other_campaigns_or_repeated_shards_are_refused(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     first, second = (shards[name].with_suffix(suffix) for name in names)
-    if first == second:  # the same shard twice, as two files
+    if first == second:  # the same shard twice, as two files (not byte for byte: that is refused before)
         second = tmp_path / f"copy{suffix}"
-        second.write_bytes(first.read_bytes())
+        second.write_bytes(first.read_bytes() + b"\n")
     output = tmp_path / f"out{suffix}"
     assert main(["report", "merge", str(first), str(second), "-o", str(output)]) == 2
     err = capsys.readouterr().err
@@ -223,3 +244,24 @@ def test_a_fuzz_report_without_a_campaign_is_refused(
         main(["report", "merge", str(shards["s1"].with_suffix(".json")), str(old), "-o", str(tmp_path / "o.json")]) == 2
     )
     assert "old.json: says nothing of its campaign" in capsys.readouterr().err
+
+
+def test_the_summary_line_says_whether_every_shard_is_there(
+    shards: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", "merge", str(shards["s1"].with_suffix(".json")), "-o", str(tmp_path / "part.json")]) == 0
+    assert "(shard(s) 1 of 2: NOT complete" in capsys.readouterr().out
+    both = [str(shards[name].with_suffix(".json")) for name in ("s1", "s2")]
+    assert main(["report", "merge", *both, "-o", str(tmp_path / "whole.json")]) == 0
+    assert "(shard(s) 1, 2 of 2: complete)" in capsys.readouterr().out
+
+
+def test_a_report_holding_one_share_twice_is_refused(
+    shards: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = json.loads(shards["s1"].with_suffix(".json").read_text())
+    document["campaign"]["shards"] = [1, 1]
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(document))
+    assert main(["report", "merge", str(forged), "-o", str(tmp_path / "out.json")]) == 2
+    assert "forged.json" in capsys.readouterr().err

@@ -176,6 +176,10 @@ def _check_paths(args: argparse.Namespace) -> None:
         raise UsageError("--update-baseline needs --baseline FILE")
     if args.baseline is not None and not args.update_baseline and not args.baseline.is_file():
         raise UsageError(f"--baseline {args.baseline}: no such file (write one with --update-baseline)")
+    from pytest_runcommand.fuzz.settings import writable_folder
+
+    if args.junit_xml is not None and args.json is not None and args.junit_xml.resolve() == args.json.resolve():
+        raise UsageError(f"--json and --junit-xml name the same file ({args.json}): give each its own")
     for flag, path in (("--junit-xml", args.junit_xml), ("--json", args.json)):
         if path is None:
             continue
@@ -187,10 +191,12 @@ def _check_paths(args: argparse.Namespace) -> None:
             raise UsageError(
                 f"{flag} {path}: cannot create the folder {path.parent} ({error.strerror or error})"
             ) from None
+        try:
+            writable_folder(path.parent, create=False)  # checked before the campaign, not after it
+        except UsageError as error:
+            raise UsageError(f"{flag} {path}: {error}") from None
     database = args.hypothesis_database
     if database is not None:
-        from pytest_runcommand.fuzz.settings import writable_folder
-
         try:
             writable_folder(database)
         except UsageError as error:

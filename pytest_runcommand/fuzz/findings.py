@@ -127,8 +127,9 @@ class Campaign:
             campaign.shard_count < 1
             or not campaign.shards
             or not all(0 < k <= campaign.shard_count for k in campaign.shards)
+            or len(set(campaign.shards)) != len(campaign.shards)
         ):
-            raise ValueError("campaign.shards: expected shares between 1 and shard_count")
+            raise ValueError("campaign.shards: expected distinct shares between 1 and shard_count")
         return campaign
 
 

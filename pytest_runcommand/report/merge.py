@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -38,7 +39,9 @@ Any other input exits 2 naming it. The merged fuzz JSON states its campaign, the
 all N are present ("complete"). A fuzz JUnit file carries its campaign as a property and is checked the same
 way; JUnit files without it (written by other tools) are merged unchecked.
 
-The output's folder is created when missing; the output may not be one of the inputs.
+The output's folder is created when missing; the output may not be one of the inputs, and no report may be given
+twice (the same file, or the same content). For fuzz reports the summary line says which shards the merged report
+holds and whether that is the whole campaign.
 
 Exit codes: 0 written, 2 an unreadable or mixed input, a report of another campaign or a shard given twice (named),
 or an output that cannot be written."""
@@ -62,13 +65,24 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     kind = merge_files(args.files, args.output)
-    print(f"report merge: {len(args.files)} {kind} file(s) merged into {args.output}")
+    print(f"report merge: {len(args.files)} {kind} file(s) merged into {args.output}{_shares(kind, args.output)}")
     return 0
+
+
+def _shares(kind: str, output: Path) -> str:
+    """For fuzz JSON: which shards the merged report holds, and whether that is the whole campaign."""
+    if kind != FUZZ_JSON:
+        return ""
+    campaign = json.loads(output.read_text(encoding="utf-8")).get("campaign") or {}
+    shards, count = campaign.get("shards", []), campaign.get("shard_count", 1)
+    verdict = "complete" if campaign.get("complete") else "NOT complete: not every shard of the campaign is here"
+    return f" (shard(s) {', '.join(map(str, shards))} of {count}: {verdict})"
 
 
 def merge_files(files: list[Path], output: Path) -> str:
     """Merge ``files`` into ``output``; returns the kind. :class:`InputError` names a bad file."""
     _check_output(files, output)
+    _refuse_repeats(files)
     loaded = [_load(file) for file in files]
     kinds = {kind for kind, _ in loaded}
     if len(kinds) > 1:
@@ -93,8 +107,22 @@ def merge_files(files: list[Path], output: Path) -> str:
     return kind
 
 
+def _refuse_repeats(files: list[Path]) -> None:
+    """The same report given twice (one path, or the same bytes) would count its calls and cases twice."""
+    seen: dict[object, Path] = {}
+    for file in files:
+        try:
+            keys: list[object] = [file.resolve(), file.read_bytes()]
+        except OSError:
+            continue  # named by _load
+        for key in keys:
+            if key in seen:
+                raise InputError(f"{file}: the same report as {seen[key]}; give each report once")
+            seen[key] = file
+
+
 def _check_output(files: list[Path], output: Path) -> None:
-    """Refuse an output that is one of the inputs or a folder; create its missing parent folders."""
+    """Refuse an output that is one of the inputs, a folder or not writable; create its missing parent folders."""
     for file in files:
         if file.resolve() == output.resolve():
             raise UsageError(f"-o {output}: is also an input ({file}); write the merged report to another file")
@@ -104,6 +132,12 @@ def _check_output(files: list[Path], output: Path) -> None:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageError(f"-o {output}: cannot create the folder {output.parent} ({error.strerror or error})") from None
+    try:
+        descriptor, probe = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.probe-")
+        os.close(descriptor)
+        os.unlink(probe)
+    except OSError as error:
+        raise UsageError(f"-o {output}: cannot write there ({error.strerror or type(error).__name__})") from None
 
 
 def _load(file: Path) -> tuple[str, Any]:

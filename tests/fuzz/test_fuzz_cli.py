@@ -188,3 +188,14 @@ def test_the_default_api_version_comes_from_the_contract(capsys: pytest.CaptureF
     with pytest.raises(SystemExit):
         main(["fuzz", "--help"])
     assert f"(default: {DEFAULT_API_VERSION})" in " ".join(capsys.readouterr().out.split())
+
+
+def test_report_paths_that_cannot_be_written_exit_2_before_fuzzing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["fuzz", "--max-examples", "1", "--json", "/proc/fuzz.json"]) == 2
+    assert "--json /proc/fuzz.json: " in capsys.readouterr().err
+    same = str(tmp_path / "out")
+    assert main(["fuzz", "--max-examples", "1", "--json", same, "--junit-xml", same]) == 2
+    assert "--json and --junit-xml name the same file" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
