@@ -265,3 +265,16 @@ def test_a_report_holding_one_share_twice_is_refused(
     forged.write_text(json.dumps(document))
     assert main(["report", "merge", str(forged), "-o", str(tmp_path / "out.json")]) == 2
     assert "forged.json" in capsys.readouterr().err
+
+
+def test_a_shard_relabelled_as_another_is_refused(
+    shards: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = json.loads(shards["s1"].with_suffix(".json").read_text())
+    document["campaign"]["shards"] = [2]
+    forged = tmp_path / "fake2.json"
+    forged.write_text(json.dumps(document))
+    first = str(shards["s1"].with_suffix(".json"))
+    assert main(["report", "merge", first, str(forged), "-o", str(tmp_path / "out.json")]) == 2
+    assert "fake2.json: unit " in capsys.readouterr().err
+    assert not (tmp_path / "out.json").exists()

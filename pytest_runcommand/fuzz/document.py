@@ -102,6 +102,14 @@ def merge_documents(named: Sequence[tuple[str, Any]]) -> tuple[FuzzReport, set[s
             )
         campaigns.append((source, report.campaign))
     campaign = merge_campaigns(campaigns)
+    holder: dict[str, str] = {}
+    for source, report, _ in loaded:  # the shares of one split draw disjoint units: a relabelled copy does not
+        for unit in report.drawn:
+            if unit in holder:
+                raise InputError(
+                    f"{source}: unit {unit!r} is also in {holder[unit]}: the shards of one split share none"
+                )
+            holder[unit] = source
     merged, known = loaded[0][1], set(loaded[0][2])
     for _, report, seen in loaded[1:]:
         merged.merge(report)
