@@ -24,6 +24,7 @@ from pytest_runcommand.fuzz.targets import (
     LIVE_RATE,
     TOKEN_ENV,
     TargetRequest,
+    masked_target_text,
     resolve_target,
 )
 
@@ -257,7 +258,9 @@ def run(args: argparse.Namespace) -> int:
         report = run_campaign(FuzzRunner(target, settings, progress=progress), workers=workers, shard=shard)
     except Exception as error:  # a crash must not print the token that sits in schemathesis's reprs
         print(
-            f"pytest-runcommand fuzz: the run stopped: {mask_text(f'{type(error).__name__}: {error}')}", file=sys.stderr
+            "pytest-runcommand fuzz: the run stopped: "
+            + mask_text(masked_target_text(f"{type(error).__name__}: {error}", str(args.target))),
+            file=sys.stderr,
         )
         return 2
     finally:

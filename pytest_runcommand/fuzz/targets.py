@@ -24,6 +24,7 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from pytest_runcommand.errors import UsageError
 from pytest_runcommand.fuzz.live import ARM_SCOPE, Guard, LiveScope
@@ -45,6 +46,7 @@ __all__ = [
     "emulator_target",
     "is_loopback",
     "is_loopback_host",
+    "masked_target_text",
     "parse_target_url",
     "resolve_target",
     "shown_target",
@@ -357,14 +359,38 @@ def access_token(environ: Mapping[str, str] | None = None) -> str:
         raise UsageError(f"no Azure credential: set {TOKEN_ENV} or sign in (az login); {first_line}") from None
 
 
+_SECRET_TAIL = re.compile(r"[?#;\\]|%(?:3f|23|3b|5c)", re.IGNORECASE)
+"""Where a part that may hold a secret starts: a query, fragment, path parameter or backslash, plain or encoded."""
+
+
 def shown_target(text: str) -> str:
-    """A target as messages show it: user info and everything after ``?`` or ``#`` masked (they may hold secrets)."""
+    """A target as messages show it: user info, a ``%`` in the host (a zone, an encoded ``@``) and everything from a
+    query, fragment, path parameter or backslash on masked (they may hold secrets)."""
     scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text)
     prefix = scheme.group() if scheme is not None else ""
-    rest = text[len(prefix) :]
-    if "@" in rest:
-        rest = "***@" + rest.rsplit("@", 1)[1]
-    cut = re.search(r"[?#]", rest)
+    rest, tail = text[len(prefix) :], ""
+    cut = _SECRET_TAIL.search(rest)
     if cut is not None:
-        rest = rest[: cut.end()] + "***"
-    return prefix + rest
+        rest, tail = rest[: cut.start()], rest[cut.start() : cut.end()] + "***"
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    if "%" in authority:
+        authority = authority[: authority.index("%")] + "%***"
+    return prefix + authority + slash + path + tail
+
+
+def masked_target_text(text: str, target: str) -> str:
+    """``text`` (an error's message) with the parts of ``target`` that :func:`shown_target` masks masked too."""
+    shown = shown_target(target)
+    if shown == target:
+        return text
+    scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", target)
+    rest = target[scheme.end() if scheme else 0 :]
+    hidden = [target, rest]
+    authority, _, path = rest.partition("/")
+    hidden += [authority, "/" + path] if path else [authority]
+    for part in sorted({unquote(piece) for piece in hidden} | set(hidden), key=len, reverse=True):
+        if len(part) > 3 and part not in shown:
+            text = text.replace(part, "***")
+    return text

@@ -142,3 +142,32 @@ def test_a_negative_shard_gets_the_shard_message(shard: str) -> None:
     assert done.returncode == 2
     assert "--shard" in done.stderr
     assert "expected one argument" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"https://127.0.0.1:9/%3Fsig={SENTINEL}",
+        f"http://127.0.0.1:9/;sig={SENTINEL}",
+        f"http://[::1%25{SENTINEL}]:9",
+        f"http://u%3A{SENTINEL}%40127.0.0.1:9",
+        f"http://127.0.0.1:9\\@{SENTINEL}",
+    ],
+)
+def test_odd_targets_never_print_their_secret_part(target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert SENTINEL not in shown_target(target)
+    code = main(["fuzz", "--target", target, "--max-examples", "1", "--operation", "VirtualMachineRunCommands_Get"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert SENTINEL not in captured.out + captured.err
+
+
+def test_an_error_message_loses_the_targets_secret_parts() -> None:
+    from pytest_runcommand.fuzz.targets import masked_target_text
+
+    target = f"http://127.0.0.1:9/;sig={SENTINEL}"
+    message = f"Max retries exceeded with url: /;sig={SENTINEL}/subscriptions/x (127.0.0.1:9)"
+    masked = masked_target_text(message, target)
+    assert SENTINEL not in masked
+    assert "127.0.0.1:9" in masked
+    assert masked_target_text("plain text", "http://127.0.0.1:9") == "plain text"
