@@ -73,6 +73,8 @@ _SEEDS = random.SystemRandom()
 _P_TOKEN = str(uuid.UUID(int=random.Random(0).getrandbits(128), version=4))
 
 _NO_SOURCE: Mapping[str, Any] = {}
+_PROTECTED = VirtualMachineRunCommandProperties.model_fields["protected_parameters"].alias or ""
+"""The wire name of the protected parameters (the model's, as the contract names it)."""
 
 
 @lru_cache(maxsize=16)
@@ -340,7 +342,7 @@ class Backend:
             gallery_script_reference_id=source.get("galleryScriptReferenceId"),
             script_shell=source.get("scriptShell"),
             parameters=_pairs(props.get("parameters")),
-            protected_parameters=_pairs(props.get("protectedParameters")),
+            protected_parameters=_pairs(props.get(_PROTECTED)),
             run_as_user=props.get("runAsUser"),
             timeout_in_seconds=max(0, props.get("timeoutInSeconds") or 0),
             async_execution=bool(props.get("asyncExecution")),
