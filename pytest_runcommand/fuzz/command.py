@@ -177,25 +177,13 @@ def _check_paths(args: argparse.Namespace) -> None:
         raise UsageError("--update-baseline needs --baseline FILE")
     if args.baseline is not None and not args.update_baseline and not args.baseline.is_file():
         raise UsageError(f"--baseline {args.baseline}: no such file (write one with --update-baseline)")
-    from pytest_runcommand.fuzz.settings import writable_folder
+    from pytest_runcommand.fuzz.settings import writable_file, writable_folder
 
     if args.junit_xml is not None and args.json is not None and args.junit_xml.resolve() == args.json.resolve():
         raise UsageError(f"--json and --junit-xml name the same file ({args.json}): give each its own")
     for flag, path in (("--junit-xml", args.junit_xml), ("--json", args.json)):
-        if path is None:
-            continue
-        if path.is_dir():
-            raise UsageError(f"{flag} {path}: is a folder; give the path of the file to write")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise UsageError(
-                f"{flag} {path}: cannot create the folder {path.parent} ({error.strerror or error})"
-            ) from None
-        try:
-            writable_folder(path.parent, create=False)  # checked before the campaign, not after it
-        except UsageError as error:
-            raise UsageError(f"{flag} {path}: {error}") from None
+        if path is not None:
+            writable_file(path, flag)  # checked before the campaign, not after it
     database = args.hypothesis_database
     if database is not None:
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS
 from pytest_runcommand.errors import UsageError
 
-__all__ = ["MODES", "FuzzSettings", "writable_folder"]
+__all__ = ["MODES", "FuzzSettings", "writable_file", "writable_folder"]
 
 MODES = ("positive", "negative")
 """schemathesis's generation modes: valid data, and data the contract must refuse."""
@@ -69,3 +69,17 @@ def writable_folder(path: Path, *, create: bool = True) -> None:
         os.unlink(probe)
     except OSError as error:
         raise UsageError(f"{path}: cannot write there ({error.strerror or type(error).__name__})") from None
+
+
+def writable_file(path: Path, flag: str) -> None:
+    """Check, before any work, that the report ``flag`` names can be written at ``path`` (its missing folders are
+    created); a :class:`UsageError` naming ``flag`` and the path otherwise."""
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: is a folder; give the path of the file to write")
+    try:
+        writable_folder(path.parent)
+    except UsageError as error:
+        reason = str(error).removeprefix(f"{path.parent}: ")
+        raise UsageError(
+            f"{flag} {path}: {path.parent} is {reason}" if reason == "not a folder" else f"{flag} {path}: {reason}"
+        ) from None

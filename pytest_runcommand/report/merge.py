@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -64,34 +63,26 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    kind = merge_files(args.files, args.output)
-    print(f"report merge: {len(args.files)} {kind} file(s) merged into {args.output}{_shares(kind, args.output)}")
+    kind, shares = merge_files(args.files, args.output)
+    print(f"report merge: {len(args.files)} {kind} file(s) merged into {args.output}{shares}")
     return 0
 
 
-def _shares(kind: str, output: Path) -> str:
-    """For fuzz JSON: which shards the merged report holds, and whether that is the whole campaign."""
-    if kind != FUZZ_JSON:
-        return ""
-    campaign = json.loads(output.read_text(encoding="utf-8")).get("campaign") or {}
-    shards, count = campaign.get("shards", []), campaign.get("shard_count", 1)
-    verdict = "complete" if campaign.get("complete") else "NOT complete: not every shard of the campaign is here"
-    return f" (shard(s) {', '.join(map(str, shards))} of {count}: {verdict})"
-
-
-def merge_files(files: list[Path], output: Path) -> str:
-    """Merge ``files`` into ``output``; returns the kind. :class:`InputError` names a bad file."""
+def merge_files(files: list[Path], output: Path) -> tuple[str, str]:
+    """Merge ``files`` into ``output``; returns the kind and, for fuzz JSON, which shards the merged report holds
+    (``""`` otherwise). :class:`InputError` names a bad file."""
     _check_output(files, output)
-    _refuse_repeats(files)
-    loaded = [_load(file) for file in files]
+    raws = _read_once_each(files)
+    loaded = [_load(file, raw) for file, raw in zip(files, raws, strict=True)]
     kinds = {kind for kind, _ in loaded}
     if len(kinds) > 1:
         first = loaded[0][0]
         odd = next(file for file, (kind, _) in zip(files, loaded, strict=True) if kind != first)
         raise InputError(f"{odd}: a {loaded[files.index(odd)][0]}, but {files[0]} is a {first}: merge one kind")
-    kind = loaded[0][0]
+    kind, shares = loaded[0][0], ""
     if kind == FUZZ_JSON:
-        _write(output, _merge_fuzz(files, [data for _, data in loaded]))
+        text, shares = _merge_fuzz(files, [data for _, data in loaded])
+        _write(output, text)
     elif kind == JUNIT:
         from pytest_runcommand.fuzz.junit import campaign_properties, merge_junit_campaigns
 
@@ -104,21 +95,24 @@ def merge_files(files: list[Path], output: Path) -> str:
         for _, data in loaded:
             coverage.merge(data)
         coverage.write(output)
-    return kind
+    return kind, shares
 
 
-def _refuse_repeats(files: list[Path]) -> None:
-    """The same report given twice (one path, or the same bytes) would count its calls and cases twice."""
+def _read_once_each(files: list[Path]) -> list[bytes]:
+    """Each file's bytes; the same report given twice (one path, or the same bytes) would count twice: refused."""
     seen: dict[object, Path] = {}
+    raws = []
     for file in files:
         try:
-            keys: list[object] = [file.resolve(), file.read_bytes()]
-        except OSError:
-            continue  # named by _load
-        for key in keys:
+            raw = file.read_bytes()
+        except OSError as error:
+            raise InputError(f"{file}: cannot be read ({error.strerror or type(error).__name__})") from None
+        for key in (file.resolve(), raw):
             if key in seen:
                 raise InputError(f"{file}: the same report as {seen[key]}; give each report once")
             seen[key] = file
+        raws.append(raw)
+    return raws
 
 
 def _check_output(files: list[Path], output: Path) -> None:
@@ -126,25 +120,12 @@ def _check_output(files: list[Path], output: Path) -> None:
     for file in files:
         if file.resolve() == output.resolve():
             raise UsageError(f"-o {output}: is also an input ({file}); write the merged report to another file")
-    if output.is_dir():
-        raise UsageError(f"-o {output}: is a folder; give the path of the file to write")
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"-o {output}: cannot create the folder {output.parent} ({error.strerror or error})") from None
-    try:
-        descriptor, probe = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.probe-")
-        os.close(descriptor)
-        os.unlink(probe)
-    except OSError as error:
-        raise UsageError(f"-o {output}: cannot write there ({error.strerror or type(error).__name__})") from None
+    from pytest_runcommand.fuzz.settings import writable_file
+
+    writable_file(output, "-o")
 
 
-def _load(file: Path) -> tuple[str, Any]:
-    try:
-        raw = file.read_bytes()
-    except OSError as error:
-        raise InputError(f"{file}: cannot be read ({error.strerror or type(error).__name__})") from None
+def _load(file: Path, raw: bytes) -> tuple[str, Any]:
     if raw.lstrip()[:1] == b"<":
         try:
             root = ElementTree.fromstring(raw)
@@ -167,13 +148,19 @@ def _load(file: Path) -> tuple[str, Any]:
     raise InputError(f"{file}: not a fuzz report, a JUnit file or a coverage report")
 
 
-def _merge_fuzz(files: list[Path], documents: list[Any]) -> str:
+def _merge_fuzz(files: list[Path], documents: list[Any]) -> tuple[str, str]:
+    """The merged report's text, and which shards it holds and whether that is the whole campaign."""
     from pytest_runcommand.fuzz.baseline import Baseline
     from pytest_runcommand.fuzz.document import merge_documents, to_document
 
     merged, known = merge_documents([(str(file), data) for file, data in zip(files, documents, strict=True)])
     baseline = Baseline({key: {} for key in known})
-    return json.dumps(to_document(merged, baseline), indent=2) + "\n"
+    shares = ""
+    if merged.campaign is not None:
+        campaign = merged.campaign
+        verdict = "complete" if campaign.complete else "NOT complete: not every shard of the campaign is here"
+        shares = f" (shard(s) {', '.join(map(str, campaign.shards))} of {campaign.shard_count}: {verdict})"
+    return json.dumps(to_document(merged, baseline), indent=2) + "\n", shares
 
 
 def _merge_junit(roots: list[ElementTree.Element], properties: ElementTree.Element | None = None) -> str:
