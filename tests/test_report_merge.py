@@ -278,3 +278,18 @@ def test_a_shard_relabelled_as_another_is_refused(
     assert main(["report", "merge", first, str(forged), "-o", str(tmp_path / "out.json")]) == 2
     assert "fake2.json: unit " in capsys.readouterr().err
     assert not (tmp_path / "out.json").exists()
+
+
+def test_an_output_named_for_the_other_format_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = _coverage(tmp_path / "a.json")
+    assert main(["report", "merge", str(report), "-o", str(tmp_path / "merged.xml")]) == 2
+    error = capsys.readouterr().err
+    assert "merged.xml: the inputs are coverage JSON reports, which merge into JSON" in error
+    assert "name the output *.json" in error
+    assert not (tmp_path / "merged.xml").exists()
+    assert not (tmp_path / "merged.html").exists()
+    junit = tmp_path / "a.xml"
+    junit.write_text('<testsuite name="x" tests="1"><testcase classname="c" name="n"/></testsuite>')
+    assert main(["report", "merge", str(junit), "-o", str(tmp_path / "merged.JSON")]) == 2
+    assert "which merge into XML, but the name ends in .JSON; name the output *.xml" in capsys.readouterr().err
+    assert main(["report", "merge", str(report), "-o", str(tmp_path / "merged.txt")]) == 0

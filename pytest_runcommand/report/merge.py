@@ -38,7 +38,8 @@ Any other input exits 2 naming it. The merged fuzz JSON states its campaign, the
 all N are present ("complete"). A fuzz JUnit file carries its campaign as a property and is checked the same
 way; JUnit files without it (written by other tools) are merged unchecked.
 
-The output's folder is created when missing; the output may not be one of the inputs, and no report may be given
+The output's folder is created when missing; its name may not end in the other format's suffix (.xml for JSON
+reports, .json for JUnit); the output may not be one of the inputs, and no report may be given
 twice (the same file, or the same content). For fuzz reports the summary line says which shards the merged report
 holds and whether that is the whole campaign.
 
@@ -80,6 +81,7 @@ def merge_files(files: list[Path], output: Path) -> tuple[str, str]:
         odd = next(file for file, (kind, _) in zip(files, loaded, strict=True) if kind != first)
         raise InputError(f"{odd}: a {loaded[files.index(odd)][0]}, but {files[0]} is a {first}: merge one kind")
     kind, shares = loaded[0][0], ""
+    _check_suffix(output, kind)
     if kind == FUZZ_JSON:
         text, shares = _merge_fuzz(files, [data for _, data in loaded])
         _write(output, text)
@@ -123,6 +125,19 @@ def _check_output(files: list[Path], output: Path) -> None:
     from pytest_runcommand.fuzz.settings import writable_file
 
     writable_file(output, "-o")
+
+
+_SUFFIXES = {FUZZ_JSON: ".json", JUNIT: ".xml", COVERAGE: ".json"}
+
+
+def _check_suffix(output: Path, kind: str) -> None:
+    """Refuse an output named for the other format (``-o merged.xml`` for JSON reports, ``.json`` for JUnit)."""
+    suffix, wanted = output.suffix.lower(), _SUFFIXES[kind]
+    if suffix in _SUFFIXES.values() and suffix != wanted:
+        raise UsageError(
+            f"-o {output}: the inputs are {kind}s, which merge into {wanted[1:].upper()}, but the name ends in "
+            f"{output.suffix}; name the output *{wanted}"
+        )
 
 
 def _load(file: Path, raw: bytes) -> tuple[str, Any]:
