@@ -222,21 +222,26 @@ def encode(
     content = response.body
     body = b"" if content is None else content.data if type(content) is RawJson else orjson.dumps(content)
     own = response.headers
-    common, raw_names = _header_plan(tuple(own))
-    headers = list(common)
-    if content is not None:
-        headers.append(_JSON)
-    headers.append((b"content-length", b"%d" % len(body)))
+    names = tuple(own)
+    plan = _PLANS.get(names) or _header_plan(names)
+    headers = [*plan[0]] if content is None else [*plan[0], _JSON]
     request_id = own.get(REQUEST_ID) or _request_id()  # a service may name it (the action: its operation's id)
-    headers.append((b"x-ms-request-id", request_id.encode()))
     # as recorded: ARM's correlation id is its own GUID (the client's when it sends one), never the request id;
     # x-ms-client-request-id is not echoed
     correlation = request_headers.get("x-ms-correlation-request-id")
-    headers.append((b"x-ms-correlation-request-id", header_value(correlation or _request_id())))
-    for name, value in zip(raw_names, own.values(), strict=True):
+    headers += (
+        (b"content-length", b"%d" % len(body)),
+        (b"x-ms-request-id", request_id.encode()),
+        (b"x-ms-correlation-request-id", header_value(correlation) if correlation else _request_id().encode()),
+    )
+    for name, value in zip(plan[1], own.values(), strict=True):
         if name is not None:
-            headers.append((name, header_value(value)))
+            headers.append((name, _KNOWN_VALUES.get(value) or header_value(value)))
     return headers, b"" if head else body
+
+
+_KNOWN_VALUES = {value: value.encode() for value in ("Enabled", "0", "1", *RATE_LIMITS.values())}
+"""Header values services send over and over, encoded once."""
 
 
 _HeaderPlan = tuple[tuple[tuple[bytes, bytes], ...], tuple[bytes | None, ...]]

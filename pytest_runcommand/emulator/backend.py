@@ -48,7 +48,7 @@ from pytest_runcommand.emulator.state import (
     VirtualMachine,
     normalize_location,
 )
-from pytest_runcommand.emulator.writes import keep, merged, refuse_while_deleting, touch, writable
+from pytest_runcommand.emulator.writes import keep, merged, patched, refuse_while_deleting, touch, writable
 from pytest_runcommand.models import (
     VirtualMachineRunCommand,
     VirtualMachineRunCommandProperties,
@@ -238,14 +238,16 @@ class Backend:
     ) -> tuple[RunCommand, AsyncOperation]:
         """PATCH: merge the properties and tags sent (the model, or its validated wire JSON) into the run command;
         starts a script run."""
-        body = to_wire(patch) if isinstance(patch, BaseModel) else patch
+        body = patch if type(patch) is dict else to_wire(patch) if isinstance(patch, BaseModel) else patch
         with self._lock:
             command = self._get(ref, name, collection)
             refuse_while_deleting(command)
             sent = body.get("properties")
             if sent is not None:
                 # Stored and sent values are never changed in place (a write replaces them): merged by reference.
-                command.wire = keep(command.wire, merged(command.wire, writable(sent, nulls=True)), kept)
+                stored = command.wire
+                written = patched(stored, sent) if type(sent) is dict else merged(stored, writable(sent, nulls=True))
+                command.wire = keep(stored, written, kept)
             if "tags" in body:
                 tags = body["tags"]
                 command.tags = dict(tags) if tags is not None else None
@@ -310,44 +312,50 @@ class Backend:
         if now is None:
             now = self.clock.now()
         vm = command.vm
+        settings = self.settings
         operation = AsyncOperation(
-            id=self._new_id(),
-            kind=kind,
-            subscription=vm.ref.subscription,
-            location=vm.location,
-            started_at=now,
-            due_at=now + _seconds(self.settings.lro_seconds),
-            polls_needed=max(0, self.settings.lro_polls) + 1,
-            target=command,
+            self._new_id(),
+            kind,
+            vm.ref.subscription,
+            vm.location,
+            now,
+            now + _seconds(settings.lro_seconds),
+            max(0, settings.lro_polls) + 1,
+            command,
         )
         if kind != "delete":
-            operation.execution = self._execute(command, now)
-            command.execution = operation.execution
+            operation.execution = command.execution = self._execute(command, now)
         command.operation = operation
-        self._operations[operation.id] = operation
-        self._forget_old_operations()
+        operations = self._operations
+        operations[operation.id] = operation
+        if len(operations) > settings.max_operations or settings.max_operations < 1:
+            self._forget_old_operations()
         self._settle(operation, now)
         return operation
 
     def _execute(self, command: RunCommand, now: datetime) -> Execution:
         props = command.wire
         source = props.get("source") or _NO_SOURCE
-        request = ScriptRun(
-            resource_id=command.resource_id,
-            run_command_name=command.name,
-            requested_at=now,
-            script=source.get("script"),
-            script_uri=source.get("scriptUri"),
-            command_id=source.get("commandId"),
-            gallery_script_reference_id=source.get("galleryScriptReferenceId"),
-            script_shell=source.get("scriptShell"),
-            parameters=_pairs(props.get("parameters")),
-            protected_parameters=_pairs(props.get(_PROTECTED)),
-            run_as_user=props.get("runAsUser"),
-            timeout_in_seconds=max(0, props.get("timeoutInSeconds") or 0),
-            async_execution=bool(props.get("asyncExecution")),
+        parameters = props.get("parameters")
+        protected = props.get(_PROTECTED)
+        request = ScriptRun.of(
+            {
+                "resource_id": command.resource_id,
+                "run_command_name": command.name,
+                "requested_at": now,
+                "script": source.get("script"),
+                "script_uri": source.get("scriptUri"),
+                "command_id": source.get("commandId"),
+                "gallery_script_reference_id": source.get("galleryScriptReferenceId"),
+                "script_shell": source.get("scriptShell"),
+                "parameters": _pairs(parameters) if parameters else (),
+                "protected_parameters": _pairs(protected) if protected else (),
+                "run_as_user": props.get("runAsUser"),
+                "timeout_in_seconds": max(0, props.get("timeoutInSeconds") or 0),
+                "async_execution": bool(props.get("asyncExecution")),
+            }
         )
-        return Execution(request, self.executor.run(request))
+        return Execution.of(request, self.executor.run(request))
 
     def _forget_old_operations(self) -> None:
         limit = max(1, self.settings.max_operations)

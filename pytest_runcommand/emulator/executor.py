@@ -101,6 +101,17 @@ class ScriptRun:
         """Whether any script source was given."""
         return bool(self.script or self.script_uri or self.command_id or self.gallery_script_reference_id)
 
+    @classmethod
+    def of(cls, values: dict[str, object]) -> ScriptRun:
+        """A run from ``values`` (every field, by name), as ``ScriptRun(**values)`` makes it: without the frozen
+        ``__init__``'s one ``object.__setattr__`` per field (one is made per PUT, PATCH and action)."""
+        run = _NEW(cls)
+        run.__dict__.update(values)
+        return run
+
+
+_NEW = object.__new__
+
 
 class Executor(Protocol):
     """Decides the outcome of each script run."""
@@ -194,10 +205,11 @@ class FakeExecutor:
     def run(self, request: ScriptRun) -> Outcome:
         """Record ``request`` and return its outcome."""
         with self._lock:
-            self.runs.append(request)
-            if len(self.runs) > self.max_runs:
-                del self.runs[: len(self.runs) - max(0, self.max_runs)]
-            rules = list(reversed(self._rules))
+            runs = self.runs
+            runs.append(request)
+            if len(runs) > self.max_runs:
+                del runs[: len(runs) - max(0, self.max_runs)]
+            rules = self._rules[::-1] if self._rules else ()
         if not request.has_source:
             return Outcome(output="", message=NO_SOURCE_MESSAGE, exit_code=0, error="")
         for matches, outcome in rules:
@@ -244,6 +256,13 @@ class Execution:
 
     request: ScriptRun
     outcome: Outcome
+
+    @classmethod
+    def of(cls, request: ScriptRun, outcome: Outcome) -> Execution:
+        """``Execution(request, outcome)`` without the frozen ``__init__`` (one per run)."""
+        execution = _NEW(cls)
+        execution.__dict__.update(request=request, outcome=outcome)
+        return execution
 
     @property
     def start(self) -> datetime:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import parse_qsl, quote, urlencode
 
 import orjson
@@ -30,7 +30,7 @@ from pytest_runcommand.emulator.routing import Router
 from pytest_runcommand.emulator.serialize import action_result, list_to_wire, operation_to_wire, run_command_to_wire
 from pytest_runcommand.emulator.state import MANAGED, Caller, RunCommand
 from pytest_runcommand.emulator.tokens import caller_of
-from pytest_runcommand.emulator.versions import kept_on_write
+from pytest_runcommand.emulator.versions import Kept, kept_on_write
 
 __all__ = [
     "OPERATION",
@@ -68,6 +68,23 @@ class _Owner(Protocol):
     backend: Backend
 
 
+class _Plan(NamedTuple):
+    """What a request's method, path and query decide, worked out once (clients repeat their requests)."""
+
+    parent: ParentRef
+    """The VM addressed (its names checked)."""
+    url: str
+    """The canonical path and query the contract checks."""
+    conforms: Callable[[Any], bool] | None
+    """The contract's quick yes for this method and URL."""
+    kept: Kept
+    """What a write at this api-version leaves as stored."""
+    declared: frozenset[int]
+    """The statuses on which the operation declares ``Location`` and ``Retry-After``."""
+    location: str
+    """A PUT's or PATCH's ``Location`` after the base URL: the canonical path and its api-version."""
+
+
 class RunCommandService:
     """Serves the run commands of one ``collection`` from ``owner.backend`` (the app's, read at each request).
 
@@ -92,6 +109,8 @@ class RunCommandService:
             self._by_params[names | {"runCommandName"}] = template + "/{runCommandName}"
         self._canonical: dict[str, tuple[str, str | None]] = {}
         """Request path -> canonical path and template (the service's routes only; clients repeat their paths)."""
+        self._plans: dict[tuple[str, str, str], _Plan] = {}
+        """(method, path, query) -> what they decide (bounded)."""
 
     @property
     def backend(self) -> Backend:
@@ -126,33 +145,67 @@ class RunCommandService:
     # -- run commands -------------------------------------------------------------------------------
 
     def _put(self, request: Request) -> Response:
-        parent, name = parent_of(request), request.params["runCommandName"]
-        body = self._validated_body(request)
+        plan = self._plan(request)
+        parent, name = plan.parent, request.params["runCommandName"]
+        body = validated_body(request, "", strict=self.backend.settings.strict, plan=plan)
         if isinstance(body, dict) and isinstance(body.get("location"), str):
             check_location(body["location"], self._type(parent))
         command, created, operation = self.backend.create_or_update(
-            parent,
-            name,
-            _object(body),
-            caller=_caller(request),
-            kept=kept_on_write(request.api_version),
-            collection=self.collection,
+            parent, name, _object(body), caller=_caller(request), kept=plan.kept, collection=self.collection
         )
         status = 201 if created else 200
-        return Response(status, self._wire(command, request), self._async_headers(request, operation, status, command))
+        return Response(status, self._wire(command, request), self._write_headers(request, plan, operation, status))
 
     def _patch(self, request: Request) -> Response:
-        parent, name = parent_of(request), request.params["runCommandName"]
-        body = self._validated_body(request)
+        plan = self._plan(request)
+        body = validated_body(request, "", strict=self.backend.settings.strict, plan=plan)
         command, operation = self.backend.update(
-            parent,
-            name,
+            plan.parent,
+            request.params["runCommandName"],
             _object(body),
             caller=_caller(request),
-            kept=kept_on_write(request.api_version),
+            kept=plan.kept,
             collection=self.collection,
         )
-        return Response(200, self._wire(command, request), self._async_headers(request, operation, 200, command))
+        return Response(200, self._wire(command, request), self._write_headers(request, plan, operation, 200))
+
+    def _plan(self, request: Request) -> _Plan:
+        """What the request's method, path and query decide (400 for a name ARM could not hold, before anything
+        else), remembered."""
+        key = (request.method, request.path, request.raw_query)
+        found = self._plans.get(key)
+        if found is None:
+            parent = parent_of(request)
+            canonical, template = self._canonical_of(request)
+            url = f"{canonical}?{canonical_query(request.raw_query)}"
+            version = request.api_version
+            found = _Plan(
+                parent,
+                url,
+                _conforms(request.method, url),
+                kept_on_write(version),
+                _lro_header_statuses(version, request.method, template or request.path),
+                f"{canonical}?api-version={quote_query(version)}",
+            )
+            if len(self._plans) >= 4096:
+                self._plans.clear()
+            self._plans[key] = found
+        return found
+
+    def _write_headers(self, request: Request, plan: _Plan, operation: AsyncOperation, status: int) -> dict[str, str]:
+        """A PUT's or PATCH's async headers (what :meth:`_async_headers` gives for them, from the plan)."""
+        headers = {
+            "Azure-AsyncOperation": operation_url(request, operation, self.backend.operation_token),
+            "Azure-AsyncNotification": "Enabled",
+            REQUEST_ID: operation.id,  # as recorded: an async write's request id is its operation's id
+        }
+        retry_after = self.backend.settings.retry_after
+        declared = status in plan.declared
+        if retry_after is not None or declared:
+            headers["Retry-After"] = str(retry_after or 0)
+        if declared:
+            headers["Location"] = request.base_url + plan.location
+        return headers
 
     def _get(self, request: Request) -> Response:
         parent = parent_of(request)
@@ -275,15 +328,18 @@ def operation_url(request: Request, operation: AsyncOperation, token: str, *, mo
     )
 
 
-def validated_body(request: Request, path: str, *, strict: bool, with_body: bool = True) -> Any:
+def validated_body(
+    request: Request, path: str, *, strict: bool, with_body: bool = True, plan: _Plan | None = None
+) -> Any:
     """Parse the body and check the whole request (at canonical ``path``) against the contract; raise the 400 on a
     violation. ``with_body`` False (GET, DELETE): a body is ignored, as ARM does. ``strict`` False: what Azure
-    silently drops or accepts is dropped or accepted."""
+    silently drops or accepts is dropped or accepted. ``plan``: the request's, which names the canonical URL
+    (``path`` is then not read)."""
     body: Any = None
     sent: bytes | None = None
     if with_body and request.body.strip():
         content_type = request.headers.get("content-type", "")
-        if content_type.split(";", 1)[0].strip().lower() not in JSON_TYPES:
+        if not _is_json(content_type):
             raise errors.unsupported_media_type(content_type)
         try:
             body = orjson.loads(request.body)
@@ -293,8 +349,11 @@ def validated_body(request: Request, path: str, *, strict: bool, with_body: bool
             ) from None
         sent = request.body  # the contract parses the bytes again (cheaper than checking parsed data is JSON's)
     # no headers: the one the contract reads (Content-Type) was held to JSON above, more strictly
-    url = f"{path}?{canonical_query(request.raw_query)}"
-    conforms = _conforms(request.method, url)
+    if plan is None:
+        url = f"{path}?{canonical_query(request.raw_query)}"
+        conforms = _conforms(request.method, url)
+    else:
+        url, conforms = plan.url, plan.conforms
     if conforms is not None and conforms(body):
         return body
     violations = validate_request(request.method, url, sent)
@@ -324,6 +383,12 @@ def check_names(params: Mapping[str, str]) -> None:
 
 _GOOD_NAMES: set[str] = set()
 """Names already found good (clients repeat theirs)."""
+
+
+@lru_cache(maxsize=256)
+def _is_json(content_type: str) -> bool:
+    """Whether a ``Content-Type`` names JSON (remembered: clients send one or two)."""
+    return content_type.split(";", 1)[0].strip().lower() in JSON_TYPES
 
 
 @lru_cache(maxsize=1024)

@@ -10,17 +10,19 @@ neither does this.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from pytest_runcommand.emulator.clock import format_time
 from pytest_runcommand.emulator.executor import ExecutionView
 from pytest_runcommand.emulator.state import AsyncOperation, Audit, RunCommand
-from pytest_runcommand.emulator.versions import RESOURCE, defines, shape
+from pytest_runcommand.emulator.versions import RESOURCE, defines, shape, shape_is_identity
 from pytest_runcommand.models import SystemData, VirtualMachineRunCommand
 
 __all__ = ["action_result", "instance_view_to_wire", "list_to_wire", "operation_to_wire", "run_command_to_wire"]
 
 _AFTER_STATE = ("outputBlobUri", "errorBlobUri", "outputBlobManagedIdentity", "errorBlobManagedIdentity")
+_AFTER_STATE_SET = frozenset(_AFTER_STATE)
 _EMPTY: dict[str, Any] = {}
 
 
@@ -30,33 +32,47 @@ def run_command_to_wire(
     """The run-command resource (as ``api_version`` defines it; every field when None); with ``instance_view_at``,
     its instance view at that instant too."""
     props = command.wire
-    parameters = props.get("parameters")
-    wire_props: dict[str, Any] = {"source": props.get("source", _EMPTY)}
+    get = props.get
+    parameters = get("parameters")
+    wire_props: dict[str, Any] = {"source": get("source", _EMPTY)}
     if parameters is not None:
         wire_props["parameters"] = [{"name": p["name"], "value": p["value"]} for p in parameters]
-    wire_props["asyncExecution"] = bool(props.get("asyncExecution"))
-    wire_props["treatFailureAsDeploymentFailure"] = bool(props.get("treatFailureAsDeploymentFailure"))
+    wire_props["asyncExecution"] = bool(get("asyncExecution"))
+    wire_props["treatFailureAsDeploymentFailure"] = bool(get("treatFailureAsDeploymentFailure"))
     if "runAsUser" in props:
         wire_props["runAsUser"] = props["runAsUser"]
-    wire_props["timeoutInSeconds"] = props.get("timeoutInSeconds") or 0
+    wire_props["timeoutInSeconds"] = get("timeoutInSeconds") or 0
     wire_props["provisioningState"] = command.provisioning_state
-    for name in _AFTER_STATE:
-        if name in props:
-            wire_props[name] = props[name]
+    if not _AFTER_STATE_SET.isdisjoint(props):
+        for name in _AFTER_STATE:
+            if name in props:
+                wire_props[name] = props[name]
     if instance_view_at is not None and command.execution is not None:
         wire_props["instanceView"] = instance_view_to_wire(command.execution.view(instance_view_at))
     resource: dict[str, Any] = {
         "name": command.name,
         "id": command.resource_id,
         "type": command.vm.command_type(command.collection),
-        "location": command.location,
+        "location": command.vm.location,
     }
-    if command.tags is not None:
-        resource["tags"] = dict(command.tags)
+    tags = command.tags
+    if tags is not None:
+        resource["tags"] = dict(tags)
     resource["properties"] = wire_props
-    if command.audit is not None and (api_version is None or defines(api_version, RESOURCE, _SYSTEM_DATA_KEY)):
+    if api_version is None:
+        if command.audit is not None:
+            resource[_SYSTEM_DATA_KEY] = _system_data(command.audit)
+        return resource
+    complete, system_data = _version(api_version)
+    if system_data and command.audit is not None:
         resource[_SYSTEM_DATA_KEY] = _system_data(command.audit)
-    return resource if api_version is None else shape(resource, api_version)
+    return resource if complete else shape(resource, api_version)
+
+
+@cache
+def _version(api_version: str) -> tuple[bool, bool]:
+    """Whether ``api_version`` defines every field (nothing to cut), and whether it defines ``systemData``."""
+    return shape_is_identity(api_version), defines(api_version, RESOURCE, _SYSTEM_DATA_KEY)
 
 
 _SYSTEM_DATA_KEY = VirtualMachineRunCommand.model_fields["system_data"].alias or "system_data"

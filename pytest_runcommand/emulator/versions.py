@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from pytest_runcommand.contract import facts
 from pytest_runcommand.models import DEFINITIONS
 
-__all__ = ["Kept", "defines", "kept_on_write", "shape"]
+__all__ = ["Kept", "defines", "kept_on_write", "shape", "shape_is_identity"]
 
 RESOURCE = "VirtualMachineRunCommand"
 PROPERTIES = "VirtualMachineRunCommandProperties"
@@ -38,6 +38,11 @@ def _complete(api_version: str) -> bool:
     """Whether ``api_version`` defines every field the latest one does, in every definition (nothing to cut)."""
     latest = facts.LATEST_API_VERSION
     return all(fields_at(latest, name) <= fields_at(api_version, name) for name in DEFINITIONS)
+
+
+def shape_is_identity(api_version: str) -> bool:
+    """Whether :func:`shape` leaves every resource as it is at ``api_version`` (it defines every field)."""
+    return _complete(api_version)
 
 
 def defines(api_version: str, definition: str, field: str) -> bool:
