@@ -174,6 +174,23 @@ def test_validate_examples_run_without_a_usage_error(line: str) -> None:
     assert done.returncode == expected, f"{line}\n{done.stdout}{done.stderr}"
 
 
+CASSETTE_CHECK_LINES = [
+    line.split(" #")[0].strip()
+    for block in SHELL_BLOCKS
+    for line in block.code.splitlines()
+    if "pytest-runcommand cassettes check " in line and ">" not in line and not line.lstrip().startswith("#")
+]
+
+
+@pytest.mark.parametrize("line", CASSETTE_CHECK_LINES)
+def test_cassette_check_examples_are_clean(line: str) -> None:
+    environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    done = subprocess.run(
+        ["bash", "-c", line], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
+
+
 def test_the_install_table_names_every_extra_and_default_dependency() -> None:
     text = README.read_text(encoding="utf-8")
     section = text.split("## Install", 1)[1].split("\n## ", 1)[0]
