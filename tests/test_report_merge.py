@@ -293,3 +293,30 @@ def test_an_output_named_for_the_other_format_is_refused(tmp_path: Path, capsys:
     assert main(["report", "merge", str(junit), "-o", str(tmp_path / "merged.JSON")]) == 2
     assert "which merge into XML, but the name ends in .JSON; name the output *.xml" in capsys.readouterr().err
     assert main(["report", "merge", str(report), "-o", str(tmp_path / "merged.txt")]) == 0
+
+
+@pytest.mark.parametrize("suffix", [".json", ".xml"])
+def test_require_complete_exits_1_on_a_part_and_0_on_the_whole(
+    shards: dict[str, Path], suffix: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    part = tmp_path / f"part{suffix}"
+    assert main(["report", "merge", "--require-complete", str(shards["s1"].with_suffix(suffix)), "-o", str(part)]) == 1
+    captured = capsys.readouterr()
+    assert "NOT complete" in captured.out
+    assert f"--require-complete: {part} lacks a shard of its campaign" in captured.err
+    assert part.is_file()  # written all the same: the part is still worth uploading
+    both = [str(shards[name].with_suffix(suffix)) for name in ("s1", "s2")]
+    assert main(["report", "merge", "--require-complete", *both, "-o", str(tmp_path / f"whole{suffix}")]) == 0
+
+
+def test_require_complete_refuses_reports_without_a_campaign(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    coverage = _coverage(tmp_path / "a.json")
+    assert main(["report", "merge", "--require-complete", str(coverage), "-o", str(tmp_path / "c.json")]) == 2
+    assert "coverage reports name no campaign" in capsys.readouterr().err
+    other = tmp_path / "other.xml"
+    other.write_text('<testsuite name="x" tests="1"><testcase classname="c" name="n"/></testsuite>')
+    assert main(["report", "merge", "--require-complete", str(other), "-o", str(tmp_path / "m.xml")]) == 2
+    assert "name no fuzz campaign" in capsys.readouterr().err
+    assert not (tmp_path / "m.xml").exists()

@@ -11,11 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
 from pytest_runcommand.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from pytest_runcommand.fuzz.findings import Campaign
 
 __all__ = ["merge_files", "register"]
 
@@ -41,10 +45,12 @@ way; JUnit files without it (written by other tools) are merged unchecked.
 The output's folder is created when missing; its name may not end in the other format's suffix (.xml for JSON
 reports, .json for JUnit); the output may not be one of the inputs, and no report may be given
 twice (the same file, or the same content). For fuzz reports the summary line says which shards the merged report
-holds and whether that is the whole campaign.
+holds and whether that is the whole campaign; with --require-complete a merged campaign that lacks a shard exits 1
+(the merged report is written all the same), so a CI job that calls report merge itself cannot pass on a part.
 
-Exit codes: 0 written, 2 an unreadable or mixed input, a report of another campaign or a shard given twice (named),
-or an output that cannot be written."""
+Exit codes: 0 written, 1 written but not every shard is there (--require-complete), 2 an unreadable or mixed input,
+a report of another campaign or a shard given twice (named), an output that cannot be written, or
+--require-complete with reports that name no campaign (coverage reports, other tools' JUnit files)."""
 
 
 def register(subparsers: Any) -> None:
@@ -60,18 +66,27 @@ def register(subparsers: Any) -> None:
     )
     merge.add_argument("files", nargs="+", type=Path, metavar="FILE", help="reports of one kind")
     merge.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="the merged report")
+    merge.add_argument(
+        "--require-complete",
+        action="store_true",
+        help="exit 1 unless the fuzz reports hold every shard of their campaign (the report is written either way)",
+    )
     merge.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    kind, shares = merge_files(args.files, args.output)
+    kind, shares, complete = merge_files(args.files, args.output, require_campaign=args.require_complete)
     print(f"report merge: {len(args.files)} {kind} file(s) merged into {args.output}{shares}")
+    if args.require_complete and not complete:
+        print(f"report merge: --require-complete: {args.output} lacks a shard of its campaign", file=sys.stderr)
+        return 1
     return 0
 
 
-def merge_files(files: list[Path], output: Path) -> tuple[str, str]:
-    """Merge ``files`` into ``output``; returns the kind and, for fuzz JSON, which shards the merged report holds
-    (``""`` otherwise). :class:`InputError` names a bad file."""
+def merge_files(files: list[Path], output: Path, *, require_campaign: bool = False) -> tuple[str, str, bool | None]:
+    """Merge ``files`` into ``output``; returns the kind, which shards the merged fuzz report holds (``""`` for other
+    kinds) and whether that is every shard of its campaign (None: the reports name no campaign). :class:`InputError`
+    names a bad file; ``require_campaign``: a :class:`UsageError` for reports that name no campaign, before writing."""
     _check_output(files, output)
     raws = _read_once_each(files)
     loaded = [_load(file, raw) for file, raw in zip(files, raws, strict=True)]
@@ -80,15 +95,21 @@ def merge_files(files: list[Path], output: Path) -> tuple[str, str]:
         first = loaded[0][0]
         odd = next(file for file, (kind, _) in zip(files, loaded, strict=True) if kind != first)
         raise InputError(f"{odd}: a {loaded[files.index(odd)][0]}, but {files[0]} is a {first}: merge one kind")
-    kind, shares = loaded[0][0], ""
+    kind, shares, complete = loaded[0][0], "", None
     _check_suffix(output, kind)
+    if require_campaign and kind == COVERAGE:
+        raise UsageError("--require-complete: coverage reports name no campaign; it applies to fuzz reports")
     if kind == FUZZ_JSON:
-        text, shares = _merge_fuzz(files, [data for _, data in loaded])
+        text, campaign = _merge_fuzz(files, [data for _, data in loaded])
+        shares, complete = _shares(campaign), campaign.complete if campaign else None
         _write(output, text)
     elif kind == JUNIT:
         from pytest_runcommand.fuzz.junit import campaign_properties, merge_junit_campaigns
 
         campaign = merge_junit_campaigns([(str(file), data) for file, (_, data) in zip(files, loaded, strict=True)])
+        if require_campaign and campaign is None:
+            raise UsageError("--require-complete: these JUnit files name no fuzz campaign (written by another tool?)")
+        shares, complete = _shares(campaign), campaign.complete if campaign else None
         _write(output, _merge_junit([data for _, data in loaded], campaign_properties(campaign) if campaign else None))
     else:
         from pytest_runcommand.report.coverage import CoverageReport
@@ -97,7 +118,15 @@ def merge_files(files: list[Path], output: Path) -> tuple[str, str]:
         for _, data in loaded:
             coverage.merge(data)
         coverage.write(output)
-    return kind, shares
+    return kind, shares, complete
+
+
+def _shares(campaign: Campaign | None) -> str:
+    """`` (shard(s) 1, 2 of 2: complete)``: which shards a merged report holds and whether that is all of them."""
+    if campaign is None:
+        return ""
+    verdict = "complete" if campaign.complete else "NOT complete: not every shard of the campaign is here"
+    return f" (shard(s) {', '.join(map(str, campaign.shards))} of {campaign.shard_count}: {verdict})"
 
 
 def _read_once_each(files: list[Path]) -> list[bytes]:
@@ -163,19 +192,14 @@ def _load(file: Path, raw: bytes) -> tuple[str, Any]:
     raise InputError(f"{file}: not a fuzz report, a JUnit file or a coverage report")
 
 
-def _merge_fuzz(files: list[Path], documents: list[Any]) -> tuple[str, str]:
-    """The merged report's text, and which shards it holds and whether that is the whole campaign."""
+def _merge_fuzz(files: list[Path], documents: list[Any]) -> tuple[str, Campaign | None]:
+    """The merged report's text and its campaign."""
     from pytest_runcommand.fuzz.baseline import Baseline
     from pytest_runcommand.fuzz.document import merge_documents, to_document
 
     merged, known = merge_documents([(str(file), data) for file, data in zip(files, documents, strict=True)])
     baseline = Baseline({key: {} for key in known})
-    shares = ""
-    if merged.campaign is not None:
-        campaign = merged.campaign
-        verdict = "complete" if campaign.complete else "NOT complete: not every shard of the campaign is here"
-        shares = f" (shard(s) {', '.join(map(str, campaign.shards))} of {campaign.shard_count}: {verdict})"
-    return json.dumps(to_document(merged, baseline), indent=2) + "\n", shares
+    return json.dumps(to_document(merged, baseline), indent=2) + "\n", merged.campaign
 
 
 def _merge_junit(roots: list[ElementTree.Element], properties: ElementTree.Element | None = None) -> str:
