@@ -11,6 +11,10 @@ and one traced run of each (a small plugin outside the suite, loaded with ``-p``
 configured, collected, ran each test and finished): the controller's start-up, the workers' start-up and collection,
 each worker's busy time and CPU, the first fuzz test on each worker (its warm-up), the idle worker at the end, and the
 time after the last test (the report merge and exit). From these, the best ``-n 2`` could do with perfect balance.
+The same two runs in CPU seconds (user + system of every process, which a busy machine disturbs less than wall
+time): each process's start-up, collection, tests, end of session, and the interpreters' exit; the CPU ``-n 2``
+spends over ``-n 0``, and the ceiling that leaves on two cores (the controller starts alone, then at best two
+processes share the rest).
 
 Bytecode caching is on (a temporary ``PYTHONPYCACHEPREFIX``, warmed by a first run), as on a developer's machine or
 CI after the first run; ``--no-bytecode-cache`` runs with ``PYTHONDONTWRITEBYTECODE=1`` instead, where every process
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -93,6 +98,7 @@ _EVENTS, _TESTS = {}, []
 
 def _note(name):
     _EVENTS[name] = time.time()
+    _EVENTS[name + "_cpu"] = time.process_time()
 
 
 def pytest_configure(config):
@@ -130,13 +136,23 @@ def pytest_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
 
 
+CPU_SPENT: list[float] = []
+"""CPU seconds (user + system) of each timed run, workers included (each process waits for its children)."""
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(suite: Path, environment: dict[str, str], *args: str) -> float:
-    """Seconds of one pytest run of ``suite`` (which must pass)."""
-    started = time.perf_counter()
+    """Seconds of one pytest run of ``suite`` (which must pass); its CPU seconds are appended to CPU_SPENT."""
+    cpu, started = _children_cpu(), time.perf_counter()
     done = subprocess.run(
         pytest_command(*args), cwd=suite, env=environment, capture_output=True, text=True, check=False
     )
     elapsed = time.perf_counter() - started
+    CPU_SPENT.append(_children_cpu() - cpu)
     if done.returncode != 0:
         raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
     return elapsed
@@ -175,7 +191,7 @@ def traced(suite: Path, environment: dict[str, str], workers: str, trace: Path) 
     run(suite, {**environment, "BENCH_TRACE": str(trace)}, workers, "-p", "_bench_trace")
     ended = time.time()
     processes = {path.stem: json.loads(path.read_text()) for path in trace.glob("*.json")}
-    return ended - started, {"started": started, "ended": ended, "processes": processes}
+    return ended - started, {"started": started, "ended": ended, "processes": processes, "cpu": CPU_SPENT[-1]}
 
 
 def decompose(label: str, wall: float, trace: dict[str, Any]) -> float:
@@ -224,6 +240,34 @@ def decompose(label: str, wall: float, trace: dict[str, Any]) -> float:
     return best
 
 
+def cpu_account(label: str, trace: dict[str, Any]) -> tuple[float, float]:
+    """Print where one traced run's CPU went; returns (all processes' CPU, the controller's start-up CPU).
+
+    CPU time is what a busy machine disturbs least: the same work costs about the same CPU whoever else runs.
+    """
+    processes = trace["processes"]
+    total: float = trace["cpu"]
+    parts = []
+    for who, data in sorted(processes.items(), key=lambda pair: pair[0] != "controller"):
+        events, tests = data["events"], data["tests"]
+        start = events["configured_cpu"]
+        if not tests:  # the xdist controller: start-up, then relaying the workers' reports and the coverage merge
+            parts.append(f"{who} start {start:.2f} + run {events['finished_cpu'] - start:.2f}")
+            continue
+        in_tests = sum(test[3] for test in tests)
+        run = events["sessionfinish_cpu"] - events["collected_cpu"]
+        parts.append(
+            f"{who} start {start:.2f} + collection {events['collected_cpu'] - start:.2f} + tests {in_tests:.2f} "
+            f"(+ between them {run - in_tests:.2f}) + end of session {events['finished_cpu'] - events['sessionfinish_cpu']:.2f}"
+        )
+    until_unconfigure = sum(data["events"]["finished_cpu"] for data in processes.values())
+    print(f"  {label}: {total:.2f} s CPU = " + "; ".join(parts))
+    print(
+        f"    then pytest's unconfigure (its garbage collections) and the interpreters' exit: {total - until_unconfigure:.2f}"
+    )
+    return total, processes["controller"]["events"]["configured_cpu"]
+
+
 def bytecode_environment(scratch: Path, *, cache: bool) -> dict[str, str]:
     """The runs' environment: bytecode cached in ``scratch`` (or never written), the tracer importable."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
@@ -265,13 +309,16 @@ def main() -> None:
         run(suite, environment, "2")  # warms the bytecode and file-system caches
         alone: dict[str, list[float]] = {"0": [], "2": []}
         serial, parallel = [], []
+        spent: dict[str, list[float]] = {"0": [], "2": []}
         for _ in range(args.rounds):
             for workers in ("0", "2"):
                 alone[workers].append(timed(empty, environment, "-n", workers))
             seconds, serial_report = run(suite, environment, "0")
             serial.append(seconds)
+            spent["0"].append(CPU_SPENT[-1])
             seconds, parallel_report = run(suite, environment, "2")
             parallel.append(seconds)
+            spent["2"].append(CPU_SPENT[-1])
         serial_trace = traced(suite, environment, "0", trace)
         parallel_trace = traced(suite, environment, "2", trace)
         print("observation cost (every test observed when a report is asked for); median of", args.rounds)
@@ -288,8 +335,8 @@ def main() -> None:
         f"(max_examples={args.fuzz_examples}); median of {args.rounds}; bytecode cache {cache}"
     )
     print(f"  one-test suite: -n 0 {a0:5.2f} s, -n 2 {a2:5.2f} s: starting two workers costs {a2 - a0:.2f} s")
-    print(f"  -n 0   {s:7.2f} s")
-    print(f"  -n 2   {p:7.2f} s")
+    print(f"  -n 0   {s:7.2f} s ({statistics.median(spent['0']):.2f} s CPU)")
+    print(f"  -n 2   {p:7.2f} s ({statistics.median(spent['2']):.2f} s CPU, workers and controller)")
     print(f"  speed-up with 2 workers: {s / p:.2f}x (target >= 1.7x)")
     print(
         f"  run-command calls in the coverage report: {sum(calls.values())} (-n 0), {sum(merged.values())} (-n 2, merged)"
@@ -300,6 +347,15 @@ def main() -> None:
     print(
         f"  -n 2 with both workers busy to the same end: {best:.2f} s, "
         f"{serial_trace[0] / best:.2f}x the traced -n 0 (the bound the serial parts leave)"
+    )
+    print("CPU seconds (user + system, every process; one traced run each):")
+    serial_cpu, _ = cpu_account("-n 0", serial_trace[1])
+    parallel_cpu, controller_start = cpu_account("-n 2", parallel_trace[1])
+    floor = controller_start + (parallel_cpu - controller_start) / 2
+    print(
+        f"  -n 2 spends {parallel_cpu - serial_cpu:+.2f} s CPU over -n 0; on two cores it needs at least the "
+        f"controller's start {controller_start:.2f} + the rest / 2 = {floor:.2f} s, so at most "
+        f"{serial_cpu / floor:.2f}x the -n 0 run (one core, {serial_cpu:.2f} s CPU)"
     )
     print(f"load average after: {load()}")
 
