@@ -19,8 +19,12 @@ import orjson
 from pytest_runcommand.emulator import errors
 
 __all__ = [
+    "COMMON_RAW_HEADERS",
+    "JSON_HEADER",
     "RATE_LIMITS",
     "REQUEST_ID",
+    "Encoded",
+    "FastHandler",
     "Handler",
     "Message",
     "RawJson",
@@ -30,6 +34,7 @@ __all__ = [
     "Scope",
     "Send",
     "arm_answer",
+    "arm_errors",
     "base_url",
     "encode",
     "guid",
@@ -37,7 +42,9 @@ __all__ = [
     "lifespan",
     "parse_headers",
     "parse_query",
+    "rate_limit_header",
     "read_body",
+    "request_id",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -52,8 +59,10 @@ COMMON_HEADERS = (
     ("x-content-type-options", "nosniff"),
     ("strict-transport-security", "max-age=31536000; includeSubDomains"),
 )
-_COMMON_RAW_HEADERS = tuple((name.encode(), value.encode()) for name, value in COMMON_HEADERS)
-_JSON = (b"content-type", b"application/json; charset=utf-8")
+COMMON_RAW_HEADERS = tuple((name.encode(), value.encode()) for name, value in COMMON_HEADERS)
+""":data:`COMMON_HEADERS` as sent."""
+JSON_HEADER = (b"content-type", b"application/json; charset=utf-8")
+"""The ``Content-Type`` of a JSON body, as sent."""
 
 
 @dataclass(slots=True)
@@ -93,7 +102,19 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class Encoded:
+    """An answer already encoded (what :func:`encode` gives for a :class:`Response`): a fast path's."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
 Handler = Callable[[Request], Response]
+FastHandler = Callable[[Request], "Encoded | None"]
+"""A handler that answers the usual case already encoded, or None to leave the request to the plain handler (which
+answers it, errors included, as if no fast handler existed)."""
 
 
 async def read_body(receive: Receive, limit: int, headers: Mapping[str, str] | None = None) -> bytes:
@@ -172,8 +193,8 @@ REQUEST_ID = "x-ms-request-id"
 """The header a service may set on a :class:`Response` to choose the request id (spelled exactly so)."""
 
 
-def _request_id() -> str:
-    """A random GUID for ``x-ms-request-id`` (not security-relevant; no syscall per request)."""
+def request_id() -> str:
+    """A new ``x-ms-request-id`` (or correlation id): a random GUID."""
     return guid(_IDS.getrandbits(128))
 
 
@@ -196,6 +217,27 @@ _KIND = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}
 _RATE_LIMIT_HEADERS = {
     kind: (f"x-ms-ratelimit-remaining-subscription-{kind}", RATE_LIMITS[kind]) for kind in RATE_LIMITS
 }
+
+
+def rate_limit_header(method: str) -> tuple[str, str]:
+    """The rate-limit header (name, value) ARM sends on a service's answer to ``method``."""
+    return _RATE_LIMIT_HEADERS[_KIND.get(method, "writes")]
+
+
+def arm_errors(handler: FastHandler) -> FastHandler:
+    """``handler`` (a fast one) with ARM's rate-limit header on the errors it raises, as :func:`arm_answer` gives
+    them (its answers carry the header already)."""
+
+    def answer(request: Request) -> Encoded | None:
+        try:
+            return handler(request)
+        except errors.ServiceError as error:
+            name, value = _RATE_LIMIT_HEADERS[_KIND.get(request.method, "writes")]
+            if name not in error.headers:
+                error.headers = {**error.headers, name: value}
+            raise
+
+    return answer
 
 
 def arm_answer(handler: Handler) -> Handler:
@@ -224,15 +266,15 @@ def encode(
     own = response.headers
     names = tuple(own)
     plan = _PLANS.get(names) or _header_plan(names)
-    headers = [*plan[0]] if content is None else [*plan[0], _JSON]
-    request_id = own.get(REQUEST_ID) or _request_id()  # a service may name it (the action: its operation's id)
+    headers = [*plan[0]] if content is None else [*plan[0], JSON_HEADER]
+    given = own.get(REQUEST_ID) or request_id()  # a service may name it (the action: its operation's id)
     # as recorded: ARM's correlation id is its own GUID (the client's when it sends one), never the request id;
     # x-ms-client-request-id is not echoed
     correlation = request_headers.get("x-ms-correlation-request-id")
     headers += (
         (b"content-length", b"%d" % len(body)),
-        (b"x-ms-request-id", request_id.encode()),
-        (b"x-ms-correlation-request-id", header_value(correlation) if correlation else _request_id().encode()),
+        (b"x-ms-request-id", given.encode()),
+        (b"x-ms-correlation-request-id", header_value(correlation) if correlation else request_id().encode()),
     )
     for name, value in zip(plan[1], own.values(), strict=True):
         if name is not None:
@@ -254,7 +296,7 @@ def _header_plan(names: tuple[str, ...]) -> _HeaderPlan:
     found = _PLANS.get(names)
     if found is None:
         raw = [_raw_name(name) for name in names]
-        common = tuple(pair for pair in _COMMON_RAW_HEADERS if pair[0] not in raw)
+        common = tuple(pair for pair in COMMON_RAW_HEADERS if pair[0] not in raw)
         found = (common, tuple(None if name == REQUEST_ID else _raw_name(name) for name in names))
         if len(_PLANS) < 1024:
             _PLANS[names] = found

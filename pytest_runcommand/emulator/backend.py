@@ -37,6 +37,7 @@ from pytest_runcommand.emulator.asgi import guid
 from pytest_runcommand.emulator.clock import Clock
 from pytest_runcommand.emulator.executor import Execution, Executor, FakeExecutor, ScriptRun
 from pytest_runcommand.emulator.state import (
+    DIAGNOSTIC,
     MANAGED,
     AsyncOperation,
     Audit,
@@ -240,7 +241,8 @@ class Backend:
         starts a script run."""
         body = patch if type(patch) is dict else to_wire(patch) if isinstance(patch, BaseModel) else patch
         with self._lock:
-            command = self._get(ref, name, collection)
+            now = self.clock.now()
+            command = self._current(ref, name, collection, now)
             refuse_while_deleting(command)
             sent = body.get("properties")
             if sent is not None:
@@ -251,7 +253,6 @@ class Backend:
             if "tags" in body:
                 tags = body["tags"]
                 command.tags = dict(tags) if tags is not None else None
-            now = self.clock.now()
             touch(command, caller, now)
             return command, self._start(command, "update", now)
 
@@ -298,6 +299,27 @@ class Backend:
             raise errors.resource_not_found(vm.command_type(collection), name, ref.resource_group)
         return command
 
+    def _current(self, ref: ParentRef, name: str, collection: str, now: datetime) -> RunCommand:
+        """:meth:`_get` at ``now`` (read once by the caller): the run command, its operation settled, or 404."""
+        vm = self._vms.get(ref.key)
+        if vm is None:
+            return self._get(ref, name, collection)
+        commands = vm.diagnostic_run_commands if collection == DIAGNOSTIC else vm.run_commands
+        key = name.lower()
+        command = commands.get(key)
+        if command is None:
+            return self._get(ref, name, collection)
+        operation = command.operation
+        if (
+            operation is not None
+            and operation.status == "InProgress"
+            and (operation.polls >= operation.polls_needed or now >= operation.due_at)
+        ):
+            self._settle(operation, now)  # its time has come (what _settle checks first, read here)
+            if commands.get(key) is not command:
+                return self._get(ref, name, collection)
+        return command
+
     def _settled(self, vm: VirtualMachine, name: str, collection: str = MANAGED) -> RunCommand | None:
         """The VM's run command ``name`` with its operation brought up to date (None if absent or now deleted)."""
         command = vm.commands(collection).get(name.lower())
@@ -330,7 +352,8 @@ class Backend:
         operations[operation.id] = operation
         if len(operations) > settings.max_operations or settings.max_operations < 1:
             self._forget_old_operations()
-        self._settle(operation, now)
+        if now >= operation.due_at:  # a new operation has no polls yet: only its time can settle it now
+            self._settle(operation, now)
         return operation
 
     def _execute(self, command: RunCommand, now: datetime) -> Execution:

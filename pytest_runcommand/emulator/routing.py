@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
 from pytest_runcommand.emulator import errors
@@ -37,6 +37,9 @@ class Route(Generic[H]):
     api_version: Literal["any"] | Collection[str] | None = None
     """None: not checked; ``"any"``: required; else the versions served."""
     collapse_slashes: bool = False
+    fast: Mapping[str, Callable[..., object]] = field(default_factory=dict)
+    """Fast handlers by method: each answers the usual case already encoded, or None to leave the request to the
+    method's handler (see :data:`~pytest_runcommand.emulator.asgi.FastHandler`)."""
 
     def handler(self, method: str) -> H:
         """The handler of ``method``; the ARM 405 (naming the methods served) when there is none."""
@@ -72,8 +75,9 @@ class Router(Generic[H]):
         public: bool = False,
         api_version: Literal["any"] | Collection[str] | None = None,
         collapse_slashes: bool = False,
+        fast: Mapping[str, Callable[..., object]] | None = None,
     ) -> Route[H]:
-        """Serve ``template`` with ``handlers`` (``{"GET": handler, ...}``)."""
+        """Serve ``template`` with ``handlers`` (``{"GET": handler, ...}``); ``fast``: fast handlers by method."""
         segments: list[str | None] = []
         parameters: list[str] = []
         for part in _split(template):
@@ -83,7 +87,15 @@ class Router(Generic[H]):
             else:
                 segments.append(part.lower())
         route = Route(
-            name, template, tuple(segments), tuple(parameters), dict(handlers), public, api_version, collapse_slashes
+            name,
+            template,
+            tuple(segments),
+            tuple(parameters),
+            dict(handlers),
+            public,
+            api_version,
+            collapse_slashes,
+            dict(fast or {}),
         )
         self._by_length.setdefault(len(segments), []).append(route)
         self._found.clear()

@@ -140,16 +140,27 @@ def patched(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any
     """``merged(stored, writable(sent, nulls=True))`` in one pass: a PATCH's properties (``sent``: wire JSON)
     merged into the stored ones."""
     out: dict[str, Any] = {}
-    for name, nested, many in _WRITABLE_LAYOUT:
-        if name in sent:
+    for name, from_sent, nested, many in _patch_plan(tuple(stored), tuple(sent)):
+        if from_sent:
             value = sent[name]
             if nested is not None and value is not None:
                 value = _ordered_value(nested, many, value)
         else:
-            value = stored.get(name)
+            value = stored[name]
         if value is not None:
             out[name] = value
     return out
+
+
+@lru_cache(maxsize=1024)
+def _patch_plan(
+    stored: tuple[str, ...], sent: tuple[str, ...]
+) -> tuple[tuple[str, bool, type[BaseModel] | None, bool], ...]:
+    """The writable properties a PATCH's result can hold (in the model's order), each with whether it comes from
+    ``sent`` (else from ``stored``), its nested model and whether it is a list of them."""
+    return tuple(
+        (name, name in sent, nested, many) for name, nested, many in _WRITABLE_LAYOUT if name in sent or name in stored
+    )
 
 
 def touch(command: RunCommand, caller: Caller, now: datetime) -> None:

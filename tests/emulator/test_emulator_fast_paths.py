@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -73,3 +75,249 @@ def test_script_run_of_is_the_dataclass_made_without_its_init() -> None:
     execution = Execution.of(made, outcome)
     assert execution == Execution(plain, outcome)
     assert execution.view(NOW) == Execution(plain, outcome).view(NOW)
+
+
+# -- the fast PATCH: the plain handlers' answer, byte for byte -------------------------------------------------------
+
+SUB = "00000000-0000-0000-0000-000000000000"
+VM_PATH = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+VMSS_PATH = (
+    f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/ss/virtualMachines/3"
+)
+START = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
+Exchange = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+PATCHES: list[tuple[str, dict[str, str], bytes]] = [
+    (
+        "full",
+        {},
+        orjson.dumps(
+            {
+                "properties": {
+                    "source": {"script": "echo $who"},
+                    "parameters": [{"name": "who", "value": "world"}],
+                    "protectedParameters": [{"name": "secret", "value": "hidden"}],
+                    "asyncExecution": False,
+                    "runAsUser": "user1",
+                    "timeoutInSeconds": 3600,
+                },
+                "tags": {"team": "bench"},
+            }
+        ),
+    ),
+    (
+        "keys out of the model's order",
+        {},
+        b'{"tags": {}, "properties": {"timeoutInSeconds": 5, "source": {"scriptUri": "https://x.invalid/s.sh", "script": null}}}',
+    ),
+    ("a null removes", {}, b'{"properties": {"runAsUser": null, "parameters": null}, "tags": null}'),
+    ("tags only", {}, b'{"tags": {"a": "b"}}'),
+    ("empty object", {}, b"{}"),
+    ("whitespace around", {}, b'  {"properties": {"asyncExecution": true}}\n'),
+    ("read-only property", {}, b'{"properties": {"provisioningState": "Succeeded", "timeoutInSeconds": 7}}'),
+    ("unknown property", {}, b'{"properties": {"noSuchThing": 1}, "tags": {"x": "y"}}'),
+    ("wrong type", {}, b'{"properties": {"timeoutInSeconds": "soon"}}'),
+    ("not an object", {}, b"[1, 2]"),
+    ("malformed", {}, b'{"properties": '),
+    ("no body", {}, b""),
+    ("blank body", {}, b"   "),
+    ("text/plain", {"content-type": "text/plain"}, b'{"tags": {}}'),
+    ("content-type with charset", {"content-type": "Application/JSON; charset=utf-8"}, b'{"tags": {"c": "d"}}'),
+    ("no correlation id", {"x-ms-correlation-request-id": ""}, b'{"tags": {"e": "f"}}'),
+    ("odd host", {"host": "emulator.test:8443"}, b'{"tags": {"g": "h"}}'),
+]
+
+
+class Client:
+    """Raw ASGI exchanges with one app (what a served client sends, without the server)."""
+
+    def __init__(self, *, fast: bool, strict: bool = True) -> None:
+        from pytest_runcommand.emulator.app import EmulatorApp
+        from pytest_runcommand.emulator.backend import Backend, EmulatorSettings
+        from pytest_runcommand.emulator.clock import Clock
+
+        self.app = EmulatorApp(
+            Backend(EmulatorSettings(strict=strict), clock=Clock(START, policy="per-request"), seed=7)
+        )
+        self.app.fast_paths = fast
+        self.seen: list[Any] = []
+        self.app.observers.append(self.seen.append)
+        self.correlation = 0
+
+    def send(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Exchange:
+        import asyncio
+
+        self.correlation += 1
+        given = {
+            "host": "127.0.0.1:8000",
+            "authorization": "Bearer not-the-emulators-token",
+            "content-type": "application/json",
+            "x-ms-correlation-request-id": f"00000000-0000-4000-8000-{self.correlation:012d}",
+            **(headers or {}),
+        }
+        raw_path, _, query = path.partition("?")
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": raw_path,
+            "raw_path": raw_path.encode(),
+            "query_string": query.encode(),
+            "scheme": "http",
+            "server": ("127.0.0.1", 8000),
+            "headers": [(name.encode(), value.encode()) for name, value in given.items()],
+        }
+        sent: list[MutableMapping[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            sent.append(message)
+
+        asyncio.run(self.app(scope, receive, send))
+        return sent[0]["status"], sent[0]["headers"], sent[1]["body"]
+
+
+def state(client: Client) -> list[Any]:
+    """What the backend holds: every run command as stored, its operation and script run, the recorded runs."""
+    backend = client.app.backend
+    found: list[Any] = []
+    for vm in backend.vms:
+        for command in [*vm.run_commands.values(), *vm.diagnostic_run_commands.values()]:
+            operation = command.operation
+            found.append(
+                (
+                    command.resource_id,
+                    orjson.dumps(command.wire),
+                    command.tags,
+                    command.audit,
+                    command.provisioning_state,
+                    None if operation is None else (operation.id, operation.kind, operation.due_at, operation.status),
+                    command.execution,
+                )
+            )
+    found.append(list(backend.executor.runs))  # type: ignore[attr-defined]
+    found.append(backend.operation_count)
+    return found
+
+
+def both(strict: bool = True) -> tuple[Client, Client]:
+    return Client(fast=True, strict=strict), Client(fast=False, strict=strict)
+
+
+def same(fast: Client, plain: Client, method: str, path: str, body: bytes = b"", **headers: str) -> Exchange:
+    """Send the same request to both apps; their answers must be equal byte for byte (the ids an answer draws, such
+    as an error's request id, drawn from the same seed for both)."""
+    from pytest_runcommand.emulator import asgi
+
+    seed = fast.correlation
+    asgi._IDS.seed(seed)
+    answer = fast.send(method, path, body, headers)
+    asgi._IDS.seed(seed)
+    expected = plain.send(method, path, body, headers)
+    assert answer == expected, f"{method} {path} {body!r}"
+    return answer
+
+
+def versions_and_parents() -> list[tuple[str, str, str]]:
+    from pytest_runcommand.contract import facts
+
+    cases = [
+        (version, parent, "runCommands")
+        for version in sorted(facts.SUPPORTED_API_VERSIONS)
+        for parent in (VM_PATH, VMSS_PATH)
+    ]
+    diagnostic = [version for version in facts.API_VERSIONS if facts.operations_at(version, "diagnostic")]
+    cases += [(version, parent, "diagnosticRunCommands") for version in diagnostic for parent in (VM_PATH, VMSS_PATH)]
+    return cases
+
+
+@pytest.mark.parametrize("strict", [True, False], ids=["strict", "lenient"])
+@pytest.mark.parametrize(("version", "parent", "collection"), versions_and_parents())
+def test_the_fast_patch_answers_what_the_plain_handlers_answer(
+    version: str, parent: str, collection: str, strict: bool
+) -> None:
+    fast, plain = both(strict)
+    url = f"{parent}/{collection}/rc1?api-version={version}"
+    create = orjson.dumps({"location": "westus", "properties": {"source": {"script": "echo 1"}}})
+    if collection == "runCommands":
+        assert same(fast, plain, "PATCH", url, b'{"tags": {}}')[0] == 404  # nothing to patch yet
+    same(fast, plain, "PUT", url, create)
+    for _label, headers, body in PATCHES:
+        same(fast, plain, "PATCH", url, body, **headers)
+        same(fast, plain, "GET", url + "&$expand=instanceView")
+    assert state(fast) == state(plain)
+    assert [seen.__dict__ for seen in fast.seen] == [seen.__dict__ for seen in plain.seen], "observers see the same"
+    same(fast, plain, "DELETE", url)
+    same(fast, plain, "PATCH", url, b'{"tags": {}}')  # 409 while deleting, or 404 once gone
+    assert state(fast) == state(plain)
+
+
+def test_the_fast_patch_keeps_what_an_older_version_cannot_name() -> None:
+    from pytest_runcommand.contract import facts
+
+    fast, plain = both()
+    url = f"{VM_PATH}/runCommands/rc1?api-version="
+    newest = orjson.dumps(
+        {"location": "westus", "properties": {"source": {"script": "echo 1", "scriptShell": "Powershell7"}}}
+    )
+    same(fast, plain, "PUT", url + facts.LATEST_API_VERSION, newest)
+    for version in sorted(facts.SUPPORTED_API_VERSIONS):
+        same(fast, plain, "PATCH", url + version, b'{"properties": {"source": {"script": "echo 2"}}}')
+        same(fast, plain, "GET", url + facts.LATEST_API_VERSION)
+    assert state(fast) == state(plain)
+
+
+def test_the_fast_patch_follows_the_settings() -> None:
+    fast, plain = both()
+    url = f"{VM_PATH}/runCommands/rc1?api-version=2024-07-01"
+    same(fast, plain, "PUT", url, b'{"location": "westus", "properties": {"source": {"script": "echo 1"}}}')
+    for settings in (
+        {"retry_after": None},
+        {"retry_after": 7},
+        {"retry_after": 1.5},
+        {"lro_seconds": 0},
+        {"lro_polls": 3},
+    ):
+        for client in (fast, plain):
+            for name, value in settings.items():
+                setattr(client.app.backend.settings, name, value)
+        same(fast, plain, "PATCH", url, b'{"properties": {"timeoutInSeconds": 9}}')
+    assert state(fast) == state(plain)
+
+
+def test_with_faults_armed_every_patch_takes_the_plain_way() -> None:
+    fast, plain = both()
+    url = f"{VM_PATH}/runCommands/rc1?api-version=2024-07-01"
+    same(fast, plain, "PUT", url, b'{"location": "westus", "properties": {"source": {"script": "echo 1"}}}')
+    for client in (fast, plain):
+        client.app.faults.add(match={"method": "PATCH"}, times=1, respond={"status": 429})
+        client.app.faults.add(match={"method": "PATCH"}, times=1, delay={"polls": 2})
+    for _ in range(3):
+        same(fast, plain, "PATCH", url, b'{"tags": {"k": "v"}}')
+    assert state(fast) == state(plain)
+    assert fast.app.faults.log == plain.app.faults.log
+
+
+def test_the_fast_patch_answers_a_conforming_patch_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plain PATCH handler runs only for what the fast one leaves (a body the contract does not take as is)."""
+    from pytest_runcommand.emulator.runcommands import RunCommandService
+
+    plain_calls: list[str] = []
+    original = RunCommandService._patch
+
+    def counted(self: RunCommandService, request: Any) -> Any:
+        plain_calls.append(request.body.decode())
+        return original(self, request)
+
+    monkeypatch.setattr(RunCommandService, "_patch", counted)
+    client = Client(fast=True)  # its routes bind the counted handler
+    url = f"{VM_PATH}/runCommands/rc1?api-version=2024-07-01"
+    client.send("PUT", url, b'{"location": "westus", "properties": {"source": {"script": "echo 1"}}}')
+    assert client.send("PATCH", url, b'{"tags": {"a": "b"}}')[0] == 200
+    assert plain_calls == []
+    assert client.send("PATCH", url, b'{"properties": {"provisioningState": "x"}}')[0] == 400
+    assert plain_calls == ['{"properties": {"provisioningState": "x"}}']
+    client.app.fast_paths = False
+    assert client.send("PATCH", url, b'{"tags": {"a": "b"}}')[0] == 200
+    assert len(plain_calls) == 2
