@@ -10,13 +10,20 @@ neither does this.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pytest_runcommand.emulator.clock import format_time
 from pytest_runcommand.emulator.executor import ExecutionView
 from pytest_runcommand.emulator.state import AsyncOperation, Audit, RunCommand
-from pytest_runcommand.emulator.versions import RESOURCE, defines, shape, shape_is_identity
+from pytest_runcommand.emulator.versions import (
+    INSTANCE_VIEW,
+    PROPERTIES,
+    RESOURCE,
+    SOURCE,
+    defines,
+    fields_at,
+    shape_is_identity,
+)
 from pytest_runcommand.models import SystemData, VirtualMachineRunCommand
 
 __all__ = ["action_result", "instance_view_to_wire", "list_to_wire", "operation_to_wire", "run_command_to_wire"]
@@ -63,16 +70,53 @@ def run_command_to_wire(
         if command.audit is not None:
             resource[_SYSTEM_DATA_KEY] = _system_data(command.audit)
         return resource
-    complete, system_data = _version(api_version)
-    if system_data and command.audit is not None:
+    cut = _CUTS.get(api_version) or _cut_at(api_version)
+    if cut.system_data and command.audit is not None:
         resource[_SYSTEM_DATA_KEY] = _system_data(command.audit)
-    return resource if complete else shape(resource, api_version)
+    if cut.complete:
+        return resource
+    # what versions.shape gives, with the run command's layout known: each object cut to the fields the version
+    # defines (a copy when a field goes; the stored source is never changed); a nested object cut first is dropped
+    # whole when its holder's version does not define it
+    source = wire_props["source"]
+    if type(source) is dict and not cut.source.issuperset(source):
+        wire_props["source"] = {key: value for key, value in source.items() if key in cut.source}
+    view = wire_props.get("instanceView")
+    if type(view) is dict and not cut.instance_view.issuperset(view):
+        wire_props["instanceView"] = {key: value for key, value in view.items() if key in cut.instance_view}
+    if not cut.properties.issuperset(wire_props):
+        resource["properties"] = {key: value for key, value in wire_props.items() if key in cut.properties}
+    if not cut.resource.issuperset(resource):
+        resource = {key: value for key, value in resource.items() if key in cut.resource}
+    return resource
 
 
-@cache
-def _version(api_version: str) -> tuple[bool, bool]:
-    """Whether ``api_version`` defines every field (nothing to cut), and whether it defines ``systemData``."""
-    return shape_is_identity(api_version), defines(api_version, RESOURCE, _SYSTEM_DATA_KEY)
+class _Cut(NamedTuple):
+    """What an api-version's run command holds: the fields of each object :func:`versions.shape` cuts."""
+
+    complete: bool
+    """Nothing to cut (the version defines every field)."""
+    system_data: bool
+    resource: frozenset[str]
+    properties: frozenset[str]
+    source: frozenset[str]
+    instance_view: frozenset[str]
+
+
+_CUTS: dict[str, _Cut] = {}
+
+
+def _cut_at(api_version: str) -> _Cut:
+    found = _Cut(
+        shape_is_identity(api_version),
+        defines(api_version, RESOURCE, _SYSTEM_DATA_KEY),
+        fields_at(api_version, RESOURCE),
+        fields_at(api_version, PROPERTIES),
+        fields_at(api_version, SOURCE),
+        fields_at(api_version, INSTANCE_VIEW),
+    )
+    _CUTS[api_version] = found
+    return found
 
 
 _SYSTEM_DATA_KEY = VirtualMachineRunCommand.model_fields["system_data"].alias or "system_data"

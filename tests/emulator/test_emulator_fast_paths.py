@@ -321,3 +321,43 @@ def test_the_fast_patch_answers_a_conforming_patch_alone(monkeypatch: pytest.Mon
     client.app.fast_paths = False
     assert client.send("PATCH", url, b'{"tags": {"a": "b"}}')[0] == 200
     assert len(plain_calls) == 2
+
+
+@pytest.mark.parametrize("expand", [False, True], ids=["plain", "instanceView"])
+def test_a_run_command_at_each_version_is_the_full_resource_shaped(expand: bool) -> None:
+    """``run_command_to_wire`` at a version cuts the fields itself: what ``versions.shape`` gives the full resource."""
+    from pytest_runcommand.contract import facts
+    from pytest_runcommand.emulator.backend import Backend
+    from pytest_runcommand.emulator.clock import Clock
+    from pytest_runcommand.emulator.serialize import run_command_to_wire
+    from pytest_runcommand.emulator.state import DIAGNOSTIC, ParentRef
+    from pytest_runcommand.emulator.versions import shape
+
+    backend = Backend(clock=Clock(START))
+    vm, twin = ParentRef(SUB, "rg", "vm1"), ParentRef(SUB, "rg", "ss", "3")
+    every = {
+        "source": {"script": "echo 1", "scriptShell": "Powershell7", "galleryScriptReferenceId": "/g/1"},
+        "parameters": [{"name": "a", "value": "b"}],
+        "protectedParameters": [{"name": "p", "value": "secret"}],
+        "asyncExecution": True,
+        "runAsUser": "u",
+        "timeoutInSeconds": 5,
+        "outputBlobUri": "https://x.invalid/out",
+        "errorBlobUri": "https://x.invalid/err",
+        "outputBlobManagedIdentity": {"clientId": "c"},
+        "treatFailureAsDeploymentFailure": True,
+    }
+    commands = [
+        backend.create_or_update(vm, "every", {"location": "westus", "properties": every, "tags": {"t": "1"}})[0],
+        backend.create_or_update(twin, "bare", {"location": "westus", "properties": {}})[0],
+        backend.create_or_update(vm, "diag", {"properties": {"source": {"commandId": "x"}}}, collection=DIAGNOSTIC)[0],
+    ]
+    backend.clock.advance(30)
+    at = backend.clock.now() if expand else None
+    for version in facts.API_VERSIONS:
+        for command in commands:
+            full = run_command_to_wire(command, instance_view_at=at)
+            assert exactly(run_command_to_wire(command, instance_view_at=at, api_version=version)) == exactly(
+                shape(full, version)
+            ), (version, command.name)
+    assert commands[0].wire["source"]["scriptShell"] == "Powershell7", "the stored source is never cut"
