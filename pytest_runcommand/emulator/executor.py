@@ -164,12 +164,25 @@ class FakeExecutor:
     def __init__(self) -> None:
         self._rules: list[tuple[Matcher, Outcome]] = []
         self._lock = threading.Lock()
-        self.runs: list[ScriptRun] = []
-        """The runs requested, oldest first: the latest :attr:`max_runs` (a served emulator runs for long)."""
+        self._runs: list[ScriptRun] = []
         self.max_runs = 10_000
         """How many runs :attr:`runs` keeps; older ones are forgotten (bounded memory, as for operations)."""
         self.default: Outcome | None = None
         """Outcome for runs no rule matches (None: echo the script's output, exit code 0)."""
+
+    @property
+    def runs(self) -> list[ScriptRun]:
+        """The runs requested, oldest first: the latest :attr:`max_runs` (a served emulator runs for long)."""
+        with self._lock:
+            runs = self._runs
+            if len(runs) > self.max_runs:
+                del runs[: len(runs) - max(0, self.max_runs)]
+            return runs
+
+    @runs.setter
+    def runs(self, runs: list[ScriptRun]) -> None:
+        with self._lock:
+            self._runs = runs
 
     def register(
         self,
@@ -205,9 +218,11 @@ class FakeExecutor:
     def run(self, request: ScriptRun) -> Outcome:
         """Record ``request`` and return its outcome."""
         with self._lock:
-            runs = self.runs
+            runs = self._runs
             runs.append(request)
-            if len(runs) > self.max_runs:
+            # cut back to the latest max_runs now and then (and on each read of runs), not at each run: cutting
+            # the front of a list moves all of it
+            if len(runs) > 2 * self.max_runs + 64:
                 del runs[: len(runs) - max(0, self.max_runs)]
             rules = self._rules[::-1] if self._rules else ()
         if not request.has_source:
@@ -223,7 +238,7 @@ class FakeExecutor:
         """Forget the registered behaviour and the recorded runs."""
         with self._lock:
             self._rules.clear()
-            self.runs.clear()
+            self._runs.clear()
             self.default = None
 
 

@@ -38,6 +38,22 @@ def test_recorded_runs_are_bounded_keeping_the_latest() -> None:
     assert [recorded.script for recorded in executor.runs] == ["echo 4", "echo 5", "echo 6"]
 
 
+def test_recorded_runs_stay_bounded_between_reads() -> None:
+    """Runs are cut back now and then (not at each run), and every read sees exactly the latest max_runs."""
+    executor = FakeExecutor()
+    executor.max_runs = 10
+    for index in range(1000):
+        executor.run(run(f"echo {index}"))
+        assert len(executor._runs) <= 2 * executor.max_runs + 64, "memory stays bounded without reads"
+    runs = executor.runs
+    assert [recorded.script for recorded in runs] == [f"echo {index}" for index in range(990, 1000)]
+    runs.clear()  # the list a read gives is the record itself
+    executor.run(run("echo again"))
+    assert [recorded.script for recorded in executor.runs] == ["echo again"]
+    executor.runs = []
+    assert executor.runs == []
+
+
 def test_registration_by_script_command_id_uri_and_predicate() -> None:
     executor = FakeExecutor()
     failing = Outcome.failure(3, error="nope")
