@@ -36,7 +36,6 @@ __all__ = ["REQUEST_PREFIX", "build_schema", "contract_document", "overlay_docum
 REQUEST_PREFIX = "Request_"
 """Request-side copies of definitions are named with this prefix."""
 
-_REQUEST_ROOTS = ("VirtualMachineRunCommand", "VirtualMachineRunCommandUpdate", "RunCommandInput")
 _PATH_PARAMETERS = (
     "SubscriptionIdParameter",
     "ResourceGroupNameParameter",
@@ -54,7 +53,10 @@ _REGION = r"^[a-z][a-z0-9]{1,24}$"
 _FAMILIES = {
     "VirtualMachineRunCommands": ("GetByVirtualMachine", "Update", "Delete"),
     "VirtualMachineScaleSetVMRunCommands": ("Get", "Update", "Delete"),
+    "VirtualMachineDiagnosticRunCommands": ("GetByVirtualMachine", "Update", "Delete"),
+    "VirtualMachineScaleSetVMDiagnosticRunCommands": ("Get", "Update", "Delete"),
 }
+"""Resource families chained for stateful runs (those a version's document has): their PUT, GET, PATCH, DELETE."""
 
 
 def contract_document(api_version: str) -> dict[str, Any]:
@@ -111,6 +113,8 @@ def _links(document: dict[str, Any]) -> None:
             if isinstance(operation, dict) and "operationId" in operation:
                 operations[operation["operationId"]] = (path, operation)
     for family, (get, update, delete) in _FAMILIES.items():
+        if f"{family}_CreateOrUpdate" not in operations:  # not at this version (diagnostic ones: 2026-04-01 on)
+            continue
         put_path, put = operations[f"{family}_CreateOrUpdate"]
         parameters = {name: f"$request.path.{name}" for name in re.findall(r"{(\w+)}", put_path)}
         targets = {f"Get{family}": get, f"Patch{family}": update, f"Delete{family}": delete}
@@ -150,7 +154,10 @@ def overlay_document(
         parameters["CommandIdParameter"].pop("pattern", None)
         parameters["CommandIdParameter"]["enum"] = _built_in_commands()
     definitions = result["definitions"]
-    definitions.update(_request_definitions(definitions))
+    requested = _request_definitions(definitions)
+    definitions.update(requested)
+    # every request body is drawn from the request view (the diagnostic run command's too, whatever a version adds)
+    viewed = frozenset(name.removeprefix(REQUEST_PREFIX) for name in requested)
     for item in result["paths"].values():
         for operation in item.values():
             if not isinstance(operation, dict):
@@ -158,7 +165,7 @@ def overlay_document(
             for parameter in operation.get("parameters", ()):
                 schema = parameter.get("schema") if parameter.get("in") == "body" else None
                 if schema is not None:
-                    parameter["schema"] = _rename_refs(schema, frozenset(_REQUEST_ROOTS))
+                    parameter["schema"] = _rename_refs(schema, viewed)
     _arm_errors(result, api_version)
     _links(result)
     return result
