@@ -75,7 +75,7 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="ID",
-        help="fuzz only this operation id (repeatable; default: all)",
+        help="fuzz only this operation id, one of --api-version's (repeatable; default: all)",
     )
     parser.add_argument(
         "--seed",
@@ -196,10 +196,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the fuzz command; returns the exit code."""
     from pytest_runcommand.contract import get_contract
 
-    known = sorted(get_contract().by_id)
+    known = sorted(get_contract(args.api_version).by_id)
     unknown = [op for op in args.operation if op not in known]
     if unknown:
-        raise UsageError(f"--operation {', '.join(unknown)}: unknown; the operations are {', '.join(known)}")
+        raise UsageError(
+            f"--operation {', '.join(unknown)}: unknown at api-version {args.api_version}; "
+            f"the operations are {', '.join(known)}"
+        )
     _check_paths(args)
     from pytest_runcommand.fuzz.campaign import Shard, parse_workers
 

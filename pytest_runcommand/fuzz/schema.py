@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, error_definition
@@ -31,7 +31,7 @@ from pytest_runcommand.contract.validate import guarded_definitions
 if TYPE_CHECKING:
     from schemathesis.schemas import BaseSchema
 
-__all__ = ["REQUEST_PREFIX", "build_schema", "contract_document", "overlay_document"]
+__all__ = ["REQUEST_PREFIX", "build_schema", "contract_document", "has_links", "overlay_document"]
 
 REQUEST_PREFIX = "Request_"
 """Request-side copies of definitions are named with this prefix."""
@@ -57,6 +57,17 @@ _FAMILIES = {
     "VirtualMachineScaleSetVMDiagnosticRunCommands": ("Get", "Update", "Delete"),
 }
 """Resource families chained for stateful runs (those a version's document has): their PUT, GET, PATCH, DELETE."""
+
+
+def has_links(operations: Collection[str]) -> bool:
+    """Whether the stateful sequences have a step to take among ``operations`` (operation ids): a PUT with its GET,
+    PATCH or DELETE, or a DELETE with its GET (the ``x-links`` :func:`overlay_document` adds)."""
+    chosen = set(operations)
+    for family, (get, update, delete) in _FAMILIES.items():
+        put, get, update, delete = (f"{family}_{name}" for name in ("CreateOrUpdate", get, update, delete))
+        if (put in chosen and chosen & {get, update, delete}) or {delete, get} <= chosen:
+            return True
+    return False
 
 
 def contract_document(api_version: str) -> dict[str, Any]:

@@ -156,25 +156,76 @@ def _marker_kwargs(item: Any) -> dict[str, Any]:
     return dict(marker.kwargs)
 
 
+@dataclass(frozen=True)
+class _WrongMarker:
+    """The one part of a test whose marker arguments are wrong: its set-up fails with ``message``."""
+
+    message: str
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "runcommand_schema" not in metafunc.fixturenames or metafunc.definition.get_closest_marker(MARKER) is None:
         return
-    kwargs = _marker_kwargs(metafunc.definition)
-    from pytest_runcommand.contract import get_contract
+    api_version = runcommand_settings_of(metafunc.config).api_version
+    try:
+        kwargs = _marker_kwargs(metafunc.definition)
+        chosen = _chosen_operations(kwargs, api_version)
+    except pytest.UsageError as error:  # one line at the test's set-up; the module's other tests still run
+        metafunc.parametrize("runcommand_fuzz_part", [_WrongMarker(str(error))], ids=["wrong-marker"], indirect=True)
+        return
+    from pytest_runcommand.fuzz.schema import has_links
 
-    known = sorted(get_contract().by_id)
-    chosen = list(kwargs.get("operations") or known)
-    unknown = [op for op in chosen if op not in known]
-    if unknown:
-        raise pytest.UsageError(f"{metafunc.definition.nodeid}: unknown operations {unknown}; known: {known}")
-    parts = [*chosen, *([STATEFUL] if kwargs.get("stateful", True) else [])]
+    stateful = kwargs.get("stateful", True) and (not kwargs.get("operations") or has_links(chosen))
+    parts = [*chosen, *([STATEFUL] if stateful else [])]
     metafunc.parametrize("runcommand_fuzz_part", parts, ids=parts, indirect=True)
+
+
+def _chosen_operations(kwargs: dict[str, Any], api_version: str) -> list[str]:
+    """The operations the marker picks at the run's api-version; :class:`pytest.UsageError` for a wrong argument."""
+    from pytest_runcommand.contract import get_contract
+    from pytest_runcommand.errors import UsageError
+    from pytest_runcommand.fuzz.settings import MODES, FuzzSettings
+
+    def wrong(name: str, expected: str) -> pytest.UsageError:
+        return pytest.UsageError(f"@pytest.mark.{MARKER}({name}={kwargs[name]!r}): expected {expected}")
+
+    max_examples = kwargs.get("max_examples", 25)
+    if type(max_examples) is not int or max_examples < 1:
+        raise wrong("max_examples", "a whole number of at least 1")
+    if type(kwargs.get("stateful", True)) is not bool:
+        raise wrong("stateful", "True or False")
+    seed = kwargs.get("seed")
+    if seed is not None and type(seed) is not int:
+        raise wrong("seed", "a whole number or None")
+    modes = kwargs.get("modes", MODES)
+    if isinstance(modes, str) or not isinstance(modes, (list, tuple)) or not modes:
+        raise wrong("modes", f"a non-empty tuple of {' and '.join(map(repr, MODES))}")
+    try:  # the settings' own checks (modes, max_examples), as the fixture will make them
+        FuzzSettings(max_examples=max_examples, modes=tuple(modes), api_version=api_version)
+    except UsageError as error:
+        raise pytest.UsageError(f"@pytest.mark.{MARKER}: {error}") from None
+    known = sorted(get_contract(api_version).by_id)
+    operations = kwargs.get("operations")
+    if operations is None or (isinstance(operations, (list, tuple)) and not operations):
+        return known
+    if isinstance(operations, str) or not all(isinstance(op, str) for op in operations):
+        raise wrong("operations", "a list of operation ids")
+    unknown = [op for op in operations if op not in known]
+    if unknown:
+        raise pytest.UsageError(
+            f"@pytest.mark.{MARKER}: unknown operation(s) {', '.join(unknown)} at api-version {api_version}; "
+            f"the operations are {', '.join(known)}"
+        )
+    return list(operations)
 
 
 @pytest.fixture
 def runcommand_fuzz_part(request: pytest.FixtureRequest) -> str | None:
     """The part of the contract a ``runcommand_fuzz`` test covers (set by the marker's parametrization)."""
-    return getattr(request, "param", None)
+    part = getattr(request, "param", None)
+    if isinstance(part, _WrongMarker):
+        pytest.fail(f"{request.node.nodeid}: {part.message}", pytrace=False)
+    return part
 
 
 def _handle(target: str, settings: dict[str, Any], part: str | None) -> FuzzHandle:
