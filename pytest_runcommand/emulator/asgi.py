@@ -20,6 +20,8 @@ from pytest_runcommand.emulator import errors
 
 __all__ = [
     "COMMON_RAW_HEADERS",
+    "GUID_KEEP",
+    "GUID_VERSION_4",
     "JSON_HEADER",
     "RATE_LIMITS",
     "REQUEST_ID",
@@ -200,12 +202,14 @@ def request_id() -> str:
 
 def guid(bits: int) -> str:
     """A version-4 GUID from 128 random bits, as ``str(uuid.UUID(int=bits, version=4))`` writes it."""
-    text = "%032x" % (bits & _KEEP | _VERSION_4)
+    text = "%032x" % (bits & GUID_KEEP | GUID_VERSION_4)
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
-_VERSION_4 = (0x8000 << 48) | (0x4000 << 64)
+GUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
+"""The bits of a version-4 GUID that are random."""
+GUID_VERSION_4 = (0x8000 << 48) | (0x4000 << 64)
+"""The version and variant bits of a version-4 GUID."""
 
 
 RATE_LIMITS = {"reads": "11999", "writes": "1199", "deletes": "14999"}

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from pytest_runcommand.emulator import errors
-from pytest_runcommand.emulator.asgi import guid
+from pytest_runcommand.emulator.asgi import GUID_KEEP as _GUID_KEEP
+from pytest_runcommand.emulator.asgi import GUID_VERSION_4 as _GUID_VERSION_4
 from pytest_runcommand.emulator.clock import Clock
 from pytest_runcommand.emulator.executor import Execution, Executor, FakeExecutor, ScriptRun
 from pytest_runcommand.emulator.state import (
@@ -83,8 +84,7 @@ def _seconds(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _pairs(parameters: list[Mapping[str, str]] | None) -> tuple[tuple[str, str], ...]:
-    return tuple((item["name"], item["value"]) for item in parameters) if parameters else ()
+_NEW = object.__new__
 
 
 DEFAULT_CALLER = Caller("pytest-runcommand-emulator", "Application")
@@ -142,7 +142,8 @@ class Backend:
         return self._seed
 
     def _new_id(self) -> str:
-        return guid(self._random.getrandbits(128))
+        text = "%032x" % (self._random.getrandbits(128) & _GUID_KEEP | _GUID_VERSION_4)  # asgi.guid, inline
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
     # -- virtual machines ---------------------------------------------------------------------------
 
@@ -243,17 +244,22 @@ class Backend:
         with self._lock:
             now = self.clock.now()
             command = self._current(ref, name, collection, now)
-            refuse_while_deleting(command)
+            if command.operation is not None and command.operation.kind == "delete":
+                refuse_while_deleting(command)
             sent = body.get("properties")
             if sent is not None:
                 # Stored and sent values are never changed in place (a write replaces them): merged by reference.
                 stored = command.wire
                 written = patched(stored, sent) if type(sent) is dict else merged(stored, writable(sent, nulls=True))
-                command.wire = keep(stored, written, kept)
+                command.wire = written if kept is None or kept.nothing_to_keep(stored) else keep(stored, written, kept)
             if "tags" in body:
                 tags = body["tags"]
                 command.tags = dict(tags) if tags is not None else None
-            touch(command, caller, now)
+            audit = command.audit
+            if audit is None:
+                touch(command, caller, now)
+            else:
+                audit.last_modified_by, audit.last_modified_at = caller, now
             return command, self._start(command, "update", now)
 
     def get(self, ref: ParentRef, name: str, collection: str = MANAGED) -> RunCommand:
@@ -359,9 +365,16 @@ class Backend:
     def _execute(self, command: RunCommand, now: datetime) -> Execution:
         props = command.wire
         source = props.get("source") or _NO_SOURCE
-        parameters = props.get("parameters")
-        protected = props.get(_PROTECTED)
-        request = ScriptRun.of(
+        parameters: list[tuple[str, str]] = []
+        for item in props.get("parameters") or ():
+            parameters.append((item["name"], item["value"]))
+        protected: list[tuple[str, str]] = []
+        for item in props.get(_PROTECTED) or ():
+            protected.append((item["name"], item["value"]))
+        # ScriptRun(**values) without the frozen __init__'s one object.__setattr__ per field (one run per PUT, PATCH
+        # and action); the test of the fast paths holds it to the dataclass made the plain way
+        request = _NEW(ScriptRun)
+        request.__dict__.update(
             {
                 "resource_id": command.resource_id,
                 "run_command_name": command.name,
@@ -371,14 +384,16 @@ class Backend:
                 "command_id": source.get("commandId"),
                 "gallery_script_reference_id": source.get("galleryScriptReferenceId"),
                 "script_shell": source.get("scriptShell"),
-                "parameters": _pairs(parameters) if parameters else (),
-                "protected_parameters": _pairs(protected) if protected else (),
+                "parameters": tuple(parameters),
+                "protected_parameters": tuple(protected),
                 "run_as_user": props.get("runAsUser"),
                 "timeout_in_seconds": max(0, props.get("timeoutInSeconds") or 0),
                 "async_execution": bool(props.get("asyncExecution")),
             }
         )
-        return Execution.of(request, self.executor.run(request))
+        execution = _NEW(Execution)  # the same for Execution(request, outcome)
+        execution.__dict__.update(request=request, outcome=self.executor.run(request))
+        return execution
 
     def _forget_old_operations(self) -> None:
         limit = max(1, self.settings.max_operations)

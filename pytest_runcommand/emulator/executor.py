@@ -101,17 +101,6 @@ class ScriptRun:
         """Whether any script source was given."""
         return bool(self.script or self.script_uri or self.command_id or self.gallery_script_reference_id)
 
-    @classmethod
-    def of(cls, values: dict[str, object]) -> ScriptRun:
-        """A run from ``values`` (every field, by name), as ``ScriptRun(**values)`` makes it: without the frozen
-        ``__init__``'s one ``object.__setattr__`` per field (one is made per PUT, PATCH and action)."""
-        run = _NEW(cls)
-        run.__dict__.update(values)
-        return run
-
-
-_NEW = object.__new__
-
 
 class Executor(Protocol):
     """Decides the outcome of each script run."""
@@ -271,13 +260,6 @@ class Execution:
 
     request: ScriptRun
     outcome: Outcome
-
-    @classmethod
-    def of(cls, request: ScriptRun, outcome: Outcome) -> Execution:
-        """``Execution(request, outcome)`` without the frozen ``__init__`` (one per run)."""
-        execution = _NEW(cls)
-        execution.__dict__.update(request=request, outcome=outcome)
-        return execution
 
     @property
     def start(self) -> datetime:

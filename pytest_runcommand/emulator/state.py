@@ -235,6 +235,8 @@ class RunCommand:
     _model: tuple[dict[str, Any], VirtualMachineRunCommandProperties] | None = field(
         default=None, init=False, repr=False
     )
+    _id: tuple[VirtualMachine, str | None, str, str] | None = field(default=None, init=False, repr=False)
+    """The resource id, with the VM, collection and name it was made of (worked out again if one changes)."""
 
     @property
     def properties(self) -> VirtualMachineRunCommandProperties:
@@ -254,9 +256,15 @@ class RunCommand:
 
     @property
     def resource_id(self) -> str:
+        found = self._id
+        if found is not None and found[0] is self.vm and found[1] == self.collection and found[2] == self.name:
+            return found[3]
         if self.collection is None:
-            return f"{self.vm.resource_id}/{self.name}"
-        return f"{self.vm.resource_id}/{self.collection}/{self.name}"
+            resource_id = f"{self.vm.resource_id}/{self.name}"
+        else:
+            resource_id = f"{self.vm.resource_id}/{self.collection}/{self.name}"
+        self._id = (self.vm, self.collection, self.name, resource_id)
+        return resource_id
 
     @property
     def location(self) -> str:

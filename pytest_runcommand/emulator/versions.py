@@ -9,6 +9,7 @@ as the contract says (:func:`pytest_runcommand.contract.facts.definition_propert
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -90,6 +91,14 @@ class Kept(NamedTuple):
     """The script sources among ``source``: dropped instead when the write names a script source of its own."""
     own_sources: frozenset[str]
     """The script sources the write's version knows."""
+
+    def nothing_to_keep(self, stored: Mapping[str, Any]) -> bool:
+        """Whether ``stored`` (a run command's properties) holds nothing a write at this version leaves alone (the
+        usual case: :func:`~pytest_runcommand.emulator.writes.keep` then gives the written properties as they are)."""
+        if not self.properties.isdisjoint(stored):
+            return False
+        source = stored.get("source")
+        return source is None or self.source.isdisjoint(source)
 
 
 @cache

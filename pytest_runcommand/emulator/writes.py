@@ -172,11 +172,9 @@ def touch(command: RunCommand, caller: Caller, now: datetime) -> None:
 
 def keep(stored: Mapping[str, Any], written: dict[str, Any], kept: Kept | None) -> dict[str, Any]:
     """``written`` with the stored values of the properties ``kept`` names (a write at an older version)."""
-    if kept is None:
-        return written
-    old = stored.get("source")
-    if kept.properties.isdisjoint(stored) and (old is None or kept.source.isdisjoint(old)):
+    if kept is None or kept.nothing_to_keep(stored):
         return written  # nothing newer is stored: nothing to keep (the usual case, kept cheap)
+    old = stored.get("source")
     values = dict(written)
     values.update({name: stored[name] for name in kept.properties & stored.keys()})
     new = written.get("source")

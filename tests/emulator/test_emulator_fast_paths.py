@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_runcommand.emulator.executor import Execution, Outcome, ScriptRun
+from pytest_runcommand.emulator.executor import Execution, ScriptRun
 from pytest_runcommand.emulator.writes import WRITABLE_WIRE_NAMES, merged, patched, writable
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
@@ -48,33 +48,42 @@ def test_a_patch_merges_in_one_pass_what_writable_and_merged_give(stored: dict[s
     assert exactly(patched(stored, sent)) == exactly(merged(stored, writable(sent, nulls=True)))
 
 
-def test_script_run_of_is_the_dataclass_made_without_its_init() -> None:
-    values: dict[str, object] = {
-        "resource_id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1/runCommands/a",
-        "run_command_name": "a",
-        "requested_at": NOW,
-        "script": "echo $x",
-        "script_uri": None,
-        "command_id": None,
-        "gallery_script_reference_id": None,
-        "script_shell": "Powershell7",
-        "parameters": (("x", "1"),),
-        "protected_parameters": (("secret", "hidden"),),
-        "run_as_user": "user1",
-        "timeout_in_seconds": 60,
-        "async_execution": True,
+def test_a_script_run_is_the_dataclass_made_without_its_init() -> None:
+    from pytest_runcommand.emulator.backend import Backend
+    from pytest_runcommand.emulator.clock import Clock
+    from pytest_runcommand.emulator.state import ParentRef
+
+    backend = Backend(clock=Clock(NOW))
+    properties = {
+        "source": {"script": "echo $x", "scriptShell": "Powershell7"},
+        "parameters": [{"name": "x", "value": "1"}, {"name": "y", "value": "2"}],
+        "protectedParameters": [{"name": "secret", "value": "hidden"}],
+        "runAsUser": "user1",
+        "timeoutInSeconds": 60,
+        "asyncExecution": True,
     }
-    assert set(values) == {field.name for field in fields(ScriptRun)}, "every field, by name"
-    made = ScriptRun.of(values)
-    plain = ScriptRun(**values)  # type: ignore[arg-type]
+    command = backend.create_or_update(ParentRef("s", "rg", "vm1"), "a", {"properties": properties})[0]
+    execution = command.execution
+    assert execution is not None
+    made = execution.request
+    assert set(vars(made)) == {field.name for field in fields(ScriptRun)}, "every field, by name"
+    plain = ScriptRun(**vars(made))
     assert made == plain
     assert hash(made) == hash(plain)
     assert repr(made) == repr(plain)
     assert "hidden" not in repr(made)
-    outcome = Outcome.success("1\n", duration=5)
-    execution = Execution.of(made, outcome)
-    assert execution == Execution(plain, outcome)
-    assert execution.view(NOW) == Execution(plain, outcome).view(NOW)
+    assert made.parameters == (("x", "1"), ("y", "2"))
+    assert made.protected_parameters == (("secret", "hidden"),)
+    assert (made.script, made.script_shell, made.run_as_user, made.timeout_in_seconds, made.async_execution) == (
+        "echo $x",
+        "Powershell7",
+        "user1",
+        60,
+        True,
+    )
+    assert execution == Execution(plain, execution.outcome)
+    assert execution.view(NOW) == Execution(plain, execution.outcome).view(NOW)
+    assert backend.executor.runs == [made]  # type: ignore[attr-defined]
 
 
 # -- the fast PATCH: the plain handlers' answer, byte for byte -------------------------------------------------------
