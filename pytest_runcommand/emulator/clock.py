@@ -109,6 +109,11 @@ def format_time(moment: datetime) -> str:
     """ARM's date-time form: ``2024-07-01T10:00:00.1234567+00:00`` (seven fractional digits)."""
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
+    if moment.year >= 1000:  # isoformat (in C) writes the same, the seventh digit aside: YYYY-MM-DDTHH:MM:SS[.ffffff]
+        text = moment.isoformat()
+        if moment.microsecond:
+            return f"{text[:26]}0+00:00"
+        return f"{text[:19]}.0000000+00:00"
     return (
         f"{moment.year}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:"
         f"{moment.second:02d}.{moment.microsecond:06d}0+00:00"

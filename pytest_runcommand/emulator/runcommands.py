@@ -382,11 +382,22 @@ class RunCommandService:
 
 def operation_url(request: Request, operation: AsyncOperation, token: str, *, monitor: bool = False) -> str:
     """The URL of ``operation``'s status (``monitor``: the form a ``Location`` header gives), at the request's version."""
-    return (
-        f"{request.base_url}/subscriptions/{quote_segment(operation.subscription)}/providers/Microsoft.Compute/"
-        f"locations/{quote_segment(operation.location)}/operations/{operation.id}?p={token}"
-        f"{'&monitor=true' if monitor else ''}&api-version={quote_query(request.api_version)}"
-    )
+    key = (operation.subscription, operation.location, token, monitor, request.api_version)
+    parts = _OPERATION_URL_PARTS.get(key)
+    if parts is None:
+        parts = (
+            f"/subscriptions/{quote_segment(operation.subscription)}/providers/Microsoft.Compute/"
+            f"locations/{quote_segment(operation.location)}/operations/",
+            f"?p={token}{'&monitor=true' if monitor else ''}&api-version={quote_query(request.api_version)}",
+        )
+        if len(_OPERATION_URL_PARTS) >= 1024:
+            _OPERATION_URL_PARTS.clear()
+        _OPERATION_URL_PARTS[key] = parts
+    return f"{request.base_url}{parts[0]}{operation.id}{parts[1]}"
+
+
+_OPERATION_URL_PARTS: dict[tuple[str, str, str, bool, str], tuple[str, str]] = {}
+"""An operation URL's text before and after its id, by subscription, location, token, form and version."""
 
 
 def validated_body(
@@ -475,6 +486,8 @@ def _parent(subscription: str, group: str, vm: str, instance_id: str | None = No
 
 
 def _caller(request: Request) -> Caller:
+    if not request.claims:  # a token the emulator cannot read names nobody
+        return DEFAULT_CALLER
     found = caller_of(request.claims)
     return DEFAULT_CALLER if found is None else Caller(*found)
 

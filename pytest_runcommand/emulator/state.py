@@ -272,6 +272,7 @@ class RunCommand:
 
     @property
     def provisioning_state(self) -> str:
-        if self.operation is not None and not self.operation.done:
-            return _IN_PROGRESS_STATE[self.operation.kind]
+        operation = self.operation
+        if operation is not None and operation.status == "InProgress":  # not operation.done
+            return _IN_PROGRESS_STATE[operation.kind]
         return self.final_state

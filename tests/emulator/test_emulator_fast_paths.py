@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -370,3 +370,20 @@ def test_a_run_command_at_each_version_is_the_full_resource_shaped(expand: bool)
                 shape(full, version)
             ), (version, command.name)
     assert commands[0].wire["source"]["scriptShell"] == "Powershell7", "the stored source is never cut"
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2, 1, 1), timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))])
+    )
+)
+def test_format_time_writes_arms_form(moment: datetime) -> None:
+    """``format_time`` (isoformat and the seventh digit) writes what the field-by-field form writes."""
+    from pytest_runcommand.emulator.clock import format_time
+
+    utc = moment.astimezone(UTC)
+    expected = (
+        f"{utc.year}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond:06d}0+00:00"
+    )
+    assert format_time(moment) == expected
