@@ -87,9 +87,9 @@ class _OriginalResponse:
 class _Raw:
     """The parts of a ``urllib3.HTTPResponse`` that ``requests`` and schemathesis read once the body is in."""
 
-    __slots__ = ("_original_response", "headers", "reason", "status", "version")
+    __slots__ = ("_original_response", "_unread", "headers", "reason", "status", "version")
 
-    def __init__(self, status: int, pairs: list[tuple[str, str]]) -> None:
+    def __init__(self, status: int, pairs: list[tuple[str, str]], body: bytes = b"") -> None:
         self.status = status
         self.reason = _reason(status)
         self.headers = HTTPHeaderDict()
@@ -99,6 +99,14 @@ class _Raw:
             cookies = cookies or name.lower() == "set-cookie"
         self.version = 11
         self._original_response = _OriginalResponse(pairs) if cookies else None
+        self._unread = body
+
+    def read1(self, amount: int = -1, decode_content: bool | None = None) -> bytes:
+        """The body, once (schemathesis reads an event stream so, chunk by chunk)."""
+        if amount < 0:
+            amount = len(self._unread)
+        chunk, self._unread = self._unread[:amount], self._unread[amount:]
+        return chunk
 
     def close(self) -> None:
         """Nothing to release: the body is already read."""
@@ -184,11 +192,16 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         cert: Any = None,
         proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        loop = self._own_loop()
-        if loop is None:  # another thread, or one already running a loop: schemathesis's own path
+        if self.own_loop() is None:  # another thread, or one already running a loop: schemathesis's own path
             return self.fallback.send(
                 request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
             )
+        return self.response(request, self.exchange(request, timeout))
+
+    def exchange(self, request: requests.PreparedRequest, timeout: Any = None) -> _Exchange:
+        """Run the app on ``request`` on this thread's loop (:meth:`own_loop` must give one): its answer."""
+        loop = self.own_loop()
+        assert loop is not None
         url = str(request.url)
         parts = urlsplit(url)
         scheme, path = parts.scheme, parts.path
@@ -224,15 +237,17 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
             ) from None
         if exchange.status is None:
             raise RuntimeError("the application did not return a response")
-        return self._response(request, exchange)
+        return exchange
 
     async def _run(self, scope: dict[str, Any], exchange: _Exchange, read_timeout: float | None) -> None:
         async with asyncio.timeout(read_timeout if read_timeout is not None else DEFAULT_RESPONSE_TIMEOUT):
             await self.app(scope, exchange.receive, exchange.send)
 
-    def _response(self, request: requests.PreparedRequest, exchange: _Exchange) -> requests.Response:
+    def response(self, request: requests.PreparedRequest, exchange: _Exchange) -> requests.Response:
+        """The ``requests.Response`` of an exchange, as ``requests``' own adapters build it."""
         assert exchange.status is not None
-        raw = _Raw(exchange.status, exchange.pairs)
+        content = b"".join(exchange.chunks)
+        raw = _Raw(exchange.status, exchange.pairs, content)
         response = requests.Response()
         response.status_code = exchange.status
         response.headers = CaseInsensitiveDict(raw.headers)
@@ -244,11 +259,11 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
             extract_cookies_to_jar(response.cookies, request, raw)  # type: ignore[no-untyped-call]
         response.request = request
         response.connection = self  # type: ignore[assignment]  # as requests' own adapters do
-        response._content = b"".join(exchange.chunks)
+        response._content = content
         response._content_consumed = True  # type: ignore[attr-defined]
         return response
 
-    def _own_loop(self) -> asyncio.AbstractEventLoop | None:
+    def own_loop(self) -> asyncio.AbstractEventLoop | None:
         """This thread's private loop (made on first use), or None where it cannot be used."""
         thread = threading.get_ident()
         if self._owner is not None and self._owner != thread:
@@ -277,7 +292,7 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
             loop.close()
 
 
-def _has_own_settings(session: requests.Session) -> bool:
+def has_own_settings(session: requests.Session) -> bool:
     """Whether ``session`` has anything ``Session.request`` would merge into a request."""
     hooks = any(session.hooks.values())
     return bool(session.auth or session.headers or session.params or session.cookies or session.proxies or hooks)
@@ -330,7 +345,7 @@ class InProcessClient(asgi.ASGIClient):
         """``Session.request`` without the merging when there is nothing to merge (what schemathesis sends: the
         session's headers are lent to the request, no cookies, auth, hooks or files); then ``Session.send`` as usual.
         """
-        if files or auth or cookies or hooks or proxies or _has_own_settings(self):
+        if files or auth or cookies or hooks or proxies or has_own_settings(self):
             return super().request(
                 method, url, params=params, data=data, headers=headers, cookies=cookies, files=files, auth=auth,
                 timeout=timeout, allow_redirects=allow_redirects, proxies=proxies, hooks=hooks, stream=stream,

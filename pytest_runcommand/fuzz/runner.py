@@ -46,6 +46,7 @@ from schemathesis.schemas import APIOperation, BaseSchema
 # part and the clean-up too).
 from pytest_runcommand.fuzz import campaign as _campaign  # noqa: F401  (its imports, before any draw)
 from pytest_runcommand.fuzz.baseline import failure_key
+from pytest_runcommand.fuzz.call import call
 from pytest_runcommand.fuzz.checks import RUNCOMMAND_CHECKS, ContractFailure
 from pytest_runcommand.fuzz.cleanup import clean_up
 from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
@@ -135,9 +136,9 @@ class FuzzRunner:
         self._digest.update(_case_bytes(case))
         if _mode(case) == "negative":  # observed traffic holds only the answer of an invalid-on-purpose request
             with invalid_on_purpose():
-                response = case.call(**{**self.transport_kwargs(), **kwargs})
+                response = call(case, **{**self.transport_kwargs(), **kwargs})
         else:
-            response = case.call(**{**self.transport_kwargs(), **kwargs})
+            response = call(case, **{**self.transport_kwargs(), **kwargs})
         self.target.guard.note_response(case.method, url, response.status_code)
         self.report.cases += 1
         operation = operation_id(case.operation)

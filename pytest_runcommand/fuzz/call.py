@@ -1,0 +1,318 @@
+"""``case.call`` for the in-process client, without the per-request layers that change nothing there.
+
+Sending a case through schemathesis's ``case.call`` to :class:`~pytest_runcommand.fuzz.inprocess.InProcessClient`
+goes: ``Case.call`` (hooks, metadata) -> ``ASGITransport.send`` -> ``RequestsTransport.send`` (the serialized case
+and the configured transport settings) -> ``Session.request`` -> ``Session.send`` -> the adapter, and back through a
+``requests.Response`` that ``Response.from_requests`` copies into schemathesis's ``Response``. Against the in-process
+emulator those layers cost more than the emulator's own answer.
+
+:func:`call` is that same pipeline, step for step, with schemathesis's own code where the bytes are decided (the
+case serialized by the transport's ``_build_request_data``: serializers per media type, header merging, query and
+path encoding, the configured timeout and TLS settings; ``requests``' header checks and JSON encoding), and three
+layers taken out where they do nothing for this client:
+
+- ``Session.request``'s merging (nothing to merge: the session's headers are lent to the request by schemathesis,
+  and it has no cookies, auth, params, proxies or hooks) and ``Session.send``'s bookkeeping (no hooks, no cookie in
+  the answer, no redirect to follow): the request is prepared as ``Session.request`` prepares it (the same
+  ``PreparedRequest``; its URL by :func:`~pytest_runcommand.fuzz.prepared_url.prepared_url` where ``requests``
+  leaves it unchanged) and handed to the adapter;
+- the ``requests.Response``: schemathesis's ``Response`` is built from the app's answer directly, with what
+  ``Response.from_requests`` would have copied (status, headers as lists, body, reason, encoding, HTTP version);
+- the transport lookup and the hook dispatch when no hook is registered.
+
+Where any of that would matter it is not skipped: the case goes through ``case.call`` as before when a hook is
+registered, the keyword arguments are not the run's, the client is not the in-process one or cannot answer on this
+thread, schemathesis's case internals are missing (another version), or someone watches ``Session.send`` (the
+traffic recorder of ``runcommand_contract``); the request goes through ``Session.request`` when the serialized case
+carries files, auth, cookies or proxies, or the client has settings of its own; and an answer that sets a cookie,
+redirects or streams events is finished by ``requests`` and ``Response.from_requests`` as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+import requests.models
+from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
+from requests.models import REDIRECT_STATI
+from requests.structures import CaseInsensitiveDict
+from requests.utils import check_header_validity, get_encoding_from_headers
+from schemathesis.core.errors import IncorrectUsage
+from schemathesis.core.rate_limit import ratelimit
+from schemathesis.core.transport import Response, is_event_stream
+from schemathesis.generation.case import Case
+from schemathesis.generation.overrides import Override
+from schemathesis.hooks import schema_hook_dispatchers
+from schemathesis.python import asgi
+from schemathesis.transport import requests as requests_transport
+from schemathesis.transport.asgi import ASGI_TRANSPORT
+from schemathesis.transport.prepare import normalize_base_url
+
+from pytest_runcommand.fuzz.inprocess import InProcessClient, _Exchange, _reason, has_own_settings
+from pytest_runcommand.fuzz.prepared_url import prepared_url
+
+__all__ = ["call", "lean_call_applies"]
+
+_HOOKS = ("before_call", "after_call", "after_network_error")
+_CASE_INTERNALS = ("_meta", "_base_url", "_sync_validated_hashes", "_revalidate_metadata", "freeze_metadata")
+_SUPPORTED = all(hasattr(Case, name) for name in _CASE_INTERNALS) and all(
+    hasattr(ASGI_TRANSPORT, name) for name in ("_build_request_data", "serialize_case")
+)
+"""Whether this schemathesis has the case internals ``Case.call`` uses (else every case takes ``case.call``)."""
+_RUN_KWARGS = frozenset({"headers"})
+"""The keyword arguments of a fuzz run's in-process call (with ``session``): others go through ``case.call``."""
+_REQUEST_KEYS = frozenset(
+    {"method", "url", "cookies", "headers", "params", "json", "data", "verify", "timeout", "cert", "allow_redirects"}
+)
+"""What the serialized case may hold for the lean request (``files``, ``auth``, ``proxies`` & co take requests')."""
+_JSON: Any = getattr(requests.models, "complexjson", None) or __import__("json")
+"""The JSON module ``PreparedRequest.prepare_body`` encodes with (simplejson when installed)."""
+_VALID_HEADERS: dict[tuple[str, str], None] = {}
+"""Header pairs ``check_header_validity`` accepted already (the same few on every request; bounded)."""
+_MAX_VALID_HEADERS = 512
+
+
+def lean_call_applies(case: Case[Any], session: Any, kwargs: Mapping[str, Any]) -> bool:
+    """Whether :func:`call` may skip schemathesis's and requests' layers for this case (see the module docstring)."""
+    if not _SUPPORTED or type(session) is not InProcessClient or not kwargs.keys() <= _RUN_KWARGS:
+        return False
+    if not _requests_own_send(type(session).send) or session.lean.own_loop() is None:
+        return False  # someone watches Session.send, or the adapter takes schemathesis's path here
+    operation = case.operation
+    if operation.app is None or session.auth is not None:
+        return False
+    return not any(
+        dispatcher.defines(name) for dispatcher in schema_hook_dispatchers(operation.schema) for name in _HOOKS
+    )
+
+
+def _requests_own_send(send: Any) -> bool:
+    """Whether ``send`` is ``requests``' own ``Session.send``, not a wrapper put in its place (the traffic recorder's
+    is installed while this module may already be loaded, so the original cannot be kept aside at import)."""
+    return getattr(send, "__module__", None) == "requests.sessions" and getattr(send, "__qualname__", "") == (
+        "Session.send"
+    )
+
+
+def call(case: Case[Any], *, session: Any = None, **kwargs: Any) -> Response:
+    """``case.call(session=session, **kwargs)``: the same request sent, the same ``Response`` returned."""
+    if not lean_call_applies(case, session, kwargs):
+        return case.call(session=session, **kwargs)
+    # Case.call, with no hook registered (checked above): none to dispatch, and no edit of a hook's to look for
+    case._sync_validated_hashes()
+    if case._meta and case._meta.is_dirty():
+        case._revalidate_metadata()
+    case.freeze_metadata()
+    object.__setattr__(case, "_base_url", None)
+    send_kwargs: dict[str, Any] = {"base_url": None, "headers": kwargs.get("headers"), "params": None, "cookies": None}
+    try:
+        return _send(case, session, send_kwargs)
+    except IncorrectUsage:
+        raise
+    except Exception as exc:  # as Case.call: the reproduction goes with the error (no hook to tell)
+        try:
+            curl = case.as_curl_command(headers=send_kwargs["headers"], verify=True)
+            exc.add_note(f"\nReproduce with:\n\n    {curl}")
+        except Exception:
+            pass
+        raise
+
+
+def _send(case: Case[Any], session: InProcessClient, kwargs: dict[str, Any]) -> Response:
+    """``ASGITransport.send`` then ``RequestsTransport.send`` for an :class:`InProcessClient` session."""
+    operation = case.operation
+    kwargs["base_url"] = normalize_base_url(operation.base_url, host=asgi.HOST)
+    config = operation.schema.config
+    max_redirects = config.max_redirects_for(operation=operation)
+    if session.headers:  # lower priority than the call's own headers
+        headers = kwargs.setdefault("headers", {}) or {}
+        for name, value in session.headers.items():
+            headers.setdefault(name, value)
+        kwargs["headers"] = headers
+    data = ASGI_TRANSPORT._build_request_data(case, kwargs)
+    if max_redirects == 0 or (
+        max_redirects is None and any(code.startswith("3") for code in operation.responses.status_codes)
+    ):
+        data.setdefault("allow_redirects", False)
+    if max_redirects:
+        session.max_redirects = max_redirects
+    verify = data.get("verify", True)
+    retries = config.request_retries_for(operation=operation) or 0
+    max_stream_events = config.max_stream_events_for(operation=operation)
+    rate_limit = config.rate_limit_for(operation=operation)
+    override = Override.from_send_kwargs(kwargs)
+    lent, session.headers = session.headers, {}  # as schemathesis lends them
+    try:
+        if rate_limit is not None:
+            with ratelimit(rate_limit, config.base_url):
+                pass
+        if retries or not data.keys() <= _REQUEST_KEYS or data.get("cookies") or has_own_settings(session):
+            response = requests_transport._request_with_retries(session, data, retries, max_stream_events)
+            return Response.from_requests(response, verify=verify, _override=override)
+        return _lean_request(session, data, verify, max_stream_events, override)
+    finally:
+        session.headers = lent
+
+
+def _lean_request(
+    session: InProcessClient, data: dict[str, Any], verify: Any, max_stream_events: int, override: Override
+) -> Response:
+    """``Session.request(**data, stream=True)`` and ``Response.from_requests``, for a plain request and answer."""
+    url = data["url"]
+    if not url.startswith(("http://", "https://")):
+        return _through_requests(session, data, verify, max_stream_events, override)
+    if session.get_adapter(url) is not session.lean:
+        return _through_requests(session, data, verify, max_stream_events, override)
+    prepared = requests.PreparedRequest()
+    prepared.prepare_method(data["method"])
+    params = data.get("params")
+    fast_url = prepared_url(url, params)
+    if fast_url is None:
+        prepared.prepare_url(url, params or {})
+    else:
+        prepared.url = fast_url
+    _prepare_headers(prepared, data.get("headers"))
+    prepared._cookies = RequestsCookieJar()  # type: ignore[attr-defined]  # prepare_cookies with none: no header
+    _prepare_body(prepared, data.get("data"), data.get("json"))
+    if "@" in url:  # user:password@ in the URL: basic auth, as requests does
+        prepared.prepare_auth(None, url)
+    timeout = data.get("timeout")
+    started = time.perf_counter()
+    exchange = session.lean.exchange(prepared, timeout)
+    elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
+    allow_redirects = data.get("allow_redirects", True)
+    if _needs_requests(exchange, allow_redirects):
+        send_kwargs: dict[str, Any] = {
+            "timeout": timeout,
+            "proxies": {},
+            "stream": True,
+            "verify": session.verify if data.get("verify") is None else data["verify"],
+            "cert": session.cert if data.get("cert") is None else data["cert"],
+        }
+        answer = _finish_as_session_send(session, prepared, exchange, elapsed, allow_redirects, send_kwargs)
+        _read_like_request(answer, data, max_stream_events)
+        return Response.from_requests(answer, verify=verify, _override=override)
+    headers: dict[str, list[str]] = {}
+    for name, value in exchange.pairs:
+        headers.setdefault(name.lower(), []).append(value)
+    content_type = headers.get("content-type")
+    return Response(
+        status_code=exchange.status or 0,
+        headers=headers,
+        content=b"".join(exchange.chunks),
+        request=prepared,
+        elapsed=elapsed.total_seconds(),
+        message=_reason(exchange.status or 0),
+        encoding=get_encoding_from_headers({"content-type": ", ".join(content_type)} if content_type else {}),
+        http_version="1.1",
+        verify=verify,
+        stream_cut_short=False,
+        _override=override,
+    )
+
+
+def _through_requests(
+    session: InProcessClient, data: dict[str, Any], verify: Any, max_stream_events: int, override: Override
+) -> Response:
+    response = requests_transport._request_with_retries(session, data, 0, max_stream_events)
+    return Response.from_requests(response, verify=verify, _override=override)
+
+
+def _prepare_headers(prepared: requests.PreparedRequest, headers: Mapping[str, Any] | None) -> None:
+    """``PreparedRequest.prepare_headers``: each header checked (a str pair seen valid before is not checked again)."""
+    if not headers or not all(type(name) is str and type(value) is str for name, value in headers.items()):
+        prepared.prepare_headers(headers)
+        return
+    checked: CaseInsensitiveDict[Any] = CaseInsensitiveDict()
+    for pair in headers.items():
+        if pair not in _VALID_HEADERS:
+            check_header_validity(pair)
+            if len(_VALID_HEADERS) < _MAX_VALID_HEADERS:
+                _VALID_HEADERS[pair] = None
+        checked[pair[0]] = pair[1]
+    prepared.headers = checked
+
+
+def _prepare_body(prepared: requests.PreparedRequest, data: Any, json: Any) -> None:
+    """``PreparedRequest.prepare_body(data or {}, None, json)`` for the bodies schemathesis's serializers give
+    (JSON, bytes, none); anything else is prepared by ``requests``."""
+    headers = prepared.headers
+    if json is not None and not data:
+        try:
+            text = _JSON.dumps(json, allow_nan=False)
+        except ValueError:
+            prepared.prepare_body(data or {}, None, json)  # raises InvalidJSONError, as requests does
+            return
+        body = text if isinstance(text, bytes) else text.encode("utf-8")
+        if body:
+            headers["Content-Length"] = str(len(body))
+        elif prepared.method not in ("GET", "HEAD") and headers.get("Content-Length") is None:
+            headers["Content-Length"] = "0"
+        if "content-type" not in headers:
+            headers["Content-Type"] = "application/json"
+        prepared.body = body
+    elif json is None and type(data) is bytes and data:
+        headers["Content-Length"] = str(len(data))
+        prepared.body = data
+    elif json is None and not data and (data is None or type(data) in (dict, bytes, str, list, tuple)):
+        if prepared.method not in ("GET", "HEAD") and headers.get("Content-Length") is None:
+            headers["Content-Length"] = "0"
+        prepared.body = None
+    else:
+        prepared.prepare_body(data or {}, None, json)
+
+
+def _needs_requests(exchange: _Exchange, allow_redirects: bool) -> bool:
+    """An answer ``requests`` does something with: a cookie to keep, a redirect, an event stream."""
+    for name, value in exchange.pairs:
+        lowered = name.lower()
+        if lowered == "set-cookie":
+            return True
+        if lowered == "location" and exchange.status in REDIRECT_STATI:
+            return True
+        if lowered == "content-type" and is_event_stream(value):
+            return True
+    return False
+
+
+def _finish_as_session_send(
+    session: InProcessClient,
+    request: requests.PreparedRequest,
+    exchange: _Exchange,
+    elapsed: datetime.timedelta,
+    allow_redirects: bool,
+    kwargs: dict[str, Any],
+) -> requests.Response:
+    """The rest of ``Session.send`` for an answer already in: cookies kept, redirects followed (requests' code)."""
+    answer = session.lean.response(request, exchange)
+    answer.elapsed = elapsed
+    extract_cookies_to_jar(session.cookies, request, answer.raw)  # type: ignore[no-untyped-call]
+    history = list(session.resolve_redirects(answer, request, **kwargs)) if allow_redirects else []
+    if history:
+        history.insert(0, answer)
+        answer = history.pop()
+        answer.history = history
+    if not allow_redirects:
+        with contextlib.suppress(StopIteration):
+            answer._next = next(session.resolve_redirects(answer, request, yield_requests=True, **kwargs))  # type: ignore[attr-defined]
+    return answer
+
+
+def _read_like_request(answer: requests.Response, data: dict[str, Any], max_stream_events: int) -> None:
+    """What schemathesis's ``_request`` does with the answer once sent: an event stream read to its cut."""
+    from schemathesis.core.transport import STREAM_CUT_SHORT_ATTRIBUTE, read_event_stream
+
+    if is_event_stream(answer.headers.get("Content-Type")):
+        answer._content, cut_short = read_event_stream(
+            requests_transport._iter_event_stream(answer), data.get("timeout"), max_stream_events
+        )
+        if cut_short:
+            setattr(answer, STREAM_CUT_SHORT_ATTRIBUTE, True)
+        answer.close()
+    else:
+        answer.content  # noqa: B018
