@@ -255,18 +255,9 @@ def validate_request(
                 Violation("MISSING_REQUIRED_PARAMETER", "", f"{op_id} needs a JSON body", None, "request", op_id)
             )
         return found
-    content_type = header_value(headers, "Content-Type")
-    if content_type is not None and not content_type.lower().startswith(JSON_MEDIA_TYPES):
-        found.append(
-            Violation(
-                "INVALID_CONTENT_TYPE",
-                "header:Content-Type",
-                "the body must be sent as application/json or text/json",
-                mask_value("header:Content-Type", content_type[:200]),
-                "request",
-                op_id,
-            )
-        )
+    wrong_type = _wrong_content_type(headers, "request", op_id)
+    if wrong_type is not None:
+        found.append(wrong_type)
     validators = compiled(contract)
     try:
         if validators.validator(operation, "request", operation.body_schema, guard=True).is_valid(parsed):
@@ -280,6 +271,23 @@ def validate_request(
     for rule in REQUEST_RULES:
         found.extend(rule(ctx))
     return found
+
+
+def _wrong_content_type(headers: Mapping[str, str] | None, side: Side, op_id: str) -> Violation | None:
+    """INVALID_CONTENT_TYPE when the headers declare a body that is not JSON (the contract's documents produce and
+    consume ``application/json`` only); None when they declare JSON or no type."""
+    content_type = header_value(headers, "Content-Type") if headers is not None else None
+    if content_type is None or content_type.lower().lstrip().startswith(JSON_MEDIA_TYPES):
+        return None
+    return Violation(
+        "INVALID_CONTENT_TYPE",
+        "header:Content-Type",
+        f"the {'body must be sent' if side == 'request' else 'answer must be declared'} as application/json or "
+        "text/json",
+        mask_value("header:Content-Type", content_type[:200]),
+        side,
+        op_id,
+    )
 
 
 def request_conforms(method: str, url: str) -> Callable[[Any], bool] | None:
@@ -354,6 +362,10 @@ def validate_response(
     parsed, found = _parse(body, "response", op_id)
     if found:
         return found
+    if parsed is not None:
+        wrong_type = _wrong_content_type(headers, "response", op_id)
+        if wrong_type is not None:
+            found.append(wrong_type)
     try:
         if guard is not None and parsed is not None and guard.is_valid(parsed):
             if headers is not None:

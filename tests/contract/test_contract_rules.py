@@ -216,6 +216,25 @@ def test_content_type_is_checked_when_headers_are_given() -> None:
     assert validate_request("PATCH", VM_RC, VALID_PATCH, {"content-type": "application/json; charset=utf-8"}) == []
 
 
+@pytest.mark.parametrize("content_type", ["text/html", "application/xml", "text/plain; charset=utf-8"])
+def test_an_answer_declared_as_another_type_is_a_violation(content_type: str) -> None:
+    import json
+
+    for body in (VALID_RESPONSE, json.dumps(VALID_RESPONSE).encode()):
+        found = validate_response("PATCH", VM_RC, 200, body, {"Content-Type": content_type})
+        assert [(v.code, v.pointer, v.side) for v in found] == [
+            ("INVALID_CONTENT_TYPE", "header:Content-Type", "response")
+        ]
+        assert "answer must be declared as application/json" in found[0].message
+
+
+def test_an_answer_declared_as_json_or_without_a_body_has_no_type_violation() -> None:
+    for content_type in ("application/json", "application/json; charset=utf-8", "text/json", "Application/JSON"):
+        assert validate_response("PATCH", VM_RC, 200, VALID_RESPONSE, {"Content-Type": content_type}) == []
+    assert validate_response("PATCH", VM_RC, 200, VALID_RESPONSE, {}) == []
+    assert validate_response("DELETE", VM_RC, 204, None, {"Content-Type": "text/plain"}) == []
+
+
 def test_body_forms_bytes_str_and_mapping_agree() -> None:
     import json
 
