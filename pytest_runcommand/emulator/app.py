@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 from urllib.parse import parse_qsl, quote
 
 from pytest_runcommand.emulator import errors
@@ -48,7 +48,7 @@ from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.faults import FAULT_HEADER, ConnectionDropped, Faults
 from pytest_runcommand.emulator.identity import Directory, IdentityService
 from pytest_runcommand.emulator.resources import ResourceService
-from pytest_runcommand.emulator.routing import Router, not_found
+from pytest_runcommand.emulator.routing import Route, Router, not_found
 from pytest_runcommand.emulator.runcommands import RunCommandService
 from pytest_runcommand.emulator.state import DIAGNOSTIC
 from pytest_runcommand.emulator.tokens import TokenChecker
@@ -87,6 +87,7 @@ class EmulatorApp:
         self.backend.on_reset(self.faults.clear)
         self.tokens = TokenChecker()
         self.router: Router[Handler] = Router()
+        self._lanes: dict[tuple[str, str, bytes], _Lane] = {}
         self.run_commands = RunCommandService(self)
         self.diagnostic_run_commands = RunCommandService(self, DIAGNOSTIC)
         self.identity = IdentityService(self)
@@ -152,20 +153,35 @@ class EmulatorApp:
         self, scope: Scope, receive: Receive, method: str, headers: Mapping[str, str], received: list[bytes]
     ) -> Response | Encoded:
         path = str(scope.get("path", "/"))
-        found = self.router.find(path)
         own_url = base_url(scope, headers)
         claims: Mapping[str, Any] = {}
-        if found is None or not found[0].public:
-            claims = self.tokens.authenticate(headers.get("authorization"), own_url)
-        if found is None:
-            raise not_found(path)
-        route, params = found
-        handler = route.handler(method)
-        raw_query = scope.get("query_string", b"").decode("latin-1")
-        query, versions = _query(raw_query)
-        request = Request(method, path, query, raw_query, headers, own_url, params, claims=claims)
-        if route.api_version is not None:
-            request.api_version = _api_version(versions, route.api_version)
+        key = (method, path, scope.get("query_string", b""))
+        lane = self._lanes.get(key)
+        if lane is not None and lane.generation == self.router.generation:
+            route = lane.route
+            if not route.public:
+                claims = self.tokens.authenticate(headers.get("authorization"), own_url)
+            handler = lane.handler
+            request = Request(method, path, lane.query, lane.raw_query, headers, own_url, lane.params, claims=claims)
+            request.api_version = lane.api_version
+        else:
+            found = self.router.find(path)
+            if found is None or not found[0].public:
+                claims = self.tokens.authenticate(headers.get("authorization"), own_url)
+            if found is None:
+                raise not_found(path)
+            route, params = found
+            handler = route.handler(method)
+            raw_query = key[2].decode("latin-1")
+            query, versions = _query(raw_query)
+            request = Request(method, path, query, raw_query, headers, own_url, params, claims=claims)
+            if route.api_version is not None:
+                request.api_version = _api_version(versions, route.api_version)
+            if len(self._lanes) >= _LANES_KEPT:
+                self._lanes.clear()
+            self._lanes[key] = _Lane(
+                self.router.generation, route, params, handler, query, raw_query, request.api_version
+            )
         request.body = await read_body(receive, self.backend.settings.max_body_bytes, headers)
         received.append(request.body)
         if self.faults.armed:
@@ -205,6 +221,21 @@ class EmulatorApp:
         for observer in list(self.observers):
             observer(interaction)
 
+
+class _Lane(NamedTuple):
+    """What a request's method, path and query decide before its handler runs (all of it checked: route, method,
+    api-version), for the routes of one ``generation``: clients repeat their requests."""
+
+    generation: int
+    route: Route[Handler]
+    params: dict[str, str]
+    handler: Handler
+    query: dict[str, str]
+    raw_query: str
+    api_version: str
+
+
+_LANES_KEPT = 4096
 
 _QUERIES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {}
 _QUERIES_KEPT = 1024

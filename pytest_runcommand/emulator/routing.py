@@ -65,6 +65,8 @@ class Router(Generic[H]):
         self._by_length: dict[int, list[Route[H]]] = {}
         self._found: dict[str, tuple[Route[H], dict[str, str]] | None] = {}
         """Paths already routed (clients repeat theirs), bounded; forgotten when a route is added."""
+        self.generation = 0
+        """Counts the routes added: what was worked out from the routes holds while it stays the same."""
 
     def add(
         self,
@@ -99,6 +101,7 @@ class Router(Generic[H]):
         )
         self._by_length.setdefault(len(segments), []).append(route)
         self._found.clear()
+        self.generation += 1
         return route
 
     def find(self, path: str) -> tuple[Route[H], dict[str, str]] | None:

@@ -387,3 +387,25 @@ def test_format_time_writes_arms_form(moment: datetime) -> None:
         f"{utc.second:02d}.{utc.microsecond:06d}0+00:00"
     )
     assert format_time(moment) == expected
+
+
+def test_a_repeated_request_is_still_authenticated_and_follows_new_routes() -> None:
+    """What a method, path and query decide is remembered (the route, the api-version), never the token's check."""
+    from pytest_runcommand.emulator.asgi import Response
+
+    fast, plain = both()
+    url = f"{VM_PATH}/runCommands/rc1?api-version=2024-07-01"
+    same(fast, plain, "PUT", url, b'{"location": "westus", "properties": {"source": {"script": "echo 1"}}}')
+    cases: list[dict[str, str]] = [{}, {"authorization": ""}, {"authorization": "Basic x"}, {}]
+    for headers in cases:
+        assert same(fast, plain, "PATCH", url, b'{"tags": {}}', **headers)[0] == (200 if not headers else 401)
+        assert same(fast, plain, "GET", url, b"", **headers)[0] == (200 if not headers else 401)
+    other = "/subscriptions/s/providers/Example.Provider/things/a?api-version=1"
+    for client in (fast, plain):
+        assert client.send("GET", other)[0] == 404
+        client.app.add_route(
+            "things",
+            "/subscriptions/{s}/providers/Example.Provider/things/{t}",
+            {"GET": lambda r: Response(200, {"a": 1})},
+        )
+    assert same(fast, plain, "GET", other)[0] == 200
