@@ -54,6 +54,8 @@ def interaction_label(interaction: Interaction) -> str:
 
     No user name or password, no fragment; SAS signatures, bearer tokens and JWTs in the URL read ``***``.
     """
+    if not isinstance(interaction, Interaction):
+        return f"<not an Interaction: {type(interaction).__name__}>"
     origin, path, query = split_url(str(interaction.url))
     text = f"{str(interaction.method)[:20]} {mask_text(origin + path + ('?' + query if query else ''))}"
     if len(text) > 400:
@@ -73,13 +75,16 @@ def check_interactions(
     ``ignore`` names violation codes to leave out (the marker's ``ignore=``), and the request side of an interaction
     sent invalid on purpose (``request_invalid_on_purpose``) is left out too; ``contract`` a loaded document to use
     instead of the bundled per-version contracts. An interaction whose method, URL, status or headers are not of
-    HTTP's types is an ``INVALID_INTERACTION`` violation (never an exception).
+    HTTP's types, or an item that is not an :class:`Interaction`, is an ``INVALID_INTERACTION`` violation (never an
+    exception).
     """
     skipped = frozenset(ignore)
     base = contract if contract is not None else get_contract()
     verdicts = []
     for interaction in interactions:
         try:
+            if not isinstance(interaction, Interaction):
+                raise TypeError(f"not an Interaction: a {type(interaction).__name__}")
             if not isinstance(interaction.method, str) or not isinstance(interaction.url, str):
                 raise TypeError("an interaction's method and url must be str")
             version = query_api_version(interaction.url)
@@ -92,7 +97,7 @@ def check_interactions(
             found = [Violation("INVALID_INTERACTION", "", mask_text(str(error))[:200])]
             version, match = None, None
         # a request sent invalid on purpose (a negative fuzz case): only its answer is held to the contract
-        on_purpose = interaction.request_invalid_on_purpose is True
+        on_purpose = getattr(interaction, "request_invalid_on_purpose", None) is True
         left_out = [v.code in skipped or (on_purpose and v.side == "request") for v in found]
         verdicts.append(
             InteractionVerdict(

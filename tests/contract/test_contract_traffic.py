@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from reference_data import OFFICIAL_RUNCOMMAND
 
 from pytest_runcommand.contract import (
@@ -101,6 +102,16 @@ def test_an_interaction_of_the_wrong_types_is_a_violation_not_an_exception() -> 
     (verdict,) = check_interactions([odd])
     assert [v.code for v in verdict.violations] == ["INVALID_INTERACTION"]
     assert "status" in verdict.violations[0].message
+
+
+@pytest.mark.parametrize("item", [None, {"method": "GET"}, "GET /x", 3])
+def test_an_item_that_is_not_an_interaction_is_a_violation_not_an_exception(item: object) -> None:
+    (verdict,) = check_interactions([item])  # type: ignore[list-item]
+    assert [v.code for v in verdict.violations] == ["INVALID_INTERACTION"]
+    assert f"not an Interaction: a {type(item).__name__}" in verdict.violations[0].message
+    error = contract_failure([verdict])
+    assert error is not None
+    assert f"<not an Interaction: {type(item).__name__}>" in str(error)
 
 
 def test_a_loaded_document_is_used_as_it_is() -> None:
