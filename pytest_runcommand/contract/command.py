@@ -57,7 +57,17 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--status", type=int, help="response status code (required with 'response')")
     parser.add_argument(
-        "--header", action="append", default=[], metavar="NAME:VALUE", help="a header sent with the body (repeatable)"
+        "--header",
+        action="append",
+        default=[],
+        metavar="NAME:VALUE",
+        help="a header sent with the body (repeatable); with any, the header rules apply (a 202's Location, ...)",
+    )
+    parser.add_argument(
+        "--no-headers",
+        action="store_true",
+        help="the message carried no headers: the header rules apply to none (without --header or this, they are "
+        "skipped)",
     )
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="text (default) or one JSON document on stdout"
@@ -194,9 +204,13 @@ def _print_text(outcomes: list[Outcome], args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.side == "response" and args.status is None:
         raise UsageError("validate response needs --status N (the HTTP status code of the response)")
+    if args.side == "request" and args.status is not None:
+        raise UsageError("--status is the status code of a response; validate request takes none")
+    if args.no_headers and args.header:
+        raise UsageError("--no-headers says the message had none: give it or --header, not both")
     if args.files.count(STDIN) > 1:
         raise UsageError("standard input (-) can be read only once")
-    headers = _headers(args.header)
+    headers = {} if args.no_headers else _headers(args.header)
     outcomes = [_check(args, file, headers) for file in args.files]
     code = max(outcome.exit_code for outcome in outcomes)
     if args.format == "json":  # the URL is not echoed: it may carry a SAS signature

@@ -53,6 +53,8 @@ def test_a_response_from_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
         (["validate", "request", "missing.json"], "missing.json: no such file"),
         (["validate", "response", "x.json"], "needs --status"),
         (["validate", "request", "BROKEN", "--header", "nocolon"], "--header takes NAME:VALUE"),
+        (["validate", "request", "BROKEN", "--status", "200"], "validate request takes none"),
+        (["validate", "request", "BROKEN", "--no-headers", "--header", "A:b"], "give it or --header, not both"),
     ],
 )
 def test_usage_errors_exit_2_without_traceback(
@@ -359,3 +361,14 @@ def test_a_signature_in_the_url_is_not_echoed(output: str, capsys: pytest.Captur
     main(["validate", "request", str(SAMPLE), str(TWO_SOURCES), "--url", url, "--format", output])
     captured = capsys.readouterr()
     assert "Sentinel-Signature-9c1" not in captured.out + captured.err
+
+
+def test_no_headers_applies_the_header_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "null.json"
+    empty.write_text("null")
+    argv = ["validate", "response", "--method", "DELETE", "--status", "202", str(empty)]
+    assert main(argv) == 0  # no headers given: the header rules are skipped
+    capsys.readouterr()
+    assert main([*argv, "--no-headers"]) == 1  # a 202 without Location or Azure-AsyncOperation
+    assert "LRO_RESPONSE_HEADER" in capsys.readouterr().out
+    assert main([*argv, "--header", "Location: https://management.azure.com/x"]) == 0
