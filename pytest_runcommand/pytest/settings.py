@@ -9,6 +9,7 @@ plugin names no capability's fixture.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -143,6 +144,15 @@ def _report_path(text: str) -> str:
         )
     if path.is_dir():
         raise UsageError(f"runcommand_report (--runcommand-report) takes a file path; {text!r} is a directory")
+    try:  # now, not after the whole run: a folder that cannot be made fails before any test
+        path.absolute().parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(
+            f"runcommand_report (--runcommand-report) {text!r}: its folder cannot be made "
+            f"({error.strerror or type(error).__name__})"
+        ) from None
+    if not os.access(path.absolute().parent, os.W_OK):
+        raise UsageError(f"runcommand_report (--runcommand-report) {text!r}: its folder is not writable")
     return text
 
 

@@ -238,14 +238,22 @@ def test_a_report_path_that_cannot_work_is_a_usage_error(pytester: pytest.Pytest
     result.stderr.fnmatch_lines([f"*runcommand_report (--runcommand-report) {message.lstrip('*')}"])
 
 
-def test_a_report_that_cannot_be_written_fails_the_run_clearly(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("given", ["blocker/report.json", "blocker/deeper/report.json", "/proc/nope/report.json"])
+def test_a_report_whose_folder_cannot_be_made_fails_before_any_test(pytester: pytest.Pytester, given: str) -> None:
     (pytester.path / "blocker").write_text("a file where a folder should be")
     pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-report", "blocker/report.json")
-    result.assert_outcomes(passed=1)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-report", given)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stdout.fnmatch_lines(["could not write the coverage report blocker/report.json: *"])
+    result.stderr.fnmatch_lines([f"*runcommand_report (--runcommand-report) '{given}': its folder cannot be made (*)"])
+    assert "passed" not in result.stdout.str()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_a_missing_report_folder_is_made(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-report", "new/dir/report.json")
+    result.assert_outcomes(passed=1)
+    assert (pytester.path / "new/dir/report.json").is_file()
 
 
 def test_collecting_only_is_not_judged_by_the_threshold(pytester: pytest.Pytester) -> None:
