@@ -19,6 +19,7 @@ from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_
 from pytest_runcommand.errors import UsageError
 from pytest_runcommand.fuzz.targets import (
     CLI_ROUTE,
+    EMULATOR,
     ENV_SCOPE,
     LIVE_MAX_REQUESTS,
     LIVE_RATE,
@@ -192,6 +193,27 @@ def _check_paths(args: argparse.Namespace) -> None:
             raise UsageError(f"--hypothesis-database {error}") from None
 
 
+def _check_emulator_flags(args: argparse.Namespace) -> None:
+    """Refuse the flags of a URL target with the emulator target (they would be ignored without a word)."""
+    if str(args.target) != EMULATOR:
+        return
+    given = [
+        flag
+        for flag, value in (
+            ("--live", args.live),
+            ("--subscription", args.subscription),
+            ("--resource-group", args.resource_group),
+            ("--vm", args.vm),
+            ("--instance-id", args.instance_id),
+            ("--ca-cert", args.ca_cert),
+            ("--name-prefix", args.name_prefix != "fuzz-"),
+        )
+        if value
+    ]
+    if given:
+        raise UsageError(f"{', '.join(given)}: for a --target URL; the emulator target takes none")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the fuzz command; returns the exit code."""
     from pytest_runcommand.contract import get_contract
@@ -220,6 +242,7 @@ def run(args: argparse.Namespace) -> int:
     from pytest_runcommand.fuzz.settings import FuzzSettings
 
     baseline = Baseline.load(args.baseline) if args.baseline is not None and not args.update_baseline else None
+    _check_emulator_flags(args)
     request = TargetRequest(
         target=str(args.target),
         live=args.live,
