@@ -146,7 +146,10 @@ def parse_body(raw: bytes, name: str) -> Any:
     try:
         body = orjson.loads(text)
     except orjson.JSONDecodeError as error:
-        raise InputError(f"{name}: not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
+        where = f"(line {error.lineno}, column {error.colno})"
+        if "depth" in error.msg:  # orjson reads 1,024 levels; deeper is JSON still, but no run-command body
+            raise InputError(f"{name}: nested deeper than 1,024 levels {where}; no run-command body is") from None
+        raise InputError(f"{name}: not valid JSON: {error.msg} {where}") from None
     if isinstance(body, str):
         # validate_* read a str as the raw JSON text of a body; a bare JSON string is no run-command body at all.
         raise InputError(f"{name}: a JSON string, unreadable as a run-command body (expected a JSON object)")

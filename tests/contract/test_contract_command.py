@@ -372,3 +372,14 @@ def test_no_headers_applies_the_header_rules(tmp_path: Path, capsys: pytest.Capt
     assert main([*argv, "--no-headers"]) == 1  # a 202 without Location or Azure-AsyncOperation
     assert "LRO_RESPONSE_HEADER" in capsys.readouterr().out
     assert main([*argv, "--header", "Location: https://management.azure.com/x"]) == 0
+
+
+def test_a_body_nested_too_deep_is_named_so_not_invalid_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 3000 + "]" * 3000)
+    assert main(["validate", "request", str(deep)]) == 2
+    err = capsys.readouterr().err
+    assert "deep.json: nested deeper than 1,024 levels (line 1, column" in err
+    assert "not valid JSON" not in err
