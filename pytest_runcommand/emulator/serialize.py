@@ -43,7 +43,9 @@ def run_command_to_wire(
     parameters = get("parameters")
     wire_props: dict[str, Any] = {"source": get("source", _EMPTY)}
     if parameters is not None:
-        wire_props["parameters"] = [{"name": p["name"], "value": p["value"]} for p in parameters]
+        pairs = wire_props["parameters"] = []
+        for parameter in parameters:
+            pairs.append({"name": parameter["name"], "value": parameter["value"]})
     wire_props["asyncExecution"] = bool(get("asyncExecution"))
     wire_props["treatFailureAsDeploymentFailure"] = bool(get("treatFailureAsDeploymentFailure"))
     if "runAsUser" in props:
@@ -125,15 +127,22 @@ _SYSTEM_DATA = {name: field.alias or name for name, field in SystemData.model_fi
 
 
 def _system_data(audit: Audit) -> dict[str, Any]:
-    values = {
-        "created_by": audit.created_by.name,
-        "created_by_type": audit.created_by.kind,
-        "created_at": format_time(audit.created_at),
-        "last_modified_by": audit.last_modified_by.name,
-        "last_modified_by_type": audit.last_modified_by.kind,
-        "last_modified_at": format_time(audit.last_modified_at),
+    return {
+        _CREATED_BY: audit.created_by.name,
+        _CREATED_BY_TYPE: audit.created_by.kind,
+        _CREATED_AT: format_time(audit.created_at),
+        _LAST_MODIFIED_BY: audit.last_modified_by.name,
+        _LAST_MODIFIED_BY_TYPE: audit.last_modified_by.kind,
+        _LAST_MODIFIED_AT: format_time(audit.last_modified_at),
     }
-    return {_SYSTEM_DATA[name]: value for name, value in values.items()}
+
+
+_CREATED_BY, _CREATED_BY_TYPE, _CREATED_AT = (
+    _SYSTEM_DATA[name] for name in ("created_by", "created_by_type", "created_at")
+)
+_LAST_MODIFIED_BY, _LAST_MODIFIED_BY_TYPE, _LAST_MODIFIED_AT = (
+    _SYSTEM_DATA[name] for name in ("last_modified_by", "last_modified_by_type", "last_modified_at")
+)
 
 
 def instance_view_to_wire(view: ExecutionView) -> dict[str, Any]:

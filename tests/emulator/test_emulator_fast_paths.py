@@ -409,3 +409,22 @@ def test_a_repeated_request_is_still_authenticated_and_follows_new_routes() -> N
             {"GET": lambda r: Response(200, {"a": 1})},
         )
     assert same(fast, plain, "GET", other)[0] == 200
+
+
+def test_system_data_names_its_fields_as_the_model_does() -> None:
+    from pytest_runcommand.emulator.clock import format_time
+    from pytest_runcommand.emulator.serialize import _system_data
+    from pytest_runcommand.emulator.state import Audit, Caller
+    from pytest_runcommand.models import SystemData
+
+    audit = Audit(Caller("a@b", "User"), START, Caller("app", "Application"), START + timedelta(seconds=1.5))
+    expected = {
+        "created_by": "a@b",
+        "created_by_type": "User",
+        "created_at": format_time(START),
+        "last_modified_by": "app",
+        "last_modified_by_type": "Application",
+        "last_modified_at": format_time(START + timedelta(seconds=1.5)),
+    }
+    wire = {SystemData.model_fields[name].alias or name: value for name, value in expected.items()}
+    assert exactly(_system_data(audit)) == exactly(wire)
