@@ -212,7 +212,11 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         if "host" not in request.headers:
             shown = header_host if port == _DEFAULT_PORTS[scheme] else f"{header_host}:{port}"
             headers.append((b"host", shown.encode()))
-        headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.items()]
+        sent = request.headers
+        pairs = (
+            sent.lower_items() if isinstance(sent, CaseInsensitiveDict) else ((k.lower(), v) for k, v in sent.items())
+        )
+        headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
         scope = {
             "type": "http",
             "http_version": "1.1",
@@ -306,10 +310,12 @@ def _loop_running() -> bool:
     return True
 
 
+_LIFESPAN_STATE = getattr(asgi, "_lifespan_state", None)
+
+
 def _lifespan_state(app: Any) -> dict[str, Any]:
     """A copy of the state the app's lifespan startup left (schemathesis started it), as its own client passes."""
-    getter = getattr(asgi, "_lifespan_state", None)
-    return dict(getter(app)) if getter is not None else {}
+    return dict(_LIFESPAN_STATE(app)) if _LIFESPAN_STATE is not None else {}
 
 
 class InProcessClient(asgi.ASGIClient):

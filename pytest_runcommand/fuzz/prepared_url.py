@@ -18,8 +18,8 @@ __all__ = ["prepared_url"]
 
 _PLAIN = re.compile(
     r"(https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[1-9][0-9]{0,4})?)"  # scheme, host, port
-    r"((?:/(?:[A-Za-z0-9\-._~!$&'()*+,=:@]|%[0-9A-F]{2})*)+)"  # path: kept characters, escapes
-)
+    r"(/(?:[A-Za-z0-9\-._~!$&'()*+,=:@/]++|%[0-9A-F]{2})*+)"  # path: kept characters, escapes (possessive: no
+)  # backtracking on a path that does not match)
 _DOT_SEGMENT = re.compile(r"/\.\.?(?=/|$)")
 _ESCAPE = re.compile(r"%([0-9A-F]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -45,17 +45,26 @@ def prepared_url(url: str, params: Any) -> str | None:
     return f"{url}?{query}" if query else url
 
 
+_QUERIES: dict[tuple[tuple[str, str | None], ...], str] = {}
+"""Encoded queries by their parameters (a run sends the same few again and again; bounded)."""
+_MAX_QUERIES = 1024
+
+
 def _encoded(params: Any) -> str | None:
     """``RequestEncodingMixin._encode_params`` for a dict of str (or None) values; None for anything else."""
     if not params:
         return ""
     if type(params) is not dict:
         return None
-    pairs: list[tuple[bytes, bytes]] = []
-    for key, value in params.items():
-        if value is None:
-            continue
-        if type(key) is not str or type(value) is not str:
+    key = tuple(params.items())
+    for name, value in key:
+        if type(name) is not str or (value is not None and type(value) is not str):
             return None
-        pairs.append((key.encode("utf-8"), value.encode("utf-8")))
-    return urlencode(pairs, doseq=True)
+    query = _QUERIES.get(key)
+    if query is None:
+        pairs = [(name.encode("utf-8"), value.encode("utf-8")) for name, value in key if value is not None]
+        query = urlencode(pairs, doseq=True)
+        if len(_QUERIES) >= _MAX_QUERIES:
+            _QUERIES.clear()
+        _QUERIES[key] = query
+    return query
