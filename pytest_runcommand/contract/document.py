@@ -45,9 +45,19 @@ class Operation:
     long_running: bool
     pattern: re.Pattern[str] = field(repr=False)
 
-    @property
+    @cached_property
     def path_parameter_names(self) -> tuple[str, ...]:
         return tuple(_PARAM.findall(self.path))
+
+    @cached_property
+    def _groups(self) -> tuple[tuple[str, str], ...]:
+        """(parameter name, its group in :attr:`pattern`) for each path parameter."""
+        return tuple((name, _group(name)) for name in self.path_parameter_names)
+
+    @cached_property
+    def _slashes(self) -> int:
+        """How many ``/`` a matching path has (parameters match within one segment), a trailing one aside."""
+        return self.path.count("/")
 
     @property
     def query_parameters(self) -> tuple[Mapping[str, Any], ...]:
@@ -133,6 +143,10 @@ class Contract:
                 )
         self.operations: tuple[Operation, ...] = tuple(operations)
         self.by_id: Mapping[str, Operation] = MappingProxyType({op.operation_id: op for op in operations})
+        by_method: dict[str, list[Operation]] = {}
+        for operation in operations:
+            by_method.setdefault(operation.method, []).append(operation)
+        self._by_method = {method: tuple(found) for method, found in by_method.items()}
         self._match = lru_cache(maxsize=4096)(self._match_uncached)
 
     def for_version(self, api_version: str | None) -> Contract:
@@ -153,15 +167,15 @@ class Contract:
 
     def _match_uncached(self, method: str, url: str) -> OperationMatch | None:
         _, raw_path, raw_query = split_url(url)
-        path = unquote(raw_path)
-        for operation in self.operations:
-            if operation.method != method:
-                continue
+        path = unquote(raw_path) if "%" in raw_path else raw_path
+        slashes = path.count("/")
+        for operation in self._by_method.get(method, ()):
+            if slashes != operation._slashes and slashes != operation._slashes + 1:
+                continue  # cannot match: a quick no before the pattern
             found = operation.pattern.match(path)
             if found is None:
                 continue
-            names = operation.path_parameter_names
-            params = {name: found.group(_group(name)) for name in names}
+            params = {name: found.group(group) for name, group in operation._groups}
             query = dict(parse_qsl(raw_query, keep_blank_values=True))
             return OperationMatch(operation, MappingProxyType(params), MappingProxyType(query))
         return None
@@ -210,5 +224,11 @@ def query_api_version(url: str) -> str | None:
     query = split_url(url)[2]
     if "api-version" not in query:
         return None
-    found = dict(parse_qsl(query, keep_blank_values=True)).get("api-version")
+    if "%" in query or "+" in query:  # escapes to decode: parse_qsl's way
+        return dict(parse_qsl(query, keep_blank_values=True)).get("api-version")
+    found = None
+    for item in query.split("&"):  # parse_qsl's result where nothing is escaped, the last one winning
+        name, _, value = item.partition("=")
+        if name == "api-version":
+            found = value
     return found
