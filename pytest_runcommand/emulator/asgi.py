@@ -124,10 +124,15 @@ async def read_body(receive: Receive, limit: int, headers: Mapping[str, str] | N
     declared = (headers or {}).get("content-length", "").strip()
     if declared.isascii() and declared.isdigit() and len(declared) <= 18 and int(declared) > limit:
         raise errors.request_too_large(limit)
+    message = await receive()
+    if not message.get("more_body", False) and message["type"] != "http.disconnect":  # the usual case: one message
+        body = message.get("body", b"")
+        if len(body) > limit:
+            raise errors.request_too_large(limit)
+        return body if type(body) is bytes else b"".join((body,))
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")
@@ -137,6 +142,7 @@ async def read_body(receive: Receive, limit: int, headers: Mapping[str, str] | N
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
+        message = await receive()
     return b"".join(chunks)
 
 

@@ -428,3 +428,53 @@ def test_system_data_names_its_fields_as_the_model_does() -> None:
     }
     wire = {SystemData.model_fields[name].alias or name: value for name, value in expected.items()}
     assert exactly(_system_data(audit)) == exactly(wire)
+
+
+@pytest.mark.parametrize(
+    ("messages", "expected"),
+    [
+        ([{"type": "http.request", "body": b'{"a": 1}'}], b'{"a": 1}'),
+        ([{"type": "http.request", "body": bytearray(b"xy")}], b"xy"),
+        ([{"type": "http.request"}], b""),
+        ([{"type": "http.disconnect"}], b""),
+        (
+            [
+                {"type": "http.request", "body": b"ab", "more_body": True},
+                {"type": "http.request", "body": b"", "more_body": True},
+                {"type": "http.request", "body": b"cd"},
+            ],
+            b"abcd",
+        ),
+        ([{"type": "http.request", "body": b"ab", "more_body": True}, {"type": "http.disconnect"}], b"ab"),
+        ([{"type": "http.request", "body": b"0123456789x"}], 413),
+        (
+            [
+                {"type": "http.request", "body": b"012345", "more_body": True},
+                {"type": "http.request", "body": b"6789x"},
+            ],
+            413,
+        ),
+    ],
+)
+def test_a_body_is_read_whole_within_the_limit(messages: list[dict[str, Any]], expected: bytes | int) -> None:
+    import asyncio
+
+    from pytest_runcommand.emulator.asgi import read_body
+    from pytest_runcommand.emulator.errors import ArmError
+
+    async def read() -> bytes:
+        queue = list(messages)
+
+        async def receive() -> dict[str, Any]:
+            return queue.pop(0)
+
+        return await read_body(receive, 10)
+
+    if isinstance(expected, int):
+        with pytest.raises(ArmError) as error:
+            asyncio.run(read())
+        assert error.value.status == expected
+    else:
+        body = asyncio.run(read())
+        assert body == expected
+        assert type(body) is bytes
