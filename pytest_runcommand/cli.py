@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -122,7 +123,36 @@ def _missing_extra_exit(command: str, error: ModuleNotFoundError) -> int:
     return 2
 
 
+BROKEN_PIPE_EXIT = 141
+"""Exit code when whoever reads our output stops reading (``| head -1``): 128 + SIGPIPE, as a shell reports a
+command that SIGPIPE ended."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            code = _main(argv)
+        finally:  # also after --help / --version / a usage error (SystemExit)
+            sys.stdout.flush()  # what is still buffered must meet a closed pipe here, not at interpreter exit
+    except BrokenPipeError:
+        # The reader of stdout went away: stop quietly, as a command killed by SIGPIPE would (the Python docs'
+        # "Note on SIGPIPE"). Pointing stdout at devnull keeps the interpreter's final flush from raising again.
+        _stdout_to_devnull()
+        return BROKEN_PIPE_EXIT
+    return code
+
+
+def _stdout_to_devnull() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file descriptor (replaced in-process)
+        pass
+    finally:
+        os.close(devnull)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

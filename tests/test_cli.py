@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import subprocess
 import sys
 import tomllib
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import pytest_runcommand
-from pytest_runcommand.cli import main
+from pytest_runcommand.cli import BROKEN_PIPE_EXIT, main
 from pytest_runcommand.extras import EXTRA_MODULES, install_line, missing_extra
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,3 +145,35 @@ def test_an_unrelated_missing_module_is_not_blamed_on_an_extra() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert "ModuleNotFoundError: No module named 'no_such_module_for_the_test'" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--version"],
+        ["validate", "request", "{body}"],
+        ["validate", "request", "--format", "json", "{body}"],
+        ["cassettes", "check", str(ROOT / "cassettes")],
+        ["emulator", "--port", "0"],
+    ],
+    ids=["version", "validate-text", "validate-json", "cassettes-check", "emulator"],
+)
+def test_a_closed_stdout_pipe_ends_the_command_quietly(tmp_path: Path, argv: list[str]) -> None:
+    """``pytest-runcommand ... | head -1``: the reader has gone; no traceback, the exit code of a SIGPIPE death.
+
+    (``--help`` is left out: argparse itself ignores a failed write of its help.)"""
+    body = tmp_path / "body.json"
+    body.write_text('{"properties": {"source": {"script": "ls", "commandId": "RunShellScript"}}}')
+    argv = [arg.replace("{body}", str(body)) for arg in argv]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will ever read: every write meets a closed pipe
+    code = "import sys; from pytest_runcommand.cli import main; sys.exit(main(sys.argv[1:]))"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, *argv], stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr
+    assert "BrokenPipeError" not in done.stderr
+    assert done.returncode == BROKEN_PIPE_EXIT, done.stderr
