@@ -179,8 +179,12 @@ def load_yaml(file: Path, text: str) -> tuple[Any, yaml.Node | None]:
         where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else str(file)
         problem = error.problem or error.context or "invalid YAML"
         raise InputError(f"{where}: not a readable YAML cassette: {problem}") from None
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow (a control character, say)
+        place = _reader_error_place(file, text)
+        problem = f"unacceptable character #x{_code(error.character):04x}: {error.reason}"
+        raise InputError(f"{place}: not a readable YAML cassette: {problem}") from None
     except yaml.YAMLError as error:
-        raise InputError(f"{file}: not a readable YAML cassette: {error}") from None
+        raise InputError(f"{file}: not a readable YAML cassette: {_first_line(error)}") from None
     except RecursionError:
         raise InputError(f"{file}: not a readable YAML cassette: nested too deep") from None
     finally:
@@ -188,6 +192,26 @@ def load_yaml(file: Path, text: str) -> tuple[Any, yaml.Node | None]:
     if json_depth(data) > MAX_DEPTH:
         raise InputError(f"{file}: not a readable YAML cassette: nested deeper than {MAX_DEPTH} levels")
     return data, node
+
+
+def _reader_error_place(file: Path, text: str) -> str:
+    """``file:line:column`` of the character the YAML reader refused (libyaml counts bytes, not characters: the
+    place is found again in the text, as the reader finds it: the first character YAML does not allow)."""
+    found = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if found is None:
+        return str(file)
+    return f"{file}:{_line_col(text, found.start())}"
+
+
+def _code(character: Any) -> int:
+    if isinstance(character, int):
+        return character
+    return ord(character[:1]) if isinstance(character, str | bytes) and character else 0
+
+
+def _first_line(error: BaseException) -> str:
+    """PyYAML's text without its ``in "<unicode string>", position N`` line (one line per error)."""
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def check_uri(uri: str, where: str) -> str:

@@ -189,3 +189,32 @@ def test_an_empty_cassette_or_file_still_replays_as_empty(tmp_path: Path, text: 
     configure_vcr(recorder)
     with recorder.use_cassette("case.yaml") as cassette:
         assert len(cassette) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "code"),
+    [
+        ("\x00\x01", "1:1", "0000"),
+        ('version: 1\ninteractions:\n- request: {method: "GET\x07"}\n', "3:25", "0007"),
+        ("# é€😀\nversion: 1\x01\n", "2:11", "0001"),  # libyaml counts bytes; the place is in characters
+    ],
+    ids=["nul", "bell-in-a-string", "after-multibyte-text"],
+)
+def test_a_control_character_in_yaml_is_one_line_naming_the_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, place: str, code: str
+) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(text, encoding="utf-8")
+    exit_code, err = _check(capsys, path)
+    assert exit_code == 2
+    assert err == (
+        f"pytest-runcommand cassettes check: error: {path}:{place}: not a readable YAML cassette: "
+        f"unacceptable character #x{code}: control characters are not allowed\n"
+    )
+    recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode="none")
+    configure_vcr(recorder)
+    with pytest.raises(InputError) as caught, recorder.use_cassette("case.yaml"):
+        pass
+    message = str(caught.value)
+    assert message.startswith(f"cannot replay: {path}:{place}: not a readable YAML cassette: unacceptable character")
+    assert "\n" not in message
