@@ -141,10 +141,6 @@ class Backend:
         """The seed of the operation ids (None: random per emulator)."""
         return self._seed
 
-    def _new_id(self) -> str:
-        text = "%032x" % (self._random.getrandbits(128) & _GUID_KEEP | _GUID_VERSION_4)  # asgi.guid, inline
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
     # -- virtual machines ---------------------------------------------------------------------------
 
     def add_vm(self, resource_id: str | ParentRef, location: str | None = None) -> VirtualMachine:
@@ -341,15 +337,26 @@ class Backend:
             now = self.clock.now()
         vm = command.vm
         settings = self.settings
-        operation = AsyncOperation(
-            self._new_id(),
-            kind,
-            vm.ref.subscription,
-            vm.location,
-            now,
-            now + _seconds(settings.lro_seconds),
-            max(0, settings.lro_polls) + 1,
-            command,
+        text = "%032x" % (self._random.getrandbits(128) & _GUID_KEEP | _GUID_VERSION_4)  # a GUID (asgi.guid, inline)
+        # AsyncOperation(...) without its generated __init__ (one per write): every field, by name
+        operation = _NEW(AsyncOperation)
+        operation.__dict__.update(
+            {
+                "id": f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}",
+                "kind": kind,
+                "subscription": vm.ref.subscription,
+                "location": vm.location,
+                "started_at": now,
+                "due_at": now + _seconds(settings.lro_seconds),
+                "polls_needed": max(0, settings.lro_polls) + 1,
+                "target": command,
+                "execution": None,
+                "polls": 0,
+                "status": "InProgress",
+                "ended_at": None,
+                "error": None,
+                "os_type": None,
+            }
         )
         if kind != "delete":
             operation.execution = command.execution = self._execute(command, now)

@@ -143,8 +143,11 @@ def patched(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any
     for name, from_sent, nested, many in _patch_plan(tuple(stored), tuple(sent)):
         if from_sent:
             value = sent[name]
-            if nested is not None and value is not None:
-                value = _ordered_value(nested, many, value)
+            if nested is not None and value is not None:  # _ordered_value, inline
+                if not many:
+                    value = ordered(nested, value) if isinstance(value, dict) else value
+                else:
+                    value = [ordered(nested, item) if isinstance(item, dict) else item for item in value]
         else:
             value = stored[name]
         if value is not None:

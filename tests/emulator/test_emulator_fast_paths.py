@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_runcommand.emulator.executor import Execution, ScriptRun
+from pytest_runcommand.emulator.state import AsyncOperation
 from pytest_runcommand.emulator.writes import WRITABLE_WIRE_NAMES, merged, patched, writable
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
@@ -84,6 +85,11 @@ def test_a_script_run_is_the_dataclass_made_without_its_init() -> None:
     assert execution == Execution(plain, execution.outcome)
     assert execution.view(NOW) == Execution(plain, execution.outcome).view(NOW)
     assert backend.executor.runs == [made]  # type: ignore[attr-defined]
+    operation = command.operation
+    assert operation is not None
+    assert set(vars(operation)) == {field.name for field in fields(AsyncOperation)}, "every field, by name"
+    assert vars(AsyncOperation(**vars(operation))) == vars(operation)
+    assert (operation.kind, operation.status, operation.polls, operation.polls_needed) == ("create", "InProgress", 0, 1)
 
 
 # -- the fast PATCH: the plain handlers' answer, byte for byte -------------------------------------------------------
