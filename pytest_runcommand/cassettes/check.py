@@ -14,14 +14,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_runcommand.cassettes.loading import load_json
+from pytest_runcommand.cassettes.loading import NotARecording, load_json
 from pytest_runcommand.cassettes.readers import CassetteFile, read_cassette
 from pytest_runcommand.cassettes.sanitize import default_sanitizer
 from pytest_runcommand.cassettes.scan import Finding, scan_interaction, scan_lines
 from pytest_runcommand.errors import InputError
 from pytest_runcommand.interactions import Interaction
 
-__all__ = ["CASSETTE_SUFFIXES", "FileReport", "InteractionViolations", "check_file", "check_files", "expand_paths"]
+__all__ = [
+    "CASSETTE_SUFFIXES",
+    "FileReport",
+    "InteractionViolations",
+    "check_file",
+    "check_files",
+    "expand_paths",
+    "walk_paths",
+]
 
 CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -55,6 +63,8 @@ class FileReport:
     """Run-command interactions per operation family (managed, diagnostic, action, catalogue, extension)."""
     version_notes: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    skipped: str | None = None
+    """Why the file was not checked: a file found by walking a folder that is not a recording of any format."""
 
     @property
     def ok(self) -> bool:
@@ -79,14 +89,19 @@ class FileReport:
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given, and directories searched recursively for cassette files (sorted)."""
-    files: list[Path] = []
+    return [path for path, _ in walk_paths(paths)]
+
+
+def walk_paths(paths: Iterable[str | Path]) -> list[tuple[Path, bool]]:
+    """:func:`expand_paths` with, for each file, whether it was found by walking a folder (rather than named)."""
+    files: list[tuple[Path, bool]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in CASSETTE_SUFFIXES)
-            files.extend(found)
+            files.extend((p, True) for p in found)
         else:
-            files.append(path)
+            files.append((path, False))
     return files
 
 
@@ -118,12 +133,19 @@ def _family(operation_id: str | None) -> str:
         return "other"
 
 
-def check_file(path: Path, *, contract: bool = True, scan: bool = True) -> FileReport:
-    """Check one file; an unreadable one gives a report with ``error`` set (never an exception)."""
+def check_file(path: Path, *, contract: bool = True, scan: bool = True, recordings_only: bool = False) -> FileReport:
+    """Check one file; an unreadable one gives a report with ``error`` set (never an exception).
+
+    With ``recordings_only`` (a file found by walking a folder), a file that reads but is not a recording of any
+    format the readers know gives a report with ``skipped`` set; a broken recording is still an ``error``.
+    """
     report = FileReport(path)
     try:
-        cassette = read_cassette(path)
+        cassette = read_cassette(path, recordings_only=recordings_only)
         _check_bodies(cassette)
+    except NotARecording:
+        report.skipped = "not a recording"
+        return report
     except InputError as error:
         report.error = str(error)
         return report
@@ -168,4 +190,8 @@ def _violations(cassette: CassetteFile, index: int, verdict: Any, sanitizer: Any
 
 
 def check_files(paths: Iterable[str | Path], *, contract: bool = True, scan: bool = True) -> list[FileReport]:
-    return [check_file(p, contract=contract, scan=scan) for p in expand_paths(paths)]
+    """A report per file: files as given, and the files under each directory (those that are not recordings of any
+    format come back with ``skipped`` set)."""
+    return [
+        check_file(path, contract=contract, scan=scan, recordings_only=walked) for path, walked in walk_paths(paths)
+    ]

@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:
         "check",
         help="validate run-command interactions against the contract and scan for secrets",
         description="Read vcrpy YAML/JSON cassettes and Azure PowerShell session records (directories are "
-        "searched recursively), validate every run-command interaction against the contract of its api-version, "
+        "searched recursively; a file found there that is not a recording of any of these formats is skipped and "
+        "counted), validate every run-command interaction against the contract of its api-version, "
         "scan for secrets (bodies decoded) and print a summary per file. Exit 0: clean; 1: violations or secrets "
         "found; 2: usage error or an unreadable file (one line on stderr each).",
     )
@@ -42,14 +43,21 @@ def register(subparsers: Any) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from pytest_runcommand.cassettes.check import check_file, expand_paths
+    from pytest_runcommand.cassettes.check import check_file, walk_paths
 
     if args.no_contract and args.no_scan:
         raise UsageError("--no-contract and --no-scan together leave nothing to check")
-    files = expand_paths(args.paths)
+    files = walk_paths(args.paths)
     if not files:
         raise UsageError(f"no cassette files (*.yaml, *.yml, *.json) under {', '.join(args.paths)}")
-    reports = [check_file(p, contract=not args.no_contract, scan=not args.no_scan) for p in files]
+    contract, scan = not args.no_contract, not args.no_scan
+    reports = [check_file(p, contract=contract, scan=scan, recordings_only=walked) for p, walked in files]
+    skipped = sum(r.skipped is not None for r in reports)
+    if skipped == len(reports):
+        raise UsageError(
+            f"no recordings under {', '.join(args.paths)} ({skipped} file(s) skipped: not recordings of any format "
+            "this command reads)"
+        )
     if args.format == "json":
         print(json.dumps([_as_json(r) for r in reports], indent=2))
     elif args.format == "sarif":
@@ -59,18 +67,19 @@ def run_check(args: argparse.Namespace) -> int:
         print(json.dumps(sarif_report(reports, __version__), indent=2))
     else:
         for report in reports:
-            if report.error is not None:
-                continue  # its one line goes to stderr below
+            if report.error is not None or report.skipped is not None:
+                continue  # an error's one line goes to stderr below; a skipped file is counted
             print(report.summary())
             if not args.quiet:
                 for line in report.details():
                     print(line)
         total = sum(r.interactions for r in reports)
         print(
-            f"{len(reports)} file(s): {total} interactions, {sum(r.run_command for r in reports)} run-command, "
-            f"{sum(r.validated for r in reports)} validated, {sum(len(r.violations) for r in reports)} with "
-            f"violations, {sum(len(r.findings) for r in reports)} secret hits, "
+            f"{len(reports) - skipped} file(s): {total} interactions, {sum(r.run_command for r in reports)} "
+            f"run-command, {sum(r.validated for r in reports)} validated, {sum(len(r.violations) for r in reports)} "
+            f"with violations, {sum(len(r.findings) for r in reports)} secret hits, "
             f"{sum(r.error is not None for r in reports)} unreadable"
+            + (f"; {skipped} skipped: not recordings" if skipped else "")
         )
     if any(r.error is not None for r in reports):
         for report in reports:
@@ -85,6 +94,7 @@ def _as_json(report: Any) -> dict[str, Any]:
         "path": str(report.path),
         "format": report.format,
         "error": report.error,
+        "skipped": report.skipped,
         "interactions": report.interactions,
         "run_command_interactions": report.run_command,
         "validated": report.validated,

@@ -28,6 +28,7 @@ from pytest_runcommand.errors import InputError
 __all__ = [
     "MAX_DEPTH",
     "MAX_EXPANDED_BYTES",
+    "NotARecording",
     "check_uri",
     "kind",
     "load_json",
@@ -47,6 +48,11 @@ try:  # the C loader is faster; both are safe loaders
     _SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - libyaml missing
     _SafeLoader = yaml.SafeLoader
+
+
+class NotARecording(InputError):
+    """The file reads, but is not recorded traffic of any format the readers know (raised only when asked to tell:
+    a file found by walking a folder)."""
 
 
 def read_text(file: Path) -> str:
@@ -163,11 +169,17 @@ def _expanded_size(root: yaml.Node) -> int:
     return sizes[id(root)]
 
 
-def load_yaml(file: Path, text: str) -> tuple[Any, yaml.Node | None]:
-    """The document and its root node (for line numbers), loaded with the safe loader and bounded."""
+def load_yaml(file: Path, text: str, *, recordings_only: bool = False) -> tuple[Any, yaml.Node | None]:
+    """The document and its root node (for line numbers), loaded with the safe loader and bounded.
+
+    With ``recordings_only``, a document whose top level is not a mapping with ``interactions`` raises
+    :class:`NotARecording` before anything is built from it (its tags are never constructed).
+    """
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
+        if recordings_only and not _has_top_key(node, "interactions"):
+            raise NotARecording(f"{file}: not a recording (a YAML document without 'interactions')")
         if node is not None and _expanded_size(node) > MAX_EXPANDED_BYTES:
             raise InputError(
                 f"{file}: refused: its YAML aliases expand past {MAX_EXPANDED_BYTES // (1024 * 1024)} MB "
@@ -192,6 +204,12 @@ def load_yaml(file: Path, text: str) -> tuple[Any, yaml.Node | None]:
     if json_depth(data) > MAX_DEPTH:
         raise InputError(f"{file}: not a readable YAML cassette: nested deeper than {MAX_DEPTH} levels")
     return data, node
+
+
+def _has_top_key(node: yaml.Node | None, key: str) -> bool:
+    return isinstance(node, yaml.MappingNode) and any(
+        isinstance(name, yaml.ScalarNode) and name.value == key for name, _ in node.value
+    )
 
 
 def _reader_error_place(file: Path, text: str) -> str:

@@ -21,12 +21,29 @@ from typing import Any
 import yaml
 
 from pytest_runcommand.cassettes.decode import Undecodable, as_text, decompress, without_bom
-from pytest_runcommand.cassettes.loading import check_uri, kind, load_json, load_yaml, mapping, read_text, string
+from pytest_runcommand.cassettes.loading import (
+    NotARecording,
+    check_uri,
+    kind,
+    load_json,
+    load_yaml,
+    mapping,
+    read_text,
+    string,
+)
 from pytest_runcommand.cassettes.records import is_session_record, powershell_interactions, session_record_interactions
 from pytest_runcommand.errors import InputError
 from pytest_runcommand.interactions import Interaction
 
-__all__ = ["CassetteFile", "pair_interaction", "read_cassette", "read_powershell_record", "read_vcr_cassette"]
+__all__ = [
+    "CassetteFile",
+    "NotARecording",
+    "looks_like_recording",
+    "pair_interaction",
+    "read_cassette",
+    "read_powershell_record",
+    "read_vcr_cassette",
+]
 
 
 @dataclass(frozen=True)
@@ -48,26 +65,44 @@ class CassetteFile:
         return f"{where} (interaction #{index})"
 
 
-def read_cassette(path: str | Path) -> CassetteFile:
-    """Read a vcrpy cassette or an Azure PowerShell session record, chosen by content."""
+def read_cassette(path: str | Path, *, recordings_only: bool = False) -> CassetteFile:
+    """Read a vcrpy cassette or an Azure PowerShell session record, chosen by content.
+
+    With ``recordings_only`` (a file found by walking a folder), a file that reads but shows no sign of any of
+    these formats raises :class:`~pytest_runcommand.cassettes.loading.NotARecording` instead of being read as one:
+    a ``package.json``, a ``config.yaml``, a report. A recording that is broken is an ``InputError`` as always.
+    """
     file = Path(path)
     text = read_text(file)
     if file.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
         data = load_json(file, text)
+        if recordings_only and not looks_like_recording(data):
+            raise NotARecording(f"{file}: not a recording (a JSON document of none of the recorded formats)")
         if isinstance(data, dict) and "interactions" in data:
             return _vcr_from_data(file, data, "vcrpy-json", None, text)
         if isinstance(data, dict):
             return _record_from_data(file, data, text)
         raise InputError(f"{file}: expected a JSON object (a vcrpy cassette or an Azure PowerShell record)")
-    return read_vcr_cassette(file, text)
+    return read_vcr_cassette(file, text, recordings_only=recordings_only)
 
 
-def read_vcr_cassette(path: str | Path, text: str | None = None) -> CassetteFile:
+def looks_like_recording(data: Any) -> bool:
+    """Whether a parsed JSON/YAML document has the top level of a format the readers know (valid or not): vcrpy's
+    ``interactions``, a session record's ``Entries`` (HttpRecorder, the Azure SDK test proxy), or an AutoRest
+    record's object of calls (a value holding ``Request`` or ``Response``)."""
+    if not isinstance(data, dict):
+        return False
+    if "interactions" in data or "Entries" in data:
+        return True
+    return any(isinstance(entry, dict) and ("Request" in entry or "Response" in entry) for entry in data.values())
+
+
+def read_vcr_cassette(path: str | Path, text: str | None = None, *, recordings_only: bool = False) -> CassetteFile:
     """Read a vcrpy YAML cassette."""
     file = Path(path)
     if text is None:
         text = read_text(file)
-    data, node = load_yaml(file, text)
+    data, node = load_yaml(file, text, recordings_only=recordings_only)
     return _vcr_from_data(file, data, "vcrpy-yaml", _interaction_lines(node), text)
 
 

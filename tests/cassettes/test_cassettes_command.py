@@ -217,3 +217,127 @@ def test_pre_commit_hook_runs_the_check_on_cassette_files(tmp_path: Path) -> Non
     leaked = subprocess.run([*command, str(clean), str(path)], capture_output=True, text=True, check=False)
     assert leaked.returncode == 1
     assert JWT not in leaked.stdout + leaked.stderr
+
+
+def _not_recordings(folder: Path) -> list[Path]:
+    """Files a tests/ or project folder holds beside its cassettes: none is a recording of any format."""
+    from pytest_runcommand.report.coverage import CoverageReport
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "package.json": '{"name": "x", "version": "1.0.0", "scripts": {"test": "jest"}}',
+        "config.yaml": "version: 2\nupdates: []\n",
+        "mkdocs.yml": "site_name: x\nmarkdown_extensions:\n  - emoji: !!python/name:material.emoji.twemoji\n",
+        "list.json": "[1, 2, 3]",
+        "empty-object.json": "{}",
+        "workflow.yaml": "- step: one\n- step: two\n",
+        "scalar.yml": "just text\n",
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    contract = ROOT / "pytest_runcommand" / "contract" / "spec" / "runcommands-2024-07-01.json"
+    shutil.copy(contract, folder / contract.name)
+    CoverageReport().write(folder / "runcommand-report.json")  # the plugin's own report (and its HTML)
+    return sorted(p for p in folder.iterdir() if p.suffix in (".json", ".yaml", ".yml"))
+
+
+def test_a_walked_folder_skips_files_that_are_not_recordings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(ROOT / "cassettes", tmp_path / "cassettes")
+    others = _not_recordings(tmp_path / "cassettes" / "other")
+    code, out, err = _run(capsys, str(tmp_path))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == (
+        "3 file(s): 15 interactions, 15 run-command, 15 validated, 0 with violations, 0 secret hits, 0 unreadable; "
+        f"{len(others)} skipped: not recordings"
+    )
+    assert not any(str(path) in out for path in others)
+    code, out, _ = _run(capsys, "--format", "json", str(tmp_path))
+    assert code == 0
+    skipped = {r["path"] for r in json.loads(out) if r["skipped"] is not None}
+    assert skipped == {str(path) for path in others}
+
+
+def test_files_named_on_the_command_line_are_checked_as_cassettes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for path in _not_recordings(tmp_path):
+        if path.name == "empty-object.json":
+            continue  # an empty AutoRest record: 0 interactions, as before
+        code, out, err = _run(capsys, str(path))
+        assert code == 2, path
+        assert "skipped" not in out
+        assert err.startswith(f"pytest-runcommand cassettes check: error: {path}"), err
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("empty-interactions.yaml", "version: 1\ninteractions: {}\n"),
+        ("truncated.yaml", "version: 1\ninteractions:\n- request: [\n"),
+        ("control.yaml", "version: 1\ninteractions: []\x01\n"),
+        ("not-json.json", '{"interactions": [}'),
+        ("vcr.json", '{"version": 1, "interactions": [{"request": {}}]}'),
+        ("entries.json", '{"Entries": "not a list"}'),
+        ("test-proxy.json", '{"Entries": [{"RequestUri": "https://h/x"}], "Variables": {}}'),
+        ("autorest.Recording.json", '{"call+1": {"Request": {"Method": "GET"}}}'),
+        ("autorest-one-bad.Recording.json", '{"call+1": {"Response": {"StatusCode": 200}}, "call+2": 3}'),
+    ],
+    ids=lambda value: value if value.endswith((".json", ".yaml")) else "",
+)
+def test_a_broken_recording_in_a_walked_folder_is_still_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    shutil.copytree(ROOT / "cassettes", tmp_path / "cassettes")
+    _not_recordings(tmp_path / "other")
+    broken = tmp_path / "cassettes" / name
+    broken.write_text(text)
+    code, out, err = _run(capsys, str(tmp_path))
+    assert code == 2
+    assert out.splitlines()[-1].endswith(", 1 unreadable; 9 skipped: not recordings")
+    (line,) = err.splitlines()
+    assert line.startswith(f"pytest-runcommand cassettes check: error: {broken}")
+
+
+def test_a_test_proxy_recording_in_a_walked_folder_is_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entry = {
+        "RequestUri": "https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000/providers/"
+        "Microsoft.Compute/locations/westus/runCommands?api-version=2024-07-01",
+        "RequestMethod": "GET",
+        "RequestHeaders": {},
+        "RequestBody": None,
+        "StatusCode": 200,
+        "ResponseHeaders": {"Content-Type": "application/json"},
+        "ResponseBody": '{"value": []}',
+    }
+    recording = tmp_path / "recordings" / "test_list.json"
+    recording.parent.mkdir()
+    recording.write_text(json.dumps({"Entries": [entry], "Variables": {}}))
+    _not_recordings(tmp_path / "other")
+    code, out, err = _run(capsys, str(tmp_path))
+    assert (code, err) == (0, "")
+    assert f"{recording}: 1 interactions, 1 run-command, 1 validated" in out
+    assert out.splitlines()[-1].startswith("1 file(s): 1 interactions")
+    assert out.splitlines()[-1].endswith("; 9 skipped: not recordings")
+
+
+def test_a_folder_of_no_recordings_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _not_recordings(tmp_path)
+    code, out, err = _run(capsys, str(tmp_path))
+    assert (code, out) == (2, "")
+    assert f"no recordings under {tmp_path} (9 file(s) skipped: not recordings" in err
+
+
+def test_check_files_marks_what_it_skipped(tmp_path: Path) -> None:
+    from pytest_runcommand.cassettes import check_files
+
+    others = _not_recordings(tmp_path / "other")
+    shutil.copytree(ROOT / "cassettes", tmp_path / "cassettes")
+    reports = check_files([tmp_path, others[0]])
+    assert [r.path for r in reports if r.skipped == "not a recording"] == others
+    named = reports[-1]
+    assert (named.path, named.skipped) == (others[0], None)  # named: checked as a cassette
+    assert sum(r.interactions for r in reports if r.skipped is None and r.error is None) == 15
