@@ -28,10 +28,11 @@ makes progress during later requests only (and is cancelled when the client clos
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import http
 import io
 import threading
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Coroutine, Generator, Mapping, MutableMapping
 from functools import cache
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -182,6 +183,10 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._owner: int | None = None
         """The thread the loop belongs to; other threads take the fallback."""
+        from pytest_runcommand.emulator.app import EmulatorApp
+
+        self.eager = isinstance(app, EmulatorApp)
+        """Start the app's call on this thread, the loop only for what it waits for (see :func:`_run_eagerly`)."""
 
     def send(
         self,
@@ -234,7 +239,10 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         exchange = _Exchange(_body_bytes(request.body), request.method == "HEAD")
         read_timeout = timeout[1] if isinstance(timeout, tuple) else timeout
         try:
-            loop.run_until_complete(self._run(scope, exchange, read_timeout))
+            if self.eager:
+                _run_eagerly(loop, self.app(scope, exchange.receive, exchange.send), read_timeout)
+            else:
+                loop.run_until_complete(self._run(scope, exchange, read_timeout))
         except TimeoutError:
             raise requests.exceptions.ReadTimeout(
                 f"{url}: read timed out (read timeout={read_timeout})", request=request
@@ -294,6 +302,63 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
+
+
+def _run_eagerly(loop: asyncio.AbstractEventLoop, call: Coroutine[Any, Any, Any], timeout: float | None) -> None:
+    """Run the app's ``call`` as a task of ``loop`` would, its first step on this thread (as Python 3.12's eager
+    tasks do): the in-process emulator answers without waiting for anything, so the loop is not run at all then.
+
+    During that step ``loop`` is this thread's running loop (what the app creates binds to it) and the call runs in
+    a copy of the caller's context, as a task's would; if it waits for something, a task of ``loop`` takes it from
+    there, within what is left of ``timeout``. The one difference from a task: ``asyncio.current_task()`` is None
+    during the first step, which the emulator never asks (only it is started so).
+    """
+    deadline = loop.time() + (timeout if timeout is not None else DEFAULT_RESPONSE_TIMEOUT)
+    context = contextvars.copy_context()
+    asyncio.events._set_running_loop(loop)
+    try:
+        waiting = context.run(call.send, None)
+    except StopIteration:
+        return
+    except BaseException:
+        call.close()
+        raise
+    finally:
+        asyncio.events._set_running_loop(None)
+    loop.run_until_complete(loop.create_task(_resumed(call, waiting, deadline), context=context))
+
+
+async def _resumed(call: Coroutine[Any, Any, Any], waiting: Any, deadline: float) -> None:
+    async with asyncio.timeout_at(deadline):
+        await _Resume(call, waiting)
+
+
+class _Resume:
+    """Awaiting it carries on a coroutine already started (that yielded ``waiting``), as ``await`` would have."""
+
+    __slots__ = ("call", "waiting")
+
+    def __init__(self, call: Coroutine[Any, Any, Any], waiting: Any) -> None:
+        self.call, self.waiting = call, waiting
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        call, waiting = self.call, self.waiting
+        while True:
+            try:
+                sent = yield waiting
+            except GeneratorExit:
+                call.close()
+                raise
+            except BaseException as error:  # a cancellation, or what the awaited future raised
+                try:
+                    waiting = call.throw(error)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    waiting = call.send(sent)
+                except StopIteration as stop:
+                    return stop.value
 
 
 def has_own_settings(session: requests.Session) -> bool:

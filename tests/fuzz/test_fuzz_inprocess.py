@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,6 +15,7 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 from schemathesis.python import asgi
 
+from pytest_runcommand.emulator.app import EmulatorApp
 from pytest_runcommand.fuzz.findings import FuzzReport
 from pytest_runcommand.fuzz.inprocess import InProcessClient
 from pytest_runcommand.fuzz.runner import FuzzRunner
@@ -259,3 +261,76 @@ def test_the_lean_request_prepares_what_session_request_prepares(kwargs: dict[st
         assert _request_view(ours) == _request_view(theirs)
         again = lean.request("PUT", url, **kwargs).request
         assert again.headers["Cookie"] == "c=1"
+
+
+# -- the emulator's calls start on the calling thread -------------------------------------------------
+
+_SEEN: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="caller's")
+_PUT = (
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/runCommands/rc"
+    "?api-version=2024-07-01"
+)
+
+
+class Waiting(EmulatorApp):
+    """The emulator, answering after waiting on the loop; it also sets a context variable."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__()
+        self.wait = wait
+        self.loops: list[asyncio.AbstractEventLoop] = []
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.loops.append(asyncio.get_running_loop())
+            _SEEN.set("the app's")
+            await asyncio.sleep(self.wait)
+            await asyncio.sleep(0)
+        await super().__call__(scope, receive, send)
+
+
+class Failing(EmulatorApp):
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        raise LookupError("the app broke")
+
+
+def _emulator() -> Any:
+    return EmulatorApp()
+
+
+def _put(client: requests.Session) -> tuple[Any, ...]:
+    headers = {"Authorization": f"Bearer {emulator_target().headers['Authorization'].split()[1]}"}
+    body = {"location": "westus", "properties": {"source": {"script": "echo"}}}
+    answer = client.put("http://testserver" + _PUT, json=body, headers=headers, timeout=2)
+    return answer.status_code, _steady(answer.content), answer.headers["content-type"]
+
+
+def test_the_emulator_answers_on_the_calling_thread_as_through_the_loop() -> None:
+    eager, other = InProcessClient(EmulatorApp()), InProcessClient(_app)
+    with eager, other:
+        assert eager.lean.eager
+        assert not other.lean.eager
+        with asgi.get_client(_emulator()) as theirs:
+            assert _put(eager) == _put(theirs)
+        assert eager.lean._loop is not None
+        assert not eager.lean._loop.is_running()
+
+
+def test_an_emulator_that_waits_is_carried_on_by_the_loop() -> None:
+    app = Waiting(0.01)
+    eager = InProcessClient(app)
+    with eager, asgi.get_client(_emulator()) as theirs:
+        assert _put(eager) == _put(theirs)
+        assert app.loops == [eager.lean._loop]
+    assert _SEEN.get() == "caller's"  # the app's context is its own, as a task's is
+
+
+def test_an_emulator_that_waits_too_long_times_out() -> None:
+    with InProcessClient(Waiting(60)) as eager, pytest.raises(requests.exceptions.ReadTimeout):
+        eager.put("http://testserver" + _PUT, json={}, timeout=0.05)
+
+
+def test_an_emulator_that_breaks_raises_as_through_the_loop() -> None:
+    with InProcessClient(Failing()) as eager, pytest.raises(LookupError, match="the app broke"):
+        eager.get("http://testserver" + _PUT, timeout=2)
+    assert _SEEN.get() == "caller's"
