@@ -186,7 +186,7 @@ class FuzzRunner:
                 response_checks=None,
                 auth_enforced_operations=self._auth_enforced,
             )
-        ctx.internals.override = getattr(case, "_override", None)
+        ctx.internals.override = _LazyOverride(case) if hasattr(case, "_override") else None  # type: ignore[assignment]
         ctx.internals.recorder = recorder
         return ctx
 
@@ -394,6 +394,26 @@ class FuzzRunner:
                 raise
         except (hypothesis.errors.Unsatisfiable, hypothesis.errors.FailedHealthCheck) as error:
             self.report.errors.append(f"{operation_id(operation)} ({mode.value}): {type(error).__name__}")
+
+
+class _LazyOverride:
+    """``case._override`` (what was overridden after generation), worked out on first read: few checks read it, and
+    only on some answers (a missing header's, an ignored token's), while working it out hashes every container."""
+
+    __slots__ = ("_case", "_value")
+
+    def __init__(self, case: Case[Any]) -> None:
+        self._case = case
+        self._value: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        value = self._value
+        if value is None:
+            value = self._value = self._case._override
+        return getattr(value, name)
+
+    def __repr__(self) -> str:
+        return repr(self._value if self._value is not None else self._case._override)
 
 
 def _case_bytes(case: Case[Any]) -> bytes:

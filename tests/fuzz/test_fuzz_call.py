@@ -416,3 +416,25 @@ def test_other_sessions_and_arguments_go_through_case_call() -> None:
             return lean.lean_call_applies(case, client, {})
 
     assert not asyncio.run(inside_a_loop())
+
+
+def test_the_checks_read_the_case_override_as_before() -> None:
+    """The override a check reads (worked out on first read now) is the case's own, whichever container it reads."""
+    seen: list[tuple[Any, Any]] = []
+
+    def reads_the_override(ctx: Any, response: Response, case: Case[Any]) -> None:
+        override = ctx.internals.override
+        assert override is not None
+        assert override
+        parts = (override.query, override.headers, override.cookies, override.path_parameters, override.body)
+        expected = case._override
+        seen.append(
+            (parts, (expected.query, expected.headers, expected.cookies, expected.path_parameters, expected.body))
+        )
+
+    settings = FuzzSettings(max_examples=3, operations=("VirtualMachineRunCommands_Update",))
+    target = Target(label="in-process", base_url="http://testserver", app=EmulatorApp(), headers=TOKEN)
+    FuzzRunner(target, settings, checks=[reads_the_override]).run()
+    assert len(seen) > 5
+    assert all(got == expected for got, expected in seen)
+    assert any(any(part for part in expected) for _, expected in seen)  # something overridden: api-version
