@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_runcommand.cassettes.loading import NotARecording, load_json
+from pytest_runcommand.cassettes.loading import _NotARecording, load_json
 from pytest_runcommand.cassettes.readers import CassetteFile, read_cassette
 from pytest_runcommand.cassettes.sanitize import default_sanitizer
 from pytest_runcommand.cassettes.scan import Finding, scan_interaction, scan_lines
@@ -143,7 +143,7 @@ def check_file(path: Path, *, contract: bool = True, scan: bool = True, recordin
     try:
         cassette = read_cassette(path, recordings_only=recordings_only)
         _check_bodies(cassette)
-    except NotARecording:
+    except _NotARecording:
         report.skipped = "not a recording"
         return report
     except InputError as error:

@@ -28,7 +28,6 @@ from pytest_runcommand.errors import InputError
 __all__ = [
     "MAX_DEPTH",
     "MAX_EXPANDED_BYTES",
-    "NotARecording",
     "check_uri",
     "kind",
     "load_json",
@@ -50,7 +49,7 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _SafeLoader = yaml.SafeLoader
 
 
-class NotARecording(InputError):
+class _NotARecording(InputError):
     """The file reads, but is not recorded traffic of any format the readers know (raised only when asked to tell:
     a file found by walking a folder)."""
 
@@ -173,13 +172,13 @@ def load_yaml(file: Path, text: str, *, recordings_only: bool = False) -> tuple[
     """The document and its root node (for line numbers), loaded with the safe loader and bounded.
 
     With ``recordings_only``, a document whose top level is not a mapping with ``interactions`` raises
-    :class:`NotARecording` before anything is built from it (its tags are never constructed).
+    :class:`_NotARecording` before anything is built from it (its tags are never constructed).
     """
     loader = _SafeLoader(text)
     try:
         node = loader.get_single_node()
         if recordings_only and not _has_top_key(node, "interactions"):
-            raise NotARecording(f"{file}: not a recording (a YAML document without 'interactions')")
+            raise _NotARecording(f"{file}: not a recording (a YAML document without 'interactions')")
         if node is not None and _expanded_size(node) > MAX_EXPANDED_BYTES:
             raise InputError(
                 f"{file}: refused: its YAML aliases expand past {MAX_EXPANDED_BYTES // (1024 * 1024)} MB "

@@ -22,7 +22,7 @@ import yaml
 
 from pytest_runcommand.cassettes.decode import Undecodable, as_text, decompress, without_bom
 from pytest_runcommand.cassettes.loading import (
-    NotARecording,
+    _NotARecording,
     check_uri,
     kind,
     load_json,
@@ -37,7 +37,6 @@ from pytest_runcommand.interactions import Interaction
 
 __all__ = [
     "CassetteFile",
-    "NotARecording",
     "looks_like_recording",
     "pair_interaction",
     "read_cassette",
@@ -69,7 +68,7 @@ def read_cassette(path: str | Path, *, recordings_only: bool = False) -> Cassett
     """Read a vcrpy cassette or an Azure PowerShell session record, chosen by content.
 
     With ``recordings_only`` (a file found by walking a folder), a file that reads but shows no sign of any of
-    these formats raises :class:`~pytest_runcommand.cassettes.loading.NotARecording` instead of being read as one:
+    these formats raises an ``InputError`` saying so (``_NotARecording``) instead of being read as one:
     a ``package.json``, a ``config.yaml``, a report. A recording that is broken is an ``InputError`` as always.
     """
     file = Path(path)
@@ -77,7 +76,7 @@ def read_cassette(path: str | Path, *, recordings_only: bool = False) -> Cassett
     if file.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
         data = load_json(file, text)
         if recordings_only and not looks_like_recording(data):
-            raise NotARecording(f"{file}: not a recording (a JSON document of none of the recorded formats)")
+            raise _NotARecording(f"{file}: not a recording (a JSON document of none of the recorded formats)")
         if isinstance(data, dict) and "interactions" in data:
             return _vcr_from_data(file, data, "vcrpy-json", None, text)
         if isinstance(data, dict):
