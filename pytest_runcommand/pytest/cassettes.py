@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["pytest_recording_configure", "pytest_runtest_makereport", "runcommand_cassette"]
+__all__ = ["pytest_fixture_setup", "pytest_recording_configure", "pytest_runtest_makereport", "runcommand_cassette"]
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -33,6 +33,21 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     from pytest_runcommand.cassettes.vcr import configure_vcr
 
     configure_vcr(vcr)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, Any, Any]:
+    """``--record-mode=rewrite`` keeps the previous cassette until a new one is written (pytest-recording deletes it
+    first): see :mod:`pytest_runcommand.cassettes.rewrite`."""
+    if fixturedef.argname == "vcr" and getattr(fixturedef.func, "__module__", "").startswith("pytest_recording"):
+        from pytest_runcommand.cassettes.rewrite import set_aside_for_rewrite
+
+        kept = set_aside_for_rewrite(request)
+        if kept is not None:
+            fixturedef.addfinalizer(kept.settle)  # registered first: runs after the fixture's teardown (the save)
+    return (yield)
 
 
 @pytest.fixture(autouse=True)
