@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import parse_qsl, quote
 
 from pytest_runcommand.emulator import errors
@@ -188,9 +188,9 @@ class EmulatorApp:
             return await self.faults.apply(request, handler, self.backend, receive)
         fast = route.fast.get(method) if self.fast_paths else None
         if fast is not None:
-            answer = fast(request)
+            answer: Encoded | None = fast(request)
             if answer is not None:
-                return cast(Encoded, answer)
+                return answer
         return handler(request)
 
     def _notify(

@@ -214,8 +214,8 @@ class FakeExecutor:
             if len(runs) > 2 * self.max_runs + 64:
                 del runs[: len(runs) - max(0, self.max_runs)]
             rules = self._rules[::-1] if self._rules else ()
-        if not request.has_source:
-            return Outcome(output="", message=NO_SOURCE_MESSAGE, exit_code=0, error="")
+        if not (request.script or request.script_uri or request.command_id or request.gallery_script_reference_id):
+            return Outcome(output="", message=NO_SOURCE_MESSAGE, exit_code=0, error="")  # not request.has_source
         for matches, outcome in rules:
             if matches(request):
                 return outcome

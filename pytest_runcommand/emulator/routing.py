@@ -13,9 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
 from pytest_runcommand.emulator import errors
+
+if TYPE_CHECKING:
+    from pytest_runcommand.emulator.asgi import FastHandler
 
 __all__ = ["Route", "Router", "not_found"]
 
@@ -37,7 +40,7 @@ class Route(Generic[H]):
     api_version: Literal["any"] | Collection[str] | None = None
     """None: not checked; ``"any"``: required; else the versions served."""
     collapse_slashes: bool = False
-    fast: Mapping[str, Callable[..., object]] = field(default_factory=dict)
+    fast: Mapping[str, FastHandler] = field(default_factory=dict)
     """Fast handlers by method: each answers the usual case already encoded, or None to leave the request to the
     method's handler (see :data:`~pytest_runcommand.emulator.asgi.FastHandler`)."""
 
@@ -77,7 +80,7 @@ class Router(Generic[H]):
         public: bool = False,
         api_version: Literal["any"] | Collection[str] | None = None,
         collapse_slashes: bool = False,
-        fast: Mapping[str, Callable[..., object]] | None = None,
+        fast: Mapping[str, FastHandler] | None = None,
     ) -> Route[H]:
         """Serve ``template`` with ``handlers`` (``{"GET": handler, ...}``); ``fast``: fast handlers by method."""
         segments: list[str | None] = []

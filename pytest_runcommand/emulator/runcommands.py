@@ -201,7 +201,7 @@ class RunCommandService:
             return None
         if type(sent) is not dict or not conforms(sent):
             return None
-        backend = self.backend
+        backend = self.owner.backend
         command, operation = backend.update(
             plan.parent,
             request.params["runCommandName"],
