@@ -42,6 +42,8 @@ class Clock:
             start = start.replace(tzinfo=UTC)
         self._start = start
         self._offset = timedelta()
+        self._base = start
+        """``_start + _offset``, kept by each writer (a request reads the clock once or twice)."""
         self._origin = time.monotonic()
         self._lock = threading.Lock()
         self._policy: ClockPolicy = "manual"
@@ -72,6 +74,7 @@ class Clock:
         with self._lock:
             if self._policy == "realtime":
                 self._offset += timedelta(seconds=time.monotonic() - self._origin)
+                self._base = self._start + self._offset
             self._origin = time.monotonic()
             self._policy = policy
             if step is not None:
@@ -79,7 +82,7 @@ class Clock:
 
     def now(self) -> datetime:
         """The current simulated time (UTC, aware)."""
-        now = self._start + self._offset  # attribute reads are atomic; writers hold the lock
+        now = self._base  # attribute reads are atomic; writers hold the lock
         if self._policy == "realtime":
             now += timedelta(seconds=time.monotonic() - self._origin)
         return now
@@ -89,6 +92,7 @@ class Clock:
         if self._policy == "per-request":
             with self._lock:
                 self._offset += self._step
+                self._base = self._start + self._offset
 
     def advance(self, seconds: float) -> datetime:
         """Move the clock ``seconds`` ahead (never back) and return the new time."""
@@ -96,12 +100,14 @@ class Clock:
             raise ValueError(f"the clock only moves forward (got {seconds} seconds)")
         with self._lock:
             self._offset += timedelta(seconds=seconds)
+            self._base = self._start + self._offset
         return self.now()
 
     def reset(self) -> None:
         """Return to the start instant (the policy stays)."""
         with self._lock:
             self._offset = timedelta()
+            self._base = self._start
             self._origin = time.monotonic()
 
 
