@@ -14,8 +14,12 @@ what the app itself does.
   ``Session.send`` as usual (so whoever watches ``Session.send``, the traffic recorder, still sees every exchange);
 - its adapter calls the app on an event loop owned by the calling thread, and builds the ``requests.Response``
   directly from the ASGI messages (the same status, headers, reason, body and encoding the original adapter gives).
+  The emulator's call starts on the calling thread itself, as an eager task's first step would (:func:`_run_eagerly`):
+  it never waits in-process, so the loop is run only if it does.
 
-Everything else is unchanged: ``case.call`` still serializes the case and merges headers, ``requests`` still checks
+A fuzz run goes one step further with :mod:`pytest_runcommand.fuzz.call`, which hands the adapter a prepared request
+itself (:meth:`InProcessAdapter.exchange`) and builds schemathesis's ``Response`` from the answer. Through ``Session``,
+everything else is unchanged: ``case.call`` still serializes the case and merges headers, ``requests`` still checks
 the headers and encodes the body, follows (same-host) redirects and keeps cookies, and schemathesis still builds its
 ``Response`` with ``Response.from_requests``; the lifespan is still started by the original client. From inside a running event loop
 (where the calling thread cannot run another one) or from another thread than the first caller's, requests take the
