@@ -36,7 +36,6 @@ __all__ = [
     "Scope",
     "Send",
     "arm_answer",
-    "arm_errors",
     "base_url",
     "encode",
     "guid",
@@ -233,22 +232,6 @@ _RATE_LIMIT_HEADERS = {
 def rate_limit_header(method: str) -> tuple[str, str]:
     """The rate-limit header (name, value) ARM sends on a service's answer to ``method``."""
     return _RATE_LIMIT_HEADERS[_KIND.get(method, "writes")]
-
-
-def arm_errors(handler: FastHandler) -> FastHandler:
-    """``handler`` (a fast one) with ARM's rate-limit header on the errors it raises, as :func:`arm_answer` gives
-    them (its answers carry the header already)."""
-
-    def answer(request: Request) -> Encoded | None:
-        try:
-            return handler(request)
-        except errors.ServiceError as error:
-            name, value = _RATE_LIMIT_HEADERS[_KIND.get(request.method, "writes")]
-            if name not in error.headers:
-                error.headers = {**error.headers, name: value}
-            raise
-
-    return answer
 
 
 def arm_answer(handler: Handler) -> Handler:

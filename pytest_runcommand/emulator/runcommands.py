@@ -33,7 +33,6 @@ from pytest_runcommand.emulator.asgi import (
     Request,
     Response,
     arm_answer,
-    arm_errors,
     header_value,
     rate_limit_header,
     request_id,
@@ -72,7 +71,8 @@ LENIENT_ACCEPTED = frozenset({"MISSING_SCRIPT_SOURCE"})
 JSON_TYPES = ("application/json", "text/json")
 
 _ASYNC_NOTIFICATION = (b"azure-asyncnotification", b"Enabled")
-_WRITES_LEFT = (rate_limit_header("PATCH")[0].lower().encode(), rate_limit_header("PATCH")[1].encode())
+_WRITES_LEFT_NAME, _WRITES_LEFT_VALUE = rate_limit_header("PATCH")
+_WRITES_LEFT = (_WRITES_LEFT_NAME.lower().encode(), _WRITES_LEFT_VALUE.encode())
 """ARM's rate-limit header on a PATCH's answer, as sent."""
 
 _NAME = re.compile(r"[^\x00-\x20\x7f-\U0010ffff/?#%\\]+")
@@ -154,7 +154,7 @@ class RunCommandService:
             )
         }
         prefix = "" if self.collection == MANAGED else "diagnostic_"
-        fast = {"PATCH": arm_errors(self._patch_fast)}
+        fast = {"PATCH": self._patch_fast}
         for kind, template in self.templates.items():
             name = f"{prefix}{kind}run_command"
             router.add(f"{name}s", template, {"GET": arm_answer(self._list)}, api_version=versions)
@@ -190,7 +190,10 @@ class RunCommandService:
     def _patch_fast(self, request: Request) -> Encoded | None:
         """:meth:`_patch` encoded in one pass, for a body the contract takes as it is (None otherwise: the plain
         handler answers, its 400 included)."""
-        plan = self._plan(request)
+        try:
+            plan = self._plan(request)
+        except errors.ServiceError:
+            return None  # a name ARM refuses: the plain handler answers it
         body = request.body
         conforms = plan.conforms
         if conforms is None or not body or not _is_json(request.headers.get("content-type", "")):
@@ -202,14 +205,19 @@ class RunCommandService:
         if type(sent) is not dict or not conforms(sent):
             return None
         backend = self.owner.backend
-        command, operation = backend.update(
-            plan.parent,
-            request.params["runCommandName"],
-            sent,
-            caller=_caller(request),
-            kept=plan.kept,
-            collection=self.collection,
-        )
+        try:
+            command, operation = backend.update(
+                plan.parent,
+                request.params["runCommandName"],
+                sent,
+                caller=_caller(request),
+                kept=plan.kept,
+                collection=self.collection,
+            )
+        except errors.ServiceError as error:  # 404, 409: with ARM's rate-limit header, as arm_answer gives them
+            if _WRITES_LEFT_NAME not in error.headers:
+                error.headers = {**error.headers, _WRITES_LEFT_NAME: _WRITES_LEFT_VALUE}
+            raise
         content = orjson.dumps(run_command_to_wire(command, api_version=request.api_version))
         correlation = request.headers.get("x-ms-correlation-request-id")
         headers = [

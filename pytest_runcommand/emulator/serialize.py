@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from pytest_runcommand.emulator.clock import format_time
 from pytest_runcommand.emulator.executor import ExecutionView
-from pytest_runcommand.emulator.state import AsyncOperation, Audit, RunCommand
+from pytest_runcommand.emulator.state import IN_PROGRESS_STATE, AsyncOperation, Audit, RunCommand
 from pytest_runcommand.emulator.versions import (
     INSTANCE_VIEW,
     PROPERTIES,
@@ -51,7 +51,11 @@ def run_command_to_wire(
     if "runAsUser" in props:
         wire_props["runAsUser"] = props["runAsUser"]
     wire_props["timeoutInSeconds"] = get("timeoutInSeconds") or 0
-    wire_props["provisioningState"] = command.provisioning_state
+    operation = command.operation  # command.provisioning_state, inline
+    if operation is not None and operation.status == "InProgress":
+        wire_props["provisioningState"] = IN_PROGRESS_STATE[operation.kind]
+    else:
+        wire_props["provisioningState"] = command.final_state
     if not _AFTER_STATE_SET.isdisjoint(props):
         for name in _AFTER_STATE:
             if name in props:

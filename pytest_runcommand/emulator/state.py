@@ -15,6 +15,7 @@ from pytest_runcommand.models import VirtualMachineRunCommandProperties, from_wi
 
 __all__ = [
     "DIAGNOSTIC",
+    "IN_PROGRESS_STATE",
     "MANAGED",
     "AsyncOperation",
     "Audit",
@@ -28,12 +29,13 @@ __all__ = [
 ]
 
 OperationKind = Literal["create", "update", "delete", "action"]
-_IN_PROGRESS_STATE: dict[OperationKind, str] = {
+IN_PROGRESS_STATE: dict[OperationKind, str] = {
     "create": "Creating",
     "update": "Updating",
     "delete": "Deleting",
     "action": "Running",
 }
+"""A run command's ``provisioningState`` while its latest operation of each kind is in progress."""
 
 
 def normalize_location(location: str) -> str:
@@ -274,5 +276,5 @@ class RunCommand:
     def provisioning_state(self) -> str:
         operation = self.operation
         if operation is not None and operation.status == "InProgress":  # not operation.done
-            return _IN_PROGRESS_STATE[operation.kind]
+            return IN_PROGRESS_STATE[operation.kind]
         return self.final_state

@@ -263,6 +263,7 @@ def test_the_fast_patch_answers_what_the_plain_handlers_answer(
         same(fast, plain, "GET", url + "&$expand=instanceView")
     assert state(fast) == state(plain)
     assert [seen.__dict__ for seen in fast.seen] == [seen.__dict__ for seen in plain.seen], "observers see the same"
+    assert same(fast, plain, "PATCH", url.replace("/rc1?", "/bad\x01name?"), b'{"tags": {}}')[0] == 400
     same(fast, plain, "DELETE", url)
     same(fast, plain, "PATCH", url, b'{"tags": {}}')  # 409 while deleting, or 404 once gone
     assert state(fast) == state(plain)
