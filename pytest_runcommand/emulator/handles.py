@@ -175,7 +175,10 @@ class ServedEmulator(EmulatorHandle):
         return ssl.create_default_context(cafile=self.ca_path)
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        """A new ``httpx.Client`` for the server, trusting its CA and sending a bearer token (close it)."""
+        """A new ``httpx.Client`` for the server, trusting its CA and sending a bearer token (close it).
+
+        Proxy variables (``HTTPS_PROXY``, ...) are not read: the server is on loopback (``trust_env=True`` reads them
+        again, with ``NO_PROXY`` naming 127.0.0.1)."""
         import time
 
         import httpx
@@ -184,4 +187,5 @@ class ServedEmulator(EmulatorHandle):
 
         token = fake_token(int(time.time()) + 3600)
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        kwargs.setdefault("trust_env", False)
         return httpx.Client(base_url=self.base_url, verify=self.ssl_context(), headers=headers, **kwargs)
