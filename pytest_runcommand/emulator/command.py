@@ -12,6 +12,7 @@ from pytest_runcommand.errors import UsageError
 
 if TYPE_CHECKING:
     from pytest_runcommand.emulator.server import EmulatorServer
+    from pytest_runcommand.emulator.state import ParentRef
 
 __all__ = ["register", "run"]
 
@@ -117,6 +118,22 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def _check_vm(ref: ParentRef, location: str | None) -> None:
+    """The names and region of a seeded VM, held to what a request's are held to (ValueError: the 400's message)."""
+    from pytest_runcommand.emulator.errors import ArmError
+    from pytest_runcommand.emulator.runcommands import check_location, check_names
+
+    names = {"subscriptionId": ref.subscription, "resourceGroupName": ref.resource_group, "vmName": ref.vm_name}
+    if ref.instance_id is not None:
+        names["instanceId"] = ref.instance_id
+    try:
+        check_names(names)
+        if location is not None:
+            check_location(location, "Microsoft.Compute/virtualMachines")
+    except ArmError as error:
+        raise ValueError(error.message) from None
+
+
 def _parse_vm(value: str) -> tuple[str, str | None]:
     resource_id, _, location = value.partition("=")
     return resource_id, (location or None)
@@ -207,7 +224,9 @@ def run(args: argparse.Namespace) -> int:
     for value in args.vm:
         resource_id, location = _parse_vm(value)
         try:
-            backend.add_vm(ParentRef.parse(resource_id), location)
+            ref = ParentRef.parse(resource_id)
+            _check_vm(ref, location)
+            backend.add_vm(ref, location)
         except ValueError as error:
             raise UsageError(f"--vm {value}: {error}") from None
 

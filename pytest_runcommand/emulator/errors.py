@@ -37,6 +37,7 @@ __all__ = [
     "invalid_token_audience",
     "method_not_allowed",
     "missing_api_version",
+    "name_too_long",
     "operation_not_found",
     "parent_resource_not_found",
     "path_not_found",
@@ -279,10 +280,27 @@ def invalid_location(location: str, resource_type: str) -> ArmError:
     return ArmError(
         400,
         "LocationNotAvailableForResourceType",
-        f"The provided location {location!r} is not available for resource type '{resource_type}'. A location is "
+        f"The provided location {_shown(location)} is not available for resource type '{resource_type}'. A location is "
         "a region name such as 'westus' or 'West US 2' (letters, digits and spaces).",
         target="location",
     )
+
+
+def name_too_long(parameter: str, value: str, limit: int) -> ArmError:
+    """400: a path name longer than any Azure resource name."""
+    code = "InvalidSubscriptionId" if parameter == "subscriptionId" else "InvalidResourceName"
+    return ArmError(
+        400,
+        code,
+        f"The value {_shown(value)} of '{parameter}' is invalid: {len(value)} characters, more than the {limit} "
+        "a name in a resource id may have.",
+        target=parameter,
+    )
+
+
+def _shown(value: str, limit: int = 80) -> str:
+    """``value`` quoted, cut to ``limit`` characters (an error never echoes a huge input whole)."""
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}... ({len(value)} characters)"
 
 
 def invalid_name(parameter: str, value: str) -> ArmError:

@@ -450,12 +450,21 @@ def validated_body(
 # -- helpers ----------------------------------------------------------------------------------------
 
 
+MAX_NAME = 260
+"""The longest path name taken: more than any Azure resource name (every URL the emulator issues stays servable)."""
+MAX_LOCATION = 64
+"""The longest ``location`` taken (region names are about 20 letters; spaces are allowed: ``West US 2``)."""
+
+
 def check_names(params: Mapping[str, str]) -> None:
-    """400 for a path name ARM could not hold in a resource id (printable ASCII, no URL delimiters)."""
+    """400 for a path name ARM could not hold in a resource id (printable ASCII, no URL delimiters, at most
+    :data:`MAX_NAME` characters)."""
     for parameter, value in params.items():
         if value not in _GOOD_NAMES:
             if not _NAME.fullmatch(value):
                 raise errors.invalid_name(parameter, value)
+            if len(value) > MAX_NAME:
+                raise errors.name_too_long(parameter, value, MAX_NAME)
             if len(_GOOD_NAMES) >= 4096:
                 _GOOD_NAMES.clear()
             _GOOD_NAMES.add(value)
@@ -514,8 +523,9 @@ def _lro_header_statuses(api_version: str, method: str, template: str) -> frozen
 
 
 def check_location(location: str, resource_type: str) -> None:
-    """400 unless ``location`` is a region name (it goes into the VM's operation URLs)."""
-    if not _LOCATION.fullmatch(location) or not normalize_location(location):
+    """400 unless ``location`` is a region name of at most :data:`MAX_LOCATION` characters (it goes into the VM's
+    operation URLs)."""
+    if len(location) > MAX_LOCATION or not _LOCATION.fullmatch(location) or not normalize_location(location):
         raise errors.invalid_location(location, resource_type)
 
 
