@@ -103,8 +103,23 @@ def _parse(body: Body, side: Side, operation_id: str | None) -> tuple[Any, list[
     except orjson.JSONDecodeError as error:
         if not (body.strip() if isinstance(body, str | bytes) else bytes(body).strip()):
             return None, []  # an empty body is an absent body
+        # one UTF-8 byte-order mark is no content (.NET's readers and `validate` skip it)
+        unmarked = _without_utf8_mark(body)
+        if unmarked is not None and unmarked.strip():
+            try:
+                return orjson.loads(unmarked), []
+            except orjson.JSONDecodeError:
+                pass
         message = f"the body is not JSON ({error.msg} at position {error.pos})"
         return None, [Violation("INVALID_JSON", "", message, None, side, operation_id)]
+
+
+def _without_utf8_mark(body: bytes | str | bytearray | memoryview) -> bytes | str | None:
+    """``body`` without its leading UTF-8 byte-order mark, or None when it has none."""
+    if isinstance(body, str):
+        return body[1:] if body.startswith("\ufeff") else None
+    raw = bytes(body)
+    return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else None
 
 
 def _request_line(

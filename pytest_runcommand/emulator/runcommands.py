@@ -421,13 +421,15 @@ def validated_body(
         content_type = request.headers.get("content-type", "")
         if not _is_json(content_type):
             raise errors.unsupported_media_type(content_type)
+        sent = request.body  # the contract parses the bytes again (cheaper than checking parsed data is JSON's)
+        if sent.startswith(UTF8_BOM):  # as .NET's readers do (and `validate` reads files): the mark is no content
+            sent = sent[len(UTF8_BOM) :]
         try:
-            body = orjson.loads(request.body)
+            body = orjson.loads(sent)
         except orjson.JSONDecodeError as error:
             raise errors.invalid_request_content(
                 f"{error.msg}. Path '', line {error.lineno}, position {error.colno}"
             ) from None
-        sent = request.body  # the contract parses the bytes again (cheaper than checking parsed data is JSON's)
     # no headers: the one the contract reads (Content-Type) was held to JSON above, more strictly
     if plan is None:
         url = f"{path}?{canonical_query(request.raw_query)}"
@@ -450,6 +452,7 @@ def validated_body(
 # -- helpers ----------------------------------------------------------------------------------------
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
 MAX_NAME = 260
 """The longest path name taken: more than any Azure resource name (every URL the emulator issues stays servable)."""
 MAX_LOCATION = 64
