@@ -320,3 +320,16 @@ def test_require_complete_refuses_reports_without_a_campaign(
     assert main(["report", "merge", "--require-complete", str(other), "-o", str(tmp_path / "m.xml")]) == 2
     assert "name no fuzz campaign" in capsys.readouterr().err
     assert not (tmp_path / "m.xml").exists()
+
+
+def test_a_junit_file_naming_two_campaigns_is_refused(
+    shards: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = shards["s1"].with_suffix(".xml").read_text()
+    start = text.index("<property ")
+    end = text.index("/>", start) + 2
+    doubled = tmp_path / "two.xml"
+    doubled.write_text(text[:end] + text[start:end] + text[end:])
+    assert main(["report", "merge", str(doubled), "-o", str(tmp_path / "m.xml")]) == 2
+    assert "two.xml: 2 " in capsys.readouterr().err
+    assert not (tmp_path / "m.xml").exists()

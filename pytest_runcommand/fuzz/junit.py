@@ -42,6 +42,8 @@ def merge_junit_campaigns(named: list[tuple[str, ElementTree.Element]]) -> Campa
     found: list[tuple[str, Campaign | None]] = []
     for source, root in named:
         values = [p.get("value") for p in root.iter("property") if p.get("name") == CAMPAIGN_PROPERTY]
+        if len(values) > 1:  # one file, one campaign: which one would it be?
+            raise InputError(f"{source}: {len(values)} {CAMPAIGN_PROPERTY!r} properties; a fuzz JUnit file names one")
         try:
             found.append((source, Campaign.from_dict(json.loads(values[0] or "")) if values else None))
         except ValueError as error:  # a JSONDecodeError too
