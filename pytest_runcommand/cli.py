@@ -137,12 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader of stdout went away: stop quietly, as a command killed by SIGPIPE would (the Python docs'
         # "Note on SIGPIPE"). Pointing stdout at devnull keeps the interpreter's final flush from raising again.
-        _stdout_to_devnull()
+        stdout_to_devnull()
         return BROKEN_PIPE_EXIT
     return code
 
 
-def _stdout_to_devnull() -> None:
+def stdout_to_devnull() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, sys.stdout.fileno())

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from pytest_runcommand.errors import UsageError
 
 if TYPE_CHECKING:
+    from pytest_runcommand.emulator.app import EmulatorApp
+    from pytest_runcommand.emulator.backend import Backend, EmulatorSettings
     from pytest_runcommand.emulator.server import EmulatorServer
     from pytest_runcommand.emulator.state import ParentRef
 
@@ -134,6 +136,44 @@ def _check_vm(ref: ParentRef, location: str | None) -> None:
         raise ValueError(error.message) from None
 
 
+def _announce(
+    server: EmulatorServer, args: argparse.Namespace, app: EmulatorApp, backend: Backend, settings: EmulatorSettings
+) -> None:
+    """Say where the emulator serves and how to use it (stdout; the warning on stderr)."""
+    _say(f"emulator: serving Azure run commands at {server.base_url}", flush=True)
+    if not server.loopback_only:
+        _say(
+            f"emulator: WARNING: listening on {args.host}, not loopback: it accepts any bearer token from anyone "
+            "who can reach this address (it is a test double, not a secure service)",
+            file=sys.stderr,
+            flush=True,
+        )
+    if server.ca_path is not None:
+        _say(f"emulator: CA bundle (PEM) to trust: {server.ca_path}", flush=True)
+        _say(f"emulator:   e.g. export REQUESTS_CA_BUNDLE={server.ca_path}", flush=True)
+    _print_cli_setup(server, args.cli_env)
+    if args.scenario is not None:
+        _say(f"emulator: {len(app.faults.rules)} scripted fault(s) from {args.scenario}", flush=True)
+    if args.vm:
+        for vm in backend.vms:
+            _say(f"emulator: VM {vm.resource_id} ({vm.location})", flush=True)
+    else:
+        _say(f"emulator: VMs are created on first use (location {settings.default_location})", flush=True)
+    _say("emulator: press Ctrl-C to stop", flush=True)
+
+
+def _say(*values: object, **options: Any) -> None:
+    """``print``, flushed; when the reader of stdout went away (``| head -1``), the rest goes to the null device and
+    the emulator keeps serving (a server is not a filter: its set-up lines are a courtesy)."""
+    options.setdefault("flush", True)
+    try:
+        print(*values, **options)
+    except BrokenPipeError:
+        from pytest_runcommand.cli import stdout_to_devnull
+
+        stdout_to_devnull()
+
+
 def _parse_vm(value: str) -> tuple[str, str | None]:
     resource_id, _, location = value.partition("=")
     return resource_id, (location or None)
@@ -144,19 +184,19 @@ def _print_cli_setup(server: EmulatorServer, cli_env: Path | None) -> None:
     if server.identity is None:
         return
     if server.ca_path is None:
-        print("emulator: the Azure CLI signs in over https only: add --tls to use it", flush=True)
+        _say("emulator: the Azure CLI signs in over https only: add --tls to use it", flush=True)
         return
     from pytest_runcommand.azcli import served_cli_snippet, write_cli_snippet
 
     snippet = served_cli_snippet(server.base_url, server.ca_path, server.identity)
-    print("emulator: Azure CLI (az) set-up, to paste into a POSIX shell:", flush=True)
-    print(snippet, end="", flush=True)
+    _say("emulator: Azure CLI (az) set-up, to paste into a POSIX shell:", flush=True)
+    _say(snippet, end="", flush=True)
     if cli_env is not None:
         try:
             write_cli_snippet(cli_env, snippet)
         except OSError as error:
             raise UsageError(f"--cli-env {cli_env}: {error.strerror or error}") from None
-        print(f"emulator: Azure CLI set-up written to {cli_env} (source it)", flush=True)
+        _say(f"emulator: Azure CLI set-up written to {cli_env} (source it)", flush=True)
 
 
 def _ca_out(path: Path | None) -> Path | None:
@@ -249,33 +289,14 @@ def run(args: argparse.Namespace) -> int:
         if ca_out is not None and error.filename is not None and Path(error.filename) == ca_out:
             raise UsageError(f"--ca-out {ca_out}: cannot write the CA bundle: {error.strerror or error}") from None
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
-    print(f"emulator: serving Azure run commands at {server.base_url}", flush=True)
-    if not server.loopback_only:
-        print(
-            f"emulator: WARNING: listening on {args.host}, not loopback: it accepts any bearer token from anyone "
-            "who can reach this address (it is a test double, not a secure service)",
-            file=sys.stderr,
-            flush=True,
-        )
-    if server.ca_path is not None:
-        print(f"emulator: CA bundle (PEM) to trust: {server.ca_path}", flush=True)
-        print(f"emulator:   e.g. export REQUESTS_CA_BUNDLE={server.ca_path}", flush=True)
-    _print_cli_setup(server, args.cli_env)
-    if args.scenario is not None:
-        print(f"emulator: {len(app.faults.rules)} scripted fault(s) from {args.scenario}", flush=True)
-    if args.vm:
-        for vm in backend.vms:
-            print(f"emulator: VM {vm.resource_id} ({vm.location})", flush=True)
-    else:
-        print(f"emulator: VMs are created on first use (location {settings.default_location})", flush=True)
+    _announce(server, args, app, backend, settings)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # kill, timeout, CI: stop as Ctrl-C does
     try:
-        print("emulator: press Ctrl-C to stop", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
         signal.signal(signal.SIGTERM, previous)
-    print("emulator: stopped", file=sys.stderr, flush=True)
+    _say("emulator: stopped", file=sys.stderr, flush=True)
     return 0
