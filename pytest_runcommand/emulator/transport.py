@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["SyncASGITransport", "asgi_client"]
+__all__ = ["SyncASGITransport", "asgi_client", "loop_running"]
 
 
 class SyncASGITransport(httpx.BaseTransport):
@@ -51,7 +51,7 @@ class SyncASGITransport(httpx.BaseTransport):
             body = await response.aread()
             return response.status_code, response.headers.raw, body
 
-        if _loop_running():  # called from async code: that loop is busy, so the private thread's loop answers
+        if loop_running():  # called from async code: that loop is busy, so the private thread's loop answers
             status, headers, body = asyncio.run_coroutine_threadsafe(send(), self._get_loop()).result()
         else:  # the usual case: this thread's own loop, no thread switch per request
             status, headers, body = self._thread_loop().run_until_complete(send())
@@ -83,7 +83,8 @@ def _close_idle(loops: list[asyncio.AbstractEventLoop]) -> None:
             loop.close()
 
 
-def _loop_running() -> bool:
+def loop_running() -> bool:
+    """Whether this thread is running an event loop (called from async code)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:

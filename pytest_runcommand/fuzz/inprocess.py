@@ -50,6 +50,7 @@ from schemathesis.core.transport import DEFAULT_RESPONSE_TIMEOUT
 from schemathesis.python import asgi
 from urllib3 import HTTPHeaderDict
 
+from pytest_runcommand.emulator.transport import loop_running
 from pytest_runcommand.fuzz.prepared_url import prepared_url
 
 __all__ = ["InProcessAdapter", "InProcessClient"]
@@ -284,7 +285,7 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         thread = threading.get_ident()
         if self._owner is not None and self._owner != thread:
             return None
-        if _loop_running():
+        if loop_running():
             return None
         if self._loop is None:
             self._loop, self._owner = asyncio.new_event_loop(), thread
@@ -296,7 +297,7 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         if loop is None or loop.is_closed():
             return
         try:
-            if _loop_running():
+            if loop_running():
                 return  # cannot run ours from inside another; just close it
             pending = asyncio.all_tasks(loop)
             for task in pending:
@@ -369,14 +370,6 @@ def has_own_settings(session: requests.Session) -> bool:
     """Whether ``session`` has anything ``Session.request`` would merge into a request."""
     hooks = any(session.hooks.values())
     return bool(session.auth or session.headers or session.params or session.cookies or session.proxies or hooks)
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 _LIFESPAN_STATE = getattr(asgi, "_lifespan_state", None)
