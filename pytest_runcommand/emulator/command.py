@@ -289,9 +289,9 @@ def run(args: argparse.Namespace) -> int:
         if ca_out is not None and error.filename is not None and Path(error.filename) == ca_out:
             raise UsageError(f"--ca-out {ca_out}: cannot write the CA bundle: {error.strerror or error}") from None
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
-    _announce(server, args, app, backend, settings)
     previous = signal.signal(signal.SIGTERM, _interrupt)  # kill, timeout, CI: stop as Ctrl-C does
     try:
+        _announce(server, args, app, backend, settings)  # its last line says Ctrl-C (or SIGTERM) now stops it
         server.serve_forever()
     except KeyboardInterrupt:
         pass
