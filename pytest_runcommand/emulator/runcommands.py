@@ -261,8 +261,11 @@ class RunCommandService:
             self._plans[key] = found
         return found
 
-    def _write_headers(self, request: Request, plan: _Plan, operation: AsyncOperation, status: int) -> dict[str, str]:
-        """A PUT's or PATCH's async headers (what :meth:`_async_headers` gives for them, from the plan)."""
+    def _write_headers(
+        self, request: Request, plan: _Plan, operation: AsyncOperation, status: int, *, location: bool = True
+    ) -> dict[str, str]:
+        """A write's async headers; ``location``: the run command's own URL where the operation declares one (a PUT
+        or PATCH; a DELETE's Location is its operation's monitor URL, set by the caller)."""
         headers = {
             "Azure-AsyncOperation": operation_url(request, operation, self.backend.operation_token),
             "Azure-AsyncNotification": "Enabled",
@@ -272,7 +275,7 @@ class RunCommandService:
         declared = status in plan.declared
         if retry_after is not None or declared:
             headers["Retry-After"] = str(retry_after or 0)
-        if declared:
+        if declared and location:
             headers["Location"] = request.base_url + plan.location
         return headers
 
@@ -306,7 +309,7 @@ class RunCommandService:
         operation = self.backend.delete(parent, request.params["runCommandName"], self.collection)
         if operation is None:
             return Response(204)
-        headers = self._async_headers(request, operation, 202, None)
+        headers = self._write_headers(request, self._plan(request), operation, 202, location=False)
         headers["Location"] = self._operation_url(request, operation, monitor=True)
         return Response(202, None, headers)
 
@@ -321,9 +324,6 @@ class RunCommandService:
     def _canonical_path(self, request: Request) -> str:
         """The request path with ARM's canonical segment names (ids keep the caller's names)."""
         return self._canonical_of(request)[0]
-
-    def _template(self, request: Request) -> str | None:
-        return self._canonical_of(request)[1]
 
     def _canonical_of(self, request: Request) -> tuple[str, str | None]:
         """The canonical path and the route template of the request (worked out once per path)."""
@@ -360,25 +360,6 @@ class RunCommandService:
 
     def _operation_url(self, request: Request, operation: AsyncOperation, *, monitor: bool = False) -> str:
         return operation_url(request, operation, self.backend.operation_token, monitor=monitor)
-
-    def _async_headers(
-        self, request: Request, operation: AsyncOperation, status: int, command: RunCommand | None
-    ) -> dict[str, str]:
-        headers = {
-            "Azure-AsyncOperation": self._operation_url(request, operation),
-            "Azure-AsyncNotification": "Enabled",
-            REQUEST_ID: operation.id,  # as recorded: an async write's request id is its operation's id
-        }
-        retry_after = self.backend.settings.retry_after
-        template = self._template(request) or request.path
-        declared = status in _lro_header_statuses(request.api_version, request.method, template)
-        if retry_after is not None or declared:
-            headers["Retry-After"] = str(retry_after or 0)
-        if declared and command is not None:
-            headers["Location"] = (
-                f"{request.base_url}{self._canonical_path(request)}?api-version={quote_query(request.api_version)}"
-            )
-        return headers
 
     # -- validation ---------------------------------------------------------------------------------
 
