@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import orjson
 
 from pytest_runcommand.contract import Violation, facts, get_contract, validate_request
-from pytest_runcommand.contract.validate import request_conforms
+from pytest_runcommand.contract.validate import JSON_MEDIA_TYPES, request_conforms
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.asgi import (
     COMMON_RAW_HEADERS,
@@ -68,7 +68,6 @@ LENIENT_DROPPED = frozenset({"READONLY_PROPERTY_NOT_ALLOWED_IN_REQUEST", "OBJECT
 """Violations Azure silently ignores (the field is dropped) in lenient mode."""
 LENIENT_ACCEPTED = frozenset({"MISSING_SCRIPT_SOURCE"})
 """Violations Azure accepts in lenient mode (``source: {}`` is created, and the script run fails)."""
-JSON_TYPES = ("application/json", "text/json")
 
 _ASYNC_NOTIFICATION = (b"azure-asyncnotification", b"Enabled")
 _WRITES_LEFT_NAME, _WRITES_LEFT_VALUE = rate_limit_header("PATCH")
@@ -461,7 +460,7 @@ _GOOD_NAMES: set[str] = set()
 @lru_cache(maxsize=256)
 def _is_json(content_type: str) -> bool:
     """Whether a ``Content-Type`` names JSON (remembered: clients send one or two)."""
-    return content_type.split(";", 1)[0].strip().lower() in JSON_TYPES
+    return content_type.split(";", 1)[0].strip().lower() in JSON_MEDIA_TYPES
 
 
 @lru_cache(maxsize=1024)
