@@ -30,6 +30,7 @@ from pytest_runcommand.interactions import Interaction, header_value
 __all__ = [
     "SCHEMA_CODES",
     "guarded_definitions",
+    "json_error_reason",
     "request_conforms",
     "validate_interaction",
     "validate_request",
@@ -103,15 +104,37 @@ def _parse(body: Body, side: Side, operation_id: str | None) -> tuple[Any, list[
     except orjson.JSONDecodeError as error:
         if not (body.strip() if isinstance(body, str | bytes) else bytes(body).strip()):
             return None, []  # an empty body is an absent body
+        failure = error
         # one UTF-8 byte-order mark is no content (.NET's readers and `validate` skip it)
         unmarked = _without_utf8_mark(body)
         if unmarked is not None and unmarked.strip():
             try:
                 return orjson.loads(unmarked), []
-            except orjson.JSONDecodeError:
-                pass
-        message = f"the body is not JSON ({error.msg} at position {error.pos})"
+            except orjson.JSONDecodeError as after_mark:  # what is wrong after the mark, where in the body
+                shift = len(body) - len(unmarked)
+                failure = orjson.JSONDecodeError(after_mark.msg, after_mark.doc, after_mark.pos + shift)
+        message = f"the body is not JSON ({json_error_reason(body, failure)})"
         return None, [Violation("INVALID_JSON", "", message, None, side, operation_id)]
+
+
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def json_error_reason(body: bytes | str | bytearray | memoryview, error: orjson.JSONDecodeError) -> str:
+    """Why ``body`` is not JSON, from orjson's ``error``: bytes that are not UTF-8 named as such (orjson says
+    "surrogates not allowed at position 0" whatever the first bad byte), with that byte and its position."""
+    if not isinstance(body, str):
+        raw = bytes(body)
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            kind = (
+                "UTF-16 text (it starts with a UTF-16 byte-order mark)"
+                if raw.startswith(_UTF16_MARKS)
+                else (f"not UTF-8 text (byte 0x{raw[bad.start]:02x} at position {bad.start})")
+            )
+            return f"{kind}; JSON bodies are read as UTF-8, whatever charset the Content-Type names"
+    return f"{error.msg} at position {error.pos}"
 
 
 def _without_utf8_mark(body: bytes | str | bytearray | memoryview) -> bytes | str | None:

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import orjson
 
 from pytest_runcommand.contract import Violation, facts, get_contract, validate_request
-from pytest_runcommand.contract.validate import JSON_MEDIA_TYPES, request_conforms
+from pytest_runcommand.contract.validate import JSON_MEDIA_TYPES, json_error_reason, request_conforms
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.asgi import (
     COMMON_RAW_HEADERS,
@@ -407,9 +407,10 @@ def validated_body(
         try:
             body = orjson.loads(sent)
         except orjson.JSONDecodeError as error:
-            raise errors.invalid_request_content(
-                f"{error.msg}. Path '', line {error.lineno}, position {error.colno}"
-            ) from None
+            reason = json_error_reason(sent, error)
+            if reason.startswith(error.msg):  # JSON's own syntax: where, as ARM's reader says it
+                reason = f"{error.msg}. Path '', line {error.lineno}, position {error.colno}"
+            raise errors.invalid_request_content(reason) from None
     # no headers: the one the contract reads (Content-Type) was held to JSON above, more strictly
     if plan is None:
         url = f"{path}?{canonical_query(request.raw_query)}"
