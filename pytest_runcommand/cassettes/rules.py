@@ -266,8 +266,11 @@ def secret_field_rules() -> tuple[Rule, ...]:
 # -- text rules -----------------------------------------------------------------------------------------
 
 _SAS_FIELDS = "sig|skoid|sktid|skt|ske|sks|skv|saoid|suoid|scid"
-_SAS_PLAIN = re.compile(rf"((?:[?&]|&amp;)(?:{_SAS_FIELDS})=)([^&#\s\"'<>]+)", re.IGNORECASE)
-_SAS_ENCODED = re.compile(rf"((?:%3F|%26)(?:{_SAS_FIELDS})%3D)((?:(?!%26)[^&#\s\"'<>])+)", re.IGNORECASE)
+# separators and "=" plain or percent-encoded, in any mix (``&sig%3D`` too), in a query or a fragment
+_SAS_PLAIN = re.compile(rf"((?:[?&#;]|&amp;|%3F|%26|%23)(?:{_SAS_FIELDS})=)([^&#\s\"'<>]+)", re.IGNORECASE)
+_SAS_ENCODED = re.compile(
+    rf"((?:[?&#;]|&amp;|%3F|%26|%23)(?:{_SAS_FIELDS})%3D)((?:(?!%26)[^&#\s\"'<>])+)", re.IGNORECASE
+)
 
 
 def _redact_values(text: str, plain: re.Pattern[str], encoded: re.Pattern[str]) -> str:

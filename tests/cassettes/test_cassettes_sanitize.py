@@ -17,7 +17,7 @@ from pytest_runcommand.cassettes.sanitize import (
     default_sanitizer,
     json_field_rule,
 )
-from pytest_runcommand.cassettes.scan import scan_interaction
+from pytest_runcommand.cassettes.scan import scan_interaction, scan_text
 from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID, is_secret_pointer, secret_properties
 from pytest_runcommand.errors import UsageError
 from pytest_runcommand.interactions import Interaction
@@ -87,6 +87,24 @@ def test_sas_in_urls_plain_and_percent_encoded() -> None:
     assert "QWxh" not in s.url(encoded)
     assert s.url(encoded).endswith("&x=1")
     assert s.url("https://x/?skoid=abc&sktid=def") == f"https://x/?skoid={REDACTED}&sktid={REDACTED}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://acct.blob.core.windows.net/c/s.sh?sv=2022-11-02&sig%3DSentinelSig-1",  # "=" encoded, "&" not
+        "https://acct.blob.core.windows.net/c/s.sh?sv=2022-11-02%26sig=SentinelSig-1",  # "&" encoded, "=" not
+        "https://acct.blob.core.windows.net/c/s.sh#sv=2022-11-02&sig=SentinelSig-1",  # in a fragment
+        "https://acct.blob.core.windows.net/c/s.sh#sig=SentinelSig-1",
+        "https://acct.blob.core.windows.net/c/s.sh%23sig%3DSentinelSig-1",
+        "https://acct.blob.core.windows.net/c/s.sh?SIG=SentinelSig-1&sv=1",
+    ],
+)
+def test_sas_in_any_mix_of_encodings_and_in_fragments(url: str) -> None:
+    sanitized = default_sanitizer().url(url)
+    assert "SentinelSig" not in sanitized
+    assert REDACTED in sanitized
+    assert list(scan_text(sanitized, "here")) == []
 
 
 def test_subscription_ids_map_to_zero_everywhere() -> None:

@@ -22,6 +22,8 @@ SUB = "6f1c0d3e-4b5a-4c2d-9e8f-0a1b2c3d4e5f"
         ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345", "bearer-token"),
         ("https://a.blob.core.windows.net/c/b?sv=1&sig=QWxhZGRpbg%3D%3D", "sas-signature"),
         ("https%3A%2F%2Fa%2Fb%3Fsv%3D1%26sig%3DQWxh", "sas-signature"),
+        ("https://a.blob.core.windows.net/c/b?sv=1&sig%3DQWxhZGRpbg", "sas-signature"),
+        ("https://a.blob.core.windows.net/c/b#sig=QWxhZGRpbg", "sas-signature"),
         (f"/subscriptions/{SUB}/resourceGroups/rg", "subscription-id"),
         ('{"runAsPassword": "hunter2"}', "secret-field"),
     ],
@@ -35,6 +37,8 @@ def test_detectors(text: str, detector: str) -> None:
     [
         "Bearer REDACTED",
         "https://a/b?sv=1&sig=REDACTED",
+        "https://a/b?sv=1&sig%3DREDACTED",
+        "https://a/b#sig=REDACTED",
         "/subscriptions/00000000-0000-0000-0000-000000000000/x",
         '{"runAsPassword": "REDACTED"}',
         'WWW-Authenticate: Bearer authorization_uri="https://login"',
