@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, quote
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.actions import ActionService
 from pytest_runcommand.emulator.asgi import (
+    ClientGone,
     Encoded,
     Handler,
     Receive,
@@ -124,6 +125,8 @@ class EmulatorApp:
         response: Response | Encoded
         try:
             response = await self._handle(scope, receive, method, headers, received)
+        except ClientGone:
+            return  # nothing carried out, no one to answer (uvicorn closes the connection)
         except ConnectionDropped as dropped:
             if self.observers:
                 marker = [(FAULT_HEADER.encode(), str(dropped.index).encode())]

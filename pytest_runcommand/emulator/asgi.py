@@ -25,6 +25,7 @@ __all__ = [
     "JSON_HEADER",
     "RATE_LIMITS",
     "REQUEST_ID",
+    "ClientGone",
     "Encoded",
     "FastHandler",
     "Handler",
@@ -118,10 +119,16 @@ FastHandler = Callable[[Request], "Encoded | None"]
 answers it, errors included, as if no fast handler existed)."""
 
 
+class ClientGone(Exception):
+    """The client went away before its request's body was complete: the request is not carried out, and there is
+    no one to answer."""
+
+
 async def read_body(receive: Receive, limit: int, headers: Mapping[str, str] | None = None) -> bytes:
-    """The whole request body; 413 as soon as it (or its declared Content-Length) passes ``limit`` bytes."""
+    """The whole request body; 413 as soon as it (or its declared Content-Length) passes ``limit`` bytes;
+    :class:`ClientGone` when the client disconnects before the body is complete (a part is never carried out)."""
     declared = (headers or {}).get("content-length", "").strip()
-    if declared.isascii() and declared.isdigit() and len(declared) <= 18 and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise errors.request_too_large(limit)
     message = await receive()
     if not message.get("more_body", False) and message["type"] != "http.disconnect":  # the usual case: one message
@@ -133,7 +140,7 @@ async def read_body(receive: Receive, limit: int, headers: Mapping[str, str] | N
     size = 0
     while True:
         if message["type"] == "http.disconnect":
-            break
+            raise ClientGone("the client disconnected before the request body was complete")
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
