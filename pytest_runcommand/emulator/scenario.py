@@ -204,7 +204,30 @@ def _respond(fault: Fault, value: Any, at: str) -> None:
             raise ScenarioError(f"{at}.headers: {str(name)!r} is not a header name"[:300])
         if not isinstance(header, str | int | float) or isinstance(header, bool):
             raise ScenarioError(f"{at}.headers.{name}: must be a string, not {_kind(header)}")
+        if name.lower() in _SET_BY_THE_SERVER:
+            raise ScenarioError(
+                f"{at}.headers.{name}: the emulator and its HTTP server set this header themselves (it frames or "
+                f"describes the JSON error body); a scripted answer cannot (use 'drop' for a broken connection)"
+            )
         fault.headers[name] = str(header)
+
+
+_SET_BY_THE_SERVER = frozenset(
+    {
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "te",
+        "trailer",
+        "content-type",
+        "content-encoding",
+        "date",
+    }
+)
+"""Headers a scripted answer cannot set: the framing and hop-by-hop ones (a second Content-Length made uvicorn drop
+the connection with a traceback) and those describing the body the emulator writes (a second value was joined)."""
 
 
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")

@@ -95,6 +95,10 @@ BAD = [
     ({"faults": [{"respond": {"code": "X"}}]}, "faults[0].respond.status: required"),
     ({"faults": [{"respond": {"status": 503, "retry_after": -1}}]}, "faults[0].respond.retry_after"),
     ({"faults": [{"respond": {"status": 503, "headers": {"a b": "1"}}}]}, "faults[0].respond.headers: 'a b'"),
+    *(
+        ({"faults": [{"respond": {"status": 503, "headers": {name: "5"}}}]}, f"respond.headers.{name}: the emulator")
+        for name in ("Content-Length", "transfer-encoding", "Connection", "Content-Type", "Content-Encoding", "Date")
+    ),
     ({"faults": [{"respond": {"status": 503, "colour": 1}}]}, "faults[0].respond: unknown field 'colour'"),
     ({"faults": [{"times": 0, "drop": True}]}, "faults[0].times: must be a whole number from 1"),
     ({"faults": [{"times": True, "drop": True}]}, "faults[0].times"),
@@ -688,3 +692,18 @@ def test_cli_serves_the_issue_scenario_to_the_sdk(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_scripted_answer_served_over_http_keeps_its_connection_framed() -> None:
+    """The headers a scenario may set go out as they are; the server's framing stays its own (a scripted
+    Content-Length used to make uvicorn drop the connection)."""
+    from pytest_runcommand.emulator.server import EmulatorServer
+
+    with EmulatorServer(tls=False) as server:
+        server.app.faults.add(match={"method": "GET"}, respond={"status": 503, "headers": {"x-scripted": "yes"}})
+        url = server.base_url + VM_ID + "/runCommands/rc1?api-version=2024-07-01"
+        answer = httpx.get(url, headers={"Authorization": "Bearer x"})
+        assert answer.status_code == 503
+        assert answer.headers["x-scripted"] == "yes"
+        assert answer.json()["error"]["code"] == "ServiceUnavailable"
+        assert server.app.internal_errors == []
