@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -118,13 +119,25 @@ def _parse_text(text: str, where: str, suffix: str) -> Any:
         raise ScenarioError(f"{where}: not valid JSON or YAML{at}") from None
 
 
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,39}")
+
+
+def _shown(key: object) -> str:
+    """An unknown field's name as an error shows it: quoted when it looks like a field name; else not at all (the
+    file given may be no scenario, and its lines are not for a terminal or a log)."""
+    name = str(key)
+    if _FIELD_NAME.fullmatch(name):
+        return repr(name)
+    return f"<a key of {len(name)} characters, not a field name: is this a scenario file?>"
+
+
 def parse_scenario(data: Any, *, where: str = "scenario", start: int = 0) -> list[Fault]:
     """The faults of a parsed scenario document (``{"faults": [...]}``); ``start``: the first fault's index."""
     if not isinstance(data, Mapping):
         raise ScenarioError(f"{where}: a scenario is a mapping with a 'faults' list, not {_kind(data)}")
     unknown = sorted(str(key) for key in data if key != "faults")
     if unknown:
-        raise ScenarioError(f"{where}: unknown field {unknown[0]!r} (a scenario has only 'faults')")
+        raise ScenarioError(f"{where}: unknown field {_shown(unknown[0])} (a scenario has only 'faults')")
     rules = data.get("faults")
     if not isinstance(rules, list):
         raise ScenarioError(f"{where}: 'faults' must be a list, not {_kind(rules)}")
@@ -139,7 +152,7 @@ def parse_fault(rule: Any, *, index: int = 0, where: str = "scenario") -> Fault:
     allowed = {"match", "times", *ACTIONS}
     for key in rule:
         if key not in allowed:
-            raise ScenarioError(f"{at}: unknown field {str(key)!r} (expected match, times and one of {_or(ACTIONS)})")
+            raise ScenarioError(f"{at}: unknown field {_shown(key)} (expected match, times and one of {_or(ACTIONS)})")
     actions = [name for name in ACTIONS if name in rule]
     if len(actions) != 1:
         found = f"{len(actions)} ({', '.join(actions)})" if actions else "none"
@@ -250,7 +263,7 @@ def _fields(value: Any, at: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
         raise ScenarioError(f"{at}: a mapping with {_or(allowed)}, not {_kind(value)}")
     for key in value:
         if key not in allowed:
-            raise ScenarioError(f"{at}: unknown field {str(key)!r} (expected {_or(allowed)})"[:300])
+            raise ScenarioError(f"{at}: unknown field {_shown(key)} (expected {_or(allowed)})"[:300])
     return value
 
 

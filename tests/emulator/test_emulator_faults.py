@@ -22,6 +22,7 @@ from pytest_runcommand.contract import check_interactions
 from pytest_runcommand.emulator.app import EmulatorApp
 from pytest_runcommand.emulator.faults import FAULT_HEADER, Faults, ScenarioError
 from pytest_runcommand.emulator.handles import InProcessEmulator, ServedEmulator
+from pytest_runcommand.emulator.scenario import load_scenario, parse_scenario
 from pytest_runcommand.interactions import Interaction
 
 BODY = {"location": "westus", "properties": {"source": {"script": "echo hi"}}}
@@ -707,3 +708,17 @@ def test_a_scripted_answer_served_over_http_keeps_its_connection_framed() -> Non
         assert answer.headers["x-scripted"] == "yes"
         assert answer.json()["error"]["code"] == "ServiceUnavailable"
         assert server.app.internal_errors == []
+
+
+def test_a_file_that_is_no_scenario_is_not_quoted_back(tmp_path: Path) -> None:
+    """A key that is no field name (a line of some other file) is described, not printed."""
+    file = tmp_path / "shadow"
+    file.write_text("root:$6$SentinelHash-4711:19000:0:99999:7:::\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(file)
+    assert "SentinelHash-4711" not in str(error.value)
+    assert "not a field name: is this a scenario file?" in str(error.value)
+    nested = {"faults": [{"drop": True, "match": {"name": "x", "Sentinel$Key:1": 2}}]}
+    with pytest.raises(ScenarioError) as error:
+        parse_scenario(nested)
+    assert "Sentinel" not in str(error.value)
