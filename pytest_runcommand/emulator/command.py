@@ -175,7 +175,10 @@ def _say(*values: object, **options: Any) -> None:
 
 
 def _parse_vm(value: str) -> tuple[str, str | None]:
-    resource_id, _, location = value.partition("=")
+    """``ID[=LOCATION]``: the resource id and the location (None without ``=``; an empty one is refused)."""
+    resource_id, given, location = value.partition("=")
+    if given and not location.strip():
+        raise UsageError(f"--vm {value[:300]}: the location after '=' is empty (leave out '=' for westus)")
     return resource_id, (location or None)
 
 

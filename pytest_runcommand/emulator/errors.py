@@ -304,13 +304,14 @@ def _shown(value: str, limit: int = 80) -> str:
 
 
 def invalid_name(parameter: str, value: str) -> ArmError:
-    """400: a path segment (subscription, resource group, VM, run command) holding control or non-ASCII characters."""
+    """400: a path segment (subscription, resource group, VM, run command) holding a character a resource id cannot
+    (:data:`~pytest_runcommand.emulator.runcommands.check_names` says which)."""
     code = "InvalidSubscriptionId" if parameter == "subscriptionId" else "InvalidResourceName"
     return ArmError(
         400,
         code,
-        f"The value {value!r} of '{parameter}' is invalid: a name in a resource id must not contain control, "
-        "non-ASCII or URL-reserved characters.",
+        f"The value {_shown(value)} of '{parameter}' is invalid: a name in a resource id is printable ASCII "
+        "without spaces or the URL delimiters / ? # % \\.",
         target=parameter,
     )
 

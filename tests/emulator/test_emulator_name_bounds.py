@@ -69,3 +69,25 @@ def test_a_seeded_vms_region_is_checked_as_a_requests(
 def test_a_seeded_vms_names_are_checked_as_a_requests(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["emulator", "--vm", VM.replace("vm1", "v" * (MAX_NAME + 1))]) == 2
     assert f"of 'vmName' is invalid: {MAX_NAME + 1} characters" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["rc%251", "rc 1", "rc%5C1", "rc%01" + "x" * 300])
+def test_a_refused_name_is_told_what_a_name_may_hold(runcommand_emulator: InProcessEmulator, name: str) -> None:
+    path = runcommand_emulator.run_command_path("rc1").replace("/rc1?", f"/{name}?")
+    answer = runcommand_emulator.client.put(path, json={"location": "westus", **BODY})
+    assert answer.status_code == 400
+    message = answer.json()["error"]["message"]
+    assert "printable ASCII without spaces or the URL delimiters / ? # % \\" in message
+    assert len(answer.text) < 1_000  # the error does not echo the input whole
+    assert all(not vm.commands() for vm in runcommand_emulator.backend.vms)
+
+
+@pytest.mark.parametrize("name", ["rc;x", "rc@1", "rc:1", "rc!1", "rc*1", "rc,1", "rc=1", "rc+1"])
+def test_other_printable_names_are_taken_as_the_message_says(runcommand_emulator: InProcessEmulator, name: str) -> None:
+    path = runcommand_emulator.run_command_path("rc1").replace("/rc1?", f"/{name}?")
+    assert runcommand_emulator.client.put(path, json={"location": "westus", **BODY}).status_code == 201
+
+
+def test_an_empty_region_after_the_equals_sign_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulator", "--vm", f"{VM}="]) == 2
+    assert "the location after '=' is empty" in capsys.readouterr().err
