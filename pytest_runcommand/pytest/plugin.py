@@ -53,6 +53,8 @@ _RECORDER = pytest.StashKey["TrafficRecorder"]()
 _VALIDATED = pytest.StashKey["list[tuple[Interaction, list[Any]]]"]()
 _UNDO = pytest.StashKey["list[Callable[[], None]]"]()
 _SERVED = pytest.StashKey["set[str]"]()
+_WRONG_MARKER = pytest.StashKey[str]()
+"""A test's wrong contract-marker arguments, said at its set-up."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -121,32 +123,37 @@ def spread_long_tests(items: list[pytest.Item], long: frozenset[str]) -> list[py
 
 
 def _check_contract_markers(items: list[pytest.Item]) -> None:
+    """Note each test whose contract marker's arguments are wrong: that test fails at set-up with one line (the
+    others run, as for a wrong fuzz marker)."""
     for item in items:
         marker = item.get_closest_marker(CONTRACT)
-        if marker is None:
-            continue
-        unknown = sorted(set(marker.kwargs) - set(CONTRACT_MARKER_KWARGS))
-        if marker.args or unknown:
-            given = ", ".join([*(repr(a) for a in marker.args), *unknown])
-            raise pytest.UsageError(
-                f"{item.nodeid}: @pytest.mark.{CONTRACT} takes only the keyword arguments "
-                f"{', '.join(CONTRACT_MARKER_KWARGS)} (a list of violation codes to tolerate); got {given}"
-            )
-        ignore = marker.kwargs.get("ignore", ())
-        if isinstance(ignore, str) or not all(isinstance(code, str) for code in ignore):
-            raise pytest.UsageError(
-                f"{item.nodeid}: {CONTRACT}(ignore=...) takes a list of violation codes, got {ignore!r}"
-            )
-        if ignore:
-            from pytest_runcommand.contract import RULE_CODES, SCHEMA_CODES
+        if marker is not None:
+            wrong = _contract_marker_error(marker)
+            if wrong is not None:
+                item.stash[_WRONG_MARKER] = f"{item.nodeid}: {wrong}"
 
-            strange = sorted(set(ignore) - RULE_CODES.keys() - SCHEMA_CODES.keys())
-            if strange:
-                raise pytest.UsageError(
-                    f"{item.nodeid}: {CONTRACT}(ignore=...) names unknown violation code(s) {', '.join(strange)}; "
-                    f"the codes are those of the contract's rules and schema checks (pytest_runcommand.contract."
-                    f"RULE_CODES, SCHEMA_CODES)"
-                )
+
+def _contract_marker_error(marker: pytest.Mark) -> str | None:
+    """What is wrong with a contract marker's arguments (None: nothing)."""
+    takes = f"@pytest.mark.{CONTRACT} takes only ignore=[CODE, ...] (violation codes to tolerate)"
+    unknown = sorted(set(marker.kwargs) - set(CONTRACT_MARKER_KWARGS))
+    if marker.args or unknown:
+        return f"{takes}; got {', '.join([*(repr(a) for a in marker.args), *unknown])}"
+    ignore = marker.kwargs.get("ignore", ())
+    if isinstance(ignore, str | bytes) or not isinstance(ignore, list | tuple | set | frozenset):
+        return f"{takes}; got ignore={ignore!r}"[:500]
+    if not all(isinstance(code, str) for code in ignore):
+        return f"{takes}; got ignore={ignore!r} (not all codes are strings)"[:500]
+    if ignore:
+        from pytest_runcommand.contract import RULE_CODES, SCHEMA_CODES
+
+        strange = sorted(set(ignore) - RULE_CODES.keys() - SCHEMA_CODES.keys())
+        if strange:
+            return (
+                f"{CONTRACT}(ignore=...) names unknown violation code(s) {', '.join(strange)}; the codes are those "
+                f"of the contract's rules and schema checks (pytest_runcommand.contract.RULE_CODES, SCHEMA_CODES)"
+            )
+    return None
 
 
 # -- which tests, and what they sent ------------------------------------------------------------------------------
@@ -180,6 +187,9 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     if _observed(item):
         _start_recording(item)
     result = yield
+    wrong = item.stash.get(_WRONG_MARKER, None)
+    if wrong is not None:  # once every plugin's set-up ran: their teardowns expect it
+        pytest.fail(wrong, pytrace=False)
     funcargs = getattr(item, "funcargs", None) or {}
     for name in traffic_fixtures().keys() & funcargs.keys():  # a served value cached in a wider scope
         _serve(item, name, funcargs[name])

@@ -122,7 +122,7 @@ def test_bad_request(runcommand_emulator):
         '@pytest.mark.runcommand_contract(ignore=["SECRET_PROPERTY", "NOT_A_CODE"])',
     ],
 )
-def test_a_marker_used_wrongly_is_a_usage_error(pytester: pytest.Pytester, usage: str) -> None:
+def test_a_marker_used_wrongly_is_an_error_of_that_test(pytester: pytest.Pytester, usage: str) -> None:
     pytester.makepyfile(
         test_it=f"""
 import pytest
@@ -133,8 +133,8 @@ def test_x():
 """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*runcommand_contract*ignore*"])
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*runcommand_contract*ignore*"])
 
 
 def test_markers_pass_strict_markers_and_the_option_group_is_in_help(pytester: pytest.Pytester) -> None:
@@ -201,7 +201,7 @@ def test_body():
     )
 
 
-def test_an_unknown_ignored_code_is_named_in_the_usage_error(pytester: pytest.Pytester) -> None:
+def test_an_unknown_ignored_code_is_named_at_that_tests_set_up(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_it="""
 import pytest
@@ -209,12 +209,46 @@ import pytest
 @pytest.mark.runcommand_contract(ignore=["SECRET_PROPERTY", "NOT_A_CODE"])
 def test_x():
     pass
+
+def test_other():
+    pass
 """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown violation code(s) NOT_A_CODE;*RULE_CODES, SCHEMA_CODES*"])
-    assert "SECRET_PROPERTY;" not in result.stderr.str()
+    result.assert_outcomes(passed=1, errors=1)  # the module's other test still runs
+    result.stdout.fnmatch_lines(["*test_x: *unknown violation code(s) NOT_A_CODE;*RULE_CODES, SCHEMA_CODES*"])
+    assert "SECRET_PROPERTY;" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        ('ignore="OBJECT_ADDITIONAL_PROPERTIES"', "got ignore='OBJECT_ADDITIONAL_PROPERTIES'"),
+        ("bogus=1", "got bogus"),
+        ('"INVALID_JSON"', "got 'INVALID_JSON'"),
+        ("ignore=[1]", "got ignore=[[]1] (not all codes are strings)"),
+        ("ignore=5", "got ignore=5"),
+    ],
+)
+def test_wrong_arguments_fail_only_that_test_saying_what_the_marker_takes(
+    pytester: pytest.Pytester, arguments: str, said: str
+) -> None:
+    pytester.makepyfile(
+        test_it=f"""
+import pytest
+
+@pytest.mark.runcommand_contract({arguments})
+def test_x():
+    pass
+
+def test_other():
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines([f"*takes only ignore=[[]CODE, ...] (violation codes to tolerate); {said}*"])
+    assert "Traceback" not in result.stdout.str()
 
 
 def test_the_emulators_path_helpers_use_the_runs_api_version(pytester: pytest.Pytester) -> None:
