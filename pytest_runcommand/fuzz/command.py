@@ -273,7 +273,8 @@ def run(args: argparse.Namespace) -> int:
     except Exception as error:  # a crash must not print the token that sits in schemathesis's reprs
         print(
             "pytest-runcommand fuzz: the run stopped: "
-            + mask_text(masked_target_text(f"{type(error).__name__}: {error}", str(args.target))),
+            + mask_text(masked_target_text(f"{type(error).__name__}: {error}", str(args.target)))
+            + _hint(error, args),
             file=sys.stderr,
         )
         return 2
@@ -292,3 +293,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nbaseline: {len(report.findings)} failure(s) written to {args.baseline}")
         return 1 if report.problems else 0
     return 1 if report.failed(baseline) else 0
+
+
+def _hint(error: BaseException, args: argparse.Namespace) -> str:
+    """What to do about a stop a user can fix: an https target whose certificate is not trusted."""
+    if "CERTIFICATE_VERIFY_FAILED" in str(error) and getattr(args, "ca_cert", None) is None:
+        return (
+            "\npytest-runcommand fuzz: the target's certificate is not trusted: pass --ca-cert PEM (for the "
+            "emulator, the CA bundle it prints or writes with --ca-out)"
+        )
+    return ""
