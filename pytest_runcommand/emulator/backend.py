@@ -233,9 +233,11 @@ class Backend:
         caller: Caller = DEFAULT_CALLER,
         kept: Kept | None = None,
         collection: str = MANAGED,
+        raw: bytes | None = None,
     ) -> tuple[RunCommand, AsyncOperation]:
         """PATCH: merge the properties and tags sent (the model, or its validated wire JSON) into the run command;
-        starts a script run."""
+        starts a script run. ``raw``: the JSON text ``patch`` was parsed from, when the caller has it (a body sent
+        again on the properties it made then merges nothing)."""
         body = patch if type(patch) is dict else to_wire(patch) if isinstance(patch, BaseModel) else patch
         with self._lock:
             now = self.clock.now()
@@ -246,8 +248,16 @@ class Backend:
             if sent is not None:
                 # Stored and sent values are never changed in place (a write replaces them): merged by reference.
                 stored = command.wire
-                written = patched(stored, sent) if type(sent) is dict else merged(stored, writable(sent, nulls=True))
-                command.wire = written if kept is None or kept.nothing_to_keep(stored) else keep(stored, written, kept)
+                plain = kept is None or kept.nothing_to_keep(stored)
+                last = command.last_patch
+                if not (plain and raw is not None and last is not None and last[1] is stored and last[0] == raw):
+                    # (else: the stored properties are what the same body made them, and a merge repeated changes
+                    # nothing: clients repeat their PATCHes)
+                    written = (
+                        patched(stored, sent) if type(sent) is dict else merged(stored, writable(sent, nulls=True))
+                    )
+                    command.wire = written if plain else keep(stored, written, kept)
+                    command.last_patch = (raw, command.wire) if plain and raw is not None else None
             if "tags" in body:
                 tags = body["tags"]
                 command.tags = dict(tags) if tags is not None else None
@@ -371,18 +381,18 @@ class Backend:
 
     def _execute(self, command: RunCommand, now: datetime) -> Execution:
         props = command.wire
-        source = props.get("source") or _NO_SOURCE
-        parameters: list[tuple[str, str]] = []
-        for item in props.get("parameters") or ():
-            parameters.append((item["name"], item["value"]))
-        protected: list[tuple[str, str]] = []
-        for item in props.get(_PROTECTED) or ():
-            protected.append((item["name"], item["value"]))
-        # ScriptRun(**values) without the frozen __init__'s one object.__setattr__ per field (one run per PUT, PATCH
-        # and action); the test of the fast paths holds it to the dataclass made the plain way
-        request = _NEW(ScriptRun)
-        request.__dict__.update(
-            {
+        last = command.script_run
+        if last is not None and last[0] is props:
+            fields = last[1]  # the same properties run again: the same request, at another time
+        else:
+            source = props.get("source") or _NO_SOURCE
+            parameters: list[tuple[str, str]] = []
+            for item in props.get("parameters") or ():
+                parameters.append((item["name"], item["value"]))
+            protected: list[tuple[str, str]] = []
+            for item in props.get(_PROTECTED) or ():
+                protected.append((item["name"], item["value"]))
+            fields = {
                 "resource_id": command.resource_id,
                 "run_command_name": command.name,
                 "requested_at": now,
@@ -397,7 +407,13 @@ class Backend:
                 "timeout_in_seconds": max(0, props.get("timeoutInSeconds") or 0),
                 "async_execution": bool(props.get("asyncExecution")),
             }
-        )
+            command.script_run = (props, fields)
+        # ScriptRun(**fields) without the frozen __init__'s one object.__setattr__ per field (one run per PUT, PATCH
+        # and action); the test of the fast paths holds it to the dataclass made the plain way
+        request = _NEW(ScriptRun)
+        values = request.__dict__
+        values.update(fields)
+        values["requested_at"] = now
         execution = _NEW(Execution)  # the same for Execution(request, outcome)
         execution.__dict__.update(request=request, outcome=self.executor.run(request))
         return execution

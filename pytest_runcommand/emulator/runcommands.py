@@ -39,7 +39,13 @@ from pytest_runcommand.emulator.asgi import (
 )
 from pytest_runcommand.emulator.backend import DEFAULT_CALLER, AsyncOperation, Backend, ParentRef, normalize_location
 from pytest_runcommand.emulator.routing import Router
-from pytest_runcommand.emulator.serialize import action_result, list_to_wire, operation_to_wire, run_command_to_wire
+from pytest_runcommand.emulator.serialize import (
+    action_result,
+    list_to_wire,
+    operation_to_wire,
+    run_command_json,
+    run_command_to_wire,
+)
 from pytest_runcommand.emulator.state import MANAGED, Caller, RunCommand
 from pytest_runcommand.emulator.tokens import caller_of
 from pytest_runcommand.emulator.versions import Kept, kept_on_write
@@ -99,6 +105,8 @@ class _Plan(NamedTuple):
     """The statuses on which the operation declares ``Location`` and ``Retry-After``."""
     location: str
     """A PUT's or PATCH's ``Location`` after the base URL: the canonical path and its api-version."""
+    taken: set[bytes]
+    """Bodies the contract took as they are (at most 64)."""
 
 
 class RunCommandService:
@@ -201,8 +209,15 @@ class RunCommandService:
             sent = orjson.loads(body)
         except orjson.JSONDecodeError:
             return None
-        if type(sent) is not dict or not conforms(sent):
+        if type(sent) is not dict:
             return None
+        taken = plan.taken
+        if body not in taken:  # (the contract's answer for a body is the same each time: clients repeat theirs)
+            if not conforms(sent):
+                return None
+            if len(taken) >= 64:
+                taken.clear()
+            taken.add(body)
         backend = self.owner.backend
         try:
             command, operation = backend.update(
@@ -212,12 +227,13 @@ class RunCommandService:
                 caller=_caller(request),
                 kept=plan.kept,
                 collection=self.collection,
+                raw=body,
             )
         except errors.ServiceError as error:  # 404, 409: with ARM's rate-limit header, as arm_answer gives them
             if _WRITES_LEFT_NAME not in error.headers:
                 error.headers = {**error.headers, _WRITES_LEFT_NAME: _WRITES_LEFT_VALUE}
             raise
-        content = orjson.dumps(run_command_to_wire(command, api_version=request.api_version))
+        content = run_command_json(command, request.api_version)
         correlation = request.headers.get("x-ms-correlation-request-id")
         headers = [
             *COMMON_RAW_HEADERS,
@@ -254,6 +270,7 @@ class RunCommandService:
                 kept_on_write(version),
                 _lro_header_statuses(version, request.method, template or request.path),
                 f"{canonical}?api-version={quote_query(version)}",
+                set(),
             )
             if len(self._plans) >= 4096:
                 self._plans.clear()

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import orjson
+
 from pytest_runcommand.emulator.clock import format_time
 from pytest_runcommand.emulator.executor import ExecutionView
 from pytest_runcommand.emulator.state import IN_PROGRESS_STATE, AsyncOperation, Audit, RunCommand
@@ -26,7 +28,14 @@ from pytest_runcommand.emulator.versions import (
 )
 from pytest_runcommand.models import SystemData, VirtualMachineRunCommand
 
-__all__ = ["action_result", "instance_view_to_wire", "list_to_wire", "operation_to_wire", "run_command_to_wire"]
+__all__ = [
+    "action_result",
+    "instance_view_to_wire",
+    "list_to_wire",
+    "operation_to_wire",
+    "run_command_json",
+    "run_command_to_wire",
+]
 
 _AFTER_STATE = ("outputBlobUri", "errorBlobUri", "outputBlobManagedIdentity", "errorBlobManagedIdentity")
 _AFTER_STATE_SET = frozenset(_AFTER_STATE)
@@ -95,6 +104,54 @@ def run_command_to_wire(
     if not cut.resource.issuperset(resource):
         resource = {key: value for key, value in resource.items() if key in cut.resource}
     return resource
+
+
+def run_command_json(command: RunCommand, api_version: str) -> bytes:
+    """``orjson.dumps(run_command_to_wire(command, api_version=api_version))``, remembered on the run command while
+    what it shows stays the same but the time of its last change (clients repeat their PATCHes)."""
+    operation = command.operation
+    if operation is not None and operation.status == "InProgress":
+        state = IN_PROGRESS_STATE[operation.kind]
+    else:
+        state = command.final_state
+    audit = command.audit
+    tags = command.tags
+    key = (
+        api_version,
+        state,
+        command.vm,
+        command.vm.location,
+        command.name,
+        command.collection,
+        None if tags is None else tuple(tags.items()),
+        None if audit is None else (audit.created_by, audit.created_at, audit.last_modified_by),
+    )
+    memo = command.answer
+    if memo is not None and memo[0] is command.wire and memo[1] == key:
+        if memo[3] is None:
+            return memo[2]
+        assert audit is not None
+        return b"%s%s%s" % (memo[2], format_time(audit.last_modified_at).encode(), memo[3])
+    content = orjson.dumps(run_command_to_wire(command, api_version=api_version))
+    if key[6] is None or all(type(value) is str for _, value in key[6]):  # (others could equal in another order)
+        shown = None if audit is None or not _CUTS[api_version].system_data else audit.last_modified_at
+        parts = _around(content, shown)
+        if parts is not None:
+            command.answer = (command.wire, key, *parts)
+    return content
+
+
+def _around(content: bytes, last_change: datetime | None) -> tuple[bytes, bytes | None] | None:
+    """``content`` cut around the time of the ``last_change`` it shows (None: it shows none: all of it, and None),
+    or None when that time is not found once."""
+    if last_change is None:
+        return content, None
+    moment = format_time(last_change).encode()
+    needle = b'"%s":"%s"' % (_LAST_MODIFIED_AT.encode(), moment)
+    if content.count(needle) != 1:
+        return None
+    at = content.index(needle) + len(needle) - 1 - len(moment)
+    return content[:at], content[at + len(moment) :]
 
 
 class _Cut(NamedTuple):

@@ -339,6 +339,125 @@ def test_the_fast_patch_answers_a_conforming_patch_alone(monkeypatch: pytest.Mon
     assert len(plain_calls) == 2
 
 
+REPEATED = orjson.dumps(
+    {
+        "properties": {
+            "source": {"script": "Write-Host $who"},
+            "parameters": [{"name": "who", "value": "world"}],
+            "asyncExecution": False,
+            "timeoutInSeconds": 3600,
+        },
+        "tags": {"team": "bench"},
+    }
+)
+
+
+@pytest.mark.parametrize("version", ["2024-07-01", "2026-04-01"])
+@pytest.mark.parametrize("parent", [VM_PATH, VMSS_PATH], ids=["vm", "vmss"])
+def test_a_repeated_patch_answers_and_leaves_what_the_plain_handlers_do(version: str, parent: str) -> None:
+    """What a PATCH sent again reuses (the contract's yes, the merge, the script run's fields, the answer's text)
+    gives what the plain handlers give, between and after other changes, and every read after them agrees."""
+    from pytest_runcommand.contract import facts
+
+    fast, plain = both()
+    url = f"{parent}/runCommands/rc1?api-version={version}"
+    newest = f"{parent}/runCommands/rc1?api-version={facts.LATEST_API_VERSION}"
+    same(fast, plain, "PUT", url, b'{"location": "westus", "properties": {"source": {"script": "echo 1"}}}')
+    between: list[tuple[str, str, bytes]] = [
+        ("PATCH", url, b'{"tags": {"team": "bench", "more": "x"}}'),  # the same properties, other tags
+        ("PATCH", url, b'{"tags": {"more": "x", "team": "bench"}}'),  # the same tags in another order
+        ("PATCH", url, b'{"properties": {"timeoutInSeconds": 5}}'),  # other properties
+        ("PATCH", newest, REPEATED),  # the same body at another version
+        ("PATCH", newest, b'{"properties": {"source": {"scriptShell": "Powershell7"}}}'),  # what older ones keep
+        ("PUT", url, b'{"location": "westus", "properties": {"source": {"script": "echo 2"}}}'),
+        ("PATCH", url, REPEATED.replace(b" ", b"  ")),  # the same properties, other text
+        ("PATCH", url, b'{"tags": {"lastModifiedAt": "x"}}'),  # a tag named as systemData's time
+    ]
+    for method, target, body in between:
+        for _ in range(3):
+            answer = same(fast, plain, "PATCH", url, REPEATED)
+            assert answer[0] == 200
+        operation = dict(answer[1])[b"azure-asyncoperation"].decode().split("8000", 1)[1]
+        for client in (fast, plain):
+            client.app.backend.clock.advance(7)
+        same(fast, plain, "GET", operation)
+        same(fast, plain, "GET", url + "&$expand=instanceView")
+        same(fast, plain, "GET", url.replace("/rc1?", "?") + "&$expand=instanceView")
+        assert state(fast) == state(plain)
+        made_again(fast)
+        same(fast, plain, method, target, body)
+    for _ in range(3):
+        same(fast, plain, "PATCH", url, REPEATED)
+    assert state(fast) == state(plain)
+    made_again(fast)
+    assert [seen.__dict__ for seen in fast.seen] == [seen.__dict__ for seen in plain.seen]
+
+
+def made_again(client: Client) -> None:
+    """Each run command's properties and latest script run are what the plain merge and run would make of them (the
+    backend remembers both paths' work: comparing the paths does not check it)."""
+    for vm in client.app.backend.vms:
+        for command in vm.run_commands.values():
+            properties = orjson.loads(REPEATED)["properties"]
+            if command.last_patch is not None and command.last_patch[0] == REPEATED:
+                assert exactly(patched(command.wire, properties)) == exactly(command.wire)
+            execution = command.execution
+            assert execution is not None
+            source, wire = command.wire.get("source") or {}, command.wire
+            assert execution.request == ScriptRun(
+                command.resource_id,
+                command.name,
+                execution.request.requested_at,
+                source.get("script"),
+                source.get("scriptUri"),
+                source.get("commandId"),
+                source.get("galleryScriptReferenceId"),
+                source.get("scriptShell"),
+                tuple((item["name"], item["value"]) for item in wire.get("parameters") or ()),
+                tuple((item["name"], item["value"]) for item in wire.get("protectedParameters") or ()),
+                wire.get("runAsUser"),
+                max(0, wire.get("timeoutInSeconds") or 0),
+                bool(wire.get("asyncExecution")),
+            )
+
+
+def test_an_answer_remembered_is_the_answer_made_again() -> None:
+    """``run_command_json`` gives ``run_command_to_wire``'s JSON after every kind of change to the run command."""
+    from pytest_runcommand.emulator.backend import Backend
+    from pytest_runcommand.emulator.clock import Clock
+    from pytest_runcommand.emulator.serialize import run_command_json, run_command_to_wire
+    from pytest_runcommand.emulator.state import Audit, Caller, ParentRef
+
+    backend = Backend(clock=Clock(START, policy="per-request"))
+    vm = ParentRef(SUB, "rg", "vm1")
+    command = backend.create_or_update(vm, "rc", {"location": "westus", "properties": {}, "tags": {"a": "b"}})[0]
+
+    def check() -> None:
+        for version in ("2024-07-01", "2026-04-01"):
+            for _ in range(2):
+                expected = orjson.dumps(run_command_to_wire(command, api_version=version))
+                assert run_command_json(command, version) == expected, version
+            backend.clock.tick()
+
+    changes = [
+        lambda: backend.update(vm, "rc", {"tags": {"a": "b"}}),
+        lambda: backend.update(vm, "rc", {"tags": {"c": "d", "a": "b"}}),
+        lambda: backend.update(vm, "rc", {"tags": {"a": "b", "c": "d"}}),
+        lambda: backend.update(vm, "rc", {"tags": {"lastModifiedAt": "x"}}),
+        lambda: backend.update(vm, "rc", {"properties": {"runAsUser": "u"}}, caller=Caller("x", "User")),
+        lambda: backend.clock.advance(60),  # the operation done: another provisioning state
+        lambda: setattr(command, "tags", {"n": 1}),
+        lambda: setattr(command, "tags", None),
+        lambda: setattr(command, "audit", None),
+        lambda: setattr(command, "audit", Audit(Caller("y", "User"), START, Caller("y", "User"), START)),
+        lambda: setattr(command.vm, "location", "eastus"),
+    ]
+    check()
+    for change in changes:
+        change()
+        check()
+
+
 @pytest.mark.parametrize("expand", [False, True], ids=["plain", "instanceView"])
 def test_a_run_command_at_each_version_is_the_full_resource_shaped(expand: bool) -> None:
     """``run_command_to_wire`` at a version cuts the fields itself: what ``versions.shape`` gives the full resource."""
