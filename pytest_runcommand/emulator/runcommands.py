@@ -109,6 +109,11 @@ class _Plan(NamedTuple):
     """Bodies the contract took as they are (at most 64)."""
 
 
+_Header = tuple[bytes, bytes]
+_AroundAnswer = tuple[tuple[_Header, ...], bytes, bytes, tuple[_Header, ...]]
+"""A fast PATCH's answer headers before its own, its operation URL before and after the id, the headers after."""
+
+
 class RunCommandService:
     """Serves the run commands of one ``collection`` from ``owner.backend`` (the app's, read at each request).
 
@@ -135,6 +140,8 @@ class RunCommandService:
         """Request path -> canonical path and template (the service's routes only; clients repeat their paths)."""
         self._plans: dict[tuple[str, str, str], _Plan] = {}
         """(method, path, query) -> what they decide (bounded)."""
+        self._patch_headers: dict[tuple[Any, ...], _AroundAnswer] = {}
+        """What a fast PATCH's answer headers are made of, by plan, base URL and what else they show (bounded)."""
 
     @property
     def backend(self) -> Backend:
@@ -234,24 +241,49 @@ class RunCommandService:
                 error.headers = {**error.headers, _WRITES_LEFT_NAME: _WRITES_LEFT_VALUE}
             raise
         content = run_command_json(command, request.api_version)
-        correlation = request.headers.get("x-ms-correlation-request-id")
-        headers = [
-            *COMMON_RAW_HEADERS,
-            JSON_HEADER,
-            (b"content-length", b"%d" % len(content)),
-            (b"x-ms-request-id", operation.id.encode()),
-            (b"x-ms-correlation-request-id", header_value(correlation) if correlation else request_id().encode()),
-            (b"azure-asyncoperation", header_value(operation_url(request, operation, backend.operation_token))),
-            _ASYNC_NOTIFICATION,
-        ]
         retry_after = backend.settings.retry_after
+        key = (
+            plan.location,
+            plan.declared,
+            request.base_url,
+            retry_after,
+            backend.operation_token,
+            operation.subscription,
+            operation.location,
+        )
+        around = self._patch_headers.get(key)
+        if around is None:
+            around = self._patch_headers_for(request, plan, operation, retry_after, backend.operation_token)
+            if len(self._patch_headers) >= 256:
+                self._patch_headers.clear()
+            self._patch_headers[key] = around
+        head, url_start, url_end, tail = around
+        correlation = request.headers.get("x-ms-correlation-request-id")
+        operation_id = operation.id.encode()
+        headers = [
+            *head,
+            (b"content-length", b"%d" % len(content)),
+            (b"x-ms-request-id", operation_id),
+            (b"x-ms-correlation-request-id", header_value(correlation) if correlation else request_id().encode()),
+            (b"azure-asyncoperation", b"%s%s%s" % (url_start, operation_id, url_end)),
+            *tail,
+        ]
+        return Encoded(200, headers, content)
+
+    def _patch_headers_for(
+        self, request: Request, plan: _Plan, operation: AsyncOperation, retry_after: int | None, token: str
+    ) -> _AroundAnswer:
+        """The headers of a fast PATCH's answer but its own (length, ids), and its operation URL around the id."""
+        start, end = _operation_url_parts(request.api_version, operation, token, monitor=False)
+        tail = [_ASYNC_NOTIFICATION]
         declared = 200 in plan.declared
         if retry_after is not None or declared:
-            headers.append((b"retry-after", str(retry_after or 0).encode()))
+            tail.append((b"retry-after", str(retry_after or 0).encode()))
         if declared:
-            headers.append((b"location", header_value(request.base_url + plan.location)))
-        headers.append(_WRITES_LEFT)
-        return Encoded(200, headers, content)
+            tail.append((b"location", header_value(request.base_url + plan.location)))
+        tail.append(_WRITES_LEFT)
+        head = (*COMMON_RAW_HEADERS, JSON_HEADER)
+        return head, header_value(request.base_url + start), header_value(end), tuple(tail)
 
     def _plan(self, request: Request) -> _Plan:
         """What the request's method, path and query decide (400 for a name ARM could not hold, before anything
@@ -387,18 +419,24 @@ class RunCommandService:
 
 def operation_url(request: Request, operation: AsyncOperation, token: str, *, monitor: bool = False) -> str:
     """The URL of ``operation``'s status (``monitor``: the form a ``Location`` header gives), at the request's version."""
-    key = (operation.subscription, operation.location, token, monitor, request.api_version)
+    start, end = _operation_url_parts(request.api_version, operation, token, monitor=monitor)
+    return f"{request.base_url}{start}{operation.id}{end}"
+
+
+def _operation_url_parts(api_version: str, operation: AsyncOperation, token: str, *, monitor: bool) -> tuple[str, str]:
+    """An operation URL's text after the base URL and before the id, and after the id (remembered)."""
+    key = (operation.subscription, operation.location, token, monitor, api_version)
     parts = _OPERATION_URL_PARTS.get(key)
     if parts is None:
         parts = (
             f"/subscriptions/{quote_segment(operation.subscription)}/providers/Microsoft.Compute/"
             f"locations/{quote_segment(operation.location)}/operations/",
-            f"?p={token}{'&monitor=true' if monitor else ''}&api-version={quote_query(request.api_version)}",
+            f"?p={token}{'&monitor=true' if monitor else ''}&api-version={quote_query(api_version)}",
         )
         if len(_OPERATION_URL_PARTS) >= 1024:
             _OPERATION_URL_PARTS.clear()
         _OPERATION_URL_PARTS[key] = parts
-    return f"{request.base_url}{parts[0]}{operation.id}{parts[1]}"
+    return parts
 
 
 _OPERATION_URL_PARTS: dict[tuple[str, str, str, bool, str], tuple[str, str]] = {}
