@@ -15,7 +15,8 @@ http and over TLS (both servers with a certificate from the same throw-away loca
 ``emulator.server.make_certificates``). One client (``http.client``, one keep-alive connection per target) sends
 the same request in rounds that alternate between the two targets; the figures are medians over the rounds.
 Printed per stack and transport: the emulator's time per PATCH as a multiple of the canned app's (target: <= 1.2x)
-at 2024-07-01 and at the newest version (whose answers carry more), then the action run command (POST
+at 2024-07-01 (the same body each time, and a new body each time, which nothing the emulator keeps of a body sent
+before can shorten) and at the newest version (whose answers carry more), then the action run command (POST
 ``.../runCommand``: validated, a simulated run and an async operation started, 202 with ``Azure-AsyncOperation``
 and ``Location``) against the canned app's 202, and the catalogue's RunShellScript document (GET) against the
 canned app's fixed document.
@@ -182,16 +183,29 @@ def connect(target: Target) -> http.client.HTTPConnection:
     return http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=context)
 
 
-def patch_loop(target: Target, count: int, path: str = PATH) -> float:
-    """Seconds for ``count`` sequential PATCH requests on one keep-alive connection."""
+def varied_bodies(count: int) -> list[bytes]:
+    """``count`` PATCH bodies, each one different (its timeout and a tag), made before the clock starts."""
+    bodies = []
+    for index in range(count):
+        body = json.loads(PATCH_BODY)
+        body["properties"]["timeoutInSeconds"] = 1 + index % 3600
+        body["tags"] = {"team": f"bench-{index}"}
+        bodies.append(json.dumps(body).encode())
+    return bodies
+
+
+def patch_loop(target: Target, count: int, path: str = PATH, *, vary: bool = False) -> float:
+    """Seconds for ``count`` sequential PATCH requests on one keep-alive connection (``vary``: a new body each
+    time, so nothing the emulator remembers of a body sent before applies)."""
     port = target[0]
     connection = connect(target)
+    bodies = varied_bodies(count) if vary else [PATCH_BODY] * count
     try:
         connection.request("PUT", path, body=PUT_BODY, headers=HEADERS)
         connection.getresponse().read()
         start = time.perf_counter()
-        for _ in range(count):
-            connection.request("PATCH", path, body=PATCH_BODY, headers=HEADERS)
+        for body in bodies:
+            connection.request("PATCH", path, body=body, headers=HEADERS)
             response = connection.getresponse()
             response.read()
             if response.status != 200:
@@ -236,8 +250,8 @@ def side_by_side(
     timings: dict[str, list[float]] = {name: [] for name in targets}
 
     def once(target: Target, count: int) -> float:
-        if method == "PATCH":
-            return patch_loop(target, count, path)  # PUTs the run command to patch first
+        if method == "PATCH":  # PUTs the run command to patch first; no body given: a new one each time
+            return patch_loop(target, count, path, vary=body is None)
         return request_loop(target, count, method, path, body, status)
 
     for target in targets.values():
@@ -294,11 +308,14 @@ def captured_answers(directory: Path) -> Path:
 
 CASES = {
     "PATCH 2024-07-01": ("PATCH", PATH, PATCH_BODY, 200),
+    "PATCH new bodies": ("PATCH", PATH, None, 200),
     f"PATCH {LATEST}": ("PATCH", LATEST_PATH, PATCH_BODY, 200),
     "action POST": ("POST", ACTION_PATH, ACTION_BODY, 202),
     "catalogue GET": ("GET", CATALOGUE_PATH, None, 200),
 }
-"""What is measured on each stack and transport; the PATCH lines carry the target."""
+"""What is measured on each stack and transport; the PATCH lines carry the target. "PATCH new bodies" sends a
+different body each time (2024-07-01): what the emulator keeps of a body it has seen (the contract's answer, the
+merge, the answer's text) never applies, so it measures the PATCH of a client that changes what it sends."""
 
 
 @contextmanager
