@@ -2,9 +2,11 @@
 
 Both sanitize the decoded message (see :meth:`~pytest_runcommand.cassettes.sanitize.Sanitizer.message`). A message
 that cannot be sanitized with certainty (an unknown content coding, a body that is not text in any charset it
-claims, JSON nested too deep, a JSON-like body that does not parse but names a secret property) raises
-:class:`MessageRefusedError` naming the interaction; the refusal is also remembered in :class:`Refusals`, so the
-cassette's persister writes nothing at all, even if the client swallowed the error.
+claims, JSON nested too deep, a JSON-like body that does not parse but names a secret property) is refused: the
+refusal is remembered in :class:`Refusals`, so the cassette's persister writes nothing at all, and the cassette
+raises :class:`MessageRefusedError` naming the interaction when it closes. A refused request also raises at once
+(its body is the caller's own); a refused response does not: the frames of vcrpy and the client it would pass
+through hold the body, and ``pytest -l`` would print them.
 """
 
 from __future__ import annotations
@@ -72,17 +74,19 @@ def request_sanitizer(sanitizer: Sanitizer, refusals: Refusals | None = None) ->
 
 def response_sanitizer(
     sanitizer: Sanitizer, refusals: Refusals | None = None
-) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A ``before_record_response`` hook: a new sanitized response dict (decoded, lengths fixed)."""
+) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """A ``before_record_response`` hook: a new sanitized response dict (decoded, lengths fixed), or None (not
+    recorded) for a refused one."""
     refusals = refusals or Refusals()
 
-    def hook(response: dict[str, Any]) -> dict[str, Any]:
+    def hook(response: dict[str, Any]) -> dict[str, Any] | None:
         body_block = dict(response.get("body") or {})
         status = (response.get("status") or {}).get("code")
         try:
             headers, body = sanitizer.message(response.get("headers") or {}, body_block.get("string"))
-        except Undecodable as reason:
-            raise refusals.refuse(f"{refusals.last_request} -> {status}", "response", reason) from None
+        except Undecodable as reason:  # raised when the cassette closes: vcrpy's frames on the way hold the body
+            refusals.refuse(f"{refusals.last_request} -> {status}", "response", reason)
+            return None  # vcrpy's "do not record"
         body_block["string"] = body
         return {**response, "headers": headers, "body": body_block}
 

@@ -56,9 +56,9 @@ class RaiseAfterExit:
         self.deferral = deferral
 
     def __enter__(self) -> Any:
-        cassette = self.inner.__enter__()
+        self.cassette = self.inner.__enter__()
         self.deferral.listening += 1
-        return cassette
+        return self.cassette
 
     def __exit__(self, *exc_info: object) -> Any:
         try:
@@ -69,6 +69,9 @@ class RaiseAfterExit:
             error = self.deferral.errors.pop(0)
             self.deferral.errors.clear()
             raise error
+        persister = getattr(self.cassette, "_persister", None)
+        if isinstance(persister, SafePersister) and persister.refusals.errors:  # vcrpy saves nothing new: no save
+            raise _refused(Path(str(getattr(self.cassette, "_path", "the cassette"))), persister.refusals)
         return result
 
 
@@ -122,26 +125,45 @@ class SafePersister:
         self, cassette_path: str | os.PathLike[str], cassette_dict: dict[str, Any], serializer: ModuleType
     ) -> None:
         path = Path(cassette_path)
+        error = self._write_unless_refused(path, cassette_dict, serializer)
+        del cassette_dict  # pytest -l shows this frame's locals: what was refused must not be among them
+        if error is None:
+            return
+        if self.deferral is not None and self.deferral.listening:
+            self.deferral.errors.append(error)
+            return
+        raise error
+
+    def _write_unless_refused(
+        self, path: Path, cassette_dict: dict[str, Any], serializer: ModuleType
+    ) -> SecretFoundError | MessageRefusedError | None:
+        """Write the cassette, or return why not. It returns the error rather than raising it: a frame the error
+        passes through stays in its traceback, and this one holds the text that was refused."""
         try:
-            if self.refusals.errors:
-                raise MessageRefusedError(f"cassette {path} not written: {self.refusals.errors[0]}")
-            text, findings = self._clean_text(path, cassette_dict, serializer)
-            if findings:
-                raise SecretFoundError(_findings_message(path, findings))
-        except (SecretFoundError, MessageRefusedError) as error:
-            if self.deferral is not None and self.deferral.listening:
-                self.deferral.errors.append(error)
-                return
-            raise
+            cleaned = self._clean_text(path, cassette_dict, serializer)
+        except MessageRefusedError:  # a new error below: this one's traceback holds the hook's frames
+            cleaned = None
+        if cleaned is None or self.refusals.errors:
+            return _refused(path, self.refusals)
+        text, findings = cleaned
+        if findings:
+            return SecretFoundError(_findings_message(path, findings))
         atomic_write(path, text)
+        return None
 
     def _clean_text(
         self, path: Path, cassette_dict: dict[str, Any], serializer: ModuleType
-    ) -> tuple[str, list[Finding]]:
+    ) -> tuple[str, list[Finding]] | None:
+        """The sanitized text and what the scan found in it; None when a message was refused."""
+        if self.refusals.errors:
+            return None
         on_request = request_sanitizer(self.sanitizer, self.refusals)
         on_response = response_sanitizer(self.sanitizer, self.refusals)
         requests = [on_request(copy.deepcopy(r)) for r in cassette_dict["requests"]]
-        responses = [on_response(r) for r in cassette_dict["responses"]]
+        sanitized = [on_response(r) for r in cassette_dict["responses"]]
+        responses = [r for r in sanitized if r is not None]
+        if self.refusals.errors or len(responses) != len(sanitized):
+            return None
         text = serialize({**cassette_dict, "requests": requests, "responses": responses}, serializer)
         interactions = [
             pair_interaction(req, resp, f"{path.name}#{i}")
@@ -179,6 +201,11 @@ def _shape_problem(loaded: Any) -> str | None:
         if not isinstance(body, dict) or not isinstance(body.get("string"), bytes | str | None):
             return f"{where}.body: expected a mapping with 'string'"
     return None
+
+
+def _refused(path: Path, refusals: Refusals) -> MessageRefusedError:
+    first = refusals.errors[0] if refusals.errors else "a message was refused"
+    return MessageRefusedError(f"cassette {path} not written: {first}")
 
 
 def _findings_message(path: Path, findings: list[Finding]) -> str:
