@@ -128,24 +128,26 @@ def run_command_json(command: RunCommand, api_version: str) -> bytes:
     )
     memo = command.answer
     if memo is not None and memo[0] is command.wire and memo[1] == key:
-        if memo[3] is None:
-            return memo[2]
-        assert audit is not None
-        return b"%s%s%s" % (memo[2], format_time(audit.last_modified_at).encode(), memo[3])
+        _, _, text, shown, end = memo
+        if end is not None:  # cut around the time
+            assert audit is not None
+            return b"%s%s%s" % (text, format_time(audit.last_modified_at).encode(), end)
+        if shown is None or (audit is not None and shown == audit.last_modified_at):
+            return text
+        parts = _around(text, shown)  # shown again at another time: cut once, around the time it shows
+        if parts is not None:
+            command.answer = (memo[0], key, parts[0], None, parts[1])
+            assert audit is not None
+            return b"%s%s%s" % (parts[0], format_time(audit.last_modified_at).encode(), parts[1])
     content = orjson.dumps(run_command_to_wire(command, api_version=api_version))
     if key[6] is None or all(type(value) is str for _, value in key[6]):  # (others could equal in another order)
         shown = None if audit is None or not _CUTS[api_version].system_data else audit.last_modified_at
-        parts = _around(content, shown)
-        if parts is not None:
-            command.answer = (command.wire, key, *parts)
+        command.answer = (command.wire, key, content, shown, None)
     return content
 
 
-def _around(content: bytes, last_change: datetime | None) -> tuple[bytes, bytes | None] | None:
-    """``content`` cut around the time of the ``last_change`` it shows (None: it shows none: all of it, and None),
-    or None when that time is not found once."""
-    if last_change is None:
-        return content, None
+def _around(content: bytes, last_change: datetime) -> tuple[bytes, bytes] | None:
+    """``content`` cut around the time of the ``last_change`` it shows (None when that time is not found once)."""
     moment = format_time(last_change).encode()
     needle = b'"%s":"%s"' % (_LAST_MODIFIED_AT.encode(), moment)
     if content.count(needle) != 1:

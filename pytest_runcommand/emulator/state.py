@@ -242,11 +242,12 @@ class RunCommand:
     script_run: tuple[dict[str, Any], dict[str, Any]] | None = field(default=None, init=False, repr=False)
     """The properties of the latest script run and the fields of its request but the time (a write that leaves
     them as they were runs the same script)."""
-    answer: tuple[dict[str, Any], tuple[Any, ...], bytes, bytes | None] | None = field(
+    answer: tuple[dict[str, Any], tuple[Any, ...], bytes, datetime | None, bytes | None] | None = field(
         default=None, init=False, repr=False
     )
     """The latest answer (:func:`~pytest_runcommand.emulator.serialize.run_command_json`): the properties and what
-    else it showed, and its text (cut around the time of the last change, when it shows one)."""
+    else it showed, its text and the time of the last change it shows (or, once shown at another time, its text
+    before that time, None, and its text after)."""
     _id: tuple[VirtualMachine, str | None, str, str] | None = field(default=None, init=False, repr=False)
     """The resource id, with the VM, collection and name it was made of (worked out again if one changes)."""
 
