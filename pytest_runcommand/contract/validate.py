@@ -14,6 +14,8 @@ that are not a mapping, a header name that is not a ``str`` or a header value of
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -68,6 +70,17 @@ MAX_DEPTH = 1024
 _MAX_INT_BITS = 14_000  # about 4,300 decimal digits: past it Python refuses to print the number
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate(text: str) -> str | None:
+    """The first surrogate code point in ``text``, named: parsing JSON (UTF-8) never gives one."""
+    if text.isascii():
+        return None
+    found = _SURROGATE.search(text)
+    return None if found is None else f"the surrogate U+{ord(found.group()):04X}, which is no character"
+
+
 def _not_json_data(body: Any) -> str | None:
     """Why Python data is not what parsing JSON could give (None when it is): walked without recursion."""
     stack: list[tuple[Any, int]] = [(body, 0)]
@@ -79,6 +92,8 @@ def _not_json_data(body: Any) -> str | None:
             for key, item in value.items():
                 if not isinstance(key, str):
                     return f"an object key is a {type(key).__name__}, not a string"
+                if (surrogate := _surrogate(key)) is not None:
+                    return f"an object key holds {surrogate}"
                 stack.append((item, depth + 1))
         elif isinstance(value, list):
             if depth >= MAX_DEPTH:
@@ -86,6 +101,11 @@ def _not_json_data(body: Any) -> str | None:
             stack.extend((item, depth + 1) for item in value)
         elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _MAX_INT_BITS:
             return "a number of more than 4,300 digits"
+        elif isinstance(value, float) and not math.isfinite(value):
+            name = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+            return f"{name} is not a JSON number"  # json.dumps writes it, no JSON parser reads it
+        elif isinstance(value, str) and (surrogate := _surrogate(value)) is not None:
+            return f"a string holds {surrogate}"
         elif value is not None and not isinstance(value, str | int | float):
             return f"a {type(value).__name__} is not a JSON value"
     return None

@@ -131,6 +131,12 @@ def deep(levels: int) -> dict[str, Any]:
         ({"properties": {"source": {"script": {"x"}}}}, "set"),
         (b"[" * 100_000, "not JSON"),
         (b'{"properties": {"timeoutInSeconds": 1' + b"0" * 5000 + b"}}", "not JSON"),
+        (float("nan"), "NaN is not a JSON number"),
+        ({"properties": {"timeoutInSeconds": float("inf")}}, "Infinity is not a JSON number"),
+        ({"tags": {"t": -float("inf")}}, "-Infinity is not a JSON number"),
+        ({"properties": {"runAsUser": "\ud800"}}, "the surrogate U+D800"),
+        ({"tags": {"a\udc00": "x"}}, "an object key holds the surrogate U+DC00"),
+        (b'{"properties": {"runAsUser": "\\ud800"}}', "not JSON"),
     ],
     ids=[
         "set",
@@ -143,6 +149,12 @@ def deep(levels: int) -> dict[str, Any]:
         "set-inside",
         "deep-text",
         "huge-text",
+        "nan",
+        "infinity",
+        "minus-infinity-where-anything-goes",
+        "lone-surrogate",
+        "lone-surrogate-key",
+        "lone-surrogate-text",
     ],
 )
 @pytest.mark.parametrize("side", ["request", "response"])
@@ -153,6 +165,13 @@ def test_a_body_json_cannot_carry_is_an_invalid_json_violation(body: Any, reason
         found = validate_response("PATCH", url(), 200, body)
     assert [v.code for v in found] == ["INVALID_JSON"]
     assert reason in found[0].message
+
+
+def test_text_beyond_ascii_and_the_basic_plane_is_json_data() -> None:
+    assert (
+        validate_request("PATCH", url(), {"properties": {"runAsUser": "\u00e9\U0001f600"}, "tags": {"\u00e9": "x"}})
+        == []
+    )
 
 
 @pytest.mark.parametrize(
