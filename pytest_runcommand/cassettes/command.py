@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
         "searched recursively; a file found there that is not a recording of any of these formats is skipped and "
         "counted), validate every run-command interaction against the contract of its api-version, "
         "scan for secrets (bodies decoded) and print a summary per file. Exit 0: clean; 1: violations or secrets "
-        "found; 2: usage error or an unreadable file (one line on stderr each).",
+        "found; 2: usage error or an unreadable file, or one too large for a cassette (one line on stderr each).",
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or directory")
     check.add_argument("--no-contract", action="store_true", help="skip contract validation")

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from pytest_runcommand.cassettes.decode import MAX_JSON_DEPTH, Undecodable, decode, json_depth, starts_with_bom
+from pytest_runcommand.contract.command import read_limited
 from pytest_runcommand.errors import InputError
 
 __all__ = [
@@ -41,7 +42,7 @@ MAX_DEPTH = MAX_JSON_DEPTH
 """Deepest nesting a cassette file (or a JSON body in it) may have."""
 
 MAX_EXPANDED_BYTES = 64 * 1024 * 1024
-"""Largest size a YAML document may reach once its aliases are expanded."""
+"""Largest size a cassette file may have, and a YAML document once its aliases are expanded."""
 
 try:  # the C loader is faster; both are safe loaders
     _SafeLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -56,7 +57,8 @@ class _NotARecording(InputError):
 
 def read_text(file: Path) -> str:
     try:
-        raw = file.read_bytes()
+        with file.open("rb") as stream:
+            raw = read_limited(stream, MAX_EXPANDED_BYTES, str(file), "the largest cassette file read")
     except FileNotFoundError:
         raise InputError(f"{file}: no such file") from None
     except IsADirectoryError:

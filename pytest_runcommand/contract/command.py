@@ -3,7 +3,8 @@
 Exit 0: every file conforms; 1: violations (one line each); 2: a usage error or a file unreadable as a
 run-command body: missing, not in its encoding, not JSON, no JSON document at all (empty, only whitespace or only a
 byte-order mark: more often a failed redirect than a body), or a bare JSON string (the engine would read it as JSON
-text). Any other JSON value gets the engine's verdict on the same bytes: an array or a number is INVALID_TYPE, and
+text), or larger than the emulator's body limit (4 MiB: ``EmulatorSettings.max_body_bytes``; read no further).
+Any other JSON value gets the engine's verdict on the same bytes: an array or a number is INVALID_TYPE, and
 ``null`` is the message without a body (a 202 with only headers conforms; a PATCH needs a body). Every file is
 checked even when one fails; the exit code is the worst seen. Files are UTF-8, or say otherwise with a byte-order
 mark (UTF-8, UTF-16 or UTF-32: PowerShell 5.1 writes UTF-8 with one, and UTF-16).
@@ -17,7 +18,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, ZERO_SUBSCRIPTION_ID
 from pytest_runcommand.errors import InputError, UsageError
@@ -25,7 +26,7 @@ from pytest_runcommand.errors import InputError, UsageError
 if TYPE_CHECKING:
     from pytest_runcommand.contract.violations import Violation
 
-__all__ = ["DEFAULT_URL", "register"]
+__all__ = ["DEFAULT_URL", "read_limited", "register"]
 
 DEFAULT_URL = (
     f"https://management.azure.com/subscriptions/{ZERO_SUBSCRIPTION_ID}/resourceGroups/myResourceGroup"
@@ -103,11 +104,30 @@ def _label(file: str) -> str:
     return "standard input" if file == STDIN else file
 
 
+def read_limited(stream: BinaryIO, limit: int, name: str, what: str) -> bytes:
+    """All of ``stream`` when it holds at most ``limit`` bytes; past that an :class:`InputError` naming ``name`` and
+    the limit (``what`` says whose), having read only ``limit + 1`` bytes (a pipe or /dev/zero never ends)."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"{name}: larger than {limit:,} bytes, {what}; not read further")
+    return data
+
+
+def _body_limit() -> int:
+    from pytest_runcommand.emulator.state import EmulatorSettings
+
+    return EmulatorSettings.max_body_bytes
+
+
+_BODY_LIMIT = "the largest body the emulator reads"
+
+
 def _read(file: str) -> bytes:
     if file == STDIN:
-        return sys.stdin.buffer.read()
+        return read_limited(sys.stdin.buffer, _body_limit(), _label(file), _BODY_LIMIT)
     try:
-        return Path(file).read_bytes()
+        with Path(file).open("rb") as stream:
+            return read_limited(stream, _body_limit(), file, _BODY_LIMIT)
     except FileNotFoundError:
         raise InputError(f"{file}: no such file") from None
     except IsADirectoryError:

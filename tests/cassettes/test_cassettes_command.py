@@ -341,3 +341,19 @@ def test_check_files_marks_what_it_skipped(tmp_path: Path) -> None:
     named = reports[-1]
     assert (named.path, named.skipped) == (others[0], None)  # named: checked as a cassette
     assert sum(r.interactions for r in reports if r.skipped is None and r.error is None) == 15
+
+
+def test_a_file_larger_than_a_cassette_may_be_is_refused_unread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_runcommand.cassettes.loading import MAX_EXPANDED_BYTES
+
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as stream:
+        stream.truncate(MAX_EXPANDED_BYTES + 1)  # sparse: /dev/zero named as a file
+    code, _, err = _run(capsys, str(big))
+    assert code == 2
+    assert err == (
+        f"pytest-runcommand cassettes check: error: {big}: larger than {MAX_EXPANDED_BYTES:,} bytes, the largest "
+        "cassette file read; not read further\n"
+    )

@@ -383,3 +383,50 @@ def test_a_body_nested_too_deep_is_named_so_not_invalid_json(
     err = capsys.readouterr().err
     assert "deep.json: nested deeper than 1,024 levels (line 1, column" in err
     assert "not valid JSON" not in err
+
+
+class _Endless(io.RawIOBase):
+    """A pipe that never ends (``yes |``); reading far past the body limit fails the test instead of the machine."""
+
+    def __init__(self, give_up_after: int) -> None:
+        self.left = give_up_after
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        assert self.left > 0, "read far past the body limit"
+        size = min(len(buffer), self.left)
+        buffer[:size] = b"y" * size
+        self.left -= size
+        return size
+
+
+def test_a_body_larger_than_the_emulator_reads_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_runcommand.emulator.state import EmulatorSettings
+
+    limit = EmulatorSettings.max_body_bytes
+    big = tmp_path / "big.json"
+    with big.open("wb") as stream:
+        stream.truncate(limit + 1)  # sparse: /dev/zero named as a file
+    assert main(["validate", "request", str(big)]) == 2
+    captured = capsys.readouterr()
+    assert (
+        captured.err == f"pytest-runcommand validate: error: {big}: larger than {limit:,} bytes, the largest body "
+        "the emulator reads; not read further\n"
+    )
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(_Endless(4 * limit))))
+    assert main(["validate", "request", "-"]) == 2
+    assert f"standard input: larger than {limit:,} bytes" in capsys.readouterr().err
+
+
+def test_a_body_at_the_limit_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_runcommand.emulator.state import EmulatorSettings
+
+    body = b'{"properties": {"runAsUser": "a"}}'
+    padded = tmp_path / "padded.json"
+    padded.write_bytes(body + b" " * (EmulatorSettings.max_body_bytes - len(body)))
+    assert main(["validate", "request", str(padded)]) == 0
+    assert "conforms" in capsys.readouterr().err
