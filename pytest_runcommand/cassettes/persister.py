@@ -21,7 +21,7 @@ from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.serialize import serialize
 
 from pytest_runcommand.cassettes.hooks import MessageRefusedError, Refusals, request_sanitizer, response_sanitizer
-from pytest_runcommand.cassettes.readers import pair_interaction, read_cassette
+from pytest_runcommand.cassettes.readers import pair_interaction, read_cassette, vcr_interaction
 from pytest_runcommand.cassettes.sanitize import Sanitizer
 from pytest_runcommand.cassettes.scan import Finding, scan_interactions, scan_lines
 from pytest_runcommand.errors import InputError, RunCommandError
@@ -181,10 +181,22 @@ def _has_anchors(path: Path) -> bool:
 
 
 def _shape_problem(loaded: Any) -> str | None:
-    """What is wrong with the (requests, responses) vcrpy loaded, before a replay trips over it."""
-    responses = loaded[1] if isinstance(loaded, tuple) and len(loaded) >= 2 else None
-    if not isinstance(responses, list):
+    """What is wrong with the (requests, responses) vcrpy loaded, before a replay trips over it: first what
+    ``cassettes check`` refuses (its reader's checks), then what vcrpy needs to replay a response."""
+    if not (isinstance(loaded, tuple) and len(loaded) >= 2 and all(isinstance(part, list) for part in loaded[:2])):
         return "the cassette did not load as requests and responses"
+    requests, responses = loaded[0], loaded[1]
+    for index, (request, response) in enumerate(zip(requests, responses, strict=False)):
+        recorded = {
+            "method": request.method,
+            "uri": request.uri,
+            "headers": dict(request.headers),
+            "body": request.body,
+        }
+        try:
+            vcr_interaction({"request": recorded, "response": response}, f"interactions[{index}]", "")
+        except InputError as error:
+            return str(error)
     for index, response in enumerate(responses):
         where = f"interactions[{index}].response"
         if not isinstance(response, dict):

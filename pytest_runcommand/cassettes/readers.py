@@ -42,6 +42,7 @@ __all__ = [
     "read_cassette",
     "read_powershell_record",
     "read_vcr_cassette",
+    "vcr_interaction",
 ]
 
 
@@ -157,11 +158,13 @@ def _vcr_from_data(file: Path, data: Any, fmt: str, lines: tuple[int | None, ...
     interactions = []
     for index, item in enumerate(items):
         place = f"{file}:{lines[index]}" if lines[index] else str(file)
-        interactions.append(_vcr_interaction(item, f"{place}: interactions[{index}]", f"{file.name}#{index}"))
+        interactions.append(vcr_interaction(item, f"{place}: interactions[{index}]", f"{file.name}#{index}"))
     return CassetteFile(file, fmt, _without_boms(interactions), lines, text)
 
 
-def _vcr_interaction(item: Any, where: str, source: str) -> Interaction:
+def vcr_interaction(item: Any, where: str, source: str) -> Interaction:
+    """One vcrpy interaction (``{"request": ..., "response": ...}``) checked and read; ``where`` names it in errors.
+    Replay checks what vcrpy loaded with it too, so both refuse the same hand edits."""
     request = mapping(item, "request", where)
     response = mapping(item, "response", where)
     method = string(request, "method", f"{where}.request")

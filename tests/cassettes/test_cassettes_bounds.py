@@ -218,3 +218,33 @@ def test_a_control_character_in_yaml_is_one_line_naming_the_place(
     message = str(caught.value)
     assert message.startswith(f"cannot replay: {path}:{place}: not a readable YAML cassette: unacceptable character")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        (ONE.replace("uri: {uri}", "uri: null"), "interactions[0].request.uri: expected a non-empty string, got None"),
+        (ONE.replace("method: GET", "method: null"), "interactions[0].request.method: expected a non-empty string"),
+        (ONE.replace("method: GET", "method: ''"), "interactions[0].request.method: expected a non-empty string"),
+        (ONE.replace("{uri}", "'http://[::1/x'"), "interactions[0].request.uri: not a valid URL"),
+        (ONE.replace("{uri}", "'https://h:99999/x'"), "interactions[0].request.uri: not a valid URL"),
+    ],
+    ids=["uri-null", "method-null", "method-empty", "uri-bracket", "uri-port"],
+)
+@pytest.mark.parametrize("mode", ["none", "once", "new_episodes"])
+def test_replay_refuses_a_hand_edited_request_as_check_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, place: str, mode: str
+) -> None:
+    path = tmp_path / "case.yaml"
+    path.write_text(text.format(uri="'https://h/x'", request_body="null", request_headers="{}", response_headers="{}"))
+    before = path.read_bytes()
+    code, err = _check(capsys, path)
+    assert code == 2
+    message = err.removeprefix("pytest-runcommand cassettes check: error: ").strip()
+    assert message.startswith(f"{path}:3: {place}")
+    recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode=mode)
+    configure_vcr(recorder)
+    with pytest.raises(InputError) as caught, recorder.use_cassette("case.yaml"):
+        pass
+    assert str(caught.value) == f"cannot replay: {message}"
+    assert path.read_bytes() == before
