@@ -174,6 +174,16 @@ def _say(*values: object, **options: Any) -> None:
         stdout_to_devnull()
 
 
+def _tune_collector() -> None:
+    """This process only serves: what its set-up made (modules, the contracts) leaves the collector's passes, and the
+    young generation is collected less often (~2.5 us less per PATCH). Not in :class:`EmulatorServer`, which runs in
+    a user's own test process."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def _parse_vm(value: str) -> tuple[str, str | None]:
     """``ID[=LOCATION]``: the resource id and the location (None without ``=``; an empty one is refused)."""
     resource_id, given, location = value.partition("=")
@@ -295,6 +305,7 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _interrupt)  # kill, timeout, CI: stop as Ctrl-C does
     try:
         _announce(server, args, app, backend, settings)  # its last line says Ctrl-C (or SIGTERM) now stops it
+        _tune_collector()
         server.serve_forever()
     except KeyboardInterrupt:
         pass
