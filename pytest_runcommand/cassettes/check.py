@@ -3,7 +3,8 @@
 ``check_files(paths)`` reads vcrpy cassettes and Azure PowerShell session records, validates every run-command
 interaction at its own api-version (the same verdict a test marked ``runcommand_contract`` gets), and runs the secret
 scan. A file that cannot be read - or holds a body that cannot be parsed within bounds - gives a report with
-``error`` set, naming the file and the place. The CLI ``pytest-runcommand cassettes check`` prints the reports.
+``error`` set, naming the file and the place; a recording with no interaction at all is ``empty``, not ``ok``.
+The CLI ``pytest-runcommand cassettes check`` prints the reports.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pytest_runcommand.interactions import Interaction
 
 __all__ = [
     "CASSETTE_SUFFIXES",
+    "EMPTY",
     "FileReport",
     "InteractionViolations",
     "check_file",
@@ -32,6 +34,7 @@ __all__ = [
 ]
 
 CASSETTE_SUFFIXES = (".yaml", ".yml", ".json")
+EMPTY = "an empty recording: no interactions, nothing checked (a stub, or a write that failed?)"
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,17 @@ class FileReport:
     """Why the file was not checked: a file found by walking a folder that is not a recording of any format."""
 
     @property
+    def empty(self) -> bool:
+        """A recording with no interaction at all: nothing was checked (a stub, or a write that failed)."""
+        return self.error is None and self.skipped is None and self.interactions == 0
+
+    @property
     def ok(self) -> bool:
-        return self.error is None and not self.violations and not self.findings
+        return self.error is None and not self.violations and not self.findings and not self.empty
 
     def summary(self) -> str:
+        if self.empty:
+            return f"{self.path}: {EMPTY}"
         return (
             f"{self.path}: {self.interactions} interactions, {self.run_command} run-command, "
             f"{self.validated} validated, {len(self.violations)} violations, {len(self.findings)} secret hits"

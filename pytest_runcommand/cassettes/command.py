@@ -27,7 +27,8 @@ def register(subparsers: Any) -> None:
         "searched recursively; a file found there that is not a recording of any of these formats is skipped and "
         "counted), validate every run-command interaction against the contract of its api-version, "
         "scan for secrets (bodies decoded) and print a summary per file. Exit 0: clean; 1: violations or secrets "
-        "found; 2: usage error or an unreadable file, or one too large for a cassette (one line on stderr each).",
+        "found, or a recording with no interactions; 2: usage error or an unreadable file, or one too large for a "
+        "cassette (one line on stderr each).",
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or directory")
     check.add_argument("--no-contract", action="store_true", help="skip contract validation")
@@ -79,6 +80,7 @@ def run_check(args: argparse.Namespace) -> int:
             f"run-command, {sum(r.validated for r in reports)} validated, {sum(len(r.violations) for r in reports)} "
             f"with violations, {sum(len(r.findings) for r in reports)} secret hits, "
             f"{sum(r.error is not None for r in reports)} unreadable"
+            + (f", {empty} empty" if (empty := sum(r.empty for r in reports)) else "")
             + (f"; {skipped} skipped: not recordings" if skipped else "")
         )
     if any(r.error is not None for r in reports):
@@ -95,6 +97,7 @@ def _as_json(report: Any) -> dict[str, Any]:
         "format": report.format,
         "error": report.error,
         "skipped": report.skipped,
+        "empty": report.empty,
         "interactions": report.interactions,
         "run_command_interactions": report.run_command,
         "validated": report.validated,

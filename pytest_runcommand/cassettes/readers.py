@@ -76,14 +76,21 @@ def read_cassette(path: str | Path, *, recordings_only: bool = False) -> Cassett
     text = read_text(file)
     if file.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
         data = load_json(file, text)
-        if recordings_only and not looks_like_recording(data):
-            raise _NotARecording(f"{file}: not a recording (a JSON document of none of the recorded formats)")
+        if not looks_like_recording(data) and (recordings_only or data != {}):  # {}: a record of no calls
+            message = f"{file}: not a recording: {_NO_FORMAT}"
+            raise _NotARecording(message) if recordings_only else InputError(message)
         if isinstance(data, dict) and "interactions" in data:
             return _vcr_from_data(file, data, "vcrpy-json", None, text)
         if isinstance(data, dict):
             return _record_from_data(file, data, text)
         raise InputError(f"{file}: expected a JSON object (a vcrpy cassette or an Azure PowerShell record)")
     return read_vcr_cassette(file, text, recordings_only=recordings_only)
+
+
+_NO_FORMAT = (
+    "a JSON document with neither 'interactions' (a vcrpy cassette) nor 'Entries' (a session record) nor recorded "
+    "calls holding 'Request' or 'Response' (an Azure PowerShell record)"
+)
 
 
 def looks_like_recording(data: Any) -> bool:

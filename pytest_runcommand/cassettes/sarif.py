@@ -29,6 +29,7 @@ _RULE_TEXT = {
     "secret-field": "A secret property of the contract, or an OAuth token field, has a real value.",
     UNDECODABLE: "A body cannot be decoded, so it cannot be shown to hold no secret.",
     "unreadable": "The file cannot be read as recorded traffic.",
+    "empty": "The recording holds no interactions: nothing in it was checked.",
 }
 
 
@@ -59,6 +60,15 @@ def sarif_report(reports: Sequence[FileReport], version: str) -> dict[str, Any]:
                 }
             )
             continue
+        if report.empty:
+            results.append(
+                {
+                    "ruleId": "empty",
+                    "level": "error",
+                    "message": {"text": report.summary()},
+                    "locations": [_location(report.path, None)],
+                }
+            )
         for finding in report.findings:
             results.append(
                 {
@@ -82,7 +92,7 @@ def sarif_report(reports: Sequence[FileReport], version: str) -> dict[str, Any]:
                         "locations": [_location(report.path, violations.line)],
                     }
                 )
-    rule_ids = [*detectors(), UNDECODABLE, "unreadable"]
+    rule_ids = [*detectors(), UNDECODABLE, "unreadable", "empty"]
     rules = [{"id": rule, "shortDescription": {"text": _RULE_TEXT[rule]}} for rule in rule_ids]
     rules += [
         {"id": f"contract/{code}", "shortDescription": {"text": f"Run-command traffic breaks the contract: {code}."}}

@@ -357,3 +357,58 @@ def test_a_file_larger_than_a_cassette_may_be_is_refused_unread(
         f"pytest-runcommand cassettes check: error: {big}: larger than {MAX_EXPANDED_BYTES:,} bytes, the largest "
         "cassette file read; not read further\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("object.json", "{}"),
+        ("vcrpy.json", '{"interactions": []}'),
+        ("vcrpy.yaml", "version: 1\ninteractions: []\n"),
+        ("record.json", '{"Entries": [], "Names": {}, "Variables": {}}'),
+    ],
+)
+def test_a_recording_with_no_interactions_is_a_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    from pytest_runcommand.cassettes.check import EMPTY
+
+    path = tmp_path / name
+    path.write_text(text)
+    code, out, err = _run(capsys, str(path))
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        f"{path}: {EMPTY}",
+        "1 file(s): 0 interactions, 0 run-command, 0 validated, 0 with violations, 0 secret hits, 0 unreadable, "
+        "1 empty",
+    ]
+    code, out, _ = _run(capsys, "--format", "json", str(path))
+    assert code == 1
+    assert json.loads(out)[0]["empty"] is True
+    code, out, _ = _run(capsys, "--format", "sarif", str(path))
+    assert code == 1
+    (result,) = json.loads(out)["runs"][0]["results"]
+    assert (result["ruleId"], result["message"]["text"]) == ("empty", f"{path}: {EMPTY}")
+
+
+def test_a_named_json_file_of_no_recorded_format_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "e.json"
+    path.write_text('{"foo": 1}')
+    code, _, err = _run(capsys, str(path))
+    assert code == 2
+    assert err == (
+        f"pytest-runcommand cassettes check: error: {path}: not a recording: a JSON document with neither "
+        "'interactions' (a vcrpy cassette) nor 'Entries' (a session record) nor recorded calls holding 'Request' or "
+        "'Response' (an Azure PowerShell record)\n"
+    )
+
+
+def test_a_walked_folder_skips_an_empty_object_but_not_an_empty_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    others = _not_recordings(tmp_path)  # empty-object.json among them: {} is no format's document
+    (tmp_path / "stub.json").write_text('{"interactions": []}')
+    code, out, err = _run(capsys, str(tmp_path))
+    assert (code, err) == (1, "")
+    assert out.splitlines()[-1].endswith(f", 1 empty; {len(others)} skipped: not recordings")
+    assert f"{tmp_path / 'stub.json'}: an empty recording" in out
