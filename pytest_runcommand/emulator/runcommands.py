@@ -106,12 +106,16 @@ class _Plan(NamedTuple):
     location: str
     """A PUT's or PATCH's ``Location`` after the base URL: the canonical path and its api-version."""
     taken: set[bytes]
-    """Bodies the contract took as they are (at most 64)."""
+    """Bodies the contract took as they are (at most 64, of at most :data:`_TAKEN_BODY_BYTES` each)."""
 
 
 _Header = tuple[bytes, bytes]
 _AroundAnswer = tuple[tuple[_Header, ...], bytes, bytes, tuple[_Header, ...]]
 """A fast PATCH's answer headers before its own, its operation URL before and after the id, the headers after."""
+
+
+_TAKEN_BODY_BYTES = 16 * 1024
+"""The largest body a plan remembers the contract took (a PATCH body is a few hundred bytes; memory stays small)."""
 
 
 class RunCommandService:
@@ -222,9 +226,10 @@ class RunCommandService:
         if body not in taken:  # (the contract's answer for a body is the same each time: clients repeat theirs)
             if not conforms(sent):
                 return None
-            if len(taken) >= 64:
-                taken.clear()
-            taken.add(body)
+            if len(body) <= _TAKEN_BODY_BYTES:
+                if len(taken) >= 64:
+                    taken.clear()
+                taken.add(body)
         backend = self.owner.backend
         try:
             command, operation = backend.update(

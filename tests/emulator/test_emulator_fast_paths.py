@@ -607,3 +607,18 @@ def test_a_body_is_read_whole_within_the_limit(messages: list[dict[str, Any]], e
         body = asyncio.run(read())
         assert body == expected
         assert type(body) is bytes
+
+
+def test_a_large_body_is_answered_alike_and_not_remembered() -> None:
+    """A plan remembers only small bodies the contract took (memory stays small); a large one is checked each time."""
+    from pytest_runcommand.emulator.runcommands import _TAKEN_BODY_BYTES
+
+    fast, plain = both()
+    url = f"{VM_PATH}/runCommands/rc1?api-version=2024-07-01"
+    same(fast, plain, "PUT", url, b'{"location": "westus", "properties": {"source": {"script": "echo 1"}}}')
+    large = orjson.dumps({"properties": {"source": {"script": "echo " + "x" * _TAKEN_BODY_BYTES}}})
+    for body in (large, large, REPEATED, REPEATED):
+        assert same(fast, plain, "PATCH", url, body)[0] == 200
+    taken = [plan.taken for plan in fast.app.run_commands._plans.values()]  # the PUT's plan and the PATCH's
+    assert set().union(*taken) == {REPEATED}
+    assert state(fast) == state(plain)
