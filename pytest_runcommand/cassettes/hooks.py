@@ -4,9 +4,8 @@ Both sanitize the decoded message (see :meth:`~pytest_runcommand.cassettes.sanit
 that cannot be sanitized with certainty (an unknown content coding, a body that is not text in any charset it
 claims, JSON nested too deep, a JSON-like body that does not parse but names a secret property) is refused: the
 refusal is remembered in :class:`Refusals`, so the cassette's persister writes nothing at all, and the cassette
-raises :class:`MessageRefusedError` naming the interaction when it closes. A refused request also raises at once
-(its body is the caller's own); a refused response does not: the frames of vcrpy and the client it would pass
-through hold the body, and ``pytest -l`` would print them.
+raises :class:`MessageRefusedError` naming the interaction when it closes. Neither hook raises: the error would
+pass through the frames of vcrpy and of the client, which hold the message, and ``pytest -l`` prints their locals.
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ def _request_body(request: Any) -> Any:
 
 
 def request_sanitizer(sanitizer: Sanitizer, refusals: Refusals | None = None) -> Callable[[Any], Any]:
-    """A ``before_record_request`` hook (mutates the copy vcrpy hands it; idempotent)."""
+    """A ``before_record_request`` hook (mutates the copy vcrpy hands it; idempotent); None for a refused one."""
     refusals = refusals or Refusals()
 
     def hook(request: Any) -> Any:
@@ -62,8 +61,9 @@ def request_sanitizer(sanitizer: Sanitizer, refusals: Refusals | None = None) ->
         body = _request_body(request)
         try:
             headers, new_body = sanitizer.message(dict(request.headers.items()), body)
-        except Undecodable as reason:
-            raise refusals.refuse(refusals.last_request, "request", reason) from None
+        except Undecodable as reason:  # raised when the cassette closes (see the module docstring)
+            refusals.refuse(refusals.last_request, "request", reason)
+            return None  # vcrpy's "do not record" (nor play back)
         request.headers = {name: ", ".join(values) for name, values in headers.items()}
         if new_body is not body or body is not request.body:
             request.body = new_body

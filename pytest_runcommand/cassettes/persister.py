@@ -162,7 +162,7 @@ class SafePersister:
         requests = [on_request(copy.deepcopy(r)) for r in cassette_dict["requests"]]
         sanitized = [on_response(r) for r in cassette_dict["responses"]]
         responses = [r for r in sanitized if r is not None]
-        if self.refusals.errors or len(responses) != len(sanitized):
+        if self.refusals.errors or len(responses) != len(sanitized) or any(r is None for r in requests):
             return None
         text = serialize({**cassette_dict, "requests": requests, "responses": responses}, serializer)
         interactions = [

@@ -238,19 +238,18 @@ def test_what_cannot_be_sanitized_is_refused_and_nothing_is_written(
     recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode="once")
     configure_vcr(recorder)
     url = f"{echo_server}{PATH}?api-version=2024-07-01"
-    with (  # noqa: PT012 - the refusal surfaces twice: at the call, and at the save
+    with (  # noqa: PT012 - the refusal surfaces when the cassette closes (not at the call: see hooks)
         pytest.raises(MessageRefusedError) as at_exit,
         recorder.use_cassette("case.yaml") as cassette,
         live_sanitized_view(cassette),
     ):
         assert requests.get(f"{echo_server}/clean").status_code == 200  # a clean interaction first
-        with pytest.raises(MessageRefusedError) as caught:
-            requests.patch(url, data=body, headers=headers)
-    message = str(caught.value)
+        requests.patch(url, data=body, headers=headers)
+    message = str(at_exit.value)
     assert f"PATCH {url}" in message
     assert reason in message
     assert "Snt-refused" not in message
-    assert "not written" in str(at_exit.value)
+    assert "not written" in message
     assert list(tmp_path.iterdir()) == []
 
 
@@ -383,8 +382,8 @@ def test_refused(echo_server):
             data=b"\\x1f\\x8b\\x08 not gzip Snt-through-pytest",
             headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
         )
-    except AssertionError:
-        pass  # a client that swallows the error: the cassette must still not be written
+    except Exception:
+        pass  # the echo server answers the broken gzip back, which the client cannot decode
 """
 
 

@@ -1,8 +1,9 @@
 """A refused cassette's secret stays out of the failure report, even with ``pytest -vv -l`` and ``--junitxml``.
 
 ``-l`` prints the locals of every frame pytest shows, in full under ``-vv``; JUnit XML stores the same text. The
-secret scan refused the serialized cassette in a frame that still held it, and a refused response raised through
-vcrpy's frames, which hold the body. Each case here records a response that carries one sentinel and fails.
+secret scan refused the serialized cassette in a frame that still held it, and a refused message raised through
+vcrpy's and httpx's frames, which hold the body. Each case here records a message that carries one sentinel and
+fails.
 """
 
 from __future__ import annotations
@@ -55,6 +56,13 @@ MODULE = textwrap.dedent(
 
 
     @pytest.mark.vcr
+    def test_request_hook_refuses():
+        body = b'{{"properties": {{"runAsPassword": "' + SENTINEL.encode() + b'", '
+        with httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200))) as client:
+            client.patch(URL, content=body, headers={{"Content-Type": "application/json"}})
+
+
+    @pytest.mark.vcr
     def test_hook_refuses_after_a_clean_one():
         get(lambda request: httpx.Response(200, json={{"name": "rc1"}}))
         get(unparsable)
@@ -81,9 +89,10 @@ def test_a_refused_secret_is_in_neither_the_output_nor_the_junit_xml(tmp_path: P
     xml = (tmp_path / "junit.xml").read_text()
     assert result.returncode == 1, out
     assert "ERROR test_recorded.py::test_scan_refuses - pytest_runcommand.cassettes.persister.SecretFoundError" in out
-    for name in ("test_hook_refuses", "test_hook_refuses_after_a_clean_one"):
+    for name in ("test_hook_refuses", "test_request_hook_refuses", "test_hook_refuses_after_a_clean_one"):
         assert f"ERROR test_recorded.py::{name} - pytest_runcommand.cassettes.hooks.MessageRefusedError" in out
     assert "the response cannot be sanitized with certainty" in out
+    assert "the request cannot be sanitized with certainty" in out
     assert "record_mode = 'once'" in out  # a frame's locals, as -l prints them
     leaked = sorted(f for f in _fragments(SENTINEL) if f in out or f in xml)
     assert leaked == [], leaked
