@@ -113,6 +113,8 @@ KNOWN_OUTSIDE = {
     "pytest_runcommand.fuzz.live.GuardRefusal",
     # raised into hypothesis so a recorded failure is saved and shrunk; hypothesis catches it
     "pytest_runcommand.fuzz.replay.FindingRaised",
+    # the emulator's control flow: a client gone before its body was whole; the app catches it and answers no one
+    "pytest_runcommand.emulator.asgi.ClientGone",
 }
 
 
