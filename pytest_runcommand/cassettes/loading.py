@@ -17,13 +17,12 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 import yaml
 
 from pytest_runcommand.cassettes.decode import MAX_JSON_DEPTH, Undecodable, decode, json_depth, starts_with_bom
-from pytest_runcommand.contract.command import read_limited
 from pytest_runcommand.errors import InputError
 
 __all__ = [
@@ -34,6 +33,7 @@ __all__ = [
     "load_json",
     "load_yaml",
     "mapping",
+    "read_limited",
     "read_text",
     "string",
 ]
@@ -53,6 +53,15 @@ except AttributeError:  # pragma: no cover - libyaml missing
 class _NotARecording(InputError):
     """The file reads, but is not recorded traffic of any format the readers know (raised only when asked to tell:
     a file found by walking a folder)."""
+
+
+def read_limited(stream: BinaryIO, limit: int, name: str, what: str) -> bytes:
+    """All of ``stream`` when it holds at most ``limit`` bytes; past that an :class:`InputError` naming ``name`` and
+    the limit (``what`` says whose), having read only ``limit + 1`` bytes (a pipe or /dev/zero never ends)."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"{name}: larger than {limit:,} bytes, {what}; not read further")
+    return data
 
 
 def read_text(file: Path) -> str:

@@ -18,7 +18,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, ZERO_SUBSCRIPTION_ID
 from pytest_runcommand.errors import InputError, UsageError
@@ -26,7 +26,7 @@ from pytest_runcommand.errors import InputError, UsageError
 if TYPE_CHECKING:
     from pytest_runcommand.contract.violations import Violation
 
-__all__ = ["DEFAULT_URL", "read_limited", "register"]
+__all__ = ["DEFAULT_URL", "register"]
 
 DEFAULT_URL = (
     f"https://management.azure.com/subscriptions/{ZERO_SUBSCRIPTION_ID}/resourceGroups/myResourceGroup"
@@ -104,15 +104,6 @@ def _label(file: str) -> str:
     return "standard input" if file == STDIN else file
 
 
-def read_limited(stream: BinaryIO, limit: int, name: str, what: str) -> bytes:
-    """All of ``stream`` when it holds at most ``limit`` bytes; past that an :class:`InputError` naming ``name`` and
-    the limit (``what`` says whose), having read only ``limit + 1`` bytes (a pipe or /dev/zero never ends)."""
-    data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise InputError(f"{name}: larger than {limit:,} bytes, {what}; not read further")
-    return data
-
-
 def _body_limit() -> int:
     from pytest_runcommand.emulator.state import EmulatorSettings
 
@@ -123,6 +114,8 @@ _BODY_LIMIT = "the largest body the emulator reads"
 
 
 def _read(file: str) -> bytes:
+    from pytest_runcommand.cassettes.loading import read_limited
+
     if file == STDIN:
         return read_limited(sys.stdin.buffer, _body_limit(), _label(file), _BODY_LIMIT)
     try:
