@@ -9,6 +9,7 @@ private API                                            checked with    why
 ``vcr.stubs.httpx_stubs._record_responses``            vcrpy 9.4.2     hand a recording test the sanitized
                                                                        response (httpx)
 ``Cassette._loaded_count``, ``Cassette._path``         vcrpy 9.4.2     which interactions a test used
+``CassetteContextDecorator._args_getter``              vcrpy 9.4.2     guard every use of a cassette
 ``LROBasePolling._delay``,                             azure-core      skip the polling delay on replay
 ``AsyncLROBasePolling._delay``                         1.41.0
 =====================================================  ==============  ===================================
@@ -28,6 +29,7 @@ __all__ = [
     "AZURE_CORE_CHECKED",
     "VCRPY_CHECKED",
     "IncompatibleLibraryError",
+    "cassette_arguments",
     "cassette_path",
     "loaded_count",
     "patch_azure_polling_delay",
@@ -69,6 +71,12 @@ def loaded_count(cassette: Any) -> int:
 def cassette_path(cassette: Any) -> Path:
     """The file of a vcrpy ``Cassette`` (its ``_path``)."""
     return Path(str(_require(cassette, "_path", "vcrpy", VCRPY_CHECKED)))
+
+
+def cassette_arguments(manager: Any) -> Callable[[], dict[str, Any]]:
+    """What a vcrpy ``CassetteContextDecorator`` builds its cassette from on each use (its ``_args_getter``)."""
+    getter: Callable[[], dict[str, Any]] = _require(manager, "_args_getter", "vcrpy", VCRPY_CHECKED)
+    return getter
 
 
 def patch_httpx_record_responses(wrap: Callable[[Callable[..., None]], Callable[..., None]]) -> Undo:

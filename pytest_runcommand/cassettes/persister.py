@@ -1,7 +1,7 @@
 """The safe persister: clear load errors, sanitize again, scan, then write atomically (or write nothing).
 
 vcrpy saves inside the cassette's ``__exit__`` and does not undo its patches when the save raises, so under a
-:class:`Deferral` that is listening the error is handed over instead, and :class:`RaiseAfterExit` raises it once
+:class:`Deferral` that is listening the error is handed over instead, and :func:`guarded_cassettes` raises it once
 the cassette has fully exited (see :func:`pytest_runcommand.cassettes.vcr.configure_vcr`).
 """
 
@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import yaml
+from vcr.cassette import CassetteContextDecorator
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.serialize import serialize
 
@@ -26,7 +27,7 @@ from pytest_runcommand.cassettes.sanitize import Sanitizer
 from pytest_runcommand.cassettes.scan import Finding, scan_interactions, scan_lines
 from pytest_runcommand.errors import InputError, RunCommandError
 
-__all__ = ["Deferral", "RaiseAfterExit", "SafePersister", "SecretFoundError", "atomic_write"]
+__all__ = ["Deferral", "SafePersister", "SecretFoundError", "atomic_write", "guarded_cassettes"]
 
 _ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s,\[\]{}]+")
 
@@ -48,31 +49,33 @@ class Deferral:
         self.errors: list[AssertionError] = []
 
 
-class RaiseAfterExit:
-    """A cassette context manager that raises a deferred error after vcrpy's exit."""
+def guarded_cassettes(deferral: Deferral) -> type[Any]:
+    """vcrpy's cassette context manager and decorator, raising what the save deferred, or a refusal, once the
+    cassette has fully exited: used as ``with``, as ``@use_cassette(path)`` and as a bare ``@use_cassette`` (vcrpy
+    makes a new manager of the same class for each call of a decorated function, so every call is guarded)."""
 
-    def __init__(self, inner: Any, deferral: Deferral) -> None:
-        self.inner = inner
-        self.deferral = deferral
+    class RaiseAfterExit(CassetteContextDecorator):  # type: ignore[misc]  # vcrpy is untyped
+        def __enter__(self) -> Any:
+            cassette = super().__enter__()
+            deferral.listening += 1
+            self.runcommand_cassette = cassette
+            return cassette
 
-    def __enter__(self) -> Any:
-        self.cassette = self.inner.__enter__()
-        self.deferral.listening += 1
-        return self.cassette
+        def __exit__(self, *exc_info: object) -> None:
+            try:
+                super().__exit__(*exc_info)
+            finally:
+                deferral.listening -= 1
+            if deferral.errors:
+                error = deferral.errors.pop(0)
+                deferral.errors.clear()
+                raise error
+            cassette, self.runcommand_cassette = self.runcommand_cassette, None
+            persister = getattr(cassette, "_persister", None)
+            if isinstance(persister, SafePersister) and persister.refusals.errors:  # nothing new to save: no save
+                raise _refused(Path(str(getattr(cassette, "_path", "the cassette"))), persister.refusals)
 
-    def __exit__(self, *exc_info: object) -> Any:
-        try:
-            result = self.inner.__exit__(*exc_info)
-        finally:
-            self.deferral.listening -= 1
-        if self.deferral.errors:
-            error = self.deferral.errors.pop(0)
-            self.deferral.errors.clear()
-            raise error
-        persister = getattr(self.cassette, "_persister", None)
-        if isinstance(persister, SafePersister) and persister.refusals.errors:  # vcrpy saves nothing new: no save
-            raise _refused(Path(str(getattr(self.cassette, "_path", "the cassette"))), persister.refusals)
-        return result
+    return RaiseAfterExit
 
 
 class SafePersister:

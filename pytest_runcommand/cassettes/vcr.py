@@ -20,8 +20,8 @@ from vcr.persisters.filesystem import FilesystemPersister
 
 from pytest_runcommand.cassettes.hooks import Refusals, chain, request_sanitizer, response_sanitizer
 from pytest_runcommand.cassettes.matchers import MATCH_ON, MATCHERS
-from pytest_runcommand.cassettes.patches import cassette_path, loaded_count
-from pytest_runcommand.cassettes.persister import Deferral, RaiseAfterExit, SafePersister
+from pytest_runcommand.cassettes.patches import cassette_arguments, cassette_path, loaded_count
+from pytest_runcommand.cassettes.persister import Deferral, SafePersister, guarded_cassettes
 from pytest_runcommand.cassettes.playback import zero_retry_after
 from pytest_runcommand.cassettes.readers import pair_interaction
 from pytest_runcommand.cassettes.sanitize import Sanitizer, default_sanitizer
@@ -57,12 +57,13 @@ def configure_vcr(vcr: Any, sanitizer: Sanitizer | None = None) -> None:
     if getattr(original, "_runcommand", False):
         return
     original_use = vcr.use_cassette
+    guarded = guarded_cassettes(deferral)
 
     def use_cassette(path: Any = None, **kwargs: Any) -> Any:
+        if path is not None and not isinstance(path, str | os.PathLike):  # a bare @use_cassette: path is the function
+            return use_cassette(**kwargs)(path)
         manager = original_use(path, **kwargs)
-        if isinstance(path, str | os.PathLike):  # a context manager (decorators keep vcrpy's behaviour)
-            return RaiseAfterExit(manager, deferral)
-        return manager
+        return guarded(manager.cls, cassette_arguments(manager))
 
     def get_merged_config(**kwargs: Any) -> dict[str, Any]:
         chosen = kwargs.pop(SANITIZER_KEY, None) or default

@@ -5,6 +5,7 @@ The "server" is an ``httpx.MockTransport`` handler; vcrpy records and replays it
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ import httpx
 import pytest
 import vcr as vcrpy
 
+from pytest_runcommand.cassettes.hooks import MessageRefusedError
 from pytest_runcommand.cassettes.persister import SafePersister, SecretFoundError
 from pytest_runcommand.cassettes.playback import (
     CassetteMismatchError,
@@ -275,3 +277,54 @@ def test_after_a_refused_cassette_vcrpy_patches_are_gone(tmp_path: Path) -> None
     assert routed == [True]  # vcrpy routed the transport to the cassette...
     assert httpx.MockTransport.handle_request is unpatched  # ...and let go of it although the save was refused
     assert not (tmp_path / "a").exists()
+
+
+def _uncertain(request: httpx.Request) -> httpx.Response:
+    """An answer the sanitizer cannot read with certainty (a charset nobody knows), holding a sentinel."""
+    return httpx.Response(
+        200, content=b'{"runAsPassword": "Snt-decorated"}', headers={"Content-Type": "application/json; charset=x-no"}
+    )
+
+
+@pytest.mark.parametrize("form", ["path", "bare", "coroutine"])
+def test_a_decorated_function_raises_a_refusal_and_writes_nothing(tmp_path: Path, form: str) -> None:
+    recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode="once")
+    configure_vcr(recorder)
+
+    def call() -> int:
+        with httpx.Client(transport=httpx.MockTransport(_uncertain)) as client:
+            return client.get(URL).status_code
+
+    async def call_async() -> int:
+        return call()
+
+    if form == "path":
+        decorated: Callable[[], Any] = recorder.use_cassette("case.yaml")(call)
+    elif form == "bare":
+        decorated = recorder.use_cassette(call)
+    else:
+        decorated_async = recorder.use_cassette("case.yaml")(call_async)
+        decorated = lambda: asyncio.run(decorated_async())  # noqa: E731
+    for _ in range(2):  # every call of the decorated function is guarded, not only the first
+        with pytest.raises(MessageRefusedError) as refused:
+            decorated()
+        assert "not written" in str(refused.value)
+        assert "Snt-decorated" not in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_decorated_function_records_and_replays_what_it_sent(tmp_path: Path) -> None:
+    recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode="once")
+    configure_vcr(recorder)
+    served: list[httpx.Request] = []
+
+    @recorder.use_cassette("case.yaml")
+    def patch() -> httpx.Response:
+        with httpx.Client(transport=httpx.MockTransport(lambda r: served.append(r) or _arm(r))) as client:
+            return _patch(client)
+
+    assert patch().status_code == 200
+    assert "P4ssw0rd-value" not in (tmp_path / "case.yaml").read_text()
+    replayed = patch()
+    assert len(served) == 1  # the second call was played back from the cassette
+    assert replayed.json()["properties"]["source"]["scriptUri"].endswith("sig=REDACTED")
