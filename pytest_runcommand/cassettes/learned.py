@@ -15,13 +15,17 @@ from pytest_runcommand.contract.facts import is_secret_pointer, secret_propertie
 
 __all__ = [
     "REDACTED",
+    "UNREDACTED_USERINFO_PATTERN",
+    "USERINFO_PATTERN",
     "canonical_secret_name",
     "credential_token",
     "escape_pointer",
     "field_values",
+    "form_secret_fields",
     "sas_values",
     "secret_leaves",
     "secret_values",
+    "userinfo_values",
 ]
 
 REDACTED = "REDACTED"
@@ -127,3 +131,46 @@ def query_values(pattern: re.Pattern[str]) -> Callable[[str], Iterator[str]]:
                     yield unquote(match.group(2))
 
     return values
+
+
+_FORM_KEY_PARTS = re.compile(r"[^\[\].]+")
+
+
+def form_secret_fields(name: str, fields: list[tuple[str, str]]) -> Iterator[int]:
+    """The indexes of the form fields holding a secret under the secret property ``name``: a key that names it in any
+    notation (``runAsPassword``, ``properties.runAsPassword``, ``properties[protectedParameters][0][value]``), but a
+    protected parameter's ``name``."""
+    lowered = name.lower()
+    for index, (key, value) in enumerate(fields):
+        if not value or lowered not in key.lower():
+            continue
+        parts = [part.lower() for part in _FORM_KEY_PARTS.findall(key)]
+        after = parts[next((i for i, p in enumerate(parts) if lowered in p), len(parts)) + 1 :]
+        if is_secret_pointer("/" + "/".join([name, *after])):
+            yield index
+
+
+def _userinfo_pattern(skip: str = "") -> re.Pattern[str]:
+    """The user information of a URL (``scheme://user:password@host``), plain or percent-encoded (in a query);
+    ``skip``: a look-ahead for what is not a finding."""
+    plain = rf"(?<![\w+.-])[a-z][a-z0-9+.-]*://{skip}([^/?#@\s\"'<>\\]+)@"
+    encoded = rf"%3A%2F%2F{skip}((?:(?!%2F|%3F|%23|%40)[^/?#@&\s\"'<>\\])+)%40"
+    return re.compile(f"{plain}|{encoded}", re.IGNORECASE)
+
+
+USERINFO_PATTERN = _userinfo_pattern()
+UNREDACTED_USERINFO_PATTERN = _userinfo_pattern(rf"(?!{REDACTED}\b)")
+
+
+def userinfo_values(text: str) -> Iterator[str]:
+    """The user information of every URL in a text, and its password, as written and percent-decoded."""
+    if "@" not in text and "%40" not in text.upper():
+        return
+    for match in USERINFO_PATTERN.finditer(text):
+        userinfo = match.group(1) or match.group(2)
+        if userinfo == REDACTED:
+            continue
+        for value in (userinfo, userinfo.partition(":")[2], userinfo.partition("%3A")[2]):
+            if value:
+                yield value
+                yield unquote(value)

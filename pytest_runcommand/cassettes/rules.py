@@ -20,10 +20,13 @@ Default rules (IDs are stable):
 ``subscription-id``      ``/subscriptions/<guid>`` and ``subscriptionId`` values -> the zero GUID; an id once
                          seen in a path is also replaced where it appears bare later
 ``lro-signed-query``     the signed ``c``, ``s`` and ``h`` query fields of ARM operation-status URLs
+``url-credentials``      the user information of any URL (``scheme://user:password@host`` ->
+                         ``scheme://REDACTED@host``), plain or percent-encoded
 =======================  ============================================================================
 
 The two secret-field rules are derived from the contract: one per property marked ``x-ms-secret``
-(:func:`pytest_runcommand.contract.facts.secret_properties`), its id the property name in kebab case.
+(:func:`pytest_runcommand.contract.facts.secret_properties`), its id the property name in kebab case; they apply to
+JSON bodies and to form fields whose key names the property in any notation (``properties[runAsPassword]``).
 
 Secrets a script prints (the policy for the whole run-command family). The contract marks no part of the action run
 command (``RunCommandInput``: ``commandId``, ``script`` lines, ``parameters``) secret, and Azure's own recordings keep
@@ -57,14 +60,17 @@ from typing import Any
 
 from pytest_runcommand.cassettes.learned import (
     REDACTED,
+    USERINFO_PATTERN,
     canonical_secret_name,
     credential_token,
     escape_pointer,
     field_values,
+    form_secret_fields,
     query_values,
     sas_values,
     secret_leaves,
     secret_values,
+    userinfo_values,
 )
 from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID, is_secret_pointer, secret_properties
 
@@ -119,6 +125,8 @@ class Rule:
     """Values to remember from a parsed JSON body before the rules run (the secrets the rule removes)."""
     learn_headers: Mapping[str, Callable[[str], Iterable[str]]] = field(default_factory=dict)
     """Lower-case header name -> values to remember from the header's value (a credential's token)."""
+    learn_form: Callable[[list[tuple[str, str]]], Iterable[str]] | None = None
+    """Values to remember from the fields of a form body before the rules run."""
 
 
 MIN_LEARNED_LENGTH = 6
@@ -246,6 +254,21 @@ def _secret_property_json(name: str) -> JsonFn:
     return redact
 
 
+def _secret_property_form(name: str) -> FormFn:
+    def redact(fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        secret = set(form_secret_fields(name, fields))
+        return [(k, REDACTED if i in secret else v) for i, (k, v) in enumerate(fields)]
+
+    return redact
+
+
+def _secret_property_form_values(name: str) -> Callable[[list[tuple[str, str]]], Iterator[str]]:
+    def values(fields: list[tuple[str, str]]) -> Iterator[str]:
+        return (fields[i][1] for i in form_secret_fields(name, fields))
+
+    return values
+
+
 def _kebab(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", name).lower()
 
@@ -255,9 +278,11 @@ def secret_field_rules() -> tuple[Rule, ...]:
     return tuple(
         Rule(
             _kebab(name),
-            f"everything under {name}, whatever its shape",
+            f"everything under {name}, whatever its shape (a form field naming it too)",
             json=_secret_property_json(name),
+            form=_secret_property_form(name),
             learn_json=secret_values(name),
+            learn_form=_secret_property_form_values(name),
         )
         for name in sorted(secret_properties(), reverse=True)
     )
@@ -293,6 +318,20 @@ _QUERY_ENCODED = re.compile(rf"((?:%3F|%26|%23)(?:{_QUERY_NAMES})%3D)((?:(?!%26)
 
 def _query_tokens(text: str) -> str:
     return _redact_values(text, _QUERY_PLAIN, _QUERY_ENCODED)
+
+
+def _userinfo(text: str) -> str:
+    if "@" not in text and "%40" not in text.upper():
+        return text
+    return USERINFO_PATTERN.sub(_redacted_userinfo, text)
+
+
+def _redacted_userinfo(match: re.Match[str]) -> str:
+    group = 1 if match.group(1) is not None else 2
+    start, end = match.span(group)
+    whole = match.group(0)
+    offset = match.start()
+    return whole[: start - offset] + REDACTED + whole[end - offset :]
 
 
 _GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -381,6 +420,12 @@ def default_rules() -> tuple[Rule, ...]:
             replacement=ZERO_SUBSCRIPTION_ID,
         ),
         Rule("lro-signed-query", "signed query fields (c, s, h) of operation-status URLs", text=_lro_signed),
+        Rule(
+            "url-credentials",
+            "the user information of any URL (scheme://user:password@host), plain or percent-encoded",
+            text=_userinfo,
+            learn=userinfo_values,
+        ),
     )
 
 

@@ -74,6 +74,7 @@ class Sanitizer:
 
     __slots__ = (
         "_form",
+        "_form_learn",
         "_header_learn",
         "_headers",
         "_json",
@@ -100,6 +101,7 @@ class Sanitizer:
         self._text = tuple(r.text for r in self.rules if r.text is not None)
         self._json = tuple(r.json for r in self.rules if r.json is not None)
         self._form = tuple(r.form for r in self.rules if r.form is not None)
+        self._form_learn = tuple((r.learn_form, r.replacement) for r in self.rules if r.learn_form is not None)
         self._learn = tuple((r.learn, r.replacement) for r in self.rules if r.learn is not None)
         self._json_learn = tuple((r.learn_json, r.replacement) for r in self.rules if r.learn_json is not None)
         header_learn: dict[str, list[tuple[Callable[[str], Iterable[str]], str]]] = {}
@@ -187,6 +189,9 @@ class Sanitizer:
         return document
 
     def form(self, fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        for learn, replacement in self._form_learn:
+            for seen in learn(fields):
+                self._remember(seen, replacement)
         for fn in self._form:
             fields = fn(fields)
         return [(k, self.text(v)) for k, v in fields]
@@ -230,6 +235,9 @@ class Sanitizer:
             if new_fields == fields:
                 return text
             return urlencode(new_fields)
+        named = _secret_names_in(text)
+        if named:
+            raise Undecodable(f"a body that is neither JSON nor a form names {', '.join(named)}")
         new_text = self.text(text)
         return text if new_text == text else new_text
 

@@ -27,6 +27,7 @@ _RULE_TEXT = {
     "subscription-id": "A real subscription id is stored in recorded traffic (the zero GUID stands in for it).",
     "query-token": "An OAuth token, client secret, password or code is stored in a URL query or fragment.",
     "secret-field": "A secret property of the contract, or an OAuth token field, has a real value.",
+    "url-credentials": "A URL's user information (user:password@) is stored in recorded traffic.",
     UNDECODABLE: "A body cannot be decoded, so it cannot be shown to hold no secret.",
     "unreadable": "The file cannot be read as recorded traffic.",
     "empty": "The recording holds no interactions: nothing in it was checked.",

@@ -3,8 +3,9 @@
 Detectors (stable IDs, also the SARIF rule ids of ``cassettes check --format sarif``): ``jwt``, ``bearer-token``,
 ``sas-signature``, ``subscription-id`` (any non-zero subscription id in a path), ``query-token`` (an OAuth token,
 ``client_secret``, ``password`` or ``code`` in a URL query or fragment), ``secret-field`` (a value under a secret
-property of the contract, whatever its shape, or an OAuth token field) and ``undecodable-body`` (a body that cannot
-be decoded, so cannot be shown to be clean).
+property of the contract, whatever its shape, a form field naming one, or an OAuth token field),
+``url-credentials`` (a URL's ``user:password@``) and ``undecodable-body`` (a body that cannot be decoded, so cannot
+be shown to be clean).
 
 Interactions are scanned part by part, bodies decoded as a client reads them (content codings, byte-order marks,
 charsets), each string of a JSON body on its own, so a finding names the interaction index, the part and the JSON
@@ -27,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from pytest_runcommand.cassettes.decode import NOT_JSON, Undecodable, decode, decompress, parse_json
-from pytest_runcommand.cassettes.learned import escape_pointer
+from pytest_runcommand.cassettes.learned import UNREDACTED_USERINFO_PATTERN, escape_pointer, form_secret_fields
 from pytest_runcommand.cassettes.rules import (
     QUERY_SECRET_FIELDS,
     REDACTED,
@@ -75,6 +76,7 @@ def detectors() -> dict[str, re.Pattern[str]]:
             rf"(?:[?&#;]|&amp;|\\u0026|%26|%3F|%23)(?:{query})(?:=|%3D){_NOT_REDACTED}([^&#\s\"'<>\\]+)", re.I
         ),
         "secret-field": re.compile(rf"\"({fields})\"\s*:\s*\"{_NOT_REDACTED}([^\"]+)\"", re.IGNORECASE),
+        "url-credentials": UNREDACTED_USERINFO_PATTERN,
     }
 
 
@@ -183,8 +185,10 @@ def _scan_body(body: Any, headers: Mapping[str, str], where: str, line: int | No
         return
     yield from scan_text(text, where, line)
     if "=" in text and "\n" not in text.strip():
-        for key, value in parse_qsl(text, keep_blank_values=True):
-            if key.lower() in _FORM_KEYS and value and value != REDACTED:
+        fields = parse_qsl(text, keep_blank_values=True)
+        secret = {i for name in secret_properties() for i in form_secret_fields(name, fields)}
+        for index, (key, value) in enumerate(fields):
+            if (index in secret or key.lower() in _FORM_KEYS) and value and value != REDACTED:
                 yield Finding("secret-field", f"{where} form field {key}", mask(value), hash(value), line)
 
 

@@ -34,6 +34,7 @@ EXPECTED_IDS = (
     "oauth-token-exchange",
     "subscription-id",
     "lro-signed-query",
+    "url-credentials",
 )
 
 
