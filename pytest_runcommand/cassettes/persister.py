@@ -19,9 +19,11 @@ from typing import Any
 import yaml
 from vcr.cassette import CassetteContextDecorator
 from vcr.persisters.filesystem import CassetteNotFoundError
-from vcr.serialize import serialize
+from vcr.serialize import deserialize, serialize
 
+from pytest_runcommand.cassettes.decode import Undecodable
 from pytest_runcommand.cassettes.hooks import MessageRefusedError, Refusals, request_sanitizer, response_sanitizer
+from pytest_runcommand.cassettes.loading import read_text
 from pytest_runcommand.cassettes.readers import pair_interaction, read_cassette, vcr_interaction
 from pytest_runcommand.cassettes.sanitize import Sanitizer
 from pytest_runcommand.cassettes.scan import Finding, scan_interactions, scan_lines
@@ -108,7 +110,11 @@ class SafePersister:
         try:
             if path.suffix.lower() in (".yaml", ".yml") and path.is_file() and _has_anchors(path):
                 read_cassette(path)
-            loaded = self.inner.load_cassette(cassette_path, serializer=serializer)
+            paths = [path, *(Path(extra) for extra in getattr(self.inner, "extra_paths", ()))]
+            if any(_utf16_or_32(p) for p in paths):  # vcrpy and pytest-recording read a cassette as UTF-8
+                loaded = _load_decoded(paths, serializer, combined=len(paths) > 1 or hasattr(self.inner, "extra_paths"))
+            else:
+                loaded = self.inner.load_cassette(cassette_path, serializer=serializer)
         except CassetteNotFoundError:  # also pytest-recording's word for a cassette with no interaction
             if path.is_file() and path.read_bytes().strip():  # an empty file is a missing cassette, as in vcrpy
                 _raise_if_unreadable(path)
@@ -117,7 +123,7 @@ class SafePersister:
             raise _UnreadableCassette(f"cannot replay: {error}") from None
         except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, yaml.YAMLError) as error:
             raise _load_error(path, error) from None
-        problem = _shape_problem(loaded)
+        problem = _shape_problem(loaded) or _unsanitizable(loaded, self.sanitizer.fresh())
         if problem is not None:
             raise _load_error(path, ValueError(problem))
         if not loaded[0]:  # vcrpy reads some unreadable files as empty ('interactions: {}'): the reader decides
@@ -181,6 +187,50 @@ def _has_anchors(path: Path) -> bool:
     with path.open("rb") as stream:
         head = stream.read()
     return b"&" in head and _ANCHOR.search(head.decode("utf-8", "replace")) is not None
+
+
+def _utf16_or_32(path: Path) -> bool:
+    """Whether ``path`` is a file behind a UTF-16 or UTF-32 byte-order mark (a UTF-8 one vcrpy reads itself)."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(4)
+    except OSError:
+        return False
+    return head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff"))
+
+
+def _load_decoded(paths: list[Path], serializer: ModuleType, *, combined: bool) -> Any:
+    """What vcrpy's persister (or pytest-recording's, with extra cassettes) loads from ``paths``, each file read as
+    ``cassettes check`` reads it (its byte-order mark decides the encoding)."""
+    if not paths[0].is_file() and not combined:
+        raise CassetteNotFoundError()
+    requests: list[Any] = []
+    responses: list[Any] = []
+    for path in dict.fromkeys(paths):
+        if path.is_file():
+            more_requests, more_responses, *_ = deserialize(read_text(path), serializer)
+            requests += more_requests
+            responses += more_responses
+    if combined and not requests:
+        raise CassetteNotFoundError("No cassettes found.")
+    return requests, responses
+
+
+def _unsanitizable(loaded: Any, sanitizer: Sanitizer) -> str | None:
+    """The first recorded message the sanitizer would refuse (vcrpy runs the recording hooks on what it loads, and a
+    refusal there would blame the test's request), named by its place in the cassette."""
+    for index, (request, response) in enumerate(zip(loaded[0], loaded[1], strict=False)):
+        response_body = response.get("body") if isinstance(response, dict) else None
+        sides = (
+            ("request", dict(request.headers), request.body),
+            ("response", response.get("headers") or {}, response_body.get("string") if response_body else None),
+        )
+        for side, headers, body in sides:
+            try:
+                sanitizer.message(headers, body)
+            except Undecodable as reason:
+                return f"interactions[{index}].{side}.body cannot be sanitized with certainty ({reason})"
+    return None
 
 
 def _shape_problem(loaded: Any) -> str | None:

@@ -3,6 +3,7 @@ and replay errors name the cassette file and the place."""
 
 from __future__ import annotations
 
+import codecs
 import subprocess
 import sys
 import textwrap
@@ -247,4 +248,36 @@ def test_replay_refuses_a_hand_edited_request_as_check_does(
     with pytest.raises(InputError) as caught, recorder.use_cassette("case.yaml"):
         pass
     assert str(caught.value) == f"cannot replay: {message}"
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_a_cassette_behind_a_byte_order_mark_replays_as_check_reads_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], codec: str
+) -> None:
+    text = ONE.format(uri="'https://h/x'", request_body="null", request_headers="{}", response_headers="{}")
+    path = tmp_path / "case.yaml"
+    marked = text.encode(codec) if codec != "utf-16-be" else codecs.BOM_UTF16_BE + text.encode(codec)
+    path.write_bytes(marked)
+    assert _check(capsys, path)[0] == 0
+    recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode="none")
+    configure_vcr(recorder)
+    with recorder.use_cassette("case.yaml") as cassette:
+        assert httpx.get("https://h/x").json() == {}
+        assert cassette.play_count == 1
+    assert path.read_bytes() == marked
+
+
+def test_a_recorded_message_that_cannot_be_sanitized_is_named_at_load_not_blamed_on_the_test(tmp_path: Path) -> None:
+    path = _cassette(tmp_path / "case.yaml", request_body="!!binary AAEC/w==")
+    before = path.read_bytes()
+    recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode="none")
+    configure_vcr(recorder)
+    with pytest.raises(InputError) as caught, recorder.use_cassette("case.yaml"):
+        pass
+    message = str(caught.value)
+    assert message.startswith(f"cannot replay: {path}: ")
+    assert "interactions[0].request.body cannot be sanitized with certainty" in message
+    assert "not UTF-8" in message
+    assert "not written" not in message
     assert path.read_bytes() == before

@@ -213,3 +213,14 @@ def test_the_secret_scan_stops_a_cassette_and_user_config_is_kept(tmp_path: Path
     text = (tmp_path / "cassettes" / "test_recorded" / "test_patch_with_secrets.yaml").read_text()
     assert "kept-by-user-config" in text
     assert "PLANTED" not in text
+
+
+def test_a_cassette_saved_again_as_utf16_replays(tmp_path: Path) -> None:
+    (tmp_path / "test_recorded.py").write_text(MODULE)
+    assert _pytest(tmp_path, "--record-mode=once", "-k", "test_patch_with_secrets").returncode == 0
+    cassette = tmp_path / "cassettes" / "test_recorded" / "test_patch_with_secrets.yaml"
+    cassette.write_bytes(cassette.read_text().encode("utf-16"))  # PowerShell's Out-File, an editor's re-save
+    saved = cassette.read_bytes()
+    replayed = _pytest(tmp_path, "--record-mode=none", "--block-network", "-k", "test_patch_with_secrets")
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert cassette.read_bytes() == saved
