@@ -41,6 +41,8 @@ class _Option(NamedTuple):  # named tuples, not frozen dataclasses: ten times ch
     default: str
     help: str
     choices: tuple[str, ...] | None = None
+    default_text: str = ""
+    """How the help names the default when it is not a value (``the contract's default api-version``)."""
 
 
 OPTIONS: tuple[_Option, ...] = (
@@ -54,7 +56,8 @@ OPTIONS: tuple[_Option, ...] = (
         "--runcommand-api-version",
         "runcommand_api_version",
         "",
-        "api-version sent by fixtures and pinned in fuzzing (default: the contract's default api-version)",
+        "api-version sent by fixtures and pinned in fuzzing",
+        default_text="the contract's default api-version",
     ),
     _Option(
         "--runcommand-emulator-mode",
@@ -107,8 +110,10 @@ class Settings(NamedTuple):
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("runcommand", "contract testing of Azure VM run commands (pytest-runcommand)")
     for option in OPTIONS:
-        group.addoption(option.flag, dest=option.ini, default=None, choices=option.choices, help=option.help)
-        parser.addini(option.ini, f"{option.help} (default: {option.default or 'none'})", default=option.default)
+        shown = option.default_text or option.default or "none"
+        flag_help = f"{option.help} (default: {option.default_text})" if option.default_text else option.help
+        group.addoption(option.flag, dest=option.ini, default=None, choices=option.choices, help=flag_help)
+        parser.addini(option.ini, f"{option.help} (default: {shown})", default=option.default)
 
 
 def _value(config: pytest.Config, option: _Option) -> str:
@@ -137,7 +142,7 @@ def _report_path(text: str) -> str:
     if not text:
         return ""
     path = Path(text)
-    if path.suffix.lower() in (".html", ".htm"):
+    if path.suffix[1:].isalpha() and path.suffix.lower() != ".json":  # x.xml would hold JSON, x.html be overwritten
         raise UsageError(
             f"runcommand_report (--runcommand-report) takes the JSON path; the HTML page is written beside it: "
             f"use {str(path.with_suffix('.json'))!r} instead of {text!r}"

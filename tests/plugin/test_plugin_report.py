@@ -227,6 +227,7 @@ def test_no_summary_when_the_plugin_was_not_used(pytester: pytest.Pytester) -> N
     ("given", "message"),
     [
         ("out/coverage.html", "*takes the JSON path; the HTML page is written beside it: use 'out/coverage.json'*"),
+        ("coverage.xml", "*takes the JSON path; the HTML page is written beside it: use 'coverage.json'*"),
         ("a_directory", "*takes a file path; 'a_directory' is a directory"),
     ],
 )

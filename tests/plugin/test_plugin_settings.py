@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_runcommand.errors import UsageError
-from pytest_runcommand.pytest.settings import _percentage, _report_path
+from pytest_runcommand.pytest.settings import OPTIONS, _percentage, _report_path
 
 
 @settings(deadline=None)  # a shared, loaded machine must not fail a property on time
@@ -48,10 +48,23 @@ def test_no_threshold_and_no_report_are_nothing() -> None:
 
 
 @settings(deadline=None)  # a shared, loaded machine must not fail a property on time
-@given(st.sampled_from(["r.json", "out/r.json", "r", "r.JSON", "r.html", "r.HTM", "out/page.htm"]))
+@given(
+    st.sampled_from(
+        ["r.json", "out/r.json", "r", "r.JSON", "r.html", "r.HTM", "out/page.htm", "r.xml", "r.txt", "r-1.5", "r.2026"]
+    )
+)
 def test_a_report_path_is_the_json_one(given_path: str) -> None:
-    if Path(given_path).suffix.lower() in (".html", ".htm"):
+    if Path(given_path).suffix.lower() in (".html", ".htm", ".xml", ".txt"):
         with pytest.raises(UsageError, match="takes the JSON path"):
             _report_path(given_path)
     else:
         assert _report_path(given_path) == given_path
+
+
+def test_the_help_names_each_default_once(pytester: pytest.Pytester) -> None:
+    text = " ".join(pytester.runpytest("--help").stdout.str().split())
+    for option in OPTIONS:
+        start = text.index(f"{option.ini} (")
+        entry = text[start : text.index(")", text.index("(default:", start)) + 2]
+        assert entry.count("(default:") == 1, entry
+        assert "(default:" not in text[start + len(entry) : start + len(entry) + 12], entry
