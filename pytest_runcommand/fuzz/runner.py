@@ -127,18 +127,22 @@ class FuzzRunner:
 
     def send(self, case: Case[Any], **kwargs: Any) -> Response:
         """Send ``case`` through the guard; raises :class:`GuardRefusal` / :class:`BudgetExhausted`."""
-        url = self.target.base_url + case.formatted_path
+        path = case.formatted_path
+        url = self.target.base_url + path
         try:
             self.target.guard.admit(case.method, url)
         except BudgetExhausted as error:
             self.report.stopped = str(error)
             raise
-        self._digest.update(_case_bytes(case))
+        self._digest.update(_case_bytes(case, path))
+        send_kwargs = self.transport_kwargs()
+        if kwargs:
+            send_kwargs.update(kwargs)
         if _mode(case) == "negative":  # observed traffic holds only the answer of an invalid-on-purpose request
             with invalid_on_purpose():
-                response = call(case, **{**self.transport_kwargs(), **kwargs})
+                response = call(case, **send_kwargs)
         else:
-            response = call(case, **{**self.transport_kwargs(), **kwargs})
+            response = call(case, **send_kwargs)
         self.target.guard.note_response(case.method, url, response.status_code)
         self.report.cases += 1
         operation = operation_id(case.operation)
@@ -186,7 +190,8 @@ class FuzzRunner:
                 response_checks=None,
                 auth_enforced_operations=self._auth_enforced,
             )
-        ctx.internals.override = _LazyOverride(case) if hasattr(case, "_override") else None  # type: ignore[assignment]
+        # looked up on the class: on the case, hasattr works the override out (what _LazyOverride puts off)
+        ctx.internals.override = _LazyOverride(case) if hasattr(type(case), "_override") else None  # type: ignore[assignment]
         ctx.internals.recorder = recorder
         return ctx
 
@@ -416,11 +421,12 @@ class _LazyOverride:
         return repr(self._value if self._value is not None else self._case._override)
 
 
-def _case_bytes(case: Case[Any]) -> bytes:
-    """What was drawn for a case (method, path, query, headers, body), as stable bytes for the campaign digest."""
+def _case_bytes(case: Case[Any], path: str | None = None) -> bytes:
+    """What was drawn for a case (method, path, query, headers, body), as stable bytes for the campaign digest
+    (``path``: its formatted path, when already known)."""
     headers = {k.lower(): v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}  # not drawn
-    drawn = [case.method, case.formatted_path, case.query, headers, case.body]
-    return json.dumps(drawn, sort_keys=True, default=_stable_json).encode() + b"\n"
+    drawn = [case.method, case.formatted_path if path is None else path, case.query, headers, case.body]
+    return _DIGEST_JSON.encode(drawn).encode() + b"\n"
 
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -431,6 +437,10 @@ def _stable_json(value: Any) -> Any:
     if isinstance(value, NotSet):
         return None
     return _ADDRESS.sub("", repr(value))
+
+
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True, default=_stable_json)
+"""``json.dumps(..., sort_keys=True, default=_stable_json)``, the encoder made once (dumps makes one per call)."""
 
 
 def _mode(case: Case[Any]) -> str:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, error_definition
 from pytest_runcommand.contract.rules import REQUEST_GUARDS
 from pytest_runcommand.contract.validate import guarded_definitions
+from pytest_runcommand.fuzz.request_url import install_request_url_without_join
 
 if TYPE_CHECKING:
     from schemathesis.schemas import BaseSchema
@@ -237,4 +238,5 @@ def build_schema(
     schema.config.analysis.constants.enabled = False
     if operations:
         schema = schema.include(operation_id=list(operations))
+    install_request_url_without_join(schema)
     return schema
