@@ -33,11 +33,12 @@ from __future__ import annotations
 import contextlib
 import datetime
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import requests
 import requests.models
+import requests.utils
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.models import REDIRECT_STATI
 from requests.structures import CaseInsensitiveDict
@@ -54,7 +55,7 @@ from schemathesis.transport.asgi import ASGI_TRANSPORT
 from schemathesis.transport.prepare import normalize_base_url
 
 from pytest_runcommand.fuzz.inprocess import InProcessClient, _Exchange, _reason, has_own_settings
-from pytest_runcommand.fuzz.prepared_url import prepared_url
+from pytest_runcommand.fuzz.prepared_url import prepared_origin_path_query
 
 __all__ = ["call", "lean_call_applies"]
 
@@ -72,9 +73,8 @@ _REQUEST_KEYS = frozenset(
 """What the serialized case may hold for the lean request (``files``, ``auth``, ``proxies`` & co take requests')."""
 _JSON: Any = getattr(requests.models, "complexjson", None) or __import__("json")
 """The JSON module ``PreparedRequest.prepare_body`` encodes with (simplejson when installed)."""
-_VALID_HEADERS: dict[tuple[str, str], None] = {}
-"""Header pairs ``check_header_validity`` accepted already (the same few on every request; bounded)."""
-_MAX_VALID_HEADERS = 512
+_HEADER_PATTERNS: Any = getattr(requests.utils, "_HEADER_VALIDATORS_STR", None)
+"""The patterns ``check_header_validity`` holds a str header name and value to (None: this requests has others)."""
 
 
 def lean_call_applies(case: Case[Any], session: Any, kwargs: Mapping[str, Any]) -> bool:
@@ -131,7 +131,7 @@ def _send(case: Case[Any], session: InProcessClient, kwargs: dict[str, Any]) -> 
     max_redirects = config.max_redirects_for(operation=operation)
     if session.headers:  # lower priority than the call's own headers
         headers = kwargs.setdefault("headers", {}) or {}
-        for name, value in session.headers.items():
+        for name, value in _header_pairs(session.headers):
             headers.setdefault(name, value)
         kwargs["headers"] = headers
     data = ASGI_TRANSPORT._build_request_data(case, kwargs)
@@ -171,11 +171,11 @@ def _lean_request(
     prepared = requests.PreparedRequest()
     prepared.prepare_method(data["method"])
     params = data.get("params")
-    fast_url = prepared_url(url, params)
-    if fast_url is None:
+    parts = prepared_origin_path_query(url, params)
+    if parts is None:
         prepared.prepare_url(url, params or {})
     else:
-        prepared.url = fast_url
+        prepared.url = f"{url}?{parts[2]}" if parts[2] else url
     _prepare_headers(prepared, data.get("headers"))
     prepared._cookies = RequestsCookieJar()  # type: ignore[attr-defined]  # prepare_cookies with none: no header
     _prepare_body(prepared, data.get("data"), data.get("json"))
@@ -183,7 +183,7 @@ def _lean_request(
         prepared.prepare_auth(None, url)
     timeout = data.get("timeout")
     started = time.perf_counter()
-    exchange = session.lean.exchange(prepared, timeout)
+    exchange = session.lean.exchange(prepared, timeout, parts)
     elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
     allow_redirects = data.get("allow_redirects", True)
     if _needs_requests(exchange, allow_redirects):
@@ -223,18 +223,37 @@ def _through_requests(
     return Response.from_requests(response, verify=verify, _override=override)
 
 
+def _header_pairs(headers: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
+    """``headers.items()``; for a ``CaseInsensitiveDict`` read from its store (the same pairs, in the same order,
+    without a lookup per name)."""
+    if type(headers) is CaseInsensitiveDict:
+        return _store(headers).values()
+    return headers.items()
+
+
+def _store(headers: CaseInsensitiveDict[Any]) -> dict[str, tuple[str, Any]]:
+    """Where a ``CaseInsensitiveDict`` keeps its pairs: ``(name, value)`` by lower-case name."""
+    store: dict[str, tuple[str, Any]] = headers._store  # type: ignore[attr-defined]
+    return store
+
+
 def _prepare_headers(prepared: requests.PreparedRequest, headers: Mapping[str, Any] | None) -> None:
-    """``PreparedRequest.prepare_headers``: each header checked (a str pair seen valid before is not checked again)."""
-    if not headers or not all(type(name) is str and type(value) is str for name, value in headers.items()):
+    """``PreparedRequest.prepare_headers`` for str headers: each pair matched against requests' own patterns
+    (``check_header_validity`` raises for one that fails), the pairs stored as ``CaseInsensitiveDict`` stores them."""
+    if not headers or _HEADER_PATTERNS is None:
         prepared.prepare_headers(headers)
         return
+    name_matches, value_matches = _HEADER_PATTERNS[0].match, _HEADER_PATTERNS[1].match
     checked: CaseInsensitiveDict[Any] = CaseInsensitiveDict()
-    for pair in headers.items():
-        if pair not in _VALID_HEADERS:
-            check_header_validity(pair)
-            if len(_VALID_HEADERS) < _MAX_VALID_HEADERS:
-                _VALID_HEADERS[pair] = None
-        checked[pair[0]] = pair[1]
+    store = _store(checked)
+    for pair in _header_pairs(headers):
+        name, value = pair
+        if type(name) is not str or type(value) is not str:
+            prepared.prepare_headers(headers)
+            return
+        if name_matches(name) is None or value_matches(value) is None:
+            check_header_validity(pair)  # raises, as requests does
+        store[name.lower()] = pair
     prepared.headers = checked
 
 

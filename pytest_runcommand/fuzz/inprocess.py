@@ -37,7 +37,7 @@ import http
 import io
 import threading
 from collections.abc import Coroutine, Generator, Mapping, MutableMapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -165,6 +165,13 @@ class _Exchange:
                     self.complete.set()
 
 
+@lru_cache(maxsize=64)
+def _origin(origin: str) -> tuple[str, str, int]:
+    """Scheme, host and port of a URL's origin (``scheme://host[:port]``), as ``urlsplit`` reads them."""
+    split = urlsplit(origin)
+    return split.scheme, split.hostname or "", split.port or _DEFAULT_PORTS[split.scheme]
+
+
 def _body_bytes(body: Any) -> bytes:
     if body is None:
         return b""
@@ -208,15 +215,22 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
             )
         return self.response(request, self.exchange(request, timeout))
 
-    def exchange(self, request: requests.PreparedRequest, timeout: Any = None) -> _Exchange:
-        """Run the app on ``request`` on this thread's loop (:meth:`own_loop` must give one): its answer."""
+    def exchange(
+        self, request: requests.PreparedRequest, timeout: Any = None, parts: tuple[str, str, str] | None = None
+    ) -> _Exchange:
+        """Run the app on ``request`` on this thread's loop (:meth:`own_loop` must give one): its answer. ``parts``:
+        the URL's origin, path and query, where the caller has them (a plain URL: ``origin + path [+ ?query]``)."""
         loop = self.own_loop()
         assert loop is not None
         url = str(request.url)
-        parts = urlsplit(url)
-        scheme, path = parts.scheme, parts.path
-        host = parts.hostname or ""
-        port = parts.port or _DEFAULT_PORTS[scheme]
+        if parts is None:
+            split = urlsplit(url)
+            scheme, path, query = split.scheme, split.path, split.query
+            host = split.hostname or ""
+            port = split.port or _DEFAULT_PORTS[scheme]
+        else:
+            origin, path, query = parts
+            scheme, host, port = _origin(origin)
         header_host = f"[{host}]" if ":" in host else host
         headers: list[tuple[bytes, bytes]] = []
         if "host" not in request.headers:
@@ -235,7 +249,7 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
             "raw_path": path.encode(),
             "root_path": "",
             "scheme": scheme,
-            "query_string": parts.query.encode(),
+            "query_string": query.encode(),
             "headers": headers,
             "client": ["testclient", 50000],
             "server": [host, port],

@@ -14,7 +14,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-__all__ = ["prepared_url"]
+__all__ = ["prepared_origin_path_query", "prepared_url"]
 
 _PLAIN = re.compile(
     r"(https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[1-9][0-9]{0,4})?)"  # scheme, host, port
@@ -28,6 +28,16 @@ _MAX_PORT = 65535
 
 def prepared_url(url: str, params: Any) -> str | None:
     """``PreparedRequest.prepare_url(url, params)``'s result, or None where this shortcut does not apply."""
+    parts = prepared_origin_path_query(url, params)
+    if parts is None:
+        return None
+    query = parts[2]
+    return f"{url}?{query}" if query else url
+
+
+def prepared_origin_path_query(url: str, params: Any) -> tuple[str, str, str] | None:
+    """The parts of :func:`prepared_url`'s result: origin (scheme, host, port), path and query (``""`` for none);
+    None where the shortcut does not apply."""
     match = _PLAIN.fullmatch(url)
     if match is None:
         return None
@@ -42,7 +52,7 @@ def prepared_url(url: str, params: Any) -> str | None:
     query = _encoded(params)
     if query is None:
         return None
-    return f"{url}?{query}" if query else url
+    return origin, path, query
 
 
 _QUERIES: dict[tuple[tuple[str, str | None], ...], str] = {}

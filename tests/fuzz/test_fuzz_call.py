@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from requests.structures import CaseInsensitiveDict
 from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 from schemathesis.python import asgi
@@ -438,3 +441,41 @@ def test_the_checks_read_the_case_override_as_before() -> None:
     assert len(seen) > 5
     assert all(got == expected for got, expected in seen)
     assert any(any(part for part in expected) for _, expected in seen)  # something overridden: api-version
+
+
+_HEADER_TEXT = st.text(alphabet=st.sampled_from("aZ-_: \t\r\n\u00e9x"), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pairs=st.lists(st.tuples(_HEADER_TEXT, st.one_of(_HEADER_TEXT, st.binary(max_size=2), st.integers())), max_size=5),
+    insensitive=st.booleans(),
+)
+def test_headers_are_prepared_as_requests_prepares_them(pairs: list[tuple[str, Any]], insensitive: bool) -> None:
+    """Any pairs, in a dict or a CaseInsensitiveDict: the same prepared headers (names' case, order), or the same error."""
+    headers: Any = CaseInsensitiveDict(pairs) if insensitive else dict(pairs)
+    outcomes = []
+    for prepare in (lean._prepare_headers, lambda prepared, given: prepared.prepare_headers(given)):
+        prepared = requests.PreparedRequest()
+        try:
+            prepare(prepared, headers)
+        except Exception as error:  # the error is what is compared
+            outcomes.append((type(error), str(error)))
+        else:
+            outcomes.append(
+                (type(prepared.headers), list(prepared.headers.items()), list(prepared.headers.lower_items()))
+            )
+    assert outcomes[0] == outcomes[1]
+
+
+def test_the_scope_from_the_url_parts_is_urlsplit_own() -> None:
+    """The adapter's scope is the same whether the run's call hands it the URL's parts or it splits the URL."""
+    scopes = []
+    for parts in (None, ("http://testserver:8080", "/things/a%20b", "q=1&r=%C3%A9")):
+        wire = Wire(_app)
+        with InProcessClient(wire) as client:
+            prepared = requests.PreparedRequest()
+            prepared.prepare(method="GET", url="http://testserver:8080/things/a%20b?q=1&r=%C3%A9", headers=TOKEN)
+            client.lean.exchange(prepared, None, parts)
+        scopes.append(wire.seen)
+    assert scopes[0] == scopes[1]
