@@ -141,12 +141,13 @@ def parse_scenario(data: Any, *, where: str = "scenario", start: int = 0) -> lis
     rules = data.get("faults")
     if not isinstance(rules, list):
         raise ScenarioError(f"{where}: 'faults' must be a list, not {_kind(rules)}")
-    return [parse_fault(rule, index=start + offset, where=where) for offset, rule in enumerate(rules)]
+    return [parse_fault(rule, index=start + offset, where=where, place=offset) for offset, rule in enumerate(rules)]
 
 
-def parse_fault(rule: Any, *, index: int = 0, where: str = "scenario") -> Fault:
-    """One fault rule, checked; errors name ``where``, ``faults[index]`` and the field."""
-    at = f"{where}: faults[{index}]"
+def parse_fault(rule: Any, *, index: int = 0, where: str = "scenario", place: int | None = None) -> Fault:
+    """One fault rule, checked; errors name ``where``, ``faults[place]`` (its place in what was given; ``index``,
+    its place among the emulator's faults, by default) and the field."""
+    at = f"{where}: faults[{index if place is None else place}]"
     if not isinstance(rule, Mapping):
         raise ScenarioError(f"{at}: a fault is a mapping, not {_kind(rule)}")
     allowed = {"match", "times", *ACTIONS}
@@ -291,8 +292,13 @@ def _number(value: Any, at: str, *, integer: bool = False, lower: float = 0, upp
         ok = False
     if not ok or not (lower <= value <= upper):
         kind = "a whole number" if integer else "a number"
-        raise ScenarioError(f"{at}: must be {kind} from {lower:g} to {upper:g}, not {_short(value)}")
+        raise ScenarioError(f"{at}: must be {kind} from {_plain(lower)} to {_plain(upper)}, not {_short(value)}")
     return float(value)
+
+
+def _plain(number: float) -> str:
+    """A bound as people write it: 1,000,000, not 1e+06."""
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:,}"
 
 
 def _kind(value: Any) -> str:

@@ -333,10 +333,14 @@ def test_the_fixture_handle_loads_a_scenario_file(emulator: InProcessEmulator, t
     assert statuses == [503, 503, 200]
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"faults": [{"respond": {"status": 200}}]}), encoding="utf-8")
-    with pytest.raises(
-        ScenarioError, match=r"broken\.json: faults\[3\]\.respond\.status: must be a whole number from 400 to 599"
+    with pytest.raises(  # the fault's place in the file given, not among the faults loaded before it
+        ScenarioError, match=r"broken\.json: faults\[0\]\.respond\.status: must be a whole number from 400 to 599"
     ):
         emulator.load_scenario(broken)
+    with pytest.raises(
+        ScenarioError, match=r"^scenario: faults\[0\]\.times: must be a whole number from 1 to 1,000,000"
+    ):
+        emulator.load_scenario({"faults": [{"drop": True, "times": 0}]})
 
 
 def test_backend_reset_clears_the_faults(emulator: InProcessEmulator) -> None:
