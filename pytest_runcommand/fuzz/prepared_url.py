@@ -4,7 +4,7 @@
 the query parameters: a fifth of the cost of sending a case to the in-process emulator. For a URL already in the
 form that process leaves unchanged (http or https, a lowercase host name, an optional port, a path of characters
 both urllib3 and ``requote_uri`` keep as they are, upper-case percent escapes of reserved characters only, no dot
-segment, no query or fragment of its own) and string query parameters, the result is the URL followed by the
+segment, no query or fragment of its own) and query parameters in a dict, the result is the URL followed by the
 parameters encoded as ``requests`` encodes them. Anything else returns None: ``requests`` prepares it.
 """
 
@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 from urllib.parse import urlencode
+
+from requests.models import RequestEncodingMixin
 
 __all__ = ["prepared_origin_path_query", "prepared_url"]
 
@@ -61,7 +63,8 @@ _MAX_QUERIES = 1024
 
 
 def _encoded(params: Any) -> str | None:
-    """``RequestEncodingMixin._encode_params`` for a dict of str (or None) values; None for anything else."""
+    """``RequestEncodingMixin._encode_params`` for a dict; None for anything else. Str (or None) values are kept by
+    their parameters; others (lists, numbers, objects a negative case draws) are encoded by requests itself."""
     if not params:
         return ""
     if type(params) is not dict:
@@ -69,7 +72,7 @@ def _encoded(params: Any) -> str | None:
     key = tuple(params.items())
     for name, value in key:
         if type(name) is not str or (value is not None and type(value) is not str):
-            return None
+            return _encoded_by_requests(params)
     query = _QUERIES.get(key)
     if query is None:
         pairs = [(name.encode("utf-8"), value.encode("utf-8")) for name, value in key if value is not None]
@@ -78,3 +81,13 @@ def _encoded(params: Any) -> str | None:
             _QUERIES.clear()
         _QUERIES[key] = query
     return query
+
+
+def _encoded_by_requests(params: dict[Any, Any]) -> str | None:
+    """requests' own encoding of ``params`` (``urlencode``'s output, which ``requote_uri`` leaves as it is: every
+    character but the unreserved ones and ``=&+`` escaped); None where it raises (requests raises it again)."""
+    try:
+        query = RequestEncodingMixin._encode_params(params)  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    return query if isinstance(query, str) else None

@@ -20,7 +20,19 @@ _TRICKY = "".join(_KEPT + _CHANGED)
 _PLAIN_ORIGINS = ["http://testserver", "https://testserver", "http://127.0.0.1:8443", "http://h:80"]
 _OTHER_ORIGINS = ["https://h.example:0443", "http://Host", "http://h:99999", "HTTP://h", "http://[::1]:80", "http://.h"]
 _ORIGIN = st.one_of(st.sampled_from(_PLAIN_ORIGINS), st.sampled_from(_PLAIN_ORIGINS + _OTHER_ORIGINS))
-_VALUE = st.one_of(st.text(alphabet=_TRICKY, max_size=6), st.none(), st.integers(), st.lists(st.text(max_size=2)))
+_VALUE = st.one_of(
+    st.text(alphabet=_TRICKY, max_size=6),
+    st.none(),
+    st.integers(),
+    st.floats(),
+    st.booleans(),
+    st.lists(st.text(max_size=2)),
+    st.recursive(  # what a negative case draws for an undeclared query parameter
+        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(alphabet=_TRICKY, max_size=3)),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        max_leaves=6,
+    ),
+)
 _PARAMS = st.one_of(
     st.dictionaries(st.text(alphabet=_TRICKY, max_size=5), st.text(alphabet=_TRICKY, max_size=6), max_size=3),
     st.none(),
