@@ -36,7 +36,7 @@ from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.asgi import GUID_KEEP as _GUID_KEEP
 from pytest_runcommand.emulator.asgi import GUID_VERSION_4 as _GUID_VERSION_4
 from pytest_runcommand.emulator.clock import Clock
-from pytest_runcommand.emulator.executor import Execution, Executor, FakeExecutor, ScriptRun
+from pytest_runcommand.emulator.executor import Execution, Executor, FakeExecutor, script_run
 from pytest_runcommand.emulator.state import (
     DIAGNOSTIC,
     MANAGED,
@@ -82,9 +82,6 @@ _PROTECTED = VirtualMachineRunCommandProperties.model_fields["protected_paramete
 @lru_cache(maxsize=16)
 def _seconds(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
-
-
-_NEW = object.__new__
 
 
 DEFAULT_CALLER = Caller("pytest-runcommand-emulator", "Application")
@@ -348,25 +345,15 @@ class Backend:
         vm = command.vm
         settings = self.settings
         text = "%032x" % (self._random.getrandbits(128) & _GUID_KEEP | _GUID_VERSION_4)  # a GUID (asgi.guid, inline)
-        # AsyncOperation(...) without its generated __init__ (one per write): every field, by name
-        operation = _NEW(AsyncOperation)
-        operation.__dict__.update(
-            {
-                "id": f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}",
-                "kind": kind,
-                "subscription": vm.ref.subscription,
-                "location": vm.location,
-                "started_at": now,
-                "due_at": now + _seconds(settings.lro_seconds),
-                "polls_needed": max(0, settings.lro_polls) + 1,
-                "target": command,
-                "execution": None,
-                "polls": 0,
-                "status": "InProgress",
-                "ended_at": None,
-                "error": None,
-                "os_type": None,
-            }
+        operation = AsyncOperation(
+            f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}",
+            kind,
+            vm.ref.subscription,
+            vm.location,
+            now,
+            now + _seconds(settings.lro_seconds),
+            max(0, settings.lro_polls) + 1,
+            command,
         )
         if kind != "delete":
             operation.execution = command.execution = self._execute(command, now)
@@ -383,7 +370,7 @@ class Backend:
         props = command.wire
         last = command.script_run
         if last is not None and last[0] is props:
-            fields = last[1]  # the same properties run again: the same request, at another time
+            values = last[1]  # the same properties run again: the same request, at another time
         else:
             source = props.get("source") or _NO_SOURCE
             parameters: list[tuple[str, str]] = []
@@ -392,31 +379,23 @@ class Backend:
             protected: list[tuple[str, str]] = []
             for item in props.get(_PROTECTED) or ():
                 protected.append((item["name"], item["value"]))
-            fields = {
-                "resource_id": command.resource_id,
-                "run_command_name": command.name,
-                "requested_at": now,
-                "script": source.get("script"),
-                "script_uri": source.get("scriptUri"),
-                "command_id": source.get("commandId"),
-                "gallery_script_reference_id": source.get("galleryScriptReferenceId"),
-                "script_shell": source.get("scriptShell"),
-                "parameters": tuple(parameters),
-                "protected_parameters": tuple(protected),
-                "run_as_user": props.get("runAsUser"),
-                "timeout_in_seconds": max(0, props.get("timeoutInSeconds") or 0),
-                "async_execution": bool(props.get("asyncExecution")),
-            }
-            command.script_run = (props, fields)
-        # ScriptRun(**fields) without the frozen __init__'s one object.__setattr__ per field (one run per PUT, PATCH
-        # and action); the test of the fast paths holds it to the dataclass made the plain way
-        request = _NEW(ScriptRun)
-        values = request.__dict__
-        values.update(fields)
-        values["requested_at"] = now
-        execution = _NEW(Execution)  # the same for Execution(request, outcome)
-        execution.__dict__.update(request=request, outcome=self.executor.run(request))
-        return execution
+            values = (  # in the order of SCRIPT_RUN_FIELDS
+                command.resource_id,
+                command.name,
+                source.get("script"),
+                source.get("scriptUri"),
+                source.get("commandId"),
+                source.get("galleryScriptReferenceId"),
+                source.get("scriptShell"),
+                tuple(parameters),
+                tuple(protected),
+                props.get("runAsUser"),
+                max(0, props.get("timeoutInSeconds") or 0),
+                bool(props.get("asyncExecution")),
+            )
+            command.script_run = (props, values)
+        request = script_run(now, values)  # the test of the fast paths holds it to the dataclass made the plain way
+        return Execution(request, self.executor.run(request))
 
     def _forget_old_operations(self) -> None:
         limit = max(1, self.settings.max_operations)

@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
@@ -31,6 +31,7 @@ __all__ = [
     "FakeExecutor",
     "Outcome",
     "ScriptRun",
+    "script_run",
 ]
 
 DEFAULT_TIMEOUT_SECONDS = 5400
@@ -77,9 +78,10 @@ class Outcome:
         return cls(output=output, hangs=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScriptRun:
-    """One execution request, as the VM agent would receive it. Protected values are kept out of repr."""
+    """One execution request, as the VM agent would receive it. Protected values are kept out of repr. Slotted:
+    one per write, thousands kept."""
 
     resource_id: str
     run_command_name: str
@@ -100,6 +102,23 @@ class ScriptRun:
     def has_source(self) -> bool:
         """Whether any script source was given."""
         return bool(self.script or self.script_uri or self.command_id or self.gallery_script_reference_id)
+
+
+SCRIPT_RUN_FIELDS = tuple(item.name for item in fields(ScriptRun) if item.name != "requested_at")
+"""The fields of a :class:`ScriptRun` but the time it was requested, in order (what :func:`script_run` takes)."""
+_FIELD_SETTERS = {item.name: getattr(ScriptRun, item.name).__set__ for item in fields(ScriptRun)}
+_SETTERS = tuple(_FIELD_SETTERS[name] for name in SCRIPT_RUN_FIELDS)
+_SET_REQUESTED_AT = _FIELD_SETTERS["requested_at"]
+
+
+def script_run(requested_at: datetime, values: tuple[Any, ...]) -> ScriptRun:
+    """``ScriptRun(requested_at=requested_at, **dict(zip(SCRIPT_RUN_FIELDS, values)))``, each field set as the frozen
+    ``__init__`` sets it but without its ``object.__setattr__`` call per field (one run per PUT, PATCH and action)."""
+    run = object.__new__(ScriptRun)
+    for set_field, value in zip(_SETTERS, values, strict=True):
+        set_field(run, value)
+    _SET_REQUESTED_AT(run, requested_at)
+    return run
 
 
 class Executor(Protocol):
@@ -254,12 +273,16 @@ class ExecutionView:
         return self.state in ("Failed", "TimedOut")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Execution:
-    """One run of a script on the simulated timeline."""
+    """One run of a script on the simulated timeline (slotted: one per write, thousands kept)."""
 
     request: ScriptRun
     outcome: Outcome
+    _times: tuple[datetime, datetime, datetime | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """Start, deadline and natural end, once worked out (:meth:`_timeline`)."""
 
     @property
     def start(self) -> datetime:
@@ -271,7 +294,7 @@ class Execution:
 
     def _timeline(self) -> tuple[datetime, datetime, datetime | None]:
         """Start, deadline and natural end (None: it hangs), worked out once (the run never changes)."""
-        found: tuple[datetime, datetime, datetime | None] | None = self.__dict__.get("_times")
+        found = self._times
         if found is None:
             start = self.start
             deadline = start + timedelta(seconds=self.timeout_seconds)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_runcommand.emulator.executor import Execution, ScriptRun
+from pytest_runcommand.emulator.executor import SCRIPT_RUN_FIELDS, Execution, ScriptRun, script_run
 from pytest_runcommand.emulator.state import AsyncOperation
 from pytest_runcommand.emulator.writes import WRITABLE_WIRE_NAMES, merged, patched, writable
 
@@ -67,8 +67,10 @@ def test_a_script_run_is_the_dataclass_made_without_its_init() -> None:
     execution = command.execution
     assert execution is not None
     made = execution.request
-    assert set(vars(made)) == {field.name for field in fields(ScriptRun)}, "every field, by name"
-    plain = ScriptRun(**vars(made))
+    assert not hasattr(made, "__dict__"), "slotted (thousands are kept)"
+    plain = ScriptRun(**{field.name: getattr(made, field.name) for field in fields(ScriptRun)})
+    assert tuple(field.name for field in fields(ScriptRun) if field.name != "requested_at") == SCRIPT_RUN_FIELDS
+    assert script_run(plain.requested_at, tuple(getattr(plain, name) for name in SCRIPT_RUN_FIELDS)) == plain
     assert made == plain
     assert hash(made) == hash(plain)
     assert repr(made) == repr(plain)
@@ -83,12 +85,15 @@ def test_a_script_run_is_the_dataclass_made_without_its_init() -> None:
         True,
     )
     assert execution == Execution(plain, execution.outcome)
+    assert not hasattr(execution, "__dict__")
     assert execution.view(NOW) == Execution(plain, execution.outcome).view(NOW)
     assert backend.executor.runs == [made]  # type: ignore[attr-defined]
     operation = command.operation
     assert operation is not None
-    assert set(vars(operation)) == {field.name for field in fields(AsyncOperation)}, "every field, by name"
-    assert vars(AsyncOperation(**vars(operation))) == vars(operation)
+    assert not hasattr(operation, "__dict__"), "slotted (thousands are kept)"
+    values = {field.name: getattr(operation, field.name) for field in fields(AsyncOperation)}
+    rebuilt = AsyncOperation(**values)
+    assert {name: getattr(rebuilt, name) for name in values} == values
     assert (operation.kind, operation.status, operation.polls, operation.polls_needed) == ("create", "InProgress", 0, 1)
 
 
