@@ -74,5 +74,9 @@ class Baseline:
         payload = {"version": VERSION, "failures": {key: dict(failures[key]) for key in sorted(failures)}}
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_suffix(file.suffix + ".tmp")
-        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        tmp.replace(file)
+        try:
+            tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            tmp.replace(file)
+        except BaseException:  # nothing left behind
+            tmp.unlink(missing_ok=True)
+            raise

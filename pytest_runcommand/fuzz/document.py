@@ -20,7 +20,7 @@ from pytest_runcommand.errors import InputError
 from pytest_runcommand.fuzz.baseline import Baseline
 from pytest_runcommand.fuzz.findings import Campaign, FuzzFinding, FuzzReport, merge_campaigns
 
-__all__ = ["FORMAT", "from_document", "merge_documents", "read_json", "to_document", "write_json"]
+__all__ = ["FORMAT", "from_document", "merge_documents", "read_json", "to_document", "write_json", "write_text"]
 
 FORMAT = "pytest-runcommand fuzz report"
 VERSION = 1
@@ -52,10 +52,19 @@ def to_document(report: FuzzReport, baseline: Baseline | None = None) -> dict[st
 
 def write_json(report: FuzzReport, path: str | Path, baseline: Baseline | None = None) -> None:
     """Write :func:`to_document` to ``path`` (replaced whole)."""
-    file = Path(path)
+    write_text(Path(path), json.dumps(to_document(report, baseline), indent=2) + "\n")
+
+
+def write_text(file: Path, text: str) -> None:
+    """Write ``text`` to ``file`` through a temporary file beside it (a reader never sees half a file), which is
+    removed when anything fails."""
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(to_document(report, baseline), indent=2) + "\n", encoding="utf-8")
-    tmp.replace(file)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(file)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def from_document(data: Any, source: str) -> tuple[FuzzReport, set[str]]:

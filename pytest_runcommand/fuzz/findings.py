@@ -5,6 +5,7 @@ Light module (no schemathesis): the pytest route raises :class:`FuzzFailure` fro
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -13,7 +14,20 @@ from typing import Any
 from pytest_runcommand.errors import ContractViolationError, InputError
 from pytest_runcommand.fuzz.baseline import Baseline
 
-__all__ = ["REJECTIONS", "Campaign", "FuzzFailure", "FuzzFinding", "FuzzReport", "merge_campaigns"]
+__all__ = ["REJECTIONS", "Campaign", "FuzzFailure", "FuzzFinding", "FuzzReport", "merge_campaigns", "visible"]
+
+_UNSHOWABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def visible(text: str) -> str:
+    """``text`` as a report may show it: control characters (but tab and newline), lone surrogates and U+FFFE/U+FFFF
+    written as ``\\u0000`` escapes, as the JSON report writes them.
+
+    What remains is XML 1.0 text (a JUnit file parses), holds no terminal escape and encodes as UTF-8 (a lone
+    surrogate from a target's answer crashed the report).
+    """
+    return _UNSHOWABLE.sub(lambda found: f"\\u{ord(found[0]):04x}", text)
+
 
 REJECTIONS = frozenset({400, 401, 403, 405, 406, 411, 413, 414, 415, 422, 431})
 """Statuses that refuse a request as such (bad input, no access, wrong method or media type)."""
@@ -47,12 +61,13 @@ class FuzzFinding:
             f"[{self.key}] {self.operation_id}: {self.title}{status}",
             f"  check: {self.check}; {self.mode} data; seen in {self.count} case{'s' if self.count != 1 else ''}",
         ]
-        lines += [f"  {line}" for line in self.message.strip().splitlines() if line.strip()]
+        # escaped before it is split: a vertical tab or a form feed is shown, not taken for a line break
+        lines += [f"  {line}" for line in visible(self.message).strip().splitlines() if line.strip()]
         if self.response:
             lines.append(f"  response: {self.response}")
         lines.append("  reproduce:")
-        lines += [f"    {line}" for line in self.curl.splitlines() if line.strip()]
-        return "\n".join(lines)
+        lines += [f"    {line}" for line in visible(self.curl).splitlines() if line.strip()]
+        return visible("\n".join(lines))
 
 
 @dataclass(frozen=True)
@@ -265,7 +280,7 @@ class FuzzReport:
                 lines.append(
                     f"{len(stale)} baseline entr{'ies' if len(stale) != 1 else 'y'} not seen: {', '.join(stale)}"
                 )
-        return "\n".join(lines)
+        return visible("\n".join(lines))
 
     def merge(self, other: FuzzReport) -> None:
         """Add the outcome of another part of the same campaign (another operation, a worker's or a shard's share)."""

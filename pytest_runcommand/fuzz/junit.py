@@ -5,22 +5,25 @@ on an operation carries one ``failure`` whose text is each distinct failure with
 masked in the findings). Problems of the run itself (operations not fuzzed, no positive case accepted, clean-up
 left overs) are one ``testcase`` named ``run`` with an ``error``. The suite's ``campaign`` property is the run's
 campaign as JSON, so that ``report merge`` refuses JUnit files of other campaigns (:func:`merge_junit_campaigns`).
+
+Every text and attribute is shown with :func:`~pytest_runcommand.fuzz.findings.visible`: what XML 1.0 forbids
+(control characters, lone surrogates) from a target's answer is written as a ``\\u0000`` escape, so the file parses.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-import os
 import socket
 from pathlib import Path
 from xml.etree import ElementTree
 
 from pytest_runcommand.errors import InputError
 from pytest_runcommand.fuzz.baseline import Baseline
-from pytest_runcommand.fuzz.findings import Campaign, FuzzFinding, FuzzReport, merge_campaigns
+from pytest_runcommand.fuzz.document import write_text
+from pytest_runcommand.fuzz.findings import Campaign, FuzzFinding, FuzzReport, merge_campaigns, visible
 
-__all__ = ["SUITE_NAME", "campaign_properties", "junit_xml", "merge_junit_campaigns", "write_junit"]
+__all__ = ["SUITE_NAME", "campaign_properties", "junit_xml", "merge_junit_campaigns", "write_junit", "xml_text"]
 
 SUITE_NAME = "pytest-runcommand fuzz"
 CAMPAIGN_PROPERTY = "pytest-runcommand fuzz campaign"
@@ -96,13 +99,20 @@ def junit_xml(report: FuzzReport, baseline: Baseline | None = None) -> str:
     suite.set("skipped", "0")
     root = ElementTree.Element("testsuites", name=SUITE_NAME)
     root.append(suite)
+    return xml_text(root)
+
+
+def xml_text(root: ElementTree.Element) -> str:
+    """``root`` as an XML document, every text and attribute shown with :func:`visible` (well-formed XML 1.0)."""
+    for element in root.iter():
+        if element.text:
+            element.text = visible(element.text)
+        for name, value in element.attrib.items():
+            element.set(name, visible(value))
     ElementTree.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
 
 
 def write_junit(report: FuzzReport, path: str | Path, baseline: Baseline | None = None) -> None:
     """Write :func:`junit_xml` to ``path`` (replaced whole: a reader never sees half a file)."""
-    file = Path(path)
-    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    tmp.write_text(junit_xml(report, baseline), encoding="utf-8")
-    tmp.replace(file)
+    write_text(Path(path), junit_xml(report, baseline))
