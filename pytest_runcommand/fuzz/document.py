@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import asdict, fields
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_runcommand.errors import InputError
+from pytest_runcommand.errors import InputError, UsageError
 from pytest_runcommand.fuzz.baseline import Baseline
 from pytest_runcommand.fuzz.findings import Campaign, FuzzFinding, FuzzReport, merge_campaigns
 
@@ -26,6 +26,8 @@ FORMAT = "pytest-runcommand fuzz report"
 VERSION = 1
 _LISTS = ("operations", "checks", "cleanup", "remaining", "errors", "notes")
 _FINDING_FIELDS = {f.name: f.type for f in fields(FuzzFinding)}
+STATEFUL_UNIT = "stateful"
+"""The campaign unit of the stateful sequences (``runner.STATEFUL``; the others are ``"<operation> <mode>"``)."""
 
 
 def to_document(report: FuzzReport, baseline: Baseline | None = None) -> dict[str, Any]:
@@ -119,12 +121,58 @@ def merge_documents(named: Sequence[tuple[str, Any]]) -> tuple[FuzzReport, set[s
                     f"{source}: unit {unit!r} is also in {holder[unit]}: the shards of one split share none"
                 )
             holder[unit] = source
-    merged, known = loaded[0][1], set(loaded[0][2])
-    for _, report, seen in loaded[1:]:
+    # the shards in campaign order, whatever the order given (fuzz-10.json sorts before fuzz-2.json)
+    loaded.sort(key=lambda item: min(item[1].campaign.shards) if item[1].campaign is not None else 0)
+    rank = _unit_rank(campaign)
+    findings = _first_findings([report for _, report, _ in loaded], rank)
+    merged, known = FuzzReport(loaded[0][1].target), set()
+    for _, report, seen in loaded:
         merged.merge(report)
         known |= seen
+    merged.findings = findings
+    merged.drawn = dict(sorted(merged.drawn.items(), key=lambda item: rank(item[0])))
+    merged.operations.sort(key=lambda operation: rank(f"{operation} "))
     merged.campaign = campaign
     return merged, known
+
+
+def _first_findings(shards: Sequence[FuzzReport], rank: Callable[[str], tuple[int, int]]) -> dict[str, FuzzFinding]:
+    """The findings of ``shards`` as one run of the whole campaign has them: each as the unit that run reaches first
+    shows it (its case, where it was found), with every shard's cases counted, in the order that run finds them."""
+    first: dict[str, tuple[tuple[int, int, int, int], FuzzFinding]] = {}
+    counts: Counter[str] = Counter()
+    for shard, report in enumerate(shards):
+        for position, finding in enumerate(report.findings.values()):
+            counts[finding.key] += finding.count
+            # units are disjoint between shards; within one unit, its shard's order is the unit's
+            place = (*rank(finding.unit), shard if not finding.unit else 0, position)
+            if finding.key not in first or place < first[finding.key][0]:
+                first[finding.key] = (place, finding)
+    ordered = sorted(first.values(), key=lambda item: item[0])
+    return {finding.key: replace(finding, count=counts[finding.key]) for _, finding in ordered}
+
+
+def _unit_rank(campaign: Campaign) -> Callable[[str], tuple[int, int]]:
+    """A unit's place in ``campaign``: operations in the contract's order (the schema's, which the runner follows),
+    each in the campaign's modes, then the stateful sequences; an unknown unit last."""
+    try:
+        from pytest_runcommand.contract import get_contract
+
+        operations = {name: index for index, name in enumerate(get_contract(campaign.api_version).by_id)}
+    except UsageError:  # an api-version this version does not know: the shards' own order
+        operations = {}
+    modes = {mode: index for index, mode in enumerate(campaign.modes)}
+    last = len(operations) + 1
+
+    def rank(unit: str) -> tuple[int, int]:
+        if unit == STATEFUL_UNIT:
+            return (last, 0)
+        name, _, mode = unit.rpartition(" ")
+        if name not in operations:
+            return (last + 1, 0)
+        return (operations[name], modes.get(mode, len(modes)))
+
+    return rank
 
 
 def read_json(path: str | Path) -> tuple[FuzzReport, set[str]]:
@@ -179,6 +227,8 @@ def _finding(item: Any, where: str) -> FuzzFinding:
         value = item.get(name)
         if name in ("status",) and value is None:
             values[name] = None
+        elif name == "unit" and value is None:  # written before findings named their unit
+            values[name] = ""
         elif name in ("status", "count", "found_at"):
             if not isinstance(value, int) or isinstance(value, bool):
                 raise _Bad(f"{where}.{name}: expected an integer")

@@ -54,6 +54,9 @@ class FuzzFinding:
     count: int = 1
     found_at: int = 0
     """How many cases its part of the campaign had sent when it was first seen (1: the very first one)."""
+    unit: str = ""
+    """The campaign unit whose case this is (``"<operation> <mode>"`` or ``"stateful"``; empty when unknown): a merge
+    of shards keeps the case of the unit a full run reaches first, as that run does."""
 
     def render(self) -> str:
         status = f" (HTTP {self.status})" if self.status is not None else ""
@@ -283,8 +286,14 @@ class FuzzReport:
         return visible("\n".join(lines))
 
     def merge(self, other: FuzzReport) -> None:
-        """Add the outcome of another part of the same campaign (another operation, a worker's or a shard's share)."""
+        """Add the outcome of another part of the same campaign (another operation, a worker's or a shard's share).
+
+        A unit's report (one unit drawn) names that unit in its findings (:attr:`FuzzFinding.unit`).
+        """
+        unit = next(iter(other.drawn)) if len(other.drawn) == 1 else ""
         for key, finding in other.findings.items():
+            if not finding.unit:
+                finding.unit = unit
             mine = self.findings.get(key)
             if mine is None:
                 self.findings[key] = finding

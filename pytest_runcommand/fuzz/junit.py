@@ -4,7 +4,9 @@ One ``testcase`` per operation and check (``classname`` the operation id, ``name
 on an operation carries one ``failure`` whose text is each distinct failure with its curl line (secrets already
 masked in the findings). Problems of the run itself (operations not fuzzed, no positive case accepted, clean-up
 left overs) are one ``testcase`` named ``run`` with an ``error``. The suite's ``campaign`` property is the run's
-campaign as JSON, so that ``report merge`` refuses JUnit files of other campaigns (:func:`merge_junit_campaigns`).
+campaign as JSON, so that ``report merge`` refuses JUnit files of other campaigns (:func:`merge_junit_campaigns`);
+its ``report`` property is the run's JSON report (what ``--json`` writes), from which ``report merge`` writes the
+JUnit file a full run of the campaign writes (:func:`report_document`).
 
 Every text and attribute is shown with :func:`~pytest_runcommand.fuzz.findings.visible`: what XML 1.0 forbids
 (control characters, lone surrogates) from a target's answer is written as a ``\\u0000`` escape, so the file parses.
@@ -16,17 +18,27 @@ import datetime
 import json
 import socket
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 from pytest_runcommand.errors import InputError
 from pytest_runcommand.fuzz.baseline import Baseline
-from pytest_runcommand.fuzz.document import write_text
+from pytest_runcommand.fuzz.document import to_document, write_text
 from pytest_runcommand.fuzz.findings import Campaign, FuzzFinding, FuzzReport, merge_campaigns, visible
 
-__all__ = ["SUITE_NAME", "campaign_properties", "junit_xml", "merge_junit_campaigns", "write_junit", "xml_text"]
+__all__ = [
+    "SUITE_NAME",
+    "campaign_properties",
+    "junit_xml",
+    "merge_junit_campaigns",
+    "report_document",
+    "write_junit",
+    "xml_text",
+]
 
 SUITE_NAME = "pytest-runcommand fuzz"
 CAMPAIGN_PROPERTY = "pytest-runcommand fuzz campaign"
+REPORT_PROPERTY = "pytest-runcommand fuzz report"
 
 
 def campaign_properties(campaign: Campaign) -> ElementTree.Element:
@@ -76,7 +88,10 @@ def junit_xml(report: FuzzReport, baseline: Baseline | None = None) -> str:
         time=f"{report.elapsed:.3f}",
     )
     if report.campaign is not None:
-        suite.append(campaign_properties(report.campaign))
+        properties = campaign_properties(report.campaign)
+        document = json.dumps(to_document(report, baseline), sort_keys=True)  # ASCII: any character escaped
+        ElementTree.SubElement(properties, "property", name=REPORT_PROPERTY, value=document)
+        suite.append(properties)
     tests = failures = errors = 0
     for operation in operations:
         for check in checks:
@@ -111,6 +126,17 @@ def xml_text(root: ElementTree.Element) -> str:
             element.set(name, visible(value))
     ElementTree.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+def report_document(root: ElementTree.Element) -> Any:
+    """The JSON report a fuzz JUnit file carries (:data:`REPORT_PROPERTY`), or None (another tool's, or older)."""
+    values = [p.get("value") for p in root.iter("property") if p.get("name") == REPORT_PROPERTY]
+    if len(values) != 1:
+        return None
+    try:
+        return json.loads(values[0] or "")
+    except (ValueError, RecursionError):
+        return None
 
 
 def write_junit(report: FuzzReport, path: str | Path, baseline: Baseline | None = None) -> None:

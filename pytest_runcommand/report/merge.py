@@ -1,16 +1,17 @@
 """``pytest-runcommand report merge FILE... -o OUT``: the reports of CI shards or workers, merged into one.
 
 Each input is recognised by its content (a fuzz JSON report, a fuzz JUnit XML file or a contract coverage JSON);
-they must be of one kind, and the output is of that kind: fuzz JSON through ``FuzzReport.merge``, JUnit XML by test
-case (a failure or error of any input kept, counts recomputed), coverage JSON through ``CoverageReport.merge`` with
-its HTML page beside it. :data:`HELP` is what ``--help`` says.
+they must be of one kind, and the output is of that kind: fuzz JSON through ``merge_documents`` (the shards in
+campaign order, whatever the order given), fuzz JUnit XML from the JSON reports the files carry (what one run of the
+whole campaign writes), other JUnit XML by test case (the failures and errors of all inputs combined, counts
+recomputed), coverage JSON through ``CoverageReport.merge`` with its HTML page beside it. :data:`HELP` is what ``--help`` says.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,9 @@ Each input is recognised by its content: a fuzz report written with --json, a fu
 the output is of that kind:
 
   fuzz JSON     findings by key, case counts and statuses summed, each shard's draws kept
-  JUnit XML     test cases by class and name, a failure or error from any input kept, counts recomputed
+  JUnit XML     fuzz JUnit files: the file one run of the campaign writes (every distinct finding, from
+                the inputs' reports); other JUnit files: test cases by class and name, the failures and
+                errors of all inputs combined, counts recomputed
   coverage JSON calls and statuses summed, written with its HTML page beside it
 
 Fuzz reports merge only within one campaign: the same api-version, target kind, --max-examples, modes,
@@ -104,13 +107,19 @@ def merge_files(files: list[Path], output: Path, *, require_campaign: bool = Fal
         shares, complete = _shares(campaign), campaign.complete if campaign else None
         _write(output, text)
     elif kind == JUNIT:
-        from pytest_runcommand.fuzz.junit import campaign_properties, merge_junit_campaigns
+        from pytest_runcommand.fuzz.junit import campaign_properties, merge_junit_campaigns, report_document
 
-        campaign = merge_junit_campaigns([(str(file), data) for file, (_, data) in zip(files, loaded, strict=True)])
+        named = [(str(file), data) for file, (_, data) in zip(files, loaded, strict=True)]
+        campaign = merge_junit_campaigns(named)
         if require_campaign and campaign is None:
             raise UsageError("--require-complete: these JUnit files name no fuzz campaign (written by another tool?)")
         shares, complete = _shares(campaign), campaign.complete if campaign else None
-        _write(output, _merge_junit([data for _, data in loaded], campaign_properties(campaign) if campaign else None))
+        documents = [(source, report_document(root)) for source, root in named]
+        if campaign is not None and all(document is not None for _, document in documents):
+            text = _merge_fuzz_junit(documents)  # the JUnit file of one run of the whole campaign
+        else:  # files of other tools (or of an older version): by test case
+            text = _merge_junit([data for _, data in loaded], campaign_properties(campaign) if campaign else None)
+        _write(output, text)
     else:
         from pytest_runcommand.report.coverage import CoverageReport
 
@@ -202,6 +211,17 @@ def _merge_fuzz(files: list[Path], documents: list[Any]) -> tuple[str, Campaign 
     return json.dumps(to_document(merged, baseline), indent=2) + "\n", merged.campaign
 
 
+def _merge_fuzz_junit(documents: list[tuple[str, Any]]) -> str:
+    """The JUnit file of the fuzz reports fuzz JUnit files carry, merged as ``--json`` reports merge: what one run
+    of the campaign writes (every distinct finding, counts summed, the run's problems judged over all shards)."""
+    from pytest_runcommand.fuzz.baseline import Baseline
+    from pytest_runcommand.fuzz.document import merge_documents
+    from pytest_runcommand.fuzz.junit import junit_xml
+
+    merged, known = merge_documents(documents)
+    return junit_xml(merged, Baseline({key: {} for key in known}))
+
+
 def _merge_junit(roots: list[ElementTree.Element], properties: ElementTree.Element | None = None) -> str:
     cases: dict[tuple[str, str], ElementTree.Element] = {}
     name, elapsed = roots[0].get("name", "merged"), 0.0
@@ -215,9 +235,14 @@ def _merge_junit(roots: list[ElementTree.Element], properties: ElementTree.Eleme
                 if mine is None:
                     cases[key] = case
                     continue
-                for outcome in case:  # a failure or error of any shard stays
-                    if outcome.tag in ("failure", "error") and mine.find(outcome.tag) is None:
+                for outcome in case:  # a failure or error of any input stays, their texts combined
+                    if outcome.tag not in ("failure", "error"):
+                        continue
+                    kept = mine.find(outcome.tag)
+                    if kept is None:
                         mine.append(outcome)
+                    else:
+                        kept.text = _union(kept.text or "", outcome.text or "")
                 mine.attrib.pop("skipped", None)
                 for skipped in mine.findall("skipped"):
                     if case.find("skipped") is None:
@@ -236,8 +261,29 @@ def _merge_junit(roots: list[ElementTree.Element], properties: ElementTree.Eleme
         suite.set(attribute, str(value))
     root = ElementTree.Element("testsuites", name=name)
     root.append(suite)
-    ElementTree.indent(root)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+    from pytest_runcommand.fuzz.junit import xml_text
+
+    return xml_text(root)
+
+
+_FINDING_HEAD = re.compile(r"\[[0-9a-f]{16}\] ")
+
+
+def _union(kept: str, text: str) -> str:
+    """Two failure texts of one test case as one: the paragraphs of ``text`` that ``kept`` lacks added (a fuzz
+    finding's paragraph, ``[key] ...``, is known by its key)."""
+
+    def name(paragraph: str) -> str:
+        head = _FINDING_HEAD.match(paragraph)
+        return head[0] if head else paragraph.strip()
+
+    paragraphs = [p for p in kept.split("\n\n") if p.strip()]
+    seen = {name(p) for p in paragraphs}
+    for paragraph in text.split("\n\n"):
+        if paragraph.strip() and name(paragraph) not in seen:
+            seen.add(name(paragraph))
+            paragraphs.append(paragraph)
+    return "\n\n".join(paragraphs)
 
 
 def _float(text: str | None) -> float:
@@ -248,6 +294,6 @@ def _float(text: str | None) -> float:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    from pytest_runcommand.fuzz.document import write_text
+
+    write_text(path, text)
