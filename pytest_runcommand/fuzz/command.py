@@ -182,6 +182,11 @@ def _check_paths(args: argparse.Namespace) -> None:
 
     if args.junit_xml is not None and args.json is not None and args.junit_xml.resolve() == args.json.resolve():
         raise UsageError(f"--json and --junit-xml name the same file ({args.json}): give each its own")
+    for flag, path in (("--json", args.json), ("--junit-xml", args.junit_xml)):
+        if path is not None and args.baseline is not None and path.resolve() == args.baseline.resolve():
+            raise UsageError(
+                f"{flag} and --baseline name the same file ({path}): the report would replace the baseline"
+            )
     for flag, path in (("--junit-xml", args.junit_xml), ("--json", args.json)):
         if path is not None:
             writable_file(path, flag)  # checked before the campaign, not after it

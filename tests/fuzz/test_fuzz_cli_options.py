@@ -1,0 +1,32 @@
+"""``pytest-runcommand fuzz`` options refused before any work (review 6, finding 10)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_runcommand.cli import main
+
+ONE = ["fuzz", "--operation", "VirtualMachineRunCommands_Get", "--max-examples", "1", "--no-stateful"]
+
+
+@pytest.mark.parametrize("flag", ["--json", "--junit-xml"])
+@pytest.mark.parametrize("update", [True, False])
+def test_a_report_naming_the_baseline_is_refused(
+    flag: str, update: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--baseline bl.json --update-baseline --json bl.json`` replaced the baseline with the report."""
+    monkeypatch.chdir(tmp_path)
+    baseline = {"version": 1, "failures": {"0123456789abcdef": {"operation": "x", "check": "y", "title": "z"}}}
+    Path("bl.json").write_text(json.dumps(baseline), encoding="utf-8")
+    before = Path("bl.json").read_bytes()
+    other = str(tmp_path / "sub" / ".." / "bl.json")  # another spelling of the same file
+    args = [*ONE, "--baseline", "bl.json", *(["--update-baseline"] if update else []), flag, other]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{flag} and --baseline name the same file" in err
+    assert err.count("\n") == 1
+    assert Path("bl.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bl.json"]
