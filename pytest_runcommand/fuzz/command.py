@@ -9,6 +9,7 @@ positive case accepted, an operation not fuzzed, clean-up left run commands behi
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -154,7 +155,7 @@ def register(subparsers: Any) -> None:
     )
     live.add_argument(
         "--rate",
-        type=float,
+        type=_positive_rate,
         metavar="PER_SECOND",
         help=f"at most this many requests a second (default with --live: {LIVE_RATE:g})",
     )
@@ -170,6 +171,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _positive_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (value > 0 and math.isfinite(value)):  # nan compares false
+        raise argparse.ArgumentTypeError(f"expected a positive number of requests a second, got {text!r}")
     return value
 
 

@@ -259,7 +259,8 @@ class FuzzReport:
         known = len(self.findings) - len(new)
         lines = [f"pytest-runcommand fuzz: {self.target}"]
         lines.append(
-            f"{self.cases} cases over {len(self.statuses)} operations in {self.elapsed:.1f}s; "
+            f"{self.cases} case{'s' if self.cases != 1 else ''} over {len(self.statuses)} "
+            f"operation{'s' if len(self.statuses) != 1 else ''} in {self.elapsed:.1f}s; "
             f"{len(self.findings)} distinct failure{'s' if len(self.findings) != 1 else ''}"
             + (f" ({known} known in the baseline, {len(new)} new)" if baseline is not None else "")
         )

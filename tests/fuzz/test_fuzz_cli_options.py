@@ -1,4 +1,4 @@
-"""``pytest-runcommand fuzz`` options refused before any work (review 6, finding 10)."""
+"""``pytest-runcommand fuzz`` options refused before any work (review 6, findings 10 and 15)."""
 
 from __future__ import annotations
 
@@ -30,3 +30,19 @@ def test_a_report_naming_the_baseline_is_refused(
     assert err.count("\n") == 1
     assert Path("bl.json").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bl.json"]
+
+
+@pytest.mark.parametrize("rate", ["0", "-1", "-0.5", "nan", "inf", "x"])
+def test_a_rate_that_is_not_a_positive_number_is_refused(rate: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--rate 0`` and ``--rate -1`` were accepted without a word, while ``--max-requests 0`` was refused."""
+    with pytest.raises(SystemExit) as stopped:
+        main([*ONE, f"--rate={rate}"])
+    assert stopped.value.code == 2
+    assert f"argument --rate: expected a positive number of requests a second, got {rate!r}" in capsys.readouterr().err
+
+
+def test_a_positive_rate_is_taken(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*ONE, "--rate", "0.5", "--mode", "positive"]) == 0
+    out = capsys.readouterr().out
+    assert "1 case over 1 operation in " in out  # not "1 cases over 1 operations"
+    assert "0 distinct failures" in out
