@@ -120,7 +120,7 @@ class EmulatorApp:
             return
         self.backend.clock.tick()
         headers = parse_headers(scope.get("headers", ()))
-        method = str(scope["method"]).upper()
+        method = str(scope["method"])  # methods are case-sensitive (RFC 9110): "get" is no GET
         received: list[bytes] = []
         response: Response | Encoded
         try:

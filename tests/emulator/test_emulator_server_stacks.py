@@ -77,3 +77,32 @@ def test_the_server_refuses_a_stack_that_is_not_installed(monkeypatch: pytest.Mo
     monkeypatch.setitem(sys.modules, "uvloop", None)
     with pytest.raises(ModuleNotFoundError, match=r'uvloop is not installed: pip install "pytest-runcommand\[fast\]"'):
         EmulatorServer(tls=False, loop="uvloop")
+
+
+def _raw(server: EmulatorServer, request: bytes) -> bytes:
+    import socket
+
+    host, port = server.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+def test_a_method_in_another_case_is_not_the_method_and_changes_nothing() -> None:
+    body = b'{"location": "westus", "properties": {"source": {"script": "echo hi"}}}'
+    with EmulatorServer(tls=False) as server:
+        request = (
+            f"put {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH['Authorization']}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+        answer = _raw(server, request)
+        after = httpx.get(server.base_url + PATH, headers=AUTH)
+    assert answer.startswith(b"HTTP/1.1 405 ")
+    assert b'"MethodNotAllowed"' in answer
+    assert after.status_code == 404
