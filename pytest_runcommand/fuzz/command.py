@@ -13,6 +13,9 @@ import math
 import os
 import re
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -285,7 +288,8 @@ def run(args: argparse.Namespace) -> int:
     )
     progress = terminal_progress(sys.stderr, os.environ)
     try:
-        report = run_campaign(FuzzRunner(target, settings, progress=progress), workers=workers, shard=shard)
+        with hypothesis_storage():
+            report = run_campaign(FuzzRunner(target, settings, progress=progress), workers=workers, shard=shard)
     except Exception as error:  # a crash must not print the token that sits in schemathesis's reprs
         print(
             "pytest-runcommand fuzz: the run stopped: "
@@ -309,6 +313,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nbaseline: {len(report.findings)} failure(s) written to {args.baseline}")
         return 1 if report.problems else 0
     return 1 if report.failed(baseline) else 0
+
+
+@contextmanager
+def hypothesis_storage() -> Iterator[None]:
+    """hypothesis's storage directory in a temporary folder for the run: nothing is written in the working directory.
+
+    hypothesis keeps caches there (``unicode_data``: its character tables; ``constants``: the literals of local
+    modules), rebuilt when missing; the run reads no example database from it (its settings name none, or
+    ``--hypothesis-database``'s folder). A storage directory the user names (``HYPOTHESIS_STORAGE_DIRECTORY``) is used.
+    """
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        yield
+        return
+    from hypothesis import configuration
+
+    before = getattr(configuration, "__hypothesis_home_directory", None)
+    with tempfile.TemporaryDirectory(prefix="pytest-runcommand-hypothesis-") as folder:
+        configuration.set_hypothesis_home_dir(folder)
+        try:
+            yield
+        finally:
+            configuration.set_hypothesis_home_dir(before)
 
 
 def _hint(error: BaseException, args: argparse.Namespace) -> str:
