@@ -165,7 +165,7 @@ class _Exchange:
                     self.complete.set()
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=512)
 def _origin(origin: str) -> tuple[str, str, int]:
     """Scheme, host and port of a URL's origin (``scheme://host[:port]``), as ``urlsplit`` reads them."""
     split = urlsplit(origin)

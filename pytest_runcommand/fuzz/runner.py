@@ -46,7 +46,7 @@ from schemathesis.schemas import APIOperation, BaseSchema
 # part and the clean-up too).
 from pytest_runcommand.fuzz import campaign as _campaign  # noqa: F401  (its imports, before any draw)
 from pytest_runcommand.fuzz.baseline import failure_key
-from pytest_runcommand.fuzz.call import call
+from pytest_runcommand.fuzz.call import _header_pairs, call
 from pytest_runcommand.fuzz.checks import RUNCOMMAND_CHECKS, ContractFailure
 from pytest_runcommand.fuzz.cleanup import clean_up
 from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
@@ -424,7 +424,7 @@ class _LazyOverride:
 def _case_bytes(case: Case[Any], path: str | None = None) -> bytes:
     """What was drawn for a case (method, path, query, headers, body), as stable bytes for the campaign digest
     (``path``: its formatted path, when already known)."""
-    headers = {k.lower(): v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}  # not drawn
+    headers = {k.lower(): v for k, v in _header_pairs(case.headers or {}) if k.lower() != "authorization"}  # not drawn
     drawn = [case.method, case.formatted_path if path is None else path, case.query, headers, case.body]
     return _DIGEST_JSON.encode(drawn).encode() + b"\n"
 

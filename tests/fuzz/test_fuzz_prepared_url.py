@@ -9,7 +9,7 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_runcommand.fuzz.prepared_url import prepared_url
+from pytest_runcommand.fuzz.prepared_url import _ESCAPE, _UNRESERVED, _UNRESERVED_ESCAPE, prepared_url
 
 _KEPT = [*"aZ09-._~!$&'()*+,=:@", "%2F", "%C3%A9", "%20"]
 _CHANGED = [*';/%?#[] "<>\\^`{|}\x7f\u00e9\u2028', "%2f", "%7E", "%41", "%G1", ".", ".."]
@@ -74,3 +74,10 @@ def test_what_a_fuzz_run_sends_takes_the_shortcut(url: str, params: Any) -> None
 )
 def test_what_requests_would_change_is_left_to_requests(url: str) -> None:
     assert prepared_url(url, {"api-version": "2024-07-01"}) is None
+
+
+def test_the_escapes_of_unreserved_characters_are_those_of_the_set() -> None:
+    for code in range(256):
+        escape = f"%{code:02X}"
+        assert _ESCAPE.fullmatch(escape)
+        assert bool(_UNRESERVED_ESCAPE.fullmatch(escape)) == (chr(code) in _UNRESERVED), escape
