@@ -105,8 +105,9 @@ class _Plan(NamedTuple):
     """The statuses on which the operation declares ``Location`` and ``Retry-After``."""
     location: str
     """A PUT's or PATCH's ``Location`` after the base URL: the canonical path and its api-version."""
-    taken: set[bytes]
-    """Bodies the contract took as they are (at most 64, of at most :data:`_TAKEN_BODY_BYTES` each)."""
+    taken: dict[bytes, dict[str, Any]]
+    """Bodies the contract took as they are, each with its JSON (at most 64, of at most :data:`_TAKEN_BODY_BYTES`
+    each): parsed once, shared and never changed (a write copies what it keeps or stores it as it is)."""
 
 
 _Header = tuple[bytes, bytes]
@@ -114,8 +115,9 @@ _AroundAnswer = tuple[tuple[_Header, ...], bytes, bytes, tuple[_Header, ...]]
 """A fast PATCH's answer headers before its own, its operation URL before and after the id, the headers after."""
 
 
-_TAKEN_BODY_BYTES = 16 * 1024
-"""The largest body a plan remembers the contract took (a PATCH body is a few hundred bytes; memory stays small)."""
+_TAKEN_BODY_BYTES = 4 * 1024
+"""The largest body a plan remembers the contract took, with its JSON (a PATCH body is a few hundred bytes; memory
+stays small)."""
 
 
 class RunCommandService:
@@ -216,20 +218,19 @@ class RunCommandService:
         conforms = plan.conforms
         if conforms is None or not body or not _is_json(request.headers.get("content-type", "")):
             return None
-        try:
-            sent = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return None
-        if type(sent) is not dict:
-            return None
         taken = plan.taken
-        if body not in taken:  # (the contract's answer for a body is the same each time: clients repeat theirs)
-            if not conforms(sent):
+        sent = taken.get(body)
+        if sent is None:  # (the JSON of a body and the contract's answer are the same each time: clients repeat theirs)
+            try:
+                sent = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                return None
+            if type(sent) is not dict or not conforms(sent):
                 return None
             if len(body) <= _TAKEN_BODY_BYTES:
                 if len(taken) >= 64:
                     taken.clear()
-                taken.add(body)
+                taken[body] = sent
         backend = self.owner.backend
         try:
             command, operation = backend.update(
@@ -307,7 +308,7 @@ class RunCommandService:
                 kept_on_write(version),
                 _lro_header_statuses(version, request.method, template or request.path),
                 f"{canonical}?api-version={quote_query(version)}",
-                set(),
+                {},
             )
             if len(self._plans) >= 4096:
                 self._plans.clear()

@@ -396,6 +396,10 @@ def test_a_repeated_patch_answers_and_leaves_what_the_plain_handlers_do(version:
     assert state(fast) == state(plain)
     made_again(fast)
     assert [seen.__dict__ for seen in fast.seen] == [seen.__dict__ for seen in plain.seen]
+    remembered = [item for plan in fast.app.run_commands._plans.values() for item in plan.taken.items()]
+    assert remembered, "the fast PATCH remembers what it parsed"
+    for text, parsed in remembered:  # shared with what the writes stored: never changed by them
+        assert exactly(parsed) == exactly(orjson.loads(text))
 
 
 def made_again(client: Client) -> None:
