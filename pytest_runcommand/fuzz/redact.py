@@ -2,7 +2,9 @@
 
 The secret fields are not named here: a value is secret when its JSON pointer is secret by
 :func:`pytest_runcommand.contract.facts.is_secret_pointer` (the ``x-ms-secret`` properties of the contract, in any
-shape: a string, a number, an object, a list; a protected parameter's ``name`` stays readable).
+shape: a string, a number, an object, a list; a protected parameter's ``name`` stays readable). As the contract's
+validators show values (:func:`pytest_runcommand.contract.violations.mask_value`), an object under a secret that is
+not a ``name``/``value`` item is masked whole: even its keys may be the secret.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from pytest_runcommand.contract.facts import is_secret_pointer
+from pytest_runcommand.contract.facts import SECRET_VALUE_KEYS_KEPT, is_secret_pointer
 from pytest_runcommand.contract.violations import MASK, mask_text
 
 __all__ = ["MASK", "MIN_BARE_SECRET", "mask_body", "redact", "response_excerpt", "secret_values"]
@@ -20,13 +22,25 @@ MIN_BARE_SECRET = 8
 """A secret this long or longer is also masked where it appears bare in text (shorter ones as JSON strings only)."""
 
 
+_ITEM_KEYS = SECRET_VALUE_KEYS_KEPT | {"value"}
+"""The keys of a secret list's items (a protected parameter's ``name`` and ``value``): any other key under a secret
+masks its whole object."""
+
+
 def _escape(key: object) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _secret_object(pointer: str, value: dict[Any, Any]) -> bool:
+    """True for an object under a secret pointer that is not a name/value item: masked whole, keys included."""
+    return is_secret_pointer(pointer) and not set(value) <= _ITEM_KEYS
 
 
 def _leaves(pointer: str, value: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(value, dict):
         for key, item in value.items():
+            if _secret_object(pointer, value):  # its keys are secret values too
+                yield f"{pointer}/{_escape(key)}", key
             yield from _leaves(f"{pointer}/{_escape(key)}", item)
     elif isinstance(value, list):
         for index, item in enumerate(value):
@@ -47,7 +61,10 @@ def secret_values(body: Any) -> list[str]:
 
 
 def mask_body(value: Any, pointer: str = "") -> Any:
-    """``value`` with every leaf under a secret pointer replaced by ``***`` (keys and shape kept), tokens masked."""
+    """``value`` with every leaf under a secret pointer replaced by ``***`` (the shape of name/value items kept, any
+    other object under a secret replaced whole, keys included), tokens masked."""
+    if isinstance(value, dict) and _secret_object(pointer, value):
+        return MASK
     if isinstance(value, dict):
         return {key: mask_body(item, f"{pointer}/{_escape(key)}") for key, item in value.items()}
     if isinstance(value, list):
