@@ -15,7 +15,8 @@ layers taken out where they do nothing for this client:
   and it has no cookies, auth, params, proxies or hooks) and ``Session.send``'s bookkeeping (no hooks, no cookie in
   the answer, no redirect to follow): the request is prepared as ``Session.request`` prepares it (the same
   ``PreparedRequest``; its URL by :func:`~pytest_runcommand.fuzz.prepared_url.prepared_url` where ``requests``
-  leaves it unchanged) and handed to the adapter;
+  leaves it unchanged, its headers matched against ``requests``' own patterns, a name or value once) and handed to
+  the adapter with the URL's parts;
 - the ``requests.Response``: schemathesis's ``Response`` is built from the app's answer directly, with what
   ``Response.from_requests`` would have copied (status, headers as lists, body, reason, encoding, HTTP version);
 - the transport lookup and the hook dispatch when no hook is registered.
@@ -75,6 +76,10 @@ _JSON: Any = getattr(requests.models, "complexjson", None) or __import__("json")
 """The JSON module ``PreparedRequest.prepare_body`` encodes with (simplejson when installed)."""
 _HEADER_PATTERNS: Any = getattr(requests.utils, "_HEADER_VALIDATORS_STR", None)
 """The patterns ``check_header_validity`` holds a str header name and value to (None: this requests has others)."""
+_MATCHED: tuple[set[str], set[str]] = (set(), set())
+"""Header names and values that matched those patterns already (the same few on every request but the case id's
+value; each set bounded)."""
+_MAX_MATCHED = 512
 
 
 def lean_call_applies(case: Case[Any], session: Any, kwargs: Mapping[str, Any]) -> bool:
@@ -243,7 +248,7 @@ def _prepare_headers(prepared: requests.PreparedRequest, headers: Mapping[str, A
     if not headers or _HEADER_PATTERNS is None:
         prepared.prepare_headers(headers)
         return
-    name_matches, value_matches = _HEADER_PATTERNS[0].match, _HEADER_PATTERNS[1].match
+    names, values = _MATCHED
     checked: CaseInsensitiveDict[Any] = CaseInsensitiveDict()
     store = _store(checked)
     for pair in _header_pairs(headers):
@@ -251,10 +256,20 @@ def _prepare_headers(prepared: requests.PreparedRequest, headers: Mapping[str, A
         if type(name) is not str or type(value) is not str:
             prepared.prepare_headers(headers)
             return
-        if name_matches(name) is None or value_matches(value) is None:
-            check_header_validity(pair)  # raises, as requests does
+        if name not in names or value not in values:
+            _match_header(pair)
         store[name.lower()] = pair
     prepared.headers = checked
+
+
+def _match_header(pair: tuple[str, str]) -> None:
+    """``check_header_validity(pair)`` for a str pair, remembering a name and a value that match."""
+    name, value = pair
+    if _HEADER_PATTERNS[0].match(name) is None or _HEADER_PATTERNS[1].match(value) is None:
+        check_header_validity(pair)  # raises, as requests does
+    for seen, part in zip(_MATCHED, pair, strict=True):
+        if len(seen) < _MAX_MATCHED:
+            seen.add(part)
 
 
 def _prepare_body(prepared: requests.PreparedRequest, data: Any, json: Any) -> None:
