@@ -29,6 +29,24 @@ def test_default_outputs_the_echo_lines() -> None:
     assert len(executor.runs) == 1
 
 
+def test_the_same_script_run_again_echoes_alike_and_rules_still_apply() -> None:
+    """The outcome of the latest script echoed is reused for the very same script and parameters: only while no rule
+    or default decides, and each run is still recorded."""
+    executor = FakeExecutor()
+    parameters = (("who", "world"),)
+    again = run("echo $who", parameters=parameters)
+    first = executor.run(again)
+    assert executor.run(run("echo $who", parameters=parameters)) is first
+    assert first.output == "world\n"
+    assert executor.run(run("echo $who", parameters=(("who", "you"),))).output == "you\n"
+    executor.register(Outcome.failure(exit_code=4), script="echo $who")
+    assert executor.run(again).exit_code == 4
+    executor.reset()
+    executor.default = Outcome.success("set")
+    assert executor.run(again).output == "set"
+    assert len(executor.runs) == 1
+
+
 def test_recorded_runs_are_bounded_keeping_the_latest() -> None:
     executor = FakeExecutor()
     assert executor.max_runs == 10_000
