@@ -84,6 +84,16 @@ def _seconds(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def _pairs(items: list[dict[str, str]] | None) -> tuple[tuple[str, str], ...]:
+    """Named values (``parameters``, ``protectedParameters``) as a script run holds them: ``(name, value)`` pairs."""
+    if not items:
+        return ()
+    pairs: list[tuple[str, str]] = []
+    for item in items:
+        pairs.append((item["name"], item["value"]))
+    return tuple(pairs)
+
+
 DEFAULT_CALLER = Caller("pytest-runcommand-emulator", "Application")
 """Who writes when the request's token names nobody."""
 
@@ -373,12 +383,8 @@ class Backend:
             values = last[1]  # the same properties run again: the same request, at another time
         else:
             source = props.get("source") or _NO_SOURCE
-            parameters: list[tuple[str, str]] = []
-            for item in props.get("parameters") or ():
-                parameters.append((item["name"], item["value"]))
-            protected: list[tuple[str, str]] = []
-            for item in props.get(_PROTECTED) or ():
-                protected.append((item["name"], item["value"]))
+            parameters = _pairs(props.get("parameters"))
+            protected = _pairs(props.get(_PROTECTED))
             values = (  # in the order of SCRIPT_RUN_FIELDS
                 command.resource_id,
                 command.name,
@@ -387,8 +393,8 @@ class Backend:
                 source.get("commandId"),
                 source.get("galleryScriptReferenceId"),
                 source.get("scriptShell"),
-                tuple(parameters),
-                tuple(protected),
+                parameters,
+                protected,
                 props.get("runAsUser"),
                 max(0, props.get("timeoutInSeconds") or 0),
                 bool(props.get("asyncExecution")),

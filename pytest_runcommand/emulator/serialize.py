@@ -52,9 +52,18 @@ def run_command_to_wire(
     parameters = get("parameters")
     wire_props: dict[str, Any] = {"source": get("source", _EMPTY)}
     if parameters is not None:
-        pairs = wire_props["parameters"] = []
+        # each {"name", "value"}; shared as stored when every item is that already (stored values are never changed
+        # in place, and an answer is only encoded)
         for parameter in parameters:
-            pairs.append({"name": parameter["name"], "value": parameter["value"]})
+            if (
+                type(parameter) is not dict
+                or len(parameter) != 2
+                or next(iter(parameter)) != "name"
+                or "value" not in parameter
+            ):
+                parameters = [{"name": item["name"], "value": item["value"]} for item in parameters]
+                break
+        wire_props["parameters"] = parameters
     wire_props["asyncExecution"] = bool(get("asyncExecution"))
     wire_props["treatFailureAsDeploymentFailure"] = bool(get("treatFailureAsDeploymentFailure"))
     if "runAsUser" in props:
@@ -79,7 +88,7 @@ def run_command_to_wire(
     }
     tags = command.tags
     if tags is not None:
-        resource["tags"] = dict(tags)
+        resource["tags"] = tags  # shared, as the source is
     resource["properties"] = wire_props
     if api_version is None:
         if command.audit is not None:

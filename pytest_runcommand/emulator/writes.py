@@ -147,12 +147,24 @@ def patched(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any
                 if not many:
                     value = ordered(nested, value) if isinstance(value, dict) else value
                 else:
-                    value = [ordered(nested, item) if isinstance(item, dict) else item for item in value]
+                    value = _ordered_items(nested, value)
         else:
             value = stored[name]
         if value is not None:
             out[name] = value
     return out
+
+
+def _ordered_items(model: type[BaseModel], items: list[Any]) -> list[Any]:
+    """``items`` with each object of ``model`` :func:`ordered`: ``items`` itself when each is in order already (sent
+    values are never changed in place: a PATCH stores them as they are)."""
+    if type(items) is list:
+        for item in items:
+            if isinstance(item, dict) and ordered(model, item) is not item:
+                break
+        else:
+            return items
+    return [ordered(model, each) if isinstance(each, dict) else each for each in items]
 
 
 @lru_cache(maxsize=1024)

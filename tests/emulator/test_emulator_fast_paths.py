@@ -631,3 +631,30 @@ def test_a_large_body_is_answered_alike_and_not_remembered() -> None:
     taken = [plan.taken for plan in fast.app.run_commands._plans.values()]  # the PUT's plan and the PATCH's
     assert set().union(*taken) == {REPEATED}
     assert state(fast) == state(plain)
+
+
+def test_an_answer_shows_each_parameter_as_name_and_value_whatever_was_stored() -> None:
+    """Stored parameters are shown as they are when each is ``{"name", "value"}`` in that order, else rebuilt so."""
+    from pytest_runcommand.emulator.backend import Backend
+    from pytest_runcommand.emulator.serialize import run_command_to_wire
+    from pytest_runcommand.emulator.state import ParentRef
+
+    command = Backend().create_or_update(ParentRef(SUB, "rg", "vm1"), "rc", {"properties": {}})[0]
+    shown = [{"name": "a", "value": "1"}, {"name": "b", "value": "2"}]
+    for stored in (
+        [{"name": "a", "value": "1"}, {"name": "b", "value": "2"}],
+        [{"value": "1", "name": "a"}, {"name": "b", "value": "2"}],
+        [{"name": "a", "value": "1"}, {"name": "b", "value": "2", "more": "x"}],
+    ):
+        command.wire = {"parameters": stored}
+        answer = run_command_to_wire(command, api_version="2024-07-01")
+        assert exactly(answer["properties"]["parameters"]) == exactly(shown)
+    assert command.wire["parameters"][1] == {"name": "b", "value": "2", "more": "x"}, "the stored items are left"
+
+
+def test_a_patch_stores_sent_items_already_in_order_as_they_are() -> None:
+    in_order = [{"name": "a", "value": "1"}]
+    assert patched({}, {"parameters": in_order})["parameters"] is in_order
+    reordered = [{"value": "1", "name": "a"}]
+    assert exactly(patched({}, {"parameters": reordered})["parameters"]) == exactly(in_order)
+    assert list(reordered[0]) == ["value", "name"], "what was sent is never changed"
