@@ -178,8 +178,8 @@ class FakeExecutor:
         self.default: Outcome | None = None
         """Outcome for runs no rule matches (None: echo the script's output, exit code 0)."""
         self._last_echoed: tuple[str | None, tuple[tuple[str, str], ...] | None, Outcome | None] = (None, None, None)
-        """The latest script and parameters echoed, and their outcome (a write that runs the same script again
-        passes the very same objects)."""
+        """The latest script and parameters echoed, and their outcome (writes run the same script again and again:
+        compared without the echo cache's hashing)."""
 
     @property
     def runs(self) -> list[ScriptRun]:
@@ -245,7 +245,7 @@ class FakeExecutor:
             return self.default
         script, parameters = request.script or "", request.parameters
         last = self._last_echoed
-        if last[0] is script and last[1] is parameters and last[2] is not None:
+        if last[2] is not None and last[0] == script and last[1] == parameters:
             return last[2]
         outcome = _echoed(script, parameters)
         self._last_echoed = (script, parameters, outcome)

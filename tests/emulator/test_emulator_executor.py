@@ -30,13 +30,15 @@ def test_default_outputs_the_echo_lines() -> None:
 
 
 def test_the_same_script_run_again_echoes_alike_and_rules_still_apply() -> None:
-    """The outcome of the latest script echoed is reused for the very same script and parameters: only while no rule
-    or default decides, and each run is still recorded."""
+    """The outcome of the latest script echoed is reused for the same script and parameters: only while no rule or
+    default decides, and each run is still recorded."""
     executor = FakeExecutor()
     parameters = (("who", "world"),)
     again = run("echo $who", parameters=parameters)
     first = executor.run(again)
     assert executor.run(run("echo $who", parameters=parameters)) is first
+    equal = (("who", "".join(["wor", "ld"])),)  # equal, not the same objects
+    assert executor.run(run("".join(["echo ", "$who"]), parameters=equal)) is first
     assert first.output == "world\n"
     assert executor.run(run("echo $who", parameters=(("who", "you"),))).output == "you\n"
     executor.register(Outcome.failure(exit_code=4), script="echo $who")
