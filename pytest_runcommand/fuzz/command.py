@@ -3,7 +3,8 @@
 Light module: the CLI imports it at start-up; schemathesis and hypothesis are imported when the command runs (without
 them it exits 2 with the ``pip install`` line of the ``fuzz`` extra).
 Exit codes: 0 no new failure, 1 new failures (each reported with a curl line) or a run that proves nothing (no
-positive case accepted, an operation not fuzzed, clean-up left run commands behind), 2 usage error.
+positive case accepted, an operation not fuzzed, clean-up left run commands behind), 2 usage error, a run that
+stopped, or a report that could not be written.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -301,14 +302,26 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.close()
+    unwritten: list[str] = []  # a file that cannot be written is exit 2, after the run's results are shown
+
+    def write(flag: str, path: Path | None, writer: Callable[[], None]) -> None:
+        if path is None:
+            return
+        try:
+            writer()
+        except OSError as error:
+            unwritten.append(f"{flag} {path}: cannot be written ({error.strerror or type(error).__name__})")
+
     if args.update_baseline:
-        Baseline.write(args.baseline, report.baseline_entries())
-        baseline = Baseline.load(args.baseline)
-    if args.junit_xml is not None:
-        write_junit(report, args.junit_xml, baseline)
-    if args.json is not None:
-        write_json(report, args.json, baseline)
+        write("--baseline", args.baseline, lambda: Baseline.write(args.baseline, report.baseline_entries()))
+        baseline = None if unwritten else Baseline.load(args.baseline)
+    write("--junit-xml", args.junit_xml, lambda: write_junit(report, args.junit_xml, baseline))
+    write("--json", args.json, lambda: write_json(report, args.json, baseline))
     print(report.render(baseline))
+    for line in unwritten:
+        print(f"pytest-runcommand fuzz: {line}", file=sys.stderr)
+    if unwritten:
+        return 2
     if args.update_baseline:
         print(f"\nbaseline: {len(report.findings)} failure(s) written to {args.baseline}")
         return 1 if report.problems else 0

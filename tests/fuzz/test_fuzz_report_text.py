@@ -172,3 +172,24 @@ def test_a_report_that_cannot_be_written_leaves_no_temporary_file(
     with pytest.raises(OSError, match="No space"):
         writer(FuzzReport("emulator"), tmp_path / f"r{suffix}")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_report_that_cannot_be_written_exits_2_after_the_results_are_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exit 1 means findings only: a report file that cannot be written is exit 2, one line naming it, no traceback."""
+    monkeypatch.chdir(tmp_path)
+    replace = Path.replace
+
+    def full_disk(self: Path, target: Any) -> Path:
+        if str(target).endswith("r.xml"):
+            raise OSError(28, "No space left on device")
+        return replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", full_disk)
+    args = ["fuzz", "--operation", GET, "--max-examples", "1", "--no-stateful", "--mode", "positive"]
+    assert main([*args, "--json", "r.json", "--junit-xml", "r.xml"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "pytest-runcommand fuzz: --junit-xml r.xml: cannot be written (No space left on device)\n"
+    assert "1 case over 1 operation" in captured.out  # the run's results are shown all the same
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]  # the other report written, no .tmp left
