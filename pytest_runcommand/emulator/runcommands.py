@@ -105,15 +105,19 @@ class _Plan(NamedTuple):
     """The statuses on which the operation declares ``Location`` and ``Retry-After``."""
     location: str
     """A PUT's or PATCH's ``Location`` after the base URL: the canonical path and its api-version."""
-    taken: dict[bytes, dict[str, Any]]
-    """Bodies the contract took as they are, each with its JSON (at most 64, of at most :data:`_TAKEN_BODY_BYTES`
-    each): parsed once, shared and never changed (a write copies what it keeps or stores it as it is)."""
+    taken: dict[bytes, dict[str, Any] | None]
+    """Bodies the contract took as they are (at most 64, of at most :data:`_TAKEN_BODY_BYTES` each), each with its
+    JSON once sent again (None before: a new body each time keeps no parsed copy alive): shared and never changed
+    (a write copies what it keeps or stores it as it is)."""
 
 
 _Header = tuple[bytes, bytes]
 _AroundAnswer = tuple[tuple[_Header, ...], bytes, bytes, tuple[_Header, ...]]
 """A fast PATCH's answer headers before its own, its operation URL before and after the id, the headers after."""
 
+
+_UNSEEN: Any = object()
+"""A body no plan has taken yet (:attr:`_Plan.taken`)."""
 
 _TAKEN_BODY_BYTES = 4 * 1024
 """The largest body a plan remembers the contract took, with its JSON (a PATCH body is a few hundred bytes; memory
@@ -219,18 +223,21 @@ class RunCommandService:
         if conforms is None or not body or not _is_json(request.headers.get("content-type", "")):
             return None
         taken = plan.taken
-        sent = taken.get(body)
-        if sent is None:  # (the JSON of a body and the contract's answer are the same each time: clients repeat theirs)
+        kept = taken.get(body, _UNSEEN)
+        if kept is None or kept is _UNSEEN:
+            # (the JSON of a body and the contract's answer are the same each time: clients repeat theirs)
             try:
                 sent = orjson.loads(body)
             except orjson.JSONDecodeError:
                 return None
-            if type(sent) is not dict or not conforms(sent):
+            if type(sent) is not dict or (kept is _UNSEEN and not conforms(sent)):
                 return None
             if len(body) <= _TAKEN_BODY_BYTES:
                 if len(taken) >= 64:
                     taken.clear()
-                taken[body] = sent
+                taken[body] = None if kept is _UNSEEN else sent  # its JSON kept once it comes again
+        else:
+            sent = kept
         backend = self.owner.backend
         try:
             command, operation = backend.update(
