@@ -25,7 +25,7 @@ import logging
 import traceback
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.actions import ActionService
@@ -156,6 +156,9 @@ class EmulatorApp:
         self, scope: Scope, receive: Receive, method: str, headers: Mapping[str, str], received: list[bytes]
     ) -> Response | Encoded:
         path = str(scope.get("path", "/"))
+        raw_path = scope.get("raw_path")
+        if raw_path and (raw_path[:1] != b"/" or b"%" in raw_path):
+            path = _target_path(raw_path, path)
         own_url = base_url(scope, headers)
         claims: Mapping[str, Any] = {}
         key = (method, path, scope.get("query_string", b""))
@@ -210,6 +213,10 @@ class EmulatorApp:
         query = scope.get("query_string", b"").decode("latin-1")
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if raw_path else quote(str(scope.get("path", "/")))
+        if not path.startswith("/"):  # absolute-form: its path
+            split = urlsplit(path)
+            if split.scheme.lower() in ("http", "https") and split.netloc:
+                path = split.path or "/"
         url = f"{base_url(scope, request_headers)}{path}{'?' + query if query else ''}"
         interaction = Interaction(
             method=str(scope.get("method", "GET")),
@@ -223,6 +230,24 @@ class EmulatorApp:
         )
         for observer in list(self.observers):
             observer(interaction)
+
+
+def _target_path(raw_path: bytes, path: str) -> str:
+    """The path a request is routed by, from its request target as sent (``raw_path``) and uvicorn's decoded
+    ``path``: an absolute-form target (``http://host/subscriptions/...``, legal in HTTP/1.1; h11 passes it whole,
+    httptools its path) is served as its path, on both stacks alike; an encoded slash (``vm%2F1``) stays inside its
+    segment as ``%2F`` (a name ARM refuses: 400 InvalidResourceName), never a path separator that routes the request
+    elsewhere. Any other target: uvicorn's ``path``."""
+    target = raw_path.decode("latin-1")
+    if not target.startswith("/"):
+        split = urlsplit(target)
+        if split.scheme.lower() not in ("http", "https") or not split.netloc:
+            return path  # asterisk-form or another scheme: a path nothing serves (404)
+        target = split.path or "/"
+        path = unquote(target)
+    if "%2f" in target.lower():
+        path = "/".join(unquote(segment).replace("/", "%2F") for segment in target.split("/"))
+    return path
 
 
 class _Lane(NamedTuple):

@@ -146,9 +146,7 @@ def test_a_path_name_arm_could_not_hold_is_a_400_before_any_change(
     before = state_of(runcommand_emulator_server.backend)
     for method, body in (("PUT", BODY), ("PATCH", {"properties": {"timeoutInSeconds": 5}}), ("DELETE", None)):
         response = client.request(method, path, json=body)
-        if segment == "a%2Fb":  # decoded to a slash: one segment more, a path nothing serves
-            assert_cloud_error(response, 404, "InvalidResourceType", "NotFound")
-            continue
+        # "a%2Fb" too: an encoded slash stays in its name (it was decoded into one segment more, a 404)
         assert_cloud_error(response, 400, "InvalidResourceName", "InvalidSubscriptionId")
     assert state_of(runcommand_emulator_server.backend) == before
 
