@@ -17,6 +17,7 @@ __all__ = [
     "DIAGNOSTIC",
     "IN_PROGRESS_STATE",
     "MANAGED",
+    "MAX_BODY_BYTES",
     "AsyncOperation",
     "Audit",
     "Caller",
@@ -43,6 +44,11 @@ def normalize_location(location: str) -> str:
     return "".join(location.split()).lower()
 
 
+MAX_BODY_BYTES = 4 * 1024 * 1024
+"""The largest request body the emulator takes (4 MiB, as ARM): a larger one answers 413 RequestEntityTooLarge.
+:attr:`EmulatorSettings.max_body_bytes` defaults to it; the contract's command reads it from there."""
+
+
 @dataclass
 class EmulatorSettings:
     """Knobs of the emulator; change them on ``backend.settings`` at any time."""
@@ -61,8 +67,8 @@ class EmulatorSettings:
     """Run commands per page of a list; more pages are reached through ``nextLink``."""
     strict: bool = True
     """Reject read-only properties in requests (the contract's code); False drops them, as Azure does."""
-    max_body_bytes: int = 4 * 1024 * 1024
-    """Bodies larger than this answer 413."""
+    max_body_bytes: int = MAX_BODY_BYTES
+    """Bodies larger than this answer 413 (default :data:`MAX_BODY_BYTES`)."""
     max_operations: int = 10_000
     """Finished async operations kept for polling; older ones are forgotten (bounded memory)."""
 

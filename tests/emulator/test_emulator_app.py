@@ -540,6 +540,18 @@ def test_oversized_body_is_413(runcommand_emulator: InProcessEmulator) -> None:
     assert error_of(response)["code"] == "RequestEntityTooLarge"
 
 
+def test_the_default_body_limit_is_the_one_named_4_mib(runcommand_emulator: InProcessEmulator) -> None:
+    from pytest_runcommand.contract.command import _body_limit
+    from pytest_runcommand.emulator.state import MAX_BODY_BYTES, EmulatorSettings
+
+    assert MAX_BODY_BYTES == 4 * 1024 * 1024
+    assert EmulatorSettings().max_body_bytes == MAX_BODY_BYTES == _body_limit()
+    assert runcommand_emulator.backend.settings.max_body_bytes == MAX_BODY_BYTES
+    response = runcommand_emulator.client.put(rc_path() + Q, json=put_body(script="x" * MAX_BODY_BYTES))
+    assert response.status_code == 413
+    assert f"maximum size of {MAX_BODY_BYTES} bytes" in error_of(response)["message"]
+
+
 def test_wrong_content_type_is_415(runcommand_emulator: InProcessEmulator) -> None:
     response = runcommand_emulator.client.put(
         rc_path() + Q, content=b'{"location": "westus"}', headers={"Content-Type": "text/plain"}
