@@ -267,6 +267,7 @@ def captured_answers(directory: Path) -> Path:
     import asyncio
 
     from pytest_runcommand.emulator.app import EmulatorApp
+    from pytest_runcommand.emulator.asgi import Message
 
     app = EmulatorApp()
 
@@ -282,16 +283,16 @@ def captured_answers(directory: Path) -> Path:
             "server": ("127.0.0.1", 80),
             "headers": [(name.lower().encode(), value.encode()) for name, value in HEADERS.items()],
         }
-        sent: list[dict[str, object]] = []
+        sent: list[Message] = []
 
-        async def receive() -> dict[str, object]:
+        async def receive() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
 
-        async def send(message: dict[str, object]) -> None:
+        async def send(message: Message) -> None:
             sent.append(message)
 
         await app(scope, receive, send)
-        return sent[0]["headers"], sent[1]["body"]  # type: ignore[return-value]
+        return sent[0]["headers"], sent[1]["body"]
 
     answers = {}
     for key, url in (("base", PATH), ("latest", LATEST_PATH)):
