@@ -14,7 +14,7 @@ from typing import Any
 
 from pytest_runcommand.fuzz.findings import FuzzReport
 from pytest_runcommand.fuzz.live import GuardRefusal
-from pytest_runcommand.fuzz.targets import REQUEST_TIMEOUT, Target
+from pytest_runcommand.fuzz.targets import Target
 
 __all__ = ["CLEANUP_TIMEOUT", "clean_up"]
 
@@ -43,7 +43,7 @@ class _Cleaner:
                 url,
                 headers=self.target.headers,
                 verify=self.target.tls_verify,
-                timeout=REQUEST_TIMEOUT,
+                timeout=self.target.request_timeout,
                 allow_redirects=False,
             )
         except requests.RequestException as error:

@@ -10,7 +10,6 @@ stopped, or a report that could not be written.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import sys
@@ -28,9 +27,13 @@ from pytest_runcommand.fuzz.targets import (
     ENV_SCOPE,
     LIVE_MAX_REQUESTS,
     LIVE_RATE,
+    RATE_EXPECTED,
+    REQUEST_TIMEOUT,
+    TIMEOUT_EXPECTED,
     TOKEN_ENV,
     TargetRequest,
     masked_target_text,
+    positive_number,
     resolve_target,
 )
 
@@ -159,9 +162,17 @@ def register(subparsers: Any) -> None:
     )
     live.add_argument(
         "--rate",
-        type=_positive_rate,
+        type=_positive(RATE_EXPECTED),
         metavar="PER_SECOND",
         help=f"at most this many requests a second (default with --live: {LIVE_RATE:g})",
+    )
+    live.add_argument(
+        "--request-timeout",
+        type=_positive(TIMEOUT_EXPECTED),
+        metavar="SECONDS",
+        help=f"wait at most this long to connect and for each answer (default: {REQUEST_TIMEOUT:g}); a target "
+        "that does not answer in time, or drops the connection, is a target_answers failure and the rest of that "
+        "part of the run is skipped",
     )
     # "--shard -1/2" reaches the shard's own message instead of argparse's "expected one argument"
     parser._negative_number_matcher = re.compile(r"^-\d[\d/]*$|^-\d*\.\d+$")
@@ -178,14 +189,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not (value > 0 and math.isfinite(value)):  # nan compares false
-        raise argparse.ArgumentTypeError(f"expected a positive number of requests a second, got {text!r}")
-    return value
+def _positive(expected: str) -> Callable[[str], float]:
+    """An argparse type for :func:`~pytest_runcommand.fuzz.targets.positive_number`'s rule (argparse's one line
+    names the flag)."""
+
+    def parse(text: str) -> float:
+        try:
+            return positive_number(text, expected)
+        except UsageError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
 
 
 def _check_paths(args: argparse.Namespace) -> None:
@@ -226,6 +240,7 @@ def _check_emulator_flags(args: argparse.Namespace) -> None:
             ("--vm", args.vm),
             ("--instance-id", args.instance_id),
             ("--ca-cert", args.ca_cert),
+            ("--request-timeout", args.request_timeout is not None),
             ("--name-prefix", args.name_prefix != "fuzz-"),
         )
         if value
@@ -274,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
         ca_cert=str(args.ca_cert) if args.ca_cert is not None else None,
         max_requests=args.max_requests,
         rate=args.rate,
+        request_timeout=args.request_timeout,
     )
     target = resolve_target(request, CLI_ROUTE)
     if workers > 1 and (target.scope is not None or args.max_requests is not None or args.rate is not None):

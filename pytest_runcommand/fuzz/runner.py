@@ -58,6 +58,7 @@ from pytest_runcommand.fuzz.schema import build_schema
 from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.stateful import run_stateful
 from pytest_runcommand.fuzz.targets import Target
+from pytest_runcommand.fuzz.unanswered import TARGET_ANSWERS, TargetSilent, unanswered
 from pytest_runcommand.interactions import invalid_on_purpose
 
 __all__ = ["STATEFUL", "FuzzRunner", "operation_id"]
@@ -138,11 +139,15 @@ class FuzzRunner:
         send_kwargs = self.transport_kwargs()
         if kwargs:
             send_kwargs.update(kwargs)
-        if _mode(case) == "negative":  # observed traffic holds only the answer of an invalid-on-purpose request
-            with invalid_on_purpose():
+        try:
+            if _mode(case) == "negative":  # observed traffic holds only the answer of an invalid-on-purpose request
+                with invalid_on_purpose():
+                    response = call(case, **send_kwargs)
+            else:
                 response = call(case, **send_kwargs)
-        else:
-            response = call(case, **send_kwargs)
+        except Exception as error:
+            self._no_answer(case, error, sent=True)
+            raise
         self.target.guard.note_response(case.method, url, response.status_code)
         self.report.cases += 1
         operation = operation_id(case.operation)
@@ -168,6 +173,9 @@ class FuzzRunner:
                 self._record(case, response, check.__name__, failure)
             except GuardRefusal:
                 continue  # the check's own request left the target or the scope: not sent (counted as refused)
+            except Exception as error:  # the check's own request went unanswered: a finding too
+                self._no_answer(case, error)
+                raise
             except BaseExceptionGroup as group:  # schemathesis's FailureGroup is a BaseExceptionGroup
                 for inner in group.exceptions:
                     if isinstance(inner, Failure):
@@ -203,9 +211,11 @@ class FuzzRunner:
         with self._client():
             try:
                 response = self.send(case)
+                return self.check(case, response)
             except GuardRefusal:
                 return []
-            return self.check(case, response)
+            except TargetSilent:
+                return []  # recorded in the report
 
     def _record(self, case: Case[Any], response: Response, check: str, failure: Failure) -> None:
         operation = operation_id(case.operation)
@@ -238,6 +248,38 @@ class FuzzRunner:
             count=count,
             found_at=existing.found_at if existing is not None else self.report.cases,
         )
+
+    def _no_answer(self, case: Case[Any], error: Exception, *, sent: bool = False) -> None:
+        """Record a request the target did not answer and raise :class:`TargetSilent`; other errors pass.
+
+        ``sent``: ``case`` itself went unanswered (it counts as a case sent); else a check's own request did."""
+        what = unanswered(error, self.target.request_timeout if self.target.app is None else None)
+        if what is None:
+            return
+        if sent:
+            self.report.cases += 1
+        kind, title = what
+        operation = operation_id(case.operation)
+        key = failure_key(operation, TARGET_ANSWERS, kind)
+        existing = self.report.findings.get(key)
+        if existing is not None:
+            existing.count += 1
+        else:
+            secrets = secret_values(case.body)
+            self.report.findings[key] = FuzzFinding(
+                key=key,
+                operation_id=operation,
+                check=TARGET_ANSWERS,
+                title=title,
+                message=f"{type(error).__name__}; the rest of {self.phase or operation} was skipped",
+                curl=self._curl(case, secrets),
+                status=None,
+                mode=_mode(case),
+                severity="high",
+                response="(no answer)",
+                found_at=self.report.cases,
+            )
+        raise TargetSilent(key) from None
 
     def _curl(self, case: Case[Any], secrets: Sequence[str]) -> str:
         """A curl line that reproduces ``case``: secrets masked, the token read from ``$TOKEN`` by the shell."""
@@ -356,15 +398,18 @@ class FuzzRunner:
 
     def _run_unit(self, unit: str, operations: dict[str, APIOperation[Any, Any, Any, Any]]) -> None:
         started = time.perf_counter()
-        if unit == STATEFUL:
-            self.phase = STATEFUL
-            run_stateful(self)
-        else:
-            name, _, mode = unit.rpartition(" ")
-            if name not in operations or mode not in self.settings.modes:
-                raise ValueError(f"not a unit of this campaign: {unit!r}")
-            self.report.operations.append(name)
-            self._run_operation(operations[name], GenerationMode(mode))
+        try:
+            if unit == STATEFUL:
+                self.phase = STATEFUL
+                run_stateful(self)
+            else:
+                name, _, mode = unit.rpartition(" ")
+                if name not in operations or mode not in self.settings.modes:
+                    raise ValueError(f"not a unit of this campaign: {unit!r}")
+                self.report.operations.append(name)
+                self._run_operation(operations[name], GenerationMode(mode))
+        except TargetSilent:
+            self.report.notes.append(f"{unit}: skipped after a request the target did not answer")
         self.report.drawn[unit] = f"{self.report.cases}:{self._digest.hexdigest()[:16]}"
         self.report.elapsed = time.perf_counter() - started
 

@@ -18,6 +18,7 @@ Light module: no schemathesis; the emulator and ``requests`` are imported when a
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import socket
@@ -48,6 +49,7 @@ __all__ = [
     "is_loopback_host",
     "masked_target_text",
     "parse_target_url",
+    "positive_number",
     "resolve_target",
     "shown_target",
     "url_target",
@@ -60,7 +62,23 @@ CA_BUNDLE_ENV = "REQUESTS_CA_BUNDLE"
 ENV_SCOPE = {"subscription": "AZURE_SUBSCRIPTION_ID", "resource_group": "AZURE_RESOURCE_GROUP", "vm": "AZURE_VM_NAME"}
 LIVE_MAX_REQUESTS = 500
 LIVE_RATE = 5.0
-REQUEST_TIMEOUT = 30.0
+REQUEST_TIMEOUT = 10.0
+"""Seconds a request may wait for its answer by default (``--request-timeout``)."""
+RATE_EXPECTED = "a positive number of requests a second"
+TIMEOUT_EXPECTED = "a positive number of seconds"
+
+
+def positive_number(value: object, expected: str) -> float:
+    """``value`` (a number or its text) as a positive finite float: the one rule of ``--rate`` and
+    ``--request-timeout`` on every route; a :class:`UsageError` ``expected <expected>, got <value>`` otherwise."""
+    try:
+        number = math.nan if isinstance(value, bool) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (number > 0 and math.isfinite(number)):  # nan compares false
+        raise UsageError(f"expected {expected}, got {value!r}")
+    return number
+
 
 _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<path>/[^?#]*)?$")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -190,6 +208,8 @@ class Target:
     """The parsed URL of a URL target (None in-process)."""
     proxies: dict[str, str] = field(default_factory=dict)
     """Proxies for a live target, read from the environment once (never for loopback)."""
+    request_timeout: float = REQUEST_TIMEOUT
+    """Seconds a request to a URL target may wait for its answer (connect and read, each)."""
 
     @property
     def scope(self) -> LiveScope | None:
@@ -206,7 +226,7 @@ class Target:
         """Keyword arguments for every request to a URL target (no redirects, TLS settings, a timeout)."""
         if self.app is not None:
             return {}
-        return {"verify": self.tls_verify, "allow_redirects": False, "timeout": REQUEST_TIMEOUT}
+        return {"verify": self.tls_verify, "allow_redirects": False, "timeout": self.request_timeout}
 
 
 def _test_token() -> str:
@@ -239,6 +259,7 @@ def url_target(
     max_requests: int = 0,
     rate: float = 0.0,
     proxies: Mapping[str, str] | None = None,
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> Target:
     """A target reached over HTTP(S) at the parsed ``url``; ``scope`` confines it (required off loopback)."""
     parsed = url if isinstance(url, TargetURL) else parse_target_url(url)
@@ -250,6 +271,7 @@ def url_target(
         guard=Guard(scope, max_requests=max_requests, rate=rate, base_path=parsed.path),
         url=parsed,
         proxies={} if parsed.loopback else dict(proxies or {}),
+        request_timeout=positive_number(request_timeout, TIMEOUT_EXPECTED),
     )
 
 
@@ -290,6 +312,9 @@ class TargetRequest:
     ca_cert: str | None = None
     max_requests: int | None = None
     rate: float | None = None
+    """Requests a second at most (None: :data:`LIVE_RATE` off loopback, unbounded on it)."""
+    request_timeout: float | None = None
+    """Seconds a request may wait for its answer (None: :data:`REQUEST_TIMEOUT`)."""
 
 
 def _scope(request: TargetRequest, route: Route, env: Mapping[str, str], *, required: bool) -> LiveScope | None:
@@ -320,14 +345,19 @@ def resolve_target(
     if ca_cert is not None and not os.path.isfile(ca_cert):
         named = "--ca-cert" if request.ca_cert else CA_BUNDLE_ENV
         raise UsageError(f"{named} {ca_cert}: no such file")
-    rate = request.rate if request.rate is not None else (0.0 if parsed.loopback else LIVE_RATE)
-    if rate < 0:
-        raise UsageError(f"the rate must not be negative, got {rate}")
+    rate = _setting("rate", request.rate, RATE_EXPECTED, 0.0 if parsed.loopback else LIVE_RATE)
+    timeout = _setting("request_timeout", request.request_timeout, TIMEOUT_EXPECTED, REQUEST_TIMEOUT)
     scope = _scope(request, route, env, required=not parsed.loopback)
     if parsed.loopback:
         max_requests = request.max_requests or 0
         return url_target(
-            parsed, token=_test_token(), scope=scope, ca_path=ca_cert, max_requests=max_requests, rate=rate
+            parsed,
+            token=_test_token(),
+            scope=scope,
+            ca_path=ca_cert,
+            max_requests=max_requests,
+            rate=rate,
+            request_timeout=timeout,
         )
     from requests.utils import get_environ_proxies
 
@@ -339,7 +369,18 @@ def resolve_target(
         max_requests=request.max_requests or LIVE_MAX_REQUESTS,
         rate=rate,
         proxies=get_environ_proxies(parsed.base_url),
+        request_timeout=timeout,
     )
+
+
+def _setting(name: str, value: float | None, expected: str, default: float) -> float:
+    """A rate or timeout asked for (:func:`positive_number`'s rule, the message naming it), else its default."""
+    if value is None:
+        return default
+    try:
+        return positive_number(value, expected)
+    except UsageError as error:
+        raise UsageError(f"{name}: {error}") from None
 
 
 def access_token(environ: Mapping[str, str] | None = None) -> str:

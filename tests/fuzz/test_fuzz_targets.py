@@ -283,7 +283,7 @@ def test_a_live_target_without_credentials_fails_in_one_line(
     [
         (TargetRequest(target="http://127.0.0.1:1", ca_cert="/nonexistent.pem"), {}, "--ca-cert /nonexistent.pem"),
         (TargetRequest(target="http://127.0.0.1:1"), {"REQUESTS_CA_BUNDLE": "/no.pem"}, "REQUESTS_CA_BUNDLE /no.pem"),
-        (TargetRequest(target="http://127.0.0.1:1", rate=-1.0), {}, "the rate must not be negative"),
+        (TargetRequest(target="http://127.0.0.1:1", rate=-1.0), {}, "rate: expected a positive number"),
         (TargetRequest(target="http://127.0.0.1:1", subscription="s"), {}, "a scoped target needs --resource-group"),
         (TargetRequest(target="http://127.0.0.1:1", name_prefix="x", **SCOPE_ARGS), {}, "--name-prefix"),
     ],

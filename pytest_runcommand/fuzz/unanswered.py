@@ -1,0 +1,37 @@
+"""A target that does not answer: a request that timed out or whose connection dropped is a finding, not a crash.
+
+:func:`unanswered` tells such an error from the others (a certificate that is not trusted or a proxy that fails
+still stops the run: they are the setup's, not the target's); the runner records it under
+:data:`TARGET_ANSWERS` with the case's curl line and raises :class:`TargetSilent`, which ends the campaign unit.
+"""
+
+from __future__ import annotations
+
+import requests
+
+__all__ = ["TARGET_ANSWERS", "TargetSilent", "unanswered"]
+
+TARGET_ANSWERS = "target_answers"
+"""The check a request without an answer fails."""
+
+
+class TargetSilent(BaseException):
+    """The target did not answer a request of this unit: the rest of the unit is skipped.
+
+    A ``BaseException``, so hypothesis passes it through at once: it neither replays nor shrinks the case (each
+    replay would wait for the timeout again), and the stateful state machine stops there.
+    """
+
+
+def unanswered(error: BaseException, timeout: float | None) -> tuple[str, str] | None:
+    """``(kind, title)`` of a request error that means the target did not answer; None for any other error."""
+    if isinstance(error, (requests.exceptions.SSLError, requests.exceptions.ProxyError)):
+        return None
+    if isinstance(error, requests.exceptions.Timeout):
+        within = f" within {timeout:g} s" if timeout is not None else ""
+        if isinstance(error, requests.exceptions.ConnectTimeout):
+            return "connect-timeout", f"The target did not accept the connection{within}"
+        return "timeout", f"The target did not answer{within}"
+    if isinstance(error, (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        return "connection", "The connection failed or was closed before a complete answer"
+    return None

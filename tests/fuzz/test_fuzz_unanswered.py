@@ -1,0 +1,159 @@
+"""A target that does not answer: a ``target_answers`` finding with its curl line, exit 1, never a hang or traceback.
+
+A real loopback listener that accepts connections and then stays silent, sends half a header block, or closes
+without a word. Before ``--request-timeout`` the first gave a traceback ("the run stopped: ConnectionError") and the
+others waited 30 s per replay of each case (hypothesis replays a failing case to shrink it).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from pytest_runcommand.cli import main
+from pytest_runcommand.errors import UsageError
+from pytest_runcommand.fuzz.runner import FuzzRunner
+from pytest_runcommand.fuzz.settings import FuzzSettings
+from pytest_runcommand.fuzz.targets import CLI_ROUTE, TargetRequest, resolve_target
+from pytest_runcommand.fuzz.unanswered import TARGET_ANSWERS, unanswered
+
+PUT = "VirtualMachineRunCommands_CreateOrUpdate"
+GET = "VirtualMachineRunCommands_GetByVirtualMachine"
+LINKED = ["--operation", PUT, "--operation", GET]
+"""Two operations the stateful sequences link, so the stateful part runs too."""
+
+
+class SilentServer:
+    """A loopback listener that accepts every connection and then ``behaviour``s: sleep, half, close."""
+
+    def __init__(self, behaviour: str) -> None:
+        self.behaviour = behaviour
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.accepted = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            self.accepted += 1
+            if self.behaviour == "close":
+                connection.recv(65536)
+                connection.close()
+                continue
+            if self.behaviour == "half":
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: applic")
+            self.held.append(connection)
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.held:
+            connection.close()
+        self.thread.join(5)
+
+
+@pytest.fixture(params=["sleep", "half", "close"])
+def silent(request: pytest.FixtureRequest) -> Iterator[SilentServer]:
+    server = SilentServer(request.param)
+    yield server
+    server.close()
+
+
+def test_the_run_ends_in_bounded_time_with_a_finding_per_operation(
+    silent: SilentServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["fuzz", "--target", f"http://127.0.0.1:{silent.port}", *LINKED, "--max-examples", "5"]
+    started = time.monotonic()
+    code = main([*args, "--request-timeout", "0.3"])
+    elapsed = time.monotonic() - started
+    out, err = capsys.readouterr()
+    assert code == 1, out + err
+    # 5 units (2 operations x 2 modes + stateful), one request each: ~5 x 0.3 s, never a replay per case
+    assert elapsed < 15, elapsed
+    assert silent.accepted <= 6  # one request per unit (the close case: one more for a retried idle connection)
+    assert "Traceback" not in out + err
+    assert "the run stopped" not in err
+    for operation in (PUT, GET):
+        title = (
+            "The connection failed or was closed before a complete answer"
+            if silent.behaviour == "close"
+            else "The target did not answer within 0.3 s"
+        )
+        assert f"{operation}: {title}" in out
+    assert out.count(f"check: {TARGET_ANSWERS};") == 2
+    assert 'curl -X PUT -H "Authorization: Bearer $TOKEN"' in out
+    assert f"'http://127.0.0.1:{silent.port}/subscriptions/" in out
+    assert "note: stateful: skipped after a request the target did not answer" in out
+    assert f"note: {PUT} negative: skipped after a request the target did not answer" in out
+
+
+def test_the_python_api_takes_the_timeout_from_the_target_request() -> None:
+    server = SilentServer("sleep")
+    try:
+        request = TargetRequest(target=f"http://127.0.0.1:{server.port}", request_timeout=0.2)
+        target = resolve_target(request, CLI_ROUTE, {})
+        assert target.transport_kwargs()["timeout"] == 0.2
+        settings = FuzzSettings(max_examples=3, operations=(GET,), modes=("positive",), stateful=False)
+        report = FuzzRunner(target, settings).run()
+    finally:
+        server.close()
+    [finding] = report.findings.values()
+    assert (finding.check, finding.operation_id, finding.status) == (TARGET_ANSWERS, GET, None)
+    assert finding.title == "The target did not answer within 0.2 s"
+    assert report.cases == 1
+    assert not report.ok
+
+
+def test_the_default_timeout_is_ten_seconds() -> None:
+    target = resolve_target(TargetRequest(target="http://127.0.0.1:9"), CLI_ROUTE, {})
+    assert target.transport_kwargs()["timeout"] == target.request_timeout == 10.0
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "-0.5", "nan", "inf", "x", ""])
+def test_a_timeout_that_is_not_a_positive_number_is_refused(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["fuzz", "--target", "http://127.0.0.1:9", f"--request-timeout={value}"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --request-timeout: expected a positive number of seconds, got {value!r}" in err
+
+
+def test_the_emulator_target_refuses_a_request_timeout(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fuzz", "--request-timeout", "5"]) == 2
+    assert "--request-timeout: for a --target URL; the emulator target takes none" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"request_timeout": 0.0}, "request_timeout: expected a positive number of seconds, got 0.0"),
+        ({"request_timeout": float("inf")}, "request_timeout: expected a positive number of seconds, got inf"),
+        ({"rate": 0.0}, "rate: expected a positive number of requests a second, got 0.0"),
+        ({"rate": -1.0}, "rate: expected a positive number of requests a second, got -1.0"),
+        ({"rate": float("nan")}, "rate: expected a positive number of requests a second, got nan"),
+    ],
+)
+def test_the_resolver_holds_every_route_to_the_same_rule(fields: dict[str, float], message: str) -> None:
+    with pytest.raises(UsageError, match=f"^{message}$"):
+        resolve_target(TargetRequest(target="http://127.0.0.1:9", **fields), CLI_ROUTE, {})  # type: ignore[arg-type]
+
+
+def test_only_errors_of_the_target_are_findings() -> None:
+    assert unanswered(requests.exceptions.ReadTimeout(), 1.0) == ("timeout", "The target did not answer within 1 s")
+    assert unanswered(requests.exceptions.ConnectionError(), 1.0) is not None
+    assert unanswered(requests.exceptions.ChunkedEncodingError(), 1.0) is not None
+    # the setup's, not the target's: the run stops as before (with its hint for a certificate)
+    assert unanswered(requests.exceptions.SSLError(), 1.0) is None
+    assert unanswered(requests.exceptions.ProxyError(), 1.0) is None
+    assert unanswered(ValueError(), 1.0) is None
