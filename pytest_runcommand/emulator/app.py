@@ -155,15 +155,14 @@ class EmulatorApp:
     async def _handle(
         self, scope: Scope, receive: Receive, method: str, headers: Mapping[str, str], received: list[bytes]
     ) -> Response | Encoded:
-        path = str(scope.get("path", "/"))
         raw_path = scope.get("raw_path")
-        if raw_path and (raw_path[:1] != b"/" or b"%" in raw_path):
-            path = _target_path(raw_path, path)
         own_url = base_url(scope, headers)
         claims: Mapping[str, Any] = {}
-        key = (method, path, scope.get("query_string", b""))
+        # keyed by the target as sent (the path is worked out from it once per lane); by uvicorn's path without it
+        key = (method, raw_path or scope.get("path", "/"), scope.get("query_string", b""))
         lane = self._lanes.get(key)
         if lane is not None and lane.generation == self.router.generation:
+            path = lane.path
             route = lane.route
             if not route.public:
                 claims = self.tokens.authenticate(headers.get("authorization"), own_url)
@@ -171,6 +170,9 @@ class EmulatorApp:
             request = Request(method, path, lane.query, lane.raw_query, headers, own_url, lane.params, claims=claims)
             request.api_version = lane.api_version
         else:
+            path = str(scope.get("path", "/"))
+            if raw_path and (raw_path[0] != 0x2F or b"%" in raw_path):  # not "/...", or percent-encoded
+                path = _target_path(raw_path, path)
             found = self.router.find(path)
             if found is None or not found[0].public:
                 claims = self.tokens.authenticate(headers.get("authorization"), own_url)
@@ -186,7 +188,7 @@ class EmulatorApp:
             if len(self._lanes) >= _LANES_KEPT:
                 self._lanes.clear()
             self._lanes[key] = _Lane(
-                self.router.generation, route, params, handler, query, raw_query, request.api_version
+                self.router.generation, path, route, params, handler, query, raw_query, request.api_version
             )
         request.body = await read_body(receive, self.backend.settings.max_body_bytes, headers)
         received.append(request.body)
@@ -255,6 +257,8 @@ class _Lane(NamedTuple):
     api-version), for the routes of one ``generation``: clients repeat their requests."""
 
     generation: int
+    path: str
+    """The path routed (uvicorn's, or :func:`_target_path`'s)."""
     route: Route[Handler]
     params: dict[str, str]
     handler: Handler
