@@ -13,9 +13,7 @@ import argparse
 import os
 import re
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -275,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
     from pytest_runcommand.fuzz.progress import terminal_progress
     from pytest_runcommand.fuzz.runner import FuzzRunner
     from pytest_runcommand.fuzz.settings import FuzzSettings
+    from pytest_runcommand.fuzz.storage import hypothesis_storage
 
     baseline = Baseline.load(args.baseline) if args.baseline is not None and not args.update_baseline else None
     _check_emulator_flags(args)
@@ -342,28 +341,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nbaseline: {len(report.findings)} failure(s) written to {args.baseline}")
         return 1 if report.problems else 0
     return 1 if report.failed(baseline) else 0
-
-
-@contextmanager
-def hypothesis_storage() -> Iterator[None]:
-    """hypothesis's storage directory in a temporary folder for the run: nothing is written in the working directory.
-
-    hypothesis keeps caches there (``unicode_data``: its character tables; ``constants``: the literals of local
-    modules), rebuilt when missing; the run reads no example database from it (its settings name none, or
-    ``--hypothesis-database``'s folder). A storage directory the user names (``HYPOTHESIS_STORAGE_DIRECTORY``) is used.
-    """
-    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
-        yield
-        return
-    from hypothesis import configuration
-
-    before = getattr(configuration, "__hypothesis_home_directory", None)
-    with tempfile.TemporaryDirectory(prefix="pytest-runcommand-hypothesis-") as folder:
-        configuration.set_hypothesis_home_dir(folder)
-        try:
-            yield
-        finally:
-            configuration.set_hypothesis_home_dir(before)
 
 
 def _hint(error: BaseException, args: argparse.Namespace) -> str:

@@ -45,6 +45,7 @@ from schemathesis.schemas import APIOperation, BaseSchema
 # hypothesis's constant pool and changes the cases drawn after that point. Keep these top-level imports (the stateful
 # part and the clean-up too).
 from pytest_runcommand.fuzz import campaign as _campaign  # noqa: F401  (its imports, before any draw)
+from pytest_runcommand.fuzz import storage as _storage  # noqa: F401  (the pytest route enters it between draws)
 from pytest_runcommand.fuzz.baseline import failure_key
 from pytest_runcommand.fuzz.call import _header_pairs, call
 from pytest_runcommand.fuzz.checks import RUNCOMMAND_CHECKS, ContractFailure

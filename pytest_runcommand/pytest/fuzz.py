@@ -9,7 +9,8 @@ chosen with ``--runcommand-target`` (the in-process emulator by default) and fai
         runcommand_schema.fuzz()
 
 Marker keywords: ``max_examples`` (default 25), ``operations`` (ids; default all), ``stateful`` (default True),
-``modes`` (default both), ``seed``, ``database``. Without the marker the fixture covers every operation in one test.
+``modes`` (default both), ``seed``, ``database``, and for a URL target ``rate`` (requests a second) and
+``request_timeout`` (seconds), each a positive number as the command line's ``--rate`` / ``--request-timeout``. Without the marker the fixture covers every operation in one test.
 The cases drawn depend only on the contract, these keywords and the seed.
 
 The example database, as the command line's ``--hypothesis-database``: ``database="DIR"`` (or ``True`` for
@@ -51,10 +52,11 @@ if TYPE_CHECKING:
 __all__ = ["FuzzHandle", "runcommand_fuzz_part", "runcommand_schema"]
 
 MARKER = "runcommand_fuzz"
-MARKER_KWARGS = ("max_examples", "operations", "stateful", "modes", "seed", "database")
+MARKER_KWARGS = ("max_examples", "operations", "stateful", "modes", "seed", "database", "rate", "request_timeout")
 MARKER_HELP = (
-    f"{MARKER}(max_examples=25, operations=[...], stateful=True, modes=(...), seed=None, database=None): run a "
-    "test taking runcommand_schema once per run-command operation and once for the stateful sequences"
+    f"{MARKER}(max_examples=25, operations=[...], stateful=True, modes=(...), seed=None, database=None, rate=None, "
+    "request_timeout=None): run a test taking runcommand_schema once per run-command operation and once for the "
+    "stateful sequences"
 )
 DATABASE_OPTION = "runcommand_fuzz_database"
 DEFAULT_DATABASE = ".hypothesis"
@@ -128,8 +130,13 @@ class FuzzHandle:
         return schema
 
     def run(self) -> FuzzReport:
-        """Fuzz this test's part and return the report (no assertion)."""
-        report: FuzzReport = self.runner.run()
+        """Fuzz this test's part and return the report (no assertion); hypothesis's caches go to a temporary folder,
+        as on the command line (nothing written in the working directory)."""
+        from pytest_runcommand.fuzz.storage import hypothesis_storage
+
+        runner = self.runner
+        with hypothesis_storage():
+            report: FuzzReport = runner.run()
         return report
 
     def fuzz(self) -> FuzzReport:
@@ -185,6 +192,7 @@ def _chosen_operations(kwargs: dict[str, Any], api_version: str) -> list[str]:
     from pytest_runcommand.contract import get_contract
     from pytest_runcommand.errors import UsageError
     from pytest_runcommand.fuzz.settings import MODES, FuzzSettings
+    from pytest_runcommand.fuzz.targets import RATE_EXPECTED, TIMEOUT_EXPECTED, positive_number
 
     def wrong(name: str, expected: str) -> pytest.UsageError:
         return pytest.UsageError(f"@pytest.mark.{MARKER}({name}={kwargs[name]!r}): expected {expected}")
@@ -204,6 +212,12 @@ def _chosen_operations(kwargs: dict[str, Any], api_version: str) -> list[str]:
         FuzzSettings(max_examples=max_examples, modes=tuple(modes), api_version=api_version)
     except UsageError as error:
         raise pytest.UsageError(f"@pytest.mark.{MARKER}: {error}") from None
+    for name, expected in (("rate", RATE_EXPECTED), ("request_timeout", TIMEOUT_EXPECTED)):
+        if kwargs.get(name) is not None:
+            try:  # the command line's --rate / --request-timeout rule
+                positive_number(kwargs[name], expected)
+            except UsageError:
+                raise wrong(name, f"{expected} or None") from None
     known = sorted(get_contract(api_version).by_id)
     operations = kwargs.get("operations")
     if operations is None or (isinstance(operations, (list, tuple)) and not operations):
@@ -228,7 +242,7 @@ def runcommand_fuzz_part(request: pytest.FixtureRequest) -> str | None:
     return part
 
 
-def _handle(target: str, settings: dict[str, Any], part: str | None) -> FuzzHandle:
+def _handle(target: str, settings: dict[str, Any], part: str | None, sending: dict[str, Any]) -> FuzzHandle:
     """The fixture's value; a wrong target or marker argument fails the test with one line (no traceback)."""
     from pytest_runcommand.errors import UsageError
     from pytest_runcommand.fuzz.settings import FuzzSettings
@@ -237,7 +251,8 @@ def _handle(target: str, settings: dict[str, Any], part: str | None) -> FuzzHand
     try:
         _require_the_fuzz_extra()
         fuzz_settings = FuzzSettings(**settings)
-        return FuzzHandle(resolve_target(TargetRequest(target=target), PYTEST_ROUTE), fuzz_settings, part)
+        request = TargetRequest(target=target, **sending)
+        return FuzzHandle(resolve_target(request, PYTEST_ROUTE), fuzz_settings, part)
     except UsageError as error:
         message = str(error)
     pytest.fail(message, pytrace=False)
@@ -285,4 +300,5 @@ def runcommand_schema(request: pytest.FixtureRequest, runcommand_fuzz_part: str 
         "stateful": stateful,
         "api_version": plugin_settings.api_version,
     }
-    return _handle(plugin_settings.target, settings, part)
+    sending = {name: kwargs.get(name) for name in ("rate", "request_timeout")}
+    return _handle(plugin_settings.target, settings, part, sending)
