@@ -1,13 +1,14 @@
 """A target that does not answer: a request that timed out or whose connection dropped is a finding, not a crash.
 
-:func:`unanswered` tells such an error from the others (a certificate that is not trusted or a proxy that fails
-still stops the run: they are the setup's, not the target's); the runner records it under
-:data:`TARGET_ANSWERS` with the case's curl line and raises :class:`TargetSilent`, which ends the campaign unit.
+:func:`unanswered` tells such an error from the others (a certificate that is not trusted, a proxy that fails, or a
+target where nothing listens still stop the run: they are the setup's, not the target's); the runner records it
+under :data:`TARGET_ANSWERS` with the case's curl line and raises :class:`TargetSilent`, which ends the unit.
 """
 
 from __future__ import annotations
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 __all__ = ["TARGET_ANSWERS", "TargetSilent", "unanswered"]
 
@@ -24,8 +25,9 @@ class TargetSilent(BaseException):
 
 
 def unanswered(error: BaseException, timeout: float | None) -> tuple[str, str] | None:
-    """``(kind, title)`` of a request error that means the target did not answer; None for any other error."""
-    if isinstance(error, (requests.exceptions.SSLError, requests.exceptions.ProxyError)):
+    """``(kind, title)`` of a request error that means the target did not answer; None for any other error (a
+    certificate, a proxy, or no connection made at all: nothing listens there, or the name does not resolve)."""
+    if isinstance(error, (requests.exceptions.SSLError, requests.exceptions.ProxyError)) or _not_reached(error):
         return None
     if isinstance(error, requests.exceptions.Timeout):
         within = f" within {timeout:g} s" if timeout is not None else ""
@@ -35,3 +37,9 @@ def unanswered(error: BaseException, timeout: float | None) -> tuple[str, str] |
     if isinstance(error, (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)):
         return "connection", "The connection failed or was closed before a complete answer"
     return None
+
+
+def _not_reached(error: BaseException) -> bool:
+    """Whether no connection was made (refused, or a name that does not resolve): the target is not there."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)  # a connect timeout is a ConnectTimeoutError only

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from pytest_runcommand.cli import main
 from pytest_runcommand.errors import UsageError
@@ -157,3 +158,15 @@ def test_only_errors_of_the_target_are_findings() -> None:
     assert unanswered(requests.exceptions.SSLError(), 1.0) is None
     assert unanswered(requests.exceptions.ProxyError(), 1.0) is None
     assert unanswered(ValueError(), 1.0) is None
+    refused = requests.exceptions.ConnectionError(MaxRetryError(None, "/", NewConnectionError(None, "refused")))
+    assert unanswered(refused, 1.0) is None  # nothing listens there: the run stops (exit 2) as before
+    blackhole = requests.exceptions.ConnectTimeout(MaxRetryError(None, "/", ConnectTimeoutError()))
+    assert unanswered(blackhole, 1.0) == ("connect-timeout", "The target did not accept the connection within 1 s")
+
+
+def test_a_target_where_nothing_listens_still_stops_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    assert main(["fuzz", "--target", f"http://127.0.0.1:{port}", "--operation", GET, "--max-examples", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "pytest-runcommand fuzz: the run stopped: ConnectionError" in err
