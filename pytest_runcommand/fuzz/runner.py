@@ -55,6 +55,7 @@ from pytest_runcommand.fuzz.inprocess import InProcessClient
 from pytest_runcommand.fuzz.live import BudgetExhausted, GuardRefusal
 from pytest_runcommand.fuzz.redact import mask_body, redact, response_excerpt, secret_values
 from pytest_runcommand.fuzz.replay import database_settings, finding_error, is_final, seed_stream, swallow_findings
+from pytest_runcommand.fuzz.reproduce import curl_line
 from pytest_runcommand.fuzz.schema import build_schema
 from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.stateful import run_stateful
@@ -289,13 +290,14 @@ class FuzzRunner:
             shown = case.derive()
             shown.body = mask_body(case.body)
         verify = self.target.tls_verify is not False
-        command = shown.as_curl_command(headers={"Authorization": "Bearer $TOKEN"}, verify=verify)
+        cacert = self.target.tls_verify if isinstance(self.target.tls_verify, str) else None
+        if not self.target.base_url.startswith("https://"):
+            cacert = None
+        command = curl_line(shown, {"Authorization": "Bearer $TOKEN"}, verify=verify, cacert=cacert)
         # schemathesis shell-quotes headers in single quotes, where $TOKEN would stay literal: use double quotes
         command = re.sub(r"'Authorization: [^']*'", '"Authorization: Bearer $TOKEN"', command)
         if self.target.note:
             command += f"\n{self.target.note}"
-        if isinstance(self.target.tls_verify, str) and self.target.base_url.startswith("https://"):
-            command = command.replace("curl ", f"curl --cacert {self.target.tls_verify} ", 1)
         return redact(command, secrets)
 
     # -- running -------------------------------------------------------------------------------------
