@@ -59,7 +59,7 @@ from pytest_runcommand.fuzz.reproduce import curl_line
 from pytest_runcommand.fuzz.schema import build_schema
 from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.stateful import run_stateful
-from pytest_runcommand.fuzz.targets import Target
+from pytest_runcommand.fuzz.targets import Target, masked_target_text
 from pytest_runcommand.fuzz.unanswered import TARGET_ANSWERS, TargetSilent, unanswered
 from pytest_runcommand.interactions import invalid_on_purpose
 
@@ -240,13 +240,13 @@ class FuzzRunner:
             key=key,
             operation_id=operation,
             check=check,
-            title=redact(failure.title, secrets),
-            message=redact(failure.message, secrets),
+            title=self._masked(redact(failure.title, secrets)),
+            message=self._masked(redact(failure.message, secrets)),
             curl=self._curl(case, secrets),
             status=response.status_code,
             mode=_mode(case),
             severity=str(failure.severity.value),
-            response=response_excerpt(response.content, secrets),
+            response=self._masked(response_excerpt(response.content, secrets)),
             count=count,
             found_at=existing.found_at if existing is not None else self.report.cases,
         )
@@ -298,7 +298,12 @@ class FuzzRunner:
         command = re.sub(r"'Authorization: [^']*'", '"Authorization: Bearer $TOKEN"', command)
         if self.target.note:
             command += f"\n{self.target.note}"
-        return redact(command, secrets)
+        return self._masked(redact(command, secrets))
+
+    def _masked(self, text: str) -> str:
+        """``text`` without the parts of a URL target that messages never show (a ``;`` path parameter and what
+        follows, user info: see :func:`~pytest_runcommand.fuzz.targets.shown_target`)."""
+        return masked_target_text(text, self.target.base_url) if self.target.url is not None else text
 
     # -- running -------------------------------------------------------------------------------------
 

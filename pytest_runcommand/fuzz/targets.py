@@ -264,7 +264,7 @@ def url_target(
     """A target reached over HTTP(S) at the parsed ``url``; ``scope`` confines it (required off loopback)."""
     parsed = url if isinstance(url, TargetURL) else parse_target_url(url)
     return Target(
-        label=parsed.base_url,
+        label=shown_target(parsed.base_url),
         base_url=parsed.base_url,
         headers={"Authorization": f"Bearer {token}"},
         tls_verify=ca_path if ca_path else True,

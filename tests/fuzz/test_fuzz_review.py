@@ -171,3 +171,37 @@ def test_an_error_message_loses_the_targets_secret_parts() -> None:
     assert SENTINEL not in masked
     assert "127.0.0.1:9" in masked
     assert masked_target_text("plain text", "http://127.0.0.1:9") == "plain text"
+
+
+def test_a_target_path_parameter_is_masked_in_the_findings_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A target reached at ``/;sig=...`` that answers: its report header and every curl line printed the secret (only
+    a run that stopped was masked)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class ServerError(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ServerError)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    report = tmp_path / "fuzz.json"
+    try:
+        target = f"http://127.0.0.1:{server.server_address[1]}/;sig={SENTINEL}"
+        args = ["--operation", "VirtualMachineRunCommands_Get", "--max-examples", "1", "--no-stateful"]
+        code = main(["fuzz", "--target", target, *args, "--json", str(report)])
+    finally:
+        server.shutdown()
+        server.server_close()
+    captured = capsys.readouterr()
+    assert code == 1, captured.err
+    assert "not_a_server_error" in captured.out
+    assert "curl -X GET" in captured.out
+    assert SENTINEL not in captured.out + captured.err + report.read_text(encoding="utf-8")
