@@ -14,6 +14,7 @@ from urllib.parse import unquote
 from pytest_runcommand.contract.facts import is_secret_pointer, secret_properties
 
 __all__ = [
+    "FORM_KEY_NAME",
     "REDACTED",
     "UNREDACTED_USERINFO_PATTERN",
     "USERINFO_PATTERN",
@@ -134,6 +135,9 @@ def query_values(pattern: re.Pattern[str]) -> Callable[[str], Iterator[str]]:
 
 
 _FORM_KEY_PARTS = re.compile(r"[^\[\].]+")
+FORM_KEY_NAME = re.compile(r"[\w-]+(?:\.[\w-]+|\[[\w-]*\])*")
+"""A form field's key that is a field name in a usual notation (``runAsPassword``, ``properties.runAsPassword``,
+``properties[protectedParameters][0][value]``), not a document of its own."""
 
 
 def form_secret_fields(name: str, fields: list[tuple[str, str]]) -> Iterator[int]:

@@ -33,6 +33,7 @@ from pytest_runcommand.cassettes.decode import (
     parse_json,
     with_utf8_charset,
 )
+from pytest_runcommand.cassettes.learned import FORM_KEY_NAME
 from pytest_runcommand.cassettes.rules import (
     DEFAULT_RULES,
     MIN_LEARNED_LENGTH,
@@ -231,7 +232,8 @@ class Sanitizer:
                 raise Undecodable(f"a JSON-like body that does not parse names {', '.join(named)}")
         if "x-www-form-urlencoded" in kind or _FORM_BODY.match(text):
             fields = parse_qsl(text, keep_blank_values=True)
-            new_fields = self.form(fields)
+            # nested documents first, from what was sent: the same text whatever this sanitizer has learned so far
+            new_fields = self.form([(self._form_part(k), self._form_part(v)) for k, v in fields])
             if new_fields == fields:
                 return text
             return urlencode(new_fields)
@@ -240,6 +242,15 @@ class Sanitizer:
             raise Undecodable(f"a body that is neither JSON nor a form names {', '.join(named)}")
         new_text = self.text(text)
         return text if new_text == text else new_text
+
+    def _form_part(self, part: str) -> str:
+        """A form field's key or value that names a secret property within more than a name: sanitized as a body of
+        its own (a JSON document sent as a field, a whole percent-encoded JSON body read as one key), refused when it
+        is neither JSON nor a form. A name alone (``properties[runAsPassword]``, ``grant_type=refresh_token``) is
+        kept: the rules redact the value a key names."""
+        if part == REDACTED or FORM_KEY_NAME.fullmatch(part) or not _secret_names_in(part):
+            return part
+        return self._body_text(part, None)
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         return {name: self.header(name, value) for name, value in headers.items()}

@@ -28,7 +28,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from pytest_runcommand.cassettes.decode import NOT_JSON, Undecodable, decode, decompress, parse_json
-from pytest_runcommand.cassettes.learned import UNREDACTED_USERINFO_PATTERN, escape_pointer, form_secret_fields
+from pytest_runcommand.cassettes.learned import (
+    FORM_KEY_NAME,
+    UNREDACTED_USERINFO_PATTERN,
+    escape_pointer,
+    form_secret_fields,
+)
 from pytest_runcommand.cassettes.rules import (
     QUERY_SECRET_FIELDS,
     REDACTED,
@@ -56,6 +61,7 @@ _GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
 _TOKEN_KEYS = frozenset(TOKEN_FIELDS)
 _FORM_KEYS = frozenset(QUERY_SECRET_FIELDS)
+_ENCODED_DOCUMENT = ("%7B", "%5B")  # a percent-encoded JSON document: a form body of one key
 
 
 @cache
@@ -184,12 +190,16 @@ def _scan_body(body: Any, headers: Mapping[str, str], where: str, line: int | No
                 yield Finding("secret-field", f"{where} {pointer}", mask(value), hash(value), line)
         return
     yield from scan_text(text, where, line)
-    if "=" in text and "\n" not in text.strip():
+    if ("=" in text or text.lstrip()[:3].upper() in _ENCODED_DOCUMENT) and "\n" not in text.strip():
         fields = parse_qsl(text, keep_blank_values=True)
         secret = {i for name in secret_properties() for i in form_secret_fields(name, fields)}
         for index, (key, value) in enumerate(fields):
+            field = f"{where} form field {key if FORM_KEY_NAME.fullmatch(key) else f'#{index + 1}'}"
             if (index in secret or key.lower() in _FORM_KEYS) and value and value != REDACTED:
-                yield Finding("secret-field", f"{where} form field {key}", mask(value), hash(value), line)
+                yield Finding("secret-field", field, mask(value), hash(value), line)
+            for part in (key, value):  # a JSON document sent as a field, or a percent-encoded body read as one key
+                if part != text and part.lstrip()[:1] in ("{", "["):
+                    yield from _scan_body(part, {}, field, line)
 
 
 def scan_interaction(interaction: Interaction, where: str, line: int | None = None) -> list[Finding]:

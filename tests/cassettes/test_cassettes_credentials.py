@@ -3,10 +3,12 @@ never printed by a replay that does not match."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -17,9 +19,13 @@ from pytest_runcommand.cassettes.scan import scan_interaction, scan_text
 from pytest_runcommand.interactions import Interaction
 
 SENTINEL = "SentinelPwd-A1b2C3"
+DOCUMENT = {"location": "westus", "properties": {"source": {"script": "ls"}, "runAsPassword": SENTINEL}}
 
 MODULE = textwrap.dedent(
     f"""
+    import json
+    from urllib.parse import quote
+
     import pytest
 
     PWD = "{SENTINEL[:6]}" + "{SENTINEL[6:]}"  # the file never holds the sentinel whole
@@ -36,6 +42,15 @@ MODULE = textwrap.dedent(
     def test_form_body(runcommand_emulator):
         path = runcommand_emulator.run_command_path("rc1")
         runcommand_emulator.client.put(path, data={{"runAsPassword": PWD, "properties[protectedParameters][0][value]": PWD}})
+
+
+    @pytest.mark.vcr
+    def test_form_documents(runcommand_emulator):
+        path = runcommand_emulator.run_command_path("rc1")
+        document = json.dumps({{"location": "westus", "properties": {{"runAsPassword": PWD}}}})
+        runcommand_emulator.client.put(path, data={{"payload": document}})
+        form = {{"Content-Type": "application/x-www-form-urlencoded"}}
+        runcommand_emulator.client.put(path, content=quote(document).encode(), headers=form)
     """
 )
 
@@ -63,7 +78,11 @@ def test_credentials_in_a_url_or_a_form_never_reach_a_cassette_or_a_mismatch_mes
     recorded = _pytest(tmp_path, "test_leak.py", "--record-mode=once")
     assert recorded.returncode == 0, recorded.stdout + recorded.stderr
     cassettes = tmp_path / "cassettes" / "test_leak"
-    assert sorted(p.name for p in cassettes.iterdir()) == ["test_form_body.yaml", "test_userinfo.yaml"]
+    assert sorted(p.name for p in cassettes.iterdir()) == [
+        "test_form_body.yaml",
+        "test_form_documents.yaml",
+        "test_userinfo.yaml",
+    ]
     assert f"http://{REDACTED}@testserver" in (cassettes / "test_userinfo.yaml").read_text()
     replayed = _pytest(tmp_path, "test_leak.py", "--block-network")
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
@@ -114,6 +133,10 @@ def test_an_at_sign_outside_a_url_authority_is_kept(text: str) -> None:
             f"&properties%5BprotectedParameters%5D%5B0%5D%5Bvalue%5D={SENTINEL}",
             ["properties%5BprotectedParameters%5D%5B0%5D%5Bname%5D=key"],
         ),
+        # a JSON document sent as a field's value, and a whole JSON body percent-encoded (read as one key)
+        (urlencode({"payload": json.dumps(DOCUMENT), "note": "hi"}), ["note=hi", "payload="]),
+        (quote(json.dumps(DOCUMENT)), []),
+        (quote(json.dumps(DOCUMENT)) + "=", []),
     ],
 )
 def test_a_form_field_naming_a_secret_property_is_redacted_and_found(form: str, kept: list[str]) -> None:
@@ -134,3 +157,20 @@ def test_a_text_body_naming_a_secret_property_is_refused(body: str) -> None:
     with pytest.raises(Undecodable, match="neither JSON nor a form names runAsPassword") as refused:
         default_sanitizer().message({"Content-Type": "text/plain"}, body.encode())
     assert SENTINEL not in str(refused.value)
+
+
+def test_a_form_field_holding_free_text_that_names_a_secret_is_refused() -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    with pytest.raises(Undecodable, match="neither JSON nor a form names runAsPassword") as refused:
+        default_sanitizer().fresh().message(headers, f"note=runAsPassword%3A+{SENTINEL}".encode())
+    assert SENTINEL not in str(refused.value)
+
+
+def test_a_form_value_that_is_only_a_secret_field_name_is_kept() -> None:
+    """An OAuth token request names its grant ``refresh_token``: an ordinary form, its token field redacted."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    _, body = (
+        default_sanitizer().fresh().message(headers, f"grant_type=refresh_token&refresh_token={SENTINEL}".encode())
+    )
+    assert body.startswith(b"grant_type=refresh_token&refresh_token=")
+    assert SENTINEL.encode() not in body
