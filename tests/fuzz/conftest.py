@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import schemathesis.specs.openapi.adapter.v2  # noqa: F401  (see below)
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -27,6 +28,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pytest_runcommand.contract import validate_request
+
+# schemathesis.specs.openapi.adapter.v2 is imported here on purpose: pytester's in-process runs forget the modules
+# first imported during them, schemathesis imports its OpenAPI adapters lazily, and a second copy of them breaks its
+# isinstance checks in the tests that come after.
 
 RUN_COMMAND = (
     "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/"
