@@ -265,7 +265,7 @@ class FuzzReport:
             + (f" ({known} known in the baseline, {len(new)} new)" if baseline is not None else "")
         )
         for operation, counts in sorted(self.statuses.items()):
-            spread = ", ".join(f"{status}: {count}" for status, count in sorted(counts.items()))
+            spread = ", ".join(f"{status}: {count}" for status, count in sorted(counts.items())) or "no answer"
             lines.append(f"  {operation}: {spread}")
         if self.refused:
             lines.append(f"{self.refused} generated request(s) fell outside the live scope and were not sent")

@@ -258,10 +258,11 @@ class FuzzRunner:
         what = unanswered(error, self.target.request_timeout if self.target.app is None else None)
         if what is None:
             return
-        if sent:
-            self.report.cases += 1
         kind, title = what
         operation = operation_id(case.operation)
+        if sent:  # a case sent, to an operation fuzzed: "N cases over M operations" counts it
+            self.report.cases += 1
+            self.report.statuses.setdefault(operation, Counter())
         key = failure_key(operation, TARGET_ANSWERS, kind)
         existing = self.report.findings.get(key)
         if existing is not None:

@@ -93,6 +93,8 @@ def test_the_run_ends_in_bounded_time_with_a_finding_per_operation(
         )
         assert f"{operation}: {title}" in out
     assert out.count(f"check: {TARGET_ANSWERS};") == 2
+    assert " over 2 operations in " in out  # it said "over 0 operations": none answered
+    assert f"  {PUT}: no answer" in out
     assert 'curl -X PUT -H "Authorization: Bearer $TOKEN"' in out
     assert f"'http://127.0.0.1:{silent.port}/subscriptions/" in out
     assert "note: stateful: skipped after a request the target did not answer" in out
