@@ -126,6 +126,8 @@ def _missing_extra_exit(command: str, error: ModuleNotFoundError) -> int:
 BROKEN_PIPE_EXIT = 141
 """Exit code when whoever reads our output stops reading (``| head -1``): 128 + SIGPIPE, as a shell reports a
 command that SIGPIPE ended."""
+INTERRUPTED_EXIT = 130
+"""The exit code of a command stopped by Ctrl-C (SIGINT): 128 + SIGINT, as shells report it."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,8 +164,9 @@ def _main(argv: Sequence[str] | None) -> int:
         return 2
     except ModuleNotFoundError as error:
         return _missing_extra_exit(args.command, error)
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt:  # what ran to its end (a fuzz run's clean-up) did; no report or file is written after
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return INTERRUPTED_EXIT
     return code
 
 

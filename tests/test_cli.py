@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
 import pytest
 
 import pytest_runcommand
-from pytest_runcommand.cli import BROKEN_PIPE_EXIT, main
+from pytest_runcommand.cli import BROKEN_PIPE_EXIT, INTERRUPTED_EXIT, main
 from pytest_runcommand.extras import EXTRA_MODULES, install_line, missing_extra
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,3 +179,31 @@ def test_a_closed_stdout_pipe_ends_the_command_quietly(tmp_path: Path, argv: lis
     assert "Traceback" not in done.stderr
     assert "BrokenPipeError" not in done.stderr
     assert done.returncode == BROKEN_PIPE_EXIT, done.stderr
+
+
+def test_ctrl_c_during_a_fuzz_run_says_it_was_interrupted() -> None:
+    """SIGINT as a terminal's Ctrl-C delivers it: exit 130 and one line saying so (it was silent)."""
+    pytest.importorskip("schemathesis")
+    code = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from pytest_runcommand.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "fuzz", "--max-examples", "2000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(5)  # the run is under way: a 2,000-example campaign takes minutes
+        for _ in range(15):  # again, as a user would, if the first landed where it is swallowed (start-up, rarely)
+            process.send_signal(signal.SIGINT)
+            try:
+                stdout, stderr = process.communicate(timeout=2)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        process.kill()
+    assert process.returncode == INTERRUPTED_EXIT, stdout + stderr
+    assert stderr.strip().splitlines()[-1] == "pytest-runcommand fuzz: interrupted", stderr
