@@ -65,6 +65,7 @@ def run_stateful(runner: FuzzRunner) -> None:
     )
     seed_stream(Workflow, runner.settings.seed)
     report = runner.report
+    cases_before = report.cases
     try:
         with swallow_findings():
             run_state_machine_as_test(Workflow, settings=settings)
@@ -73,7 +74,13 @@ def run_stateful(runner: FuzzRunner) -> None:
     except (BudgetExhausted, hypothesis.errors.Flaky):
         if report.stopped is not None:
             return
-        # a live target's state moved under a replay: the scenarios that ran still count
-        report.notes.append("stateful: the target answered a replayed scenario differently; stopped there")
+        # a target that keeps its state between scenarios (a URL: no reset) answered a replayed scenario
+        # differently: hypothesis cannot go on; the steps that ran still count
+        report.notes.append(
+            f"stateful: stopped after {report.cases - cases_before} steps of up to "
+            f"{runner.settings.max_examples} scenarios x {runner.settings.stateful_steps} steps: the target answered "
+            "a replayed scenario differently (its state is not reset between scenarios, as the in-process "
+            "emulator's is)"
+        )
     except (hypothesis.errors.Unsatisfiable, hypothesis.errors.FailedHealthCheck) as error:
         report.errors.append(f"stateful: {type(error).__name__}")
