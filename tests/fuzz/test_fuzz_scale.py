@@ -112,16 +112,18 @@ def test_a_failure_found_once_is_tried_first_next_time(make_broken: Any, tmp_pat
             modes=("positive",),
             stateful=False,
             database=database,
-        )
+            seed=2,  # this stream finds both faults late (cases 22 and 23 on hypothesis 6.170): a fresh stream
+        )  # found none in 40 cases once in ~20 runs
         return FuzzRunner(target, settings).run()
 
     first = run()
-    assert first.findings, first.render()
+    assert len(first.findings) == 2, first.render()
     assert any(database.rglob("*")), "the failures were not saved"
-    second = run()  # a fresh random stream: only the database brings the saved cases back, and first
+    second = run()  # the same stream after the saved cases: only the database brings the failures back early
     assert set(first.findings) <= set(second.findings), second.render()  # every saved failure came back
     found_at = sorted(second.findings[key].found_at for key in first.findings)
     assert found_at[-1] <= len(first.findings), (found_at, second.render())  # each in the first cases: tried first
+    assert min(finding.found_at for finding in first.findings.values()) > len(first.findings)  # not by chance
     # shrinking: each distinct failure still reported once, with its count
     assert all(finding.count >= 1 for finding in second.findings.values())
 
