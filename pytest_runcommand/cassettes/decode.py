@@ -190,12 +190,21 @@ def decode(body: bytes, content_type: str | None) -> tuple[str | None, bool]:
         except UnicodeDecodeError as error:
             raise Undecodable(f"byte {error.start} is not {charset}") from None
     try:
-        return body.decode("utf-8"), True
+        text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         if _is_textual(media):
             what = f"a {media} body" if media else "a body without Content-Type"
             raise Undecodable(f"{what} that is not UTF-8 (byte {error.start})") from None
         return None, False
+    if "\x00" in text:  # valid UTF-8, but no text holds NUL: UTF-16 or UTF-32 without a mark reads this way
+        if _is_textual(media):
+            what = f"a {media} body" if media else "a body without Content-Type"
+            raise Undecodable(
+                f"{what} holding NUL bytes (first at byte {body.index(0)}: UTF-16 or UTF-32 without a byte-order "
+                "mark?), which cannot be read as text"
+            )
+        return None, False
+    return text, True
 
 
 def starts_with_bom(raw: bytes) -> bool:
