@@ -74,6 +74,13 @@ def pytest_configure(config: pytest.Config) -> None:
         freeze_heap_at_exit()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from pytest_runcommand.pytest.log_secrets import install_traffic_log_filter
+
+    install_traffic_log_filter(session.config)  # pytest's logging plugin exists from its (trylast) configure on
+
+
 _FREEZE_AT_EXIT: list[bool] = []
 
 
