@@ -21,6 +21,8 @@ client sends can make it answer 5xx or drop the connection: only a scripted faul
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import traceback
 from collections.abc import Callable, Collection, Mapping
@@ -44,6 +46,7 @@ from pytest_runcommand.emulator.asgi import (
     parse_headers,
     parse_query,
     read_body,
+    valid_host,
 )
 from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.faults import FAULT_HEADER, ConnectionDropped, Faults
@@ -60,6 +63,9 @@ if TYPE_CHECKING:
 __all__ = ["EmulatorApp", "Request", "Response"]
 
 logger = logging.getLogger("pytest_runcommand.emulator")
+
+_CLOSE_WAIT_SECONDS = 1.0
+"""How long an answer the server could not send waits for the server to close its connection."""
 
 
 class EmulatorApp:
@@ -147,8 +153,16 @@ class EmulatorApp:
             raw_headers, body = response.headers, response.body
         else:
             raw_headers, body = encode(response, headers, head=method == "HEAD")
-        await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": body})
+        try:
+            await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
+            await send({"type": "http.response.body", "body": body})
+        except Exception as error:
+            # uvicorn answered the connection itself (a malformed request pipelined after this one) and closes it:
+            # wait for the close to reach this request (a disconnect), so that it ends as one whose client went away
+            logger.debug("answer to %s %s not sent: %s", method, scope.get("path"), type(error).__name__)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(receive(), _CLOSE_WAIT_SECONDS)
+            return
         if self.observers:
             self._notify(scope, headers, b"".join(received), response.status, raw_headers, body)
 
@@ -156,6 +170,9 @@ class EmulatorApp:
         self, scope: Scope, receive: Receive, method: str, headers: Mapping[str, str], received: list[bytes]
     ) -> Response | Encoded:
         raw_path = scope.get("raw_path")
+        host = headers.get("host")
+        if host and not valid_host(host):  # its URLs would carry what was sent (Host: x/evil?y#)
+            raise errors.invalid_host(host)
         own_url = base_url(scope, headers)
         claims: Mapping[str, Any] = {}
         # keyed by the target as sent (the path is worked out from it once per lane); by uvicorn's path without it

@@ -9,8 +9,10 @@ encode and drop the connection.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -47,6 +49,7 @@ __all__ = [
     "rate_limit_header",
     "read_body",
     "request_id",
+    "valid_host",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -152,10 +155,21 @@ async def read_body(receive: Receive, limit: int, headers: Mapping[str, str] | N
     return b"".join(chunks)
 
 
+_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::[0-9]{0,5})?")
+"""RFC 9110's ``Host``: ``uri-host [ ":" port ]`` (an IP literal in brackets, an IPv4 address or a reg-name)."""
+
+
+@lru_cache(maxsize=64)
+def valid_host(host: str) -> bool:
+    """Whether a ``Host`` header value is a host and an optional port (no ``/ ? # @``, spaces or quotes)."""
+    return _HOST.fullmatch(host) is not None
+
+
 def base_url(scope: Scope, headers: Mapping[str, str]) -> str:
-    """``scheme://host[:port]`` as the client addressed the server."""
+    """``scheme://host[:port]`` as the client addressed the server; the server's own address when the ``Host``
+    header is missing or is not a host (such a request is refused, :func:`valid_host`, but still recorded)."""
     host = headers.get("host")
-    if not host:
+    if not host or not valid_host(host):
         server = scope.get("server") or ("127.0.0.1", 80)
         host = f"{server[0]}:{server[1]}"
     return f"{scope.get('scheme', 'http')}://{host}"

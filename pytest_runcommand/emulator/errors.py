@@ -30,6 +30,7 @@ __all__ = [
     "internal_error",
     "invalid_api_version",
     "invalid_authentication_token",
+    "invalid_host",
     "invalid_location",
     "invalid_name",
     "invalid_parameter",
@@ -301,6 +302,15 @@ def name_too_long(parameter: str, value: str, limit: int) -> ArmError:
 def _shown(value: str, limit: int = 80) -> str:
     """``value`` quoted, cut to ``limit`` characters (an error never echoes a huge input whole)."""
     return repr(value) if len(value) <= limit else f"{value[:limit]!r}... ({len(value)} characters)"
+
+
+def invalid_host(host: str) -> ArmError:
+    """400: a ``Host`` header that is not a host and an optional port (RFC 9110 asks for a 400)."""
+    return ArmError(
+        400,
+        "InvalidHostHeader",
+        f"The Host header {_shown(host)} is not a host name or address with an optional port.",
+    )
 
 
 def invalid_name(parameter: str, value: str) -> ArmError:
