@@ -139,9 +139,9 @@ def _run_unit(unit: str) -> tuple[str, list[FuzzReport]]:
 def _warm_up(runner: FuzzRunner, campaign: list[str]) -> None:
     """One case of every unit, thrown away (in-process targets only: nothing is sent anywhere).
 
-    The first run in a process imports modules and extracts the app's constants, which feed hypothesis's constant
-    pool and change what later units draw; after this, every unit draws the same in a parent, a forked worker or
-    another shard's process.
+    The first run in a process imports modules and fills caches; after this, every unit starts alike in a parent, a
+    forked worker or another shard's process. (The imported modules' literals do not reach the draws: hypothesis's
+    pool of local literals is held empty during runs, see constants_pool.py.)
     """
     if runner.target.app is None:
         return

@@ -8,7 +8,8 @@ segment (``//``) and no dot segment (``.`` or ``..``), that join and unquote giv
 path without its leading slashes: ``quote`` escapes every character ``urljoin`` could read as a scheme, query,
 fragment or parameters, and ``unquote`` undoes exactly what ``quote`` did. Anything else goes to schemathesis's own.
 
-No short literal of its own: hypothesis draws from the constants of the local modules loaded (see runner.py).
+(Its literals do not reach the draws: hypothesis's pool of local literals is held empty during runs, see
+constants_pool.py.)
 """
 
 from __future__ import annotations

@@ -41,15 +41,15 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 from schemathesis.schemas import APIOperation, BaseSchema
 
-# Imported here, before any draw, on purpose: a module of this package imported during a run adds its constants to
-# hypothesis's constant pool and changes the cases drawn after that point. Keep these top-level imports (the stateful
-# part and the clean-up too).
-from pytest_runcommand.fuzz import campaign as _campaign  # noqa: F401  (its imports, before any draw)
+# Imported here, up front: a module imported in the middle of a run costs its import time inside the first unit.
+# (Their literals no longer reach the draws: hypothesis's local pool is held empty during runs, see constants_pool.)
+from pytest_runcommand.fuzz import campaign as _campaign  # noqa: F401  (its imports, up front)
 from pytest_runcommand.fuzz import storage as _storage  # noqa: F401  (the pytest route enters it between draws)
 from pytest_runcommand.fuzz.baseline import failure_key
 from pytest_runcommand.fuzz.call import _header_pairs, call
 from pytest_runcommand.fuzz.checks import RUNCOMMAND_CHECKS, ContractFailure
 from pytest_runcommand.fuzz.cleanup import clean_up
+from pytest_runcommand.fuzz.constants_pool import fixed_constants_pool
 from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
 from pytest_runcommand.fuzz.inprocess import InProcessClient
 from pytest_runcommand.fuzz.live import BudgetExhausted, GuardRefusal
@@ -379,11 +379,16 @@ class FuzzRunner:
         return report
 
     def run_parts(self, units: Sequence[str]) -> list[FuzzReport]:
-        """One report per unit, in the order given, then one for the clean-up of a live run."""
+        """One report per unit, in the order given, then one for the clean-up of a live run.
+
+        Every route runs its units here (``run``, the campaign's warm-up and its forked workers): hypothesis's pool of
+        local literals is held empty meanwhile (``fixed_constants_pool``), so the cases drawn do not depend on the
+        local modules loaded.
+        """
         operations = self.operations()
         parts: list[FuzzReport] = []
         try:
-            with self._client():
+            with fixed_constants_pool(), self._client():
                 try:
                     for unit in units:
                         parts.append(self._fresh_report())
