@@ -136,8 +136,8 @@ def query_values(pattern: re.Pattern[str]) -> Callable[[str], Iterator[str]]:
 
 _FORM_KEY_PARTS = re.compile(r"[^\[\].]+")
 FORM_KEY_NAME = re.compile(r"[\w-]+(?:\.[\w-]+|\[[\w-]*\])*")
-"""A form field's key that is a field name in a usual notation (``runAsPassword``, ``properties.runAsPassword``,
-``properties[protectedParameters][0][value]``), not a document of its own."""
+"""A form field's key that is a field name in a usual notation (``name``, ``properties.name``,
+``properties[list][0][value]``), not a document of its own."""
 
 
 def form_secret_fields(name: str, fields: list[tuple[str, str]]) -> Iterator[int]:

@@ -246,7 +246,7 @@ class Sanitizer:
     def _form_part(self, part: str) -> str:
         """A form field's key or value that names a secret property within more than a name: sanitized as a body of
         its own (a JSON document sent as a field, a whole percent-encoded JSON body read as one key), refused when it
-        is neither JSON nor a form. A name alone (``properties[runAsPassword]``, ``grant_type=refresh_token``) is
+        is neither JSON nor a form. A name alone (``properties[source][script]``, ``grant_type=refresh_token``) is
         kept: the rules redact the value a key names."""
         if part == REDACTED or FORM_KEY_NAME.fullmatch(part) or not _secret_names_in(part):
             return part
