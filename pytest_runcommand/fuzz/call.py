@@ -19,7 +19,11 @@ layers taken out where they do nothing for this client:
   the adapter with the URL's parts;
 - the ``requests.Response``: schemathesis's ``Response`` is built from the app's answer directly, with what
   ``Response.from_requests`` would have copied (status, headers as lists, body, reason, encoding, HTTP version);
-- the transport lookup and the hook dispatch when no hook is registered.
+- the transport lookup and the hook dispatch when no hook is registered;
+- reading the operation's transport settings (base URL, redirects, retries, TLS, timeout, proxy, rate limit) from the
+  configuration on every request: they are read once per operation and session (:func:`_plan`), and the case is
+  serialized by the transport's ``serialize_case`` with them as ``_build_request_data`` applies them;
+- hashing the case's containers a second time when the runner has just read ``case.meta`` (``meta_read``).
 
 Where any of that would matter it is not skipped: the case goes through ``case.call`` as before when a hook is
 registered, the keyword arguments are not the run's, the client is not the in-process one or cannot answer on this
@@ -35,7 +39,7 @@ import contextlib
 import datetime
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 import requests.models
@@ -46,7 +50,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import check_header_validity, get_encoding_from_headers
 from schemathesis.core.errors import IncorrectUsage
 from schemathesis.core.rate_limit import ratelimit
-from schemathesis.core.transport import Response, is_event_stream
+from schemathesis.core.transport import DEFAULT_RESPONSE_TIMEOUT, Response, is_event_stream
 from schemathesis.generation.case import Case
 from schemathesis.generation.overrides import Override
 from schemathesis.hooks import schema_hook_dispatchers
@@ -66,6 +70,11 @@ _SUPPORTED = all(hasattr(Case, name) for name in _CASE_INTERNALS) and all(
     hasattr(ASGI_TRANSPORT, name) for name in ("_build_request_data", "serialize_case")
 )
 """Whether this schemathesis has the case internals ``Case.call`` uses (else every case takes ``case.call``)."""
+_OWN_BUILD = getattr(type(ASGI_TRANSPORT), "_build_request_data", None) is getattr(
+    requests_transport.RequestsTransport, "_build_request_data", object()
+)
+"""Whether the ASGI transport builds its request data as ``RequestsTransport._build_request_data`` does (what
+:func:`_request_data` does with the operation's settings read once; else that method is called)."""
 _RUN_KWARGS = frozenset({"headers"})
 """The keyword arguments of a fuzz run's in-process call (with ``session``): others go through ``case.call``."""
 _REQUEST_KEYS = frozenset(
@@ -104,12 +113,17 @@ def _requests_own_send(send: Any) -> bool:
     )
 
 
-def call(case: Case[Any], *, session: Any = None, **kwargs: Any) -> Response:
-    """``case.call(session=session, **kwargs)``: the same request sent, the same ``Response`` returned."""
+def call(case: Case[Any], *, session: Any = None, meta_read: bool = False, **kwargs: Any) -> Response:
+    """``case.call(session=session, **kwargs)``: the same request sent, the same ``Response`` returned.
+
+    ``meta_read``: the caller has just read ``case.meta`` of a case whose metadata was not frozen, and changed
+    nothing since: its containers' hashes are the ones ``Case.call`` would take again (the same hashes, so not
+    worked out twice)."""
     if not lean_call_applies(case, session, kwargs):
         return case.call(session=session, **kwargs)
     # Case.call, with no hook registered (checked above): none to dispatch, and no edit of a hook's to look for
-    case._sync_validated_hashes()
+    if not meta_read:
+        case._sync_validated_hashes()
     if case._meta and case._meta.is_dirty():
         case._revalidate_metadata()
     case.freeze_metadata()
@@ -128,33 +142,91 @@ def call(case: Case[Any], *, session: Any = None, **kwargs: Any) -> Response:
         raise
 
 
-def _send(case: Case[Any], session: InProcessClient, kwargs: dict[str, Any]) -> Response:
-    """``ASGITransport.send`` then ``RequestsTransport.send`` for an :class:`InProcessClient` session."""
-    operation = case.operation
-    kwargs["base_url"] = normalize_base_url(operation.base_url, host=asgi.HOST)
+class _Plan(NamedTuple):
+    """What ``ASGITransport.send`` and ``RequestsTransport.send`` read from the schema's configuration for one
+    operation, read once per session (a run's configuration does not change while it sends)."""
+
+    operation: Any
+    """The operation itself (the plans are kept by its id: it stays alive, and the id its own)."""
+    base_url: str | None
+    max_redirects: int | None
+    no_redirects: bool
+    """``allow_redirects`` is False unless the request says otherwise (no redirect allowed, or one documented)."""
+    retries: int
+    max_stream_events: int
+    rate_limit: Any
+    settings: tuple[tuple[str, Any], ...]
+    """``verify``, ``timeout`` and ``cert`` where configured, as ``_build_request_data`` sets them by default."""
+    proxy: Any
+
+
+def _plan(session: InProcessClient, operation: Any) -> _Plan:
+    plans: dict[int, _Plan] = session.plans
+    plan = plans.get(id(operation))
+    if plan is not None and plan.operation is operation:
+        return plan
     config = operation.schema.config
     max_redirects = config.max_redirects_for(operation=operation)
+    settings = (
+        ("verify", config.tls_verify_for(operation=operation)),
+        ("timeout", config.request_timeout_for(operation=operation)),
+        ("cert", config.request_cert_for(operation=operation)),
+    )
+    plan = plans[id(operation)] = _Plan(
+        operation=operation,
+        base_url=normalize_base_url(operation.base_url, host=asgi.HOST),
+        max_redirects=max_redirects,
+        no_redirects=max_redirects == 0
+        or (max_redirects is None and any(code.startswith("3") for code in operation.responses.status_codes)),
+        retries=config.request_retries_for(operation=operation) or 0,
+        max_stream_events=config.max_stream_events_for(operation=operation),
+        rate_limit=config.rate_limit_for(operation=operation),
+        settings=tuple((key, value) for key, value in settings if value is not None),
+        proxy=config.proxy_for(operation=operation),
+    )
+    return plan
+
+
+def _request_data(case: Case[Any], kwargs: dict[str, Any], plan: _Plan) -> dict[str, Any]:
+    """``RequestsTransport._build_request_data(case, kwargs)`` with the operation's settings from ``plan``: the case
+    serialized by the transport, then its settings where the serialized case has none."""
+    if not _OWN_BUILD:
+        return ASGI_TRANSPORT._build_request_data(case, kwargs)
+    data = ASGI_TRANSPORT.serialize_case(case, **kwargs)
+    for key, value in plan.settings:
+        data.setdefault(key, value)
+    for key, value in kwargs.items():
+        if key == "base_url":
+            continue
+        if key not in ("headers", "cookies", "params") or key not in data:
+            data[key] = value
+    data.setdefault("timeout", DEFAULT_RESPONSE_TIMEOUT)
+    if plan.proxy is not None:
+        data.setdefault("proxies", {"all": plan.proxy})
+    return data
+
+
+def _send(case: Case[Any], session: InProcessClient, kwargs: dict[str, Any]) -> Response:
+    """``ASGITransport.send`` then ``RequestsTransport.send`` for an :class:`InProcessClient` session."""
+    plan = _plan(session, case.operation)
+    kwargs["base_url"] = plan.base_url
     if session.headers:  # lower priority than the call's own headers
         headers = kwargs.setdefault("headers", {}) or {}
         for name, value in _header_pairs(session.headers):
             headers.setdefault(name, value)
         kwargs["headers"] = headers
-    data = ASGI_TRANSPORT._build_request_data(case, kwargs)
-    if max_redirects == 0 or (
-        max_redirects is None and any(code.startswith("3") for code in operation.responses.status_codes)
-    ):
+    data = _request_data(case, kwargs, plan)
+    if plan.no_redirects:
         data.setdefault("allow_redirects", False)
-    if max_redirects:
-        session.max_redirects = max_redirects
+    if plan.max_redirects:
+        session.max_redirects = plan.max_redirects
     verify = data.get("verify", True)
-    retries = config.request_retries_for(operation=operation) or 0
-    max_stream_events = config.max_stream_events_for(operation=operation)
-    rate_limit = config.rate_limit_for(operation=operation)
+    retries, max_stream_events = plan.retries, plan.max_stream_events
     override = Override.from_send_kwargs(kwargs)
     lent, session.headers = session.headers, {}  # as schemathesis lends them
     try:
-        if rate_limit is not None:
-            with ratelimit(rate_limit, config.base_url):
+        if plan.rate_limit is not None:
+            with ratelimit(plan.rate_limit, case.operation.schema.config.base_url):
                 pass
         if retries or not data.keys() <= _REQUEST_KEYS or data.get("cookies") or has_own_settings(session):
             response = requests_transport._request_with_retries(session, data, retries, max_stream_events)
@@ -191,7 +263,15 @@ def _lean_request(
     exchange = session.lean.exchange(prepared, timeout, parts)
     elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
     allow_redirects = data.get("allow_redirects", True)
-    if _needs_requests(exchange, allow_redirects):
+    headers: dict[str, list[str]] = {}
+    for name, value in exchange.pairs:
+        lowered = name.lower()
+        values = headers.get(lowered)
+        if values is None:
+            headers[lowered] = [value]
+        else:
+            values.append(value)
+    if _needs_requests(headers, exchange.status):
         send_kwargs: dict[str, Any] = {
             "timeout": timeout,
             "proxies": {},
@@ -202,9 +282,6 @@ def _lean_request(
         answer = _finish_as_session_send(session, prepared, exchange, elapsed, allow_redirects, send_kwargs)
         _read_like_request(answer, data, max_stream_events)
         return Response.from_requests(answer, verify=verify, _override=override)
-    headers: dict[str, list[str]] = {}
-    for name, value in exchange.pairs:
-        headers.setdefault(name.lower(), []).append(value)
     content_type = headers.get("content-type")
     return Response(
         status_code=exchange.status or 0,
@@ -301,17 +378,13 @@ def _prepare_body(prepared: requests.PreparedRequest, data: Any, json: Any) -> N
         prepared.prepare_body(data or {}, None, json)
 
 
-def _needs_requests(exchange: _Exchange, allow_redirects: bool) -> bool:
-    """An answer ``requests`` does something with: a cookie to keep, a redirect, an event stream."""
-    for name, value in exchange.pairs:
-        lowered = name.lower()
-        if lowered == "set-cookie":
-            return True
-        if lowered == "location" and exchange.status in REDIRECT_STATI:
-            return True
-        if lowered == "content-type" and is_event_stream(value):
-            return True
-    return False
+def _needs_requests(headers: Mapping[str, list[str]], status: int | None) -> bool:
+    """An answer ``requests`` does something with: a cookie to keep, a redirect, an event stream (``headers``: the
+    answer's, by lower-case name)."""
+    if "set-cookie" in headers or ("location" in headers and status in REDIRECT_STATI):
+        return True
+    content_types = headers.get("content-type")
+    return content_types is not None and any(is_event_stream(value) for value in content_types)
 
 
 def _finish_as_session_send(

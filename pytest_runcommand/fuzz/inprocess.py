@@ -404,6 +404,8 @@ class InProcessClient(asgi.ASGIClient):
         self.mount("http://", lean)
         self.mount("https://", lean)
         self.lean = lean
+        self.plans: dict[int, Any] = {}
+        """What :mod:`pytest_runcommand.fuzz.call` read from the configuration, per operation (for this session)."""
 
     def request(
         self,

@@ -141,12 +141,14 @@ class FuzzRunner:
         send_kwargs = self.transport_kwargs()
         if kwargs:
             send_kwargs.update(kwargs)
+        # the mode as the case's metadata gives it now (read last, just before sending: what call() needs not redo)
+        meta_read = not getattr(case, "_freeze_metadata", True)
         try:
             if _mode(case) == "negative":  # observed traffic holds only the answer of an invalid-on-purpose request
                 with invalid_on_purpose():
-                    response = call(case, **send_kwargs)
+                    response = call(case, meta_read=meta_read, **send_kwargs)
             else:
-                response = call(case, **send_kwargs)
+                response = call(case, meta_read=meta_read, **send_kwargs)
         except Exception as error:
             self._no_answer(case, error, sent=True)
             raise

@@ -479,3 +479,39 @@ def test_the_scope_from_the_url_parts_is_urlsplit_own() -> None:
             client.lean.exchange(prepared, None, parts)
         scopes.append(wire.seen)
     assert scopes[0] == scopes[1]
+
+
+@pytest.mark.parametrize(
+    "configured",
+    [
+        {},
+        {"tls_verify": "/ca.pem", "request_timeout": 3, "request_cert": "/cert.pem", "proxy": "http://127.0.0.1:9"},
+        {"request_cert": "/cert.pem", "request_cert_key": "/key.pem", "max_redirects": 0},
+    ],
+)
+def test_the_request_data_is_the_transports_own(configured: dict[str, Any]) -> None:
+    """The serialized case with the operation's settings read once: what ``_build_request_data`` gives, every body."""
+    from schemathesis.transport.asgi import ASGI_TRANSPORT
+
+    for method, path, parts in CASES:
+        schema = _schema(_app)
+        for name, value in configured.items():
+            setattr(schema.config, name, value)
+        case = schema[path][method].Case(**parts)
+        with InProcessClient(_app) as client:
+            plan = lean._plan(client, case.operation)
+            assert lean._plan(client, case.operation) is plan  # read once per operation and session
+            kwargs = {"base_url": plan.base_url, "headers": dict(TOKEN), "params": None, "cookies": None}
+            ours = lean._request_data(case, dict(kwargs), plan)
+        assert ours == ASGI_TRANSPORT._build_request_data(case, dict(kwargs))
+        assert plan.no_redirects == (configured.get("max_redirects") == 0 or path.endswith("/moved"))
+
+
+def test_a_new_session_reads_the_configuration_again() -> None:
+    schema = _schema(_app)
+    case = schema["/things/{name}"]["GET"].Case(path_parameters={"name": "a"})
+    with InProcessClient(_app) as client:
+        assert "timeout" not in dict(lean._plan(client, case.operation).settings)
+    schema.config.request_timeout = 7
+    with InProcessClient(_app) as client:
+        assert dict(lean._plan(client, case.operation).settings)["timeout"] == 7
