@@ -36,7 +36,7 @@ from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.asgi import GUID_KEEP as _GUID_KEEP
 from pytest_runcommand.emulator.asgi import GUID_VERSION_4 as _GUID_VERSION_4
 from pytest_runcommand.emulator.clock import Clock
-from pytest_runcommand.emulator.executor import Execution, Executor, FakeExecutor, script_run
+from pytest_runcommand.emulator.executor import Execution, Executor, FakeExecutor, execution, script_run
 from pytest_runcommand.emulator.state import (
     DIAGNOSTIC,
     MANAGED,
@@ -401,7 +401,7 @@ class Backend:
             )
             command.script_run = (props, values)
         request = script_run(now, values)  # the test of the fast paths holds it to the dataclass made the plain way
-        return Execution(request, self.executor.run(request))
+        return execution(request, self.executor.run(request))
 
     def _forget_old_operations(self) -> None:
         limit = max(1, self.settings.max_operations)

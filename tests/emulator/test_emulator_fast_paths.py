@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from dataclasses import fields
+from dataclasses import FrozenInstanceError, fields
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -86,6 +86,11 @@ def test_a_script_run_is_the_dataclass_made_without_its_init() -> None:
     )
     assert execution == Execution(plain, execution.outcome)
     assert not hasattr(execution, "__dict__")
+    assert (type(made), type(execution)) == (ScriptRun, Execution), "made as drafts, then of their own class"
+    with pytest.raises(FrozenInstanceError):
+        made.script = "changed"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        execution.outcome = execution.outcome  # type: ignore[misc]
     assert execution.view(NOW) == Execution(plain, execution.outcome).view(NOW)
     assert backend.executor.runs == [made]  # type: ignore[attr-defined]
     operation = command.operation
