@@ -48,6 +48,7 @@ from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.models import REDIRECT_STATI
 from requests.structures import CaseInsensitiveDict
 from requests.utils import check_header_validity, get_encoding_from_headers
+from schemathesis.core import NOT_SET
 from schemathesis.core.errors import IncorrectUsage
 from schemathesis.core.rate_limit import ratelimit
 from schemathesis.core.transport import DEFAULT_RESPONSE_TIMEOUT, Response, is_event_stream
@@ -89,6 +90,24 @@ _MATCHED: tuple[set[str], set[str]] = (set(), set())
 """Header names and values that matched those patterns already (the same few on every request but the case id's
 value; each set bounded)."""
 _MAX_MATCHED = 512
+_RESPONSE_SLOTS_KNOWN = getattr(Response, "__slots__", None) == (
+    "status_code",
+    "headers",
+    "content",
+    "content_size",
+    "request",
+    "elapsed",
+    "verify",
+    "_deserialized",
+    "message",
+    "http_version",
+    "encoding",
+    "stream_cut_short",
+    "_encoded_body",
+    "_override",
+)
+"""Whether schemathesis's ``Response`` has the fields its ``__init__`` sets in this version (then the answer is
+built field by field, its headers given as ``__init__`` would store them; else through ``__init__``)."""
 
 
 def lean_call_applies(case: Case[Any], session: Any, kwargs: Mapping[str, Any]) -> bool:
@@ -283,19 +302,40 @@ def _lean_request(
         _read_like_request(answer, data, max_stream_events)
         return Response.from_requests(answer, verify=verify, _override=override)
     content_type = headers.get("content-type")
-    return Response(
-        status_code=exchange.status or 0,
-        headers=headers,
-        content=b"".join(exchange.chunks),
-        request=prepared,
-        elapsed=elapsed.total_seconds(),
-        message=_reason(exchange.status or 0),
-        encoding=get_encoding_from_headers({"content-type": ", ".join(content_type)} if content_type else {}),
-        http_version="1.1",
-        verify=verify,
-        stream_cut_short=False,
-        _override=override,
-    )
+    status = exchange.status or 0
+    encoding = get_encoding_from_headers({"content-type": ", ".join(content_type)} if content_type else {})
+    content = b"".join(exchange.chunks)
+    if not _RESPONSE_SLOTS_KNOWN:
+        return Response(
+            status_code=status,
+            headers=headers,
+            content=content,
+            request=prepared,
+            elapsed=elapsed.total_seconds(),
+            message=_reason(status),
+            encoding=encoding,
+            http_version="1.1",
+            verify=verify,
+            stream_cut_short=False,
+            _override=override,
+        )
+    # Response.__init__ with the same arguments, its headers already a dict of lists by lower-case name
+    response: Response = Response.__new__(Response)
+    response.status_code = status
+    response.headers = headers
+    response.content = content
+    response.content_size = len(content)
+    response.request = prepared
+    response.elapsed = elapsed.total_seconds()
+    response.verify = verify
+    response._deserialized = NOT_SET
+    response._encoded_body = None
+    response.message = _reason(status)
+    response.http_version = "1.1"
+    response.encoding = encoding
+    response.stream_cut_short = False
+    response._override = override
+    return response
 
 
 def _through_requests(

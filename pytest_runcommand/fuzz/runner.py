@@ -485,7 +485,8 @@ class _LazyOverride:
 def _case_bytes(case: Case[Any], path: str | None = None) -> bytes:
     """What was drawn for a case (method, path, query, headers, body), as stable bytes for the campaign digest
     (``path``: its formatted path, when already known)."""
-    headers = {k.lower(): v for k, v in _header_pairs(case.headers or {}) if k.lower() != "authorization"}  # not drawn
+    headers = {lowered: v for k, v in _header_pairs(case.headers or {}) if (lowered := k.lower()) != "authorization"}
+    # (the token is not drawn)
     drawn = [case.method, case.formatted_path if path is None else path, case.query, headers, case.body]
     return _DIGEST_JSON.encode(drawn).encode() + b"\n"
 
