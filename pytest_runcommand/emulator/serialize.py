@@ -47,6 +47,36 @@ def run_command_to_wire(
 ) -> dict[str, Any]:
     """The run-command resource (as ``api_version`` defines it; every field when None); with ``instance_view_at``,
     its instance view at that instant too."""
+    cut = None if api_version is None else _CUTS.get(api_version) or _cut_at(api_version)
+    wire_props = _wire_properties(command, command.provisioning_state, cut)
+    if instance_view_at is not None and command.execution is not None:
+        view = instance_view_to_wire(command.execution.view(instance_view_at))
+        if cut is None or cut.complete:
+            wire_props["instanceView"] = view
+        elif "instanceView" in cut.properties:
+            if not cut.instance_view.issuperset(view):
+                view = {key: value for key, value in view.items() if key in cut.instance_view}
+            wire_props["instanceView"] = view
+    resource: dict[str, Any] = {
+        "name": command.name,
+        "id": command.resource_id,
+        "type": command.vm.command_type(command.collection),
+        "location": command.vm.location,
+    }
+    tags = command.tags
+    if tags is not None:
+        resource["tags"] = tags  # shared, as the source is
+    resource["properties"] = wire_props
+    if (cut is None or cut.system_data) and command.audit is not None:
+        resource[_SYSTEM_DATA_KEY] = _system_data(command.audit)
+    if cut is not None and not cut.complete and not cut.resource.issuperset(resource):
+        resource = {key: value for key, value in resource.items() if key in cut.resource}
+    return resource
+
+
+def _wire_properties(command: RunCommand, state: str, cut: _Cut | None) -> dict[str, Any]:
+    """The resource's ``properties`` but its instance view, with provisioning state ``state``, as ``cut`` (an
+    api-version's; None: every field) defines them."""
     props = command.wire
     get = props.get
     parameters = get("parameters")
@@ -69,55 +99,27 @@ def run_command_to_wire(
     if "runAsUser" in props:
         wire_props["runAsUser"] = props["runAsUser"]
     wire_props["timeoutInSeconds"] = get("timeoutInSeconds") or 0
-    operation = command.operation  # command.provisioning_state, inline
-    if operation is not None and operation.status == "InProgress":
-        wire_props["provisioningState"] = IN_PROGRESS_STATE[operation.kind]
-    else:
-        wire_props["provisioningState"] = command.final_state
+    wire_props["provisioningState"] = state
     if not _AFTER_STATE_SET.isdisjoint(props):
         for name in _AFTER_STATE:
             if name in props:
                 wire_props[name] = props[name]
-    if instance_view_at is not None and command.execution is not None:
-        wire_props["instanceView"] = instance_view_to_wire(command.execution.view(instance_view_at))
-    resource: dict[str, Any] = {
-        "name": command.name,
-        "id": command.resource_id,
-        "type": command.vm.command_type(command.collection),
-        "location": command.vm.location,
-    }
-    tags = command.tags
-    if tags is not None:
-        resource["tags"] = tags  # shared, as the source is
-    resource["properties"] = wire_props
-    if api_version is None:
-        if command.audit is not None:
-            resource[_SYSTEM_DATA_KEY] = _system_data(command.audit)
-        return resource
-    cut = _CUTS.get(api_version) or _cut_at(api_version)
-    if cut.system_data and command.audit is not None:
-        resource[_SYSTEM_DATA_KEY] = _system_data(command.audit)
-    if cut.complete:
-        return resource
+    if cut is None or cut.complete:
+        return wire_props
     # what versions.shape gives, with the run command's layout known: each object cut to the fields the version
-    # defines (a copy when a field goes; the stored source is never changed); a nested object cut first is dropped
-    # whole when its holder's version does not define it
+    # defines (a copy when a field goes; the stored source is never changed)
     source = wire_props["source"]
     if type(source) is dict and not cut.source.issuperset(source):
         wire_props["source"] = {key: value for key, value in source.items() if key in cut.source}
-    view = wire_props.get("instanceView")
-    if type(view) is dict and not cut.instance_view.issuperset(view):
-        wire_props["instanceView"] = {key: value for key, value in view.items() if key in cut.instance_view}
     if not cut.properties.issuperset(wire_props):
-        resource["properties"] = {key: value for key, value in wire_props.items() if key in cut.properties}
-    if not cut.resource.issuperset(resource):
-        resource = {key: value for key, value in resource.items() if key in cut.resource}
-    return resource
+        return {key: value for key, value in wire_props.items() if key in cut.properties}
+    return wire_props
 
 
 def run_command_json(command: RunCommand, api_version: str) -> bytes:
     """``orjson.dumps(run_command_to_wire(command, api_version=api_version))``, remembered on the run command while
-    what it shows stays the same but the time of its last change (clients repeat their PATCHes)."""
+    what it shows stays the same but the time of its last change (clients repeat their PATCHes); made again from
+    the parts that stay (:func:`_framed_json`) when its properties or tags change."""
     operation = command.operation
     if operation is not None and operation.status == "InProgress":
         state = IN_PROGRESS_STATE[operation.kind]
@@ -125,11 +127,12 @@ def run_command_json(command: RunCommand, api_version: str) -> bytes:
         state = command.final_state
     audit = command.audit
     tags = command.tags
+    vm = command.vm
     key = (
         api_version,
         state,
-        command.vm,
-        command.vm.location,
+        vm,
+        vm.location,
         command.name,
         command.collection,
         None if tags is None else tuple(tags.items()),
@@ -148,11 +151,48 @@ def run_command_json(command: RunCommand, api_version: str) -> bytes:
             command.answer = (memo[0], key, parts[0], None, parts[1])
             assert audit is not None
             return b"%s%s%s" % (parts[0], format_time(audit.last_modified_at).encode(), parts[1])
-    content = orjson.dumps(run_command_to_wire(command, api_version=api_version))
+    cut = _CUTS.get(api_version) or _cut_at(api_version)
+    if cut.framed:
+        content = _framed_json(command, state, cut, key)
+    else:
+        content = orjson.dumps(run_command_to_wire(command, api_version=api_version))
     if key[6] is None or all(type(value) is str for _, value in key[6]):  # (others could equal in another order)
-        shown = None if audit is None or not _CUTS[api_version].system_data else audit.last_modified_at
+        shown = None if audit is None or not cut.system_data else audit.last_modified_at
         command.answer = (command.wire, key, content, shown, None)
     return content
+
+
+def _framed_json(command: RunCommand, state: str, cut: _Cut, key: tuple[Any, ...]) -> bytes:
+    """:func:`run_command_json`'s text made from its parts: the resource's fields before its tags and its
+    ``systemData`` but the time of the last change are remembered on the run command (the frame, made again when
+    what they show changes: ``key`` but the state and tags); the tags and properties are encoded each time."""
+    audit = command.audit
+    frame_key = (key[0], key[2], key[3], key[4], key[5], key[7])
+    frame = command.frame
+    if frame is None or frame[0] != frame_key:
+        head = orjson.dumps(
+            {
+                "name": command.name,
+                "id": command.resource_id,
+                "type": command.vm.command_type(command.collection),
+                "location": command.vm.location,
+            }
+        )[:-1]  # (without its closing brace)
+        system = b""
+        if cut.system_data and audit is not None:
+            # its last field is the time of the last change: kept up to the quote that opens its value
+            text = orjson.dumps({_SYSTEM_DATA_KEY: _system_data(audit)})
+            system = b",%s" % text[1 : len(text) - len(format_time(audit.last_modified_at)) - 3]
+        frame = command.frame = (frame_key, head, system)
+    tags = command.tags
+    answer = frame[1]
+    if tags is not None:
+        answer = b'%s,"tags":%s' % (answer, orjson.dumps(tags))
+    answer = b'%s,"properties":%s' % (answer, orjson.dumps(_wire_properties(command, state, cut)))
+    if frame[2]:
+        assert audit is not None
+        return b'%s%s%s"}}' % (answer, frame[2], format_time(audit.last_modified_at).encode())
+    return answer + b"}"
 
 
 def _around(content: bytes, last_change: datetime) -> tuple[bytes, bytes] | None:
@@ -170,6 +210,8 @@ class _Cut(NamedTuple):
 
     complete: bool
     """Nothing to cut (the version defines every field)."""
+    framed: bool
+    """Whether the resource holds each of its fields at this version (:func:`_framed_json` writes them)."""
     system_data: bool
     resource: frozenset[str]
     properties: frozenset[str]
@@ -181,9 +223,12 @@ _CUTS: dict[str, _Cut] = {}
 
 
 def _cut_at(api_version: str) -> _Cut:
+    resource = fields_at(api_version, RESOURCE)
+    system_data = defines(api_version, RESOURCE, _SYSTEM_DATA_KEY)
     found = _Cut(
         shape_is_identity(api_version),
-        defines(api_version, RESOURCE, _SYSTEM_DATA_KEY),
+        resource.issuperset(_FRAMED) and (not system_data or _SYSTEM_DATA_KEY in resource),
+        system_data,
         fields_at(api_version, RESOURCE),
         fields_at(api_version, PROPERTIES),
         fields_at(api_version, SOURCE),
@@ -194,6 +239,8 @@ def _cut_at(api_version: str) -> _Cut:
 
 
 _SYSTEM_DATA_KEY = VirtualMachineRunCommand.model_fields["system_data"].alias or "system_data"
+_FRAMED = ("name", "id", "type", "location", "tags", "properties")
+"""The resource's fields :func:`_framed_json` writes (and ``systemData`` where the version defines it)."""
 _SYSTEM_DATA = {name: field.alias or name for name, field in SystemData.model_fields.items()}
 """SystemData attribute -> wire name (from the model, so no name is typed twice)."""
 

@@ -256,6 +256,10 @@ class RunCommand:
     """The latest answer (:func:`~pytest_runcommand.emulator.serialize.run_command_json`): the properties and what
     else it showed, its text and the time of the last change it shows (or, once shown at another time, its text
     before that time, None, and its text after)."""
+    frame: tuple[tuple[Any, ...], bytes, bytes] | None = field(default=None, init=False, repr=False)
+    """The parts of its answer that a change of properties or tags leaves
+    (:func:`~pytest_runcommand.emulator.serialize.run_command_json`): what they show, the text before the tags, and
+    the ``systemData`` field up to the time of the last change (empty when not shown)."""
     _id: tuple[VirtualMachine, str | None, str, str] | None = field(default=None, init=False, repr=False)
     """The resource id, with the VM, collection and name it was made of (worked out again if one changes)."""
 
