@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "extras": 0,
     "_lazy": 0,
+    "report_file": 0,
     # the source of truth
     "contract": 1,
     "models": 1,

@@ -72,11 +72,6 @@ class Baseline:
         """Write ``failures`` (key -> description) as a baseline file, keys sorted for stable diffs."""
         file = Path(path)
         payload = {"version": VERSION, "failures": {key: dict(failures[key]) for key in sorted(failures)}}
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_suffix(file.suffix + ".tmp")
-        try:
-            tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-            tmp.replace(file)
-        except BaseException:  # nothing left behind
-            tmp.unlink(missing_ok=True)
-            raise
+        from pytest_runcommand.report_file import write_report
+
+        write_report(file, json.dumps(payload, indent=2, sort_keys=True) + "\n")

@@ -9,7 +9,6 @@ campaign merge into the report of one run (:func:`merge_documents`), and reports
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields, replace
@@ -19,6 +18,7 @@ from typing import Any
 from pytest_runcommand.errors import InputError, UsageError
 from pytest_runcommand.fuzz.baseline import Baseline
 from pytest_runcommand.fuzz.findings import Campaign, FuzzFinding, FuzzReport, merge_campaigns
+from pytest_runcommand.report_file import write_report
 
 __all__ = ["FORMAT", "from_document", "merge_documents", "read_json", "to_document", "write_json", "write_text"]
 
@@ -58,15 +58,9 @@ def write_json(report: FuzzReport, path: str | Path, baseline: Baseline | None =
 
 
 def write_text(file: Path, text: str) -> None:
-    """Write ``text`` to ``file`` through a temporary file beside it (a reader never sees half a file), which is
-    removed when anything fails."""
-    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(file)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``file`` as every report is written (:func:`pytest_runcommand.report_file.write_report`: a
+    regular file replaced whole, a symlink's target so, a device, FIFO or ``/dev/stdout`` written through)."""
+    write_report(file, text)
 
 
 def from_document(data: Any, source: str) -> tuple[FuzzReport, set[str]]:

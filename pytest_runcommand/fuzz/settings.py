@@ -76,10 +76,17 @@ def writable_file(path: Path, flag: str) -> None:
     created); a :class:`UsageError` naming ``flag`` and the path otherwise."""
     if path.is_dir():
         raise UsageError(f"{flag} {path}: is a folder; give the path of the file to write")
+    from pytest_runcommand.report_file import written_through
+
+    if written_through(path):  # /dev/stdout, a device, a FIFO: written through, as `>` does (report_file)
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"{flag} {path}: cannot write there (not writable)")
+        return
+    folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent  # a link's target is written
     try:
-        writable_folder(path.parent)
+        writable_folder(folder)
     except UsageError as error:
-        reason = str(error).removeprefix(f"{path.parent}: ")
+        reason = str(error).removeprefix(f"{folder}: ")
         raise UsageError(
-            f"{flag} {path}: {path.parent} is {reason}" if reason == "not a folder" else f"{flag} {path}: {reason}"
+            f"{flag} {path}: {folder} is {reason}" if reason == "not a folder" else f"{flag} {path}: {reason}"
         ) from None

@@ -313,12 +313,12 @@ class CoverageReport:
     def write(self, json_path: Path) -> Path:
         """Write JSON to ``json_path`` and the HTML page beside it; return the HTML path."""
         from pytest_runcommand.report.html import render_html
+        from pytest_runcommand.report_file import write_report
 
         data = self.to_dict()
-        json_path.parent.mkdir(parents=True, exist_ok=True)
         html_path = json_path.with_suffix(".html")
-        _atomic_write(json_path, json.dumps(data, indent=2, sort_keys=True) + "\n")
-        _atomic_write(html_path, render_html(data))
+        write_report(json_path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        write_report(html_path, render_html(data))
         return html_path
 
 
@@ -389,9 +389,3 @@ def fraction(covered: list[str], uncovered: list[str]) -> str:
 
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:g}%"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)

@@ -126,7 +126,10 @@ def merge_files(files: list[Path], output: Path, *, require_campaign: bool = Fal
         coverage = CoverageReport()
         for _, data in loaded:
             coverage.merge(data)
-        coverage.write(output)
+        try:
+            coverage.write(output)
+        except OSError as error:
+            raise UsageError(f"-o {output}: cannot be written ({error.strerror or type(error).__name__})") from None
     return kind, shares, complete
 
 
@@ -294,6 +297,9 @@ def _float(text: str | None) -> float:
 
 
 def _write(path: Path, text: str) -> None:
-    from pytest_runcommand.fuzz.document import write_text
+    from pytest_runcommand.report_file import write_report
 
-    write_text(path, text)
+    try:
+        write_report(path, text)
+    except OSError as error:  # a full disk or /dev/full, a closed descriptor: exit 2 naming the flag and the file
+        raise UsageError(f"-o {path}: cannot be written ({error.strerror or type(error).__name__})") from None

@@ -1,0 +1,107 @@
+"""Writing a report file the way a user means the path they give (``--json``, ``--junit-xml``, ``--update-baseline``,
+``--runcommand-report``, ``report merge -o``): the one writer of all of them.
+
+* A regular file, or a path that does not exist yet: written whole to a temporary file beside it and moved onto it,
+  so a reader (or a crash) never sees half a report. A symlink is followed: its target is written so, the link stays.
+* A path that names a descriptor of this process (``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/2``, or a link to
+  one): written to that descriptor, after the process's own streams are flushed, so the report and the lines printed
+  around it keep their order whatever stdout is (a pipe, a terminal, a file).
+* Anything else that is not a regular file (a character device, a FIFO): opened and written through, as a shell's
+  ``>`` does; never replaced.
+
+A write error (``ENOSPC`` on ``/dev/full``, a closed descriptor) is an :class:`OSError` for the caller to report.
+Light module: the standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import sys
+from pathlib import Path
+
+__all__ = ["descriptor", "write_report", "written_through"]
+
+_FD_FOLDER = re.compile(r"/proc/(?:self|thread-self|([0-9]+))(?:/task/[0-9]+)?/fd")
+_MAX_LINKS = 40  # as the kernel's limit on a path's symlinks
+
+
+def descriptor(path: str | Path) -> int | None:
+    """The descriptor of this process that ``path`` names, directly or through links (``/dev/stdout`` ->
+    ``/proc/self/fd/1``), or None."""
+    current = os.path.abspath(path)
+    for _ in range(_MAX_LINKS):
+        match = _FD_FOLDER.fullmatch(os.path.realpath(os.path.dirname(current)))
+        name = os.path.basename(current)
+        if match and name.isascii() and name.isdecimal() and match[1] in (None, str(os.getpid())):
+            return int(name)
+        try:
+            following = os.readlink(current)
+        except OSError:  # not a link (or not ours to read: writing it will say so)
+            return None
+        current = os.path.normpath(os.path.join(os.path.dirname(current), following))
+    return None
+
+
+def written_through(path: str | Path) -> bool:
+    """Whether :func:`write_report` writes ``path`` through (a descriptor, or an existing file that is not a regular
+    one) rather than replacing a regular file (or creating one) at ``os.path.realpath(path)``."""
+    if descriptor(path) is not None:
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def write_report(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` as the module docstring says; an :class:`OSError` when that fails (a
+    temporary file is removed)."""
+    data = text.encode("utf-8")
+    number = descriptor(path)
+    if number is not None:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        _write_all(number, data)
+        return
+    try:
+        status: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:  # a new file, or a link to one
+        status = None
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)  # a FIFO waits for its reader, as `>` does
+        try:
+            _write_all(handle, data)
+        finally:
+            os.close(handle)
+        return
+    _replace(Path(os.path.realpath(path)), data, status)
+
+
+def _replace(file: Path, data: bytes, status: os.stat_result | None) -> None:
+    """Write ``data`` to a temporary file beside ``file`` and move it onto ``file`` (keeping its permissions)."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    try:
+        handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            if status is not None:
+                os.fchmod(handle, stat.S_IMODE(status.st_mode))
+            _write_all(handle, data)
+        finally:
+            os.close(handle)
+        os.replace(tmp, file)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write_all(handle: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(handle, view)
+        if not written:  # never for a file, a device or a pipe; no endless loop if it were
+            raise OSError(5, "nothing written")
+        view = view[written:]
