@@ -15,6 +15,7 @@ where ``fork`` is unavailable the run stays in one process and says so.
 
 from __future__ import annotations
 
+import heapq
 import multiprocessing
 
 # What a pool imports, imported before any draw: a module imported during a run changes hypothesis's constant pool
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Shard", "campaign_of", "parse_workers", "run_campaign", "split", "unit_cost"]
 
-_SHARD = re.compile(r"(\d+)/(\d+)")
+_SHARD = re.compile(r"([0-9]+)/([0-9]+)")  # ASCII digits only (\d takes any script's digits)
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,20 @@ class Shard:
     def parse(cls, text: str) -> Shard:
         """``"K/N"`` with 1 <= K <= N; a :class:`UsageError` naming ``--shard`` otherwise."""
         match = _SHARD.fullmatch(text.strip())
-        if match is None:
-            raise UsageError(f"--shard {text!r}: expected K/N, e.g. 1/2")
-        index, count = int(match[1]), int(match[2])
+        try:
+            if match is None:
+                raise ValueError(text)
+            index, count = int(match[1]), int(match[2])
+        except ValueError:  # not K/N, or more digits than int() reads
+            raise UsageError(f"--shard {text!r}: expected K/N in ASCII digits, e.g. 1/2") from None
         if count < 1 or not 1 <= index <= count:
             raise UsageError(f"--shard {text!r}: K must be between 1 and N (N at least 1)")
         return cls(index, count)
 
     def select(self, units: Sequence[str], stateful_steps: int = 8) -> list[str]:
-        """This shard's units, in campaign order."""
-        return split(units, self.count, stateful_steps)[self.index - 1]
+        """This shard's units, in campaign order (an empty list for a share beyond the units)."""
+        positions = _assign(units, self.count, stateful_steps).get(self.index - 1, [])
+        return [units[i] for i in sorted(positions)]
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
@@ -96,13 +101,29 @@ def unit_cost(unit: str, stateful_steps: int = 8) -> int:
 
 def split(units: Sequence[str], parts: int, stateful_steps: int = 8) -> list[list[str]]:
     """``units`` in ``parts`` shares of similar cost: longest first, each to the lightest share (ties: the first)."""
-    shares: list[list[int]] = [[] for _ in range(parts)]
-    loads = [0] * parts
+    assigned = _assign(units, parts, stateful_steps)
+    return [[units[i] for i in sorted(assigned.get(share, []))] for share in range(parts)]
+
+
+def _assign(units: Sequence[str], parts: int, stateful_steps: int) -> dict[int, list[int]]:
+    """The positions of ``units`` each share (0-based) gets, for the shares that get any: :func:`split`'s rule in
+    time and memory of the units, not of ``parts`` (``--shard 1/30000000`` is an empty share, not N lists).
+
+    Every unit costs at least 1, so while a share is still empty it is the lightest, and the first of them is the
+    next unused one; once all ``parts`` are used, a heap of (load, share) gives the lightest, ties to the first.
+    """
+    assigned: dict[int, list[int]] = {}
+    heap: list[tuple[int, int]] = []
     for position in sorted(range(len(units)), key=lambda i: (-unit_cost(units[i], stateful_steps), i)):
-        lightest = loads.index(min(loads))
-        shares[lightest].append(position)
-        loads[lightest] += unit_cost(units[position], stateful_steps)
-    return [[units[i] for i in sorted(share)] for share in shares]
+        cost = unit_cost(units[position], stateful_steps)
+        if len(assigned) < parts:
+            share, load = len(assigned), 0
+            assigned[share] = []
+        else:
+            load, share = heapq.heappop(heap)
+        assigned[share].append(position)
+        heapq.heappush(heap, (load + cost, share))
+    return assigned
 
 
 _INHERITED: list[object] = []

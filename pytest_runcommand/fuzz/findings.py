@@ -96,7 +96,8 @@ class Campaign:
     @property
     def complete(self) -> bool:
         """True when every share of the campaign is here."""
-        return set(self.shards) == set(range(1, self.shard_count + 1))
+        held = set(self.shards)  # not a set of range(shard_count): N may be huge (--shard 1/30000000)
+        return len(held) == self.shard_count and all(1 <= share <= self.shard_count for share in held)
 
     def identity(self) -> dict[str, Any]:
         """Everything but the shares: equal for every report of one campaign."""
