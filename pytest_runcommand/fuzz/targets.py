@@ -17,6 +17,7 @@ Light module: no schemathesis; the emulator and ``requests`` are imported when a
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import os
@@ -433,5 +434,31 @@ def masked_target_text(text: str, target: str) -> str:
     hidden += [authority, "/" + path] if path else [authority]
     for part in sorted({unquote(piece) for piece in hidden} | set(hidden), key=len, reverse=True):
         if len(part) > 3 and part not in shown:
-            text = text.replace(part, "***")
+            text = _spellings(part).sub("***", text)
     return text
+
+
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+@functools.lru_cache(maxsize=64)
+def _spellings(part: str) -> re.Pattern[str]:
+    """A pattern for ``part`` in every form an HTTP client may send or print it: a ``%xx`` escape in either case
+    (requests and urllib3 send ``%3B`` for a typed ``%3b``) or decoded (``requote_uri`` decodes unreserved
+    characters), a character as typed or percent-encoded (its UTF-8 bytes, either case)."""
+    pieces: list[str] = []
+    position = 0
+    while position < len(part):
+        escape = _ESCAPE.match(part, position)
+        if escape is not None:
+            byte = int(escape.group()[1:], 16)
+            forms = [f"%(?i:{escape.group()[1:]})"]
+            if byte < 0x80:
+                forms.append(re.escape(chr(byte)))
+            position = escape.end()
+        else:
+            char = part[position]
+            forms = [re.escape(char), "".join(f"%(?i:{byte:02X})" for byte in char.encode("utf-8"))]
+            position += 1
+        pieces.append(f"(?:{'|'.join(forms)})")
+    return re.compile("".join(pieces))
