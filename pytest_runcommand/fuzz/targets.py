@@ -65,18 +65,28 @@ LIVE_MAX_REQUESTS = 500
 LIVE_RATE = 5.0
 REQUEST_TIMEOUT = 10.0
 """Seconds a request may wait for its answer by default (``--request-timeout``)."""
-RATE_EXPECTED = "a positive number of requests a second"
-TIMEOUT_EXPECTED = "a positive number of seconds"
+RATE_MIN = 1 / 86400
+"""One request a day: the pace waits 1/rate seconds between requests, and a wait beyond what a clock can hold
+stopped the run midway (``--rate 1e-300``: OverflowError)."""
+TIMEOUT_MIN, TIMEOUT_MAX = 0.001, 86400.0
+"""A millisecond to a day: sockets round a shorter wait (and a report would name one they never waited), and a
+longer one beyond about 9e9 s stopped the run midway (``--request-timeout 1e308``: OverflowError)."""
+RATE_EXPECTED = "a positive number of requests a second, at least 0.0000116 (one a day)"
+TIMEOUT_EXPECTED = "a positive number of seconds, from 0.001 to 86400 (a day)"
+_RANGES = {RATE_EXPECTED: (RATE_MIN, math.inf), TIMEOUT_EXPECTED: (TIMEOUT_MIN, TIMEOUT_MAX)}
 
 
 def positive_number(value: object, expected: str) -> float:
-    """``value`` (a number or its text) as a positive finite float: the one rule of ``--rate`` and
-    ``--request-timeout`` on every route; a :class:`UsageError` ``expected <expected>, got <value>`` otherwise."""
+    """``value`` (a number or its text) as a positive finite float within the range of ``expected``
+    (:data:`RATE_EXPECTED`, :data:`TIMEOUT_EXPECTED`): the one rule of ``--rate`` and ``--request-timeout`` on every
+    route (the command line, the marker, the Python API); a :class:`UsageError` ``expected <expected>, got <value>``
+    otherwise, before any work."""
     try:
         number = math.nan if isinstance(value, bool) else float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond a float
         number = math.nan
-    if not (number > 0 and math.isfinite(number)):  # nan compares false
+    low, high = _RANGES.get(expected, (0.0, math.inf))
+    if not (number > 0 and math.isfinite(number) and low <= number <= high):  # nan compares false
         raise UsageError(f"expected {expected}, got {value!r}")
     return number
 
@@ -262,14 +272,17 @@ def url_target(
     proxies: Mapping[str, str] | None = None,
     request_timeout: float = REQUEST_TIMEOUT,
 ) -> Target:
-    """A target reached over HTTP(S) at the parsed ``url``; ``scope`` confines it (required off loopback)."""
+    """A target reached over HTTP(S) at the parsed ``url``; ``scope`` confines it (required off loopback); ``rate`` 0:
+    unpaced, else (as ``request_timeout``) under :func:`positive_number`'s rule."""
     parsed = url if isinstance(url, TargetURL) else parse_target_url(url)
     return Target(
         label=shown_target(parsed.base_url),
         base_url=parsed.base_url,
         headers={"Authorization": f"Bearer {token}"},
         tls_verify=ca_path if ca_path else True,
-        guard=Guard(scope, max_requests=max_requests, rate=rate, base_path=parsed.path),
+        guard=Guard(
+            scope, max_requests=max_requests, rate=rate and positive_number(rate, RATE_EXPECTED), base_path=parsed.path
+        ),
         url=parsed,
         proxies={} if parsed.loopback else dict(proxies or {}),
         request_timeout=positive_number(request_timeout, TIMEOUT_EXPECTED),

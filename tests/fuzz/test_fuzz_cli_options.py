@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_runcommand.cli import main
+from pytest_runcommand.fuzz.targets import RATE_EXPECTED
 
 ONE = ["fuzz", "--operation", "VirtualMachineRunCommands_Get", "--max-examples", "1", "--no-stateful"]
 
@@ -38,7 +39,7 @@ def test_a_rate_that_is_not_a_positive_number_is_refused(rate: str, capsys: pyte
     with pytest.raises(SystemExit) as stopped:
         main([*ONE, f"--rate={rate}"])
     assert stopped.value.code == 2
-    assert f"argument --rate: expected a positive number of requests a second, got {rate!r}" in capsys.readouterr().err
+    assert f"argument --rate: expected {RATE_EXPECTED}, got {rate!r}" in capsys.readouterr().err
 
 
 def test_a_positive_rate_is_taken(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_runcommand.fuzz.targets import RATE_EXPECTED, TIMEOUT_EXPECTED
 from tests.fuzz.test_fuzz_unanswered import GET, PUT, SilentServer
 
 MODULE = """
@@ -36,13 +37,13 @@ def test_a_run_writes_nothing_in_the_working_directory(
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ("rate=0", "rate=0): expected a positive number of requests a second or None"),
-        ("rate=-1", "rate=-1): expected a positive number of requests a second or None"),
-        ('rate=float("nan")', "rate=nan): expected a positive number of requests a second or None"),
-        ('rate="x"', "rate='x'): expected a positive number of requests a second or None"),
-        ("request_timeout=0", "request_timeout=0): expected a positive number of seconds or None"),
-        ('request_timeout=float("inf")', "request_timeout=inf): expected a positive number of seconds or None"),
-        ("request_timeout=True", "request_timeout=True): expected a positive number of seconds or None"),
+        ("rate=0", f"rate=0): expected {RATE_EXPECTED} or None"),
+        ("rate=-1", f"rate=-1): expected {RATE_EXPECTED} or None"),
+        ('rate=float("nan")', f"rate=nan): expected {RATE_EXPECTED} or None"),
+        ('rate="x"', f"rate='x'): expected {RATE_EXPECTED} or None"),
+        ("request_timeout=0", f"request_timeout=0): expected {TIMEOUT_EXPECTED} or None"),
+        ('request_timeout=float("inf")', f"request_timeout=inf): expected {TIMEOUT_EXPECTED} or None"),
+        ("request_timeout=True", f"request_timeout=True): expected {TIMEOUT_EXPECTED} or None"),
     ],
 )
 def test_a_rate_or_timeout_that_is_not_positive_is_one_error_line(

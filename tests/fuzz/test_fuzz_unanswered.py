@@ -7,6 +7,7 @@ others waited 30 s per replay of each case (hypothesis replays a failing case to
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -20,7 +21,7 @@ from pytest_runcommand.cli import main
 from pytest_runcommand.errors import UsageError
 from pytest_runcommand.fuzz.runner import FuzzRunner
 from pytest_runcommand.fuzz.settings import FuzzSettings
-from pytest_runcommand.fuzz.targets import CLI_ROUTE, TargetRequest, resolve_target
+from pytest_runcommand.fuzz.targets import CLI_ROUTE, RATE_EXPECTED, TIMEOUT_EXPECTED, TargetRequest, resolve_target
 from pytest_runcommand.fuzz.unanswered import TARGET_ANSWERS, unanswered
 
 PUT = "VirtualMachineRunCommands_CreateOrUpdate"
@@ -129,7 +130,7 @@ def test_a_timeout_that_is_not_a_positive_number_is_refused(value: str, capsys: 
         main(["fuzz", "--target", "http://127.0.0.1:9", f"--request-timeout={value}"])
     assert stopped.value.code == 2
     err = capsys.readouterr().err
-    assert f"argument --request-timeout: expected a positive number of seconds, got {value!r}" in err
+    assert f"argument --request-timeout: expected {TIMEOUT_EXPECTED}, got {value!r}" in err
 
 
 def test_the_emulator_target_refuses_a_request_timeout(capsys: pytest.CaptureFixture[str]) -> None:
@@ -140,15 +141,15 @@ def test_the_emulator_target_refuses_a_request_timeout(capsys: pytest.CaptureFix
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"request_timeout": 0.0}, "request_timeout: expected a positive number of seconds, got 0.0"),
-        ({"request_timeout": float("inf")}, "request_timeout: expected a positive number of seconds, got inf"),
-        ({"rate": 0.0}, "rate: expected a positive number of requests a second, got 0.0"),
-        ({"rate": -1.0}, "rate: expected a positive number of requests a second, got -1.0"),
-        ({"rate": float("nan")}, "rate: expected a positive number of requests a second, got nan"),
+        ({"request_timeout": 0.0}, f"request_timeout: expected {TIMEOUT_EXPECTED}, got 0.0"),
+        ({"request_timeout": float("inf")}, f"request_timeout: expected {TIMEOUT_EXPECTED}, got inf"),
+        ({"rate": 0.0}, f"rate: expected {RATE_EXPECTED}, got 0.0"),
+        ({"rate": -1.0}, f"rate: expected {RATE_EXPECTED}, got -1.0"),
+        ({"rate": float("nan")}, f"rate: expected {RATE_EXPECTED}, got nan"),
     ],
 )
 def test_the_resolver_holds_every_route_to_the_same_rule(fields: dict[str, float], message: str) -> None:
-    with pytest.raises(UsageError, match=f"^{message}$"):
+    with pytest.raises(UsageError, match=f"^{re.escape(message)}$"):
         resolve_target(TargetRequest(target="http://127.0.0.1:9", **fields), CLI_ROUTE, {})  # type: ignore[arg-type]
 
 
