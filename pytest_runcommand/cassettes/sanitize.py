@@ -65,7 +65,8 @@ __all__ = [
 _FORM_BODY = re.compile(r"^[\w.~%+\-]+=[^&\s]*(?:&[\w.~%+\-]+=[^&\s]*)*$")
 
 
-def _secret_names_in(text: str) -> list[str]:
+def secret_names_in(text: str) -> list[str]:
+    """The secret property and OAuth token field names ``text`` holds, in any case."""
     lowered = text.lower()
     return [name for name in (*sorted(secret_properties()), *TOKEN_FIELDS) if name.lower() in lowered]
 
@@ -226,8 +227,8 @@ class Sanitizer:
                 new = self.json(document)
                 if new == document:
                     return text
-                return _dump_json(new)
-            named = _secret_names_in(text)
+                return dump_json(new)
+            named = secret_names_in(text)
             if named:
                 raise Undecodable(f"a JSON-like body that does not parse names {', '.join(named)}")
         if "x-www-form-urlencoded" in kind or _FORM_BODY.match(text):
@@ -237,7 +238,7 @@ class Sanitizer:
             if new_fields == fields:
                 return text
             return urlencode(new_fields)
-        named = _secret_names_in(text)
+        named = secret_names_in(text)
         if named:
             raise Undecodable(f"a body that is neither JSON nor a form names {', '.join(named)}")
         new_text = self.text(text)
@@ -248,7 +249,7 @@ class Sanitizer:
         its own (a JSON document sent as a field, a whole percent-encoded JSON body read as one key), refused when it
         is neither JSON nor a form. A name alone (``properties[source][script]``, ``grant_type=refresh_token``) is
         kept: the rules redact the value a key names."""
-        if part == REDACTED or FORM_KEY_NAME.fullmatch(part) or not _secret_names_in(part):
+        if part == REDACTED or FORM_KEY_NAME.fullmatch(part) or not secret_names_in(part):
             return part
         return self._body_text(part, None)
 
@@ -320,7 +321,8 @@ class Sanitizer:
         return {name: ", ".join(values) for name, values in clean.items()}, new_body
 
 
-def _dump_json(document: Any) -> str:
+def dump_json(document: Any) -> str:
+    """A sanitized document as compact JSON text (non-ASCII kept)."""
     import json
 
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))

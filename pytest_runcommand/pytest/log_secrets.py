@@ -5,8 +5,11 @@ the response's body included), httpx and urllib3 log each request's URL (a SAS s
 logs headers: with ``--log-level=INFO`` or a live log, a failing test's report would show them. A filter on the
 handlers of pytest's logging plugin (captured logs, the report's sections, ``--log-file``, the live log) rewrites
 those records: vcrpy's interaction lines say only what happened, and every other record of a traffic logger is
-passed through the cassettes' text rules (SAS signatures, bearer tokens, JWTs, a URL's user information). The
-sanitizer is imported with the first such record, so a run that logs none pays nothing.
+sanitized line by line by :func:`~pytest_runcommand.cassettes.free_text.sanitize_free_text` (headers by the header
+rules, a JSON document by the body rules, the rest by the text rules; JWTs and bearer credentials masked; a line
+naming a secret property that cannot be cleaned is withheld). One sanitizer serves the whole run (the failure reports' too), so a secret seen in
+one record is scrubbed from later ones (a script echoing a password). The sanitizer is imported with the first such
+record, so a run that logs none pays nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +19,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pytest
-
-    from pytest_runcommand.cassettes.sanitize import Sanitizer
 
 __all__ = ["TRAFFIC_LOGGERS", "TrafficLogFilter", "install_traffic_log_filter"]
 
@@ -35,10 +36,6 @@ _HANDLERS = ("caplog_handler", "report_handler", "log_file_handler", "log_cli_ha
 class TrafficLogFilter(logging.Filter):
     """Rewrites the records of :data:`TRAFFIC_LOGGERS` so that no secret they carry is shown (never drops one)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._sanitizer: Sanitizer | None = None
-
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name.partition(".")[0] not in TRAFFIC_LOGGERS or getattr(record, "_runcommand_clean", False):
             return True
@@ -51,12 +48,11 @@ class TrafficLogFilter(logging.Filter):
         record._runcommand_clean = True  # every handler sees the same record: rewritten once
         return True
 
-    def _text(self, message: str) -> str:
-        if self._sanitizer is None:
-            from pytest_runcommand.cassettes.sanitize import default_sanitizer
+    @staticmethod
+    def _text(message: str) -> str:
+        from pytest_runcommand.cassettes.free_text import process_sanitizer, sanitize_free_text
 
-            self._sanitizer = default_sanitizer()
-        return self._sanitizer.fresh().text(message)
+        return sanitize_free_text(process_sanitizer(), message)
 
 
 def install_traffic_log_filter(config: pytest.Config) -> None:

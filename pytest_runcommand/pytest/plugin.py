@@ -344,14 +344,17 @@ def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object, righ
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-    """Show a contract failure as its message alone: the violations are the story, not the plugin's frames."""
+    """Show a contract failure as its message alone: the violations are the story, not the plugin's frames; and show
+    no secret in any failure (:mod:`pytest_runcommand.pytest.failure_secrets`)."""
     report = yield
-    excinfo = call.excinfo
-    if excinfo is not None and report.failed:
-        from pytest_runcommand.errors import ContractViolationError
+    if report.failed:
+        from pytest_runcommand.errors import ContractViolationError, RunCommandError
+        from pytest_runcommand.pytest.failure_secrets import sanitize_failed_report
 
-        if isinstance(excinfo.value, ContractViolationError):
+        excinfo = call.excinfo
+        if excinfo is not None and isinstance(excinfo.value, ContractViolationError):
             report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
+        sanitize_failed_report(report, own_error=excinfo is not None and isinstance(excinfo.value, RunCommandError))
     return report
 
 

@@ -60,3 +60,57 @@ def test_the_filter_rewrites_only_traffic_loggers_and_keeps_every_record() -> No
     assert log_filter.filter(traffic)
     assert own.getMessage() == f"sig={SENTINEL}"  # a user's own logger is theirs
     assert SENTINEL not in traffic.getMessage()
+
+
+SDK_MODULE = textwrap.dedent(
+    f"""
+    import pytest
+    from azure.core.credentials import AccessToken
+    from azure.mgmt.compute import ComputeManagementClient
+
+    SECRET = "{SENTINEL[:6]}" + "{SENTINEL[6:]}"
+    JWT = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQuYXp1cmUuY29tLyJ9." + SECRET
+
+
+    class Credential:
+        def get_token(self, *scopes, **kwargs):
+            return AccessToken(JWT, 4102444800)
+
+
+    @pytest.mark.vcr
+    def test_sdk_network_trace(runcommand_emulator_server):
+        server = runcommand_emulator_server
+        client = ComputeManagementClient(
+            Credential(), "00000000-0000-0000-0000-000000000000", base_url=server.base_url,
+            connection_verify=server.ca_path, logging_enable=True,
+        )
+        body = {{"location": "westus", "properties": {{
+            "source": {{"script": "ls"}}, "runAsUser": "ops", "runAsPassword": SECRET + "pw",
+            "protectedParameters": [{{"name": "token", "value": SECRET + "pp"}}],
+        }}}}
+        client.virtual_machine_run_commands.begin_create_or_update(
+            "rg", "vm1", "rc1", body, api_version="2024-07-01", polling_interval=0
+        ).result()
+        assert False, "fails so that pytest shows the captured log"
+    """
+)
+
+
+def test_the_azure_sdks_network_trace_shows_no_token_and_no_secret_property(tmp_path: Path) -> None:
+    """azure-core's network trace (``logging_enable=True``) logs the Authorization header and the request body."""
+    pytest.importorskip("azure.mgmt.compute")
+    (tmp_path / "test_sdk_logs.py").write_text(SDK_MODULE)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--record-mode=once", "--log-level=DEBUG"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "'Authorization': 'Bearer REDACTED'" in output  # the header line kept, its token masked
+    assert '"runAsPassword":"REDACTED"' in output  # the body shown, sanitized
+    assert '"runAsUser":"ops"' in output
+    assert SENTINEL not in output
+    assert "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9" not in output

@@ -1,0 +1,102 @@
+"""Text of no known shape (a log record, a test's failure message) sanitized line by line.
+
+Each line is read as what it most likely is: a header line (``'Authorization': 'Bearer ...'``, as azure-core's
+network trace prints one) goes through the header rules; a line holding a JSON document (``Request body:`` followed by
+the document) has the document sanitized by the body rules; anything else goes through the text rules (SAS
+signatures, URL tokens and user information, subscription ids, values learned earlier). Tokens of a known shape
+(JWTs, bearer credentials) are then masked wherever they stand. A line that still names a secret property of the
+contract outside a sanitized document cannot be cleaned with certainty: it is withheld, and says so (unless the
+text is this package's own message, which names secret properties as places and never holds their values).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from pytest_runcommand.cassettes.decode import NOT_JSON, Undecodable, parse_json
+from pytest_runcommand.cassettes.rules import REDACTED
+from pytest_runcommand.cassettes.sanitize import Sanitizer, default_sanitizer, dump_json, secret_names_in
+from pytest_runcommand.cassettes.scan import DETECTORS
+
+__all__ = ["process_sanitizer", "sanitize_free_text"]
+
+_HEADER_LINE = re.compile(r"^(\s*)(['\"]?)([!#$%&*+.^_`|~0-9A-Za-z-]+)\2(\s*:\s*)(['\"]?)(.*?)\5(\s*,?\s*)$")
+"""``name: value`` with the name a header's token, each part optionally quoted (Python's dict display)."""
+_DOCUMENT_START = re.compile(r"[{\[]")
+_SHAPED_TOKENS = (DETECTORS["jwt"], DETECTORS["bearer-token"])
+_VIOLATION_LINE = re.compile(r"^\s*(?:E\s+)?(?:\[(?:request|response)\]\s+)?[A-Z][A-Z0-9_]+ at (?:/\S*|\(body\)): ")
+"""A contract violation as this package prints it (a failed assertion's explanation): a value under a secret
+property is masked in it by construction (:mod:`pytest_runcommand.contract.violations`)."""
+
+
+@cache
+def process_sanitizer() -> Sanitizer:
+    """The sanitizer this process's free text goes through (captured logs, failure reports): one memory, so a secret
+    seen in one record is scrubbed from the next."""
+    return default_sanitizer().fresh()
+
+
+def sanitize_free_text(sanitizer: Sanitizer, text: str, *, withhold: bool = True) -> str:
+    """``text`` with every secret the rules know removed; a line that names a secret property and cannot be
+    sanitized with certainty is replaced by a note naming the property (never its value). ``withhold`` False: such
+    lines are kept (the text is a message of this package's own)."""
+    if not text:
+        return text
+    return "".join(_line(sanitizer, line, withhold) for line in text.splitlines(keepends=True))
+
+
+def _line(sanitizer: Sanitizer, line: str, withhold: bool) -> str:
+    body = line.rstrip("\r\n")
+    ending = line[len(body) :]
+    cleaned = _document_line(sanitizer, body)
+    if cleaned is None:
+        header = _HEADER_LINE.match(body)
+        if header is not None:
+            indent, quote, name, colon, value_quote, value, tail = header.groups()
+            value = sanitizer.header(name, value)
+            cleaned = f"{indent}{quote}{name}{quote}{colon}{value_quote}{value}{value_quote}{tail}"
+        else:
+            cleaned = sanitizer.text(body)
+        named = secret_names_in(cleaned) if withhold and not _VIOLATION_LINE.match(cleaned) else None
+        if named:
+            indent = body[: len(body) - len(body.lstrip())]
+            return (
+                f"{indent}[a line naming {', '.join(named)} not shown: it cannot be sanitized with certainty]{ending}"
+            )
+    return _mask_shaped_tokens(cleaned) + ending
+
+
+def _document_line(sanitizer: Sanitizer, line: str) -> str | None:
+    """The line with the JSON document it ends with sanitized (the text before it through the text rules), or None
+    when it ends with no document."""
+    start = _DOCUMENT_START.search(line)
+    if start is None:
+        return None
+    try:
+        document = parse_json(line[start.start() :])
+    except Undecodable:
+        return None
+    if document is NOT_JSON or not isinstance(document, dict | list):
+        return None
+    cleaned = sanitizer.json(document)
+    prefix = sanitizer.text(line[: start.start()])
+    if cleaned == document and prefix == line[: start.start()]:
+        return line
+    return prefix + dump_json(cleaned)
+
+
+def _mask_shaped_tokens(text: str) -> str:
+    for pattern in _SHAPED_TOKENS:
+        if pattern.search(text):
+            text = pattern.sub(_masked, text)
+    return text
+
+
+def _masked(match: re.Match[str]) -> str:
+    if not match.lastindex:
+        return REDACTED
+    start, end = match.span(1)
+    whole = match.group(0)
+    offset = match.start(0)
+    return whole[: start - offset] + REDACTED + whole[end - offset :]

@@ -1,0 +1,101 @@
+"""A failed test's report shows no secret: the terminal, the short summary, ``-l`` locals, captured output and
+``--junitxml``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+SENTINEL = "SentinelFail-Q7w6E5"
+
+MODULE = textwrap.dedent(
+    f"""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import httpx
+    import pytest
+
+    SIG = "{SENTINEL[:6]}" + "{SENTINEL[6:]}"  # the file never holds the sentinel whole
+
+
+    class Forbidden(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(403)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+
+    @pytest.fixture
+    def server():
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), Forbidden)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        yield f"http://127.0.0.1:{{httpd.server_address[1]}}"
+        httpd.shutdown()
+
+
+    @pytest.mark.vcr
+    def test_refused_blob(server):
+        url = server + "/c/b?sv=2020-01-01&sp=r&sig=" + SIG
+        print("calling", url)
+        httpx.get(url).raise_for_status()
+
+
+    def test_assertion_naming_a_password():
+        body = {{"properties": {{"runAsPassword": SIG}}}}
+        assert body == {{}}
+
+
+    def test_passes():
+        pass
+    """
+)
+
+
+def run(tmp_path: Path, *options: str) -> tuple[int, str]:
+    (tmp_path / "test_failures.py").write_text(MODULE)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--record-mode=once", *options],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "250"},  # the short summary's lines whole
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("options", [[], ["-l", "-rA", "--tb=long"], ["--tb=short"], ["--tb=line"]])
+def test_a_failed_tests_report_holds_no_secret(tmp_path: Path, options: list[str]) -> None:
+    code, output = run(tmp_path, "--junitxml=report.xml", *options)
+    assert code == 1, output
+    assert "2 failed, 1 passed" in output
+    assert "sig=REDACTED" in output  # the failure still says what was called
+    assert SENTINEL not in output
+    report = (tmp_path / "report.xml").read_text()
+    assert "sig=REDACTED" in report
+    assert SENTINEL not in report
+
+
+def test_the_short_summary_keeps_the_crash_message(tmp_path: Path) -> None:
+    code, output = run(tmp_path, "-rf")
+    summary = output.split("short test summary info", 1)[1]
+    assert code == 1
+    assert "FAILED test_failures.py::test_refused_blob - httpx.HTTPStatusError: Client error '403 Forbidden'" in summary
+    assert SENTINEL not in output
+
+
+def test_under_xdist_the_controllers_report_holds_no_secret(tmp_path: Path) -> None:
+    pytest.importorskip("xdist")
+    code, output = run(tmp_path, "-n", "2", "--junitxml=report.xml")
+    assert code == 1, output
+    assert SENTINEL not in output
+    assert SENTINEL not in (tmp_path / "report.xml").read_text()
