@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -84,14 +85,8 @@ def _seconds(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _pairs(items: list[dict[str, str]] | None) -> tuple[tuple[str, str], ...]:
-    """Named values (``parameters``, ``protectedParameters``) as a script run holds them: ``(name, value)`` pairs."""
-    if not items:
-        return ()
-    pairs: list[tuple[str, str]] = []
-    for item in items:
-        pairs.append((item["name"], item["value"]))
-    return tuple(pairs)
+_NAME_AND_VALUE = itemgetter("name", "value")
+"""A named value (an item of ``parameters``, ``protectedParameters``) as a script run holds it: ``(name, value)``."""
 
 
 DEFAULT_CALLER = Caller("pytest-runcommand-emulator", "Application")
@@ -382,22 +377,25 @@ class Backend:
         if last is not None and last[0] is props:
             values = last[1]  # the same properties run again: the same request, at another time
         else:
-            source = props.get("source") or _NO_SOURCE
-            parameters = _pairs(props.get("parameters"))
-            protected = _pairs(props.get(_PROTECTED))
+            get = props.get
+            source = get("source") or _NO_SOURCE
+            source_get = source.get
+            parameters = get("parameters")
+            protected = get(_PROTECTED)
+            timeout = get("timeoutInSeconds") or 0
             values = (  # in the order of SCRIPT_RUN_FIELDS
                 command.resource_id,
                 command.name,
-                source.get("script"),
-                source.get("scriptUri"),
-                source.get("commandId"),
-                source.get("galleryScriptReferenceId"),
-                source.get("scriptShell"),
-                parameters,
-                protected,
-                props.get("runAsUser"),
-                max(0, props.get("timeoutInSeconds") or 0),
-                bool(props.get("asyncExecution")),
+                source_get("script"),
+                source_get("scriptUri"),
+                source_get("commandId"),
+                source_get("galleryScriptReferenceId"),
+                source_get("scriptShell"),
+                tuple(map(_NAME_AND_VALUE, parameters)) if parameters else (),
+                tuple(map(_NAME_AND_VALUE, protected)) if protected else (),
+                get("runAsUser"),
+                timeout if timeout > 0 else 0,  # max(0, timeout)
+                bool(get("asyncExecution")),
             )
             command.script_run = (props, values)
         request = script_run(now, values)  # the test of the fast paths holds it to the dataclass made the plain way

@@ -67,14 +67,24 @@ def ordered(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
     """``data`` (wire JSON of ``model``) with its keys in the model's field order, unknown keys after them, nested
     objects too: what ``to_wire(from_wire(model, data))`` gives, without the round trip (``data`` itself when it is
     in that order already)."""
-    order, nested = _plan(model, tuple(data))
+    keys = tuple(data)
+    if type(data) is dict and (model, keys) in _AS_THEY_ARE:
+        return data
+    order, nested = _plan(model, keys)
     if order is None and not nested and type(data) is dict:
+        if len(_AS_THEY_ARE) >= 1024:
+            _AS_THEY_ARE.clear()
+        _AS_THEY_ARE.add((model, keys))
         return data
     out = dict(data) if order is None else {key: data[key] for key in order}
     for key, inner, many in nested:
         out[key] = _ordered_value(inner, many, out[key])
     return out
 
+
+_AS_THEY_ARE: set[tuple[type[BaseModel], tuple[str, ...]]] = set()
+"""Models and keys of objects :func:`ordered` gives as they are (in the model's order, no nested model): found
+once (clients send the same keys), checked without a call."""
 
 _Nested = tuple[tuple[str, type[BaseModel], bool], ...]
 
@@ -140,12 +150,21 @@ def patched(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any
     """``merged(stored, writable(sent, nulls=True))`` in one pass: a PATCH's properties (``sent``: wire JSON)
     merged into the stored ones."""
     out: dict[str, Any] = {}
-    for name, from_sent, nested, many in _patch_plan(tuple(stored), tuple(sent)):
+    shape = (tuple(stored), tuple(sent))
+    plan = _PATCH_PLANS.get(shape)
+    if plan is None:
+        plan = _patch_plan(*shape)
+        if len(_PATCH_PLANS) >= 1024:
+            _PATCH_PLANS.clear()
+        _PATCH_PLANS[shape] = plan
+    as_they_are = _AS_THEY_ARE
+    for name, from_sent, nested, many in plan:
         if from_sent:
             value = sent[name]
             if nested is not None and value is not None:  # _ordered_value, inline
                 if not many:
-                    value = ordered(nested, value) if isinstance(value, dict) else value
+                    if type(value) is not dict or (nested, tuple(value)) not in as_they_are:
+                        value = ordered(nested, value) if isinstance(value, dict) else value
                 else:
                     value = _ordered_items(nested, value)
         else:
@@ -159,7 +178,10 @@ def _ordered_items(model: type[BaseModel], items: list[Any]) -> list[Any]:
     """``items`` with each object of ``model`` :func:`ordered`: ``items`` itself when each is in order already (sent
     values are never changed in place: a PATCH stores them as they are)."""
     if type(items) is list:
+        as_they_are = _AS_THEY_ARE
         for item in items:
+            if type(item) is dict and (model, tuple(item)) in as_they_are:
+                continue
             if isinstance(item, dict) and ordered(model, item) is not item:
                 break
         else:
@@ -167,7 +189,12 @@ def _ordered_items(model: type[BaseModel], items: list[Any]) -> list[Any]:
     return [ordered(model, each) if isinstance(each, dict) else each for each in items]
 
 
-@lru_cache(maxsize=1024)
+_PATCH_PLANS: dict[
+    tuple[tuple[str, ...], tuple[str, ...]], tuple[tuple[str, bool, type[BaseModel] | None, bool], ...]
+] = {}
+""":func:`_patch_plan` by the stored and sent keys (a dict: looked up on every PATCH)."""
+
+
 def _patch_plan(
     stored: tuple[str, ...], sent: tuple[str, ...]
 ) -> tuple[tuple[str, bool, type[BaseModel] | None, bool], ...]:
