@@ -119,9 +119,11 @@ def lean_call_applies(case: Case[Any], session: Any, kwargs: Mapping[str, Any]) 
     operation = case.operation
     if operation.app is None or session.auth is not None:
         return False
-    return not any(
-        dispatcher.defines(name) for dispatcher in schema_hook_dispatchers(operation.schema) for name in _HOOKS
-    )
+    for dispatcher in schema_hook_dispatchers(operation.schema):
+        for name in _HOOKS:
+            if dispatcher.defines(name):
+                return False
+    return True
 
 
 def _requests_own_send(send: Any) -> bool:

@@ -165,6 +165,35 @@ class _Exchange:
                     self.complete.set()
 
 
+_ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+"""Request headers as the scope carries them, by lower-case name and value (a run sends the same few again and
+again; bounded)."""
+_MAX_ENCODED = 512
+
+
+def _scope_headers(sent: Any) -> list[tuple[bytes, bytes]]:
+    """A prepared request's headers for the ASGI scope: lower-case names, both parts in latin-1, in order."""
+    if type(sent) is not CaseInsensitiveDict:
+        pairs = (
+            sent.lower_items() if isinstance(sent, CaseInsensitiveDict) else ((k.lower(), v) for k, v in sent.items())
+        )
+        return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
+    headers = []
+    store: dict[str, tuple[str, Any]] = sent._store  # type: ignore[attr-defined]  # what lower_items reads
+    for lowered, (_, value) in store.items():
+        if type(value) is not str:
+            headers.append((lowered.encode("latin-1"), value.encode("latin-1")))
+            continue
+        key = (lowered, value)
+        encoded = _ENCODED.get(key)
+        if encoded is None:
+            encoded = (lowered.encode("latin-1"), value.encode("latin-1"))
+            if len(_ENCODED) < _MAX_ENCODED:
+                _ENCODED[key] = encoded
+        headers.append(encoded)
+    return headers
+
+
 @lru_cache(maxsize=512)
 def _origin(origin: str) -> tuple[str, str, int]:
     """Scheme, host and port of a URL's origin (``scheme://host[:port]``), as ``urlsplit`` reads them."""
@@ -236,11 +265,7 @@ class InProcessAdapter(requests.adapters.BaseAdapter):
         if "host" not in request.headers:
             shown = header_host if port == _DEFAULT_PORTS[scheme] else f"{header_host}:{port}"
             headers.append((b"host", shown.encode()))
-        sent = request.headers
-        pairs = (
-            sent.lower_items() if isinstance(sent, CaseInsensitiveDict) else ((k.lower(), v) for k, v in sent.items())
-        )
-        headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
+        headers += _scope_headers(request.headers)
         scope = {
             "type": "http",
             "http_version": "1.1",

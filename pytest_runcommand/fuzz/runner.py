@@ -507,7 +507,8 @@ _DIGEST_JSON = json.JSONEncoder(sort_keys=True, default=_stable_json)
 
 def _mode(case: Case[Any]) -> str:
     """The generation mode of a case (stateful steps are positive), or "explicit" for a hand-made one."""
-    return str(case.meta.generation.mode.value) if case.meta is not None else "explicit"
+    meta = case.meta  # read once: before sending, each read hashes the case's containers again
+    return str(meta.generation.mode._value_) if meta is not None else "explicit"
 
 
 _NUMBERS = re.compile(r"\d+")

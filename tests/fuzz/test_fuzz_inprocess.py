@@ -334,3 +334,28 @@ def test_an_emulator_that_breaks_raises_as_through_the_loop() -> None:
     with InProcessClient(Failing()) as eager, pytest.raises(LookupError, match="the app broke"):
         eager.get("http://testserver" + _PUT, timeout=2)
     assert _SEEN.get() == "caller's"
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [("Authorization", "Bearer t"), ("X-Case", "1"), ("x-case-2", "é"), ("Content-Length", "0")],
+        [("Authorization", "Bearer t"), ("X-Case", "2"), ("Accept", "*/*")],  # the same pairs again, from the cache
+        [("X-Bytes", b"raw")],
+        [("X-Wide", "\u20ac")],
+    ],
+)
+def test_the_scope_headers_are_the_prepared_headers_lowered_in_latin_1(pairs: list[tuple[str, Any]]) -> None:
+    from requests.structures import CaseInsensitiveDict
+
+    from pytest_runcommand.fuzz.inprocess import _scope_headers
+
+    sent: CaseInsensitiveDict[Any] = CaseInsensitiveDict(pairs)
+    outcomes = []
+    for build in (_scope_headers, lambda h: [(k.encode("latin-1"), v.encode("latin-1")) for k, v in h.lower_items()]):
+        try:
+            outcomes.append(build(sent))
+        except Exception as error:  # the error is what is compared
+            outcomes.append((type(error), str(error)))
+    assert outcomes[0] == outcomes[1]
+    assert _scope_headers({"X-Plain": "é"}) == [(b"x-plain", "é".encode("latin-1"))]  # a plain dict too
