@@ -85,6 +85,8 @@ def _seconds(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+_GUID_GROUPS = itemgetter(slice(0, 8), slice(8, 12), slice(12, 16), slice(16, 20), slice(20, 32))
+"""A GUID's 32 hex digits cut into its five groups."""
 _NAME_AND_VALUE = itemgetter("name", "value")
 """A named value (an item of ``parameters``, ``protectedParameters``) as a script run holds it: ``(name, value)``."""
 
@@ -349,9 +351,9 @@ class Backend:
             now = self.clock.now()
         vm = command.vm
         settings = self.settings
-        text = "%032x" % (self._random.getrandbits(128) & _GUID_KEEP | _GUID_VERSION_4)  # a GUID (asgi.guid, inline)
+        bits = self._random.getrandbits(128) & _GUID_KEEP | _GUID_VERSION_4  # a GUID (asgi.guid, in fewer steps)
         operation = AsyncOperation(
-            f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}",
+            "-".join(_GUID_GROUPS(bits.to_bytes(16).hex())),
             kind,
             vm.ref.subscription,
             vm.location,

@@ -39,6 +39,19 @@ __all__ = [
 
 _AFTER_STATE = ("outputBlobUri", "errorBlobUri", "outputBlobManagedIdentity", "errorBlobManagedIdentity")
 _AFTER_STATE_SET = frozenset(_AFTER_STATE)
+_WRITTEN_PROPERTIES = frozenset(
+    {
+        "source",
+        "parameters",
+        "asyncExecution",
+        "treatFailureAsDeploymentFailure",
+        "runAsUser",
+        "timeoutInSeconds",
+        "provisioningState",
+        *_AFTER_STATE,
+    }
+)
+"""The properties :func:`_wire_properties` can write."""
 _EMPTY: dict[str, Any] = {}
 
 
@@ -111,7 +124,7 @@ def _wire_properties(command: RunCommand, state: str, cut: _Cut | None) -> dict[
     source = wire_props["source"]
     if type(source) is dict and not cut.source.issuperset(source):
         wire_props["source"] = {key: value for key, value in source.items() if key in cut.source}
-    if not cut.properties.issuperset(wire_props):
+    if not cut.every_property and not cut.properties.issuperset(wire_props):
         return {key: value for key, value in wire_props.items() if key in cut.properties}
     return wire_props
 
@@ -156,7 +169,7 @@ def run_command_json(command: RunCommand, api_version: str) -> bytes:
         content = _framed_json(command, state, cut, key)
     else:
         content = orjson.dumps(run_command_to_wire(command, api_version=api_version))
-    if key[6] is None or all(type(value) is str for _, value in key[6]):  # (others could equal in another order)
+    if tags is None or set(map(type, tags.values())) <= _STR:  # (others could equal in another order)
         shown = None if audit is None or not cut.system_data else audit.last_modified_at
         command.answer = (command.wire, key, content, shown, None)
     return content
@@ -195,6 +208,9 @@ def _framed_json(command: RunCommand, state: str, cut: _Cut, key: tuple[Any, ...
     return answer + b"}"
 
 
+_STR = {str}
+
+
 def _around(content: bytes, last_change: datetime) -> tuple[bytes, bytes] | None:
     """``content`` cut around the time of the ``last_change`` it shows (None when that time is not found once)."""
     moment = format_time(last_change).encode()
@@ -213,6 +229,8 @@ class _Cut(NamedTuple):
     framed: bool
     """Whether the resource holds each of its fields at this version (:func:`_framed_json` writes them)."""
     system_data: bool
+    every_property: bool
+    """Whether the version defines each property :func:`_wire_properties` writes (nothing of them to cut)."""
     resource: frozenset[str]
     properties: frozenset[str]
     source: frozenset[str]
@@ -229,6 +247,7 @@ def _cut_at(api_version: str) -> _Cut:
         shape_is_identity(api_version),
         resource.issuperset(_FRAMED) and (not system_data or _SYSTEM_DATA_KEY in resource),
         system_data,
+        fields_at(api_version, PROPERTIES).issuperset(_WRITTEN_PROPERTIES),
         fields_at(api_version, RESOURCE),
         fields_at(api_version, PROPERTIES),
         fields_at(api_version, SOURCE),
