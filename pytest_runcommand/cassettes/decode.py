@@ -27,6 +27,7 @@ __all__ = [
     "decode_body",
     "decompress",
     "json_depth",
+    "looks_like_form",
     "looks_like_json",
     "parse_json",
     "starts_with_bom",
@@ -247,6 +248,14 @@ def with_utf8_charset(content_type: str) -> str:
 def looks_like_json(text: str, content_type: str | None) -> bool:
     media, _ = _media_type(content_type)
     return "json" in media or text.lstrip()[:1] in ("{", "[")
+
+
+_FORM_BODY = re.compile(r"^[\w.~%+\-]+=[^&\s]*(?:&[\w.~%+\-]+=[^&\s]*)*$")
+
+
+def looks_like_form(text: str, content_type: str | None) -> bool:
+    """Whether a body that is not JSON is read as a form (``application/x-www-form-urlencoded``, or its shape)."""
+    return "x-www-form-urlencoded" in (content_type or "").lower() or _FORM_BODY.match(text) is not None
 
 
 def json_depth(document: Any) -> int:

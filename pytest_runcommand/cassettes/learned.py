@@ -23,6 +23,7 @@ __all__ = [
     "escape_pointer",
     "field_values",
     "form_secret_fields",
+    "query_secret_fields",
     "sas_values",
     "secret_leaves",
     "secret_values",
@@ -152,6 +153,30 @@ def form_secret_fields(name: str, fields: list[tuple[str, str]]) -> Iterator[int
         after = parts[next((i for i, p in enumerate(parts) if lowered in p), len(parts)) + 1 :]
         if is_secret_pointer("/" + "/".join([name, *after])):
             yield index
+
+
+_QUERY_FIELD = re.compile(r"(?:[?&#;]|&amp;)([^=&#;\s\"'<>]+)=([^&#\s\"'<>]*)")
+_QUERY_FIELD_ENCODED = re.compile(
+    r"(?:%3F|%26|%23|%3B)((?:(?!%3D|%26)[^=&#\s\"'<>])+)%3D((?:(?!%26)[^&#\s\"'<>])*)", re.I
+)
+
+
+def query_secret_fields(name: str, text: str) -> Iterator[re.Match[str]]:
+    """The fields of the URL queries (and fragments) in ``text`` that hold a secret under the secret property
+    ``name``, as :func:`form_secret_fields` reads a form's keys (``runAsPassword=``, ``properties[runAsPassword]=``,
+    ``protectedParameters[0][value]=``; a field percent-encoded inside another URL too). Group 2 is the value."""
+    lowered = name.lower()
+    if lowered not in text.lower():
+        return
+    for pattern in (_QUERY_FIELD, _QUERY_FIELD_ENCODED):
+        for match in pattern.finditer(text):
+            key = unquote(match.group(1))
+            if (
+                match.group(2)
+                and lowered in key.lower()
+                and next(form_secret_fields(name, [(key, "x")]), None) is not None
+            ):
+                yield match
 
 
 def _userinfo_pattern(skip: str = "") -> re.Pattern[str]:

@@ -26,7 +26,8 @@ Default rules (IDs are stable):
 
 The two secret-field rules are derived from the contract: one per property marked ``x-ms-secret``
 (:func:`pytest_runcommand.contract.facts.secret_properties`), its id the property name in kebab case; they apply to
-JSON bodies and to form fields whose key names the property in any notation (``properties[runAsPassword]``).
+JSON bodies, to form fields and to URL query fields whose key names the property in any notation
+(``properties[runAsPassword]``).
 
 Secrets a script prints (the policy for the whole run-command family). The contract marks no part of the action run
 command (``RunCommandInput``: ``commandId``, ``script`` lines, ``parameters``) secret, and Azure's own recordings keep
@@ -57,6 +58,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from pytest_runcommand.cassettes.learned import (
     REDACTED,
@@ -66,6 +68,7 @@ from pytest_runcommand.cassettes.learned import (
     escape_pointer,
     field_values,
     form_secret_fields,
+    query_secret_fields,
     query_values,
     sas_values,
     secret_leaves,
@@ -269,6 +272,31 @@ def _secret_property_form_values(name: str) -> Callable[[list[tuple[str, str]]],
     return values
 
 
+def _secret_property_query(name: str) -> TextFn:
+    def redact(text: str) -> str:
+        if "=" not in text and "%3d" not in text.lower():
+            return text
+        pieces: list[str] = []
+        last = 0
+        for match in query_secret_fields(name, text):
+            if match.group(2) != REDACTED:
+                pieces += [text[last : match.start(2)], REDACTED]
+                last = match.end(2)
+        return "".join([*pieces, text[last:]]) if pieces else text
+
+    return redact
+
+
+def _secret_property_query_values(name: str) -> Callable[[str], Iterator[str]]:
+    def values(text: str) -> Iterator[str]:
+        for match in query_secret_fields(name, text):
+            if match.group(2) != REDACTED:
+                yield match.group(2)
+                yield unquote(match.group(2))
+
+    return values
+
+
 def _kebab(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", name).lower()
 
@@ -278,9 +306,11 @@ def secret_field_rules() -> tuple[Rule, ...]:
     return tuple(
         Rule(
             _kebab(name),
-            f"everything under {name}, whatever its shape (a form field naming it too)",
+            f"everything under {name}, whatever its shape (a form field or a URL query field naming it too)",
             json=_secret_property_json(name),
             form=_secret_property_form(name),
+            text=_secret_property_query(name),
+            learn=_secret_property_query_values(name),
             learn_json=secret_values(name),
             learn_form=_secret_property_form_values(name),
         )

@@ -29,6 +29,7 @@ from pytest_runcommand.cassettes.decode import (
     decode,
     decode_body,
     decompress,
+    looks_like_form,
     looks_like_json,
     parse_json,
     with_utf8_charset,
@@ -61,8 +62,6 @@ __all__ = [
     "json_field_rule",
     "known_values_rule",
 ]
-
-_FORM_BODY = re.compile(r"^[\w.~%+\-]+=[^&\s]*(?:&[\w.~%+\-]+=[^&\s]*)*$")
 
 
 def secret_names_in(text: str) -> list[str]:
@@ -220,7 +219,6 @@ class Sanitizer:
             stripped = text[1:]
             new = self._body_text(stripped, content_type)
             return text if new is stripped else new
-        kind = (content_type or "").lower()
         if looks_like_json(text, content_type):
             document = parse_json(text)
             if document is not NOT_JSON:
@@ -231,7 +229,7 @@ class Sanitizer:
             named = secret_names_in(text)
             if named:
                 raise Undecodable(f"a JSON-like body that does not parse names {', '.join(named)}")
-        if "x-www-form-urlencoded" in kind or _FORM_BODY.match(text):
+        if looks_like_form(text, content_type):
             fields = parse_qsl(text, keep_blank_values=True)
             # nested documents first, from what was sent: the same text whatever this sanitizer has learned so far
             new_fields = self.form([(self._form_part(k), self._form_part(v)) for k, v in fields])

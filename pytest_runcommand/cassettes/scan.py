@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pytest_runcommand.cassettes.decode import NOT_JSON, Undecodable, decode, decompress, parse_json
+from pytest_runcommand.cassettes.decode import NOT_JSON, Undecodable, decode, decompress, looks_like_form, parse_json
 from pytest_runcommand.cassettes.learned import (
     FORM_KEY_NAME,
     UNREDACTED_USERINFO_PATTERN,
     escape_pointer,
     form_secret_fields,
+    query_secret_fields,
 )
 from pytest_runcommand.cassettes.rules import (
     QUERY_SECRET_FIELDS,
@@ -41,6 +42,7 @@ from pytest_runcommand.cassettes.rules import (
     canonical_secret_name,
     secret_leaves,
 )
+from pytest_runcommand.cassettes.sanitize import secret_names_in
 from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID, secret_properties
 from pytest_runcommand.interactions import Interaction, header_value
 
@@ -190,6 +192,12 @@ def _scan_body(body: Any, headers: Mapping[str, str], where: str, line: int | No
                 yield Finding("secret-field", f"{where} {pointer}", mask(value), hash(value), line)
         return
     yield from scan_text(text, where, line)
+    content_type = header_value(headers, "content-type")
+    if not looks_like_form(text, content_type):
+        named = secret_names_in(text)
+        if named:  # as the recorder refuses it: no rule can say where the value ends
+            why = f"a body that is neither JSON nor a form names {', '.join(named)}"
+            yield Finding(UNDECODABLE, where, f"<cannot be shown clean: {why}>", hash((where, why)), line)
     if ("=" in text or text.lstrip()[:3].upper() in _ENCODED_DOCUMENT) and "\n" not in text.strip():
         fields = parse_qsl(text, keep_blank_values=True)
         secret = {i for name in secret_properties() for i in form_secret_fields(name, fields)}
@@ -202,12 +210,23 @@ def _scan_body(body: Any, headers: Mapping[str, str], where: str, line: int | No
                     yield from _scan_body(part, {}, field, line)
 
 
+def _query_fields(text: str, where: str, line: int | None) -> Iterator[Finding]:
+    """A secret property's value in a URL query field of ``text`` (``&runAsPassword=...``)."""
+    for name in sorted(secret_properties()):
+        for match in query_secret_fields(name, text):
+            value = match.group(2)
+            if value != REDACTED:
+                yield Finding("secret-field", f"{where} query field {name}", mask(value), hash(value), line)
+
+
 def scan_interaction(interaction: Interaction, where: str, line: int | None = None) -> list[Finding]:
     """Every finding in one interaction; ``where`` prefixes each location, ``line`` is where it starts."""
     findings = list(scan_text(interaction.url, f"{where} request.url", line))
+    findings.extend(_query_fields(interaction.url, f"{where} request.url", line))
     for side, headers in (("request", interaction.request_headers), ("response", interaction.response_headers)):
         for name, value in headers.items():
             findings.extend(scan_text(f"{name}: {value}", f"{where} {side}.headers.{name}", line))
+            findings.extend(_query_fields(value, f"{where} {side}.headers.{name}", line))
     for side, body, headers in (
         ("request", interaction.request_body, interaction.request_headers),
         ("response", interaction.response_body, interaction.response_headers),
