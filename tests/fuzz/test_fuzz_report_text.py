@@ -9,6 +9,7 @@ exit 1, no report written and a ``.tmp`` file left behind.
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.dom.minidom
 from pathlib import Path
@@ -17,6 +18,7 @@ from xml.etree import ElementTree
 
 import pytest
 
+from pytest_runcommand import report_file
 from pytest_runcommand.cli import main
 from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport, visible
 from pytest_runcommand.fuzz.junit import junit_xml, write_junit
@@ -164,10 +166,10 @@ def test_a_report_that_cannot_be_written_leaves_no_temporary_file(
 ) -> None:
     from pytest_runcommand.fuzz.document import write_json
 
-    def fail(self: Path, *args: Any, **kwargs: Any) -> None:
+    def fail(*args: Any, **kwargs: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Path, "replace", fail)
+    monkeypatch.setattr(report_file.os, "replace", fail)  # the one writer's move onto the file
     writer = write_junit if suffix == ".xml" else write_json
     with pytest.raises(OSError, match="No space"):
         writer(FuzzReport("emulator"), tmp_path / f"r{suffix}")
@@ -179,14 +181,14 @@ def test_a_report_that_cannot_be_written_exits_2_after_the_results_are_shown(
 ) -> None:
     """Exit 1 means findings only: a report file that cannot be written is exit 2, one line naming it, no traceback."""
     monkeypatch.chdir(tmp_path)
-    replace = Path.replace
+    replace = os.replace
 
-    def full_disk(self: Path, target: Any) -> Path:
+    def full_disk(source: Any, target: Any) -> None:
         if str(target).endswith("r.xml"):
             raise OSError(28, "No space left on device")
-        return replace(self, target)
+        replace(source, target)
 
-    monkeypatch.setattr(Path, "replace", full_disk)
+    monkeypatch.setattr(report_file.os, "replace", full_disk)  # the one writer's move onto the file
     args = ["fuzz", "--operation", GET, "--max-examples", "1", "--no-stateful", "--mode", "positive"]
     assert main([*args, "--json", "r.json", "--junit-xml", "r.xml"]) == 2
     captured = capsys.readouterr()
