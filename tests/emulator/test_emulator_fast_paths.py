@@ -678,3 +678,53 @@ def test_a_patch_stores_sent_items_already_in_order_as_they_are() -> None:
     reordered = [{"value": "1", "name": "a"}]
     assert exactly(patched({}, {"parameters": reordered})["parameters"]) == exactly(in_order)
     assert list(reordered[0]) == ["value", "name"], "what was sent is never changed"
+
+
+def test_an_answer_made_from_its_parts_is_the_answer_made_whole() -> None:
+    """After each new body (properties, tags, caller) and a change of what the kept parts show, at every version,
+    on a VM and a scale-set VM, managed and diagnostic: ``run_command_json`` (its frame kept, its tags and
+    properties encoded alone) gives ``run_command_to_wire``'s JSON."""
+    from pytest_runcommand.contract import facts
+    from pytest_runcommand.emulator.backend import Backend
+    from pytest_runcommand.emulator.clock import Clock
+    from pytest_runcommand.emulator.state import DIAGNOSTIC, MANAGED, Audit, Caller, ParentRef
+
+    backend = Backend(clock=Clock(START, policy="per-request"))
+    bodies: list[dict[str, Any]] = [
+        {"properties": {"timeoutInSeconds": 1}, "tags": {"team": "a"}},
+        {"properties": {"timeoutInSeconds": 2, "runAsUser": "u"}, "tags": {"team": "b", "n": "1"}},
+        {"properties": {"source": {"script": "echo 1", "scriptShell": "Powershell7"}}, "tags": None},
+        {"properties": {"parameters": [{"value": "v", "name": "p"}], "outputBlobUri": "https://x.invalid/o"}},
+        {"properties": {"treatFailureAsDeploymentFailure": True, "runAsUser": None}, "tags": {}},
+    ]
+    for parent in (ParentRef(SUB, "rg", "vm1"), ParentRef(SUB, "rg", "ss", "3")):
+        for collection in (MANAGED, DIAGNOSTIC):
+            for version in sorted(facts.API_VERSIONS):
+                command = backend.create_or_update(parent, "rc", {"properties": {}}, collection=collection)[0]
+                _same_answer(command, version, "created")
+                for index, body in enumerate(bodies):
+                    backend.update(
+                        parent, "rc", body, caller=Caller(f"caller{index % 2}", "User"), collection=collection
+                    )
+                    _same_answer(command, version, index)
+                changes = [
+                    lambda command=command: setattr(command.vm, "location", "eastus"),
+                    lambda command=command: setattr(command.vm, "location", "westus"),
+                    lambda command=command: setattr(command, "name", "RC"),
+                    lambda command=command: setattr(command, "name", "rc"),
+                    lambda command=command: setattr(
+                        command, "audit", Audit(Caller("y", "User"), START, Caller("z", "User"), START)
+                    ),
+                    lambda command=command: setattr(command, "audit", None),
+                    lambda command=command: setattr(command, "tags", {"n": 1}),
+                ]
+                for change in changes:
+                    change()
+                    _same_answer(command, version, change)
+
+
+def _same_answer(command: Any, version: str, label: object) -> None:
+    from pytest_runcommand.emulator.serialize import run_command_json, run_command_to_wire
+
+    expected = orjson.dumps(run_command_to_wire(command, api_version=version))
+    assert run_command_json(command, version) == expected, (version, command.collection, label)
