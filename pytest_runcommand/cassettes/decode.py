@@ -13,6 +13,7 @@ import importlib
 import json
 import re
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 from pytest_runcommand.errors import InputError
@@ -31,6 +32,7 @@ __all__ = [
     "looks_like_json",
     "parse_json",
     "starts_with_bom",
+    "wide_texts",
     "with_utf8_charset",
     "without_bom",
 ]
@@ -174,6 +176,23 @@ def decode_body(body: bytes, content_type: str | None) -> str | None:
     this Python does not know.
     """
     return decode(body, content_type)[0]
+
+
+_WIDE_CODECS = (("utf-16-le", 2), ("utf-16-be", 2), ("utf-32-le", 4), ("utf-32-be", 4))
+
+
+def wide_texts(raw: bytes) -> Iterator[tuple[str, str]]:
+    """What a body kept as bytes may say: ``(codec, text)`` read as Latin-1 (each byte a character, so ASCII text
+    shows as it is) and, when it holds NUL bytes, as UTF-16 and UTF-32 of either byte order at every alignment
+    (text a Windows tool wrote without a mark), undecodable units replaced."""
+    yield "latin-1", raw.decode("latin-1")
+    if b"\x00" not in raw:
+        return
+    for codec, width in _WIDE_CODECS:
+        for offset in range(width):
+            end = offset + (len(raw) - offset) // width * width
+            if end > offset:
+                yield codec, raw[offset:end].decode(codec, errors="replace")
 
 
 def decode(body: bytes, content_type: str | None) -> tuple[str | None, bool]:

@@ -32,6 +32,7 @@ from pytest_runcommand.cassettes.decode import (
     looks_like_form,
     looks_like_json,
     parse_json,
+    wide_texts,
     with_utf8_charset,
 )
 from pytest_runcommand.cassettes.learned import FORM_KEY_NAME
@@ -209,7 +210,8 @@ class Sanitizer:
         if isinstance(body, bytes):
             text = decode_body(body, content_type)
             if text is None:
-                return body
+                binary = self._binary(body)
+                return body if binary == body else binary
             new_text = self._body_text(text, content_type)
             return body if new_text is text else new_text.encode("utf-8")
         return self._body_text(body, content_type)
@@ -241,6 +243,18 @@ class Sanitizer:
             raise Undecodable(f"a body that is neither JSON nor a form names {', '.join(named)}")
         new_text = self.text(text)
         return text if new_text == text else new_text
+
+    def _binary(self, raw: bytes) -> bytes:
+        """A body kept as bytes with the values learned so far replaced where it holds them as text: ASCII, or UTF-16
+        or UTF-32 without a mark (a script a Windows tool wrote), in the encoding found."""
+        pattern = self._learned_pattern
+        if pattern is None:
+            return raw
+        for codec, text in wide_texts(raw):
+            for match in pattern.finditer(text):
+                found = match.group(0)
+                raw = raw.replace(found.encode(codec), self._learned[found.lower()].encode(codec))
+        return raw
 
     def _form_part(self, part: str) -> str:
         """A form field's key or value that names a secret property within more than a name: sanitized as a body of
@@ -280,7 +294,9 @@ class Sanitizer:
             _drop(clean, "content-encoding")
             text, plain = decode(raw, content_type)
             if text is None:
-                new_body = raw
+                new_body = self._binary(raw)
+                if new_body == raw:
+                    new_body = raw
             else:
                 new_text = self._body_text(text, content_type)
                 new_body = body if raw is body and plain and new_text is text else new_text.encode("utf-8")

@@ -27,7 +27,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pytest_runcommand.cassettes.decode import NOT_JSON, Undecodable, decode, decompress, looks_like_form, parse_json
+from pytest_runcommand.cassettes.decode import (
+    NOT_JSON,
+    Undecodable,
+    decode,
+    decompress,
+    looks_like_form,
+    parse_json,
+    wide_texts,
+)
 from pytest_runcommand.cassettes.learned import (
     FORM_KEY_NAME,
     UNREDACTED_USERINFO_PATTERN,
@@ -194,10 +202,12 @@ def _scan_body(body: Any, headers: Mapping[str, str], where: str, line: int | No
     yield from scan_text(text, where, line)
     content_type = header_value(headers, "content-type")
     if not looks_like_form(text, content_type):
-        named = secret_names_in(text)
-        if named:  # as the recorder refuses it: no rule can say where the value ends
-            why = f"a body that is neither JSON nor a form names {', '.join(named)}"
-            yield Finding(UNDECODABLE, where, f"<cannot be shown clean: {why}>", hash((where, why)), line)
+        yield from _names_secret(text, where, line)
+    if "\x00" in text and isinstance(body, bytes | bytearray):  # kept as bytes: it may be UTF-16 or UTF-32 text
+        for codec, wide in wide_texts(bytes(body)):
+            if codec != "latin-1":
+                yield from scan_text(wide, f"{where} (read as {codec})", line)
+                yield from _names_secret(wide, f"{where} (read as {codec})", line)
     if ("=" in text or text.lstrip()[:3].upper() in _ENCODED_DOCUMENT) and "\n" not in text.strip():
         fields = parse_qsl(text, keep_blank_values=True)
         secret = {i for name in secret_properties() for i in form_secret_fields(name, fields)}
@@ -208,6 +218,15 @@ def _scan_body(body: Any, headers: Mapping[str, str], where: str, line: int | No
             for part in (key, value):  # a JSON document sent as a field, or a percent-encoded body read as one key
                 if part != text and part.lstrip()[:1] in ("{", "["):
                     yield from _scan_body(part, {}, field, line)
+
+
+def _names_secret(text: str, where: str, line: int | None) -> Iterator[Finding]:
+    """A finding for a text that is no JSON and no form yet names a secret property: as the recorder refuses it, no
+    rule can say where its value ends."""
+    named = secret_names_in(text)
+    if named:
+        why = f"a body that is neither JSON nor a form names {', '.join(named)}"
+        yield Finding(UNDECODABLE, where, f"<cannot be shown clean: {why}>", hash((where, why)), line)
 
 
 def _query_fields(text: str, where: str, line: int | None) -> Iterator[Finding]:
