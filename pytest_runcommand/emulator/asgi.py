@@ -13,6 +13,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 from urllib.parse import quote
 
@@ -155,14 +156,16 @@ async def read_body(receive: Receive, limit: int, headers: Mapping[str, str] | N
     return b"".join(chunks)
 
 
-_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::[0-9]{0,5})?")
+_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::([0-9]{1,5}))?")
 """RFC 9110's ``Host``: ``uri-host [ ":" port ]`` (an IP literal in brackets, an IPv4 address or a reg-name)."""
 
 
 @lru_cache(maxsize=64)
 def valid_host(host: str) -> bool:
-    """Whether a ``Host`` header value is a host and an optional port (no ``/ ? # @``, spaces or quotes)."""
-    return _HOST.fullmatch(host) is not None
+    """Whether a ``Host`` header value is a host and an optional port a client can connect to (1 to 65535; no
+    ``/ ? # @``, spaces or quotes): the emulator's URLs are built from it."""
+    match = _HOST.fullmatch(host)
+    return match is not None and (match.group(1) is None or 0 < int(match.group(1)) <= 65535)
 
 
 def base_url(scope: Scope, headers: Mapping[str, str]) -> str:
@@ -222,15 +225,16 @@ REQUEST_ID = "x-ms-request-id"
 
 
 def request_id() -> str:
-    """A new ``x-ms-request-id`` (or correlation id): a random GUID (:func:`guid`, inline: one or two per answer)."""
-    text = "%032x" % (_IDS.getrandbits(128) & GUID_KEEP | GUID_VERSION_4)
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    """A new ``x-ms-request-id`` (or correlation id): a random GUID."""
+    return guid(_IDS.getrandbits(128))
 
 
 def guid(bits: int) -> str:
     """A version-4 GUID from 128 random bits, as ``str(uuid.UUID(int=bits, version=4))`` writes it."""
-    text = "%032x" % (bits & GUID_KEEP | GUID_VERSION_4)
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return "-".join(_GUID_GROUPS((bits & GUID_KEEP | GUID_VERSION_4).to_bytes(16).hex()))
+
+
+_GUID_GROUPS = itemgetter(slice(0, 8), slice(8, 12), slice(12, 16), slice(16, 20), slice(20, 32))
 
 
 GUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)

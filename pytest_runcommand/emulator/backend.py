@@ -34,8 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from pytest_runcommand.emulator import errors
-from pytest_runcommand.emulator.asgi import GUID_KEEP as _GUID_KEEP
-from pytest_runcommand.emulator.asgi import GUID_VERSION_4 as _GUID_VERSION_4
+from pytest_runcommand.emulator.asgi import guid
 from pytest_runcommand.emulator.clock import Clock
 from pytest_runcommand.emulator.executor import Execution, Executor, FakeExecutor, execution, script_run
 from pytest_runcommand.emulator.state import (
@@ -85,7 +84,6 @@ def _seconds(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-_GUID_GROUPS = itemgetter(slice(0, 8), slice(8, 12), slice(12, 16), slice(16, 20), slice(20, 32))
 """A GUID's 32 hex digits cut into its five groups."""
 _NAME_AND_VALUE = itemgetter("name", "value")
 """A named value (an item of ``parameters``, ``protectedParameters``) as a script run holds it: ``(name, value)``."""
@@ -351,9 +349,8 @@ class Backend:
             now = self.clock.now()
         vm = command.vm
         settings = self.settings
-        bits = self._random.getrandbits(128) & _GUID_KEEP | _GUID_VERSION_4  # a GUID (asgi.guid, in fewer steps)
         operation = AsyncOperation(
-            "-".join(_GUID_GROUPS(bits.to_bytes(16).hex())),
+            guid(self._random.getrandbits(128)),
             kind,
             vm.ref.subscription,
             vm.location,

@@ -56,7 +56,9 @@ def _status(answer: bytes) -> int:
     return int(answer.split(b" ", 2)[1])
 
 
-@pytest.mark.parametrize("host", ["x/evil?y#", 'x"><', "user@x", "x:80/a"])
+@pytest.mark.parametrize(
+    "host", ["x/evil?y#", 'x"><', "user@x", "x:80/a", "127.0.0.1:99999", "localhost:", "x:0", "x:123456"]
+)
 def test_a_host_header_that_is_not_a_host_is_a_400_and_creates_nothing(server: EmulatorServer, host: str) -> None:
     answer = _exchange(server, _request("PUT", RUN_COMMAND.format(name="rc-host"), host, CREATE))
     assert _status(answer) == 400, answer
@@ -67,7 +69,9 @@ def test_a_host_header_that_is_not_a_host_is_a_400_and_creates_nothing(server: E
     assert _status(_exchange(server, _request("GET", RUN_COMMAND.format(name="rc-host"), own))) == 404
 
 
-@pytest.mark.parametrize("host", ["localhost:{port}", "127.0.0.1:{port}", "[::1]:{port}", "emulator.example"])
+@pytest.mark.parametrize(
+    "host", ["localhost:{port}", "127.0.0.1:{port}", "[::1]:{port}", "emulator.example", "emulator.example:65535"]
+)
 def test_a_host_names_the_urls_the_emulator_hands_out(server: EmulatorServer, host: str) -> None:
     port = server.base_url.rsplit(":", 1)[1]
     answer = _exchange(server, _request("PUT", RUN_COMMAND.format(name="rc-ok"), host.format(port=port), CREATE))
