@@ -52,17 +52,12 @@ class InteractionVerdict:
 def interaction_label(interaction: Interaction) -> str:
     """The one masked label of an interaction: ``PATCH https://host/path?query -> 200 (source)``.
 
-    No user name or password, no fragment; the URL goes through the cassettes' text rules (subscription ids, SAS
-    signatures, OAuth tokens, secret properties in the query, signed operation-status fields read ``REDACTED`` or the
-    zero GUID), and bearer tokens and JWTs read ``***``.
+    No user name or password, no fragment; SAS signatures, bearer tokens and JWTs in the URL read ``***``.
     """
     if not isinstance(interaction, Interaction):
         return f"<not an Interaction: {type(interaction).__name__}>"
-    from pytest_runcommand.cassettes.free_text import process_sanitizer
-
     origin, path, query = split_url(str(interaction.url))
-    url = process_sanitizer().url(origin + path + ("?" + query if query else ""))
-    text = f"{str(interaction.method)[:20]} {mask_text(url)}"
+    text = f"{str(interaction.method)[:20]} {mask_text(origin + path + ('?' + query if query else ''))}"
     if len(text) > 400:
         text = text[:397] + "..."
     if interaction.status is not None:
