@@ -3,7 +3,9 @@
 schemathesis's checks send requests of their own (``ignored_auth`` replays a case without its token), and the
 clean-up polls operation URLs the target names: all of them go through this session, so none leaves the target's
 origin or the live scope. It reads nothing from the environment (no proxy, CA bundle or ``.netrc``): proxies are
-the ones the resolver gave the target (none for loopback).
+the ones the resolver gave the target (none for loopback). An answer is read up to
+:data:`~pytest_runcommand.fuzz.unanswered.MAX_ANSWER_BYTES` (a target sending more is a finding, not a run that
+fills the memory).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import requests
 
+from pytest_runcommand.fuzz import unanswered
 from pytest_runcommand.fuzz.live import Guard, GuardRefusal
 
 __all__ = ["GuardedSession"]
@@ -38,4 +41,25 @@ class GuardedSession(requests.Session):
             self.guard.refused += 1
             raise
         self.guard.pace()
-        return super().send(request, **kwargs)
+        return _read_bounded(super().send(request, **{**kwargs, "stream": True}))
+
+
+def _read_bounded(response: requests.Response) -> requests.Response:
+    """``response`` with its body read, as ``send`` without ``stream`` reads it, but never past the bound (an
+    event stream is left to its reader, which reads it to its own cut)."""
+    limit = unanswered.MAX_ANSWER_BYTES
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise unanswered.AnswerTooLarge(f"the answer declares {declared} bytes", response=response)
+    if "text/event-stream" in response.headers.get("content-type", "").lower():
+        return response
+    content = bytearray()
+    for chunk in response.iter_content(1024 * 1024):
+        content += chunk
+        if len(content) > limit:
+            response.close()
+            raise unanswered.AnswerTooLarge(f"the answer passed {limit} bytes", response=response)
+    response._content = bytes(content)
+    response._content_consumed = True  # type: ignore[attr-defined]
+    return response

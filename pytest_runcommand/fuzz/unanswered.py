@@ -1,4 +1,5 @@
-"""A target that does not answer: a request that timed out or whose connection dropped is a finding, not a crash.
+"""A target that does not answer: a request that timed out or whose connection dropped, or an answer past
+:data:`MAX_ANSWER_BYTES`, is a finding, not a crash.
 
 :func:`unanswered` tells such an error from the others (a certificate that is not trusted, a proxy that fails, or a
 target where nothing listens still stop the run: they are the setup's, not the target's); the runner records it
@@ -10,10 +11,16 @@ from __future__ import annotations
 import requests
 from urllib3.exceptions import NewConnectionError
 
-__all__ = ["TARGET_ANSWERS", "TargetSilent", "unanswered"]
+__all__ = ["MAX_ANSWER_BYTES", "TARGET_ANSWERS", "AnswerTooLarge", "TargetSilent", "unanswered"]
 
 TARGET_ANSWERS = "target_answers"
 """The check a request without an answer fails."""
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+"""The most of an answer a URL target's session reads (a run-command answer is kilobytes; a cassette holds 64 MiB)."""
+
+
+class AnswerTooLarge(requests.exceptions.RequestException):
+    """A URL target's answer declared or sent more than :data:`MAX_ANSWER_BYTES`: not read further."""
 
 
 class TargetSilent(BaseException):
@@ -29,6 +36,8 @@ def unanswered(error: BaseException, timeout: float | None) -> tuple[str, str] |
     certificate, a proxy, or no connection made at all: nothing listens there, or the name does not resolve)."""
     if isinstance(error, (requests.exceptions.SSLError, requests.exceptions.ProxyError)) or _not_reached(error):
         return None
+    if isinstance(error, AnswerTooLarge):
+        return "too-large", f"The target's answer is larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB"
     if isinstance(error, requests.exceptions.Timeout):
         within = f" within {timeout:g} s" if timeout is not None else ""
         if isinstance(error, requests.exceptions.ConnectTimeout):
