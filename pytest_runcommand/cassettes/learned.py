@@ -19,6 +19,7 @@ __all__ = [
     "UNREDACTED_USERINFO_PATTERN",
     "USERINFO_PATTERN",
     "canonical_secret_name",
+    "credential_like_header",
     "credential_token",
     "escape_pointer",
     "field_values",
@@ -106,6 +107,18 @@ def credential_token(value: str) -> Iterator[str]:
     token = rest.strip() if rest and scheme.isalpha() else value.strip()
     if token and token != REDACTED:
         yield token
+
+
+_CREDENTIAL_WORDS = frozenset(
+    {"token", "secret", "password", "passwd", "pwd", "apikey", "credential", "credentials", "signature", "key"}
+    | {"auth", "authorization"}
+)
+
+
+def credential_like_header(name: str) -> bool:
+    """Whether a header's name says it carries a credential (``x-ms-encryption-key``, ``X-Auth-Token``,
+    ``x-ms-token-aad-access-token``, ``x-ms-password``): a word of it, split at ``-`` and ``_``, names one."""
+    return not _CREDENTIAL_WORDS.isdisjoint(re.split(r"[-_]", name.lower()))
 
 
 _SIG = re.compile(r"(?:[?&]|&amp;)sig=([^&#\s\"'<>]+)|(?:%3F|%26)sig%3D((?:(?!%26)[^&#\s\"'<>])+)", re.IGNORECASE)

@@ -10,6 +10,8 @@ Default rules (IDs are stable):
 ``credential-headers``   ``Authorization``, ``Proxy-Authorization``, ``Cookie``,
                          ``x-ms-authorization-auxiliary`` and API-key headers -> ``<scheme> REDACTED``
 ``set-cookie``           ``Set-Cookie`` values -> ``<name>=REDACTED`` (attributes kept)
+``credential-like-headers`` any other header whose name has a credential's word (``x-ms-encryption-key``,
+                         ``X-Auth-Token``, ``x-ms-token-aad-access-token``) -> ``<scheme> REDACTED``
 ``run-as-password``      everything under the run-as password, whatever its shape -> ``REDACTED``
 ``protected-parameters`` everything under the protected parameters but a parameter's ``name``
 ``sas-signature``        SAS ``sig`` and the signed-identity fields (``skoid``, ``sktid``, ``skt``, ``ske``,
@@ -64,6 +66,7 @@ from pytest_runcommand.cassettes.learned import (
     REDACTED,
     USERINFO_PATTERN,
     canonical_secret_name,
+    credential_like_header,
     credential_token,
     escape_pointer,
     field_values,
@@ -114,6 +117,9 @@ class Rule:
     description: str
     headers: Mapping[str, HeaderFn] = field(default_factory=dict)
     """Lower-case header name -> new value from the old one."""
+    headers_named: tuple[Callable[[str], bool], HeaderFn] | None = None
+    """Headers whose name the predicate picks (lower-case name) -> new value from the old one; the values are
+    learned as a credential header's are."""
     text: TextFn | None = None
     """Applied to URLs, to every header value and to every string in a body."""
     json: JsonFn | None = None
@@ -455,6 +461,12 @@ def default_rules() -> tuple[Rule, ...]:
             "the user information of any URL (scheme://user:password@host), plain or percent-encoded",
             text=_userinfo,
             learn=userinfo_values,
+        ),
+        Rule(
+            "credential-like-headers",
+            "any other header whose name says it holds a credential (a word of it is key, token, secret, password,"
+            " signature, auth...) -> <scheme> REDACTED",
+            headers_named=(credential_like_header, _redact_credential),
         ),
     )
 

@@ -35,7 +35,7 @@ from pytest_runcommand.cassettes.decode import (
     wide_texts,
     with_utf8_charset,
 )
-from pytest_runcommand.cassettes.learned import FORM_KEY_NAME
+from pytest_runcommand.cassettes.learned import FORM_KEY_NAME, credential_token
 from pytest_runcommand.cassettes.rules import (
     DEFAULT_RULES,
     MIN_LEARNED_LENGTH,
@@ -79,11 +79,13 @@ class Sanitizer:
         "_form_learn",
         "_header_learn",
         "_headers",
+        "_headers_named",
         "_json",
         "_json_learn",
         "_learn",
         "_learned",
         "_learned_pattern",
+        "_named_cache",
         "_text",
         "rules",
     )
@@ -111,6 +113,8 @@ class Sanitizer:
             for name, learn in rule.learn_headers.items():
                 header_learn.setdefault(name.lower(), []).append((learn, rule.replacement))
         self._header_learn = header_learn
+        self._headers_named = tuple(r.headers_named for r in self.rules if r.headers_named is not None)
+        self._named_cache: dict[str, tuple[HeaderFn, ...]] = {}
         self._learned: dict[str, str] = {}
         self._learned_pattern: re.Pattern[str] | None = None
 
@@ -166,12 +170,28 @@ class Sanitizer:
     url = text
 
     def header(self, name: str, value: str) -> str:
-        for learn, replacement in self._header_learn.get(name.lower(), ()):
+        lowered = name.lower()
+        for learn, replacement in self._header_learn.get(lowered, ()):
             for seen in learn(value):
                 self._remember(seen, replacement)
-        for fn in self._headers.get(name.lower(), ()):
+        exact = self._headers.get(lowered, ())
+        for fn in exact:
             value = fn(value)
+        if not exact:
+            for fn in self._named(lowered):
+                for seen in credential_token(value):
+                    self._remember(seen, REDACTED)
+                value = fn(value)
         return self.text(value)
+
+    def _named(self, lowered: str) -> tuple[HeaderFn, ...]:
+        """The functions of the rules that pick a header by the shape of its name (a header without a rule of its
+        own), remembered by name."""
+        found = self._named_cache.get(lowered)
+        if found is None:
+            found = tuple(fn for picks, fn in self._headers_named if picks(lowered))
+            self._named_cache[lowered] = found
+        return found
 
     def json(self, document: Any) -> Any:
         for learn, replacement in self._json_learn:

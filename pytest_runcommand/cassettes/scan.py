@@ -39,6 +39,8 @@ from pytest_runcommand.cassettes.decode import (
 from pytest_runcommand.cassettes.learned import (
     FORM_KEY_NAME,
     UNREDACTED_USERINFO_PATTERN,
+    credential_like_header,
+    credential_token,
     escape_pointer,
     form_secret_fields,
     query_secret_fields,
@@ -71,7 +73,11 @@ _GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
 _TOKEN_KEYS = frozenset(TOKEN_FIELDS)
 _FORM_KEYS = frozenset(QUERY_SECRET_FIELDS)
-_ENCODED_DOCUMENT = ("%7B", "%5B")  # a percent-encoded JSON document: a form body of one key
+_ENCODED_DOCUMENT = ("%7B", "%5B")
+_KEPT_HEADERS = frozenset({"set-cookie"})
+_MASKS = frozenset({REDACTED.lower(), "[filtered]", "sanitized", "***", "[redacted]", "<redacted>"})
+"""What recorders write for a value they removed (this one, the Azure SDK test proxy, Azure PowerShell's)."""
+"""Headers with a rule of their own that keeps part of the value (the cookie's name)."""  # a percent-encoded JSON document: a form body of one key
 
 
 @cache
@@ -229,6 +235,14 @@ def _names_secret(text: str, where: str, line: int | None) -> Iterator[Finding]:
         yield Finding(UNDECODABLE, where, f"<cannot be shown clean: {why}>", hash((where, why)), line)
 
 
+def _credential_header(name: str, value: str, where: str, line: int | None) -> Iterator[Finding]:
+    """A header whose name says it holds a credential, with a value that is not redacted."""
+    if credential_like_header(name) and name.lower() not in _KEPT_HEADERS:
+        for token in credential_token(value):
+            if token.lower() not in _MASKS:
+                yield Finding("credential-header", where, mask(token), hash(token), line)
+
+
 def _query_fields(text: str, where: str, line: int | None) -> Iterator[Finding]:
     """A secret property's value in a URL query field of ``text`` (``&runAsPassword=...``)."""
     for name in sorted(secret_properties()):
@@ -245,6 +259,7 @@ def scan_interaction(interaction: Interaction, where: str, line: int | None = No
     for side, headers in (("request", interaction.request_headers), ("response", interaction.response_headers)):
         for name, value in headers.items():
             findings.extend(scan_text(f"{name}: {value}", f"{where} {side}.headers.{name}", line))
+            findings.extend(_credential_header(str(name), str(value), f"{where} {side}.headers.{name}", line))
             findings.extend(_query_fields(value, f"{where} {side}.headers.{name}", line))
     for side, body, headers in (
         ("request", interaction.request_body, interaction.request_headers),

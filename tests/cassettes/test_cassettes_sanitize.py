@@ -35,6 +35,7 @@ EXPECTED_IDS = (
     "subscription-id",
     "lro-signed-query",
     "url-credentials",
+    "credential-like-headers",
 )
 
 
@@ -298,3 +299,26 @@ def test_an_interaction_with_a_compressed_body_is_sanitized_decoded() -> None:
     assert "Content-Encoding" not in clean.response_headers
     assert clean.response_headers["Content-Length"] == str(len(clean.response_body))  # type: ignore[arg-type]
     assert interaction.response_body == body  # the original is left alone
+
+
+@pytest.mark.parametrize(
+    "name", ["x-ms-encryption-key", "X-Auth-Token", "x-ms-token-aad-access-token", "x-ms-password", "X_Api_Secret"]
+)
+def test_a_header_named_like_a_credential_is_redacted_learned_and_found(name: str) -> None:
+    from pytest_runcommand.cassettes.scan import scan_interaction
+    from pytest_runcommand.interactions import Interaction
+
+    token = "Sentinel-H3ader-Cred"
+    sanitizer = default_sanitizer().fresh()
+    assert sanitizer.header(name, token) == REDACTED
+    assert sanitizer.text(f"echo {token}") == f"echo {REDACTED}"  # learned
+    found = scan_interaction(Interaction("GET", "https://h/x", {name: token}, None, 200, {name: token}, None), "here")
+    assert [f.detector for f in found] == ["credential-header", "credential-header"]
+    assert all(token not in str(f) for f in found)
+    clean = scan_interaction(Interaction("GET", "https://h/x", {name: REDACTED}, None, 200, {}, None), "here")
+    assert clean == []
+
+
+@pytest.mark.parametrize("name", ["Content-Type", "x-ms-request-id", "x-ms-keep-alive", "x-ms-keyvault-region"])
+def test_a_header_not_named_like_a_credential_is_kept(name: str) -> None:
+    assert default_sanitizer().fresh().header(name, "abcdefgh-value") == "abcdefgh-value"
