@@ -121,7 +121,11 @@ def credential_like_header(name: str) -> bool:
     return not _CREDENTIAL_WORDS.isdisjoint(re.split(r"[-_]", name.lower()))
 
 
-_SIG = re.compile(r"(?:[?&]|&amp;)sig=([^&#\s\"'<>]+)|(?:%3F|%26)sig%3D((?:(?!%26)[^&#\s\"'<>])+)", re.IGNORECASE)
+_SIG = re.compile(
+    r"(?:[?&]|&amp;|%(?:25)*3F|%(?:25)*26)sig=([^&#\s\"'<>]+)"
+    r"|(?:[?&]|&amp;|%(?:25)*3F|%(?:25)*26)sig%(?:25)*3D((?:(?!%(?:25)*26)[^&#\s\"'<>])+)",
+    re.IGNORECASE,
+)
 
 
 def sas_values(text: str) -> Iterator[str]:

@@ -327,10 +327,12 @@ def secret_field_rules() -> tuple[Rule, ...]:
 # -- text rules -----------------------------------------------------------------------------------------
 
 _SAS_FIELDS = "sig|skoid|sktid|skt|ske|sks|skv|saoid|suoid|scid"
-# separators and "=" plain or percent-encoded, in any mix (``&sig%3D`` too), in a query or a fragment
-_SAS_PLAIN = re.compile(rf"((?:[?&#;]|&amp;|%3F|%26|%23)(?:{_SAS_FIELDS})=)([^&#\s\"'<>]+)", re.IGNORECASE)
+# separators and "=" plain or percent-encoded once or more (``%26``, ``%2526``), in any mix (``&sig%3D`` too), in a
+# query or a fragment
+_SAS_PLAIN = re.compile(rf"((?:[?&#;]|&amp;|%(?:25)*3F|%(?:25)*26|%(?:25)*23)(?:{_SAS_FIELDS})=)([^&#\s\"'<>]+)", re.I)
 _SAS_ENCODED = re.compile(
-    rf"((?:[?&#;]|&amp;|%3F|%26|%23)(?:{_SAS_FIELDS})%3D)((?:(?!%26)[^&#\s\"'<>])+)", re.IGNORECASE
+    rf"((?:[?&#;]|&amp;|%(?:25)*3F|%(?:25)*26|%(?:25)*23)(?:{_SAS_FIELDS})%(?:25)*3D)((?:(?!%(?:25)*26)[^&#\s\"'<>])+)",
+    re.IGNORECASE,
 )
 
 
@@ -338,7 +340,7 @@ def _redact_values(text: str, plain: re.Pattern[str], encoded: re.Pattern[str]) 
     """Replace the values of the fields ``plain`` (``name=``) and ``encoded`` (``name%3D``) find in ``text``."""
     if "=" in text:
         text = plain.sub(rf"\g<1>{REDACTED}", text)
-    if "%3" in text:
+    if "%" in text:
         text = encoded.sub(rf"\g<1>{REDACTED}", text)
     return text
 
