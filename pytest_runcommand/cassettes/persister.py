@@ -39,8 +39,15 @@ class SecretFoundError(RunCommandError, AssertionError):
 
 
 class _UnreadableCassette(InputError):
-    """A cassette that exists cannot be replayed (an :class:`InputError` naming the file and the place); the pytest
-    plugin shows its message alone."""
+    """A cassette that exists cannot be replayed (an :class:`InputError` naming the file and the place, and what to
+    do); the pytest plugin shows its message alone. Every record mode reads the file first (``all`` and
+    ``new_episodes`` keep what it holds), so only ``rewrite`` gets past it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{message} {UNREADABLE_HINT}")
+
+
+UNREADABLE_HINT = "(the file is left as it is: fix or delete it, or record it anew with --record-mode=rewrite)"
 
 
 class Deferral:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import vcr as vcrpy
 
+from pytest_runcommand.cassettes.persister import UNREADABLE_HINT
 from pytest_runcommand.cassettes.playback import closest_match_errors
 from pytest_runcommand.cassettes.vcr import configure_vcr
 from pytest_runcommand.cli import main
@@ -176,10 +177,11 @@ def test_replay_refuses_what_check_refuses_even_when_vcrpy_reads_it_as_empty(tmp
     recorder = vcrpy.VCR(cassette_library_dir=str(tmp_path), record_mode=mode)
     configure_vcr(recorder)
     with (
-        pytest.raises(InputError, match=r"case\.yaml: not a vcrpy cassette: 'interactions' must be a list"),
+        pytest.raises(InputError, match=r"case\.yaml: not a vcrpy cassette: 'interactions' must be a list") as caught,
         recorder.use_cassette("case.yaml"),
     ):
         pass
+    assert str(caught.value).endswith(UNREADABLE_HINT)  # what to do: only rewrite reads past it
     assert path.read_text() == "version: 1\ninteractions: {}\n"
 
 
@@ -247,7 +249,7 @@ def test_replay_refuses_a_hand_edited_request_as_check_does(
     configure_vcr(recorder)
     with pytest.raises(InputError) as caught, recorder.use_cassette("case.yaml"):
         pass
-    assert str(caught.value) == f"cannot replay: {message}"
+    assert str(caught.value) == f"cannot replay: {message} {UNREADABLE_HINT}"
     assert path.read_bytes() == before
 
 
