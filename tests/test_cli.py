@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import signal
@@ -206,4 +207,37 @@ def test_ctrl_c_during_a_fuzz_run_says_it_was_interrupted() -> None:
     finally:
         process.kill()
     assert process.returncode == INTERRUPTED_EXIT, stdout + stderr
+    assert stderr.strip().splitlines()[-1] == "pytest-runcommand fuzz: interrupted", stderr
+
+
+def test_ctrl_c_on_a_terminal_stops_every_worker_without_a_word() -> None:
+    """A terminal's Ctrl-C reaches the whole process group: the workers leave it to the parent (one of them printed
+    ``Process ForkPoolWorker-2:`` and a traceback, once in three runs)."""
+    pytest.importorskip("schemathesis")
+    code = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from pytest_runcommand.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "fuzz", "--max-examples", "2000", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(6)  # the workers are running
+        for _ in range(15):
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                stdout, stderr = process.communicate(timeout=3)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == INTERRUPTED_EXIT, stdout + stderr
+    assert "ForkPoolWorker" not in stderr
+    assert "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1] == "pytest-runcommand fuzz: interrupted", stderr

@@ -132,16 +132,22 @@ _RUNNER: FuzzRunner | None = None
 
 
 def _after_fork() -> None:
-    """In a new worker: forget the parent's ASGI event-loop thread, which a fork does not copy.
+    """In a new worker: leave Ctrl-C to the parent, and forget the parent's ASGI event-loop thread, which a fork does
+    not copy.
+
+    A terminal sends SIGINT to every process of the group: the parent stops the pool (its workers end without a word);
+    a worker that took it too printed ``Process ForkPoolWorker-2:`` and a traceback.
 
     schemathesis runs in-process apps' lifespans on one module-level portal thread; a forked child inherits the
     handle (and maybe a held lock) without the thread, and would wait for it forever. Its next client starts anew.
     """
+    import signal
     import threading
     from contextlib import ExitStack
 
     from schemathesis.python import asgi
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(asgi, "_PORTAL"):
         # kept, never collected: collecting the old stack would close its portal, i.e. wait for the missing thread
         _INHERITED.append((asgi._STACK, dict(asgi._LIFESPANS)))
