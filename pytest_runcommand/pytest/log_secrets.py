@@ -45,6 +45,12 @@ class TrafficLogFilter(logging.Filter):
         else:
             message = self._text(message)
         record.msg, record.args = message, None
+        if record.exc_info and not record.exc_text:  # the traceback, as a handler's formatter would write it
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._text(record.stack_info)
         record._runcommand_clean = True  # every handler sees the same record: rewritten once
         return True
 

@@ -114,3 +114,18 @@ def test_the_azure_sdks_network_trace_shows_no_token_and_no_secret_property(tmp_
     assert '"runAsUser":"ops"' in output
     assert SENTINEL not in output
     assert "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9" not in output
+
+
+def test_a_traceback_attached_to_a_record_is_sanitized_too() -> None:
+    log_filter = TrafficLogFilter()
+    try:
+        raise ValueError(f"403 for url https://a.blob/x?sv=1&sig={SENTINEL}")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("urllib3.connectionpool", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    record.stack_info = f"Stack (most recent call last):\n  url = 'https://a.blob/x?sig={SENTINEL}'"
+    assert log_filter.filter(record)
+    shown = logging.Formatter().format(record)
+    assert "ValueError: 403 for url https://a.blob/x?sv=1&sig=REDACTED" in shown
+    assert SENTINEL not in shown
