@@ -121,8 +121,6 @@ def test_a_traceback_attached_to_a_record_is_sanitized_too() -> None:
     try:
         raise ValueError(f"403 for url https://a.blob/x?sv=1&sig={SENTINEL}")
     except ValueError:
-        import sys
-
         record = logging.LogRecord("urllib3.connectionpool", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
     record.stack_info = f"Stack (most recent call last):\n  url = 'https://a.blob/x?sig={SENTINEL}'"
     assert log_filter.filter(record)
