@@ -17,8 +17,9 @@ Default rules (IDs are stable):
 ``sas-signature``        SAS ``sig`` and the signed-identity fields (``skoid``, ``sktid``, ``skt``, ``ske``,
                          ``sks``, ``skv``, ``saoid``, ``suoid``, ``scid``) in any URL, body or header
 ``oauth-token-exchange`` ``client_secret``, ``client_assertion``, ``refresh_token``, ``access_token``,
-                         ``id_token`` in form and JSON bodies; ``password`` and ``code`` in form bodies; all of
-                         them in any URL query or fragment (a ``Location`` header, a redirect)
+                         ``id_token`` in form and JSON bodies (in JSON in camel case too, and ``password``);
+                         ``password`` and ``code`` in form bodies; all of them in any URL query or fragment
+                         (a ``Location`` header, a redirect)
 ``subscription-id``      ``/subscriptions/<guid>`` and ``subscriptionId`` values -> the zero GUID; an id once
                          seen in a path is also replaced where it appears bare later
 ``lro-signed-query``     the signed ``c``, ``s`` and ``h`` query fields of ARM operation-status URLs
@@ -82,6 +83,7 @@ from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID, is_secret_poi
 
 __all__ = [
     "DEFAULT_RULES",
+    "JSON_SECRET_FIELDS",
     "MIN_LEARNED_LENGTH",
     "QUERY_SECRET_FIELDS",
     "REDACTED",
@@ -107,6 +109,17 @@ TOKEN_FIELDS = ("client_secret", "client_assertion", "refresh_token", "access_to
 """OAuth fields that are secrets in form bodies, JSON bodies and URL queries."""
 QUERY_SECRET_FIELDS = (*TOKEN_FIELDS, "password", "code")
 """Fields redacted in a form body or in any URL query or fragment."""
+JSON_SECRET_FIELDS = (
+    *TOKEN_FIELDS,
+    "clientSecret",
+    "clientAssertion",
+    "refreshToken",
+    "accessToken",
+    "idToken",
+    "password",
+)
+"""Properties redacted in any JSON body, any case: the OAuth tokens in snake case and camel case (MSAL's cache and
+many token endpoints answer ``accessToken``), and a plain ``password``."""
 
 
 @dataclass(frozen=True)
@@ -443,11 +456,11 @@ def default_rules() -> tuple[Rule, ...]:
         Rule(
             "oauth-token-exchange",
             "secrets of the OAuth token exchange, in form and JSON bodies and in any URL query or fragment",
-            json=form_field_rule("_", *TOKEN_FIELDS).json,
+            json=form_field_rule("_", *JSON_SECRET_FIELDS).json,
             form=form_field_rule("_", *QUERY_SECRET_FIELDS).form,
             text=_query_tokens,
             learn=query_values(_QUERY_PLAIN),
-            learn_json=field_values(frozenset(TOKEN_FIELDS)),
+            learn_json=field_values(frozenset(name.lower() for name in JSON_SECRET_FIELDS)),
         ),
         Rule(
             "subscription-id",

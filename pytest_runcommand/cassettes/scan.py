@@ -46,6 +46,7 @@ from pytest_runcommand.cassettes.learned import (
     query_secret_fields,
 )
 from pytest_runcommand.cassettes.rules import (
+    JSON_SECRET_FIELDS,
     QUERY_SECRET_FIELDS,
     REDACTED,
     TOKEN_FIELDS,
@@ -71,7 +72,7 @@ __all__ = [
 _NOT_REDACTED = rf"(?!{REDACTED}\b)"
 _GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
-_TOKEN_KEYS = frozenset(TOKEN_FIELDS)
+_TOKEN_KEYS = frozenset(name.lower() for name in JSON_SECRET_FIELDS)
 _FORM_KEYS = frozenset(QUERY_SECRET_FIELDS)
 _ENCODED_DOCUMENT = ("%7B", "%5B")
 _KEPT_HEADERS = frozenset({"set-cookie"})

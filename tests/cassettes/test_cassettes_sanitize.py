@@ -322,3 +322,23 @@ def test_a_header_named_like_a_credential_is_redacted_learned_and_found(name: st
 @pytest.mark.parametrize("name", ["Content-Type", "x-ms-request-id", "x-ms-keep-alive", "x-ms-keyvault-region"])
 def test_a_header_not_named_like_a_credential_is_kept(name: str) -> None:
     assert default_sanitizer().fresh().header(name, "abcdefgh-value") == "abcdefgh-value"
+
+
+def test_camel_case_tokens_and_a_plain_password_in_json_are_redacted_learned_and_found() -> None:
+    import json
+
+    from pytest_runcommand.cassettes.scan import scan_interaction
+    from pytest_runcommand.interactions import Interaction
+
+    body = {"accessToken": "Sentinel-Acc3ss", "refreshToken": "Sentinel-Refr3sh", "password": "Sentinel-Pa55w"}
+    body["user"] = "ops"
+    sanitizer = default_sanitizer().fresh()
+    _, clean = sanitizer.message({"Content-Type": "application/json"}, json.dumps(body).encode())
+    assert json.loads(clean) == {"accessToken": REDACTED, "refreshToken": REDACTED, "password": REDACTED, "user": "ops"}
+    assert sanitizer.text("echo Sentinel-Acc3ss") == f"echo {REDACTED}"
+    found = scan_interaction(Interaction("POST", "https://h/t", {}, None, 200, {}, json.dumps(body)), "here")
+    assert sorted(f.where for f in found if f.detector == "secret-field") == [
+        "here response.body /accessToken",
+        "here response.body /password",
+        "here response.body /refreshToken",
+    ]
