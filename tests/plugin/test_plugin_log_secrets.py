@@ -34,9 +34,9 @@ MODULE = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("options", [["--log-level=DEBUG"], ["--log-cli-level=DEBUG"]])
-def test_a_failing_recording_tests_captured_log_holds_no_secret(tmp_path: Path, options: list[str]) -> None:
-    (tmp_path / "test_logs.py").write_text(MODULE)
+def _failing_run(tmp_path: Path, module: str, *options: str) -> str:
+    """The output of a recording pytest run of ``module`` in ``tmp_path``, which must fail (to show its logs)."""
+    (tmp_path / "test_logs.py").write_text(module)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--record-mode=once", *options, "test_logs.py"],
         cwd=tmp_path,
@@ -46,6 +46,12 @@ def test_a_failing_recording_tests_captured_log_holds_no_secret(tmp_path: Path, 
     )
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
+    return output
+
+
+@pytest.mark.parametrize("options", [["--log-level=DEBUG"], ["--log-cli-level=DEBUG"]])
+def test_a_failing_recording_tests_captured_log_holds_no_secret(tmp_path: Path, options: list[str]) -> None:
+    output = _failing_run(tmp_path, MODULE, *options)
     assert "Appending request and response (not shown" in output  # vcrpy's line, rewritten
     assert "HTTP Request: PUT" in output  # httpx's line, kept, its signature redacted
     assert "sent to https://a.blob/x?sv=1&sig=" in output
@@ -99,16 +105,7 @@ SDK_MODULE = textwrap.dedent(
 def test_the_azure_sdks_network_trace_shows_no_token_and_no_secret_property(tmp_path: Path) -> None:
     """azure-core's network trace (``logging_enable=True``) logs the Authorization header and the request body."""
     pytest.importorskip("azure.mgmt.compute")
-    (tmp_path / "test_sdk_logs.py").write_text(SDK_MODULE)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--record-mode=once", "--log-level=DEBUG"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    output = done.stdout + done.stderr
-    assert done.returncode == 1, output
+    output = _failing_run(tmp_path, SDK_MODULE, "--log-level=DEBUG")
     assert "'Authorization': 'Bearer REDACTED'" in output  # the header line kept, its token masked
     assert '"runAsPassword":"REDACTED"' in output  # the body shown, sanitized
     assert '"runAsUser":"ops"' in output
