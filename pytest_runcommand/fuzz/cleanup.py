@@ -1,9 +1,10 @@
 """The end of a scoped run: delete what it created, wait for each delete to finish, say what remains.
 
-Each run command the guard saw created is deleted (no redirect followed: a DELETE answered 3xx is not done). A 202
-is followed by polling its ``Azure-AsyncOperation`` (or ``Location``) URL, only on the target's own origin and inside
-the scope, until the operation ends or :data:`CLEANUP_TIMEOUT` passes; then a GET must answer 404. Every run command
-not confirmed gone is listed in ``report.remaining`` (the run fails on it).
+Each run command the guard saw created (a PUT answered 201, or one to a name seen absent) is deleted; one that existed
+before the run never is, and a note names each the run wrote to. No redirect is followed: a DELETE answered 3xx is not
+done. A 202 is followed by polling its ``Azure-AsyncOperation`` (or ``Location``) URL, only on the target's own origin
+and inside the scope, until the operation ends or :data:`CLEANUP_TIMEOUT` passes; then a GET must answer 404. Every
+run command not confirmed gone is listed in ``report.remaining`` (the run fails on it).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from pytest_runcommand.fuzz.findings import FuzzReport
 from pytest_runcommand.fuzz.live import GuardRefusal
@@ -106,8 +108,18 @@ def clean_up(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
-    """Delete every run command the run created (scoped targets only); lines go to ``report.cleanup``."""
+    """Delete every run command the run created (scoped targets only); lines go to ``report.cleanup``, and a note
+    names the run commands that existed before the run and that it wrote to (kept)."""
     guard = target.guard
+    theirs = guard.preexisting()
+    if theirs:
+        writes = ", ".join(
+            f"{unquote(path.rsplit('/', 1)[1])} ({', '.join(guard.preexisting_writes(path))})" for path in theirs
+        )
+        report.notes.append(
+            f"the run wrote to {len(theirs)} run command(s) that existed before the run (not created by it, so not "
+            f"deleted: check them) under {unquote(theirs[0].rsplit('/', 1)[0])}: {writes}"
+        )
     if guard.scope is None or session is None:
         return
     cleaner = _Cleaner(target, session, sleep, clock)

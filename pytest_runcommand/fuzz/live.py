@@ -6,7 +6,11 @@ Rules, enforced on each request just before it is sent (not only at generation t
 - only the configured subscription, resource group and VM (or scale-set VM) are touched, and only run commands
   whose names start with the configured prefix are created, changed or deleted;
 - at most ``max_requests`` requests, at most ``rate`` per second;
-- what the run created is deleted at the end (:meth:`Guard.created`);
+- what the run created is deleted at the end (:meth:`Guard.created`), and only that: a run command is the run's own
+  when a PUT answered 201 (ARM's "created"), or when the run saw it absent (a 404) before writing to it. A write
+  answered 2xx on any other name reached a run command that existed before the run: it is never deleted, the run's
+  summary names it (:meth:`Guard.preexisting`), and no further write to it is sent (nor to a name a GET showed
+  existing before the run wrote to it);
 - the token is sent as a header and never printed (reports mask bearer tokens, SAS signatures and the secrets the
   run itself generated).
 
@@ -38,6 +42,7 @@ _ENCODED_SEPARATOR = re.compile(r"%(?:2f|5c|2e|00)", re.IGNORECASE)
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\\]")
 """Characters no scoped path may hold once decoded: controls and backslashes (some servers read it as /)."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_WRITES = frozenset({"PUT", "PATCH", "DELETE"})
 
 
 class GuardRefusal(Exception):
@@ -123,6 +128,11 @@ class Guard:
     sent: int = 0
     refused: int = 0
     _created: dict[str, None] = field(default_factory=dict)
+    _known: dict[str, str] = field(default_factory=dict)
+    """Per run command (its path in lower case): ``"ours"`` (the run created it), ``"absent"`` (a 404 before any
+    write of the run) or ``"theirs"`` (it existed before the run)."""
+    _theirs: dict[str, list[str]] = field(default_factory=dict)
+    """Pre-existing run commands the run wrote to: path -> the writes (``"PUT 200"``), in order."""
     _last: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -152,6 +162,8 @@ class Guard:
         name = path[len(prefix) :]
         if "/" in name or not name.startswith(self.scope.name_prefix):
             raise GuardRefusal(f"{method} {path}: run command name lacks the prefix {self.scope.name_prefix!r}")
+        if method.upper() in _WRITES and self._known.get(path.lower()) == "theirs":
+            raise GuardRefusal(f"{method} {path}: the run command existed before the run (not changed or deleted)")
 
     def admit(self, method: str, url: str) -> None:
         """Check scope and budget and count the request (call just before sending; the session paces it)."""
@@ -180,14 +192,46 @@ class Guard:
             self._last = now
 
     def note_response(self, method: str, url: str, status: int) -> None:
-        """Remember run commands a PUT created (and forget deleted ones) for the clean-up."""
+        """Learn from one answer which run commands are the run's own (the clean-up deletes those) and which existed
+        before it (never deleted; :meth:`preexisting` names those the run wrote to)."""
         if self.scope is None:
             return
+        method = method.upper()
         path = urlsplit(url).path
-        if method.upper() == "PUT" and 200 <= status < 300:
+        key = self._key(path)
+        if key is None:
+            return
+        known = self._known.get(key)
+        done = 200 <= status < 300
+        if method == "PUT" and (status == 201 or (done and known == "absent")):
+            self._known[key] = "ours"  # ARM's "created", or not there before this write: what it made is the run's
             self._created[path] = None
-        elif method.upper() == "DELETE" and status in (200, 204, 404):
+        elif method == "DELETE" and status == 204 and known is None:
+            self._known[key] = "absent"  # ARM's answer to a delete of nothing
+        elif method in _WRITES and done and known != "ours" and not (method == "DELETE" and status == 204):
+            self._known[key] = "theirs"  # an update (or delete) of a run command the run did not create
+            self._theirs.setdefault(path, []).append(f"{method} {status}")
+        elif method in ("PUT", "PATCH") and done:  # the run's own, there (again)
+            self._created[path] = None
+        elif status == 404 and known is None:
+            self._known[key] = "absent"
+        elif method == "GET" and done and known in (None, "absent"):
+            self._known[key] = "theirs"  # there, and the run wrote nothing to it: someone else's
+        if method == "DELETE" and status in (200, 204, 404):
             self._created.pop(path, None)
+
+    def _key(self, raw: str) -> str | None:
+        """``raw``'s run command as :meth:`check_scope` reads it (decoded, below the base path, in lower case), or
+        None when it names none."""
+        assert self.scope is not None
+        path = unquote(raw).rstrip("/")
+        if self.base_path:
+            if not path.startswith(self.base_path + "/"):
+                return None
+            path = path[len(self.base_path) :]
+        key = path.lower()
+        prefix = f"{self.scope.parent_path}/runCommands/".lower()
+        return key if key.startswith(prefix) and "/" not in key[len(prefix) :] else None
 
     def forget(self, path: str) -> None:
         """Drop ``path`` from what is left to clean up (it is confirmed gone)."""
@@ -196,3 +240,11 @@ class Guard:
     def created(self) -> list[str]:
         """Paths of the run commands created and not yet deleted, oldest first."""
         return list(self._created)
+
+    def preexisting(self) -> list[str]:
+        """Paths of the run commands that existed before the run and that it wrote to (never deleted), first first."""
+        return list(self._theirs)
+
+    def preexisting_writes(self, path: str) -> list[str]:
+        """The writes the run sent to ``path`` (one of :meth:`preexisting`) and their answers, ``"PUT 200"``."""
+        return list(self._theirs.get(path, ()))
