@@ -111,6 +111,9 @@ KNOWN_OUTSIDE = {
     # control flow of a live fuzz run, caught by the runner (never reach a caller)
     "pytest_runcommand.fuzz.live.BudgetExhausted",
     "pytest_runcommand.fuzz.live.GuardRefusal",
+    # a requests error of a URL target's session (an answer past the bound), which the runner turns into a
+    # target_answers finding like a timeout (never reaches a caller)
+    "pytest_runcommand.fuzz.unanswered.AnswerTooLarge",
     # raised into hypothesis so a recorded failure is saved and shrunk; hypothesis catches it
     "pytest_runcommand.fuzz.replay.FindingRaised",
     # the emulator's control flow: a client gone before its body was whole; the app catches it and answers no one

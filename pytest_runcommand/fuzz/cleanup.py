@@ -18,10 +18,12 @@ from pytest_runcommand.fuzz.findings import FuzzReport
 from pytest_runcommand.fuzz.live import GuardRefusal
 from pytest_runcommand.fuzz.targets import Target
 
-__all__ = ["CLEANUP_TIMEOUT", "clean_up"]
+__all__ = ["CLEANUP_TIMEOUT", "MAX_SURVEY_PAGES", "clean_up", "survey"]
 
 CLEANUP_TIMEOUT = 120.0
 """Seconds a delete may take to finish, per run command."""
+MAX_SURVEY_PAGES = 20
+"""Pages of the VM's run-command list read before a live run (ARM pages them)."""
 _MAX_RETRY_AFTER = 5.0
 _TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
 
@@ -97,6 +99,44 @@ class _Cleaner:
         if check != 404:
             raise _Remains(f"{said}; a GET still answers {check}")
         return said + ", gone"
+
+
+def survey(
+    target: Target,
+    session: Any,
+    api_version: str,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> str | None:
+    """Before a scoped run: list the VM's run commands and mark those named with the run's prefix as there before it
+    (the run never writes to nor deletes them, even when its first request to one is a DELETE). A note when the list
+    could not be read whole (then only what the run's own answers show protects them)."""
+    guard = target.guard
+    if guard.scope is None or session is None:
+        return None
+    cleaner = _Cleaner(target, session, sleep, clock)
+    path = f"{guard.base_path}{guard.scope.parent_path}/runCommands"
+    url: str | None = f"{cleaner.origin}{path}?api-version={api_version}"
+    pages = 0
+    while url is not None and pages < MAX_SURVEY_PAGES:
+        pages += 1
+        try:
+            response = cleaner.request("GET", url)
+        except (_Remains, GuardRefusal) as reason:
+            return f"the run commands that existed before the run could not be listed ({reason})"
+        if response.status_code != 200:
+            return f"the run commands that existed before the run could not be listed (GET answered {response.status_code})"
+        body = _json(response)
+        for item in body.get("value") or ():
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str) and name.startswith(guard.scope.name_prefix):
+                guard.existed(f"{path}/{name}")
+        link = body.get("nextLink")
+        url = link if isinstance(link, str) and link.startswith(cleaner.origin + "/") else None
+    if url is not None:
+        return f"the run commands that existed before the run were listed to {MAX_SURVEY_PAGES} pages only"
+    return None
 
 
 def clean_up(

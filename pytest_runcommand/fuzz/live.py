@@ -233,6 +233,13 @@ class Guard:
         prefix = f"{self.scope.parent_path}/runCommands/".lower()
         return key if key.startswith(prefix) and "/" not in key[len(prefix) :] else None
 
+    def existed(self, path: str) -> None:
+        """Mark the run command at ``path`` as there before the run (listed before the first unit): never written to
+        nor deleted by the run."""
+        key = self._key(path) if self.scope is not None else None
+        if key is not None:
+            self._known[key] = "theirs"
+
     def forget(self, path: str) -> None:
         """Drop ``path`` from what is left to clean up (it is confirmed gone)."""
         self._created.pop(path, None)

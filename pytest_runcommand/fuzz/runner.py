@@ -48,7 +48,7 @@ from pytest_runcommand.fuzz import storage as _storage  # noqa: F401  (the pytes
 from pytest_runcommand.fuzz.baseline import failure_key
 from pytest_runcommand.fuzz.call import _header_pairs, call
 from pytest_runcommand.fuzz.checks import RUNCOMMAND_CHECKS, ContractFailure
-from pytest_runcommand.fuzz.cleanup import clean_up
+from pytest_runcommand.fuzz.cleanup import clean_up, survey
 from pytest_runcommand.fuzz.constants_pool import fixed_constants_pool
 from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
 from pytest_runcommand.fuzz.inprocess import InProcessClient
@@ -391,6 +391,7 @@ class FuzzRunner:
         parts: list[FuzzReport] = []
         try:
             with fixed_constants_pool(), self._client():
+                surveyed = survey(self.target, self._session, self.settings.api_version)
                 try:
                     for unit in units:
                         parts.append(self._fresh_report())
@@ -402,6 +403,8 @@ class FuzzRunner:
                     self.report.stopped = str(error)
                 finally:
                     parts.append(self._fresh_report())
+                    if surveyed is not None:
+                        self.report.notes.append(surveyed)
                     clean_up(self.target, self._session, self.settings.api_version, self.report)
         finally:
             self.report.refused = self.target.guard.refused
