@@ -192,7 +192,8 @@ class VirtualMachineRunCommandInstanceView(WireModel):
 class VirtualMachineRunCommandProperties(WireModel):
     """The ``properties`` of a run command; ``provisioningState`` and ``instanceView`` are read-only.
 
-    ``runAsPassword`` and ``protectedParameters`` are secrets: left out of ``repr``.
+    The properties the contract marks secret (:func:`~pytest_runcommand.contract.facts.secret_properties`) are left out
+    of ``repr``.
     """
 
     source: VirtualMachineRunCommandScriptSource | None = None

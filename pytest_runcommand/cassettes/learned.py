@@ -160,8 +160,8 @@ FORM_KEY_NAME = re.compile(r"[\w-]+(?:\.[\w-]+|\[[\w-]*\])*")
 
 def form_secret_fields(name: str, fields: list[tuple[str, str]]) -> Iterator[int]:
     """The indexes of the form fields holding a secret under the secret property ``name``: a key that names it in any
-    notation (``runAsPassword``, ``properties.runAsPassword``, ``properties[protectedParameters][0][value]``), but a
-    protected parameter's ``name``."""
+    notation (``<name>``, ``properties.<name>``, ``properties[<name>][0][value]``), but a protected parameter's
+    ``name``."""
     lowered = name.lower()
     for index, (key, value) in enumerate(fields):
         if not value or lowered not in key.lower():
@@ -180,8 +180,8 @@ _QUERY_FIELD_ENCODED = re.compile(
 
 def query_secret_fields(name: str, text: str) -> Iterator[re.Match[str]]:
     """The fields of the URL queries (and fragments) in ``text`` that hold a secret under the secret property
-    ``name``, as :func:`form_secret_fields` reads a form's keys (``runAsPassword=``, ``properties[runAsPassword]=``,
-    ``protectedParameters[0][value]=``; a field percent-encoded inside another URL too). Group 2 is the value."""
+    ``name``, as :func:`form_secret_fields` reads a form's keys (``<name>=``, ``properties[<name>]=``,
+    ``<name>[0][value]=``; a field percent-encoded inside another URL too). Group 2 is the value."""
     lowered = name.lower()
     if lowered not in text.lower():
         return

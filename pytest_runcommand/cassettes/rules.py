@@ -30,7 +30,7 @@ Default rules (IDs are stable):
 The two secret-field rules are derived from the contract: one per property marked ``x-ms-secret``
 (:func:`pytest_runcommand.contract.facts.secret_properties`), its id the property name in kebab case; they apply to
 JSON bodies, to form fields and to URL query fields whose key names the property in any notation
-(``properties[runAsPassword]``).
+(``properties[<name>]``, ``properties.<name>``).
 
 Secrets a script prints (the policy for the whole run-command family). The contract marks no part of the action run
 command (``RunCommandInput``: ``commandId``, ``script`` lines, ``parameters``) secret, and Azure's own recordings keep

@@ -247,7 +247,7 @@ def _credential_header(name: str, value: str, where: str, line: int | None) -> I
 
 
 def _query_fields(text: str, where: str, line: int | None) -> Iterator[Finding]:
-    """A secret property's value in a URL query field of ``text`` (``&runAsPassword=...``)."""
+    """A secret property's value in a URL query field of ``text`` (``&<name>=...``)."""
     for name in sorted(secret_properties()):
         for match in query_secret_fields(name, text):
             value = match.group(2)

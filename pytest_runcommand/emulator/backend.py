@@ -86,7 +86,7 @@ def _seconds(seconds: float) -> timedelta:
 
 """A GUID's 32 hex digits cut into its five groups."""
 _NAME_AND_VALUE = itemgetter("name", "value")
-"""A named value (an item of ``parameters``, ``protectedParameters``) as a script run holds it: ``(name, value)``."""
+"""A named value (an item of the parameters, public or protected) as a script run holds it: ``(name, value)``."""
 
 
 DEFAULT_CALLER = Caller("pytest-runcommand-emulator", "Application")
