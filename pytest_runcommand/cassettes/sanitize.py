@@ -190,6 +190,8 @@ class Sanitizer:
         found = self._named_cache.get(lowered)
         if found is None:
             found = tuple(fn for picks, fn in self._headers_named if picks(lowered))
+            if len(self._named_cache) >= 1024:  # bounded: a log or a server may name any number of headers
+                self._named_cache.clear()
             self._named_cache[lowered] = found
         return found
 
@@ -314,9 +316,8 @@ class Sanitizer:
             _drop(clean, "content-encoding")
             text, plain = decode(raw, content_type)
             if text is None:
-                new_body = self._binary(raw)
-                if new_body == raw:
-                    new_body = raw
+                binary = self._binary(raw)
+                new_body = raw if binary == raw else binary
             else:
                 new_text = self._body_text(text, content_type)
                 new_body = body if raw is body and plain and new_text is text else new_text.encode("utf-8")
