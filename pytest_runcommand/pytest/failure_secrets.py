@@ -3,23 +3,36 @@
 An HTTP client's error names the URL it called (``403 Client Error: Forbidden for url: ...&sig=...``), a test's
 locals (``pytest -l``) hold the bodies it sent, a print shows a token: the cassette holds them sanitized, and so
 must the terminal, the short summary and ``--junitxml``. Only failed reports are read (a passing run pays nothing),
-and a report is rewritten only where its text changes.
+and a report is rewritten only where its text changes: a traceback keeps its structure (pytest colours it, xdist
+carries it whole), each of its texts sanitized; any other failure becomes its sanitized text.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from _pytest._code.code import ReprFileLocation, TerminalRepr
+from _pytest._code.code import (
+    ExceptionChainRepr,
+    ReprEntry,
+    ReprEntryNative,
+    ReprExceptionInfo,
+    ReprFileLocation,
+    ReprFuncArgs,
+    ReprLocals,
+    ReprTraceback,
+    TerminalRepr,
+)
 
 if TYPE_CHECKING:
     import pytest
     from _pytest._io import TerminalWriter
 
-    from pytest_runcommand.cassettes.sanitize import Sanitizer
-
 __all__ = ["SanitizedFailure", "sanitize_failed_report"]
+
+_Clean = Callable[[str], str]
 
 
 class SanitizedFailure(TerminalRepr):
@@ -40,22 +53,75 @@ def sanitize_failed_report(report: pytest.TestReport, *, own_error: bool = False
     from pytest_runcommand.cassettes.free_text import process_sanitizer, sanitize_free_text
 
     sanitizer = process_sanitizer()
+
+    def clean(text: str) -> str:
+        return sanitize_free_text(sanitizer, text, withhold=not own_error)
+
     longrepr = report.longrepr
     if longrepr is not None and not isinstance(longrepr, tuple):
         text = report.longreprtext
-        clean = sanitize_free_text(sanitizer, text, withhold=not own_error)
-        if clean != text:
-            crash = _clean_crash(getattr(longrepr, "reprcrash", None), sanitizer, own_error)
-            report.longrepr = SanitizedFailure(clean, crash)
+        flat = clean(text)
+        if flat != text:
+            report.longrepr = _structured(longrepr, clean)
+            if report.longrepr is None or report.longreprtext != flat:  # a shape this module does not know
+                report.longrepr = SanitizedFailure(flat, _clean_crash(getattr(longrepr, "reprcrash", None), clean))
     sections = [(title, sanitize_free_text(sanitizer, content)) for title, content in report.sections]
     if sections != report.sections:
         report.sections = sections
 
 
-def _clean_crash(reprcrash: object, sanitizer: Sanitizer, own_error: bool) -> ReprFileLocation | None:
-    from pytest_runcommand.cassettes.free_text import sanitize_free_text
+def _structured(longrepr: object, clean: _Clean) -> TerminalRepr | None:
+    """A copy of a traceback's representation with each of its texts sanitized; None for any other shape."""
+    if isinstance(longrepr, ExceptionChainRepr):
+        chain = []
+        for traceback, crash, description in longrepr.chain:
+            cleaned = _traceback(traceback, clean)
+            if cleaned is None:
+                return None
+            chain.append((cleaned, _clean_crash(crash, clean), None if description is None else clean(description)))
+        result: ExceptionChainRepr | ReprExceptionInfo = ExceptionChainRepr(chain)
+    elif isinstance(longrepr, ReprExceptionInfo):
+        only = _traceback(longrepr.reprtraceback, clean)
+        if only is None:
+            return None
+        result = ReprExceptionInfo(reprtraceback=only, reprcrash=_clean_crash(longrepr.reprcrash, clean))
+    else:
+        return None
+    for name, content, separator in longrepr.sections:
+        result.addsection(name, clean(content), separator)
+    return result
 
+
+def _traceback(traceback: ReprTraceback, clean: _Clean) -> ReprTraceback | None:
+    entries: list[ReprEntry | ReprEntryNative] = []
+    for entry in traceback.reprentries:
+        if type(entry) is ReprEntryNative:
+            entries.append(ReprEntryNative([clean(line) for line in entry.lines]))
+        elif type(entry) is ReprEntry:
+            entries.append(
+                ReprEntry(
+                    [clean(line) for line in entry.lines],
+                    _arguments(entry.reprfuncargs, clean),
+                    None if entry.reprlocals is None else ReprLocals([clean(line) for line in entry.reprlocals.lines]),
+                    _clean_crash(entry.reprfileloc, clean),
+                    entry.style,
+                )
+            )
+        else:
+            return None
+    result = copy.copy(traceback)  # ReprTracebackNative has an __init__ of its own: copied, not rebuilt
+    result.reprentries = entries
+    result.extraline = None if traceback.extraline is None else clean(traceback.extraline)
+    return result
+
+
+def _arguments(arguments: ReprFuncArgs | None, clean: _Clean) -> ReprFuncArgs | None:
+    if arguments is None:
+        return None
+    return ReprFuncArgs([(clean(name), clean(str(value))) for name, value in arguments.args])
+
+
+def _clean_crash(reprcrash: object, clean: _Clean) -> ReprFileLocation | None:
     if not isinstance(reprcrash, ReprFileLocation):
         return None
-    message = sanitize_free_text(sanitizer, reprcrash.message, withhold=not own_error)
-    return dataclasses.replace(reprcrash, message=message)
+    return dataclasses.replace(reprcrash, path=clean(reprcrash.path), message=clean(reprcrash.message))

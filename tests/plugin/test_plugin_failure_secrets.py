@@ -99,3 +99,52 @@ def test_under_xdist_the_controllers_report_holds_no_secret(tmp_path: Path) -> N
     assert code == 1, output
     assert SENTINEL not in output
     assert SENTINEL not in (tmp_path / "report.xml").read_text()
+
+
+def test_a_sanitized_traceback_keeps_its_colours(tmp_path: Path) -> None:
+    code, output = run(tmp_path, "--color=yes", "-l")
+    assert code == 1
+    assert SENTINEL not in output
+    assert "sig=REDACTED" in output
+    bold_red_path = "\x1b[1m\x1b[31mtest_failures.py\x1b[0m:"
+    assert output.count(bold_red_path) == 2  # each failure's crash location, as pytest colours it
+
+
+CUSTOM_ITEM = textwrap.dedent(
+    f"""
+    import pytest
+
+    SIG = "{SENTINEL[:6]}" + "{SENTINEL[6:]}"
+
+
+    class Check(pytest.Item):
+        def runtest(self):
+            raise RuntimeError("refused")
+
+        def repr_failure(self, excinfo):
+            return "GET https://example.blob.core.windows.net/c/b?sv=2020-01-01&sig=" + SIG + " was refused"
+
+        def reportinfo(self):
+            return self.path, 0, self.name
+
+
+    class CheckFile(pytest.File):
+        def collect(self):
+            yield Check.from_parent(self, name="check")
+
+
+    def pytest_collect_file(parent, file_path):
+        if file_path.suffix == ".check":
+            return CheckFile.from_parent(parent, path=file_path)
+    """
+)
+
+
+def test_a_failure_of_another_shape_is_shown_as_its_sanitized_text(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(CUSTOM_ITEM)
+    (tmp_path / "blob.check").write_text("")
+    code, output = run(tmp_path, "--junitxml=report.xml", "blob.check")
+    assert code == 1, output
+    assert "sig=REDACTED was refused" in output
+    assert SENTINEL not in output
+    assert SENTINEL not in (tmp_path / "report.xml").read_text()
