@@ -168,9 +168,9 @@ def register(subparsers: Any) -> None:
         "--request-timeout",
         type=_positive(TIMEOUT_EXPECTED),
         metavar="SECONDS",
-        help=f"wait at most this long to connect and for each read of an answer (default: {REQUEST_TIMEOUT:g}); a "
-        "target that does not answer in time, or drops the connection, is a target_answers failure and the rest of "
-        "that part of the run is skipped (an answer that keeps arriving, however slowly, is waited for)",
+        help=f"each request's whole exchange, from connecting to the answer's last byte, takes at most this long "
+        f"(default: {REQUEST_TIMEOUT:g}); a target that does not answer in time (a slow trickle included), or drops "
+        "the connection, is a target_answers failure and the rest of that part of the run is skipped",
     )
     # "--shard -1/2" reaches the shard's own message instead of argparse's "expected one argument"
     parser._negative_number_matcher = re.compile(r"^-\d[\d/]*$|^-\d*\.\d+$")

@@ -64,7 +64,7 @@ ENV_SCOPE = {"subscription": "AZURE_SUBSCRIPTION_ID", "resource_group": "AZURE_R
 LIVE_MAX_REQUESTS = 500
 LIVE_RATE = 5.0
 REQUEST_TIMEOUT = 10.0
-"""Seconds a request may wait for its answer by default (``--request-timeout``)."""
+"""Seconds a request's whole exchange (connect to the answer's last byte) may take by default (``--request-timeout``)."""
 RATE_MIN = 1 / 86400
 """One request a day: the pace waits 1/rate seconds between requests, and a wait beyond what a clock can hold
 stopped the run midway (``--rate 1e-300``: OverflowError)."""
@@ -220,7 +220,7 @@ class Target:
     proxies: dict[str, str] = field(default_factory=dict)
     """Proxies for a live target, read from the environment once (never for loopback)."""
     request_timeout: float = REQUEST_TIMEOUT
-    """Seconds a request to a URL target may wait for its answer (connect and read, each)."""
+    """Seconds a request to a URL target may take, connect to the answer's last byte (one deadline per exchange)."""
 
     @property
     def scope(self) -> LiveScope | None:
@@ -231,7 +231,7 @@ class Target:
         from pytest_runcommand.fuzz.session import GuardedSession
 
         origin = self.url.origin if self.url is not None else self.base_url
-        return GuardedSession(origin, self.guard, self.proxies)
+        return GuardedSession(origin, self.guard, self.proxies, self.request_timeout)
 
     def transport_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for every request to a URL target (no redirects, TLS settings, a timeout)."""
