@@ -60,7 +60,7 @@ from schemathesis.transport import requests as requests_transport
 from schemathesis.transport.asgi import ASGI_TRANSPORT
 from schemathesis.transport.prepare import normalize_base_url
 
-from pytest_runcommand.fuzz.inprocess import InProcessClient, _Exchange, _reason, has_own_settings
+from pytest_runcommand.fuzz.inprocess import InProcessClient, _Exchange, _reason, credential_header, has_own_settings
 from pytest_runcommand.fuzz.prepared_url import prepared_origin_path_query
 
 __all__ = ["call", "lean_call_applies"]
@@ -88,7 +88,7 @@ _HEADER_PATTERNS: Any = getattr(requests.utils, "_HEADER_VALIDATORS_STR", None)
 """The patterns ``check_header_validity`` holds a str header name and value to (None: this requests has others)."""
 _MATCHED: tuple[set[str], set[str]] = (set(), set())
 """Header names and values that matched those patterns already (the same few on every request but the case id's
-value; each set bounded)."""
+value; each set bounded); never a credential's value (:func:`~pytest_runcommand.fuzz.inprocess.credential_header`)."""
 _MAX_MATCHED = 512
 _RESPONSE_SLOTS_KNOWN = getattr(Response, "__slots__", None) == (
     "status_code",
@@ -382,13 +382,16 @@ def _prepare_headers(prepared: requests.PreparedRequest, headers: Mapping[str, A
 
 
 def _match_header(pair: tuple[str, str]) -> None:
-    """``check_header_validity(pair)`` for a str pair, remembering a name and a value that match."""
+    """``check_header_validity(pair)`` for a str pair, remembering a name and a value that match (a credential's
+    value is checked on every request instead)."""
     name, value = pair
     if _HEADER_PATTERNS[0].match(name) is None or _HEADER_PATTERNS[1].match(value) is None:
         check_header_validity(pair)  # raises, as requests does
-    for seen, part in zip(_MATCHED, pair, strict=True):
-        if len(seen) < _MAX_MATCHED:
-            seen.add(part)
+    names, values = _MATCHED
+    if len(names) < _MAX_MATCHED:
+        names.add(name)
+    if len(values) < _MAX_MATCHED and not credential_header(name):
+        values.add(value)
 
 
 def _prepare_body(prepared: requests.PreparedRequest, data: Any, json: Any) -> None:

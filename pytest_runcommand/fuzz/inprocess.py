@@ -50,10 +50,11 @@ from schemathesis.core.transport import DEFAULT_RESPONSE_TIMEOUT
 from schemathesis.python import asgi
 from urllib3 import HTTPHeaderDict
 
+from pytest_runcommand.cassettes.learned import credential_like_header
 from pytest_runcommand.emulator.transport import loop_running
 from pytest_runcommand.fuzz.prepared_url import prepared_url
 
-__all__ = ["InProcessAdapter", "InProcessClient"]
+__all__ = ["InProcessAdapter", "InProcessClient", "credential_header"]
 
 Message = MutableMapping[str, Any]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -167,8 +168,15 @@ class _Exchange:
 
 _ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 """Request headers as the scope carries them, by lower-case name and value (a run sends the same few again and
-again; bounded)."""
+again; bounded); never a credential's (:func:`credential_header`): a secret is not kept past its request."""
 _MAX_ENCODED = 512
+
+
+@lru_cache(maxsize=512)
+def credential_header(name: str) -> bool:
+    """Whether a header named ``name`` carries a credential, by the cassettes' rule (``Authorization``,
+    ``X-Auth-Token``, ``x-ms-encryption-key``...): its value is kept in no table."""
+    return credential_like_header(name)
 
 
 def _scope_headers(sent: Any) -> list[tuple[bytes, bytes]]:
@@ -188,7 +196,7 @@ def _scope_headers(sent: Any) -> list[tuple[bytes, bytes]]:
         encoded = _ENCODED.get(key)
         if encoded is None:
             encoded = (lowered.encode("latin-1"), value.encode("latin-1"))
-            if len(_ENCODED) < _MAX_ENCODED:
+            if len(_ENCODED) < _MAX_ENCODED and not credential_header(lowered):
                 _ENCODED[key] = encoded
         headers.append(encoded)
     return headers
