@@ -45,6 +45,7 @@ def to_document(report: FuzzReport, baseline: Baseline | None = None) -> dict[st
         "positive": {str(k): v for k, v in sorted(report.positive.items())},
         **{name: list(getattr(report, name)) for name in _LISTS},
         "refused": report.refused,
+        "refused_preexisting": report.refused_preexisting,
         "stopped": report.stopped,
         "drawn": dict(report.drawn),
         "known": known,
@@ -78,6 +79,7 @@ def from_document(data: Any, source: str) -> tuple[FuzzReport, set[str]]:
         for name in _LISTS:
             setattr(report, name, [_text(item, name) for item in _get(data, name, list)])
         report.refused = _get(data, "refused", int)
+        report.refused_preexisting = _get(data, "refused_preexisting", int) if "refused_preexisting" in data else 0
         stopped = data.get("stopped")
         report.stopped = None if stopped is None else _text(stopped, "stopped")
         report.drawn = {str(k): _text(v, f"drawn.{k}") for k, v in _get(data, "drawn", dict).items()}

@@ -205,6 +205,9 @@ class FuzzReport:
     checks: list[str] = field(default_factory=list)
     """Names of the checks applied."""
     refused: int = 0
+    """Generated requests outside the live scope, not sent."""
+    refused_preexisting: int = 0
+    """Writes not sent because their run command existed before the run."""
     stopped: str | None = None
     cleanup: list[str] = field(default_factory=list)
     remaining: list[str] = field(default_factory=list)
@@ -270,6 +273,10 @@ class FuzzReport:
             lines.append(f"  {operation}: {spread}")
         if self.refused:
             lines.append(f"{self.refused} generated request(s) fell outside the live scope and were not sent")
+        if self.refused_preexisting:
+            lines.append(
+                f"{self.refused_preexisting} write(s) not sent: the run command existed before the run (never written to)"
+            )
         if self.stopped:
             lines.append(f"stopped early: {self.stopped}")
         lines += [f"note: {note}" for note in self.notes]
@@ -308,6 +315,7 @@ class FuzzReport:
         self.operations += [operation for operation in other.operations if operation not in self.operations]
         self.checks += [check for check in other.checks if check not in self.checks]
         self.refused += other.refused
+        self.refused_preexisting += other.refused_preexisting
         self.stopped = self.stopped or other.stopped
         self.cleanup += other.cleanup
         self.remaining += other.remaining

@@ -46,7 +46,12 @@ _WRITES = frozenset({"PUT", "PATCH", "DELETE"})
 
 
 class GuardRefusal(Exception):
-    """A request fell outside the configured scope; it was not sent."""
+    """A request fell outside the configured scope; it was not sent. ``preexisting``: a write refused because its
+    run command existed before the run (inside the scope, but never written to)."""
+
+    def __init__(self, message: str, *, preexisting: bool = False) -> None:
+        super().__init__(message)
+        self.preexisting = preexisting
 
 
 class BudgetExhausted(Exception):
@@ -127,6 +132,9 @@ class Guard:
     sleep: Callable[[float], None] = time.sleep
     sent: int = 0
     refused: int = 0
+    """Requests outside the scope (or off the target), not sent."""
+    refused_preexisting: int = 0
+    """Writes to a run command that existed before the run, not sent."""
     _created: dict[str, None] = field(default_factory=dict)
     _known: dict[str, str] = field(default_factory=dict)
     """Per run command (its path in lower case): ``"ours"`` (the run created it), ``"absent"`` (a 404 before any
@@ -163,20 +171,28 @@ class Guard:
         if "/" in name or not name.startswith(self.scope.name_prefix):
             raise GuardRefusal(f"{method} {path}: run command name lacks the prefix {self.scope.name_prefix!r}")
         if method.upper() in _WRITES and self._known.get(path.lower()) == "theirs":
-            raise GuardRefusal(f"{method} {path}: the run command existed before the run (not changed or deleted)")
+            message = f"{method} {path}: the run command existed before the run (not changed or deleted)"
+            raise GuardRefusal(message, preexisting=True)
 
     def admit(self, method: str, url: str) -> None:
         """Check scope and budget and count the request (call just before sending; the session paces it)."""
         method = method.upper()
         try:
             self.check_scope(method, url)
-        except GuardRefusal:
-            self.refused += 1
+        except GuardRefusal as refusal:
+            self.count(refusal)
             raise
         with self._lock:
             if self.max_requests and self.sent >= self.max_requests:
                 raise BudgetExhausted(f"the request budget ({self.max_requests}) is spent")
             self.sent += 1
+
+    def count(self, refusal: GuardRefusal) -> None:
+        """Count a request refused (not sent): a write to a pre-existing run command apart from the rest."""
+        if refusal.preexisting:
+            self.refused_preexisting += 1
+        else:
+            self.refused += 1
 
     def pace(self) -> None:
         """Wait as long as :attr:`rate` asks before the next request on the wire (any request, probes included)."""

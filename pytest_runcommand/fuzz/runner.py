@@ -408,6 +408,7 @@ class FuzzRunner:
                     clean_up(self.target, self._session, self.settings.api_version, self.report)
         finally:
             self.report.refused = self.target.guard.refused
+            self.report.refused_preexisting = self.target.guard.refused_preexisting
         return parts
 
     def _fresh_report(self) -> FuzzReport:

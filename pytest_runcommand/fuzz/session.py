@@ -61,8 +61,8 @@ class GuardedSession(requests.Session):
             if not url.startswith(self.origin + "/") or "@" in url.split("?", 1)[0]:
                 raise GuardRefusal(f"{request.method} {url.split('?', 1)[0]}: not on the target {self.origin}")
             self.guard.check_scope(str(request.method), url)
-        except GuardRefusal:
-            self.guard.refused += 1
+        except GuardRefusal as refusal:
+            self.guard.count(refusal)
             raise
 
 

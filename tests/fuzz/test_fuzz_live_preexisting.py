@@ -4,11 +4,15 @@ summary names each one the campaign wrote to."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 from typing import Any
 
 import pytest
 
 from pytest_runcommand.cli import main
+from pytest_runcommand.fuzz.document import from_document, to_document
+from pytest_runcommand.fuzz.findings import FuzzReport
 from pytest_runcommand.fuzz.live import Guard, GuardRefusal, LiveScope
 
 SUB = "11111111-2222-3333-4444-555555555555"
@@ -104,7 +108,11 @@ def test_the_clean_up_keeps_run_commands_that_existed_before_the_run(
     # listed before the first unit, the pre-existing run commands are never written to: the campaign's writes to
     # their names (it draws fuzz-0, fuzz-6, ...) are refused, not sent
     assert not written, output
-    assert "generated request(s) fell outside the live scope and were not sent" in output
+    refused = re.search(
+        r"^(\d+) write\(s\) not sent: the run command existed before the run \(never written to\)$", output, re.M
+    )
+    assert refused is not None, output
+    assert int(refused.group(1)) > 0
     deleted_by_campaign = {
         line.split("/runCommands/")[1].split(":")[0] for line in output.splitlines() if "clean-up: DELETE" in line
     }
@@ -118,7 +126,7 @@ def test_the_clean_up_keeps_run_commands_that_existed_before_the_run(
         for name in created:
             got = client.get(f"{server.base_url}{PARENT}/{name}", params={"api-version": API})
             assert got.status_code == 404, f"{name} was created by the run and is left\n{output}"
-    assert "existed before the run" not in output  # nothing to report: none was written to
+    assert "the run wrote to" not in output  # nothing to report: none was written to
     assert code == 0, output
 
 
@@ -131,5 +139,25 @@ def test_a_known_preexisting_run_command_is_not_written_to() -> None:
             with pytest.raises(GuardRefusal, match="existed before the run"):
                 guard.admit(method, _url(name))
         guard.admit("GET", _url(name))
-    assert guard.refused == 9
+    assert (guard.refused_preexisting, guard.refused) == (9, 0)  # inside the scope: counted apart
     guard.admit("PUT", _url("fuzz-other"))
+
+
+def test_the_summary_counts_writes_to_preexisting_run_commands_apart_from_the_scope() -> None:
+    """They were counted as "generated request(s) fell outside the live scope": they were inside it."""
+    guard = Guard(SCOPE)
+    guard.existed(f"{PARENT}/fuzz-listed")
+    for method, name in (("PUT", "fuzz-listed"), ("DELETE", "fuzz-listed"), ("PUT", "prod"), ("GET", "fuzz-listed")):
+        with contextlib.suppress(GuardRefusal):
+            guard.admit(method, _url(name))
+    assert (guard.refused_preexisting, guard.refused) == (2, 1)
+    report = FuzzReport("live", refused=guard.refused, refused_preexisting=guard.refused_preexisting)
+    lines = report.render().splitlines()
+    assert "1 generated request(s) fell outside the live scope and were not sent" in lines
+    assert "2 write(s) not sent: the run command existed before the run (never written to)" in lines
+    other = FuzzReport("live", refused_preexisting=3)
+    report.merge(other)
+    read, _ = from_document(to_document(report), "report.json")
+    assert (read.refused, read.refused_preexisting) == (1, 5)
+    earlier = {key: value for key, value in to_document(FuzzReport("x")).items() if key != "refused_preexisting"}
+    assert from_document(earlier, "earlier.json")[0].refused_preexisting == 0  # a report of an earlier version
