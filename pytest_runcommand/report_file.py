@@ -1,8 +1,9 @@
-"""Writing a report file the way a user means the path they give (``--json``, ``--junit-xml``, ``--update-baseline``,
-``--runcommand-report``, ``report merge -o``): the one writer of all of them.
+"""Writing a file the way a user means the path they give: the one writer of the package's reports (``--json``,
+``--junit-xml``, ``--update-baseline``, ``--runcommand-report``, ``report merge -o``) and of its cassettes.
 
-* A regular file, or a path that does not exist yet: written whole to a temporary file beside it and moved onto it,
-  so a reader (or a crash) never sees half a report. A symlink is followed: its target is written so, the link stays.
+* A regular file, or a path that does not exist yet: written whole to a temporary file beside it, flushed to disk
+  and moved onto it, so a reader (or a crash) never sees half a file. An existing file keeps its permissions, a new
+  one gets the umask's (as ``>`` gives). A symlink is followed: its target is written so, the link stays.
 * A path that names a descriptor of this process (``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/2``, or a link to
   one): written to that descriptor, after the process's own streams are flushed, so the report and the lines printed
   around it keep their order whatever stdout is (a pipe, a terminal, a file).
@@ -90,6 +91,7 @@ def _replace(file: Path, data: bytes, status: os.stat_result | None) -> None:
             if status is not None:
                 os.fchmod(handle, stat.S_IMODE(status.st_mode))
             _write_all(handle, data)
+            os.fsync(handle)
         finally:
             os.close(handle)
         os.replace(tmp, file)

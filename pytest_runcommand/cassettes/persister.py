@@ -7,11 +7,9 @@ the cassette has fully exited (see :func:`pytest_runcommand.cassettes.vcr.config
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import re
-import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,8 +26,9 @@ from pytest_runcommand.cassettes.readers import pair_interaction, read_cassette,
 from pytest_runcommand.cassettes.sanitize import Sanitizer
 from pytest_runcommand.cassettes.scan import Finding, scan_interactions, scan_lines
 from pytest_runcommand.errors import InputError, RunCommandError
+from pytest_runcommand.report_file import write_report
 
-__all__ = ["Deferral", "SafePersister", "SecretFoundError", "atomic_write", "guarded_cassettes"]
+__all__ = ["Deferral", "SafePersister", "SecretFoundError", "guarded_cassettes"]
 
 _ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s,\[\]{}]+")
 
@@ -96,8 +95,9 @@ class SafePersister:
       loads with no interaction is asked of the same reader as ``cassettes check`` (``interactions: {}`` is refused);
     * save: if a message of this cassette was refused, nothing is written; otherwise every interaction is sanitized
       once more and the result scanned; a finding raises :class:`SecretFoundError` (file and interaction index,
-      value masked) and nothing is written; a clean text goes to a temporary file beside the cassette, then
-      ``os.replace`` puts it in place.
+      value masked) and nothing is written; a clean text is written by the one writer of the package's files
+      (:func:`pytest_runcommand.report_file.write_report`): whole or not at all, an existing cassette's permissions
+      kept, a new one's from the umask, a symlinked cassette's target written and the link kept.
     """
 
     def __init__(
@@ -164,7 +164,7 @@ class SafePersister:
         text, findings = cleaned
         if findings:
             return SecretFoundError(_findings_message(path, findings))
-        atomic_write(path, text)
+        write_report(path, text)  # the one writer: whole or not at all, mode kept, a link's target written
         return None
 
     def _clean_text(
@@ -300,19 +300,3 @@ def _raise_if_unreadable(path: Path) -> None:
 def _load_error(path: Path, error: BaseException) -> _UnreadableCassette:
     _raise_if_unreadable(path)
     return _UnreadableCassette(f"cannot replay: {path}: cannot be loaded as a cassette: {error}")
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise

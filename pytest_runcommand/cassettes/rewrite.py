@@ -4,8 +4,8 @@ pytest-recording deletes a test's cassette before the test runs in ``rewrite`` m
 recording is refused (the secret scan found a value, a message was refused) or the test fails before anything is
 written, nothing replaces it: the previous cassette is gone and the next replay fails as "missing cassette". So, just
 before pytest-recording's ``vcr`` fixture runs, the file it is about to delete is moved aside (``.NAME.previous``
-beside it, one ``os.replace``); after the fixture's teardown (where vcrpy saves), the previous file is dropped if a new
-one was written, and put back if none was. A run that was killed in between leaves ``.NAME.previous``: the next
+beside it, one ``os.replace``); after the fixture's teardown (where vcrpy saves), the new cassette takes the previous
+one's place if one was written (its permissions, or its symlink, kept), and the previous is put back if none was. A run that was killed in between leaves ``.NAME.previous``: the next
 ``rewrite`` of that test puts it back unless it writes a new cassette.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,13 +76,22 @@ class KeptCassette:
         return cls(path)
 
     def settle(self) -> None:
-        """After the test: a new cassette was written -> the previous one is dropped; none -> it is put back."""
-        if not self.previous.exists():
+        """After the test: a new cassette was written -> it takes the previous one's place (a symlinked cassette's
+        target is written and the link put back; a file's permissions are kept); none -> the previous is put back."""
+        previous = self.previous
+        if not os.path.lexists(previous):
             return
-        if self.path.exists():
-            self.previous.unlink(missing_ok=True)
+        if not os.path.lexists(self.path):
+            os.replace(previous, self.path)
+        elif previous.is_symlink():
+            from pytest_runcommand.report_file import write_report
+
+            write_report(previous, self.path.read_text(encoding="utf-8"))
+            os.replace(previous, self.path)
         else:
-            os.replace(self.previous, self.path)
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(self.path, stat.S_IMODE(os.stat(previous).st_mode))
+            previous.unlink(missing_ok=True)
 
 
 def set_aside_for_rewrite(request: Any) -> KeptCassette | None:

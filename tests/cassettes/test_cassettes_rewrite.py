@@ -3,7 +3,10 @@ pytest-recording deletes it before the test, so a refused or failed re-recording
 
 from __future__ import annotations
 
+import os
+import stat
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -145,3 +148,49 @@ def test_the_rewritten_file_is_named_as_pytest_recording_names_it(
 ) -> None:
     path = rewrite_cassette_path(cassette_dir="d", default_name="t", record_mode=mode, config=config, markers=markers)
     assert path == (None if expected is None else Path(expected))
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask, whatever the test process runs with (the recording subprocess inherits it)."""
+    before = os.umask(0o022)
+    yield
+    os.umask(before)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_a_new_cassette_gets_the_umasks_permissions(recorded: tuple[pytest.Pytester, Path]) -> None:
+    _, cassette = recorded
+    assert stat.S_IMODE(cassette.stat().st_mode) == 0o644  # as `open(path, "w")` or `>` gives, not 0600
+
+
+@pytest.mark.usefixtures("umask_022")
+@pytest.mark.parametrize("mode", ["rewrite", "all"])
+def test_recording_again_keeps_the_cassettes_permissions(
+    recorded: tuple[pytest.Pytester, Path], monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    pytester, cassette = recorded
+    cassette.chmod(0o664)  # shared with a group (a CI step running as another user)
+    monkeypatch.setenv("NEXT", "again")
+    _run(pytester, f"--record-mode={mode}").assert_outcomes(passed=1)
+    assert "again" in cassette.read_text()
+    assert stat.S_IMODE(cassette.stat().st_mode) == 0o664
+
+
+@pytest.mark.parametrize("mode", ["rewrite", "all"])
+def test_recording_a_symlinked_cassette_again_writes_its_target(
+    recorded: tuple[pytest.Pytester, Path], monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    pytester, cassette = recorded
+    shared = pytester.path / "shared" / cassette.name
+    shared.parent.mkdir()
+    cassette.rename(shared)
+    cassette.symlink_to(os.path.relpath(shared, cassette.parent))
+    monkeypatch.setenv("NEXT", "again")
+    _run(pytester, f"--record-mode={mode}").assert_outcomes(passed=1)
+    assert cassette.is_symlink()
+    assert cassette.resolve() == shared.resolve()
+    assert "again" in shared.read_text()
+    assert _left_in(cassette.parent) == [cassette.name]  # no .previous left behind
+    monkeypatch.delenv("NEXT")
+    _run(pytester, "--block-network", "--record-mode=none").assert_outcomes(passed=1)  # the link replays
