@@ -43,6 +43,7 @@ from pytest_runcommand.emulator.asgi import (
     base_url,
     encode,
     lifespan,
+    new_request,
     parse_headers,
     parse_query,
     read_body,
@@ -184,7 +185,7 @@ class EmulatorApp:
             if not route.public:
                 claims = self.tokens.authenticate(headers.get("authorization"), own_url)
             handler = lane.handler
-            request = Request(method, path, lane.query, lane.raw_query, headers, own_url, lane.params, claims=claims)
+            request = new_request(method, path, lane.query, lane.raw_query, headers, own_url, lane.params, claims)
             request.api_version = lane.api_version
         else:
             path = str(scope.get("path", "/"))

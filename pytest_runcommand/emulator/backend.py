@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from pytest_runcommand.emulator import errors
-from pytest_runcommand.emulator.asgi import guid
+from pytest_runcommand.emulator.asgi import Guids
 from pytest_runcommand.emulator.clock import Clock
 from pytest_runcommand.emulator.executor import Execution, Executor, FakeExecutor, execution, script_run
 from pytest_runcommand.emulator.state import (
@@ -84,7 +84,6 @@ def _seconds(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-"""A GUID's 32 hex digits cut into its five groups."""
 _NAME_AND_VALUE = itemgetter("name", "value")
 """A named value (an item of the parameters, public or protected) as a script run holds it: ``(name, value)``."""
 
@@ -111,7 +110,7 @@ class Backend:
         self._lock = threading.RLock()
         self._vms: dict[tuple[str, ...], VirtualMachine] = {}
         self._operations: OrderedDict[str, AsyncOperation] = OrderedDict()
-        self._random = random.Random(_SEEDS.getrandbits(64) if seed is None else seed)
+        self._ids = Guids(random.Random(_SEEDS.getrandbits(64) if seed is None else seed))
         """Operation ids: random per emulator, as Azure's are; a ``seed`` repeats them (reproducible tests)."""
         self.operation_token = _P_TOKEN
         """The opaque ``p`` query parameter of operation URLs (Azure puts one there too, the same for weeks)."""
@@ -126,7 +125,7 @@ class Backend:
             self._vms.clear()
             self._operations.clear()
             if self._seed is not None:  # a seeded emulator starts its id sequence again; others keep drawing
-                self._random = random.Random(self._seed)
+                self._ids.seed(self._seed)
             self.clock.reset()
             reset = getattr(self.executor, "reset", None)
             if callable(reset):
@@ -350,7 +349,7 @@ class Backend:
         vm = command.vm
         settings = self.settings
         operation = AsyncOperation(
-            guid(self._random.getrandbits(128)),
+            self._ids.next(),
             kind,
             vm.ref.subscription,
             vm.location,
