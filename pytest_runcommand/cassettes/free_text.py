@@ -21,8 +21,10 @@ from pytest_runcommand.cassettes.scan import DETECTORS
 
 __all__ = ["process_sanitizer", "sanitize_free_text"]
 
-_HEADER_LINE = re.compile(r"^(\s*)(['\"]?)([!#$%&*+.^_`|~0-9A-Za-z-]+)\2(\s*:\s*)(['\"]?)(.*?)\5(\s*,?\s*)$")
-"""``name: value`` with the name a header's token, each part optionally quoted (Python's dict display)."""
+_HEADER_NAME = re.compile(r"(\s*)(['\"]?)([!#$%&*+.^_`|~0-9A-Za-z-]+)\2(\s*:\s*)")
+"""The start of ``name: value``, the name a header's token, optionally quoted (Python's dict display); the value and
+its tail are split off in code (:func:`_header_line`), in time linear in the line (a pattern for the whole line
+backtracked over a long run of blanks)."""
 _DOCUMENT_START = re.compile(r"[{\[]")
 _SHAPED_TOKENS = (DETECTORS["jwt"], DETECTORS["bearer-token"])
 _VIOLATION_LINE = re.compile(r"^\s*(?:E\s+)?(?:\[(?:request|response)\]\s+)?[A-Z][A-Z0-9_]+ at (?:/\S*|\(body\)): ")
@@ -51,11 +53,10 @@ def _line(sanitizer: Sanitizer, line: str, withhold: bool) -> str:
     ending = line[len(body) :]
     cleaned = _document_line(sanitizer, body)
     if cleaned is None:
-        header = _HEADER_LINE.match(body)
+        header = _header_line(body)
         if header is not None:
-            indent, quote, name, colon, value_quote, value, tail = header.groups()
-            value = sanitizer.header(name, value)
-            cleaned = f"{indent}{quote}{name}{quote}{colon}{value_quote}{value}{value_quote}{tail}"
+            start, name, value_quote, value, tail = header
+            cleaned = f"{start}{value_quote}{sanitizer.header(name, value)}{value_quote}{tail}"
         else:
             cleaned = sanitizer.text(body)
         named = secret_names_in(cleaned) if withhold and not _VIOLATION_LINE.match(cleaned) else None
@@ -65,6 +66,21 @@ def _line(sanitizer: Sanitizer, line: str, withhold: bool) -> str:
                 f"{indent}[a line naming {', '.join(named)} not shown: it cannot be sanitized with certainty]{ending}"
             )
     return _mask_shaped_tokens(cleaned) + ending
+
+
+def _header_line(line: str) -> tuple[str, str, str, str, str] | None:
+    """``line`` read as ``name: value``: the text up to the value, the name, the value's quote (if it is quoted),
+    the value, and its tail (blanks and one comma, as a dict display ends a line); None when it is no header line."""
+    match = _HEADER_NAME.match(line)
+    if match is None:
+        return None
+    rest = line[match.end() :]
+    body = rest.rstrip()
+    if body.endswith(","):
+        body = body[:-1].rstrip()
+    quote = body[:1] if len(body) >= 2 and body[0] in "'\"" and body[-1] == body[0] else ""
+    value = body[1:-1] if quote else body
+    return line[: match.end()], match[3], quote, value, rest[len(body) :]
 
 
 def _document_line(sanitizer: Sanitizer, line: str) -> str | None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
+import time
 
-from pytest_runcommand.cassettes.free_text import sanitize_free_text
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pytest_runcommand.cassettes.free_text import _header_line, sanitize_free_text
 from pytest_runcommand.cassettes.sanitize import default_sanitizer
 
 SENTINEL = "Sentinel-Fr33-Text-42"
@@ -82,3 +87,31 @@ def test_this_packages_own_message_may_name_a_secret_property_as_a_place() -> No
     line = "(interaction #0) request.body /properties/runAsPassword: secret-field <hidden, 16 chars>"
     assert clean(line).startswith("[a line naming runAsPassword not shown")
     assert sanitize_free_text(default_sanitizer().fresh(), line, withhold=False) == line
+
+
+WHOLE_LINE = re.compile(r"^(\s*)(['\"]?)([!#$%&*+.^_`|~0-9A-Za-z-]+)\2(\s*:\s*)(['\"]?)(.*?)\5(\s*,?\s*)$")
+"""How a header line was read before: one pattern for the whole line (its lazy value backtracked over blanks)."""
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=" \t'\",:;=xA-_", max_size=24))
+def test_a_header_line_is_split_as_the_whole_line_pattern_split_it(rest: str) -> None:
+    line = "  'x-ms-custom'" + rest
+    old = WHOLE_LINE.match(line)
+    new = _header_line(line)
+    if old is None:
+        assert new is None
+    else:
+        indent, quote, name, colon, value_quote, value, tail = old.groups()
+        assert new == (f"{indent}{quote}{name}{quote}{colon}", name, value_quote, value, tail)
+
+
+@pytest.mark.parametrize("prefix", ["Status: ok", "'x-ms-foo': '", "https://host/path?", "Authorization: Bearer "])
+def test_a_long_run_of_blanks_is_sanitized_in_linear_time(prefix: str) -> None:
+    line = prefix + " \t" * 1_500 + f"done {SENTINEL}"  # the whole-line pattern: about a minute on this line
+    sanitizer = default_sanitizer().fresh()
+    sanitize_free_text(sanitizer, f'{{"properties": {{"runAsPassword": "{SENTINEL}"}}}}')  # learned
+    started = time.perf_counter()
+    cleaned = sanitize_free_text(sanitizer, line)
+    assert time.perf_counter() - started < 5  # ~10 ms here; generous for a loaded CI machine
+    assert SENTINEL not in cleaned
