@@ -153,18 +153,31 @@ class Executor(Protocol):
 
 Matcher = Callable[[ScriptRun], bool]
 
-_ECHO = re.compile(r"^\s*(?:echo|Write-Host|Write-Output)\s+(.*?)\s*;?\s*$", re.IGNORECASE)
+_ECHO = re.compile(r"\s*(?:echo|Write-Host|Write-Output)\s", re.IGNORECASE)
+"""An echo line's start: the command and a blank; what it prints is split off in code, in time linear in the line (a
+pattern for the whole line backtracked cubically over a long run of blanks, and the emulator answered no one)."""
+
+
+def _echoed_text(line: str) -> str | None:
+    """What an echo line prints (its argument, blanks and one ``;`` stripped, one pair of quotes removed); None when
+    the line is no echo."""
+    match = _ECHO.match(line)
+    if match is None:
+        return None
+    text = line[match.end() :].strip()
+    if text.endswith(";"):
+        text = text[:-1].rstrip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    return text
 
 
 @lru_cache(maxsize=256)
 def _echo_output(script: str) -> str:
     lines = []
     for line in script.splitlines():
-        match = _ECHO.match(line)
-        if match:
-            text = match.group(1)
-            if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-                text = text[1:-1]
+        text = _echoed_text(line)
+        if text is not None:
             lines.append(text)
     return "".join(f"{line}\n" for line in lines)
 
