@@ -41,13 +41,15 @@ from pytest_runcommand.emulator.asgi import (
     Scope,
     Send,
     base_url,
+    check_declared_length,
     encode,
     lifespan,
     new_request,
     parse_headers,
     parse_query,
-    read_body,
+    read_rest,
     valid_host,
+    whole_body,
 )
 from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.faults import FAULT_HEADER, ConnectionDropped, Faults
@@ -174,7 +176,7 @@ class EmulatorApp:
         host = headers.get("host")
         if host and not valid_host(host):  # its URLs would carry what was sent (Host: x/evil?y#)
             raise errors.invalid_host(host)
-        own_url = base_url(scope, headers)
+        own_url = f"{scope.get('scheme', 'http')}://{host}" if host else base_url(scope, headers)  # base_url's
         claims: Mapping[str, Any] = {}
         # keyed by the target as sent (the path is worked out from it once per lane); by uvicorn's path without it
         key = (method, raw_path or scope.get("path", "/"), scope.get("query_string", b""))
@@ -208,7 +210,11 @@ class EmulatorApp:
             self._lanes[key] = _Lane(
                 self.router.generation, path, route, params, handler, query, raw_query, request.api_version
             )
-        request.body = await read_body(receive, self.backend.settings.max_body_bytes, headers)
+        limit = self.backend.settings.max_body_bytes
+        check_declared_length(headers, limit)
+        message = await receive()  # read_body, without a coroutine of its own
+        body = whole_body(message, limit)
+        request.body = body if body is not None else await read_rest(receive, message, limit)
         received.append(request.body)
         if self.faults.armed:
             return await self.faults.apply(request, handler, self.backend, receive)

@@ -44,6 +44,7 @@ __all__ = [
     "Send",
     "arm_answer",
     "base_url",
+    "check_declared_length",
     "encode",
     "guid",
     "guids",
@@ -54,8 +55,10 @@ __all__ = [
     "parse_query",
     "rate_limit_header",
     "read_body",
+    "read_rest",
     "request_id",
     "valid_host",
+    "whole_body",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -166,15 +169,40 @@ class ClientGone(Exception):
 async def read_body(receive: Receive, limit: int, headers: Mapping[str, str] | None = None) -> bytes:
     """The whole request body; 413 as soon as it (or its declared Content-Length) passes ``limit`` bytes;
     :class:`ClientGone` when the client disconnects before the body is complete (a part is never carried out)."""
-    declared = (headers or {}).get("content-length", "").strip()
-    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
-        raise errors.request_too_large(limit)
+    if headers is not None:
+        check_declared_length(headers, limit)
     message = await receive()
-    if not message.get("more_body", False) and message["type"] != "http.disconnect":  # the usual case: one message
-        body = message.get("body", b"")
-        if len(body) > limit:
+    body = whole_body(message, limit)
+    return body if body is not None else await read_rest(receive, message, limit)
+
+
+def check_declared_length(headers: Mapping[str, str], limit: int) -> None:
+    """413 when the declared ``Content-Length`` passes ``limit`` bytes (before waiting for such a body)."""
+    declared = headers.get("content-length")
+    if declared is not None and len(declared) >= _digits(limit):  # (fewer digits: no larger than the limit)
+        declared = declared.strip()
+        if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
             raise errors.request_too_large(limit)
-        return body if type(body) is bytes else b"".join((body,))
+
+
+@lru_cache(maxsize=8)
+def _digits(limit: int) -> int:
+    """How many digits ``limit`` has (a number written with fewer is smaller)."""
+    return len(str(max(limit, 0)))
+
+
+def whole_body(message: Message, limit: int) -> bytes | None:
+    """The body of a request sent in one message (the usual case; 413 past ``limit``), or None when more follows."""
+    if message.get("more_body", False) or message["type"] == "http.disconnect":
+        return None
+    body = message.get("body", b"")
+    if len(body) > limit:
+        raise errors.request_too_large(limit)
+    return body if type(body) is bytes else b"".join((body,))
+
+
+async def read_rest(receive: Receive, message: Message, limit: int) -> bytes:
+    """The body of a request that ``message`` begins, read to its end (:func:`read_body`)."""
     chunks: list[bytes] = []
     size = 0
     while True:

@@ -198,14 +198,13 @@ def _framed_json(command: RunCommand, state: str, cut: _Cut, key: tuple[Any, ...
             system = b",%s" % text[1 : len(text) - len(format_time(audit.last_modified_at)) - 3]
         frame = command.frame = (frame_key, head, system)
     tags = command.tags
-    answer = frame[1]
-    if tags is not None:
-        answer = b'%s,"tags":%s' % (answer, orjson.dumps(tags))
-    answer = b'%s,"properties":%s' % (answer, orjson.dumps(_wire_properties(command, state, cut)))
+    properties = _wire_properties(command, state, cut)
+    # the tags and properties in one call: '{"tags":...,"properties":...}', its braces cut
+    fields = orjson.dumps({"properties": properties} if tags is None else {"tags": tags, "properties": properties})
     if frame[2]:
         assert audit is not None
-        return b'%s%s%s"}}' % (answer, frame[2], format_time(audit.last_modified_at).encode())
-    return answer + b"}"
+        return b'%s,%s%s%s"}}' % (frame[1], fields[1:-1], frame[2], format_time(audit.last_modified_at).encode())
+    return b"%s,%s" % (frame[1], fields[1:])
 
 
 _STR = {str}

@@ -9,8 +9,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_runcommand.emulator.asgi import GUID_BATCH, Guids, Request, guid, guids, new_request, parse_headers
+from pytest_runcommand.emulator.asgi import (
+    GUID_BATCH,
+    Guids,
+    Request,
+    check_declared_length,
+    guid,
+    guids,
+    new_request,
+    parse_headers,
+)
 from pytest_runcommand.emulator.backend import Backend
+from pytest_runcommand.emulator.errors import ArmError
 from pytest_runcommand.emulator.state import ParentRef
 
 PARENT = ParentRef("00000000-0000-0000-0000-000000000000", "rg", "vm1")
@@ -64,3 +74,16 @@ def test_guids_seeded_again_start_again() -> None:
     first = [made.next() for _ in range(5)]
     made.seed(3)
     assert [made.next() for _ in range(5)] == first
+
+
+@given(st.text("0123456789 \t٣x", max_size=22), st.integers(0, 10**7))
+def test_a_declared_length_is_refused_as_read_in_full(declared: str, limit: int) -> None:
+    """Only a declared length of at least the limit's digits is read: the answer is reading it in full's."""
+    stripped = declared.strip()
+    expected = stripped.isascii() and stripped.isdigit() and (len(stripped) > 18 or int(stripped) > limit)
+    if expected:
+        with pytest.raises(ArmError) as error:
+            check_declared_length({"content-length": declared}, limit)
+        assert error.value.status == 413
+    else:
+        check_declared_length({"content-length": declared}, limit)
