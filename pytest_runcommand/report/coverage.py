@@ -12,6 +12,7 @@ JSON and (through :mod:`pytest_runcommand.report.html`) a self-contained HTML pa
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,9 +23,10 @@ from urllib.parse import urlsplit
 from pytest_runcommand.contract import RULE_CODES, SCHEMA_CODES, Contract, Violation, get_contract
 from pytest_runcommand.contract.document import query_api_version
 from pytest_runcommand.contract.facts import OPERATION_FAMILIES, operation_family, secret_properties
+from pytest_runcommand.errors import InputError
 from pytest_runcommand.interactions import Interaction
 
-__all__ = ["CoverageReport", "coverage_totals"]
+__all__ = ["CoverageReport", "coverage_totals", "read_document"]
 
 _MAX_DEPTH = 8
 _MAX_TESTS_LISTED = 50
@@ -166,21 +168,23 @@ class CoverageReport:
         found = self._operations[key] = None if match is None else (match.operation_id, contract.api_version)
         return found
 
-    def merge(self, data: Mapping[str, Any]) -> None:
-        """Add a report produced elsewhere (``to_dict()`` of another process)."""
-        self.unmatched += int(data.get("unmatched_interactions", 0))
-        self.api_versions.update({str(k): int(v) for k, v in data.get("api_versions", {}).items()})
-        for op_id, entry in data.get("operations", {}).items():
+    def merge(self, data: Any, source: str = "a worker's report") -> None:
+        """Add a report produced elsewhere (``to_dict()`` of another process, or its JSON file); read by
+        :func:`read_document` (an :class:`InputError` naming ``source`` and the field, before anything is added)."""
+        document = read_document(data, source)
+        self.unmatched += document.get("unmatched_interactions", 0)
+        self.api_versions.update(document.get("api_versions", {}))
+        for op_id, entry in document["operations"].items():
             if not entry.get("calls"):
                 continue
             seen = self.seen.setdefault(op_id, _Seen())
-            seen.calls += int(entry["calls"])
-            seen.statuses.update({int(k): int(v) for k, v in entry.get("statuses_seen", {}).items()})
-            seen.request_properties.update(entry.get("request_properties_covered", []))
-            seen.response_properties.update(entry.get("response_properties_covered", []))
-            seen.rules.update({str(k): int(v) for k, v in entry.get("rules_fired", {}).items()})
-            seen.merged_test_count += int(entry.get("test_count", len(entry.get("tests", []))))
-            seen.merged_tests.update(entry.get("tests", []))
+            seen.calls += entry["calls"]
+            seen.statuses.update({int(k): v for k, v in entry.get("statuses_seen", {}).items()})
+            seen.request_properties.update(entry.get("request_properties_covered", ()))
+            seen.response_properties.update(entry.get("response_properties_covered", ()))
+            seen.rules.update(entry.get("rules_fired", {}))
+            seen.merged_test_count += entry.get("test_count", len(entry.get("tests", ())))
+            seen.merged_tests.update(entry.get("tests", ()))
 
     # -- shaping -----------------------------------------------------------------------------------------------------
 
@@ -368,6 +372,116 @@ def _compute_universe(contract: Contract, op_id: str) -> tuple[set[str], set[str
     secrets = secret_properties()
     response = {p for p in response if not _under_secret(p, secrets)}
     return request, response, sorted(operation.responses)
+
+
+class _Bad(ValueError):
+    """A field of a coverage report has the wrong shape (the message names it)."""
+
+
+_STATUS = re.compile(r"[0-9]{1,6}")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+_ENTRY_READ: dict[str, str] = {
+    "calls": "count",
+    "statuses_seen": "statuses",
+    "request_properties_covered": "texts",
+    "response_properties_covered": "texts",
+    "rules_fired": "counts",
+    "tests": "texts",
+    "test_count": "count",
+}
+"""What ``merge`` reads of an operation's entry (only ``calls`` must be there: the others count as empty)."""
+_ENTRY_DERIVED = {
+    "family": "text",
+    "method": "text",
+    "path": "text",
+    "statuses_documented": "texts",
+    "request_properties_uncovered": "texts",
+    "response_properties_uncovered": "texts",
+}
+"""What ``to_dict`` works out again from the contract: checked when there, never read."""
+_TOP = {
+    "api_versions": "counts",
+    "unmatched_interactions": "count",
+    "contract": "text",
+    "operations_untouched": "texts",
+    "rules_fired": "counts",
+    "rules_never_fired": "texts",
+    "totals": "object",
+}
+"""The report's other fields, each checked when there (absent: empty)."""
+
+
+def read_document(data: Any, source: str) -> dict[str, Any]:
+    """``data``, a coverage report (:meth:`CoverageReport.to_dict`, or its JSON file), checked whole before any of
+    it is merged: every field there has its shape, each operation's entry has its ``calls``, counts are integers of
+    0 or more and no entry counts fewer tests than it lists. An :class:`InputError` names ``source`` and the field."""
+    try:
+        if not isinstance(data, dict) or not isinstance(data.get("operations"), dict):
+            raise _Bad('not a coverage report (no "operations" object of operation: entry)')
+        for name, kind in _TOP.items():
+            if name in data:
+                _check(data[name], kind, name)
+        for op_id, entry in data["operations"].items():
+            where = f"operations.{_field_name(op_id)}"
+            if not isinstance(entry, dict):
+                raise _Bad(f"{where}: expected an object (an operation's entry), got {_shown(entry)}")
+            if "calls" not in entry:
+                raise _Bad(f"{where}.calls: missing")
+            for name, kind in (*_ENTRY_READ.items(), *_ENTRY_DERIVED.items()):
+                if name in entry:
+                    _check(entry[name], kind, f"{where}.{name}")
+            listed = len(set(entry.get("tests", ())))
+            if entry.get("test_count", listed) < listed:
+                raise _Bad(f"{where}.test_count: {entry['test_count']}, fewer than the {listed} test(s) it lists")
+    except _Bad as error:
+        raise InputError(f"{source}: {error}") from None
+    return data
+
+
+def _check(value: Any, kind: str, where: str) -> None:
+    """``value`` has the shape ``kind`` names, else a :class:`_Bad` naming ``where``."""
+    if kind == "count" and not _is_count(value):
+        raise _Bad(f"{where}: expected a count (an integer, 0 or more), got {_shown(value)}")
+    if kind == "text" and not isinstance(value, str):
+        raise _Bad(f"{where}: expected a string, got {_shown(value)}")
+    if kind == "object" and not isinstance(value, dict):
+        raise _Bad(f"{where}: expected an object, got {_shown(value)}")
+    if kind == "texts":
+        if not isinstance(value, list):
+            raise _Bad(f"{where}: expected a list of strings, got {_shown(value)}")
+        for item in value:
+            if not isinstance(item, str):
+                raise _Bad(f"{where}: expected a list of strings, holds {_shown(item)}")
+    if kind in ("counts", "statuses"):
+        what = (
+            "status: count"
+            if kind == "statuses"
+            else "api-version: count"
+            if where == "api_versions"
+            else "rule: count"
+        )
+        if not isinstance(value, dict):
+            raise _Bad(f"{where}: expected an object of {what}, got {_shown(value)}")
+        for key, count in value.items():
+            if kind == "statuses" and not _STATUS.fullmatch(key):
+                raise _Bad(f"{where}: expected {what}, got the status {_shown(key)}")
+            if not _is_count(count):
+                raise _Bad(f"{where}: expected {what}, got {_shown(count)} for {_shown(key)}")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _field_name(name: str) -> str:
+    """An operation id as a field path shows it: as is when plain, else quoted and cut short."""
+    return name if _PLAIN_NAME.fullmatch(name) else _shown(name)
+
+
+def _shown(value: Any) -> str:
+    """A value of a bad field, quoted (control characters escaped) and cut short for a one-line message."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def coverage_totals(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

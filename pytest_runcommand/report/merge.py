@@ -4,7 +4,9 @@ Each input is recognised by its content (a fuzz JSON report, a fuzz JUnit XML fi
 they must be of one kind, and the output is of that kind: fuzz JSON through ``merge_documents`` (the shards in
 campaign order, whatever the order given), fuzz JUnit XML from the JSON reports the files carry (what one run of the
 whole campaign writes), other JUnit XML by test case (the failures and errors of all inputs combined, counts
-recomputed), coverage JSON through ``CoverageReport.merge`` with its HTML page beside it. :data:`HELP` is what ``--help`` says.
+recomputed), coverage JSON through ``CoverageReport.merge`` with its HTML page beside it (each input checked whole
+by ``report.coverage.read_document`` first: a bad field exits 2 naming the file and the field). :data:`HELP` is what
+``--help`` says.
 """
 
 from __future__ import annotations
@@ -124,8 +126,8 @@ def merge_files(files: list[Path], output: Path, *, require_campaign: bool = Fal
         from pytest_runcommand.report.coverage import CoverageReport
 
         coverage = CoverageReport()
-        for _, data in loaded:
-            coverage.merge(data)
+        for file, (_, data) in zip(files, loaded, strict=True):
+            coverage.merge(data, str(file))
         try:
             coverage.write(output)
         except OSError as error:
@@ -197,10 +199,9 @@ def _load(file: Path, raw: bytes) -> tuple[str, Any]:
     if isinstance(data, dict) and "format" in data:
         return FUZZ_JSON, data
     if isinstance(data, dict) and isinstance(data.get("operations"), dict):
-        for name, entry in data["operations"].items():
-            if not isinstance(entry, dict) or not isinstance(entry.get("calls", 0), int):
-                raise InputError(f"{file}: operations.{name}: not a coverage entry")
-        return COVERAGE, data
+        from pytest_runcommand.report.coverage import read_document
+
+        return COVERAGE, read_document(data, str(file))  # checked whole here: a bad field exits 2 before any merge
     raise InputError(f"{file}: not a fuzz report, a JUnit file or a coverage report")
 
 
