@@ -86,17 +86,17 @@ class _Seen:
     response_properties: set[str] = field(default_factory=set)
     rules: Counter[str] = field(default_factory=Counter)
     tests: set[str] = field(default_factory=set)
-    """Ids of the tests that made these calls here."""
-    merged_tests: set[str] = field(default_factory=set)
-    """Ids listed by reports merged in (each lists at most ``_MAX_TESTS_LISTED``)."""
-    merged_test_count: int = 0
+    """Ids of the tests that made these calls: this process's, and those the reports merged in list."""
+    unlisted: int = 0
+    """Tests the reports merged in counted beyond their lists (each lists at most ``_MAX_TESTS_LISTED``)."""
 
     @property
     def test_count(self) -> int:
-        return len(self.tests) + self.merged_test_count
+        """Distinct tests by id while the lists are whole; what lies beyond a report's list is added."""
+        return len(self.tests) + self.unlisted
 
     def listed_tests(self) -> list[str]:
-        return sorted(self.tests | self.merged_tests)[:_MAX_TESTS_LISTED]
+        return sorted(self.tests)[:_MAX_TESTS_LISTED]
 
 
 class CoverageReport:
@@ -183,8 +183,9 @@ class CoverageReport:
             seen.request_properties.update(entry.get("request_properties_covered", ()))
             seen.response_properties.update(entry.get("response_properties_covered", ()))
             seen.rules.update(entry.get("rules_fired", {}))
-            seen.merged_test_count += entry.get("test_count", len(entry.get("tests", ())))
-            seen.merged_tests.update(entry.get("tests", ()))
+            listed = set(entry.get("tests", ()))
+            seen.tests |= listed  # a test in two reports (a retried job) is one test
+            seen.unlisted += entry.get("test_count", len(listed)) - len(listed)
 
     # -- shaping -----------------------------------------------------------------------------------------------------
 

@@ -39,7 +39,8 @@ the output is of that kind:
   JUnit XML     fuzz JUnit files: the file one run of the campaign writes (every distinct finding, from
                 the inputs' reports); other JUnit files: test cases by class and name, the failures and
                 errors of all inputs combined, counts recomputed
-  coverage JSON calls and statuses summed, written with its HTML page beside it
+  coverage JSON calls and statuses summed, a test counted once however many inputs name it (by its
+                node id), written with its HTML page beside it
 
 Fuzz reports merge only within one campaign: the same api-version, target kind, --max-examples, modes,
 operations, seed (or derandomized) and checks, each shard of one --shard K/N split once (a full run is 1/1).

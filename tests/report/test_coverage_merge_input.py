@@ -119,3 +119,53 @@ def test_an_undamaged_real_report_merges(tmp_path: Path, real_report: dict[str, 
     merged = json.loads((tmp_path / "m.json").read_text())["operations"][OPERATION]
     once = real_report["operations"][OPERATION]["statuses_seen"]
     assert (merged["calls"], merged["statuses_seen"]) == (2, {code: 2 * count for code, count in once.items()})
+
+
+INVOKE = """
+import pytest
+
+from pytest_runcommand.emulator import Outcome
+
+DISK_CHECK = "df --output=pcent / | tail -1"
+
+
+@pytest.mark.runcommand_contract
+def test_invoke_reads_what_the_vm_printed(runcommand_emulator):
+    runcommand_emulator.executor.register(Outcome.success(" 83%\\n"), script=DISK_CHECK)
+    client = runcommand_emulator.client
+    body = {"commandId": "RunShellScript", "script": [DISK_CHECK]}
+    accepted = client.post(runcommand_emulator.action_path(vm="web-1"), json=body)
+    assert accepted.status_code == 202
+    result = client.get(accepted.headers["Location"])
+    while result.status_code == 202:
+        result = client.get(accepted.headers["Location"])
+    (status,) = result.json()["value"]
+    assert status["code"] == "ProvisioningState/succeeded"
+"""
+
+CATALOGUE = """
+def test_catalogue(runcommand_emulator):
+    client = runcommand_emulator.client
+    assert client.get(runcommand_emulator.catalogue_path(location="westus")).status_code == 200
+"""
+
+
+def test_a_test_in_two_merged_reports_counts_once(tmp_path: Path) -> None:
+    """A full run and a retry of one of its tests (a CI job run again): merged, that test is one test (review 10,
+    finding 11: test_count was summed, 2 with one test listed)."""
+    (tmp_path / "test_b.py").write_text(INVOKE)
+    (tmp_path / "test_cat.py").write_text(CATALOGUE)
+    node = "test_b.py::test_invoke_reads_what_the_vm_printed"
+    full = run_suite(tmp_path, "full.json", node, "test_cat.py")
+    retry = run_suite(tmp_path, "retry.json", node)
+    action = "VirtualMachines_RunCommand"
+    assert full["operations"][action]["test_count"] == retry["operations"][action]["test_count"] == 1
+    done = cli("report", "merge", "full.json", "retry.json", "-o", "merged/fr.json", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    merged = json.loads((tmp_path / "merged" / "fr.json").read_text())["operations"]
+    assert (merged[action]["test_count"], merged[action]["tests"]) == (1, [node])
+    catalogue = "VirtualMachineRunCommands_List"
+    assert (merged[catalogue]["test_count"], merged[catalogue]["tests"]) == (1, ["test_cat.py::test_catalogue"])
+    page = (tmp_path / "merged" / "fr.html").read_text()
+    assert "exercised by 2 test(s)" not in page
+    assert "exercised by 1 test(s)" in page
