@@ -102,19 +102,22 @@ class EmulatorHandle:
         """Path (and ``?api-version=``) of a VM's run command, or of its list when ``name`` is None.
 
         ``subscription`` defaults to the zero subscription id, ``api_version`` to the handle's (the run's
-        ``--runcommand-api-version``, else the contract's default; None: no query).
+        ``--runcommand-api-version``, else the contract's default; None: no query). Each name is percent-encoded
+        as the Azure SDKs encode it (``a/b`` is ``a%2Fb``, one segment, which ARM refuses as a name).
         """
         from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID
+        from pytest_runcommand.emulator.runcommands import quote_query
+        from pytest_runcommand.emulator.runcommands import quote_segment as q
 
         subscription = subscription or ZERO_SUBSCRIPTION_ID
         api_version = self._version("") if api_version == "default" else api_version
         path = (
-            f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Compute/"
-            f"virtualMachines/{vm}/runCommands"
+            f"/subscriptions/{q(subscription)}/resourceGroups/{q(resource_group)}/providers/Microsoft.Compute/"
+            f"virtualMachines/{q(vm)}/runCommands"
         )
         if name is not None:
-            path += f"/{name}"
-        return path if api_version is None else f"{path}?api-version={api_version}"
+            path += f"/{q(name)}"
+        return path if api_version is None else f"{path}?api-version={quote_query(api_version)}"
 
     def action_path(
         self, *, vm: str = "vm1", resource_group: str = "rg", subscription: str | None = None, api_version: str = ""
@@ -130,9 +133,10 @@ class EmulatorHandle:
     ) -> str:  # fmt: skip
         """Path and query of the location catalogue of built-in commands, or of one command's document."""
         from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID
+        from pytest_runcommand.emulator.runcommands import quote_segment as q
 
-        path = f"/subscriptions/{subscription or ZERO_SUBSCRIPTION_ID}/providers/Microsoft.Compute/locations/{location}"
-        path += "/runCommands" + (f"/{command_id}" if command_id is not None else "")
+        path = f"/subscriptions/{q(subscription or ZERO_SUBSCRIPTION_ID)}/providers/Microsoft.Compute/locations/"
+        path += q(location) + "/runCommands" + (f"/{q(command_id)}" if command_id is not None else "")
         return self._query(path, api_version)
 
     def _version(self, api_version: str) -> str:
@@ -141,7 +145,9 @@ class EmulatorHandle:
         return api_version or self.api_version or DEFAULT_API_VERSION
 
     def _query(self, path: str, api_version: str) -> str:
-        return f"{path}?api-version={self._version(api_version)}"
+        from pytest_runcommand.emulator.runcommands import quote_query
+
+        return f"{path}?api-version={quote_query(self._version(api_version))}"
 
     def url(self, path: str) -> str:
         """Absolute URL of ``path`` on this emulator."""
