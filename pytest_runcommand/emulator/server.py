@@ -175,7 +175,10 @@ class EmulatorServer:
         files = make_certificates(Path(self._tmpdir), self.host)
         self.ca_path = files["ca"]
         if self.ca_out is not None:  # its folder must exist: a typo must not create folders
-            shutil.copyfile(files["ca"], self.ca_out)
+            try:
+                shutil.copyfile(files["ca"], self.ca_out)
+            except OSError as error:  # a failed write (ENOSPC) names no file: name the one it was writing
+                raise OSError(error.errno, error.strerror or str(error), str(self.ca_out)) from None
             self.ca_path = str(self.ca_out)
         return {"ssl_certfile": files["certfile"], "ssl_keyfile": files["keyfile"]}
 

@@ -50,15 +50,24 @@ def test_a_script_with_a_long_run_of_blanks_is_answered_promptly(runcommand_emul
     assert shown["properties"]["instanceView"]["output"] == "a" + " \t" * 1_500 + "b\n"
 
 
-def test_other_clients_are_answered_while_a_long_script_line_is_put(
-    runcommand_emulator_server: ServedEmulator,
-) -> None:
+def test_other_clients_are_answered_while_a_long_script_line_runs(runcommand_emulator_server: ServedEmulator) -> None:
     server = runcommand_emulator_server
+    url = server.run_command_path("blanks")
     body = {"location": "westus", "properties": {"source": {"script": SCRIPT}}}
-    with server.client(timeout=60) as writer, server.client(timeout=5) as other:
-        put = threading.Thread(target=lambda: writer.put(server.run_command_path("blanks"), json=body))
-        put.start()
-        try:
+    created = threading.Event()
+
+    def write_then_read() -> None:
+        with server.client(timeout=120) as writer:
+            writer.put(url, json=body)
+            created.set()
+            writer.get(url + "&$expand=instanceView")  # the script's output: its echo lines read
+
+    reader = threading.Thread(target=write_then_read)
+    reader.start()
+    try:
+        assert created.wait(60)
+        time.sleep(0.2)
+        with server.client(timeout=5) as other:
             assert other.get(server.run_command_path()).status_code == 200  # ReadTimeout while the loop was stuck
-        finally:
-            put.join(60)
+    finally:
+        reader.join(120)

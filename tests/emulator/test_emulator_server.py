@@ -89,6 +89,14 @@ def test_cli_usage_errors(argv: list[str], message: str, capsys: pytest.CaptureF
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_cli_a_ca_bundle_that_cannot_be_written_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["emulator", "--tls", "--ca-out", "/dev/full"]) == 2
+    error = capsys.readouterr().err
+    assert "--ca-out /dev/full: cannot write the CA bundle: No space left on device" in error
+    assert "cannot listen" not in error
+
+
 def test_cli_serves_over_tls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     ca_out = tmp_path / "emulator-ca.pem"
     vm = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
