@@ -126,8 +126,16 @@ def contract_violation(violations: Sequence[tuple[str, str, str]]) -> ArmError:
     rule's own code, message and JSON pointer in ``details`` (what the test author reads). ``violations``:
     ``(code, message, pointer)``, at least one."""
     code, message, pointer = violations[0]
-    details = [ErrorDetail(rule, text, target) for rule, text, target in violations]
+    details = [ErrorDetail(rule, text, target) for rule, text, target in violations[:MAX_DETAILS]]
+    if len(violations) > MAX_DETAILS:
+        more = len(violations) - MAX_DETAILS
+        details.append(ErrorDetail("TooManyViolations", f"and {more} more violation(s) of the contract, not listed"))
     return ArmError(400, _ARM_CODE_OF_RULE.get(code, "BadRequest"), message, target=pointer, details=details)
+
+
+MAX_DETAILS = 100
+"""The most broken rules a 400's ``details`` lists (a 3 MB body of 300,000 made a 36 MB answer); a last entry counts
+the rest."""
 
 
 def authentication_failed() -> ArmError:

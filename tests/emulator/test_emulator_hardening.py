@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, ZERO_SUBSCRIPTION_ID
 from pytest_runcommand.emulator import InProcessEmulator, ServedEmulator
 from pytest_runcommand.emulator.backend import Backend
+from pytest_runcommand.emulator.errors import MAX_DETAILS
 from pytest_runcommand.emulator.identity import DEFAULT_CLIENT_ID, DEFAULT_TENANT
 
 VM = f"/subscriptions/{ZERO_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
@@ -455,3 +456,17 @@ def test_any_name_in_the_path_is_served_or_refused_before_any_change(
         assert emulator.client.get(path).json()["name"] == (name if where == "runCommand" else "rc1")
     else:
         assert emulator.backend.vms == [], "refused before any change"
+
+
+def test_a_body_breaking_many_rules_gets_a_bounded_answer(runcommand_emulator: InProcessEmulator) -> None:
+    parameters = [{"name": 1, "value": 2, "x": 3}] * 400  # three broken rules each
+    body = {"location": "westus", "properties": {"source": {"script": "ls"}, "parameters": parameters}}
+    answer = runcommand_emulator.client.put(runcommand_emulator.run_command_path("many"), json=body)
+    assert answer.status_code == 400
+    details = answer.json()["error"]["details"]
+    assert len(details) == MAX_DETAILS + 1
+    assert details[-1] == {
+        "code": "TooManyViolations",
+        "message": f"and {1200 - MAX_DETAILS} more violation(s) of the contract, not listed",
+    }
+    assert len(answer.content) < 30_000
