@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
-from pytest_runcommand.contract.facts import is_secret_pointer, secret_properties
+from pytest_runcommand.contract.facts import API_VERSIONS, is_secret_pointer, secret_properties
 
 __all__ = [
     "FORM_KEY_NAME",
@@ -24,6 +25,8 @@ __all__ = [
     "escape_pointer",
     "field_values",
     "form_secret_fields",
+    "path_segments",
+    "protocol_words",
     "query_secret_fields",
     "sas_values",
     "secret_leaves",
@@ -32,6 +35,53 @@ __all__ = [
 ]
 
 REDACTED = "REDACTED"
+
+
+@cache
+def protocol_words() -> frozenset[str]:
+    """The protocol's own words, in lower case, read from the contract documents of every api-version: each value
+    they enumerate (``enum`` and ``x-ms-enum`` values: an operation's ``status``, an ``executionState``, a
+    ``scriptShell``), each literal segment of their paths (``virtualMachines``, ``runCommands``) and the
+    api-versions themselves. A secret equal to one of them, or inside one, is redacted where it stands but not
+    scrubbed from other text: that would rewrite the protocol (a ``Succeeded`` no client knows as final)."""
+    from pytest_runcommand.contract.versioned import version_document
+
+    words: set[str] = {version.lower() for version in API_VERSIONS}
+    for api_version in API_VERSIONS:
+        document = version_document(api_version)
+        for template in document.get("paths") or {}:
+            words.update(part.lower() for part in str(template).split("/") if part and "{" not in part)
+        stack: list[Any] = [document]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                enum = item.get("enum")
+                if isinstance(enum, list):
+                    words.update(str(v).lower() for v in enum if _is_text(v))
+                extension = item.get("x-ms-enum")
+                if isinstance(extension, dict) and isinstance(extension.get("values"), list):
+                    words.update(
+                        str(v["value"]).lower()
+                        for v in extension["values"]
+                        if isinstance(v, dict) and _is_text(v.get("value"))
+                    )
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+    words.discard("")
+    return frozenset(words)
+
+
+def path_segments(url: str) -> set[str]:
+    """The segments of a URL's path, percent-decoded, in lower case (a resource's name, its type's segment)."""
+    start = url.find("://")
+    path = url[start + 3 :] if start >= 0 else url
+    if start >= 0:
+        slash = path.find("/")
+        path = path[slash:] if slash >= 0 else ""
+    for stop in ("?", "#"):
+        path = path.partition(stop)[0]
+    return {unquote(part).lower() for part in path.split("/") if part}
 
 
 def canonical_secret_name(key: object) -> str | None:

@@ -2,7 +2,9 @@
 
 * :func:`live_sanitized_view` - while recording, the test sees the sanitized response it will see on replay (bodies
   and headers; only the URLs a client follows live - ``Location``, ``Azure-AsyncOperation``, ``Operation-Location``
-  - and ``Set-Cookie`` stay live, or polling a real service would break);
+  - and ``Set-Cookie`` stay live, or polling a real service would break); when the test ends, what the cassette's
+  sanitizer noted is shown as a :class:`~pytest_runcommand.cassettes.sanitize.SecretNotScrubbedWarning` (a secret
+  redacted in place but not scrubbed from other text, being a word of the protocol);
 * :func:`no_wait_playback` - in a write-protected (replay-only) cassette, azure-core's LRO polling delay is skipped
   (when azure-core is installed; replay needs no Azure SDK);
 * :func:`zero_retry_after` - an ``after_load_interaction`` hook replaying ``Retry-After`` as ``0``;
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,6 +30,7 @@ from pytest_runcommand.cassettes.patches import (
     patch_azure_polling_delay,
     patch_httpx_record_responses,
 )
+from pytest_runcommand.cassettes.sanitize import Sanitizer, SecretNotScrubbedWarning
 from pytest_runcommand.errors import RunCommandError
 
 __all__ = [
@@ -99,6 +103,16 @@ def mismatch_message(
         lines.append(f"  (record_mode {mode!r} is set by vcr_config or the vcr marker, which win over --record-mode:")
         lines.append("   change it there first)")
     return "\n".join(lines)
+
+
+def _masked_text(text: str | None, values: set[str]) -> str:
+    """A matcher's message on one line, each of ``values`` masked as written and as JSON shows it."""
+    import orjson
+
+    from pytest_runcommand.cassettes.matchers import shown_sent
+
+    escaped = {orjson.dumps(value).decode()[1:-1] for value in values}
+    return " ".join(str(shown_sent(None, text or "", values | escaped)).split())
 
 
 def _mode_source(mode: str, test_id: str | None, mode_option: str | None) -> str:

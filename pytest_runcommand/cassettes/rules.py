@@ -44,7 +44,13 @@ result entries, a run command's instance-view ``output`` and ``error``). So:
   wherever it appears later, in any case, inside any text: script output and error text, the action's ``script``
   lines and ``parameters`` values, URLs, headers. The cassette is sanitized once more from its first interaction
   when it is saved, so a value learned late is scrubbed early too. Values shorter than :data:`MIN_LEARNED_LENGTH`
-  characters are redacted where they stand but not searched for in free text (they would match everywhere);
+  characters are redacted where they stand but not searched for in free text (they would match everywhere), and so
+  is a value that is a word of the protocol or inside one (:func:`~pytest_runcommand.cassettes.learned.protocol_words`:
+  a value the contract enumerates, such as ``Succeeded``, a literal segment of its paths, an api-version; or a segment
+  of the path of a request the cassette holds, such as the VM's name): scrubbing it would rewrite the answers
+  (a status no client knows as final, ids and URLs naming ``REDACTED``). The sanitizer notes it, naming the rule and
+  the property, never the value (:meth:`~pytest_runcommand.cassettes.sanitize.Sanitizer.take_notes`; under
+  pytest, a :class:`~pytest_runcommand.cassettes.sanitize.SecretNotScrubbedWarning` when the test ends);
 * the action's named ``parameters`` (and its ``script`` lines) are kept, like a managed run command's
   ``parameters``: the contract calls them public (the protected parameters are the secret channel, which the
   action does not have), tests assert on them, and replay matches requests by them. A value you know to be secret but pass
@@ -97,6 +103,7 @@ __all__ = [
     "known_values_rule",
     "secret_field_rules",
     "secret_leaves",
+    "secret_property_of",
 ]
 
 
@@ -318,6 +325,11 @@ def _secret_property_query_values(name: str) -> Callable[[str], Iterator[str]]:
 
 def _kebab(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"-\1", name).lower()
+
+
+def secret_property_of(rule_id: str) -> str | None:
+    """The secret property of the contract a rule of :func:`secret_field_rules` is named after, or None."""
+    return next((name for name in sorted(secret_properties()) if _kebab(name) == rule_id), None)
 
 
 def secret_field_rules() -> tuple[Rule, ...]:

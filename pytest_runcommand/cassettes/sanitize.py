@@ -7,7 +7,9 @@ add or drop rules one by one::
 
 A sanitizer remembers the secret values its rules remove (a secret property's value, a credential header's token, a
 SAS signature, an OAuth token) and scrubs them wherever they appear later - in text a script printed too; the
-recorder gives each cassette a fresh memory (:meth:`Sanitizer.fresh`).
+recorder gives each cassette a fresh memory (:meth:`Sanitizer.fresh`). A value that is a word of the protocol, or
+inside one, is not remembered (see :mod:`pytest_runcommand.cassettes.rules`): the contract's enumerated values and
+path words, and the segments of the request paths it sanitizes (:meth:`Sanitizer.url`).
 
 Bodies are sanitized decoded: a byte-order mark, a charset or a content coding never hides a secret from a rule.
 :meth:`Sanitizer.message` sanitizes a whole message (headers of any value type, a compressed or non-UTF-8 body) and
@@ -35,7 +37,7 @@ from pytest_runcommand.cassettes.decode import (
     wide_texts,
     with_utf8_charset,
 )
-from pytest_runcommand.cassettes.learned import FORM_KEY_NAME, credential_token
+from pytest_runcommand.cassettes.learned import FORM_KEY_NAME, credential_token, path_segments, protocol_words
 from pytest_runcommand.cassettes.rules import (
     DEFAULT_RULES,
     MIN_LEARNED_LENGTH,
@@ -47,6 +49,7 @@ from pytest_runcommand.cassettes.rules import (
     header_rule,
     json_field_rule,
     known_values_rule,
+    secret_property_of,
 )
 from pytest_runcommand.contract.facts import secret_properties
 from pytest_runcommand.errors import UsageError
@@ -57,6 +60,7 @@ __all__ = [
     "REDACTED",
     "Rule",
     "Sanitizer",
+    "SecretNotScrubbedWarning",
     "default_sanitizer",
     "form_field_rule",
     "header_rule",
@@ -69,6 +73,16 @@ def secret_names_in(text: str) -> list[str]:
     """The secret property and OAuth token field names ``text`` holds, in any case."""
     lowered = text.lower()
     return [name for name in (*sorted(secret_properties()), *TOKEN_FIELDS) if name.lower() in lowered]
+
+
+class SecretNotScrubbedWarning(UserWarning):
+    """A secret value was redacted where it stood but is not scrubbed from other text: it is a word of the protocol
+    (see :mod:`pytest_runcommand.cassettes.rules`). The message names the rule and the property, never the value."""
+
+
+_MAX_PATH_WORDS = 4096
+"""Path segments a sanitizer keeps as words of the protocol (one per resource name seen): bounded, as a log or a long
+recording may name any number of resources."""
 
 
 class Sanitizer:
@@ -86,6 +100,10 @@ class Sanitizer:
         "_learned",
         "_learned_pattern",
         "_named_cache",
+        "_notes",
+        "_origins",
+        "_path_words",
+        "_refused",
         "_text",
         "rules",
     )
@@ -105,18 +123,23 @@ class Sanitizer:
         self._text = tuple(r.text for r in self.rules if r.text is not None)
         self._json = tuple(r.json for r in self.rules if r.json is not None)
         self._form = tuple(r.form for r in self.rules if r.form is not None)
-        self._form_learn = tuple((r.learn_form, r.replacement) for r in self.rules if r.learn_form is not None)
-        self._learn = tuple((r.learn, r.replacement) for r in self.rules if r.learn is not None)
-        self._json_learn = tuple((r.learn_json, r.replacement) for r in self.rules if r.learn_json is not None)
-        header_learn: dict[str, list[tuple[Callable[[str], Iterable[str]], str]]] = {}
+        self._form_learn = tuple((r.learn_form, r.replacement, r.id) for r in self.rules if r.learn_form is not None)
+        self._learn = tuple((r.learn, r.replacement, r.id) for r in self.rules if r.learn is not None)
+        self._json_learn = tuple((r.learn_json, r.replacement, r.id) for r in self.rules if r.learn_json is not None)
+        header_learn: dict[str, list[tuple[Callable[[str], Iterable[str]], str, str]]] = {}
         for rule in self.rules:
             for name, learn in rule.learn_headers.items():
-                header_learn.setdefault(name.lower(), []).append((learn, rule.replacement))
+                header_learn.setdefault(name.lower(), []).append((learn, rule.replacement, rule.id))
         self._header_learn = header_learn
-        self._headers_named = tuple(r.headers_named for r in self.rules if r.headers_named is not None)
-        self._named_cache: dict[str, tuple[HeaderFn, ...]] = {}
+        self._headers_named = tuple((r.headers_named, r.id) for r in self.rules if r.headers_named is not None)
+        self._named_cache: dict[str, tuple[tuple[HeaderFn, str], ...]] = {}
         self._learned: dict[str, str] = {}
         self._learned_pattern: re.Pattern[str] | None = None
+        self._origins: dict[str, str] = {}
+        self._path_words: set[str] = set()
+        self._refused: set[str] = set()
+        self._notes: dict[str, bool] = {}
+        """Each note -> whether :meth:`take_notes` handed it out already."""
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -143,9 +166,9 @@ class Sanitizer:
     # -- parts ------------------------------------------------------------------------------------------
 
     def text(self, value: str) -> str:
-        for learn, replacement in self._learn:
+        for learn, replacement, origin in self._learn:
             for seen in learn(value):
-                self._remember(seen, replacement)
+                self._remember(seen, replacement, origin)
         for fn in self._text:
             value = fn(value)
         if self._learned_pattern is not None:
@@ -159,46 +182,96 @@ class Sanitizer:
         """How many values this sanitizer has learned to replace wherever they appear (never the values)."""
         return len(self._learned)
 
-    def _remember(self, value: str, replacement: str) -> None:
+    def _remember(self, value: str, replacement: str, origin: str) -> None:
         key = value.lower()
         if key in self._learned or key == replacement.lower() or len(value) < MIN_LEARNED_LENGTH:
             return
+        if replacement == REDACTED and (key in self._refused or self._protocol_word(key)):
+            if key not in self._refused:
+                self._refused.add(key)
+                self._note(origin)
+            return
         self._learned[key] = replacement
-        alternatives = "|".join(re.escape(k) for k in sorted(self._learned, key=len, reverse=True))
-        self._learned_pattern = re.compile(alternatives, re.IGNORECASE)
+        self._origins[key] = origin
+        self._compile()
 
-    url = text
+    def _compile(self) -> None:
+        alternatives = "|".join(re.escape(k) for k in sorted(self._learned, key=len, reverse=True))
+        self._learned_pattern = re.compile(alternatives, re.IGNORECASE) if alternatives else None
+
+    def _protocol_word(self, key: str) -> bool:
+        """Whether ``key`` (lower case) is a word of the protocol or inside one: the contract's words, or a segment
+        of a request path this sanitizer has seen."""
+        return any(key in word for word in protocol_words()) or any(key in word for word in self._path_words)
+
+    def _note(self, origin: str) -> None:
+        name = secret_property_of(origin)
+        what = f"a value under {name} (rule {origin})" if name else f"a value the rule {origin} removes"
+        self._notes.setdefault(
+            f"{what} is also a word of the protocol, or inside one (a value the contract enumerates, such as an "
+            "operation's status, or a segment of a request's path, such as the VM's name): it is redacted where it "
+            "stands but not scrubbed from other text, where it would rewrite the answers; give the secret a value "
+            "of its own",
+            False,
+        )
+
+    def take_notes(self) -> list[str]:
+        """What this sanitizer noted that no call handed out yet (a secret it redacts in place but does not scrub
+        from other text, and why); the notes name rules and properties, never a value."""
+        notes = [note for note, taken in self._notes.items() if not taken]
+        self._notes.update(dict.fromkeys(notes, True))
+        return notes
+
+    def url(self, value: str) -> str:
+        """A request's URL sanitized (as :meth:`text`); its path's segments become words of the protocol first: a
+        secret equal to one, or inside one (a resource's name), is not scrubbed from other text, and one learned
+        before is forgotten (the cassette is sanitized again from its start when it is saved)."""
+        new = path_segments(value) - self._path_words if "/" in value else set()
+        if new and len(self._path_words) < _MAX_PATH_WORDS:
+            self._path_words.update(new)
+            forgotten = [
+                key
+                for key, replacement in self._learned.items()
+                if replacement == REDACTED and any(key in word for word in new)
+            ]
+            for key in forgotten:
+                del self._learned[key]
+                self._refused.add(key)
+                self._note(self._origins.pop(key, "?"))
+            if forgotten:
+                self._compile()
+        return self.text(value)
 
     def header(self, name: str, value: str) -> str:
         lowered = name.lower()
-        for learn, replacement in self._header_learn.get(lowered, ()):
+        for learn, replacement, origin in self._header_learn.get(lowered, ()):
             for seen in learn(value):
-                self._remember(seen, replacement)
+                self._remember(seen, replacement, origin)
         exact = self._headers.get(lowered, ())
         for fn in exact:
             value = fn(value)
         if not exact:
-            for fn in self._named(lowered):
+            for fn, origin in self._named(lowered):
                 for seen in credential_token(value):
-                    self._remember(seen, REDACTED)
+                    self._remember(seen, REDACTED, origin)
                 value = fn(value)
         return self.text(value)
 
-    def _named(self, lowered: str) -> tuple[HeaderFn, ...]:
+    def _named(self, lowered: str) -> tuple[tuple[HeaderFn, str], ...]:
         """The functions of the rules that pick a header by the shape of its name (a header without a rule of its
         own), remembered by name."""
         found = self._named_cache.get(lowered)
         if found is None:
-            found = tuple(fn for picks, fn in self._headers_named if picks(lowered))
+            found = tuple((fn, origin) for (picks, fn), origin in self._headers_named if picks(lowered))
             if len(self._named_cache) >= 1024:  # bounded: a log or a server may name any number of headers
                 self._named_cache.clear()
             self._named_cache[lowered] = found
         return found
 
     def json(self, document: Any) -> Any:
-        for learn, replacement in self._json_learn:
+        for learn, replacement, origin in self._json_learn:
             for seen in learn(document):
-                self._remember(seen, replacement)
+                self._remember(seen, replacement, origin)
         for fn in self._json:
             document = fn(document)
         return self._json_strings(document) if self._text else document
@@ -213,9 +286,9 @@ class Sanitizer:
         return document
 
     def form(self, fields: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        for learn, replacement in self._form_learn:
+        for learn, replacement, origin in self._form_learn:
             for seen in learn(fields):
-                self._remember(seen, replacement)
+                self._remember(seen, replacement, origin)
         for fn in self._form:
             fields = fn(fields)
         return [(k, self.text(v)) for k, v in fields]

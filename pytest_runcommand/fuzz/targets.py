@@ -356,9 +356,8 @@ def resolve_target(
     if not parsed.loopback and parsed.scheme != "https":
         raise UsageError(f"{route.target_flag} {parsed.base_url}: a live target must use https (the token is sent)")
     ca_cert = request.ca_cert or env.get(CA_BUNDLE_ENV) or None
-    if ca_cert is not None and not os.path.isfile(ca_cert):
-        named = "--ca-cert" if request.ca_cert else CA_BUNDLE_ENV
-        raise UsageError(f"{named} {ca_cert}: no such file")
+    if ca_cert is not None:
+        _check_ca_bundle(ca_cert, "--ca-cert" if request.ca_cert else CA_BUNDLE_ENV)
     rate = _setting("rate", request.rate, RATE_EXPECTED, 0.0 if parsed.loopback else LIVE_RATE)
     timeout = _setting("request_timeout", request.request_timeout, TIMEOUT_EXPECTED, REQUEST_TIMEOUT)
     scope = _scope(request, route, env, required=not parsed.loopback)
@@ -385,6 +384,20 @@ def resolve_target(
         proxies=get_environ_proxies(parsed.base_url),
         request_timeout=timeout,
     )
+
+
+def _check_ca_bundle(path: str, named: str) -> None:
+    """A usage error unless ``path`` is a file of PEM certificates TLS can trust (checked before the run, which would
+    otherwise stop at its first request with the TLS library's words)."""
+    if not os.path.isfile(path):
+        raise UsageError(f"{named} {path}: no such file")
+    import ssl
+
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or getattr(error, "strerror", None) or type(error).__name__
+        raise UsageError(f"{named} {path}: not a PEM CA bundle ({reason})") from None
 
 
 def _setting(name: str, value: float | None, expected: str, default: float) -> float:

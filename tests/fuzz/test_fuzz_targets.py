@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -213,6 +214,16 @@ def test_a_live_target_reads_its_token_proxies_and_limits(monkeypatch: pytest.Mo
     assert target.scope is not None
     assert target.scope.vm == "vm1"
     assert target.transport_kwargs()["allow_redirects"] is False
+
+
+def test_a_ca_bundle_that_is_not_pem_is_named(tmp_path: Path) -> None:
+    text = tmp_path / "hostname"
+    text.write_text("myhost\n")
+    with pytest.raises(UsageError) as caught:
+        resolve_target(TargetRequest(target="https://127.0.0.1:1", ca_cert=str(text)), CLI_ROUTE, {})
+    assert str(caught.value).startswith(f"--ca-cert {text}: not a PEM CA bundle (")
+    with pytest.raises(UsageError, match=r"REQUESTS_CA_BUNDLE .*: not a PEM CA bundle"):
+        resolve_target(TargetRequest(target="https://127.0.0.1:1"), CLI_ROUTE, {"REQUESTS_CA_BUNDLE": str(text)})
 
 
 @pytest.mark.parametrize(
