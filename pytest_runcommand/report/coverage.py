@@ -379,7 +379,9 @@ class _Bad(ValueError):
     """A field of a coverage report has the wrong shape (the message names it)."""
 
 
-_STATUS = re.compile(r"[0-9]{1,6}")
+_STATUS = re.compile(r"-?[0-9]{1,4000}")
+"""A status as ``to_dict`` writes one: any integer (a recorded or fuzzed exchange may hold any); ASCII digits only,
+few enough for ``int``."""
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,80}")
 _ENTRY_READ: dict[str, str] = {
     "calls": "count",

@@ -169,3 +169,23 @@ def test_a_test_in_two_merged_reports_counts_once(tmp_path: Path) -> None:
     page = (tmp_path / "merged" / "fr.html").read_text()
     assert "exercised by 2 test(s)" not in page
     assert "exercised by 1 test(s)" in page
+
+
+def test_any_status_a_report_holds_is_read_back() -> None:
+    """What ``to_dict`` writes is what the reader takes: an exchange may hold any integer status (a worker of an
+    xdist run handed one of -3162 to the controller), which merges as it was counted."""
+    from pytest_runcommand.interactions import Interaction
+    from pytest_runcommand.report import CoverageReport
+
+    url = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/runCommands?api-version=2024-07-01"
+    worker = CoverageReport()
+    for status in (-3162, 0, 200, 10**30):
+        worker.add(Interaction("GET", url, status=status), test="t.py::test")
+    sent = json.loads(json.dumps(worker.to_dict()))
+    controller = CoverageReport()
+    controller.merge(sent)
+    entry = controller.to_dict()["operations"]["VirtualMachineRunCommands_ListByVirtualMachine"]
+    assert (
+        entry["statuses_seen"] == sent["operations"]["VirtualMachineRunCommands_ListByVirtualMachine"]["statuses_seen"]
+    )
+    assert set(entry["statuses_seen"]) == {"-3162", "0", "200", str(10**30)}
