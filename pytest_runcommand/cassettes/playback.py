@@ -72,8 +72,15 @@ def mismatch_message(
     ``test_id`` (a pytest node id) makes the commands exact; ``mode_option`` is ``--record-mode`` as given (None when
     not given), which says whether the mode in force came from the command line, its default or ``vcr_config``.
     """
+    from pytest_runcommand.cassettes.matchers import redacted_values, shown_uri
+
     mode = str(getattr(cassette.record_mode, "value", cassette.record_mode))
     path = cassette_path(cassette)
+    # what the recording redacted is never shown: the values placeholders stand for in the request, masked everywhere
+    values: set[str] = set()
+    for recorded, _, _ in similar:
+        values |= redacted_values(recorded, request)
+    shown = shown_uri(similar[0][0] if similar else None, request, values)
     found = len(cassette) > 0 or path.is_file()
     already_played = bool(similar) and not similar[0][2]
     if not found:
@@ -86,7 +93,7 @@ def mismatch_message(
     else:
         problem = "the cassette holds nothing like it"
     lines = [
-        f"Cannot play back {request.method} {request.uri}: {problem}.",
+        f"Cannot play back {request.method} {shown}: {problem}.",
         f"  cassette: {path} ({len(cassette)} interactions recorded, {len(cassette.play_counts)} played)",
         f"  record mode: {mode}{_mode_source(mode, test_id, mode_option)}; it plays back and records nothing new",
     ]
@@ -94,7 +101,7 @@ def mismatch_message(
         lines.append("Closest recorded requests:")
         for number, (recorded, _, failed) in enumerate(similar[:_SHOWN_SIMILAR], start=1):
             lines.append(f"  {number}. {recorded.method} {recorded.uri}")
-            lines += [f"     {name} differs: {' '.join((text or '').split())}" for name, text in failed]
+            lines += [f"     {name} differs: {_masked_text(text, values)}" for name, text in failed]
         if len(similar) > _SHOWN_SIMILAR:
             lines.append(f"  ...and {len(similar) - _SHOWN_SIMILAR} more as close")
     lines.append("How to fix:")
@@ -161,6 +168,20 @@ def live_sanitized_view(cassette: Any) -> Iterator[None]:
         undo()
         with contextlib.suppress(AttributeError):
             del cassette.append
+        _warn_notes(cassette)
+
+
+def _warn_notes(cassette: Any) -> None:
+    """Show what the cassette's sanitizer noted as warnings, here rather than where it noted them: a warning turned
+    into an error (``-W error``) there would pass through the frames of vcrpy and of the client, which hold the
+    message as sent. The sanitizer is the one the safe persister holds (vcrpy keeps the persister as ``_persister``;
+    without it there is nothing to show)."""
+    sanitizer = getattr(getattr(cassette, "_persister", None), "sanitizer", None)
+    if not isinstance(sanitizer, Sanitizer):
+        return
+    path = cassette_path(cassette)
+    for note in sanitizer.take_notes():  # shown as at the cassette's file, which the note is about
+        warnings.warn_explicit(f"cassette {path.name}: {note}", SecretNotScrubbedWarning, str(path), 1)
 
 
 def _merged_live_headers(live: dict[str, Any], clean: dict[str, Any]) -> dict[str, Any]:
