@@ -47,14 +47,17 @@ def test_added_and_removed_keys_and_list_items_read_absent() -> None:
 
 def test_values_under_secret_fields_are_masked() -> None:
     sent = _body(runAsPassword="Password-PLANTED", protectedParameters=[{"name": "TOKEN", "value": "Tok-PLANTED"}])
-    recorded = _body(runAsPassword="REDACTED", protectedParameters=[{"name": "TOKEN", "value": "REDACTED"}])
+    recorded = _body(runAsPassword="hand-edited", protectedParameters=[{"name": "TOKEN", "value": "hand-edited"}])
     message = _difference(sent, recorded)
     assert "PLANTED" not in message
     assert 'at /properties/runAsPassword: recorded "***", sent "***"' in message
     assert "at /properties/protectedParameters/0/value:" in message
-    signed = _difference(_body(errorBlobUri="https://h/x?sig=Sig-PLANTED"), _body())
+    signed = _difference(_body(errorBlobUri="https://h/x?sig=Sig-PLANTED"), _body(errorBlobUri="https://h/x"))
     assert "PLANTED" not in signed
     assert "sig=***" in signed
+    # beside a recorded value with a placeholder, the sent one is masked from its first difference on
+    beside = _difference(_body(errorBlobUri="https://h/x?sig=Sig-PLANTED"), _body())
+    assert beside.endswith('sent "https://REDACTED"'), beside
 
 
 def test_many_differences_are_counted_and_a_string_is_not_a_number() -> None:
