@@ -3,7 +3,8 @@
 Each interaction counts against the contract of its own api-version; the operations listed (and "never touched")
 are those of the api-versions the run used, each with its family (managed, diagnostic, action, catalogue:
 :func:`~pytest_runcommand.contract.facts.operation_family`), and an operation's property universe is the union over
-those versions; the final result an action hands back at its ``Location`` URL counts as that action's response.
+those versions; the GETs of an action's ``Location`` URL (its polls and the final result it hands back there) count
+for that action, not for the operation-status resource the URL matches.
 A :class:`CoverageReport` takes interactions (with the violations found in them) and the test they came from, merges
 with other reports (the workers of pytest-xdist), says whether a threshold is met, and renders as terminal lines,
 JSON and (through :mod:`pytest_runcommand.report.html`) a self-contained HTML page.
@@ -111,7 +112,7 @@ class CoverageReport:
         self._universes: dict[tuple[str, str], tuple[set[str], set[str], list[str]]] = {}
         self._operations: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._finals: dict[str, str] = {}
-        """``Location`` path and query of an action's 202 -> the action (its result's properties count for it)."""
+        """``Location`` path and query of an action's 202 -> the action (the GETs of that URL count for it)."""
 
     # -- collecting ------------------------------------------------------------------------------------------------
 
@@ -123,6 +124,7 @@ class CoverageReport:
             return
         operation_id, version = found
         self.api_versions[version] += 1
+        operation_id = self._action_polled(interaction) or operation_id
         seen = self.seen.setdefault(operation_id, _Seen())
         seen.calls += 1
         if test:
@@ -136,20 +138,19 @@ class CoverageReport:
                 continue
             if side == "response" and isinstance(body, Mapping) and isinstance(body.get("value"), list):
                 body = {"value": body["value"], **({"nextLink": body["nextLink"]} if "nextLink" in body else {})}
-            owner = self._final_result_of(interaction) if side == "response" else None
-            target = seen if owner is None else self.seen.setdefault(owner, _Seen())
-            getattr(target, attribute).update(_instance_pointers(body))
+            getattr(seen, attribute).update(_instance_pointers(body))
         for violation in violations:
             seen.rules[violation.code] += 1
         location = interaction.response_header("Location")
-        if location and family_of(operation_id) == "action":  # its result comes back from this URL
+        if location and family_of(operation_id) == "action":  # polled at this URL, its result comes back there
             if len(self._finals) >= _MAX_REMEMBERED:
                 self._finals.clear()
             self._finals[_route(location)] = operation_id
 
-    def _final_result_of(self, interaction: Interaction) -> str | None:
-        """The action whose final result this 200 GET of its ``Location`` URL carries, else None."""
-        if interaction.method != "GET" or interaction.status != 200 or not self._finals:
+    def _action_polled(self, interaction: Interaction) -> str | None:
+        """The action whose ``Location`` URL this GET polls (a 202 while it runs, its final result once done: the
+        call, its status, the result's properties and the rules fired count for the action), else None."""
+        if interaction.method != "GET" or not self._finals:
             return None
         return self._finals.get(_route(str(interaction.url)))
 
