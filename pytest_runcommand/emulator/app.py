@@ -216,6 +216,9 @@ class EmulatorApp:
         body = whole_body(message, limit)
         request.body = body if body is not None else await read_rest(receive, message, limit)
         received.append(request.body)
+        coding = headers.get("content-encoding")
+        if coding is not None and request.body and coding.strip().lower() not in _UNENCODED:
+            raise errors.unsupported_content_encoding(coding)
         if self.faults.armed:
             return await self.faults.apply(request, handler, self.backend, receive)
         fast = route.fast.get(method) if self.fast_paths else None
@@ -292,6 +295,9 @@ class _Lane(NamedTuple):
 
 
 _LANES_KEPT = 4096
+
+_UNENCODED = frozenset({"", "identity"})
+"""The ``Content-Encoding`` values of a body sent as it is (the emulator decodes no other)."""
 
 _QUERIES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {}
 _QUERIES_KEPT = 1024

@@ -46,6 +46,7 @@ __all__ = [
     "resource_group_not_found",
     "resource_not_found",
     "subscription_not_found",
+    "unsupported_content_encoding",
     "unsupported_media_type",
 ]
 
@@ -214,6 +215,15 @@ def unsupported_media_type(content_type: str) -> ArmError:
         415,
         "UnsupportedMediaType",
         f"The content media type '{shown}' is not supported. Only 'application/json' is supported.",
+    )
+
+
+def unsupported_content_encoding(coding: str) -> ArmError:
+    """415: a body sent with a ``Content-Encoding`` (gzip, ...): it is not read as JSON it may not be."""
+    return ArmError(
+        415,
+        "UnsupportedMediaType",
+        f"The content encoding '{coding}' is not supported. Send the body unencoded (no Content-Encoding header).",
     )
 
 

@@ -7,6 +7,7 @@ answers the conftest also checks against the contract). The last test is the pro
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import string
 from typing import Any
@@ -470,3 +471,27 @@ def test_a_body_breaking_many_rules_gets_a_bounded_answer(runcommand_emulator: I
         "message": f"and {1200 - MAX_DETAILS} more violation(s) of the contract, not listed",
     }
     assert len(answer.content) < 30_000
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_an_encoded_body_is_refused_naming_its_content_encoding(
+    runcommand_emulator: InProcessEmulator, gzipped: bool
+) -> None:
+    raw = json.dumps(BODY).encode()
+    answer = runcommand_emulator.client.put(
+        runcommand_emulator.run_command_path("coded"),
+        content=gzip.compress(raw) if gzipped else raw,  # a body that claims gzip but is plain JSON too
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    assert answer.status_code == 415
+    assert answer.json()["error"]["message"].startswith("The content encoding 'gzip' is not supported.")
+    assert runcommand_emulator.client.get(runcommand_emulator.run_command_path("coded")).status_code == 404
+
+
+def test_an_identity_content_encoding_is_a_body_as_sent(runcommand_emulator: InProcessEmulator) -> None:
+    answer = runcommand_emulator.client.put(
+        runcommand_emulator.run_command_path("plain"),
+        content=json.dumps(BODY).encode(),
+        headers={"Content-Type": "application/json", "Content-Encoding": "identity"},
+    )
+    assert answer.status_code == 201
