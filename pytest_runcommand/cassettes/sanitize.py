@@ -60,7 +60,6 @@ __all__ = [
     "REDACTED",
     "Rule",
     "Sanitizer",
-    "SecretNotScrubbedWarning",
     "default_sanitizer",
     "form_field_rule",
     "header_rule",
@@ -73,11 +72,6 @@ def secret_names_in(text: str) -> list[str]:
     """The secret property and OAuth token field names ``text`` holds, in any case."""
     lowered = text.lower()
     return [name for name in (*sorted(secret_properties()), *TOKEN_FIELDS) if name.lower() in lowered]
-
-
-class SecretNotScrubbedWarning(UserWarning):
-    """A secret value was redacted where it stood but is not scrubbed from other text: it is a word of the protocol
-    (see :mod:`pytest_runcommand.cassettes.rules`). The message names the rule and the property, never the value."""
 
 
 _MAX_PATH_WORDS = 4096

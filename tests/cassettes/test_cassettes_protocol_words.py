@@ -74,7 +74,7 @@ SDK = textwrap.dedent(
         assert got.instance_view.execution_state == "Succeeded"
     """
 )
-NOTE = "SecretNotScrubbedWarning: cassette {}.yaml: a value under protectedParameters (rule protected-parameters)"
+NOTE = "UserWarning: pytest-runcommand: cassette {}.yaml: a value under protectedParameters (rule protected-parameters)"
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
