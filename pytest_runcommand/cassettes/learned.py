@@ -15,11 +15,13 @@ from urllib.parse import unquote
 from pytest_runcommand.contract.facts import API_VERSIONS, is_secret_pointer, secret_properties
 
 __all__ = [
+    "CREDENTIAL_HEADERS",
     "FORM_KEY_NAME",
     "REDACTED",
     "UNREDACTED_USERINFO_PATTERN",
     "USERINFO_PATTERN",
     "canonical_secret_name",
+    "credential_header",
     "credential_like_header",
     "credential_token",
     "escape_pointer",
@@ -169,6 +171,27 @@ def credential_like_header(name: str) -> bool:
     """Whether a header's name says it carries a credential (``x-ms-encryption-key``, ``X-Auth-Token``,
     ``x-ms-token-aad-access-token``, ``x-ms-password``): a word of it, split at ``-`` and ``_``, names one."""
     return not _CREDENTIAL_WORDS.isdisjoint(re.split(r"[-_]", name.lower()))
+
+
+CREDENTIAL_HEADERS = (
+    "Authorization",
+    "Proxy-Authorization",
+    "Cookie",
+    "x-ms-authorization-auxiliary",
+    "Ocp-Apim-Subscription-Key",
+    "x-api-key",
+    "api-key",
+    "x-functions-key",
+)
+"""Headers that carry a credential by their name alone (the ``credential-headers`` rule's)."""
+
+_NAMED_CREDENTIALS = frozenset(name.lower() for name in (*CREDENTIAL_HEADERS, "Set-Cookie"))
+
+
+def credential_header(name: str) -> bool:
+    """Whether a header carries a credential: one of :data:`CREDENTIAL_HEADERS`, ``Set-Cookie``, or a name with a
+    credential's word (:func:`credential_like_header`). The one test for "never keep or show this header's value"."""
+    return name.lower() in _NAMED_CREDENTIALS or credential_like_header(name)
 
 
 _SIG = re.compile(

@@ -70,6 +70,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from pytest_runcommand.cassettes.learned import (
+    CREDENTIAL_HEADERS,
     REDACTED,
     USERINFO_PATTERN,
     canonical_secret_name,
@@ -446,14 +447,7 @@ def default_rules() -> tuple[Rule, ...]:
     return (
         header_rule(
             "credential-headers",
-            "Authorization",
-            "Proxy-Authorization",
-            "Cookie",
-            "x-ms-authorization-auxiliary",
-            "Ocp-Apim-Subscription-Key",
-            "x-api-key",
-            "api-key",
-            "x-functions-key",
+            *CREDENTIAL_HEADERS,
             description="credential headers keep their scheme, lose their value",
             learn=credential_token,
         ),

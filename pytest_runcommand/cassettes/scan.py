@@ -39,7 +39,7 @@ from pytest_runcommand.cassettes.decode import (
 from pytest_runcommand.cassettes.learned import (
     FORM_KEY_NAME,
     UNREDACTED_USERINFO_PATTERN,
-    credential_like_header,
+    credential_header,
     credential_token,
     escape_pointer,
     form_secret_fields,
@@ -240,7 +240,7 @@ def _names_secret(text: str, where: str, line: int | None) -> Iterator[Finding]:
 
 def _credential_header(name: str, value: str, where: str, line: int | None) -> Iterator[Finding]:
     """A header whose name says it holds a credential, with a value that is not redacted."""
-    if credential_like_header(name) and name.lower() not in _KEPT_HEADERS:
+    if credential_header(name) and name.lower() not in _KEPT_HEADERS:
         for token in credential_token(value):
             if token.lower() not in _MASKS:
                 yield Finding("credential-header", where, mask(token), hash(token), line)

@@ -50,7 +50,7 @@ from schemathesis.core.transport import DEFAULT_RESPONSE_TIMEOUT
 from schemathesis.python import asgi
 from urllib3 import HTTPHeaderDict
 
-from pytest_runcommand.cassettes.learned import credential_like_header
+from pytest_runcommand.cassettes.learned import credential_header as _credential_header
 from pytest_runcommand.emulator.transport import loop_running
 from pytest_runcommand.fuzz.prepared_url import prepared_url
 
@@ -174,9 +174,9 @@ _MAX_ENCODED = 512
 
 @lru_cache(maxsize=512)
 def credential_header(name: str) -> bool:
-    """Whether a header named ``name`` carries a credential, by the cassettes' rule (``Authorization``,
+    """Whether a header named ``name`` carries a credential, by the cassettes' rule (``Authorization``, ``Cookie``,
     ``X-Auth-Token``, ``x-ms-encryption-key``...): its value is kept in no table."""
-    return credential_like_header(name)
+    return _credential_header(name)
 
 
 def _scope_headers(sent: Any) -> list[tuple[bytes, bytes]]:

@@ -109,3 +109,20 @@ def test_a_secret_list_behind_a_byte_order_mark_is_found() -> None:
     assert [(f.detector, f.where) for f in findings] == [
         ("secret-field", "c.yaml (interaction #0) request.body /properties/runAsPassword/0")
     ]
+
+
+@pytest.mark.parametrize("name", ["Cookie", "cookie", "Proxy-Authorization", "Ocp-Apim-Subscription-Key"])
+def test_a_credential_header_by_name_is_found_unredacted(name: str) -> None:
+    """A hand-edited cassette with a session cookie in clear: the headers the ``credential-headers`` rule names are
+    credentials to the scan too (before, a ``Cookie`` value passed: no word of its name says credential)."""
+    sentinel = "session=SENTINEL-c00k1e-77"
+    found = scan_interaction(Interaction("GET", "https://h/x", {name: sentinel}, None, 200, {}, None), "here")
+    assert [f.detector for f in found] == ["credential-header"]
+    assert "SENTINEL" not in str(found[0])
+    assert scan_interaction(Interaction("GET", "https://h/x", {name: "REDACTED"}, None, 200, {}, None), "here") == []
+
+
+def test_a_set_cookie_kept_by_name_is_clean() -> None:
+    """``Set-Cookie`` keeps the cookie's name by its own rule: its redacted form is no finding."""
+    interaction = Interaction("GET", "https://h/x", {}, None, 200, {"Set-Cookie": "sid=REDACTED; Path=/"}, None)
+    assert scan_interaction(interaction, "here") == []

@@ -51,9 +51,24 @@ def test_a_run_leaves_no_credential_in_the_header_tables(
     assert {"Authorization", *CREDENTIALS} <= names  # names are no secret: still matched once
 
 
-@pytest.mark.parametrize("name", ["Authorization", "Proxy-Authorization", "X-Auth-Token", "x-ms-encryption-key"])
+@pytest.mark.parametrize(
+    "name", ["Authorization", "Proxy-Authorization", "X-Auth-Token", "x-ms-encryption-key", "Cookie", "Set-Cookie"]
+)
 def test_the_rule_is_the_cassettes_own(name: str) -> None:
-    from pytest_runcommand.cassettes.learned import credential_like_header
+    from pytest_runcommand.cassettes.learned import CREDENTIAL_HEADERS, credential_header
 
-    assert inprocess.credential_header(name) is credential_like_header(name) is True
-    assert inprocess.credential_header("Content-Type") is credential_like_header("Content-Type") is False
+    assert inprocess.credential_header(name) is credential_header(name) is True
+    assert inprocess.credential_header("Content-Type") is credential_header("Content-Type") is False
+    assert all(credential_header(named) for named in CREDENTIAL_HEADERS)
+
+
+def test_a_cookie_is_kept_in_no_table(tables: tuple[dict[Any, Any], tuple[set[str], set[str]]]) -> None:
+    """A session cookie sent with every case (before, ``Cookie`` was no credential to the tables' rule)."""
+    cookie = "session=cookie-SENTINEL-5e2"
+    target = emulator_target()
+    target.headers["Cookie"] = cookie
+    settings = FuzzSettings(max_examples=3, operations=(GET,), modes=("positive",), stateful=False)
+    assert FuzzRunner(target, settings).run().cases >= 3
+    encoded, (_, values) = tables
+    assert cookie not in values
+    assert not any(cookie.encode("latin-1") in part for pair in encoded.values() for part in pair)
