@@ -22,6 +22,7 @@ __all__ = ["coverage_report"]
 
 _REPORT = pytest.StashKey["CoverageReport"]()
 _WRITE_ERROR = pytest.StashKey[str]()
+_MERGE_ERROR = pytest.StashKey[str]()
 
 
 def coverage_report(config: pytest.Config) -> CoverageReport:
@@ -65,6 +66,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         if report is not None:
             workeroutput["runcommand_coverage"] = report.to_dict()
         return
+    if config.stash.get(_MERGE_ERROR, None):
+        session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
     settings = runcommand_settings_of(config)
     if settings.report:  # asked for: always written, even when no test produced run-command traffic
         from pathlib import Path
@@ -82,7 +85,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_testnodedown(node: Any, error: Any) -> None:
     data = getattr(node, "workeroutput", {}).get("runcommand_coverage")
     if data:
-        coverage_report(node.config).merge(data)
+        from pytest_runcommand.errors import InputError
+
+        try:
+            coverage_report(node.config).merge(data, f"the coverage findings of xdist worker {_worker_id(node)}")
+        except InputError as error:  # the run goes on; the report would miss a worker's calls, so the run fails
+            node.config.stash[_MERGE_ERROR] = str(error)
+
+
+def _worker_id(node: Any) -> str:
+    """The xdist worker's id (``gw0``) of a node going down."""
+    return str(getattr(getattr(node, "gateway", None), "id", "?"))
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -100,6 +113,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if settings.fail_under is not None and _tests_ran(config):
         verdict = report.verdict(settings.fail_under)
         terminalreporter.write_line(verdict, red=not report.meets(settings.fail_under), bold=True)
+    if config.stash.get(_MERGE_ERROR, None):
+        terminalreporter.write_line(config.stash[_MERGE_ERROR], red=True, bold=True)
     if config.stash.get(_WRITE_ERROR, None):
         terminalreporter.write_line(config.stash[_WRITE_ERROR], red=True, bold=True)
     elif settings.report:
