@@ -41,6 +41,7 @@ PUBLIC: dict[str, str] = {
     "UsageError": "pytest_runcommand.errors",
     "InputError": "pytest_runcommand.errors",
     "ContractViolationError": "pytest_runcommand.errors",
+    "RunCommandWarning": "pytest_runcommand.errors",
 }
 """Every public name and the module it lives in."""
 
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from pytest_runcommand.errors import ContractViolationError as ContractViolationError
     from pytest_runcommand.errors import InputError as InputError
     from pytest_runcommand.errors import RunCommandError as RunCommandError
+    from pytest_runcommand.errors import RunCommandWarning as RunCommandWarning
     from pytest_runcommand.errors import UsageError as UsageError
     from pytest_runcommand.interactions import Interaction as Interaction
     from pytest_runcommand.traffic import TrafficRecorder as TrafficRecorder

@@ -15,6 +15,14 @@
     ├── ConnectionDropped               emulator.faults: a scripted ``drop`` (the app ends the exchange; never reaches a caller)
     └── AzureCliError                   azcli.runner: ``az`` failed, hung or could not start (secrets masked)
 
+The toolkit's warnings, beside it::
+
+    RunCommandWarning                   also a UserWarning: base of every warning given on purpose (a cassette's
+                                        sanitizer notes: a secret redacted in place but not learned)
+
+Filter them by class: ``-W error::pytest_runcommand.errors.RunCommandWarning`` or, in pytest's ``filterwarnings``,
+``ignore::pytest_runcommand.errors.RunCommandWarning``.
+
 Outside the tree on purpose: the emulator's ``ServiceError`` family (``ArmError``, ``AadError``) never reaches a
 caller, it becomes the HTTP answer Azure would give. Messages never carry secret values: violations and the
 CLI harness mask them before they are formatted.
@@ -22,7 +30,7 @@ CLI harness mask them before they are formatted.
 
 from __future__ import annotations
 
-__all__ = ["ContractViolationError", "InputError", "RunCommandError", "UsageError"]
+__all__ = ["ContractViolationError", "InputError", "RunCommandError", "RunCommandWarning", "UsageError"]
 
 
 class RunCommandError(Exception):
@@ -39,3 +47,7 @@ class InputError(RunCommandError):
 
 class ContractViolationError(RunCommandError, AssertionError):
     """Recorded, replayed or live traffic does not conform to the run-command contract."""
+
+
+class RunCommandWarning(UserWarning):
+    """Base class of the warnings pytest-runcommand gives on purpose; each starts ``pytest-runcommand:``."""

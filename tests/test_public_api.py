@@ -83,7 +83,7 @@ def _package_exceptions() -> set[type[BaseException]]:
 
 def test_the_exception_tree_is_drawn_whole_in_errors_py() -> None:
     drawing = errors.__doc__ or ""
-    tree = {cls for cls in _package_exceptions() if issubclass(cls, errors.RunCommandError)}
+    tree = {cls for cls in _package_exceptions() if issubclass(cls, errors.RunCommandError | errors.RunCommandWarning)}
     assert len(tree) >= 4
     for cls in tree:
         line = next((text for text in drawing.splitlines() if f" {cls.__name__} " in f" {text.strip()} "), None)
@@ -98,7 +98,9 @@ def test_every_exception_a_caller_can_meet_is_in_the_tree() -> None:
     outside = {
         f"{cls.__module__}.{cls.__name__}"
         for cls in _package_exceptions()
-        if not issubclass(cls, errors.RunCommandError | ServiceError)  # ServiceError: becomes an HTTP answer
+        if not issubclass(
+            cls, errors.RunCommandError | errors.RunCommandWarning | ServiceError
+        )  # ServiceError: an HTTP answer
     }
     assert outside <= KNOWN_OUTSIDE, f"join the tree in errors.py (or say why not): {sorted(outside - KNOWN_OUTSIDE)}"
 

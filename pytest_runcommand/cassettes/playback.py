@@ -3,7 +3,7 @@
 * :func:`live_sanitized_view` - while recording, the test sees the sanitized response it will see on replay (bodies
   and headers; only the URLs a client follows live - ``Location``, ``Azure-AsyncOperation``, ``Operation-Location``
   - and ``Set-Cookie`` stay live, or polling a real service would break); when the test ends, what the cassette's
-  sanitizer noted is shown as a ``UserWarning`` starting ``pytest-runcommand: cassette <file>:`` (a secret redacted
+  sanitizer noted is shown as a ``RunCommandWarning`` (a ``UserWarning``) starting ``pytest-runcommand: cassette <file>:`` (a secret redacted
   in place but not scrubbed from other text, being a word of the protocol);
 * :func:`no_wait_playback` - in a write-protected (replay-only) cassette, azure-core's LRO polling delay is skipped
   (when azure-core is installed; replay needs no Azure SDK);
@@ -31,7 +31,7 @@ from pytest_runcommand.cassettes.patches import (
     patch_httpx_record_responses,
 )
 from pytest_runcommand.cassettes.sanitize import Sanitizer
-from pytest_runcommand.errors import RunCommandError
+from pytest_runcommand.errors import RunCommandError, RunCommandWarning
 
 __all__ = [
     "FOLLOWED_HEADERS",
@@ -181,7 +181,7 @@ def _warn_notes(cassette: Any) -> None:
         return
     path = cassette_path(cassette)
     for note in sanitizer.take_notes():  # shown as at the cassette's file, which the note is about
-        warnings.warn_explicit(f"pytest-runcommand: cassette {path.name}: {note}", UserWarning, str(path), 1)
+        warnings.warn_explicit(f"pytest-runcommand: cassette {path.name}: {note}", RunCommandWarning, str(path), 1)
 
 
 def _merged_live_headers(live: dict[str, Any], clean: dict[str, Any]) -> dict[str, Any]:

@@ -50,7 +50,7 @@ result entries, a run command's instance-view ``output`` and ``error``). So:
   of the path of a request the cassette holds, such as the VM's name): scrubbing it would rewrite the answers
   (a status no client knows as final, ids and URLs naming ``REDACTED``). The sanitizer notes it, naming the rule and
   the property, never the value (:meth:`~pytest_runcommand.cassettes.sanitize.Sanitizer.take_notes`; under
-  pytest, a ``UserWarning`` starting ``pytest-runcommand: cassette <file>:`` when the test ends);
+  pytest, a ``RunCommandWarning`` starting ``pytest-runcommand: cassette <file>:`` when the test ends);
 * the action's named ``parameters`` (and its ``script`` lines) are kept, like a managed run command's
   ``parameters``: the contract calls them public (the protected parameters are the secret channel, which the
   action does not have), tests assert on them, and replay matches requests by them. A value you know to be secret but pass

@@ -74,7 +74,7 @@ SDK = textwrap.dedent(
         assert got.instance_view.execution_state == "Succeeded"
     """
 )
-NOTE = "UserWarning: pytest-runcommand: cassette {}.yaml: a value under protectedParameters (rule protected-parameters)"
+NOTE = "RunCommandWarning: pytest-runcommand: cassette {}.yaml: a value under protectedParameters (rule protected-parameters)"
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -117,6 +117,9 @@ def test_a_status_word_or_the_vm_name_as_a_secret_keeps_the_protocol(pytester: p
     replay = _run(pytester, "--block-network")
     replay.assert_outcomes(passed=2)
     assert NOTE.format("test_status_word") in replay.stdout.str()
+    quiet = _run(pytester, "--block-network", "-W", "ignore::pytest_runcommand.errors.RunCommandWarning")
+    quiet.assert_outcomes(passed=2)  # filtered by the package's own warning class
+    assert "pytest-runcommand: cassette" not in quiet.stdout.str()
 
 
 def test_the_azure_sdk_poller_ends_when_the_secret_is_a_status_word(pytester: pytest.Pytester) -> None:
