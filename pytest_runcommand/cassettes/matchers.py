@@ -36,6 +36,7 @@ __all__ = [
     "arm_query",
     "fits",
     "json_body",
+    "literal_fit",
     "masked",
     "redacted_values",
     "shown_sent",
@@ -254,6 +255,18 @@ def json_body(r1: Request, r2: Request) -> None:
         _collect_differences(b2, b1, "", found, values)
         if found:
             raise AssertionError(_shown_differences(found, values))
+
+
+def literal_fit(sent: Request, recorded: Request) -> bool:
+    """Whether a recorded request that matches ``sent`` does so with no placeholder standing for other text: its
+    path and query read as sent where it has a placeholder in its URI, its body as sent where its body has one."""
+    f1, f2 = _facts(sent), _facts(recorded)
+    if f2.placeholders and (f1.path != f2.path or f1.query != f2.query):
+        return False
+    if _holds_placeholder(recorded):
+        b1 = _parsed_body(sent)
+        return b1 is not _MISSING and b1 == _parsed_body(recorded)
+    return True
 
 
 _SHOWN_DIFFERENCES = 3

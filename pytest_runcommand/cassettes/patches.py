@@ -10,6 +10,8 @@ private API                                            checked with    why
                                                                        response (httpx)
 ``Cassette._loaded_count``, ``Cassette._path``         vcrpy 9.4.2     which interactions a test used
 ``CassetteContextDecorator._args_getter``              vcrpy 9.4.2     guard every use of a cassette
+``Cassette._responses``,                               vcrpy 9.4.2     play an exact match before one at a
+``Cassette._before_record_request``                                    placeholder
 ``LROBasePolling._delay``,                             azure-core      skip the polling delay on replay
 ``AsyncLROBasePolling._delay``                         1.41.0
 =====================================================  ==============  ===================================
@@ -34,6 +36,7 @@ __all__ = [
     "loaded_count",
     "patch_azure_polling_delay",
     "patch_httpx_record_responses",
+    "replace_cassette_responses",
 ]
 
 VCRPY_CHECKED = "9.4.2"
@@ -132,4 +135,19 @@ def patch_azure_polling_delay() -> list[Undo]:
                 setattr(cls, "_delay", own)  # noqa: B010
 
         undo.append(restore)
+    return undo
+
+
+def replace_cassette_responses(cassette: Any, wrap: Callable[[Callable[[Any], Any]], Callable[[Any], Any]]) -> Undo:
+    """Make ``wrap(original)`` the ``_responses`` of this one vcrpy ``Cassette`` (the matching ``(index, response)``
+    pairs, in the order playback tries them; ``wrap``'s function may call the cassette's ``_before_record_request``,
+    the request as the matchers see it); returns the undo."""
+    original = _require(cassette, "_responses", "vcrpy", VCRPY_CHECKED)
+    _require(cassette, "_before_record_request", "vcrpy", VCRPY_CHECKED)  # what ``wrap`` may call: checked here
+    cassette._responses = wrap(original)
+
+    def undo() -> None:
+        with contextlib.suppress(AttributeError):
+            del cassette._responses
+
     return undo

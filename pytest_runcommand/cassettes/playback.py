@@ -3,11 +3,14 @@
 * :func:`live_sanitized_view` - while recording, the test sees the sanitized response it will see on replay (bodies
   and headers; only the URLs a client follows live - ``Location``, ``Azure-AsyncOperation``, ``Operation-Location``
   - and ``Set-Cookie`` stay live, or polling a real service would break); when the test ends, what the cassette's
-  sanitizer noted is shown as a ``RunCommandWarning`` (a ``UserWarning``) starting ``pytest-runcommand: cassette <file>:`` (a secret redacted
-  in place but not scrubbed from other text, being a word of the protocol);
+  sanitizer noted is shown as a ``RunCommandWarning`` (a ``UserWarning``) starting ``pytest-runcommand: cassette
+  <file>:`` (a secret redacted in place but not scrubbed from other text, being a word of the protocol);
 * :func:`no_wait_playback` - in a write-protected (replay-only) cassette, azure-core's LRO polling delay is skipped
   (when azure-core is installed; replay needs no Azure SDK);
 * :func:`zero_retry_after` - an ``after_load_interaction`` hook replaying ``Retry-After`` as ``0``;
+* :func:`exact_matches_first` - of the recorded requests a request matches, those that match it with no placeholder
+  standing for other text are played first (with ``allow_playback_repeats``, or out of order, a request otherwise
+  takes an earlier interaction that matched only at a ``REDACTED`` place);
 * :func:`closest_match_errors` - a request with no recorded match raises :class:`CassetteMismatchError`, built from
   the sanitized request: the cassette file, the request (method and sanitized URL), the record mode in force and
   where it came from, the closest recorded requests with the matcher that differed, and the ``--record-mode`` that
@@ -29,6 +32,7 @@ from pytest_runcommand.cassettes.patches import (
     cassette_path,
     patch_azure_polling_delay,
     patch_httpx_record_responses,
+    replace_cassette_responses,
 )
 from pytest_runcommand.cassettes.sanitize import Sanitizer
 from pytest_runcommand.errors import RunCommandError, RunCommandWarning
@@ -37,6 +41,7 @@ __all__ = [
     "FOLLOWED_HEADERS",
     "CassetteMismatchError",
     "closest_match_errors",
+    "exact_matches_first",
     "live_sanitized_view",
     "no_wait_playback",
     "zero_retry_after",
@@ -243,6 +248,33 @@ def zero_retry_after(request: Request, response: dict[str, Any], cassette: Any) 
                 response = {**response, "headers": {**headers, name: ["0"]}}
                 break
     return request, response
+
+
+@contextlib.contextmanager
+def exact_matches_first(cassette: Any) -> Iterator[None]:
+    """Order the interactions a request matches so that exact matches come first (:func:`literal_fit`), each group in
+    recorded order: vcrpy plays the first it may, so a placeholder no longer takes a request an exact match waits
+    for."""
+    from pytest_runcommand.cassettes.matchers import literal_fit
+
+    def wrap(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def responses(request: Any) -> Iterator[tuple[int, Any]]:
+            found = list(original(request))
+            if len(found) < 2:
+                yield from found
+                return
+            sent = cassette._before_record_request(request)  # what the matchers compared
+            exact = [literal_fit(sent, cassette.data[index][0]) for index, _ in found]
+            yield from (pair for pair, fit in zip(found, exact, strict=True) if fit)
+            yield from (pair for pair, fit in zip(found, exact, strict=True) if not fit)
+
+        return responses
+
+    undo = replace_cassette_responses(cassette, wrap)
+    try:
+        yield
+    finally:
+        undo()
 
 
 @contextlib.contextmanager

@@ -63,13 +63,19 @@ def runcommand_cassette(request: pytest.FixtureRequest) -> Iterator[Any]:
     if cassette is None:
         yield None
         return
-    from pytest_runcommand.cassettes.playback import closest_match_errors, live_sanitized_view, no_wait_playback
+    from pytest_runcommand.cassettes.playback import (
+        closest_match_errors,
+        exact_matches_first,
+        live_sanitized_view,
+        no_wait_playback,
+    )
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(live_sanitized_view(cassette))
         mode_option = request.config.getoption("--record-mode", default=None)
         stack.enter_context(closest_match_errors(cassette, test_id=request.node.nodeid, mode_option=mode_option))
         stack.enter_context(no_wait_playback(cassette))
+        stack.enter_context(exact_matches_first(cassette))
         yield cassette
 
 
