@@ -28,7 +28,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -49,6 +48,7 @@ from pytest_runcommand.emulator.state import (
     RunCommand,
     VirtualMachine,
     normalize_location,
+    script_run_values,
 )
 from pytest_runcommand.emulator.writes import keep, merged, patched, refuse_while_deleting, touch, writable
 from pytest_runcommand.models import (
@@ -74,18 +74,10 @@ __all__ = [
 _SEEDS = random.SystemRandom()
 _P_TOKEN = str(uuid.UUID(int=random.Random(0).getrandbits(128), version=4))
 
-_NO_SOURCE: Mapping[str, Any] = {}
-_PROTECTED = VirtualMachineRunCommandProperties.model_fields["protected_parameters"].alias or ""
-"""The wire name of the protected parameters (the model's, as the contract names it)."""
-
 
 @lru_cache(maxsize=16)
 def _seconds(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
-
-
-_NAME_AND_VALUE = itemgetter("name", "value")
-"""A named value (an item of the parameters, public or protected) as a script run holds it: ``(name, value)``."""
 
 
 DEFAULT_CALLER = Caller("pytest-runcommand-emulator", "Application")
@@ -359,7 +351,12 @@ class Backend:
             command,
         )
         if kind != "delete":
-            operation.execution = command.execution = self._execute(command, now)
+            # the fake executor's plain outcome: the run recorded now, its ScriptRun made when read
+            operation._run = (command.wire, command.name)
+            executor = self.executor
+            if type(executor) is not FakeExecutor or not executor.defer(operation):
+                operation.execution = self._execute(command, now)  # (a rule, a default or another executor decides)
+            command.ran = operation
         command.operation = operation
         operations = self._operations
         operations[operation.id] = operation
@@ -370,33 +367,7 @@ class Backend:
         return operation
 
     def _execute(self, command: RunCommand, now: datetime) -> Execution:
-        props = command.wire
-        last = command.script_run
-        if last is not None and last[0] is props:
-            values = last[1]  # the same properties run again: the same request, at another time
-        else:
-            get = props.get
-            source = get("source") or _NO_SOURCE
-            source_get = source.get
-            parameters = get("parameters")
-            protected = get(_PROTECTED)
-            timeout = get("timeoutInSeconds") or 0
-            values = (  # in the order of SCRIPT_RUN_FIELDS
-                command.resource_id,
-                command.name,
-                source_get("script"),
-                source_get("scriptUri"),
-                source_get("commandId"),
-                source_get("galleryScriptReferenceId"),
-                source_get("scriptShell"),
-                tuple(map(_NAME_AND_VALUE, parameters)) if parameters else (),
-                tuple(map(_NAME_AND_VALUE, protected)) if protected else (),
-                get("runAsUser"),
-                timeout if timeout > 0 else 0,  # max(0, timeout)
-                bool(get("asyncExecution")),
-            )
-            command.script_run = (props, values)
-        request = script_run(now, values)  # the test of the fast paths holds it to the dataclass made the plain way
+        request = script_run(now, script_run_values(command, command.wire, command.name))
         return execution(request, self.executor.run(request))
 
     def _forget_old_operations(self) -> None:

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
+    "DeferredRun",
     "Execution",
     "ExecutionView",
     "Executor",
@@ -32,6 +33,7 @@ __all__ = [
     "Outcome",
     "ScriptRun",
     "execution",
+    "plain_outcome",
     "script_run",
 ]
 
@@ -201,13 +203,35 @@ def _bind(output: str, parameters: tuple[tuple[str, str], ...]) -> str:
     return _REFERENCE.sub(lambda match: values.get(match.group(1).lower(), match.group(0)), output)
 
 
+_NO_SOURCE = Outcome(output="", message=NO_SOURCE_MESSAGE, exit_code=0, error="")
+"""The outcome of a run that names no script source (an immutable value: shared)."""
+
+
+def plain_outcome(request: ScriptRun) -> Outcome:
+    """What a run does when no rule and no default say otherwise: its echo lines printed, parameters bound, exit code
+    0; a run naming no script source fails (:data:`NO_SOURCE_MESSAGE`). A function of the run alone."""
+    if not (request.script or request.script_uri or request.command_id or request.gallery_script_reference_id):
+        return _NO_SOURCE  # not request.has_source
+    return _echoed(request.script or "", request.parameters)
+
+
+class DeferredRun(Protocol):
+    """A run recorded before its :class:`ScriptRun` is made (:meth:`FakeExecutor.defer`): its execution, made when
+    first read."""
+
+    @property
+    def execution(self) -> Execution | None: ...
+
+
 class FakeExecutor:
     """The default executor: deterministic, records every run, behaviour registrable per script."""
 
     def __init__(self) -> None:
         self._rules: list[tuple[Matcher, Outcome]] = []
         self._lock = threading.Lock()
-        self._runs: list[ScriptRun] = []
+        self._runs: list[ScriptRun | DeferredRun] = []
+        self._deferred = False
+        """Whether :attr:`_runs` holds a deferred run (made a ScriptRun when :attr:`runs` is read)."""
         self.max_runs = 10_000
         """How many runs :attr:`runs` keeps; older ones are forgotten (bounded memory, as for operations)."""
         self.default: Outcome | None = None
@@ -223,12 +247,20 @@ class FakeExecutor:
             runs = self._runs
             if len(runs) > self.max_runs:
                 del runs[: len(runs) - max(0, self.max_runs)]
-            return runs
+            if self._deferred:
+                self._deferred = False
+                for index, run in enumerate(runs):
+                    if type(run) is not ScriptRun:
+                        made = run.execution  # type: ignore[union-attr]
+                        assert made is not None
+                        runs[index] = made.request
+            return runs  # type: ignore[return-value]
 
     @runs.setter
     def runs(self, runs: list[ScriptRun]) -> None:
         with self._lock:
-            self._runs = runs
+            self._runs = runs  # type: ignore[assignment]
+            self._deferred = False
 
     def register(
         self,
@@ -272,7 +304,7 @@ class FakeExecutor:
                 del runs[: len(runs) - max(0, self.max_runs)]
             rules = self._rules[::-1] if self._rules else ()
         if not (request.script or request.script_uri or request.command_id or request.gallery_script_reference_id):
-            return Outcome(output="", message=NO_SOURCE_MESSAGE, exit_code=0, error="")  # not request.has_source
+            return _NO_SOURCE  # not request.has_source
         for matches, outcome in rules:
             if matches(request):
                 return outcome
@@ -286,11 +318,27 @@ class FakeExecutor:
         self._last_echoed = (script, parameters, outcome)
         return outcome
 
+    def defer(self, run: DeferredRun) -> bool:
+        """Record ``run`` now and make its :class:`ScriptRun` when it is read, if its outcome is
+        :func:`plain_outcome` (no rule registered, no default): True. False (nothing recorded) when a rule or the
+        default could decide it: :meth:`run` must see the ScriptRun now. The same record, one object fewer per write
+        (the caller makes the execution, and its ScriptRun, when first read)."""
+        if self._rules or self.default is not None:
+            return False
+        runs = self._runs
+        runs.append(run)
+        self._deferred = True
+        if len(runs) > 2 * self.max_runs + 64:  # as run() cuts back
+            with self._lock:
+                del runs[: len(runs) - max(0, self.max_runs)]
+        return True
+
     def reset(self) -> None:
         """Forget the registered behaviour and the recorded runs."""
         with self._lock:
             self._rules.clear()
             self._runs.clear()
+            self._deferred = False
             self.default = None
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, Literal, NamedTuple
 
 from pytest_runcommand.emulator import errors
-from pytest_runcommand.emulator.executor import Execution
+from pytest_runcommand.emulator.executor import Execution, execution, plain_outcome, script_run
 from pytest_runcommand.models import VirtualMachineRunCommandProperties, from_wire
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "RunCommand",
     "VirtualMachine",
     "normalize_location",
+    "script_run_values",
 ]
 
 OperationKind = Literal["create", "update", "delete", "action"]
@@ -182,8 +184,12 @@ _COMMAND_TYPES = {
 
 @dataclass(eq=False, slots=True)
 class AsyncOperation:
-    """An ARM asynchronous operation (what ``Azure-AsyncOperation`` points to). Slotted: one per write, thousands
-    kept (a third of the memory of an instance dict, which a PATCH writes and frees cold)."""
+    """An ARM asynchronous operation (what ``Azure-AsyncOperation`` points to), and the record of the script run it
+    started. Slotted: one per write, thousands kept (a third of the memory of an instance dict, which a PATCH writes
+    and frees cold).
+
+    A write's script run is recorded here (:meth:`defer_run`) and its :class:`Execution` (with its ``ScriptRun``) made
+    when first read: a write that nobody polls makes one object, not three."""
 
     id: str
     kind: OperationKind
@@ -193,17 +199,42 @@ class AsyncOperation:
     due_at: datetime
     polls_needed: int
     target: RunCommand
-    execution: Execution | None = None
     polls: int = 0
     status: str = "InProgress"
     ended_at: datetime | None = None
     error: errors.ArmError | None = None
     os_type: str | None = None
     """An action run command's OS (``Linux`` or ``Windows``: the shape of its result); None for other kinds."""
+    _execution: Execution | None = field(default=None, repr=False)
+    _run: tuple[dict[str, Any], str] | None = field(default=None, repr=False)
+    """A deferred script run: the properties it ran and the run command's name then (:meth:`defer_run`)."""
 
     @property
     def done(self) -> bool:
         return self.status != "InProgress"
+
+    @property
+    def execution(self) -> Execution | None:
+        """The script run this operation started (None for a delete), made on first read when it was deferred."""
+        found = self._execution
+        if found is None and self._run is not None:
+            properties, name = self._run
+            target = self.target
+            request = script_run(self.started_at, script_run_values(target, properties, name))
+            found = self._execution = execution(request, plain_outcome(request))
+            self._run = None
+        return found
+
+    @execution.setter
+    def execution(self, value: Execution | None) -> None:
+        self._execution = value
+        self._run = None
+
+    def defer_run(self, properties: dict[str, Any], name: str) -> None:
+        """Record that the run command ``name`` ran ``properties`` (its wire JSON, never changed in place) at
+        :attr:`started_at`, with the executor's plain outcome: its execution is made when first read."""
+        self._execution = None
+        self._run = (properties, name)
 
 
 class Caller(NamedTuple):
@@ -234,7 +265,6 @@ class RunCommand:
     stored state. Replaced, never changed in place, by each write."""
     tags: dict[str, str] | None = None
     operation: AsyncOperation | None = None
-    execution: Execution | None = None
     final_state: str = "Succeeded"
     """provisioningState once the latest operation has completed."""
     audit: Audit | None = None
@@ -262,6 +292,20 @@ class RunCommand:
     the ``systemData`` field up to the time of the last change (empty when not shown)."""
     _id: tuple[VirtualMachine, str | None, str, str] | None = field(default=None, init=False, repr=False)
     """The resource id, with the VM, collection and name it was made of (worked out again if one changes)."""
+    ran: AsyncOperation | Execution | None = field(default=None, init=False, repr=False)
+    """The latest script run: the operation that started it (its execution made when read), or an execution set."""
+
+    @property
+    def execution(self) -> Execution | None:
+        """The latest script run (a PUT's, PATCH's or action's), None before the first."""
+        ran = self.ran
+        if ran is None or type(ran) is not AsyncOperation:
+            return ran  # type: ignore[return-value]
+        return ran.execution
+
+    @execution.setter
+    def execution(self, value: Execution | None) -> None:
+        self.ran = value
 
     @property
     def properties(self) -> VirtualMachineRunCommandProperties:
@@ -301,3 +345,49 @@ class RunCommand:
         if operation is not None and operation.status == "InProgress":  # not operation.done
             return IN_PROGRESS_STATE[operation.kind]
         return self.final_state
+
+
+_NO_SOURCE: dict[str, Any] = {}
+
+
+def script_run_values(command: RunCommand, properties: dict[str, Any], name: str) -> tuple[Any, ...]:
+    """The fields of the :class:`~pytest_runcommand.emulator.executor.ScriptRun` of ``command`` (then named
+    ``name``) running ``properties`` but its time, in the order of
+    :data:`~pytest_runcommand.emulator.executor.SCRIPT_RUN_FIELDS` (remembered on the run command while they are its
+    properties: the same request run again)."""
+    last = command.script_run
+    if last is not None and last[0] is properties and last[1][1] == name:
+        return last[1]
+    get = properties.get
+    source = get("source") or _NO_SOURCE
+    source_get = source.get
+    parameters = get("parameters")
+    protected = get(_PROTECTED)
+    timeout = get("timeoutInSeconds") or 0
+    vm = command.vm
+    if command.collection is None:
+        resource_id = f"{vm.resource_id}/{name}"
+    else:
+        resource_id = f"{vm.resource_id}/{command.collection}/{name}"
+    values = (
+        resource_id,
+        name,
+        source_get("script"),
+        source_get("scriptUri"),
+        source_get("commandId"),
+        source_get("galleryScriptReferenceId"),
+        source_get("scriptShell"),
+        tuple(map(_NAME_AND_VALUE, parameters)) if parameters else (),
+        tuple(map(_NAME_AND_VALUE, protected)) if protected else (),
+        get("runAsUser"),
+        timeout if timeout > 0 else 0,  # max(0, timeout)
+        bool(get("asyncExecution")),
+    )
+    command.script_run = (properties, values)
+    return values
+
+
+_NAME_AND_VALUE = itemgetter("name", "value")
+"""A named value (an item of the parameters, public or protected) as a script run holds it: ``(name, value)``."""
+_PROTECTED = VirtualMachineRunCommandProperties.model_fields["protected_parameters"].alias or ""
+"""The wire name of the protected parameters (the model's, as the contract names it)."""
