@@ -11,7 +11,9 @@
   ``>`` does; never replaced.
 
 A write error (``ENOSPC`` on ``/dev/full``, a closed descriptor) is an :class:`OSError` for the caller to report.
-Light module: the standard library only.
+Before any work, :func:`file_problem` and :func:`folder_problem` say why a path could not be written (a file where a
+folder must be, a name too long, no permission), for the caller's usage error. Light module: the standard library
+only.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import os
 import re
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
-__all__ = ["descriptor", "write_report", "written_through"]
+__all__ = ["descriptor", "file_problem", "folder_problem", "write_report", "written_through"]
 
 _FD_FOLDER = re.compile(r"/proc/(?:self|thread-self|([0-9]+))(?:/task/[0-9]+)?/fd")
 _MAX_LINKS = 40  # as the kernel's limit on a path's symlinks
@@ -52,8 +55,68 @@ def written_through(path: str | Path) -> bool:
         return True
     try:
         return not stat.S_ISREG(os.stat(path).st_mode)
-    except FileNotFoundError:
+    except OSError:  # not there (or not reachable: writing it will say why)
         return False
+
+
+def _reason(error: OSError) -> str:
+    return f"cannot write there ({error.strerror or type(error).__name__})"
+
+
+def _file_in_the_way(folder: Path) -> Path | None:
+    """The nearest of ``folder`` and its parents that exists, when it is not a folder."""
+    current = folder
+    while True:
+        try:
+            status = os.stat(current)
+        except (FileNotFoundError, NotADirectoryError):
+            if current.parent == current:
+                return None
+            current = current.parent
+            continue
+        except OSError:  # no permission, a loop: the write probe says so
+            return None
+        return None if stat.S_ISDIR(status.st_mode) else current
+
+
+def folder_problem(folder: Path, *, create: bool = True) -> str | None:
+    """Why files cannot be written in ``folder``, or None: made when missing (unless ``create`` is False: then its
+    nearest existing parent is tried) and probed with a file. ``not a folder`` when it is a file, ``<parent> is not
+    a folder`` when a parent is."""
+    blocker = _file_in_the_way(folder)
+    if blocker is not None:
+        return "not a folder" if blocker == folder else f"{blocker} is not a folder"
+    probed = folder
+    try:
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+        else:
+            while not probed.exists() and probed.parent != probed:
+                probed = probed.parent
+        handle, probe = tempfile.mkstemp(dir=probed, prefix=".write-probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        return _reason(error)
+    return None
+
+
+def file_problem(path: Path) -> str | None:
+    """Why :func:`write_report` could not write ``path``, or None: a folder there, a name too long, a descriptor or
+    device not writable, or the folder it goes in (made when missing; a link's target's folder)."""
+    try:
+        status: os.stat_result | None = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):  # a new file; a file where a folder must be is named below
+        status = None
+    except OSError as error:  # a name too long, a link loop, no permission
+        return _reason(error)
+    if status is not None and stat.S_ISDIR(status.st_mode):
+        return "is a folder; give the path of the file to write"
+    if written_through(path):
+        return None if os.access(path, os.W_OK) else "cannot write there (not writable)"
+    folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent
+    problem = folder_problem(folder)
+    return f"{folder} is not a folder" if problem == "not a folder" else problem
 
 
 def write_report(path: str | Path, text: str) -> None:

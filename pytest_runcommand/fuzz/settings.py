@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,40 +51,18 @@ class FuzzSettings:
 def writable_folder(path: Path, *, create: bool = True) -> None:
     """Check that files can be written in ``path`` (created when missing, unless ``create`` is False: then its
     nearest existing parent is tried); a :class:`UsageError` starting with the path otherwise."""
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"{path}: not a folder")
-    probed = path
-    try:
-        if create:
-            path.mkdir(parents=True, exist_ok=True)
-        else:
-            while not probed.exists() and probed.parent != probed:
-                probed = probed.parent
-            if not probed.is_dir():
-                raise NotADirectoryError(20, "a parent is not a folder")
-        descriptor, probe = tempfile.mkstemp(dir=probed, prefix=".write-probe-")
-        os.close(descriptor)
-        os.unlink(probe)
-    except OSError as error:
-        raise UsageError(f"{path}: cannot write there ({error.strerror or type(error).__name__})") from None
+    from pytest_runcommand.report_file import folder_problem
+
+    problem = folder_problem(path, create=create)
+    if problem is not None:
+        raise UsageError(f"{path}: {problem}")
 
 
 def writable_file(path: Path, flag: str) -> None:
     """Check, before any work, that the report ``flag`` names can be written at ``path`` (its missing folders are
     created); a :class:`UsageError` naming ``flag`` and the path otherwise."""
-    if path.is_dir():
-        raise UsageError(f"{flag} {path}: is a folder; give the path of the file to write")
-    from pytest_runcommand.report_file import written_through
+    from pytest_runcommand.report_file import file_problem
 
-    if written_through(path):  # /dev/stdout, a device, a FIFO: written through, as `>` does (report_file)
-        if not os.access(path, os.W_OK):
-            raise UsageError(f"{flag} {path}: cannot write there (not writable)")
-        return
-    folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent  # a link's target is written
-    try:
-        writable_folder(folder)
-    except UsageError as error:
-        reason = str(error).removeprefix(f"{folder}: ")
-        raise UsageError(
-            f"{flag} {path}: {folder} is {reason}" if reason == "not a folder" else f"{flag} {path}: {reason}"
-        ) from None
+    problem = file_problem(path)
+    if problem is not None:
+        raise UsageError(f"{flag} {path}: {problem}")

@@ -9,7 +9,6 @@ plugin names no capability's fixture.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -147,17 +146,13 @@ def _report_path(text: str) -> str:
             f"runcommand_report (--runcommand-report) takes the JSON path; the HTML page is written beside it: "
             f"use {str(path.with_suffix('.json'))!r} instead of {text!r}"
         )
-    if path.is_dir():
+    from pytest_runcommand.report_file import file_problem
+
+    problem = file_problem(path)  # now, not after the whole run: a folder that cannot be made fails before any test
+    if problem is not None and problem.startswith("is a folder"):
         raise UsageError(f"runcommand_report (--runcommand-report) takes a file path; {text!r} is a directory")
-    try:  # now, not after the whole run: a folder that cannot be made fails before any test
-        path.absolute().parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(
-            f"runcommand_report (--runcommand-report) {text!r}: its folder cannot be made "
-            f"({error.strerror or type(error).__name__})"
-        ) from None
-    if not os.access(path.absolute().parent, os.W_OK):
-        raise UsageError(f"runcommand_report (--runcommand-report) {text!r}: its folder is not writable")
+    if problem is not None:
+        raise UsageError(f"runcommand_report (--runcommand-report) {text!r}: {problem}")
     return text
 
 

@@ -239,13 +239,23 @@ def test_a_report_path_that_cannot_work_is_a_usage_error(pytester: pytest.Pytest
     result.stderr.fnmatch_lines([f"*runcommand_report (--runcommand-report) {message.lstrip('*')}"])
 
 
-@pytest.mark.parametrize("given", ["blocker/report.json", "blocker/deeper/report.json", "/proc/nope/report.json"])
-def test_a_report_whose_folder_cannot_be_made_fails_before_any_test(pytester: pytest.Pytester, given: str) -> None:
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [
+        ("blocker/report.json", "blocker is not a folder"),
+        ("blocker/deeper/report.json", "blocker is not a folder"),
+        ("/proc/nope/report.json", "cannot write there (*)"),
+        ("x" * 300 + ".json", "cannot write there (File name too long)"),
+    ],
+)
+def test_a_report_whose_folder_cannot_be_made_fails_before_any_test(
+    pytester: pytest.Pytester, given: str, why: str
+) -> None:
     (pytester.path / "blocker").write_text("a file where a folder should be")
     pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-report", given)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*runcommand_report (--runcommand-report) '{given}': its folder cannot be made (*)"])
+    result.stderr.fnmatch_lines([f"*runcommand_report (--runcommand-report) '{given}': {why}"])
     assert "passed" not in result.stdout.str()
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 

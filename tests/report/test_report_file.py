@@ -277,3 +277,45 @@ def test_fuzz_json_to_a_full_device_is_exit_2_naming_the_flag(
     assert main([*args, "--json", str(full)]) == 2
     assert f"--json {full}: cannot be written (No space left on device)" in capsys.readouterr().err
     assert stat.S_ISCHR(os.lstat(full).st_mode)
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [
+        ("blocker/x.json", "blocker is not a folder"),
+        ("blocker/deeper/x.json", "blocker is not a folder"),
+        ("a" * 300 + ".json", "cannot write there (File name too long)"),
+        ("folder", "is a folder; give the path of the file to write"),
+    ],
+)
+def test_why_a_report_cannot_be_written_is_said_before_any_work(tmp_path: Path, given: str, why: str) -> None:
+    """Review 11, finding 1: a file where a folder must be, or a name too long, was a traceback and exit 1 (the code
+    CI reads as findings) from ``fuzz --json``, ``--junit-xml`` and ``report merge -o``."""
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    (tmp_path / "folder").mkdir()
+    path = tmp_path / given
+    expected = why.replace("blocker ", f"{tmp_path / 'blocker'} ")
+    assert report_file.file_problem(path) == expected
+    assert report_file.file_problem(tmp_path / "new" / "x.json") is None  # its folder is made
+    assert (tmp_path / "new").is_dir()
+
+
+@pytest.mark.parametrize("flag", ["--json", "--junit-xml"])
+def test_fuzz_report_under_a_file_is_exit_2_naming_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    (tmp_path / "afile").write_text("")
+    args = ["fuzz", "--max-examples", "1", "--no-stateful", "--operation", "VirtualMachineRunCommands_Get"]
+    assert main([*args, flag, str(tmp_path / "afile" / "x.out")]) == 2
+    assert f"{flag} {tmp_path / 'afile' / 'x.out'}: {tmp_path / 'afile'} is not a folder" in capsys.readouterr().err
+
+
+def test_report_merge_output_with_a_name_too_long_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    inputs = []
+    for index in range(2):
+        report = CoverageReport()
+        inputs.append(tmp_path / f"c{index}.json")
+        report.write(inputs[-1])
+    output = tmp_path / ("m" * 300 + ".json")
+    assert main(["report", "merge", *map(str, inputs), "-o", str(output)]) == 2
+    assert "cannot write there (File name too long)" in capsys.readouterr().err
