@@ -232,11 +232,39 @@ class Backend:
         starts a script run. ``raw``: the JSON text ``patch`` was parsed from, when the caller has it (a body sent
         again on the properties it made then merges nothing)."""
         body = patch if type(patch) is dict else to_wire(patch) if isinstance(patch, BaseModel) else patch
+        return self.patch(ref, name, body, caller, kept, collection, raw)
+
+    def patch(
+        self,
+        ref: ParentRef,
+        name: str,
+        body: Mapping[str, Any],
+        caller: Caller,
+        kept: Kept | None,
+        collection: str,
+        raw: bytes | None,
+    ) -> tuple[RunCommand, AsyncOperation]:
+        """:meth:`update` of wire JSON, every argument given in order (what the app's fast PATCH calls)."""
         with self._lock:
             now = self.clock.now()
-            command = self._current(ref, name, collection, now)
-            if command.operation is not None and command.operation.kind == "delete":
-                refuse_while_deleting(command)
+            # the run command, its operation settled (what _get gives, its steps inline: one per PATCH)
+            vm = self._vms.get(ref.key)
+            commands = (
+                None if vm is None else vm.diagnostic_run_commands if collection == DIAGNOSTIC else vm.run_commands
+            )
+            key = name.lower()
+            command = None if commands is None else commands.get(key)
+            if command is None:
+                command = self._get(ref, name, collection)
+            operation = command.operation
+            if operation is not None and operation.status == "InProgress":
+                if operation.polls >= operation.polls_needed or now >= operation.due_at:
+                    self._settle(operation, now)  # its time has come (what _settle checks first, read here)
+                    if commands is None or commands.get(key) is not command:
+                        command = self._get(ref, name, collection)
+                    operation = command.operation
+                if operation is not None and operation.kind == "delete":
+                    refuse_while_deleting(command)
             sent = body.get("properties")
             if sent is not None:
                 # Stored and sent values are never changed in place (a write replaces them): merged by reference.
@@ -302,27 +330,6 @@ class Backend:
         command = self._settled(vm, name, collection)
         if command is None:
             raise errors.resource_not_found(vm.command_type(collection), name, ref.resource_group)
-        return command
-
-    def _current(self, ref: ParentRef, name: str, collection: str, now: datetime) -> RunCommand:
-        """:meth:`_get` at ``now`` (read once by the caller): the run command, its operation settled, or 404."""
-        vm = self._vms.get(ref.key)
-        if vm is None:
-            return self._get(ref, name, collection)
-        commands = vm.diagnostic_run_commands if collection == DIAGNOSTIC else vm.run_commands
-        key = name.lower()
-        command = commands.get(key)
-        if command is None:
-            return self._get(ref, name, collection)
-        operation = command.operation
-        if (
-            operation is not None
-            and operation.status == "InProgress"
-            and (operation.polls >= operation.polls_needed or now >= operation.due_at)
-        ):
-            self._settle(operation, now)  # its time has come (what _settle checks first, read here)
-            if commands.get(key) is not command:
-                return self._get(ref, name, collection)
         return command
 
     def _settled(self, vm: VirtualMachine, name: str, collection: str = MANAGED) -> RunCommand | None:

@@ -240,14 +240,8 @@ class RunCommandService:
             sent = kept
         backend = self.owner.backend
         try:
-            command, operation = backend.update(
-                plan.parent,
-                request.params["runCommandName"],
-                sent,
-                caller=_caller(request),
-                kept=plan.kept,
-                collection=self.collection,
-                raw=body,
+            command, operation = backend.patch(
+                plan.parent, request.params["runCommandName"], sent, _caller(request), plan.kept, self.collection, body
             )
         except errors.ServiceError as error:  # 404, 409: with ARM's rate-limit header, as arm_answer gives them
             if _WRITES_LEFT_NAME not in error.headers:

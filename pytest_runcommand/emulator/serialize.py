@@ -93,7 +93,13 @@ def _wire_properties(command: RunCommand, state: str, cut: _Cut | None) -> dict[
     props = command.wire
     get = props.get
     parameters = get("parameters")
-    wire_props: dict[str, Any] = {"source": get("source", _EMPTY)}
+    source = get("source", _EMPTY)
+    run_async = bool(get("asyncExecution"))
+    treat_failure = bool(get("treatFailureAsDeploymentFailure"))
+    timeout = get("timeoutInSeconds") or 0
+    # each field in its place, written as one literal (no dict grown key by key): with or without parameters and
+    # runAsUser
+    wire_props: dict[str, Any]
     if parameters is not None:
         # each {"name", "value"}; shared as stored when every item is that already (stored values are never changed
         # in place, and an answer is only encoded)
@@ -106,13 +112,42 @@ def _wire_properties(command: RunCommand, state: str, cut: _Cut | None) -> dict[
             ):
                 parameters = [{"name": item["name"], "value": item["value"]} for item in parameters]
                 break
-        wire_props["parameters"] = parameters
-    wire_props["asyncExecution"] = bool(get("asyncExecution"))
-    wire_props["treatFailureAsDeploymentFailure"] = bool(get("treatFailureAsDeploymentFailure"))
-    if "runAsUser" in props:
-        wire_props["runAsUser"] = props["runAsUser"]
-    wire_props["timeoutInSeconds"] = get("timeoutInSeconds") or 0
-    wire_props["provisioningState"] = state
+        if "runAsUser" in props:
+            wire_props = {
+                "source": source,
+                "parameters": parameters,
+                "asyncExecution": run_async,
+                "treatFailureAsDeploymentFailure": treat_failure,
+                "runAsUser": props["runAsUser"],
+                "timeoutInSeconds": timeout,
+                "provisioningState": state,
+            }
+        else:
+            wire_props = {
+                "source": source,
+                "parameters": parameters,
+                "asyncExecution": run_async,
+                "treatFailureAsDeploymentFailure": treat_failure,
+                "timeoutInSeconds": timeout,
+                "provisioningState": state,
+            }
+    elif "runAsUser" in props:
+        wire_props = {
+            "source": source,
+            "asyncExecution": run_async,
+            "treatFailureAsDeploymentFailure": treat_failure,
+            "runAsUser": props["runAsUser"],
+            "timeoutInSeconds": timeout,
+            "provisioningState": state,
+        }
+    else:
+        wire_props = {
+            "source": source,
+            "asyncExecution": run_async,
+            "treatFailureAsDeploymentFailure": treat_failure,
+            "timeoutInSeconds": timeout,
+            "provisioningState": state,
+        }
     if not _AFTER_STATE_SET.isdisjoint(props):
         for name in _AFTER_STATE:
             if name in props:
@@ -138,6 +173,15 @@ def run_command_json(command: RunCommand, api_version: str) -> bytes:
         state = IN_PROGRESS_STATE[operation.kind]
     else:
         state = command.final_state
+    wire = command.wire
+    if command.answered is not wire:
+        # properties answered for the first time: not remembered (a client sending a new body each time never has
+        # them answered again); the next answer of the same properties is
+        command.answered = wire
+        cut = _CUTS.get(api_version) or _cut_at(api_version)
+        if cut.framed:
+            return _framed_json(command, state, cut, api_version)
+        return orjson.dumps(run_command_to_wire(command, api_version=api_version))
     audit = command.audit
     tags = command.tags
     vm = command.vm
@@ -152,7 +196,7 @@ def run_command_json(command: RunCommand, api_version: str) -> bytes:
         None if audit is None else (audit.created_by, audit.created_at, audit.last_modified_by),
     )
     memo = command.answer
-    if memo is not None and memo[0] is command.wire and memo[1] == key:
+    if memo is not None and memo[0] is wire and memo[1] == key:
         _, _, text, shown, end = memo
         if end is not None:  # cut around the time
             assert audit is not None
@@ -166,21 +210,30 @@ def run_command_json(command: RunCommand, api_version: str) -> bytes:
             return b"%s%s%s" % (parts[0], format_time(audit.last_modified_at).encode(), parts[1])
     cut = _CUTS.get(api_version) or _cut_at(api_version)
     if cut.framed:
-        content = _framed_json(command, state, cut, key)
+        content = _framed_json(command, state, cut, api_version)
     else:
         content = orjson.dumps(run_command_to_wire(command, api_version=api_version))
     if tags is None or set(map(type, tags.values())) <= _STR:  # (others could equal in another order)
         shown = None if audit is None or not cut.system_data else audit.last_modified_at
-        command.answer = (command.wire, key, content, shown, None)
+        command.answer = (wire, key, content, shown, None)
     return content
 
 
-def _framed_json(command: RunCommand, state: str, cut: _Cut, key: tuple[Any, ...]) -> bytes:
+def _framed_json(command: RunCommand, state: str, cut: _Cut, api_version: str) -> bytes:
     """:func:`run_command_json`'s text made from its parts: the resource's fields before its tags and its
     ``systemData`` but the time of the last change are remembered on the run command (the frame, made again when
-    what they show changes: ``key`` but the state and tags); the tags and properties are encoded each time."""
+    what they show changes: the version, VM, location, name, collection and who created and last changed it); the
+    tags and properties are encoded each time."""
     audit = command.audit
-    frame_key = (key[0], key[2], key[3], key[4], key[5], key[7])
+    vm = command.vm
+    frame_key = (
+        api_version,
+        vm,
+        vm.location,
+        command.name,
+        command.collection,
+        None if audit is None else (audit.created_by, audit.created_at, audit.last_modified_by),
+    )
     frame = command.frame
     if frame is None or frame[0] != frame_key:
         head = orjson.dumps(

@@ -286,6 +286,8 @@ class RunCommand:
     """The latest answer (:func:`~pytest_runcommand.emulator.serialize.run_command_json`): the properties and what
     else it showed, its text and the time of the last change it shows (or, once shown at another time, its text
     before that time, None, and its text after)."""
+    answered: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    """The properties of the latest answer (remembered in :attr:`answer` once answered twice)."""
     frame: tuple[tuple[Any, ...], bytes, bytes] | None = field(default=None, init=False, repr=False)
     """The parts of its answer that a change of properties or tags leaves
     (:func:`~pytest_runcommand.emulator.serialize.run_command_json`): what they show, the text before the tags, and

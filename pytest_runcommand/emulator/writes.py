@@ -148,8 +148,9 @@ list of them."""
 
 def patched(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any]:
     """``merged(stored, writable(sent, nulls=True))`` in one pass: a PATCH's properties (``sent``: wire JSON)
-    merged into the stored ones."""
-    out: dict[str, Any] = {}
+    merged into the stored ones. ``sent`` itself when it is that already (it names every stored property, each a
+    writable one, in the model's order, none null, nested objects in order: a client sending its whole properties;
+    sent values are never changed in place, so they are stored by reference)."""
     shape = (tuple(stored), tuple(sent))
     plan = _PATCH_PLANS.get(shape)
     if plan is None:
@@ -157,8 +158,24 @@ def patched(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, Any
         if len(_PATCH_PLANS) >= 1024:
             _PATCH_PLANS.clear()
         _PATCH_PLANS[shape] = plan
+    steps, as_sent = plan
     as_they_are = _AS_THEY_ARE
-    for name, from_sent, nested, many in plan:
+    if as_sent is not None and type(sent) is dict and None not in sent.values():
+        for name, model, many in as_sent:
+            value = sent[name]
+            if many:
+                if _ordered_items(model, value) is not value:
+                    break
+            elif (
+                (type(value) is not dict or (model, tuple(value)) not in as_they_are)
+                and isinstance(value, dict)
+                and ordered(model, value) is not value
+            ):
+                break
+        else:
+            return sent
+    out: dict[str, Any] = {}
+    for name, from_sent, nested, many in steps:
         if from_sent:
             value = sent[name]
             if nested is not None and value is not None:  # _ordered_value, inline
@@ -189,20 +206,22 @@ def _ordered_items(model: type[BaseModel], items: list[Any]) -> list[Any]:
     return [ordered(model, each) if isinstance(each, dict) else each for each in items]
 
 
-_PATCH_PLANS: dict[
-    tuple[tuple[str, ...], tuple[str, ...]], tuple[tuple[str, bool, type[BaseModel] | None, bool], ...]
-] = {}
+_PatchStep = tuple[str, bool, "type[BaseModel] | None", bool]
+_AsSent = tuple[tuple[str, "type[BaseModel]", bool], ...]
+_PATCH_PLANS: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[tuple[_PatchStep, ...], _AsSent | None]] = {}
 """:func:`_patch_plan` by the stored and sent keys (a dict: looked up on every PATCH)."""
 
 
-def _patch_plan(
-    stored: tuple[str, ...], sent: tuple[str, ...]
-) -> tuple[tuple[str, bool, type[BaseModel] | None, bool], ...]:
+def _patch_plan(stored: tuple[str, ...], sent: tuple[str, ...]) -> tuple[tuple[_PatchStep, ...], _AsSent | None]:
     """The writable properties a PATCH's result can hold (in the model's order), each with whether it comes from
-    ``sent`` (else from ``stored``), its nested model and whether it is a list of them."""
-    return tuple(
+    ``sent`` (else from ``stored``), its nested model and whether it is a list of them; and, when the result's keys
+    are ``sent``'s as they are (all from it, in its order), the nested values to find in order (else None)."""
+    steps = tuple(
         (name, name in sent, nested, many) for name, nested, many in _WRITABLE_LAYOUT if name in sent or name in stored
     )
+    if tuple(name for name, *_ in steps) != sent or not all(from_sent for _, from_sent, _, _ in steps):
+        return steps, None
+    return steps, tuple((name, nested, many) for name, _, nested, many in steps if nested is not None)
 
 
 def touch(command: RunCommand, caller: Caller, now: datetime) -> None:
