@@ -47,6 +47,7 @@ class Compiled:
             ),
         }
         self._validators: dict[tuple[str, str, bool], Any] = {}
+        self._schemas: dict[int, Mapping[str, Any]] = {}
         self._responses: dict[tuple[int, int], tuple[str, Mapping[str, Any] | None, Any]] = {}
         self.routes: dict[tuple[str, str, int], ResponseRoute | None] = {}
 
@@ -106,7 +107,12 @@ class Compiled:
             root = {**_strict(schema), "definitions": definitions}
             found = jsonschema_rs.Draft4Validator(root, validate_formats=True)
             self._validators[cache_key] = found
+            self._schemas[id(found)] = root
         return found
+
+    def schema_of(self, validator: Any) -> Mapping[str, Any]:
+        """The root schema (with its ``definitions``) a validator of :meth:`validator` was compiled from."""
+        return self._schemas[id(validator)]
 
 
 def guarded_definitions(

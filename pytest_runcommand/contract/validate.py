@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -26,7 +27,7 @@ from pytest_runcommand.contract.document import Contract, OperationMatch, get_co
 from pytest_runcommand.contract.facts import API_VERSIONS, LATEST_API_VERSION, versions_with
 from pytest_runcommand.contract.rules import REQUEST_RULES, RESPONSE_RULES, RuleContext, long_running_headers
 from pytest_runcommand.contract.schema_errors import schema_violations
-from pytest_runcommand.contract.violations import Violation, mask_text, mask_value
+from pytest_runcommand.contract.violations import TOO_MANY_VIOLATIONS, Violation, mask_text, mask_value, with_unlisted
 from pytest_runcommand.interactions import Interaction, header_value
 
 __all__ = [
@@ -61,6 +62,7 @@ SCHEMA_CODES: Mapping[str, str] = {
     "MISSING_API_VERSION": "the api-version query parameter is missing",
     "UNKNOWN_API_VERSION": "an api-version the contract does not speak for",
     "INVALID_INTERACTION": "an interaction whose method, URL, status or headers are not of HTTP's types",
+    TOO_MANY_VIOLATIONS: "more violations than are listed (past 1,000: the first 100, then this one counting the rest)",
 }
 """Codes of schema and request-line checks, with a one-line summary each (prose rules: rules.RULE_CODES)."""
 
@@ -317,18 +319,20 @@ def validate_request(
     if wrong_type is not None:
         found.append(wrong_type)
     validators = compiled(contract)
+    unlisted: Counter[str] = Counter()
     try:
         if validators.validator(operation, "request", operation.body_schema, guard=True).is_valid(parsed):
             return found
         validator = validators.validator(operation, "request", operation.body_schema)
         if not validator.is_valid(parsed):
-            found.extend(list(schema_violations(validator, parsed, "request", op_id)))
+            listed, unlisted = schema_violations(validator, validators.schema_of(validator), parsed, "request", op_id)
+            found.extend(listed)
     except _NOT_JSON_DATA as error:
         return [*found, _not_json(error, "request", op_id)]
     ctx = RuleContext(operation, "request", parsed, contract.definitions, None, headers)
     for rule in REQUEST_RULES:
         found.extend(rule(ctx))
-    return found
+    return with_unlisted(found, unlisted)
 
 
 def _wrong_content_type(headers: Mapping[str, str] | None, side: Side, op_id: str) -> Violation | None:
@@ -420,6 +424,7 @@ def validate_response(
     parsed, found = _parse(body, "response", op_id)
     if found:
         return found
+    unlisted: Counter[str] = Counter()
     if parsed is not None:
         wrong_type = _wrong_content_type(headers, "response", op_id)
         if wrong_type is not None:
@@ -436,13 +441,16 @@ def validate_response(
         elif schema is not None and parsed is not None:
             validator = validators.validator(operation, key, schema)
             if not validator.is_valid(parsed):
-                found.extend(list(schema_violations(validator, parsed, "response", op_id)))
+                listed, unlisted = schema_violations(
+                    validator, validators.schema_of(validator), parsed, "response", op_id
+                )
+                found.extend(listed)
     except _NOT_JSON_DATA as error:
         return [*found, _not_json(error, "response", op_id)]
     ctx = RuleContext(operation, "response", parsed, contract.definitions, status, headers)
     for rule in RESPONSE_RULES:
         found.extend(rule(ctx))
-    return found
+    return with_unlisted(found, unlisted)
 
 
 def _parsed_or_raw(interaction: Interaction, side: Side) -> Body:

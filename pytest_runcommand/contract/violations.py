@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pytest_runcommand.contract.facts import SECRET_VALUE_KEYS_KEPT, is_secret_pointer
 
-__all__ = ["MASK", "Violation", "format_violations", "is_secret_pointer", "mask_pointer", "mask_text", "mask_value"]
+__all__ = [
+    "MASK",
+    "MAX_LISTED",
+    "MAX_VIOLATIONS",
+    "TOO_MANY_VIOLATIONS",
+    "Violation",
+    "format_violations",
+    "is_secret_pointer",
+    "mask_pointer",
+    "mask_text",
+    "mask_value",
+    "more_violations",
+    "total_violations",
+    "with_unlisted",
+]
 
 MASK = "***"
+MAX_VIOLATIONS = 1_000
+"""The most violations a check lists one by one. Past it, a list holds the first :data:`MAX_LISTED` and one last
+``TOO_MANY_VIOLATIONS`` violation counting the rest (a 3 MB body can break 300,000 rules)."""
+MAX_LISTED = 100
+"""How many violations a list keeps once there are more than :data:`MAX_VIOLATIONS` (the emulator's 400 lists as
+many in ``details``)."""
+TOO_MANY_VIOLATIONS = "TOO_MANY_VIOLATIONS"
+"""The code of the last violation of a cut list: its ``value`` maps each code not listed to how many times."""
 MAX_SHOWN_DEPTH = 8
 """How deep a value is shown in a violation; deeper parts read ``...``."""
 _SAS_SIGNATURE = re.compile(r"(?i)([?&](?:sig|s|signature)=)[^&#\s\"']+")
@@ -82,7 +105,8 @@ class Violation:
 
     ``code`` is stable (oav's names where one fits), ``pointer`` a JSON pointer into the body ("" for the whole body,
     or ``header:Name`` / ``query:name`` / ``path:name`` / ``status`` outside it), ``value`` the offending value with
-    secrets masked, ``side`` "request" or "response".
+    secrets masked (for ``TOO_MANY_VIOLATIONS``: how many of each code are not listed), ``side`` "request" or
+    "response".
     """
 
     code: str
@@ -95,7 +119,7 @@ class Violation:
     def __str__(self) -> str:
         where = self.pointer or "(body)"
         text = f"{self.code} at {where}: {self.message}"
-        if self.value is not None:
+        if self.value is not None and self.code != TOO_MANY_VIOLATIONS:
             text += f" (got {_short(self.value)})"
         return text
 
@@ -110,10 +134,42 @@ class Violation:
         }
 
 
+def more_violations(count: int) -> str:
+    """The words that count what a cut list leaves out (the emulator's 400 says the same)."""
+    return f"and {count} more violation(s) of the contract, not listed"
+
+
+def with_unlisted(found: list[Violation], unlisted: Mapping[str, int]) -> list[Violation]:
+    """``found`` followed by ``unlisted`` (code -> how many, found after them and not made into violations): as it
+    is when nothing is unlisted, else its first :data:`MAX_LISTED` and one ``TOO_MANY_VIOLATIONS`` counting the
+    rest. ``found`` then holds at least :data:`MAX_LISTED` (the unlisted ones come after them)."""
+    if not unlisted:
+        return found
+    rest = Counter(violation.code for violation in found[MAX_LISTED:])
+    rest.update(unlisted)
+    first = found[0]
+    count = sum(rest.values())
+    summary = Violation(TOO_MANY_VIOLATIONS, "", more_violations(count), dict(rest), first.side, first.operation_id)
+    return [*found[:MAX_LISTED], summary]
+
+
+def total_violations(violations: Iterable[Violation]) -> int:
+    """How many violations a list stands for: a ``TOO_MANY_VIOLATIONS`` counts those it says are not listed."""
+    total = 0
+    for violation in violations:
+        if violation.code == TOO_MANY_VIOLATIONS and isinstance(violation.value, Mapping):
+            total += sum(violation.value.values())
+        else:
+            total += 1
+    return total
+
+
 def format_violations(violations: Sequence[Violation] | Iterable[Violation], context: str = "") -> str:
-    """A readable block: the context line (operation, interaction), then one line per violation."""
+    """A readable block: the context line (operation, interaction), then one line per violation (a cut list's last
+    line counts the rest; the header counts them all)."""
     items = list(violations)
-    header = f"{len(items)} contract violation{'s' if len(items) != 1 else ''}"
+    total = total_violations(items)
+    header = f"{total} contract violation{'s' if total != 1 else ''}"
     if items and items[0].operation_id:
         header += f" in {items[0].operation_id}"
     if context:

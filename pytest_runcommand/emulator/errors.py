@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pytest_runcommand.contract.violations import MAX_LISTED, TOO_MANY_VIOLATIONS, more_violations
+
 __all__ = [
     "AadError",
     "ArmError",
@@ -125,18 +127,22 @@ _ARM_CODE_OF_RULE = {
 def contract_violation(violations: Sequence[tuple[str, str, str]]) -> ArmError:
     """400 for a request the contract rejects: ARM's code at the top (what SDK clients branch on), each broken
     rule's own code, message and JSON pointer in ``details`` (what the test author reads). ``violations``:
-    ``(code, message, pointer)``, at least one."""
-    code, message, pointer = violations[0]
-    details = [ErrorDetail(rule, text, target) for rule, text, target in violations[:MAX_DETAILS]]
-    if len(violations) > MAX_DETAILS:
-        more = len(violations) - MAX_DETAILS
-        details.append(ErrorDetail("TooManyViolations", f"and {more} more violation(s) of the contract, not listed"))
+    ``(code, message, pointer)``, at least one; a contract's ``TOO_MANY_VIOLATIONS`` (the count of those it did not
+    list) becomes the last entry, ``TooManyViolations``, as does the count of any past :data:`MAX_DETAILS`."""
+    listed = [violation for violation in violations if violation[0] != TOO_MANY_VIOLATIONS]
+    code, message, pointer = (listed or violations)[0]
+    details = [ErrorDetail(rule, text, target) for rule, text, target in listed[:MAX_DETAILS]]
+    if len(listed) > MAX_DETAILS:
+        details.append(ErrorDetail("TooManyViolations", more_violations(len(listed) - MAX_DETAILS)))
+    details.extend(
+        ErrorDetail("TooManyViolations", text) for rule, text, _ in violations if rule == TOO_MANY_VIOLATIONS
+    )
     return ArmError(400, _ARM_CODE_OF_RULE.get(code, "BadRequest"), message, target=pointer, details=details)
 
 
-MAX_DETAILS = 100
+MAX_DETAILS = MAX_LISTED
 """The most broken rules a 400's ``details`` lists (a 3 MB body of 300,000 made a 36 MB answer); a last entry counts
-the rest."""
+the rest. The contract's own cut (``contract.violations.MAX_LISTED``): a list it cut fits as it is."""
 
 
 def authentication_failed() -> ArmError:
