@@ -240,6 +240,14 @@ class FuzzReport:
         )
 
     @property
+    def never_succeeded(self) -> list[str]:
+        """The operations sent cases that no case got a 2xx answer from (their success answers went unchecked), when
+        positive cases were sent; else none."""
+        if not self.positive:
+            return []
+        return sorted(op for op, counts in self.statuses.items() if counts and not any(200 <= s < 300 for s in counts))
+
+    @property
     def problems(self) -> list[str]:
         """What fails the run besides findings: operations not fuzzed, nothing accepted, clean-up left overs."""
         found = list(self.errors)
@@ -271,6 +279,8 @@ class FuzzReport:
         for operation, counts in sorted(self.statuses.items()):
             spread = ", ".join(f"{status}: {count}" for status, count in sorted(counts.items())) or "no answer"
             lines.append(f"  {operation}: {spread}")
+        if self.never_succeeded:
+            lines.append(f"no 2xx answer (the success answer unchecked): {', '.join(self.never_succeeded)}")
         if self.refused:
             lines.append(f"{self.refused} generated request(s) fell outside the live scope and were not sent")
         if self.refused_preexisting:

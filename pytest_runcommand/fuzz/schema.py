@@ -32,7 +32,7 @@ from pytest_runcommand.fuzz.request_url import install_request_url_without_join
 if TYPE_CHECKING:
     from schemathesis.schemas import BaseSchema
 
-__all__ = ["REQUEST_PREFIX", "build_schema", "contract_document", "has_links", "overlay_document"]
+__all__ = ["REQUEST_PREFIX", "build_schema", "contract_document", "has_links", "lifecycles", "overlay_document"]
 
 REQUEST_PREFIX = "Request_"
 """Request-side copies of definitions are named with this prefix."""
@@ -58,6 +58,17 @@ _FAMILIES = {
     "VirtualMachineScaleSetVMDiagnosticRunCommands": ("Get", "Update", "Delete"),
 }
 """Resource families chained for stateful runs (those a version's document has): their PUT, GET, PATCH, DELETE."""
+
+
+def lifecycles(operations: Collection[str]) -> list[tuple[str, str, str, str]]:
+    """The resource families whose PUT is among ``operations`` (operation ids), each as the ids of its PUT, PATCH,
+    GET and DELETE, in the order :data:`_FAMILIES` gives them (a family's other operations may be absent)."""
+    chosen = set(operations)
+    found = []
+    for family, (get, update, delete) in _FAMILIES.items():
+        if f"{family}_CreateOrUpdate" in chosen:
+            found.append(tuple(f"{family}_{name}" for name in ("CreateOrUpdate", update, get, delete)))
+    return found  # type: ignore[return-value]  # four ids each
 
 
 def has_links(operations: Collection[str]) -> bool:

@@ -1,4 +1,5 @@
-"""The stateful part of a run: schemathesis's state machine over the overlay's links, sent through the runner.
+"""The stateful part of a run: a lifecycle per resource family, then schemathesis's state machine over the overlay's
+links, sent through the runner.
 
 Each scenario starts from a fresh in-process emulator (``Target.reset``) so hypothesis can replay it; every step
 passes the runner's guard and checks, like a stateless case. ``seed`` seeds the scenarios too; with an example
@@ -18,6 +19,7 @@ from schemathesis.core.transport import Response
 from schemathesis.generation import overrides
 from schemathesis.generation.case import Case
 
+from pytest_runcommand.fuzz.lifecycle import run_lifecycles
 from pytest_runcommand.fuzz.live import BudgetExhausted, GuardRefusal
 from pytest_runcommand.fuzz.replay import finding_error, seed_stream, swallow_findings
 
@@ -28,7 +30,14 @@ __all__ = ["run_stateful"]
 
 
 def run_stateful(runner: FuzzRunner) -> None:
-    """Run ``max_examples`` scenarios of up to ``stateful_steps`` steps; outcomes go to ``runner.report``."""
+    """Run each family's lifecycle (:mod:`~pytest_runcommand.fuzz.lifecycle`), then ``max_examples`` scenarios of up
+    to ``stateful_steps`` steps; outcomes go to ``runner.report``."""
+    report = runner.report
+    cases_before = report.cases  # the unit's steps: the lifecycles' and the scenarios'
+    try:
+        run_lifecycles(runner)
+    except BudgetExhausted:
+        return  # the report says why it stopped
     schema = runner.schema
     schema.config.phases.stateful.generation.modes = [GenerationMode.POSITIVE]
     if schema.statistic.transitions.selected == 0:
@@ -64,8 +73,6 @@ def run_stateful(runner: FuzzRunner) -> None:
         runner.settings.max_examples, stateful_step_count=runner.settings.stateful_steps
     )
     seed_stream(Workflow, runner.settings.seed)
-    report = runner.report
-    cases_before = report.cases
     try:
         with swallow_findings():
             run_state_machine_as_test(Workflow, settings=settings)

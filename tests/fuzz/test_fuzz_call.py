@@ -69,9 +69,9 @@ class Wire:
             self.seen.append(
                 (
                     scope["method"],
-                    scope["raw_path"],
-                    scope["path"],
-                    scope["query_string"],
+                    _steady(scope["raw_path"]),  # a poll's path holds the operation's id, as an answer gave it
+                    _steady(scope["path"]),
+                    _steady(scope["query_string"]),
                     scope["scheme"],
                     scope["server"],
                     _steady(headers),

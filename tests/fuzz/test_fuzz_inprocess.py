@@ -38,7 +38,7 @@ def _steady(value: object) -> str:
 
 def _request_view(request: requests.PreparedRequest) -> tuple[Any, ...]:
     headers = sorted((k, v) for k, v in request.headers.items() if k.lower() not in _VOLATILE_HEADERS)
-    return request.method, request.url, headers, request.body
+    return request.method, _steady(request.url), headers, request.body  # a poll's URL: the id an answer gave
 
 
 def _response_view(response: Response) -> tuple[Any, ...]:
@@ -63,7 +63,7 @@ def _interaction_view(interaction: Interaction) -> tuple[Any, ...]:
     headers = sorted((k, v) for k, v in interaction.request_headers.items() if k not in _VOLATILE_HEADERS)
     return (
         interaction.method,
-        interaction.url,
+        _steady(interaction.url),  # a poll's URL holds the operation's id, as the emulator's answer gave it
         headers,
         interaction.request_body,
         interaction.status,

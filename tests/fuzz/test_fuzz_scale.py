@@ -13,8 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_runcommand.errors import UsageError
+from pytest_runcommand.fuzz import stateful
 from pytest_runcommand.fuzz.campaign import Shard, parse_workers, run_campaign, split
 from pytest_runcommand.fuzz.findings import FuzzReport
+from pytest_runcommand.fuzz.lifecycle import run_lifecycles
 from pytest_runcommand.fuzz.runner import FuzzRunner
 from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.targets import Target, emulator_target
@@ -141,10 +143,19 @@ def test_a_seed_picks_the_stream_with_a_database_too(tmp_path: Path) -> None:
 
 
 def test_a_stateful_failure_is_saved_and_tried_first_next_time(
-    make_broken: Any, broken_operations: tuple[str, ...], tmp_path: Path
+    make_broken: Any, broken_operations: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Stateful failures are saved with their scenario: next run, each comes back within the first scenarios."""
+    """Stateful failures are saved with their scenario: next run, each comes back within the first scenarios (after
+    the lifecycles, which run first every time)."""
     database, steps = tmp_path / "examples", 4
+    lifecycle_cases: list[int] = []
+
+    def counted(runner: Any) -> None:
+        before = runner.report.cases
+        run_lifecycles(runner)
+        lifecycle_cases.append(runner.report.cases - before)
+
+    monkeypatch.setattr(stateful, "run_lifecycles", counted)
 
     def run() -> FuzzReport:
         target = Target(
@@ -159,6 +170,6 @@ def test_a_stateful_failure_is_saved_and_tried_first_next_time(
     second = run()
     shared = set(first.findings) & set(second.findings)
     assert shared == set(first.findings), second.render()
-    replayed = len(shared) * steps  # each saved scenario sends at most `steps` requests
+    replayed = lifecycle_cases[-1] + len(shared) * steps  # each saved scenario sends at most `steps` requests
     assert max(second.findings[key].found_at for key in shared) <= replayed, second.render()
     assert max(first.findings[key].found_at for key in shared) > replayed  # not where run 1 happened to find them

@@ -1,0 +1,82 @@
+"""Each family's lifecycle runs first in the stateful unit, so a campaign reaches every success answer (review 11,
+finding 2: the default campaign never got a 2xx from the VM run command's PATCH nor from the operation-status GET);
+an operation that no case got a 2xx from is named in the summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemathesis.core.transport import Response
+from schemathesis.generation.case import Case
+
+from pytest_runcommand.fuzz.lifecycle import POLL_OPERATION, _path_parameters
+from pytest_runcommand.fuzz.runner import FuzzRunner
+from pytest_runcommand.fuzz.settings import FuzzSettings
+from pytest_runcommand.fuzz.targets import emulator_target
+
+VM = "VirtualMachineRunCommands"
+
+
+class Steps(FuzzRunner):
+    """Keeps each case's operation and answer status, in order."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.steps: list[tuple[str, int]] = []
+
+    def send(self, case: Case[Any], **kwargs: Any) -> Response:
+        response = super().send(case, **kwargs)
+        self.steps.append((str(case.operation.definition.raw["operationId"]), response.status_code))
+        return response
+
+
+def test_a_short_campaign_gets_a_2xx_from_every_operation() -> None:
+    report = FuzzRunner(emulator_target(), FuzzSettings(max_examples=3)).run()
+    for operation in (f"{VM}_Update", POLL_OPERATION, f"{VM}_GetByVirtualMachine", f"{VM}_Delete"):
+        assert any(200 <= status < 300 for status in report.statuses[operation]), report.render()
+    assert report.never_succeeded == []
+    assert "no 2xx answer" not in report.render()
+
+
+def test_the_lifecycle_is_what_a_client_does_in_order() -> None:
+    family = (f"{VM}_CreateOrUpdate", f"{VM}_Update", f"{VM}_GetByVirtualMachine", f"{VM}_Delete", POLL_OPERATION)
+    runner = Steps(emulator_target(), FuzzSettings(max_examples=1, operations=family, modes=()))
+    runner.run()
+    lifecycle = [step for step in runner.steps if step[0] != POLL_OPERATION][:5]
+    assert lifecycle == [
+        (f"{VM}_CreateOrUpdate", 201),
+        (f"{VM}_Update", 200),
+        (f"{VM}_GetByVirtualMachine", 200),
+        (f"{VM}_Delete", 202),
+        (f"{VM}_GetByVirtualMachine", 404),
+    ]
+    first = runner.steps[: runner.steps.index((f"{VM}_GetByVirtualMachine", 404)) + 1]
+    polls = [status for operation, status in first if operation == POLL_OPERATION]
+    assert len(polls) >= 3  # each write's operation polled until done
+    assert set(polls) == {200}
+
+
+def test_the_same_cases_every_run() -> None:
+    settings = FuzzSettings(max_examples=2, modes=())
+    drawn = [FuzzRunner(emulator_target(), settings).run().drawn["stateful"] for _ in range(2)]
+    assert drawn[0] == drawn[1]
+
+
+def test_a_poll_url_on_another_host_is_not_followed() -> None:
+    runner = FuzzRunner(emulator_target(), FuzzSettings(max_examples=1))
+    poll = runner.operations()[POLL_OPERATION]
+    path = "/subscriptions/0/providers/Microsoft.Compute/locations/westus/operations/abc"
+    assert _path_parameters(runner, poll, f"http://testserver{path}?p=1") == {
+        "subscriptionId": "0",
+        "location": "westus",
+        "operationId": "abc",
+    }
+    assert _path_parameters(runner, poll, f"https://elsewhere.example{path}") is None
+    assert _path_parameters(runner, poll, "http://testserver/not/an/operation") is None
+
+
+def test_an_operation_never_answered_2xx_is_named() -> None:
+    settings = FuzzSettings(max_examples=2, stateful=False, operations=(f"{VM}_Update", f"{VM}_List"))
+    report = FuzzRunner(emulator_target(), settings).run()
+    assert report.never_succeeded == [f"{VM}_Update"]  # a PATCH of a run command that no one made: 404
+    assert f"no 2xx answer (the success answer unchecked): {VM}_Update" in report.render()
