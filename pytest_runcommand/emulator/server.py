@@ -157,6 +157,9 @@ class EmulatorServer:
             options.update(self._make_certificates())
         config = uvicorn.Config(
             self.app,
+            # uvicorn's own logging set-up (dictConfig) closes every handler of the process: pytest's --log-file
+            # among them, for the rest of the run. Its loggers propagate to the host's handlers instead.
+            log_config=None,
             log_level=self.log_level,
             access_log=False,
             server_header=False,
