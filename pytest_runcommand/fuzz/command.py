@@ -345,9 +345,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _hint(error: BaseException, args: argparse.Namespace) -> str:
     """What to do about a stop a user can fix: an https target whose certificate is not trusted."""
-    if "CERTIFICATE_VERIFY_FAILED" in str(error) and getattr(args, "ca_cert", None) is None:
-        return (
-            "\npytest-runcommand fuzz: the target's certificate is not trusted: pass --ca-cert PEM (for the "
-            "emulator, the CA bundle it prints or writes with --ca-out)"
-        )
-    return ""
+    from pytest_runcommand.fuzz.targets import CLI_ROUTE
+
+    given = getattr(args, "ca_cert", None)
+    hint = CLI_ROUTE.untrusted(error, str(given) if given else None)
+    return f"\npytest-runcommand fuzz: {hint}" if hint else ""

@@ -297,17 +297,31 @@ class Route:
     live_hint: str
     scope_names: Mapping[str, str]
     """Scope field -> how the user sets it."""
+    ca_flag: str
+    """How the user names the CA bundle to trust."""
+
+    def untrusted(self, error: BaseException, ca_cert: str | None) -> str | None:
+        """What to do about a run stopped by an https target whose certificate is not trusted, when no CA bundle
+        was named on this route (``ca_cert``); else None."""
+        if "CERTIFICATE_VERIFY_FAILED" not in str(error) or ca_cert:
+            return None
+        return (
+            f"the target's certificate is not trusted: pass {self.ca_flag} PEM (for the emulator, the CA bundle it "
+            f"prints or writes with --ca-out; {CA_BUNDLE_ENV} is read too)"
+        )
 
 
 CLI_ROUTE = Route(
     "--target",
     "add --live to fuzz it (it changes real resources)",
     {name: f"--{name.replace('_', '-')} (or {env})" for name, env in ENV_SCOPE.items()},
+    "--ca-cert",
 )
 PYTEST_ROUTE = Route(
     "--runcommand-target",
     f"set {LIVE_ENV}=1 to fuzz it (it changes real resources)",
     dict(ENV_SCOPE),
+    "--runcommand-ca-cert (runcommand_ca_cert)",
 )
 
 
@@ -357,7 +371,7 @@ def resolve_target(
         raise UsageError(f"{route.target_flag} {parsed.base_url}: a live target must use https (the token is sent)")
     ca_cert = request.ca_cert or env.get(CA_BUNDLE_ENV) or None
     if ca_cert is not None:
-        _check_ca_bundle(ca_cert, "--ca-cert" if request.ca_cert else CA_BUNDLE_ENV)
+        _check_ca_bundle(ca_cert, route.ca_flag if request.ca_cert else CA_BUNDLE_ENV)
     rate = _setting("rate", request.rate, RATE_EXPECTED, 0.0 if parsed.loopback else LIVE_RATE)
     timeout = _setting("request_timeout", request.request_timeout, TIMEOUT_EXPECTED, REQUEST_TIMEOUT)
     scope = _scope(request, route, env, required=not parsed.loopback)

@@ -113,6 +113,8 @@ class FuzzHandle:
     settings: FuzzSettings
     part: str | None = None
     """The operation id this test covers, ``"stateful"``, or None for everything."""
+    ca_cert: str | None = None
+    """The CA bundle ``--runcommand-ca-cert`` named (None: none)."""
     _runner: Any = field(default=None, repr=False)
 
     @property
@@ -135,8 +137,16 @@ class FuzzHandle:
         from pytest_runcommand.fuzz.storage import hypothesis_storage
 
         runner = self.runner
-        with hypothesis_storage():
-            report: FuzzReport = runner.run()
+        try:
+            with hypothesis_storage():
+                report: FuzzReport = runner.run()
+        except Exception as error:  # an untrusted certificate: one line, as the command line says it
+            from pytest_runcommand.fuzz.targets import PYTEST_ROUTE
+
+            hint = PYTEST_ROUTE.untrusted(error, self.ca_cert)
+            if hint is None:
+                raise
+            pytest.fail(hint, pytrace=False)
         return report
 
     def fuzz(self) -> FuzzReport:
@@ -252,7 +262,7 @@ def _handle(target: str, settings: dict[str, Any], part: str | None, sending: di
         _require_the_fuzz_extra()
         fuzz_settings = FuzzSettings(**settings)
         request = TargetRequest(target=target, **sending)
-        return FuzzHandle(resolve_target(request, PYTEST_ROUTE), fuzz_settings, part)
+        return FuzzHandle(resolve_target(request, PYTEST_ROUTE), fuzz_settings, part, request.ca_cert)
     except UsageError as error:
         message = str(error)
     pytest.fail(message, pytrace=False)
@@ -301,4 +311,5 @@ def runcommand_schema(request: pytest.FixtureRequest, runcommand_fuzz_part: str 
         "api_version": plugin_settings.api_version,
     }
     sending = {name: kwargs.get(name) for name in ("rate", "request_timeout")}
+    sending["ca_cert"] = plugin_settings.ca_cert or None
     return _handle(plugin_settings.target, settings, part, sending)

@@ -52,6 +52,12 @@ OPTIONS: tuple[_Option, ...] = (
         "where runcommand_schema and fuzz tests send requests: 'emulator' (the embedded one) or a base URL",
     ),
     _Option(
+        "--runcommand-ca-cert",
+        "runcommand_ca_cert",
+        "",
+        "CA bundle (PEM) to trust for an https --runcommand-target (REQUESTS_CA_BUNDLE is read too)",
+    ),
+    _Option(
         "--runcommand-api-version",
         "runcommand_api_version",
         "",
@@ -86,6 +92,8 @@ class Settings(NamedTuple):
     """The resolved settings of a pytest run."""
 
     target: str = "emulator"
+    ca_cert: str = ""
+    """The CA bundle to trust for an https target ("": none given)."""
     api_version_option: str = ""
     emulator_mode: EmulatorMode = "strict"
     report: str = ""
@@ -177,6 +185,7 @@ def settings_from_config(config: pytest.Config) -> Settings:
         raise UsageError(f"runcommand_target takes 'emulator' or an http(s) base URL; got {target!r}")
     return Settings(
         target=target,
+        ca_cert=values["runcommand_ca_cert"],
         api_version_option=_api_version(values["runcommand_api_version"]),
         emulator_mode=values["runcommand_emulator_mode"],  # type: ignore[arg-type]
         report=_report_path(values["runcommand_report"]),
