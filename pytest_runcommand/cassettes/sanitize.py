@@ -185,6 +185,13 @@ class Sanitizer:
                 self._refused.add(key)
                 self._note(origin)
             return
+        if replacement != REDACTED and replacement in self._learned.values():
+            self._notes.setdefault(
+                f"two or more different values that the rule {origin} replaces with the same text ({replacement}, "
+                "e.g. two subscriptions): requests that differ only there are recorded alike, and a replay tells "
+                "them apart by their order alone; keep one per cassette",
+                False,
+            )
         self._learned[key] = replacement
         self._origins[key] = origin
         self._compile()
