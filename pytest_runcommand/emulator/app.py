@@ -34,6 +34,7 @@ from pytest_runcommand.emulator.actions import ActionService
 from pytest_runcommand.emulator.asgi import (
     ClientGone,
     Encoded,
+    FastHandler,
     Handler,
     Receive,
     Request,
@@ -55,7 +56,7 @@ from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.faults import FAULT_HEADER, ConnectionDropped, Faults
 from pytest_runcommand.emulator.identity import Directory, IdentityService
 from pytest_runcommand.emulator.resources import ResourceService
-from pytest_runcommand.emulator.routing import Route, Router, not_found
+from pytest_runcommand.emulator.routing import Router, not_found
 from pytest_runcommand.emulator.runcommands import RunCommandService
 from pytest_runcommand.emulator.state import DIAGNOSTIC
 from pytest_runcommand.emulator.tokens import TokenChecker
@@ -98,6 +99,8 @@ class EmulatorApp:
         self.tokens = TokenChecker()
         self.router: Router[Handler] = Router()
         self._lanes: dict[tuple[str, str, bytes], _Lane] = {}
+        self._own_urls: dict[tuple[str, str], str] = {}
+        """``scheme://host`` by scheme and valid ``Host`` (clients send one or two)."""
         self.run_commands = RunCommandService(self)
         self.diagnostic_run_commands = RunCommandService(self, DIAGNOSTIC)
         self.identity = IdentityService(self)
@@ -131,9 +134,25 @@ class EmulatorApp:
         headers = parse_headers(scope.get("headers", ()))
         method = str(scope["method"])  # methods are case-sensitive (RFC 9110): "get" is no GET
         received: list[bytes] = []
-        response: Response | Encoded
+        response: Response | Encoded | None
         try:
-            response = await self._handle(scope, receive, method, headers, received)
+            request, handler, fast = self._route(scope, method, headers)
+            # the body, read inline (no coroutine of its own)
+            limit = self.backend.settings.max_body_bytes
+            check_declared_length(headers, limit)
+            message = await receive()
+            body = whole_body(message, limit)
+            request.body = body if body is not None else await read_rest(receive, message, limit)
+            received.append(request.body)
+            coding = headers.get("content-encoding")
+            if coding is not None and request.body and coding.strip().lower() not in _UNENCODED:
+                raise errors.unsupported_content_encoding(coding)
+            if self.faults.armed:
+                response = await self.faults.apply(request, handler, self.backend, receive)
+            else:
+                response = fast(request) if fast is not None and self.fast_paths else None
+                if response is None:
+                    response = handler(request)
         except ClientGone:
             return  # nothing carried out, no one to answer (uvicorn closes the connection)
         except ConnectionDropped as dropped:
@@ -169,64 +188,59 @@ class EmulatorApp:
         if self.observers:
             self._notify(scope, headers, b"".join(received), response.status, raw_headers, body)
 
-    async def _handle(
-        self, scope: Scope, receive: Receive, method: str, headers: Mapping[str, str], received: list[bytes]
-    ) -> Response | Encoded:
+    def _route(
+        self, scope: Scope, method: str, headers: Mapping[str, str]
+    ) -> tuple[Request, Handler, FastHandler | None]:
+        """The request (its body not read yet), its handler and its fast handler: routed (404, 405), its token
+        checked unless the route is public (401), its api-version where the route asks for one (400)."""
         raw_path = scope.get("raw_path")
         host = headers.get("host")
-        if host and not valid_host(host):  # its URLs would carry what was sent (Host: x/evil?y#)
-            raise errors.invalid_host(host)
-        own_url = f"{scope.get('scheme', 'http')}://{host}" if host else base_url(scope, headers)  # base_url's
+        if host:
+            scheme = scope.get("scheme", "http")
+            own_url = self._own_urls.get((scheme, host))
+            if own_url is None:
+                if not valid_host(host):  # its URLs would carry what was sent (Host: x/evil?y#)
+                    raise errors.invalid_host(host)
+                own_url = f"{scheme}://{host}"  # base_url's
+                if len(self._own_urls) >= 64:
+                    self._own_urls.clear()
+                self._own_urls[scheme, host] = own_url
+        else:
+            own_url = base_url(scope, headers)
         claims: Mapping[str, Any] = {}
         # keyed by the target as sent (the path is worked out from it once per lane); by uvicorn's path without it
         key = (method, raw_path or scope.get("path", "/"), scope.get("query_string", b""))
         lane = self._lanes.get(key)
-        if lane is not None and lane.generation == self.router.generation:
-            path = lane.path
-            route = lane.route
-            if not route.public:
-                claims = self.tokens.authenticate(headers.get("authorization"), own_url)
-            handler = lane.handler
-            request = new_request(method, path, lane.query, lane.raw_query, headers, own_url, lane.params, claims)
-            request.api_version = lane.api_version
-        else:
-            path = str(scope.get("path", "/"))
-            if raw_path and (raw_path[0] != 0x2F or b"%" in raw_path):  # not "/...", or percent-encoded
-                path = _target_path(raw_path, path)
-            found = self.router.find(path)
-            if found is None or not found[0].public:
-                claims = self.tokens.authenticate(headers.get("authorization"), own_url)
-            if found is None:
-                raise not_found(path)
-            route, params = found
-            handler = route.handler(method)
-            raw_query = key[2].decode("latin-1")
-            query, versions = _query(raw_query)
-            request = Request(method, path, query, raw_query, headers, own_url, params, claims=claims)
-            if route.api_version is not None:
-                request.api_version = _api_version(versions, route.api_version)
-            if len(self._lanes) >= _LANES_KEPT:
-                self._lanes.clear()
-            self._lanes[key] = _Lane(
-                self.router.generation, path, route, params, handler, query, raw_query, request.api_version
-            )
-        limit = self.backend.settings.max_body_bytes
-        check_declared_length(headers, limit)
-        message = await receive()  # read_body, without a coroutine of its own
-        body = whole_body(message, limit)
-        request.body = body if body is not None else await read_rest(receive, message, limit)
-        received.append(request.body)
-        coding = headers.get("content-encoding")
-        if coding is not None and request.body and coding.strip().lower() not in _UNENCODED:
-            raise errors.unsupported_content_encoding(coding)
-        if self.faults.armed:
-            return await self.faults.apply(request, handler, self.backend, receive)
-        fast = route.fast.get(method) if self.fast_paths else None
-        if fast is not None:
-            answer: Encoded | None = fast(request)
-            if answer is not None:
-                return answer
-        return handler(request)
+        if lane is not None:
+            generation, path, public, params, handler, fast, query, raw_query, api_version = lane  # one unpacking
+            if generation == self.router.generation:
+                if not public:
+                    claims = self.tokens.authenticate(headers.get("authorization"), own_url)
+                request = new_request(method, path, query, raw_query, headers, own_url, params, claims)
+                request.api_version = api_version
+                return request, handler, fast
+        path = str(scope.get("path", "/"))
+        if raw_path and (raw_path[0] != 0x2F or b"%" in raw_path):  # not "/...", or percent-encoded
+            path = _target_path(raw_path, path)
+        found = self.router.find(path)
+        if found is None or not found[0].public:
+            claims = self.tokens.authenticate(headers.get("authorization"), own_url)
+        if found is None:
+            raise not_found(path)
+        route, params = found
+        handler = route.handler(method)
+        raw_query = key[2].decode("latin-1")
+        query, versions = _query(raw_query)
+        request = Request(method, path, query, raw_query, headers, own_url, params, claims=claims)
+        if route.api_version is not None:
+            request.api_version = _api_version(versions, route.api_version)
+        if len(self._lanes) >= _LANES_KEPT:
+            self._lanes.clear()
+        fast = route.fast.get(method)
+        self._lanes[key] = _Lane(
+            self.router.generation, path, route.public, params, handler, fast, query, raw_query, request.api_version
+        )
+        return request, handler, fast
 
     def _notify(
         self,
@@ -286,9 +300,11 @@ class _Lane(NamedTuple):
     generation: int
     path: str
     """The path routed (uvicorn's, or :func:`_target_path`'s)."""
-    route: Route[Handler]
+    public: bool
+    """Whether the route is served without a bearer token."""
     params: dict[str, str]
     handler: Handler
+    fast: FastHandler | None
     query: dict[str, str]
     raw_query: str
     api_version: str

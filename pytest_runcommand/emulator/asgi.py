@@ -46,6 +46,7 @@ __all__ = [
     "base_url",
     "check_declared_length",
     "encode",
+    "encoded",
     "guid",
     "guids",
     "header_value",
@@ -155,6 +156,16 @@ class Encoded:
     body: bytes
 
 
+def encoded(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Encoded:
+    """``Encoded(status, headers, body)``, its fields stored into a bare instance (no trip through ``__init__``: a
+    fast path makes one per request)."""
+    answer: Encoded = _new(Encoded)
+    answer.status = status
+    answer.headers = headers
+    answer.body = body
+    return answer
+
+
 Handler = Callable[[Request], Response]
 FastHandler = Callable[[Request], "Encoded | None"]
 """A handler that answers the usual case already encoded, or None to leave the request to the plain handler (which
@@ -243,13 +254,26 @@ def base_url(scope: Scope, headers: Mapping[str, str]) -> str:
 
 def parse_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     """ASGI header pairs -> ``{lower-cased name: first value}`` (latin-1, as HTTP/1.1 carries them)."""
+    if type(raw) is list or type(raw) is tuple:
+        names = _HEADER_NAMES
+        try:  # names seen before, none repeated (the usual request): one pass in C
+            headers = {names[name]: value.decode("latin-1") for name, value in raw}
+        except KeyError:
+            pass
+        else:
+            if len(headers) == len(raw):
+                return headers
+    return _parse_headers(raw)
+
+
+def _parse_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """:func:`parse_headers` pair by pair: a name not seen before, or one repeated (its first value kept)."""
     headers: dict[str, str] = {}
     names = _HEADER_NAMES
     for name, value in raw:
         key = names.get(name) or _header_name(name)
         if key not in headers:
-            # ASCII decodes alike as UTF-8 and as latin-1; the UTF-8 decoder is called without looking its name up
-            headers[key] = value.decode() if value.isascii() else value.decode("latin-1")
+            headers[key] = value.decode("latin-1")
     return headers
 
 

@@ -47,6 +47,7 @@ from pytest_runcommand.emulator.state import (
     ParentRef,
     RunCommand,
     VirtualMachine,
+    new_operation,
     normalize_location,
     script_run_values,
 )
@@ -347,19 +348,20 @@ class Backend:
             now = self.clock.now()
         vm = command.vm
         settings = self.settings
-        operation = AsyncOperation(
+        polls = settings.lro_polls
+        operation = new_operation(
             self._ids.next(),
             kind,
             vm.ref.subscription,
             vm.location,
             now,
             now + _seconds(settings.lro_seconds),
-            max(0, settings.lro_polls) + 1,
+            (polls if polls > 0 else 0) + 1,  # max(0, polls) + 1
             command,
+            # the fake executor's plain outcome: the run recorded now, its ScriptRun made when read
+            None if kind == "delete" else (command.wire, command.name),
         )
         if kind != "delete":
-            # the fake executor's plain outcome: the run recorded now, its ScriptRun made when read
-            operation._run = (command.wire, command.name)
             executor = self.executor
             if type(executor) is not FakeExecutor or not executor.defer(operation):
                 operation.execution = self._execute(command, now)  # (a rule, a default or another executor decides)

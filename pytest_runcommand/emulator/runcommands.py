@@ -33,6 +33,7 @@ from pytest_runcommand.emulator.asgi import (
     Request,
     Response,
     arm_answer,
+    encoded,
     header_value,
     rate_limit_header,
     request_id,
@@ -55,9 +56,12 @@ __all__ = [
     "VMSS_VM_RUN_COMMANDS",
     "VM_RUN_COMMANDS",
     "RunCommandService",
+    "canonical_query",
     "check_location",
     "check_names",
+    "is_json",
     "operation_url",
+    "operation_url_parts",
     "parent_of",
     "quote_query",
     "quote_segment",
@@ -90,6 +94,11 @@ class _Owner(Protocol):
     backend: Backend
 
 
+_Header = tuple[bytes, bytes]
+_AroundAnswer = tuple[tuple[_Header, ...], bytes, bytes, tuple[_Header, ...]]
+"""A fast PATCH's answer headers before its own, its operation URL before and after the id, the headers after."""
+
+
 class _Plan(NamedTuple):
     """What a request's method, path and query decide, worked out once (clients repeat their requests)."""
 
@@ -109,11 +118,8 @@ class _Plan(NamedTuple):
     """Bodies the contract took as they are (at most 64, of at most :data:`_TAKEN_BODY_BYTES` each), each with its
     JSON once sent again (None before: a new body each time keeps no parsed copy alive): shared and never changed
     (a write copies what it keeps or stores it as it is)."""
-
-
-_Header = tuple[bytes, bytes]
-_AroundAnswer = tuple[tuple[_Header, ...], bytes, bytes, tuple[_Header, ...]]
-"""A fast PATCH's answer headers before its own, its operation URL before and after the id, the headers after."""
+    answers: dict[tuple[Any, ...], _AroundAnswer]
+    """What a fast PATCH's answer headers are made of, by base URL and what else they show (bounded)."""
 
 
 _UNSEEN: Any = object()
@@ -150,8 +156,6 @@ class RunCommandService:
         """Request path -> canonical path and template (the service's routes only; clients repeat their paths)."""
         self._plans: dict[tuple[str, str, str], _Plan] = {}
         """(method, path, query) -> what they decide (bounded)."""
-        self._patch_headers: dict[tuple[Any, ...], _AroundAnswer] = {}
-        """What a fast PATCH's answer headers are made of, by plan, base URL and what else they show (bounded)."""
 
     @property
     def backend(self) -> Backend:
@@ -218,11 +222,10 @@ class RunCommandService:
             plan = self._plan(request)
         except errors.ServiceError:
             return None  # a name ARM refuses: the plain handler answers it
+        parent, _, conforms, kept_on_write, _, _, taken, answers = plan  # one unpacking
         body = request.body
-        conforms = plan.conforms
-        if conforms is None or not body or not _is_json(request.headers.get("content-type", "")):
+        if conforms is None or not body or not is_json(request.headers.get("content-type", "")):
             return None
-        taken = plan.taken
         kept = taken.get(body, _UNSEEN)
         if kept is None or kept is _UNSEEN:
             # (the JSON of a body and the contract's answer are the same each time: clients repeat theirs)
@@ -240,8 +243,9 @@ class RunCommandService:
             sent = kept
         backend = self.owner.backend
         try:
+            caller = _caller(request) if request.claims else DEFAULT_CALLER
             command, operation = backend.patch(
-                plan.parent, request.params["runCommandName"], sent, _caller(request), plan.kept, self.collection, body
+                parent, request.params["runCommandName"], sent, caller, kept_on_write, self.collection, body
             )
         except errors.ServiceError as error:  # 404, 409: with ARM's rate-limit header, as arm_answer gives them
             if _WRITES_LEFT_NAME not in error.headers:
@@ -249,21 +253,13 @@ class RunCommandService:
             raise
         content = run_command_json(command, request.api_version)
         retry_after = backend.settings.retry_after
-        key = (
-            plan.location,
-            plan.declared,
-            request.base_url,
-            retry_after,
-            backend.operation_token,
-            operation.subscription,
-            operation.location,
-        )
-        around = self._patch_headers.get(key)
+        key = (request.base_url, retry_after, backend.operation_token, operation.subscription, operation.location)
+        around = answers.get(key)
         if around is None:
             around = self._patch_headers_for(request, plan, operation, retry_after, backend.operation_token)
-            if len(self._patch_headers) >= 256:
-                self._patch_headers.clear()
-            self._patch_headers[key] = around
+            if len(answers) >= 64:
+                answers.clear()
+            answers[key] = around
         head, url_start, url_end, tail = around
         correlation = request.headers.get("x-ms-correlation-request-id")
         operation_id = operation.id.encode()
@@ -275,13 +271,13 @@ class RunCommandService:
             (b"azure-asyncoperation", b"%s%s%s" % (url_start, operation_id, url_end)),
             *tail,
         ]
-        return Encoded(200, headers, content)
+        return encoded(200, headers, content)
 
     def _patch_headers_for(
         self, request: Request, plan: _Plan, operation: AsyncOperation, retry_after: int | None, token: str
     ) -> _AroundAnswer:
         """The headers of a fast PATCH's answer but its own (length, ids), and its operation URL around the id."""
-        start, end = _operation_url_parts(request.api_version, operation, token, monitor=False)
+        start, end = operation_url_parts(request.api_version, operation, token, monitor=False)
         tail = [_ASYNC_NOTIFICATION]
         declared = 200 in plan.declared
         if retry_after is not None or declared:
@@ -309,6 +305,7 @@ class RunCommandService:
                 kept_on_write(version),
                 _lro_header_statuses(version, request.method, template or request.path),
                 f"{canonical}?api-version={quote_query(version)}",
+                {},
                 {},
             )
             if len(self._plans) >= 4096:
@@ -426,11 +423,11 @@ class RunCommandService:
 
 def operation_url(request: Request, operation: AsyncOperation, token: str, *, monitor: bool = False) -> str:
     """The URL of ``operation``'s status (``monitor``: the form a ``Location`` header gives), at the request's version."""
-    start, end = _operation_url_parts(request.api_version, operation, token, monitor=monitor)
+    start, end = operation_url_parts(request.api_version, operation, token, monitor=monitor)
     return f"{request.base_url}{start}{operation.id}{end}"
 
 
-def _operation_url_parts(api_version: str, operation: AsyncOperation, token: str, *, monitor: bool) -> tuple[str, str]:
+def operation_url_parts(api_version: str, operation: AsyncOperation, token: str, *, monitor: bool) -> tuple[str, str]:
     """An operation URL's text after the base URL and before the id, and after the id (remembered)."""
     key = (operation.subscription, operation.location, token, monitor, api_version)
     parts = _OPERATION_URL_PARTS.get(key)
@@ -461,7 +458,7 @@ def validated_body(
     sent: bytes | None = None
     if with_body and request.body.strip():
         content_type = request.headers.get("content-type", "")
-        if not _is_json(content_type):
+        if not is_json(content_type):
             raise errors.unsupported_media_type(content_type)
         sent = request.body  # the contract parses the bytes again (cheaper than checking parsed data is JSON's)
         if sent.startswith(UTF8_BOM):  # as .NET's readers do (and `validate` reads files): the mark is no content
@@ -521,7 +518,7 @@ _GOOD_NAMES: set[str] = set()
 
 
 @lru_cache(maxsize=256)
-def _is_json(content_type: str) -> bool:
+def is_json(content_type: str) -> bool:
     """Whether a ``Content-Type`` names JSON (remembered: clients send one or two)."""
     return content_type.split(";", 1)[0].strip().lower() in JSON_MEDIA_TYPES
 

@@ -27,6 +27,7 @@ __all__ = [
     "ParentRef",
     "RunCommand",
     "VirtualMachine",
+    "new_operation",
     "normalize_location",
     "script_run_values",
 ]
@@ -84,16 +85,12 @@ class ParentRef:
     vm_name: str
     """The VM name, or the scale-set name for a scale-set VM."""
     instance_id: str | None = None
+    key: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """Case-insensitive identity, as ARM compares names (worked out once: a plain attribute, read on every write)."""
 
-    @property
-    def key(self) -> tuple[str, ...]:
-        """Case-insensitive identity, as ARM compares names."""
-        found: tuple[str, ...] | None = self.__dict__.get("_key")
-        if found is None:  # worked out once (a frozen value; cached_property takes a lock on every read)
-            parts = (self.subscription, self.resource_group, self.vm_name, self.instance_id or "")
-            found = tuple(part.lower() for part in parts)
-            object.__setattr__(self, "_key", found)
-        return found
+    def __post_init__(self) -> None:
+        parts = (self.subscription, self.resource_group, self.vm_name, self.instance_id or "")
+        object.__setattr__(self, "key", tuple(part.lower() for part in parts))
 
     @property
     def display_name(self) -> str:
@@ -235,6 +232,42 @@ class AsyncOperation:
         :attr:`started_at`, with the executor's plain outcome: its execution is made when first read."""
         self._execution = None
         self._run = (properties, name)
+
+
+_new = object.__new__
+
+
+def new_operation(
+    operation_id: str,
+    kind: OperationKind,
+    subscription: str,
+    location: str,
+    started_at: datetime,
+    due_at: datetime,
+    polls_needed: int,
+    target: RunCommand,
+    run: tuple[dict[str, Any], str] | None,
+) -> AsyncOperation:
+    """``AsyncOperation(operation_id, kind, subscription, location, started_at, due_at, polls_needed, target)`` with
+    ``run`` deferred (:meth:`AsyncOperation.defer_run`), its slots stored one by one into a bare instance: the same
+    operation without the class call's trip through ``__init__`` (one per write)."""
+    operation: AsyncOperation = _new(AsyncOperation)
+    operation.id = operation_id
+    operation.kind = kind
+    operation.subscription = subscription
+    operation.location = location
+    operation.started_at = started_at
+    operation.due_at = due_at
+    operation.polls_needed = polls_needed
+    operation.target = target
+    operation.polls = 0
+    operation.status = "InProgress"
+    operation.ended_at = None
+    operation.error = None
+    operation.os_type = None
+    operation._execution = None
+    operation._run = run
+    return operation
 
 
 class Caller(NamedTuple):

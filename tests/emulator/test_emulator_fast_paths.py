@@ -728,3 +728,84 @@ def _same_answer(command: Any, version: str, label: object) -> None:
 
     expected = orjson.dumps(run_command_to_wire(command, api_version=version))
     assert run_command_json(command, version) == expected, (version, command.collection, label)
+
+
+# -- the fast action POST: the plain handler's answer, byte for byte ------------------------------------------------
+
+ACTIONS: list[tuple[str, dict[str, str], bytes]] = [
+    ("script", {}, b'{"commandId": "RunShellScript", "script": ["echo $a", "echo 2"]}'),
+    ("parameters", {}, b'{"commandId": "RunPowerShellScript", "parameters": [{"name": "a", "value": "b"}]}'),
+    ("the built-in's own script", {}, b'{"commandId": "ifconfig"}'),
+    ("command id in another case", {}, b'{"commandId": "runshellscript", "script": ["echo 1"]}'),
+    ("unknown command id", {}, b'{"commandId": "NoSuchCommand"}'),
+    ("command id not a string", {}, b'{"commandId": 7}'),
+    ("no command id", {}, b'{"script": ["echo 1"]}'),
+    ("unknown property", {}, b'{"commandId": "RunShellScript", "extra": 1}'),
+    ("not an object", {}, b'["RunShellScript"]'),
+    ("malformed", {}, b'{"commandId": '),
+    ("byte order mark", {}, b'\xef\xbb\xbf{"commandId": "RunShellScript"}'),
+    ("no body", {}, b""),
+    ("text/plain", {"content-type": "text/plain"}, b'{"commandId": "RunShellScript"}'),
+    ("no correlation id", {"x-ms-correlation-request-id": ""}, b'{"commandId": "RunShellScript"}'),
+    ("odd host", {"host": "emulator.test:8443"}, b'{"commandId": "RunShellScript"}'),
+]
+
+
+@pytest.mark.parametrize("strict", [True, False], ids=["strict", "lenient"])
+@pytest.mark.parametrize("parent", [VM_PATH, VMSS_PATH], ids=["vm", "vmss_vm"])
+def test_the_fast_action_answers_what_the_plain_handler_answers(parent: str, strict: bool) -> None:
+    from pytest_runcommand.contract import facts
+
+    fast, plain = both(strict)
+    operation = "VirtualMachines_RunCommand" if parent == VM_PATH else "VirtualMachineScaleSetVMs_RunCommand"
+    for version in sorted(facts.versions_with(operation)):
+        url = f"{parent}/runCommand?api-version={version}"
+        for _label, headers, body in ACTIONS:
+            status, answer_headers, _ = same(fast, plain, "POST", url, body, **headers)
+            if status == 202:
+                location = dict(answer_headers)[b"location"].decode().removeprefix("http://127.0.0.1:8000")
+                same(fast, plain, "GET", location)
+    assert same(fast, plain, "POST", f"{parent}/runCommand?api-version=1999-01-01", ACTIONS[0][2])[0] == 400
+    assert same(fast, plain, "POST", f"{VM_PATH}x\x01/runCommand?api-version=2024-07-01", ACTIONS[0][2])[0] == 400
+    assert state(fast) == state(plain)
+    assert [seen.__dict__ for seen in fast.seen] == [seen.__dict__ for seen in plain.seen], "observers see the same"
+
+
+def test_the_fast_action_follows_the_settings_and_the_executor() -> None:
+    from pytest_runcommand.emulator.executor import Outcome
+
+    fast, plain = both()
+    url = f"{VM_PATH}/runCommand?api-version=2024-07-01"
+    body = b'{"commandId": "RunShellScript", "script": ["echo 1"]}'
+    for settings in ({"retry_after": None}, {"retry_after": 7}, {"lro_seconds": 0}, {"auto_create_vms": False}):
+        for client in (fast, plain):
+            for name, value in settings.items():
+                setattr(client.app.backend.settings, name, value)
+        same(fast, plain, "POST", url, body)
+        same(fast, plain, "POST", url.replace("vm1", "vm2"), body)
+    for client in (fast, plain):
+        client.app.backend.settings.auto_create_vms = True
+        client.app.backend.executor.register(Outcome.failure(2, error="e"), script="echo 1")  # type: ignore[attr-defined]
+    status, headers, _ = same(fast, plain, "POST", url, body)
+    assert status == 202
+    same(fast, plain, "GET", dict(headers)[b"location"].decode().removeprefix("http://127.0.0.1:8000"))
+    assert state(fast) == state(plain)
+
+
+def test_the_fast_action_answers_a_conforming_action_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plain action handler runs only for what the fast one leaves."""
+    from pytest_runcommand.emulator.actions import ActionService
+
+    calls: list[bytes] = []
+    invoke = ActionService._invoke
+
+    def counted(self: ActionService, request: Any) -> Any:
+        calls.append(request.body)
+        return invoke(self, request)
+
+    monkeypatch.setattr(ActionService, "_invoke", counted)
+    fast = Client(fast=True)
+    url = f"{VM_PATH}/runCommand?api-version=2024-07-01"
+    assert fast.send("POST", url, b'{"commandId": "RunShellScript"}')[0] == 202
+    assert fast.send("POST", url, b'{"commandId": "Nope"}')[0] == 400
+    assert calls == [b'{"commandId": "Nope"}']
