@@ -4,8 +4,8 @@
 * A regular file, or a path that does not exist yet: written whole to a temporary file beside it, flushed to disk
   and moved onto it, so a reader (or a crash) never sees half a file. An existing file keeps its permissions, a new
   one gets the umask's (as ``>`` gives). A symlink is followed: its target is written so, the link stays.
-* A path that names a descriptor of this process (``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/2``, or a link to
-  one): written to that descriptor, after the process's own streams are flushed, so the report and the lines printed
+* A path that names a descriptor of this process (``-`` or ``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/2``, or a
+  link to one): written to that descriptor, after the process's own streams are flushed, so the report and the lines printed
   around it keep their order whatever stdout is (a pipe, a terminal, a file).
 * Anything else that is not a regular file (a character device, a FIFO): opened and written through, as a shell's
   ``>`` does; never replaced.
@@ -33,7 +33,9 @@ _MAX_LINKS = 40  # as the kernel's limit on a path's symlinks
 
 def descriptor(path: str | Path) -> int | None:
     """The descriptor of this process that ``path`` names, directly or through links (``/dev/stdout`` ->
-    ``/proc/self/fd/1``), or None."""
+    ``/proc/self/fd/1``; ``-`` is standard output, as for any command-line tool), or None."""
+    if str(path) == "-":
+        return 1
     current = os.path.abspath(path)
     for _ in range(_MAX_LINKS):
         match = _FD_FOLDER.fullmatch(os.path.realpath(os.path.dirname(current)))
@@ -112,6 +114,8 @@ def file_problem(path: Path) -> str | None:
         return _reason(error)
     if status is not None and stat.S_ISDIR(status.st_mode):
         return "is a folder; give the path of the file to write"
+    if descriptor(path) is not None:
+        return None  # this process's own stream: a write error is reported when it happens
     if written_through(path):
         return None if os.access(path, os.W_OK) else "cannot write there (not writable)"
     folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent

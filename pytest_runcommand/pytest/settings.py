@@ -148,6 +148,11 @@ def _percentage(text: str) -> float | None:
 def _report_path(text: str) -> str:
     if not text:
         return ""
+    if text == "-":
+        raise UsageError(
+            "runcommand_report (--runcommand-report) takes a file path (the HTML page is written beside it); "
+            "'-' would be standard output"
+        )
     path = Path(text)
     if path.suffix[1:].isalpha() and path.suffix.lower() != ".json":  # x.xml would hold JSON, x.html be overwritten
         raise UsageError(

@@ -249,7 +249,7 @@ def test_fuzz_json_to_dev_stdout_reaches_the_pipe(tmp_path: Path) -> None:
     (tmp_path / "mystdout").symlink_to("/proc/self/fd/1")
     code = "from pytest_runcommand.cli import main; import sys; raise SystemExit(main(sys.argv[1:]))"
     args = ["fuzz", "--max-examples", "1", "--no-stateful", "--operation", "VirtualMachineRunCommands_Get"]
-    for stdout in ("/dev/stdout", "mystdout"):
+    for stdout in ("/dev/stdout", "mystdout", "-"):  # "-": review 11, finding 4 (it made a file named -)
         done = subprocess.run(
             [sys.executable, "-c", code, *args, "--json", stdout, "--junit-xml", "junit.xml"],
             cwd=tmp_path,
@@ -319,3 +319,29 @@ def test_report_merge_output_with_a_name_too_long_is_exit_2(tmp_path: Path, caps
     output = tmp_path / ("m" * 300 + ".json")
     assert main(["report", "merge", *map(str, inputs), "-o", str(output)]) == 2
     assert "cannot write there (File name too long)" in capsys.readouterr().err
+
+
+def test_report_merge_to_dash_writes_stdout(tmp_path: Path) -> None:
+    for index in range(2):  # two different reports (the same one twice is refused)
+        document = CoverageReport().to_dict()
+        document["unmatched_interactions"] = index
+        (tmp_path / f"c{index}.json").write_text(json.dumps(document), encoding="utf-8")
+    code = "from pytest_runcommand.cli import main; import sys; raise SystemExit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "report", "merge", "c0.json", "c1.json", "-o", "-"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    document, _ = json.JSONDecoder().raw_decode(done.stdout)
+    assert "operations" in document
+    assert not (tmp_path / "-").exists()
+
+
+def test_the_coverage_report_refuses_dash(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--runcommand-report", "-")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*'-' would be standard output*"])
