@@ -7,7 +7,7 @@ the errors of its members, not before; and a keyword's parameters (the types, th
 unknown keys) are read here from the schema and the instance, not from the message.
 
 Only schemas made of the keywords the contracts use are read this way (:func:`reads_evaluation`; for others, and for
-output that cannot be accounted for, :class:`EvaluationUnread`, the caller asks ``iter_errors``). The contract tests
+output that cannot be accounted for, ``_EvaluationUnread``, the caller asks ``iter_errors``). The contract tests
 hold the two readings equal over many bodies.
 """
 
@@ -20,7 +20,6 @@ from typing import Any, NamedTuple
 
 __all__ = [
     "MISSING",
-    "EvaluationUnread",
     "SchemaError",
     "at_pointer",
     "escape",
@@ -76,6 +75,8 @@ def reads_evaluation(schema: Mapping[str, Any]) -> bool:
     key = id(schema)
     known = _READABLE.get(key)
     if known is None or known[0] is not schema:
+        if len(_READABLE) >= 1024:
+            _READABLE.clear()
         known = _READABLE[key] = (schema, _anyof_only(schema) or _readable(schema))
     return known[1]
 
@@ -100,22 +101,23 @@ def _readable(node: Any) -> bool:
     return all(_readable(child) for child in children)
 
 
-class EvaluationUnread(Exception):
-    """``evaluate()`` output this module cannot account for (ask ``iter_errors``)."""
+class _EvaluationUnread(Exception):
+    """``evaluate()`` output this module cannot account for (ask ``iter_errors``); caught in the contract package,
+    never met by a caller."""
 
 
 def evaluation_units(
     entries: Sequence[Mapping[str, Any]], schema: Mapping[str, Any], body: Any
 ) -> Iterator[SchemaError]:
     """The units ``iter_errors`` would give, one at a time, from ``evaluate(body).errors()`` of a validator of
-    ``schema`` (one :func:`reads_evaluation` reads); :class:`EvaluationUnread` when they cannot be accounted for."""
+    ``schema`` (one :func:`reads_evaluation` reads); :class:`_EvaluationUnread` when they cannot be accounted for."""
     if _anyof_only(schema):
         yield SchemaError("AnyOf", "", None, body)
         return
     try:
         yield from _units(entries, schema, body)
     except (LookupError, TypeError, ValueError) as error:
-        raise EvaluationUnread(str(error)) from error
+        raise _EvaluationUnread(str(error)) from error
 
 
 def evaluation_counts(
@@ -128,7 +130,7 @@ def evaluation_counts(
     try:
         return _counts(entries, schema, body)
     except (LookupError, TypeError, ValueError) as error:
-        raise EvaluationUnread(str(error)) from error
+        raise _EvaluationUnread(str(error)) from error
 
 
 def _counts(
@@ -145,7 +147,7 @@ def _counts(
         elif keyword in _LEAVES:
             counts.append((SchemaError(_LEAVES[keyword], "", node[keyword]), count))
         else:
-            raise EvaluationUnread(location)
+            raise _EvaluationUnread(location)
     if objects:
         nodes = {location: _place(schema, location)[1] for location in objects}
         unknown = required = 0
@@ -160,7 +162,7 @@ def _counts(
             keys = len(instance.keys() - node.get("properties", {}).keys())
             fused = count - (1 if keys else 0)  # the single required property checked with the keys
             if fused and fused > sum(1 for name in node.get("required", ()) if name not in instance):
-                raise EvaluationUnread(location)
+                raise _EvaluationUnread(location)
             unknown += keys
             required += fused
         counts.append((SchemaError("AdditionalProperties", "", None), unknown))
@@ -186,7 +188,7 @@ def _units(entries: Sequence[Mapping[str, Any]], schema: Mapping[str, Any], body
         keyword, node = place
         if keyword == "additionalProperties":
             if node.get("additionalProperties") is not False:
-                raise EvaluationUnread(location)
+                raise _EvaluationUnread(location)
             if pending and pending[-1][0] == where and pending[-1][1] == location:
                 pending[-1][3] += 1
                 continue
@@ -200,7 +202,7 @@ def _units(entries: Sequence[Mapping[str, Any]], schema: Mapping[str, Any], body
                 required = (location, where, iter([name for name in node["required"] if name not in instance]))
             name = next(required[2], None)
             if name is None:
-                raise EvaluationUnread(location)
+                raise _EvaluationUnread(location)
             yield SchemaError("Required", where, name)
         elif keyword in _LEAVES:
             detail = node[keyword]
@@ -208,7 +210,7 @@ def _units(entries: Sequence[Mapping[str, Any]], schema: Mapping[str, Any], body
                 _LEAVES[keyword], where, [detail] if keyword == "type" and not isinstance(detail, list) else detail
             )
         else:
-            raise EvaluationUnread(location)
+            raise _EvaluationUnread(location)
     while pending:
         yield from _closed(pending.pop(), body)
 
@@ -230,6 +232,6 @@ def _object_units(where: str, location: str, node: Mapping[str, Any], count: int
     missing = [name for name in node.get("required", ()) if name not in instance]
     extra = count - len(units)
     if extra > len(missing):
-        raise EvaluationUnread(location)
+        raise _EvaluationUnread(location)
     units.extend(SchemaError("Required", where, name) for name in missing[:extra])
     return units
