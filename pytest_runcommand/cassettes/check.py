@@ -143,8 +143,16 @@ def _family(operation_id: str | None) -> str:
         return "other"
 
 
-def check_file(path: Path, *, contract: bool = True, scan: bool = True, recordings_only: bool = False) -> FileReport:
-    """Check one file; an unreadable one gives a report with ``error`` set (never an exception).
+def check_file(
+    path: Path,
+    *,
+    contract: bool = True,
+    scan: bool = True,
+    recordings_only: bool = False,
+    ignore: Iterable[str] = (),
+) -> FileReport:
+    """Check one file; an unreadable one gives a report with ``error`` set (never an exception). ``ignore``: violation
+    codes to tolerate; without ``contract`` the run-command interactions are counted, not validated.
 
     With ``recordings_only`` (a file found by walking a folder), a file that reads but is not a recording of any
     format the readers know gives a report with ``skipped`` set; a broken recording is still an ``error``.
@@ -165,18 +173,22 @@ def check_file(path: Path, *, contract: bool = True, scan: bool = True, recordin
         for index, interaction in enumerate(cassette.interactions):
             report.findings.extend(scan_interaction(interaction, cassette.place(index), cassette.lines[index]))
     if contract:
-        _check_contract(report, cassette)
+        _check_contract(report, cassette, ignore)
+    else:
+        from pytest_runcommand.contract.traffic import reaches_operation
+
+        report.run_command = sum(reaches_operation(interaction) for interaction in cassette.interactions)
     if scan:
         report.findings.extend(scan_lines(cassette.text, str(path), report.findings))
     return report
 
 
-def _check_contract(report: FileReport, cassette: CassetteFile) -> None:
+def _check_contract(report: FileReport, cassette: CassetteFile, ignore: Iterable[str] = ()) -> None:
     """The contract's one traffic check over the file's interactions, each at its own api-version."""
     from pytest_runcommand.contract import check_interactions
 
     sanitizer = default_sanitizer()
-    for index, verdict in enumerate(check_interactions(cassette.interactions)):
+    for index, verdict in enumerate(check_interactions(cassette.interactions, ignore=ignore)):
         if not verdict.matched:
             continue
         version = verdict.api_version or "(none)"

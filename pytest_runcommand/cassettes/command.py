@@ -32,6 +32,13 @@ def register(subparsers: Any) -> None:
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="cassette file or directory")
     check.add_argument("--no-contract", action="store_true", help="skip contract validation")
+    check.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="a violation code to tolerate (repeatable, or comma-separated), as the contract marker's ignore=",
+    )
     check.add_argument("--no-scan", action="store_true", help="skip the secret scan")
     check.add_argument(
         "--format",
@@ -48,11 +55,16 @@ def run_check(args: argparse.Namespace) -> int:
 
     if args.no_contract and args.no_scan:
         raise UsageError("--no-contract and --no-scan together leave nothing to check")
+    ignore = _codes(args.ignore)
+    if ignore and args.no_contract:
+        raise UsageError("--ignore names violation codes, which --no-contract does not look for")
     files = walk_paths(args.paths)
     if not files:
         raise UsageError(f"no cassette files (*.yaml, *.yml, *.json) under {', '.join(args.paths)}")
     contract, scan = not args.no_contract, not args.no_scan
-    reports = [check_file(p, contract=contract, scan=scan, recordings_only=walked) for p, walked in files]
+    reports = [
+        check_file(p, contract=contract, scan=scan, recordings_only=walked, ignore=ignore) for p, walked in files
+    ]
     skipped = sum(r.skipped is not None for r in reports)
     if skipped == len(reports):
         raise UsageError(
@@ -89,6 +101,22 @@ def run_check(args: argparse.Namespace) -> int:
                 print(f"pytest-runcommand cassettes check: error: {report.error}", file=sys.stderr)
         return 2
     return 0 if all(r.ok for r in reports) else 1
+
+
+def _codes(given: list[str]) -> frozenset[str]:
+    """The codes ``--ignore`` names (each flag may hold several, comma-separated); an unknown one is a usage
+    error."""
+    codes = frozenset(code.strip() for text in given for code in text.split(",") if code.strip())
+    if codes:
+        from pytest_runcommand.contract import RULE_CODES, SCHEMA_CODES
+
+        strange = sorted(codes - RULE_CODES.keys() - SCHEMA_CODES.keys())
+        if strange:
+            raise UsageError(
+                f"--ignore {', '.join(strange)}: not a violation code; the codes are those of the contract's rules "
+                "and schema checks (pytest_runcommand.contract.RULE_CODES, SCHEMA_CODES)"
+            )
+    return codes
 
 
 def _as_json(report: Any) -> dict[str, Any]:

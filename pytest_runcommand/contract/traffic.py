@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pytest_runcommand.contract.document import Contract, get_contract, query_api_version, split_url
+from pytest_runcommand.contract.document import Contract, OperationMatch, get_contract, query_api_version, split_url
 from pytest_runcommand.contract.validate import validate_interaction
 from pytest_runcommand.contract.violations import Violation, format_violations, mask_text
 from pytest_runcommand.errors import ContractViolationError
@@ -67,6 +67,18 @@ def interaction_label(interaction: Interaction) -> str:
     return text
 
 
+def _operation(base: Contract, interaction: Interaction, version: str | None) -> OperationMatch | None:
+    """The operation an interaction's method and path reach at its api-version, or None."""
+    return base.for_version(version).match(interaction.method, interaction.url)
+
+
+def reaches_operation(interaction: Interaction, contract: Contract | None = None) -> bool:
+    """Whether an interaction's method and path reach a run-command operation, as :func:`check_interactions` matches
+    them (nothing validated)."""
+    base = contract if contract is not None else get_contract()
+    return _operation(base, interaction, query_api_version(interaction.url)) is not None
+
+
 def check_interactions(
     interactions: Iterable[Interaction], *, ignore: Iterable[str] = (), contract: Contract | None = None
 ) -> list[InteractionVerdict]:
@@ -88,7 +100,7 @@ def check_interactions(
             if not isinstance(interaction.method, str) or not isinstance(interaction.url, str):
                 raise TypeError("an interaction's method and url must be str")
             version = query_api_version(interaction.url)
-            match = base.for_version(version).match(interaction.method, interaction.url)
+            match = _operation(base, interaction, version)
             if match is None:
                 verdicts.append(InteractionVerdict(interaction, matched=False, api_version=version))
                 continue

@@ -46,7 +46,7 @@ def test_planted_token_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixture[
     path.write_text(text.replace("      - AZURECLI/2.36.0", f"      - Bearer {JWT}", 1))
     code, out, _ = _run(capsys, "--no-contract", str(path))
     assert code == 1
-    assert f"{path}: 26 interactions, 0 run-command, 0 validated, 0 violations, 2 secret hits" in out
+    assert f"{path}: 26 interactions, 12 run-command, 0 validated, 0 violations, 2 secret hits" in out
     assert "(interaction #0) request.headers.User-Agent: jwt <hidden" in out
     assert JWT not in out
 
@@ -56,7 +56,7 @@ def test_clean_cassette_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture
     shutil.copy(DATA / "azure-cli" / "test_run_command_v2.yaml", path)
     code, out, _ = _run(capsys, "--no-contract", "-q", str(path))
     assert code == 0
-    assert out.splitlines()[0] == f"{path}: 26 interactions, 0 run-command, 0 validated, 0 violations, 0 secret hits"
+    assert out.splitlines()[0] == f"{path}: 26 interactions, 12 run-command, 0 validated, 0 violations, 0 secret hits"
 
 
 def test_contract_violation_is_reported_with_the_interaction(
@@ -412,3 +412,34 @@ def test_a_walked_folder_skips_an_empty_object_but_not_an_empty_recording(
     assert (code, err) == (1, "")
     assert out.splitlines()[-1].endswith(f", 1 empty; {len(others)} skipped: not recordings")
     assert f"{tmp_path / 'stub.json'}: an empty recording" in out
+
+
+OLD_CLIENT = DATA.parent / "old-client" / "test_vm_run_command_e2e.yaml"
+
+
+def test_ignore_tolerates_a_code_as_the_marker_does(capsys: pytest.CaptureFixture[str]) -> None:
+    """Review 11, finding 5: real recordings of an older client (api-version 2019-03-01) could never pass the CI step:
+    no way to tolerate UNKNOWN_API_VERSION but --no-contract, which dropped every other check."""
+    code, out, _ = _run(capsys, str(OLD_CLIENT))
+    assert code == 1
+    assert "UNKNOWN_API_VERSION" in out
+    code, out, _ = _run(capsys, "--ignore", "UNKNOWN_API_VERSION", str(OLD_CLIENT))
+    assert code == 0, out
+    assert "6 run-command, 6 validated, 0 with violations" in out.splitlines()[-1]
+    code, out, _ = _run(capsys, "--ignore", "INVALID_TYPE,UNKNOWN_API_VERSION", str(OLD_CLIENT))
+    assert code == 0, out
+
+
+def test_ignore_refuses_an_unknown_code_and_no_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "--ignore", "NOT_A_CODE", str(OLD_CLIENT))
+    assert code == 2
+    assert "--ignore NOT_A_CODE: not a violation code" in err
+    code, _, err = _run(capsys, "--ignore", "UNKNOWN_API_VERSION", "--no-contract", str(OLD_CLIENT))
+    assert code == 2
+    assert "--no-contract" in err
+
+
+def test_no_contract_still_counts_the_run_command_interactions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "--no-contract", str(OLD_CLIENT))
+    assert code == 0
+    assert "23 interactions, 6 run-command, 0 validated" in out.splitlines()[-1]
