@@ -218,6 +218,8 @@ def _ca_out(path: Path | None) -> Path | None:
         return None
     path = path.absolute()
     if not path.parent.is_dir():
+        if path.parent.exists():
+            raise UsageError(f"--ca-out {path}: {path.parent} is not a folder")
         raise UsageError(f"--ca-out {path}: the folder {path.parent} does not exist (create it first)")
     if path.is_dir():
         raise UsageError(f"--ca-out {path}: is a folder; give the path of the PEM file to write")
@@ -249,6 +251,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--lro-polls and --retry-after must not be negative")
     if args.cli_env is not None and not (args.tls and args.azure_cli):
         raise UsageError("--cli-env needs --tls (the Azure CLI signs in over https only) and no --no-azure-cli")
+    if args.cli_env is not None:  # now, before serving: a folder where a file is names it
+        from pytest_runcommand.report_file import file_problem
+
+        problem = file_problem(Path(args.cli_env))
+        if problem is not None:
+            raise UsageError(f"--cli-env {args.cli_env}: {problem}")
     if args.client_secret is not None and (not args.azure_cli or not args.client_secret.strip()):
         raise UsageError("--client-secret needs a non-empty value, and no --no-azure-cli")
 

@@ -234,3 +234,18 @@ def test_cli_on_loopback_does_not_warn() -> None:
     assert process.wait(timeout=20) == 0
     assert process.stderr is not None
     assert "WARNING" not in process.stderr.read()
+
+
+def test_cli_names_a_file_where_a_folder_must_be(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 11, finding 1: ``--ca-out afile/ca.pem`` said the folder did not exist, ``--cli-env afile/env.sh``
+    said "File exists" (after serving had begun)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("")
+    assert main(["emulator", "--tls", "--no-azure-cli", "--ca-out", "afile/ca.pem"]) == 2
+    assert f"--ca-out {tmp_path / 'afile' / 'ca.pem'}: {tmp_path / 'afile'} is not a folder" in capsys.readouterr().err
+    assert main(["emulator", "--tls", "--cli-env", "afile/env.sh"]) == 2
+    err = capsys.readouterr().err
+    assert "--cli-env afile/env.sh: afile is not a folder" in err
+    assert "emulator: serving" not in err
