@@ -5,8 +5,10 @@ recording is refused (the secret scan found a value, a message was refused) or t
 written, nothing replaces it: the previous cassette is gone and the next replay fails as "missing cassette". So, just
 before pytest-recording's ``vcr`` fixture runs, the file it is about to delete is moved aside (``.NAME.previous``
 beside it, one ``os.replace``); after the fixture's teardown (where vcrpy saves), the new cassette takes the previous
-one's place if one was written (its permissions, or its symlink, kept), and the previous is put back if none was. A run that was killed in between leaves ``.NAME.previous``: the next
-``rewrite`` of that test puts it back unless it writes a new cassette.
+one's place if one was written (its permissions, or its symlink, kept), and the previous is put back if none was. A
+test that failed keeps its previous cassette too: what it recorded before failing is moved to ``.NAME.failed`` (a
+re-recording whose assertions broke is rarely the one to keep). A run that was killed in between leaves
+``.NAME.previous``: the next ``rewrite`` of that test puts it back unless it writes a new cassette.
 """
 
 from __future__ import annotations
@@ -19,9 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PREVIOUS_SUFFIX", "KeptCassette", "previous_path", "rewrite_cassette_path", "set_aside_for_rewrite"]
+__all__ = [
+    "FAILED_SUFFIX",
+    "PREVIOUS_SUFFIX",
+    "KeptCassette",
+    "previous_path",
+    "rewrite_cassette_path",
+    "set_aside_for_rewrite",
+]
 
 PREVIOUS_SUFFIX = ".previous"
+FAILED_SUFFIX = ".failed"
 
 try:  # as pytest-recording limits a cassette's file name (checked with pytest-recording 0.15.0)
     _MAX_FILENAME_LEN = os.pathconf(".", "PC_NAME_MAX")
@@ -75,12 +85,26 @@ class KeptCassette:
             os.replace(path, previous_path(path))
         return cls(path)
 
-    def settle(self) -> None:
+    @property
+    def failed(self) -> Path:
+        """Where a failed test's re-recording is kept."""
+        return self.path.with_name(f".{self.path.name}{FAILED_SUFFIX}")
+
+    def settle(self, *, test_failed: bool = False) -> str | None:
         """After the test: a new cassette was written -> it takes the previous one's place (a symlinked cassette's
-        target is written and the link put back; a file's permissions are kept); none -> the previous is put back."""
+        target is written and the link put back; a file's permissions are kept); none -> the previous is put back.
+        When the test failed, the previous is put back either way and a new recording goes to :attr:`failed`; the
+        note to show the user is returned."""
         previous = self.previous
         if not os.path.lexists(previous):
-            return
+            return None
+        if test_failed and os.path.lexists(self.path):
+            os.replace(self.path, self.failed)
+            os.replace(previous, self.path)
+            return (
+                f"pytest-runcommand: cassette {self.path.name}: the test failed, so its re-recording was not kept: "
+                f"the previous cassette is back in place, and what the test recorded is in {self.failed.name}"
+            )
         if not os.path.lexists(self.path):
             os.replace(previous, self.path)
         elif previous.is_symlink():
@@ -92,6 +116,7 @@ class KeptCassette:
             with contextlib.suppress(FileNotFoundError):
                 os.chmod(self.path, stat.S_IMODE(os.stat(previous).st_mode))
             previous.unlink(missing_ok=True)
+        return None
 
 
 def set_aside_for_rewrite(request: Any) -> KeptCassette | None:

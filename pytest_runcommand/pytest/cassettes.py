@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from collections.abc import Generator, Iterator
 from typing import Any
 
@@ -46,8 +47,21 @@ def pytest_fixture_setup(
 
         kept = set_aside_for_rewrite(request)
         if kept is not None:
-            fixturedef.addfinalizer(kept.settle)  # registered first: runs after the fixture's teardown (the save)
+            item = request.node
+
+            def settle() -> None:
+                note = kept.settle(test_failed=item.stash.get(_CALL_FAILED, False))
+                if note is not None:
+                    from pytest_runcommand.errors import RunCommandWarning
+
+                    warnings.warn_explicit(note, RunCommandWarning, str(kept.path), 1)
+
+            fixturedef.addfinalizer(settle)  # registered first: runs after the fixture's teardown (the save)
     return (yield)
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+"""Whether a test's call phase failed (a rewrite then keeps the previous cassette)."""
 
 
 @pytest.fixture(autouse=True)
@@ -106,6 +120,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Show a replay with no recorded match, or a cassette that cannot be read, as its message alone: not the frames
     (of the plugin and vcrpy) that hold the unsanitized request."""
     report = yield
+    if call.when == "call" and report.failed:
+        item.stash[_CALL_FAILED] = True
     if call.excinfo is not None and report.failed:
         found = _cassette_error(call.excinfo.value)
         if found is not None:

@@ -37,6 +37,7 @@ MODULE = textwrap.dedent(
         headers = {"X-Custom": "Bearer Sentinel-Bearer-6abcdef"} if os.environ.get("SEND_SECRET") else {}
         with httpx.Client(transport=httpx.MockTransport(handler)) as client:
             assert client.get(URL, headers=headers).status_code == 200
+        assert not os.environ.get("FAIL_AFTER"), "failed after its request"
     """
 )
 
@@ -88,6 +89,28 @@ def test_a_rewrite_that_fails_before_recording_keeps_the_previous_cassette(
     _run(pytester, "--record-mode=rewrite").assert_outcomes(failed=1)
     assert cassette.read_bytes() == before
     assert _left_in(cassette.parent) == [cassette.name]
+
+
+@pytest.mark.parametrize("recorded", ["yaml", "json"], indirect=True)
+def test_a_rewrite_whose_test_fails_after_recording_keeps_the_previous_cassette(
+    recorded: tuple[pytest.Pytester, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 11, finding 8: the partial recording of a test that failed after its requests replaced the good
+    cassette, and the ``.previous`` copy was gone."""
+    pytester, cassette = recorded
+    before = cassette.read_bytes()
+    monkeypatch.setenv("FAIL_AFTER", "1")
+    monkeypatch.setenv("NEXT", "failed-run-marker")
+    result = _run(pytester, "--record-mode=rewrite")
+    result.assert_outcomes(failed=1)
+    assert cassette.read_bytes() == before
+    failed = cassette.with_name(f".{cassette.name}.failed")
+    assert _left_in(cassette.parent) == sorted([cassette.name, failed.name])
+    assert "failed-run-marker" in failed.read_text()  # what the failed test recorded: kept, not lost
+    assert f"cassette {cassette.name}: the test failed, so its re-recording was not kept" in result.stdout.str()
+    monkeypatch.delenv("FAIL_AFTER")
+    monkeypatch.delenv("NEXT")
+    _run(pytester, "--block-network").assert_outcomes(passed=1)  # the previous cassette still replays
 
 
 def test_an_accepted_rewrite_replaces_the_cassette_and_leaves_nothing_beside_it(
