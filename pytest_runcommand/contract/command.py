@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_runcommand.contract.facts import DEFAULT_API_VERSION, ZERO_SUBSCRIPTION_ID
+from pytest_runcommand.contract.violations import total_violations
 from pytest_runcommand.errors import InputError, UsageError
 
 if TYPE_CHECKING:
@@ -211,7 +212,7 @@ def _print_text(outcomes: list[Outcome], args: argparse.Namespace) -> None:
         if outcome.error:
             print(f"pytest-runcommand validate: error: {outcome.error}", file=sys.stderr)
         elif outcome.violations:
-            print(f"{name}: {len(outcome.violations)} violation(s)", file=sys.stderr)
+            print(f"{name}: {total_violations(outcome.violations)} violation(s)", file=sys.stderr)
         else:
             without = ", without a body" if outcome.without_body else ""
             print(f"{name}: conforms ({args.side} of {args.method.upper()}{without})", file=sys.stderr)

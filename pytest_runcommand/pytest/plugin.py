@@ -332,11 +332,11 @@ def pytest_assertrepr_compare(config: pytest.Config, op: str, left: object, righ
     """``assert validate_request(...) == []`` explains itself: one line per violation, not a list of reprs."""
     if op != "==" or not isinstance(left, list) or right != [] or not left:
         return None
-    from pytest_runcommand.contract.violations import Violation
+    from pytest_runcommand.contract.violations import Violation, total_violations
 
     if not all(isinstance(item, Violation) for item in left):
         return None
-    count = len(left)
+    count = total_violations(left)  # a cut list's last entry counts those it does not list
     lines = [f"the body breaks the run-command contract: {count} violation{'s' if count != 1 else ''}"]
     lines += [f"[{item.side}] {item}" for item in left]
     return lines

@@ -174,3 +174,28 @@ def test_a_cut_list_reads_with_its_true_total() -> None:
     assert text.startswith("107 contract violations in op\n")
     assert text.endswith("\n  [request] " + str(cut[-1]))
     assert with_unlisted([first], {}) == [first]
+
+
+def test_the_validate_command_and_the_assertion_message_count_a_cut_list_whole(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], pytester: pytest.Pytester
+) -> None:
+    """A cut list is 101 items standing for 2,000 violations: each summary says 2,000 (it said 101)."""
+    from pytest_runcommand.cli import main
+
+    body = tmp_path / "body.json"
+    body.write_bytes(tag_flood(2_000))
+    assert main(["validate", "request", "--method", "PATCH", "--url", URL, str(body)]) == 1
+    assert "2000 violation(s)" in capsys.readouterr().err
+    pytester.makepyfile(
+        test_cut=f"""
+import orjson
+from pytest_runcommand import validate_request
+
+def test_flood():
+    body = orjson.dumps({{"tags": {{f"t{{i:x}}": i % 10 for i in range(2000)}}}})
+    assert validate_request("PATCH", {URL!r}, body) == []
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    assert "the body breaks the run-command contract: 2000 violations" in result.stdout.str()
