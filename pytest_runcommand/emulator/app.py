@@ -132,8 +132,10 @@ class EmulatorApp:
             return
         self.backend.clock.tick()
         headers = parse_headers(scope.get("headers", ()))
-        method = str(scope["method"])  # methods are case-sensitive (RFC 9110): "get" is no GET
-        received: list[bytes] = []
+        method = scope["method"]  # methods are case-sensitive (RFC 9110): "get" is no GET
+        if type(method) is not str:
+            method = str(method)
+        request: Request | None = None  # (its body, once read, is what observers are shown)
         response: Response | Encoded | None
         try:
             request, handler, fast = self._route(scope, method, headers)
@@ -143,7 +145,6 @@ class EmulatorApp:
             message = await receive()
             body = whole_body(message, limit)
             request.body = body if body is not None else await read_rest(receive, message, limit)
-            received.append(request.body)
             coding = headers.get("content-encoding")
             if coding is not None and request.body and coding.strip().lower() not in _UNENCODED:
                 raise errors.unsupported_content_encoding(coding)
@@ -158,7 +159,7 @@ class EmulatorApp:
         except ConnectionDropped as dropped:
             if self.observers:
                 marker = [(FAULT_HEADER.encode(), str(dropped.index).encode())]
-                self._notify(scope, headers, b"".join(received), None, marker, b"")
+                self._notify(scope, headers, b"" if request is None else request.body, None, marker, b"")
             if dropped.closed:
                 return
             import httpx
@@ -186,7 +187,7 @@ class EmulatorApp:
                 await asyncio.wait_for(receive(), _CLOSE_WAIT_SECONDS)
             return
         if self.observers:
-            self._notify(scope, headers, b"".join(received), response.status, raw_headers, body)
+            self._notify(scope, headers, b"" if request is None else request.body, response.status, raw_headers, body)
 
     def _route(
         self, scope: Scope, method: str, headers: Mapping[str, str]
@@ -212,7 +213,7 @@ class EmulatorApp:
         key = (method, raw_path or scope.get("path", "/"), scope.get("query_string", b""))
         lane = self._lanes.get(key)
         if lane is not None:
-            generation, path, public, params, handler, fast, query, raw_query, api_version = lane  # one unpacking
+            generation, path, public, params, handler, fast, query, raw_query, api_version = lane
             if generation == self.router.generation:
                 if not public:
                     claims = self.tokens.authenticate(headers.get("authorization"), own_url)

@@ -222,10 +222,11 @@ class RunCommandService:
             plan = self._plan(request)
         except errors.ServiceError:
             return None  # a name ARM refuses: the plain handler answers it
-        parent, _, conforms, kept_on_write, _, _, taken, answers = plan  # one unpacking
+        conforms = plan.conforms
         body = request.body
         if conforms is None or not body or not is_json(request.headers.get("content-type", "")):
             return None
+        taken = plan.taken
         kept = taken.get(body, _UNSEEN)
         if kept is None or kept is _UNSEEN:
             # (the JSON of a body and the contract's answer are the same each time: clients repeat theirs)
@@ -245,7 +246,7 @@ class RunCommandService:
         try:
             caller = _caller(request) if request.claims else DEFAULT_CALLER
             command, operation = backend.patch(
-                parent, request.params["runCommandName"], sent, caller, kept_on_write, self.collection, body
+                plan.parent, request.params["runCommandName"], sent, caller, plan.kept, self.collection, body
             )
         except errors.ServiceError as error:  # 404, 409: with ARM's rate-limit header, as arm_answer gives them
             if _WRITES_LEFT_NAME not in error.headers:
@@ -254,6 +255,7 @@ class RunCommandService:
         content = run_command_json(command, request.api_version)
         retry_after = backend.settings.retry_after
         key = (request.base_url, retry_after, backend.operation_token, operation.subscription, operation.location)
+        answers = plan.answers
         around = answers.get(key)
         if around is None:
             around = self._patch_headers_for(request, plan, operation, retry_after, backend.operation_token)
