@@ -57,7 +57,7 @@ from pytest_runcommand.emulator.runcommands import (
     validated_body,
 )
 
-__all__ = ["CATALOGUE", "VMSS_VM_ACTION", "VM_ACTION", "ActionService"]
+__all__ = ["CATALOGUE", "VMSS_VM_ACTION", "VM_ACTION", "ActionService", "action_properties"]
 
 VM_ACTION = VM_BASE + "/virtualMachines/{vmName}/runCommand"
 VMSS_VM_ACTION = VM_BASE + "/virtualMachineScaleSets/{vmScaleSetName}/virtualMachines/{instanceId}/runCommand"
@@ -150,11 +150,7 @@ class ActionService:
                 "{location}/runCommands for the command ids).",
                 "commandId",
             )
-        lines = body.get("script") or document["script"]  # no lines sent: the built-in's own script
-        script = "\n".join(str(line) for line in lines) if lines else None
-        parameters = [{"name": item["name"], "value": item["value"]} for item in body.get("parameters") or ()]
-        properties = {"source": {"script": script, "commandId": document["id"]}, "parameters": parameters or None}
-        return self.owner.backend.invoke(parent, properties, document["osType"])
+        return self.owner.backend.run_action(parent, action_properties(body, document), document["osType"])
 
     def _invoke_fast(self, request: Request) -> Encoded | None:
         """:meth:`_invoke` encoded in one pass, for a JSON object the contract takes as it is naming a built-in
@@ -263,6 +259,16 @@ class ActionService:
         if document is None:
             raise errors.ArmError(404, "NotFound", "The entity was not found in this Azure location.")
         return Response(200, RawJson(document))
+
+
+def action_properties(body: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's properties for a validated action ``body`` naming the built-in ``document``, as
+    :func:`~pytest_runcommand.emulator.writes.writable` gives them (the source's script, the lines sent joined by
+    newlines or else the built-in's own, before its ``commandId``; the named parameters when there are any)."""
+    lines = body.get("script") or document["script"]  # no lines sent: the built-in's own script
+    source = {"script": "\n".join(str(line) for line in lines) if lines else None, "commandId": document["id"]}
+    parameters = [{"name": item["name"], "value": item["value"]} for item in body.get("parameters") or ()]
+    return {"source": source, "parameters": parameters} if parameters else {"source": source}
 
 
 def _check(request: Request) -> None:

@@ -47,6 +47,7 @@ from pytest_runcommand.emulator.state import (
     ParentRef,
     RunCommand,
     VirtualMachine,
+    action_command,
     new_operation,
     normalize_location,
     script_run_values,
@@ -319,10 +320,13 @@ class Backend:
         """POST ``.../runCommand`` (the action run command): one run on the VM, no resource kept; the operation's
         result (``properties.output``) is what it printed, shaped for ``os_type`` (``Linux`` or ``Windows``).
         ``properties``: the model or its wire JSON."""
-        wire = writable(properties)
+        return self.run_action(ref, writable(properties), os_type)
+
+    def run_action(self, ref: ParentRef, wire: dict[str, Any], os_type: str) -> AsyncOperation:
+        """:meth:`invoke` of properties in :func:`~pytest_runcommand.emulator.writes.writable`'s form already (what
+        the action service builds: no second pass over them)."""
         with self._lock:
-            command = RunCommand(self._vm(ref, create=True), "runCommand", wire, collection=None)
-            operation = self._start(command, "action")
+            operation = self._start(action_command(self._vm(ref, create=True), wire), "action")
             operation.os_type = os_type
             return operation
 

@@ -27,6 +27,7 @@ __all__ = [
     "ParentRef",
     "RunCommand",
     "VirtualMachine",
+    "action_command",
     "new_operation",
     "normalize_location",
     "script_run_values",
@@ -268,6 +269,18 @@ def new_operation(
     operation._execution = None
     operation._run = run
     return operation
+
+
+def action_command(vm: VirtualMachine, wire: dict[str, Any]) -> RunCommand:
+    """``RunCommand(vm, "runCommand", wire, collection=None)``, the transient run command of an action (POST
+    ``.../runCommand``): its own fields stored into a bare instance, the others read from the class's defaults (no
+    trip through ``__init__``: one per action)."""
+    command: RunCommand = _new(RunCommand)
+    command.vm = vm
+    command.name = "runCommand"
+    command.wire = wire
+    command.collection = None
+    return command
 
 
 class Caller(NamedTuple):

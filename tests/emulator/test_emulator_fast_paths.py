@@ -809,3 +809,43 @@ def test_the_fast_action_answers_a_conforming_action_alone(monkeypatch: pytest.M
     assert fast.send("POST", url, b'{"commandId": "RunShellScript"}')[0] == 202
     assert fast.send("POST", url, b'{"commandId": "Nope"}')[0] == 400
     assert calls == [b'{"commandId": "Nope"}']
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"commandId": "RunShellScript", "script": ["echo 1", "echo 2"]},
+        {"commandId": "RunPowerShellScript", "parameters": [{"name": "a", "value": "b"}, {"name": "c", "value": ""}]},
+        {"commandId": "ifconfig"},
+        {"commandId": "RunShellScript", "script": [], "parameters": []},
+    ],
+)
+def test_an_actions_properties_are_what_writable_gives(body: dict[str, Any]) -> None:
+    """The action builds its run's properties in the stored form itself: what ``writable`` makes of the plain form."""
+    from pytest_runcommand.emulator import catalogue
+    from pytest_runcommand.emulator.actions import action_properties
+
+    document = catalogue.shared_document(body["commandId"])
+    assert document is not None
+    lines = body.get("script") or document["script"]
+    parameters = [{"name": item["name"], "value": item["value"]} for item in body.get("parameters") or ()]
+    plain = {
+        "source": {"script": "\n".join(lines) if lines else None, "commandId": document["id"]},
+        "parameters": parameters or None,
+    }
+    assert exactly(action_properties(body, document)) == exactly(writable(plain))
+
+
+def test_an_actions_run_command_is_the_one_its_class_makes() -> None:
+    from pytest_runcommand.emulator.backend import Backend
+    from pytest_runcommand.emulator.state import RunCommand, VirtualMachine, action_command
+
+    vm = Backend().add_vm(f"{VM_PATH}")
+    made = action_command(vm, {"source": {"script": "echo 1"}})
+    plain = RunCommand(vm, "runCommand", {"source": {"script": "echo 1"}}, collection=None)
+    assert isinstance(vm, VirtualMachine)
+    assert {item.name: getattr(made, item.name) for item in fields(RunCommand)} == {
+        item.name: getattr(plain, item.name) for item in fields(RunCommand)
+    }
+    assert made.resource_id == plain.resource_id
+    assert made.execution is None
