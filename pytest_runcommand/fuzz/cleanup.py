@@ -18,7 +18,7 @@ from pytest_runcommand.fuzz.findings import FuzzReport
 from pytest_runcommand.fuzz.live import GuardRefusal
 from pytest_runcommand.fuzz.targets import Target
 
-__all__ = ["CLEANUP_TIMEOUT", "MAX_SURVEY_PAGES", "clean_up", "survey"]
+__all__ = ["CLEANUP_TIMEOUT", "MAX_SURVEY_PAGES", "clean_up", "retry_after", "survey"]
 
 CLEANUP_TIMEOUT = 120.0
 """Seconds a delete may take to finish, per run command."""
@@ -63,7 +63,7 @@ class _Cleaner:
         azure_async = "Azure-AsyncOperation" in response.headers
         polls = 0
         while True:
-            delay = _retry_after(response.headers.get("Retry-After"))
+            delay = retry_after(response.headers.get("Retry-After"))
             if self.clock() + delay > deadline:
                 raise _Remains(f"the delete did not finish within {CLEANUP_TIMEOUT:g}s")
             self.sleep(delay)
@@ -173,7 +173,9 @@ def clean_up(
             guard.forget(path)
 
 
-def _retry_after(value: str | None) -> float:
+def retry_after(value: str | None) -> float:
+    """Seconds to wait before the next poll, as a ``Retry-After`` value says (1 when absent or not a number; at most
+    5)."""
     try:
         return min(max(float(value or 1), 0.0), _MAX_RETRY_AFTER)
     except ValueError:

@@ -6,12 +6,17 @@ that existed (review 11). Before them, each family whose PUT is fuzzed runs once
 simplest valid run command, poll its ``Azure-AsyncOperation`` until it is done, PATCH it, poll, GET it, DELETE it,
 poll, and GET it again (404). Each step is a positive case of its operation (hypothesis's first draw, which is its
 simplest; the path parameters are the PUT's, a poll's are read from the URL it follows) sent through the runner's
-guard and checks like any other case; a step whose operation is not fuzzed is left out.
+guard and checks like any other case; a step whose operation is not fuzzed is left out. The run command has a name of
+its own (the simplest name followed by ``lifecycle``): the stateless units draw the simplest name first too, and
+against a target that keeps its state (a URL) their DELETE may still be under way. A poll waits as the answer's
+``Retry-After`` says (at most 5 s), until the operation ends or :data:`~pytest_runcommand.fuzz.cleanup.CLEANUP_TIMEOUT`
+passes.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,6 +27,7 @@ from schemathesis.core.transport import Response
 from schemathesis.generation import overrides
 from schemathesis.generation.case import Case
 
+from pytest_runcommand.fuzz.cleanup import CLEANUP_TIMEOUT, retry_after
 from pytest_runcommand.fuzz.live import GuardRefusal
 from pytest_runcommand.fuzz.schema import lifecycles
 
@@ -35,7 +41,9 @@ __all__ = ["POLL_OPERATION", "run_lifecycles"]
 
 POLL_OPERATION = "AsyncOperations_Get"
 """The operation a client polls: the ``Azure-AsyncOperation`` URL of a write."""
-_MAX_POLLS = 5
+NAME_SUFFIX = "lifecycle"
+"""Added to the simplest run-command name: the lifecycle's run command is its own."""
+_NAME = "runCommandName"
 _SETTINGS = hypothesis.settings(
     max_examples=1,
     derandomize=True,
@@ -63,7 +71,9 @@ def _lifecycle(
     runner: FuzzRunner, operations: dict[str, APIOperation[Any, Any, Any, Any]], family: tuple[str, ...]
 ) -> None:
     put_id, patch_id, get_id, delete_id = family
-    put = _first(runner, operations[put_id], None)
+    simplest = _first(runner, operations[put_id], None)
+    own = {_NAME: f"{(simplest.path_parameters or {}).get(_NAME, '')}{NAME_SUFFIX}"}
+    put = _first(runner, operations[put_id], own)
     if not _succeeded(_step(runner, put, operations)):
         return  # nothing was made: the other steps would only repeat the stateless 404s
     resource = dict(put.path_parameters or {})
@@ -82,9 +92,15 @@ def _step(runner: FuzzRunner, case: Case[Any], operations: dict[str, APIOperatio
     if poll is None or url is None or parameters is None:
         return response
     query = dict(parse_qsl(urlsplit(url).query))
-    for _ in range(_MAX_POLLS):
-        status = _sent(runner, _first(runner, poll, parameters, query=query), drawn=False)  # its URL is an answer
-        if not _succeeded(status) or _status(status) != "InProgress":
+    deadline, last = time.monotonic() + CLEANUP_TIMEOUT, response
+    while True:
+        delay = retry_after(_header(last, "retry-after"))
+        if time.monotonic() + delay > deadline:
+            break
+        if delay:
+            time.sleep(delay)
+        last = _sent(runner, _first(runner, poll, parameters, query=query), drawn=False)  # its URL is an answer
+        if not _succeeded(last) or _status(last) != "InProgress":
             break
     return response
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 
@@ -80,3 +81,28 @@ def test_an_operation_never_answered_2xx_is_named() -> None:
     report = FuzzRunner(emulator_target(), settings).run()
     assert report.never_succeeded == [f"{VM}_Update"]  # a PATCH of a run command that no one made: 404
     assert f"no 2xx answer (the success answer unchecked): {VM}_Update" in report.render()
+
+
+def test_against_a_served_emulator_the_lifecycle_runs_every_time(capsys: pytest.CaptureFixture[str]) -> None:
+    """Review 12, finding 1: against a URL target (state kept between units) the lifecycle's PUT drew the name the
+    stateless DELETE unit had just deleted (not polled: still being deleted), got a 409 and did nothing else."""
+    from pytest_runcommand.cli import main
+    from pytest_runcommand.emulator.server import EmulatorServer
+
+    with EmulatorServer(tls=False) as server:
+        for _ in range(2):  # the second run finds the first one's leftovers
+            code = main(["fuzz", "--target", server.base_url, "--max-examples", "3"])
+            out = capsys.readouterr().out
+            assert code == 0, out
+            assert "no 2xx answer" not in out, out
+            update = next(line for line in out.splitlines() if line.startswith(f"  {VM}_Update:"))
+            assert "200:" in update, out
+
+
+def test_a_poll_waits_as_retry_after_says() -> None:
+    from pytest_runcommand.fuzz.cleanup import retry_after
+
+    assert retry_after("0") == 0.0
+    assert retry_after("2") == 2.0
+    assert retry_after("120") == 5.0  # at most 5 s between polls
+    assert retry_after(None) == 1.0
