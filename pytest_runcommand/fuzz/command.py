@@ -332,13 +332,17 @@ def run(args: argparse.Namespace) -> int:
         baseline = None if unwritten else Baseline.load(args.baseline)
     write("--junit-xml", args.junit_xml, lambda: write_junit(report, args.junit_xml, baseline))
     write("--json", args.json, lambda: write_json(report, args.json, baseline))
-    print(report.render(baseline))
+    from pytest_runcommand.report_file import descriptor
+
+    # a report on standard output ("-", /dev/stdout) is all it holds: the summary goes to standard error then
+    shown = sys.stderr if any(p is not None and descriptor(p) == 1 for p in (args.json, args.junit_xml)) else sys.stdout
+    print(report.render(baseline), file=shown)
     for line in unwritten:
         print(f"pytest-runcommand fuzz: {line}", file=sys.stderr)
     if unwritten:
         return 2
     if args.update_baseline:
-        print(f"\nbaseline: {len(report.findings)} failure(s) written to {args.baseline}")
+        print(f"\nbaseline: {len(report.findings)} failure(s) written to {args.baseline}", file=shown)
         return 1 if report.problems else 0
     return 1 if report.failed(baseline) else 0
 

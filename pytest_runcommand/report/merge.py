@@ -82,7 +82,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     kind, shares, complete = merge_files(args.files, args.output, require_campaign=args.require_complete)
-    print(f"report merge: {len(args.files)} {kind} file(s) merged into {args.output}{shares}")
+    from pytest_runcommand.report_file import descriptor
+
+    shown = sys.stderr if descriptor(args.output) == 1 else sys.stdout  # the merged report alone on standard output
+    print(f"report merge: {len(args.files)} {kind} file(s) merged into {args.output}{shares}", file=shown)
     if args.require_complete and not complete:
         print(f"report merge: --require-complete: {args.output} lacks a shard of its campaign", file=sys.stderr)
         return 1

@@ -242,7 +242,7 @@ def test_report_merge_to_dev_full_like_node_is_exit_2_and_the_node_stays(
 
 def test_fuzz_json_to_dev_stdout_reaches_the_pipe(tmp_path: Path) -> None:
     """``--json /dev/stdout`` (through a link to /proc/self/fd/1, as /dev/stdout is) and ``--junit-xml`` through a
-    symlink: the JSON on stdout before the summary, the link kept, its target holding the XML."""
+    symlink: the JSON alone on stdout (the summary on stderr), the link kept, its target holding the XML."""
     real = tmp_path / "real.xml"
     real.write_text("old", encoding="utf-8")
     (tmp_path / "junit.xml").symlink_to(real.name)
@@ -260,7 +260,8 @@ def test_fuzz_json_to_dev_stdout_reaches_the_pipe(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         document, end = json.JSONDecoder().raw_decode(done.stdout)
         assert document["format"] == FORMAT
-        assert "pytest-runcommand fuzz" in done.stdout[end:]  # the summary after the report
+        assert done.stdout[end:].strip() == ""  # the report alone on standard output (review 12, finding 2)
+        assert "pytest-runcommand fuzz" in done.stderr  # the summary on standard error
         assert (tmp_path / "junit.xml").is_symlink()
         assert (tmp_path / "mystdout").is_symlink()
         assert real.read_text(encoding="utf-8").startswith("<?xml")
@@ -335,8 +336,8 @@ def test_report_merge_to_dash_writes_stdout(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    document, _ = json.JSONDecoder().raw_decode(done.stdout)
-    assert "operations" in document
+    assert "operations" in json.loads(done.stdout)  # the merged report alone: a pipe reads it whole
+    assert "merged into -" in done.stderr
     assert not (tmp_path / "-").exists()
 
 
