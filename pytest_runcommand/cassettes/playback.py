@@ -259,14 +259,17 @@ def exact_matches_first(cassette: Any) -> Iterator[None]:
 
     def wrap(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
         def responses(request: Any) -> Iterator[tuple[int, Any]]:
-            found = list(original(request))
-            if len(found) < 2:
-                yield from found
-                return
-            sent = cassette._before_record_request(request)  # what the matchers compared
-            exact = [literal_fit(sent, cassette.data[index][0]) for index, _ in found]
-            yield from (pair for pair, fit in zip(found, exact, strict=True) if fit)
-            yield from (pair for pair, fit in zip(found, exact, strict=True) if not fit)
+            # lazily, as vcrpy's own: playback takes the first it may, so an exact match first found ends the search
+            sent: Any = None
+            waiting: list[tuple[int, Any]] = []
+            for index, response in original(request):
+                if sent is None:
+                    sent = cassette._before_record_request(request)  # what the matchers compared
+                if literal_fit(sent, cassette.data[index][0]):
+                    yield index, response
+                else:
+                    waiting.append((index, response))
+            yield from waiting
 
         return responses
 

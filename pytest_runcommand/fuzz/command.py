@@ -307,10 +307,10 @@ def run(args: argparse.Namespace) -> int:
         with hypothesis_storage():
             report = run_campaign(FuzzRunner(target, settings, progress=progress), workers=workers, shard=shard)
     except Exception as error:  # a crash must not print the token that sits in schemathesis's reprs
+        hint = _hint(error, args)
+        stopped = mask_text(masked_target_text(f"{type(error).__name__}: {error}", str(args.target)))
         print(
-            "pytest-runcommand fuzz: the run stopped: "
-            + mask_text(masked_target_text(f"{type(error).__name__}: {error}", str(args.target)))
-            + _hint(error, args),
+            f"pytest-runcommand fuzz: {hint}" if hint else f"pytest-runcommand fuzz: the run stopped: {stopped}",
             file=sys.stderr,
         )
         return 2
@@ -352,5 +352,4 @@ def _hint(error: BaseException, args: argparse.Namespace) -> str:
     from pytest_runcommand.fuzz.targets import CLI_ROUTE
 
     given = getattr(args, "ca_cert", None)
-    hint = CLI_ROUTE.untrusted(error, str(given) if given else None)
-    return f"\npytest-runcommand fuzz: {hint}" if hint else ""
+    return CLI_ROUTE.untrusted(error, str(given) if given else None) or ""

@@ -301,10 +301,15 @@ class Route:
     """How the user names the CA bundle to trust."""
 
     def untrusted(self, error: BaseException, ca_cert: str | None) -> str | None:
-        """What to do about a run stopped by an https target whose certificate is not trusted, when no CA bundle
-        was named on this route (``ca_cert``); else None."""
-        if "CERTIFICATE_VERIFY_FAILED" not in str(error) or ca_cert:
+        """What to do about a run stopped by an https target whose certificate is not trusted (``ca_cert``: the CA
+        bundle named on this route, if any); None for any other stop."""
+        if "CERTIFICATE_VERIFY_FAILED" not in str(error):
             return None
+        if ca_cert:
+            return (
+                f"the target's certificate is not trusted by {self.ca_flag} {ca_cert}: give the CA bundle that signed "
+                "it (the emulator makes a new CA each time it starts: write it again with --ca-out)"
+            )
         return (
             f"the target's certificate is not trusted: pass {self.ca_flag} PEM (for the emulator, the CA bundle it "
             f"prints or writes with --ca-out; {CA_BUNDLE_ENV} is read too)"

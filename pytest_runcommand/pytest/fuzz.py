@@ -146,8 +146,9 @@ class FuzzHandle:
             hint = PYTEST_ROUTE.untrusted(error, self.ca_cert)
             if hint is None:
                 raise
-            pytest.fail(hint, pytrace=False)
-        return report
+        else:
+            return report
+        pytest.fail(hint, pytrace=False)  # outside the handler: no chain of the TLS errors before the line
 
     def fuzz(self) -> FuzzReport:
         """Fuzz this test's part; fail (:class:`~pytest_runcommand.fuzz.findings.FuzzFailure`) unless it is clean."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pytest_runcommand.cli import main
@@ -14,11 +16,25 @@ def test_an_untrusted_certificate_is_named_with_the_flag_that_trusts_it(capsys: 
     with EmulatorServer(tls=True) as server:
         assert main(["fuzz", "--target", server.base_url, *ARGUMENTS]) == 2
         err = capsys.readouterr().err
-        assert "CERTIFICATE_VERIFY_FAILED" in err
+        assert err.count("\n") == 1, err  # one line (review 12, finding 3: the TLS error, then the hint)
         assert "certificate is not trusted: pass --ca-cert PEM" in err
+        other = _other_ca(server)
+        assert main(["fuzz", "--target", server.base_url, "--ca-cert", other, *ARGUMENTS]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        assert f"the target's certificate is not trusted by --ca-cert {other}: give the CA bundle that signed it" in err
         assert server.ca_path is not None
         assert main(["fuzz", "--target", server.base_url, "--ca-cert", server.ca_path, *ARGUMENTS]) == 0
         assert "--ca-cert" not in capsys.readouterr().err
+
+
+def _other_ca(server: EmulatorServer) -> str:
+    """A CA bundle that did not sign ``server``'s certificate: another emulator's (each start makes a new CA)."""
+    with EmulatorServer(tls=True) as other:
+        assert other.ca_path is not None
+        path = str(Path(server.ca_path or ".").with_name("other-ca.pem"))
+        Path(path).write_bytes(Path(other.ca_path).read_bytes())
+    return path
 
 
 PYTEST_FUZZ = """
@@ -47,6 +63,13 @@ def test_the_pytest_route_trusts_a_ca_bundle_and_says_so_in_one_line_when_none_i
         assert "the target's certificate is not trusted: pass --runcommand-ca-cert (runcommand_ca_cert) PEM" in output
         assert "Traceback" not in output
         assert "urllib3" not in output
+        assert "During handling" not in output
+        stale = pytester.runpytest_subprocess(
+            *base, "--runcommand-target", server.base_url, "--runcommand-ca-cert", _other_ca(server)
+        )
+        stale.assert_outcomes(failed=1)  # a CA bundle of an earlier emulator: named, in one line
+        assert "is not trusted by --runcommand-ca-cert (runcommand_ca_cert) " in stale.stdout.str()
+        assert "urllib3" not in stale.stdout.str()
         flag = pytester.runpytest_subprocess(
             *base, "--runcommand-target", server.base_url, "--runcommand-ca-cert", server.ca_path
         )
