@@ -49,7 +49,6 @@ from pytest_runcommand.cassettes.rules import (
     header_rule,
     json_field_rule,
     known_values_rule,
-    secret_property_of,
 )
 from pytest_runcommand.contract.facts import secret_properties
 from pytest_runcommand.errors import UsageError
@@ -206,8 +205,8 @@ class Sanitizer:
         return any(key in word for word in protocol_words()) or any(key in word for word in self._path_words)
 
     def _note(self, origin: str) -> None:
-        name = secret_property_of(origin)
-        what = f"a value under {name} (rule {origin})" if name else f"a value the rule {origin} removes"
+        # the rule's id, not the property's name: a failure report withholds a line naming a secret property
+        what = f"a value the rule {origin} removes"
         self._notes.setdefault(
             f"{what} is also a word of the protocol, or inside one (a value the contract enumerates, such as an "
             "operation's status, or a segment of a request's path, such as the VM's name): it is redacted where it "

@@ -74,7 +74,7 @@ SDK = textwrap.dedent(
         assert got.instance_view.execution_state == "Succeeded"
     """
 )
-NOTE = "RunCommandWarning: pytest-runcommand: cassette {}.yaml: a value under protectedParameters (rule protected-parameters)"
+NOTE = "RunCommandWarning: pytest-runcommand: cassette {}.yaml: a value the rule protected-parameters removes"
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -157,7 +157,7 @@ def test_a_protocol_word_is_redacted_in_place_but_not_learned() -> None:
     assert sanitizer.text('{"status": "Succeeded"}') == '{"status": "Succeeded"}'
     notes = sanitizer.take_notes()
     assert len(notes) == 1
-    assert "protectedParameters" in notes[0]
+    assert "the rule protected-parameters" in notes[0]
     assert "Succeeded" not in notes[0]
     assert sanitizer.take_notes() == []  # each note once
     # a value inside a word is not learned either (it would cut the word: "REDACTEDed")
@@ -179,7 +179,7 @@ def test_a_path_segment_of_a_request_is_not_learned_and_a_learned_one_is_forgott
     later.url(RC_URL.replace(VM, "web-server-02"))
     assert later.learned == 0
     assert later.text("ping web-server-02") == "ping web-server-02"
-    assert ["protectedParameters" in note for note in later.take_notes()] == [True]
+    assert ["rule protected-parameters" in note for note in later.take_notes()] == [True]
 
 
 def test_a_secret_of_its_own_is_still_scrubbed_everywhere(tmp_path: Path) -> None:
@@ -189,3 +189,25 @@ def test_a_secret_of_its_own_is_still_scrubbed_everywhere(tmp_path: Path) -> Non
     assert sanitizer.learned == 1
     assert sanitizer.text("out: Sentinel-Secret-9") == "out: REDACTED"
     assert sanitizer.take_notes() == []
+
+
+def test_the_note_turned_into_an_error_is_shown_whole(pytester: pytest.Pytester) -> None:
+    """Review 12, finding 4: under ``-W error::...RunCommandWarning`` the note became an error whose only line was
+    "[a line naming protectedParameters not shown ...]": it names the rule, which a failure report shows."""
+    pytester.makepyfile(
+        test_pw="""
+import pytest
+
+@pytest.mark.vcr
+def test_protocol_word_secret(runcommand_emulator):
+    url = runcommand_emulator.run_command_path("rc1")
+    body = {"location": "westus", "properties": {"source": {"script": "ls"},
+            "protectedParameters": [{"name": "x", "value": "Succeeded"}]}}
+    assert runcommand_emulator.client.put(url, json=body).status_code in (200, 201)
+"""
+    )
+    result = _run(pytester, "--record-mode=once", "-W", "error::pytest_runcommand.errors.RunCommandWarning")
+    result.assert_outcomes(passed=1, errors=1)
+    output = result.stdout.str()
+    assert "a value the rule protected-parameters removes is also a word of the protocol" in output
+    assert "not shown: it cannot be sanitized" not in output
