@@ -242,8 +242,8 @@ class FuzzReport:
     @property
     def never_succeeded(self) -> list[str]:
         """The operations sent cases that no case got a 2xx answer from (their success answers went unchecked), when
-        positive cases were sent; else none."""
-        if not self.positive:
+        positive cases were sent; none for a report of some shards only (another shard may hold the 2xx)."""
+        if not self.positive or (self.campaign is not None and not self.campaign.complete):
             return []
         return sorted(op for op, counts in self.statuses.items() if counts and not any(200 <= s < 300 for s in counts))
 

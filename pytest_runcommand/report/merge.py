@@ -216,6 +216,11 @@ def _merge_fuzz(files: list[Path], documents: list[Any]) -> tuple[str, Campaign 
 
     merged, known = merge_documents([(str(file), data) for file, data in zip(files, documents, strict=True)])
     baseline = Baseline({key: {} for key in known})
+    if merged.never_succeeded:  # over the whole campaign: as one run's summary says it
+        print(
+            f"report merge: no 2xx answer (the success answer unchecked): {', '.join(merged.never_succeeded)}",
+            file=sys.stderr,
+        )
     return json.dumps(to_document(merged, baseline), indent=2) + "\n", merged.campaign
 
 

@@ -106,3 +106,18 @@ def test_a_poll_waits_as_retry_after_says() -> None:
     assert retry_after("2") == 2.0
     assert retry_after("120") == 5.0  # at most 5 s between polls
     assert retry_after(None) == 1.0
+
+
+def test_shards_say_nothing_of_2xx_and_their_merge_says_it_for_the_campaign(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 12, finding 7: a shard named operations another shard got a 2xx from; the merge said nothing."""
+    from pytest_runcommand.cli import main
+
+    args = ["fuzz", "--max-examples", "2", "--no-stateful", "--operation", f"{VM}_Update", "--operation", f"{VM}_List"]
+    for shard in ("1/2", "2/2"):
+        assert main([*args, "--shard", shard, "--json", str(tmp_path / f"s{shard[0]}.json")]) == 0
+        assert "no 2xx answer" not in capsys.readouterr().out
+    merged = tmp_path / "merged.json"
+    assert main(["report", "merge", str(tmp_path / "s1.json"), str(tmp_path / "s2.json"), "-o", str(merged)]) == 0
+    assert f"report merge: no 2xx answer (the success answer unchecked): {VM}_Update" in capsys.readouterr().err
