@@ -18,6 +18,7 @@ only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -88,9 +89,13 @@ def folder_problem(folder: Path, *, create: bool = True) -> str | None:
     blocker = _file_in_the_way(folder)
     if blocker is not None:
         return "not a folder" if blocker == folder else f"{blocker} is not a folder"
-    probed = folder
+    probed, made = folder, []
     try:
         if create:
+            missing = folder
+            while not missing.exists() and missing.parent != missing:
+                made.append(missing)
+                missing = missing.parent
             folder.mkdir(parents=True, exist_ok=True)
         else:
             while not probed.exists() and probed.parent != probed:
@@ -99,6 +104,9 @@ def folder_problem(folder: Path, *, create: bool = True) -> str | None:
         os.close(handle)
         os.unlink(probe)
     except OSError as error:
+        for created in made:  # a refusal leaves nothing behind: the folders made for it go again, deepest first
+            with contextlib.suppress(OSError):
+                created.rmdir()
         return _reason(error)
     return None
 

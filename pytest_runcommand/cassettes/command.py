@@ -106,7 +106,10 @@ def run_check(args: argparse.Namespace) -> int:
 def _codes(given: list[str]) -> frozenset[str]:
     """The codes ``--ignore`` names (each flag may hold several, comma-separated); an unknown one is a usage
     error."""
-    codes = frozenset(code.strip() for text in given for code in text.split(",") if code.strip())
+    named = [code.strip() for text in given for code in text.split(",")]
+    if "" in named:
+        raise UsageError("--ignore takes violation codes (CODE or CODE,CODE); got an empty one")
+    codes = frozenset(named)
     if codes:
         from pytest_runcommand.contract import RULE_CODES, SCHEMA_CODES
 

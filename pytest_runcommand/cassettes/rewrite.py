@@ -105,6 +105,7 @@ class KeptCassette:
                 f"pytest-runcommand: cassette {self.path.name}: the test failed, so its re-recording was not kept: "
                 f"the previous cassette is back in place, and what the test recorded is in {self.failed.name}"
             )
+        self.failed.unlink(missing_ok=True)  # an earlier failed re-recording's: this one decides now
         if not os.path.lexists(self.path):
             os.replace(previous, self.path)
         elif previous.is_symlink():

@@ -244,6 +244,10 @@ def _credential_header(name: str, value: str, where: str, line: int | None) -> I
         for token in credential_token(value):
             if token.lower() not in _MASKS:
                 yield Finding("credential-header", where, mask(token), hash(token), line)
+    elif name.lower() in _KEPT_HEADERS:  # Set-Cookie keeps the cookie's name: its value must be a mask
+        cookie = value.partition(";")[0].partition("=")[2].strip()
+        if cookie and cookie.lower() not in _MASKS:
+            yield Finding("credential-header", where, mask(cookie), hash(cookie), line)
 
 
 def _query_fields(text: str, where: str, line: int | None) -> Iterator[Finding]:

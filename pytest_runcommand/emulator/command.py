@@ -162,6 +162,29 @@ def _announce(
     _say("emulator: press Ctrl-C to stop", flush=True)
 
 
+def _show_server_records() -> None:
+    """uvicorn's records on standard error as the command's own lines (``emulator: WARNING: ...``): the server leaves
+    a host's logging alone (``EmulatorServer``), so this command, the host here, gives them a handler."""
+    import logging
+
+    class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+        """Writes to ``sys.stderr`` as it is when a record comes (as logging's last resort does)."""
+
+        @property
+        def stream(self) -> Any:
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value: Any) -> None:
+            pass
+
+    logger = logging.getLogger("uvicorn")
+    if not any(type(handler).__name__ == "CurrentStderr" for handler in logger.handlers):  # once per process
+        handler = CurrentStderr()
+        handler.setFormatter(logging.Formatter("emulator: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+
+
 def _say(*values: object, **options: Any) -> None:
     """``print``, flushed; when the reader of stdout went away (``| head -1``), the rest goes to the null device and
     the emulator keeps serving (a server is not a filter: its set-up lines are a courtesy)."""
@@ -303,6 +326,7 @@ def run(args: argparse.Namespace) -> int:
         http=args.http,
         loop=args.loop,
     )
+    _show_server_records()
     try:
         server.prepare()
     except OSError as error:

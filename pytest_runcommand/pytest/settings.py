@@ -159,11 +159,16 @@ def _report_path(text: str) -> str:
             f"runcommand_report (--runcommand-report) takes the JSON path; the HTML page is written beside it: "
             f"use {str(path.with_suffix('.json'))!r} instead of {text!r}"
         )
-    from pytest_runcommand.report_file import file_problem
+    from pytest_runcommand.report_file import file_problem, written_through
 
     problem = file_problem(path)  # now, not after the whole run: a folder that cannot be made fails before any test
     if problem is not None and problem.startswith("is a folder"):
         raise UsageError(f"runcommand_report (--runcommand-report) takes a file path; {text!r} is a directory")
+    if written_through(path):  # a descriptor, device or FIFO: the HTML page would go beside it (/dev/stdout.html)
+        raise UsageError(
+            f"runcommand_report (--runcommand-report) takes a regular file's path (the HTML page is written beside "
+            f"it); {text!r} is not one"
+        )
     if problem is not None:
         raise UsageError(f"runcommand_report (--runcommand-report) {text!r}: {problem}")
     return text

@@ -443,3 +443,10 @@ def test_no_contract_still_counts_the_run_command_interactions(capsys: pytest.Ca
     code, out, _ = _run(capsys, "--no-contract", str(OLD_CLIENT))
     assert code == 0
     assert "23 interactions, 6 run-command, 0 validated" in out.splitlines()[-1]
+
+
+@pytest.mark.parametrize("given", ["", ",", "UNKNOWN_API_VERSION,"])
+def test_ignore_refuses_an_empty_code(capsys: pytest.CaptureFixture[str], given: str) -> None:
+    code, _, err = _run(capsys, "--ignore", given, str(OLD_CLIENT))
+    assert code == 2
+    assert "--ignore takes violation codes" in err

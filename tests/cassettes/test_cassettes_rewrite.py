@@ -111,6 +111,8 @@ def test_a_rewrite_whose_test_fails_after_recording_keeps_the_previous_cassette(
     monkeypatch.delenv("FAIL_AFTER")
     monkeypatch.delenv("NEXT")
     _run(pytester, "--block-network").assert_outcomes(passed=1)  # the previous cassette still replays
+    _run(pytester, "--record-mode=rewrite").assert_outcomes(passed=1)  # a rewrite that passes: nothing stale left
+    assert _left_in(cassette.parent) == [cassette.name]
 
 
 def test_an_accepted_rewrite_replaces_the_cassette_and_leaves_nothing_beside_it(

@@ -126,3 +126,11 @@ def test_a_set_cookie_kept_by_name_is_clean() -> None:
     """``Set-Cookie`` keeps the cookie's name by its own rule: its redacted form is no finding."""
     interaction = Interaction("GET", "https://h/x", {}, None, 200, {"Set-Cookie": "sid=REDACTED; Path=/"}, None)
     assert scan_interaction(interaction, "here") == []
+
+
+def test_a_set_cookie_value_left_in_clear_is_found() -> None:
+    """Review 12, finding 11: a ``Set-Cookie`` kept its cookie's name by rule, and so its value was never scanned."""
+    value = "ARRAffinity=SENTINEL-abcdef1234567890; Path=/; HttpOnly"
+    found = scan_interaction(Interaction("GET", "https://h/x", {}, None, 200, {"Set-Cookie": value}, None), "here")
+    assert [f.detector for f in found] == ["credential-header"]
+    assert "SENTINEL" not in str(found[0])

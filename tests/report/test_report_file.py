@@ -346,3 +346,21 @@ def test_the_coverage_report_refuses_dash(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider", "--runcommand-report", "-")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*'-' would be standard output*"])
+
+
+def test_a_refused_report_path_leaves_no_folder_behind(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review 12, finding 9: the folders made before the refusal stayed."""
+    path = tmp_path / "d" / "e" / ("x" * 300) / "r.json"
+    args = ["fuzz", "--max-examples", "1", "--no-stateful", "--operation", "VirtualMachineRunCommands_Get"]
+    assert main([*args, "--json", str(path)]) == 2
+    assert "cannot write there (File name too long)" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("given", ["/dev/stdout", "/dev/null"])
+def test_the_coverage_report_refuses_a_path_that_is_no_regular_file(pytester: pytest.Pytester, given: str) -> None:
+    """Review 12, finding 10: its HTML page went beside it (/dev/stdout.html)."""
+    pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--runcommand-report", given)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*takes a regular file's path (the HTML page is written beside it)*"])
