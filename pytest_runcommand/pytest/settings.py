@@ -42,6 +42,8 @@ class _Option(NamedTuple):  # named tuples, not frozen dataclasses: ten times ch
     choices: tuple[str, ...] | None = None
     default_text: str = ""
     """How the help names the default when it is not a value (``the contract's default api-version``)."""
+    path: bool = False
+    """A file path: from the ini file, relative to the ini file's folder (pytest's rule for paths there)."""
 
 
 OPTIONS: tuple[_Option, ...] = (
@@ -56,6 +58,7 @@ OPTIONS: tuple[_Option, ...] = (
         "runcommand_ca_cert",
         "",
         "CA bundle (PEM) to trust for an https --runcommand-target (REQUESTS_CA_BUNDLE is read too)",
+        path=True,
     ),
     _Option(
         "--runcommand-api-version",
@@ -77,6 +80,7 @@ OPTIONS: tuple[_Option, ...] = (
         "runcommand_report",
         "",
         "write the contract coverage report as JSON to this path, and as HTML beside it (same name, .html)",
+        path=True,
     ),
     _Option(
         "--runcommand-fail-under",
@@ -125,9 +129,12 @@ def add_options(parser: pytest.Parser) -> None:
 
 def _value(config: pytest.Config, option: _Option) -> str:
     value: Any = config.getoption(option.ini, default=None)
-    if value is None:
+    from_ini = value is None
+    if from_ini:
         value = config.getini(option.ini)
     text = str(value).strip()
+    if option.path and from_ini and text not in ("", "-") and config.inipath is not None:
+        text = str(config.inipath.parent / text)  # an absolute one stays as it is
     if option.choices and text not in option.choices:
         raise UsageError(f"{option.ini} takes one of {', '.join(option.choices)}; got {text!r}")
     return text
