@@ -65,6 +65,8 @@ class FileReport:
     families: Counter[str] = field(default_factory=Counter)
     """Run-command interactions per operation family (managed, diagnostic, action, catalogue, extension)."""
     version_notes: dict[str, str] = field(default_factory=dict)
+    ignored: Counter[str] = field(default_factory=Counter)
+    """Violations ``--ignore`` tolerated, by code."""
     error: str | None = None
     skipped: str | None = None
     """Why the file was not checked: a file found by walking a folder that is not a recording of any format."""
@@ -91,6 +93,8 @@ class FileReport:
             yield f"  api-version {version}: {count} run-command interaction(s): {self.version_notes[version]}"
         if self.families:
             yield "  families: " + ", ".join(f"{family} {count}" for family, count in sorted(self.families.items()))
+        if self.ignored:
+            yield "  ignored: " + ", ".join(f"{code} x{count}" for code, count in sorted(self.ignored.items()))
         for violation in self.violations:
             yield f"  violation: {violation}"
         for finding in self.findings:
@@ -197,6 +201,7 @@ def _check_contract(report: FileReport, cassette: CassetteFile, ignore: Iterable
         report.api_versions[version] += 1
         report.families[_family(verdict.operation_id)] += 1
         report.version_notes[version] = _note(verdict.api_version)
+        report.ignored.update(violation.code for violation in verdict.ignored)
         if verdict.violations:
             report.violations.append(_violations(cassette, index, verdict, sanitizer))
 

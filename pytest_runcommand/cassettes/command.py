@@ -87,10 +87,13 @@ def run_check(args: argparse.Namespace) -> int:
                 for line in report.details():
                     print(line)
         total = sum(r.interactions for r in reports)
+        ignored = sum(sum(r.ignored.values()) for r in reports)
         print(
             f"{len(reports) - skipped} file(s): {total} interactions, {sum(r.run_command for r in reports)} "
             f"run-command, {sum(r.validated for r in reports)} validated, {sum(len(r.violations) for r in reports)} "
-            f"with violations, {sum(len(r.findings) for r in reports)} secret hits, "
+            f"with violations, "
+            + (f"{ignored} violation(s) ignored, " if ignored else "")
+            + f"{sum(len(r.findings) for r in reports)} secret hits, "
             f"{sum(r.error is not None for r in reports)} unreadable"
             + (f", {empty} empty" if (empty := sum(r.empty for r in reports)) else "")
             + (f"; {skipped} skipped: not recordings" if skipped else "")
@@ -135,6 +138,7 @@ def _as_json(report: Any) -> dict[str, Any]:
         "api_versions": {v: {"count": c, "note": report.version_notes[v]} for v, c in report.api_versions.items()},
         "families": dict(sorted(report.families.items())),
         "violations": [str(v) for v in report.violations],
+        "ignored": dict(sorted(report.ignored.items())),
         "secret_hits": [
             {"detector": f.detector, "where": f.where, "line": f.line, "masked": f.masked} for f in report.findings
         ],

@@ -425,7 +425,10 @@ def test_ignore_tolerates_a_code_as_the_marker_does(capsys: pytest.CaptureFixtur
     assert "UNKNOWN_API_VERSION" in out
     code, out, _ = _run(capsys, "--ignore", "UNKNOWN_API_VERSION", str(OLD_CLIENT))
     assert code == 0, out
-    assert "6 run-command, 6 validated, 0 with violations" in out.splitlines()[-1]
+    assert "6 run-command, 6 validated, 0 with violations, 6 violation(s) ignored" in out.splitlines()[-1]
+    assert "  ignored: UNKNOWN_API_VERSION x6" in out  # what was tolerated is said (review 12, finding 12)
+    code, out, _ = _run(capsys, "--ignore", "UNKNOWN_API_VERSION", "--format", "json", str(OLD_CLIENT))
+    assert json.loads(out)[0]["ignored"] == {"UNKNOWN_API_VERSION": 6}
     code, out, _ = _run(capsys, "--ignore", "INVALID_TYPE,UNKNOWN_API_VERSION", str(OLD_CLIENT))
     assert code == 0, out
 
