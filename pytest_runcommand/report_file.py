@@ -86,6 +86,8 @@ def folder_problem(folder: Path, *, create: bool = True) -> str | None:
     """Why files cannot be written in ``folder``, or None: made when missing (unless ``create`` is False: then its
     nearest existing parent is tried) and probed with a file. ``not a folder`` when it is a file, ``<parent> is not
     a folder`` when a parent is."""
+    if folder.is_symlink() and not folder.exists():  # a link to nothing, or a loop
+        return f"cannot write there (a link to {os.readlink(folder)}, which is no folder)"
     blocker = _file_in_the_way(folder)
     if blocker is not None:
         return "not a folder" if blocker == folder else f"{blocker} is not a folder"
@@ -126,7 +128,12 @@ def file_problem(path: Path) -> str | None:
         return None  # this process's own stream: a write error is reported when it happens
     if written_through(path):
         return None if os.access(path, os.W_OK) else "cannot write there (not writable)"
-    folder = Path(os.path.realpath(path)).parent if path.is_symlink() else path.parent
+    if path.is_symlink():  # its target is written: in a folder that is there (none is made at the link's word)
+        folder = Path(os.path.realpath(path)).parent
+        if not folder.is_dir():
+            return f"a link to {os.path.realpath(path)}, whose folder {folder} is not there"
+    else:
+        folder = path.parent
     problem = folder_problem(folder)
     return f"{folder} is not a folder" if problem == "not a folder" else problem
 

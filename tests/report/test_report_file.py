@@ -364,3 +364,21 @@ def test_the_coverage_report_refuses_a_path_that_is_no_regular_file(pytester: py
     result = pytester.runpytest("-p", "no:cacheprovider", "--runcommand-report", given)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*takes a regular file's path (the HTML page is written beside it)*"])
+
+
+def test_a_dangling_link_makes_no_folder_at_its_word(tmp_path: Path) -> None:
+    """Review 12, finding 15: a report path linking into folders that are not there made them, anywhere."""
+    link = tmp_path / "r.json"
+    link.symlink_to(tmp_path / "nowhere" / "deeper" / "r.json")
+    assert report_file.file_problem(link) == (
+        f"a link to {tmp_path / 'nowhere' / 'deeper' / 'r.json'}, whose folder {tmp_path / 'nowhere' / 'deeper'} "
+        "is not there"
+    )
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_folder_that_is_a_link_loop_is_named(tmp_path: Path) -> None:
+    """Review 12, finding 16: ``--hypothesis-database`` on a link loop said "File exists"."""
+    loop = tmp_path / "db"
+    loop.symlink_to(loop)
+    assert report_file.folder_problem(loop) == f"cannot write there (a link to {loop}, which is no folder)"
