@@ -232,6 +232,8 @@ class FakeExecutor:
         self._runs: list[ScriptRun | DeferredRun] = []
         self._deferred = False
         """Whether :attr:`_runs` holds a deferred run (made a ScriptRun when :attr:`runs` is read)."""
+        self._read = False
+        """Whether :attr:`runs` was read (a caller may hold the list: no run is deferred from then on)."""
         self.max_runs = 10_000
         """How many runs :attr:`runs` keeps; older ones are forgotten (bounded memory, as for operations)."""
         self.default: Outcome | None = None
@@ -242,8 +244,10 @@ class FakeExecutor:
 
     @property
     def runs(self) -> list[ScriptRun]:
-        """The runs requested, oldest first: the latest :attr:`max_runs` (a served emulator runs for long)."""
+        """The runs requested, oldest first: the latest :attr:`max_runs` (a served emulator runs for long). The list
+        is the record itself: a list read before a request holds that request's run too."""
         with self._lock:
+            self._read = True  # from now on no run is deferred (see defer)
             runs = self._runs
             if len(runs) > self.max_runs:
                 del runs[: len(runs) - max(0, self.max_runs)]
@@ -259,6 +263,7 @@ class FakeExecutor:
     @runs.setter
     def runs(self, runs: list[ScriptRun]) -> None:
         with self._lock:
+            self._read = True
             self._runs = runs  # type: ignore[assignment]
             self._deferred = False
 
@@ -323,8 +328,8 @@ class FakeExecutor:
         :func:`plain_outcome` (no rule registered, no default): True. False (nothing recorded) when a rule or the
         default could decide it: :meth:`run` must see the ScriptRun now. The same record, one object fewer per write
         (the caller makes the execution, and its ScriptRun, when first read)."""
-        if self._rules or self.default is not None:
-            return False
+        if self._rules or self.default is not None or self._read:
+            return False  # once runs was read, a caller may hold the list: it gets ScriptRuns only
         runs = self._runs
         runs.append(run)
         self._deferred = True

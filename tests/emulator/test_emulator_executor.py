@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -161,3 +162,15 @@ def test_protected_parameters_are_never_printed(
     script = "\n".join(f"echo ${name} ${{{name}}}" for name in names)
     outcome = FakeExecutor().run(run(script, parameters=tuple(public), protected_parameters=tuple(protected)))
     assert "Zsentinel-secret" not in (outcome.output or "")
+
+
+def test_a_list_read_before_a_write_holds_that_writes_run(runcommand_emulator: Any) -> None:
+    """Review 12, finding 6: the runs a write deferred (made when read) went into a list a caller already held, as
+    the operation, not its ScriptRun (``held[-1].script`` raised AttributeError)."""
+    emulator = runcommand_emulator
+    held = emulator.executor.runs
+    url = emulator.run_command_path("rc1")
+    body = {"location": "westus", "properties": {"source": {"script": "echo held"}}}
+    assert emulator.client.put(url, json=body).status_code == 201
+    assert held[-1].script == "echo held"
+    assert type(held[-1]).__name__ == "ScriptRun"
