@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -162,25 +163,24 @@ def _announce(
     _say("emulator: press Ctrl-C to stop", flush=True)
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stderr`` as it is when a record comes (as logging's last resort does)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def _show_server_records() -> None:
     """uvicorn's records on standard error as the command's own lines (``emulator: WARNING: ...``): the server leaves
-    a host's logging alone (``EmulatorServer``), so this command, the host here, gives them a handler."""
-    import logging
-
-    class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
-        """Writes to ``sys.stderr`` as it is when a record comes (as logging's last resort does)."""
-
-        @property
-        def stream(self) -> Any:
-            return sys.stderr
-
-        @stream.setter
-        def stream(self, value: Any) -> None:
-            pass
-
+    a host's logging alone (``EmulatorServer``), so this command, the host here, gives them a handler (once)."""
     logger = logging.getLogger("uvicorn")
-    if not any(type(handler).__name__ == "CurrentStderr" for handler in logger.handlers):  # once per process
-        handler = CurrentStderr()
+    if not any(isinstance(handler, _CurrentStderr) for handler in logger.handlers):
+        handler = _CurrentStderr()
         handler.setFormatter(logging.Formatter("emulator: %(levelname)s: %(message)s"))
         logger.addHandler(handler)
 
