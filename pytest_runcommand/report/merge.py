@@ -4,8 +4,8 @@ Each input is recognised by its content (a fuzz JSON report, a fuzz JUnit XML fi
 they must be of one kind, and the output is of that kind: fuzz JSON through ``merge_documents`` (the shards in
 campaign order, whatever the order given), fuzz JUnit XML from the JSON reports the files carry (what one run of the
 whole campaign writes), other JUnit XML by test case (the failures and errors of all inputs combined, counts
-recomputed), coverage JSON through ``CoverageReport.merge`` with its HTML page beside it (each input checked whole
-by ``report.coverage.read_document`` first: a bad field exits 2 naming the file and the field). :data:`HELP` is what
+recomputed), coverage JSON through ``CoverageReport.merge`` with its HTML page beside it (each input read whole by
+``report.coverage.read_document``: a bad field exits 2 naming the file and the field, nothing written). :data:`HELP` is what
 ``--help`` says.
 """
 
@@ -203,9 +203,7 @@ def _load(file: Path, raw: bytes) -> tuple[str, Any]:
     if isinstance(data, dict) and "format" in data:
         return FUZZ_JSON, data
     if isinstance(data, dict) and isinstance(data.get("operations"), dict):
-        from pytest_runcommand.report.coverage import read_document
-
-        return COVERAGE, read_document(data, str(file))  # checked whole here: a bad field exits 2 before any merge
+        return COVERAGE, data  # read whole by CoverageReport.merge, before anything of it is added or written
     raise InputError(f"{file}: not a fuzz report, a JUnit file or a coverage report")
 
 
