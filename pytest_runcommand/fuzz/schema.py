@@ -64,11 +64,11 @@ def lifecycles(operations: Collection[str]) -> list[tuple[str, str, str, str]]:
     """The resource families whose PUT is among ``operations`` (operation ids), each as the ids of its PUT, PATCH,
     GET and DELETE, in the order :data:`_FAMILIES` gives them (a family's other operations may be absent)."""
     chosen = set(operations)
-    found = []
-    for family, (get, update, delete) in _FAMILIES.items():
-        if f"{family}_CreateOrUpdate" in chosen:
-            found.append(tuple(f"{family}_{name}" for name in ("CreateOrUpdate", update, get, delete)))
-    return found  # type: ignore[return-value]  # four ids each
+    return [
+        (f"{family}_CreateOrUpdate", f"{family}_{update}", f"{family}_{get}", f"{family}_{delete}")
+        for family, (get, update, delete) in _FAMILIES.items()
+        if f"{family}_CreateOrUpdate" in chosen
+    ]
 
 
 def has_links(operations: Collection[str]) -> bool:
