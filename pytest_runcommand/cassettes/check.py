@@ -10,7 +10,7 @@ The CLI ``pytest-runcommand cassettes check`` prints the reports.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,8 @@ class FileReport:
     version_notes: dict[str, str] = field(default_factory=dict)
     ignored: Counter[str] = field(default_factory=Counter)
     """Violations ``--ignore`` tolerated, by code."""
+    tolerated: list[InteractionViolations] = field(default_factory=list)
+    """The tolerated violations interaction by interaction (SARIF shows them as suppressed results)."""
     error: str | None = None
     skipped: str | None = None
     """Why the file was not checked: a file found by walking a folder that is not a recording of any format."""
@@ -203,17 +205,20 @@ def _check_contract(report: FileReport, cassette: CassetteFile, ignore: Iterable
         report.version_notes[version] = _note(verdict.api_version)
         report.ignored.update(violation.code for violation in verdict.ignored)
         if verdict.violations:
-            report.violations.append(_violations(cassette, index, verdict, sanitizer))
+            report.violations.append(_violations(cassette, index, verdict.interaction, verdict.violations, sanitizer))
+        if verdict.ignored:
+            report.tolerated.append(_violations(cassette, index, verdict.interaction, verdict.ignored, sanitizer))
 
 
-def _violations(cassette: CassetteFile, index: int, verdict: Any, sanitizer: Any) -> InteractionViolations:
+def _violations(
+    cassette: CassetteFile, index: int, interaction: Interaction, violations: Sequence[Any], sanitizer: Any
+) -> InteractionViolations:
     from pytest_runcommand.contract import format_violations, interaction_label
 
-    interaction: Interaction = verdict.interaction
     place = cassette.place(index)
     label = f"{place} {interaction_label(replace(interaction, url=sanitizer.url(interaction.url), source=''))}"
-    codes = tuple(v.code for v in verdict.violations)
-    return InteractionViolations(place, cassette.lines[index], codes, format_violations(verdict.violations, label))
+    codes = tuple(v.code for v in violations)
+    return InteractionViolations(place, cassette.lines[index], codes, format_violations(violations, label))
 
 
 def check_files(paths: Iterable[str | Path], *, contract: bool = True, scan: bool = True) -> list[FileReport]:

@@ -2,7 +2,9 @@
 
 One result per secret finding (rule id: the detector id, e.g. ``jwt``, ``secret-field``), per interaction that breaks
 the contract (rule id: ``contract/<CODE>`` for each violation code) and per unreadable file (``unreadable``), each
-with the file and, when known, the line. Messages carry masked values only.
+with the file and, when known, the line. A violation ``--ignore`` tolerated is a result too, marked suppressed
+(``suppressions``: kind ``external``, the flag as justification), so code scanning lists it as dismissed rather than
+not at all. Messages carry masked values only.
 """
 
 from __future__ import annotations
@@ -82,17 +84,18 @@ def sarif_report(reports: Sequence[FileReport], version: str) -> dict[str, Any]:
                     },
                 }
             )
-        for violations in report.violations:
+        for violations, suppressed in [(v, False) for v in report.violations] + [(v, True) for v in report.tolerated]:
             for code in dict.fromkeys(violations.codes):
                 contract_codes.add(code)
-                results.append(
-                    {
-                        "ruleId": f"contract/{code}",
-                        "level": "error",
-                        "message": {"text": violations.text},
-                        "locations": [_location(report.path, violations.line)],
-                    }
-                )
+                result: dict[str, Any] = {
+                    "ruleId": f"contract/{code}",
+                    "level": "error",
+                    "message": {"text": violations.text},
+                    "locations": [_location(report.path, violations.line)],
+                }
+                if suppressed:
+                    result["suppressions"] = [{"kind": "external", "justification": f"cassettes check --ignore {code}"}]
+                results.append(result)
     rule_ids = [*detectors(), UNDECODABLE, "unreadable", "empty"]
     rules = [{"id": rule, "shortDescription": {"text": _RULE_TEXT[rule]}} for rule in rule_ids]
     rules += [

@@ -433,6 +433,25 @@ def test_ignore_tolerates_a_code_as_the_marker_does(capsys: pytest.CaptureFixtur
     assert code == 0, out
 
 
+def test_sarif_shows_what_ignore_tolerated_as_suppressed_results(capsys: pytest.CaptureFixture[str]) -> None:
+    """What ``--ignore`` tolerated is in the SARIF log too, as suppressed results at their lines (code scanning lists
+    them as dismissed), and the unsuppressed ones are exactly the violations left."""
+    code, out, _ = _run(capsys, "--format", "sarif", str(OLD_CLIENT))
+    unsuppressed = [r for r in json.loads(out)["runs"][0]["results"] if r["ruleId"].startswith("contract/")]
+    code, out, _ = _run(capsys, "--ignore", "UNKNOWN_API_VERSION", "--format", "sarif", str(OLD_CLIENT))
+    assert code == 0
+    results = json.loads(out)["runs"][0]["results"]
+    suppressed = [r for r in results if "suppressions" in r]
+    assert len(suppressed) == 6
+    assert all(r["ruleId"] == "contract/UNKNOWN_API_VERSION" for r in suppressed)
+    assert {r["suppressions"][0]["justification"] for r in suppressed} == {
+        "cassettes check --ignore UNKNOWN_API_VERSION"
+    }
+    assert [r["locations"] for r in suppressed] == [r["locations"] for r in unsuppressed]
+    assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] > 0 for r in suppressed)
+    assert not [r for r in results if r["ruleId"].startswith("contract/") and "suppressions" not in r]
+
+
 def test_ignore_refuses_an_unknown_code_and_no_contract(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "--ignore", "NOT_A_CODE", str(OLD_CLIENT))
     assert code == 2
