@@ -23,6 +23,7 @@ import math
 import os
 import re
 import socket
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -241,9 +242,11 @@ class Target:
 
 
 def _test_token() -> str:
-    from pytest_runcommand.emulator.credential import EmulatorCredential
+    """The token :class:`~pytest_runcommand.emulator.credential.EmulatorCredential` hands out (good for an hour),
+    minted as it mints it, without importing ``azure.core`` for the ``AccessToken`` wrapper it is dropped from."""
+    from pytest_runcommand.emulator.tokens import fake_token
 
-    return str(EmulatorCredential().get_token().token)
+    return fake_token(int(time.time()) + 3600)
 
 
 def emulator_target(app: Any = None) -> Target:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +203,24 @@ def test_loopback_needs_no_token_and_never_asks_azure_identity(monkeypatch: pyte
     assert _claims(target.headers["Authorization"])["sub"] == "pytest-runcommand-emulator"
     assert target.proxies == {}
     assert target.guard.max_requests == 0
+
+
+def test_the_emulator_target_has_the_credentials_token_without_loading_azure_core() -> None:
+    """The in-process target's token is what EmulatorCredential hands out, minted without azure.core's AccessToken
+    (imported by nothing else a fuzz test needs: a worker's first fuzz test no longer pays for it)."""
+    code = (
+        "import sys, time\n"
+        "time.time = lambda: 1_700_000_000.5  # both mint in the same second\n"
+        "from pytest_runcommand.fuzz.targets import emulator_target\n"
+        "token = emulator_target(app=object.__new__(type('App', (), {'backend': type('B', (), {'reset': None})()})))"
+        ".headers['Authorization']\n"
+        "assert 'azure.core' not in sys.modules, 'azure.core imported'\n"
+        "from pytest_runcommand.emulator.credential import EmulatorCredential\n"
+        "print(token == 'Bearer ' + EmulatorCredential().get_token().token)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
 
 
 def test_a_live_target_reads_its_token_proxies_and_limits(monkeypatch: pytest.MonkeyPatch) -> None:
