@@ -14,7 +14,9 @@ time after the last test (the report merge and exit). From these, the best ``-n 
 The same two runs in CPU seconds (user + system of every process, which a busy machine disturbs less than wall
 time): each process's start-up, collection, tests, end of session, and the interpreters' exit; the CPU ``-n 2``
 spends over ``-n 0``, and the ceiling that leaves on two cores (the controller starts alone, then at best two
-processes share the rest).
+processes share the rest). Of those, each process's garbage collections (CPU, through ``gc.callbacks``): at start-up,
+in the session (mostly while the tests run: part of their CPU) and at pytest's unconfigure, whose last collections
+come after the session and so, in a worker, before the controller can end.
 
 Bytecode caching is on (a temporary ``PYTHONPYCACHEPREFIX``, warmed by a first run), as on a developer's machine or
 CI after the first run; ``--no-bytecode-cache`` runs with ``PYTHONDONTWRITEBYTECODE=1`` instead, where every process
@@ -89,16 +91,30 @@ def test_plain(index):
 
 
 TRACER = """
-import json, os, time
+import atexit, gc, json, os, time
 import pytest
 
 _WHO = os.environ.get("PYTEST_XDIST_WORKER", "controller")
 _EVENTS, _TESTS = {}, []
+_GC = {"phase": "start", "since": 0.0}
+_GC_CPU = {}
+
+
+def _collected_garbage(phase, info):
+    if phase == "start":
+        _GC["since"] = time.process_time()
+    else:
+        key = "gc_" + _GC["phase"]
+        _GC_CPU[key] = _GC_CPU.get(key, 0.0) + time.process_time() - _GC["since"]
+
+
+gc.callbacks.append(_collected_garbage)
 
 
 def _note(name):
     _EVENTS[name] = time.time()
     _EVENTS[name + "_cpu"] = time.process_time()
+    _GC["phase"] = name
 
 
 def pytest_configure(config):
@@ -123,11 +139,15 @@ def pytest_runtest_protocol(item, nextitem):
         _TESTS.append([item.name.split("[")[0], started, time.time(), time.process_time() - cpu])
 
 
+def _write():
+    with open(os.path.join(os.environ["BENCH_TRACE"], _WHO + ".json"), "w") as handle:
+        json.dump({"events": _EVENTS, "tests": _TESTS, "gc": _GC_CPU}, handle)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_unconfigure(config):
     _note("finished")
-    with open(os.path.join(os.environ["BENCH_TRACE"], _WHO + ".json"), "w") as handle:
-        json.dump({"events": _EVENTS, "tests": _TESTS}, handle)
+    atexit.register(_write)  # after pytest's own unconfigure (its last collections), before any exit hook before it
 """
 """A pytest plugin kept outside the suite (loaded with ``-p _bench_trace`` in the traced runs only)."""
 
@@ -265,6 +285,14 @@ def cpu_account(label: str, trace: dict[str, Any]) -> tuple[float, float]:
     print(
         f"    then pytest's unconfigure (its garbage collections) and the interpreters' exit: {total - until_unconfigure:.2f}"
     )
+    collections = []
+    for who, data in sorted(processes.items(), key=lambda pair: pair[0] != "controller"):
+        spent = data.get("gc", {})
+        session = sum(spent.get(f"gc_{phase}", 0.0) for phase in ("configured", "collected", "sessionfinish"))
+        collections.append(
+            f"{who} start {spent.get('gc_start', 0.0):.2f} + session {session:.2f} + unconfigure {spent.get('gc_finished', 0.0):.2f}"
+        )
+    print("    of which garbage collections (CPU, within the figures above): " + "; ".join(collections))
     return total, processes["controller"]["events"]["configured_cpu"]
 
 
