@@ -6,7 +6,6 @@ as read-only.
 
 from __future__ import annotations
 
-import copy
 import json
 from functools import cache
 from pathlib import Path
@@ -48,11 +47,22 @@ def version_document(api_version: str) -> dict[str, Any]:
     if entry is None:
         raise UnknownApiVersion(api_version)
     start = entry.get("from")
-    document = copy.deepcopy(_base() if start is None else version_document(start))
+    document: dict[str, Any] = json_copy(_base() if start is None else version_document(start))
     for change in entry.get("changes", ()):
         _apply(document, change, api_version)
     document["info"] = {**document.get("info", {}), "version": api_version}
     return document
+
+
+def json_copy(value: Any) -> Any:
+    """A copy of a JSON value (as ``json.loads`` makes one: dicts, lists and immutable scalars, nothing shared), what
+    :func:`copy.deepcopy` gives for it in a third of the time (no memo: such a value holds no container twice)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [json_copy(item) for item in value]
+    return value
 
 
 def _operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -74,6 +84,6 @@ def _apply(document: dict[str, Any], change: dict[str, Any], api_version: str) -
         for token in tokens[:-1]:
             node = node.setdefault(token, {}) if "set" in change else node[token]
         if "set" in change:
-            node[tokens[-1]] = copy.deepcopy(change["value"])
+            node[tokens[-1]] = json_copy(change["value"])
         elif node.pop(tokens[-1], None) is None:
             raise KeyError(f"versions.json {api_version}: nothing to remove at {pointer}")

@@ -254,6 +254,54 @@ def test_every_version_with_a_contract_has_an_entry_in_the_deltas_and_no_other()
         assert entry.get("from", deltas["base"]) in facts.API_VERSIONS, version
 
 
+def _containers(value: Any) -> list[Any]:
+    found = [value] if isinstance(value, dict | list) else []
+    for item in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
+        found += _containers(item)
+    return found
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+        max_leaves=30,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_a_versions_document_is_copied_as_deepcopy_copies_json(value: Any) -> None:
+    import copy
+
+    from pytest_runcommand.contract.versioned import json_copy
+
+    copied = json_copy(value)
+    assert json.dumps(copied) == json.dumps(value) == json.dumps(copy.deepcopy(value))
+    shared = {id(item) for item in _containers(value)} & {id(item) for item in _containers(copied)}
+    assert not shared  # nothing the base document holds is handed out with a version's
+
+
+def test_every_versions_document_is_its_base_with_its_changes_alone() -> None:
+    import copy
+
+    from pytest_runcommand.contract import versioned
+
+    built: dict[str, Any] = {}
+
+    def by_deepcopy(version: str) -> Any:  # the documents as they were built before the copy was versioned.json_copy
+        if version not in built:
+            entry = versioned._deltas()["versions"][version]
+            start = entry.get("from")
+            document = copy.deepcopy(versioned._base() if start is None else by_deepcopy(start))
+            for change in entry.get("changes", ()):
+                versioned._apply(document, change, version)
+            document["info"] = {**document.get("info", {}), "version": version}
+            built[version] = document
+        return built[version]
+
+    for version in versioned._deltas()["versions"]:
+        assert json.dumps(versioned.version_document(version)) == json.dumps(by_deepcopy(version)), version
+
+
 def test_a_bad_change_in_the_deltas_names_the_version_and_pointer() -> None:
     from pytest_runcommand.contract.versioned import _apply
 
