@@ -192,6 +192,7 @@ def check_file(
 def _check_contract(report: FileReport, cassette: CassetteFile, ignore: Iterable[str] = ()) -> None:
     """The contract's one traffic check over the file's interactions, each at its own api-version."""
     from pytest_runcommand.contract import check_interactions
+    from pytest_runcommand.contract.violations import counts_by_code
 
     sanitizer = default_sanitizer()
     for index, verdict in enumerate(check_interactions(cassette.interactions, ignore=ignore)):
@@ -203,7 +204,7 @@ def _check_contract(report: FileReport, cassette: CassetteFile, ignore: Iterable
         report.api_versions[version] += 1
         report.families[_family(verdict.operation_id)] += 1
         report.version_notes[version] = _note(verdict.api_version)
-        report.ignored.update(violation.code for violation in verdict.ignored)
+        report.ignored.update(counts_by_code(verdict.ignored))
         if verdict.violations:
             report.violations.append(_violations(cassette, index, verdict.interaction, verdict.violations, sanitizer))
         if verdict.ignored:

@@ -114,14 +114,11 @@ def _codes(given: list[str]) -> frozenset[str]:
         raise UsageError("--ignore takes violation codes (CODE or CODE,CODE); got an empty one")
     codes = frozenset(named)
     if codes:
-        from pytest_runcommand.contract import RULE_CODES, SCHEMA_CODES
+        from pytest_runcommand.contract.traffic import ignore_problem
 
-        strange = sorted(codes - RULE_CODES.keys() - SCHEMA_CODES.keys())
-        if strange:
-            raise UsageError(
-                f"--ignore {', '.join(strange)}: not a violation code; the codes are those of the contract's rules "
-                "and schema checks (pytest_runcommand.contract.RULE_CODES, SCHEMA_CODES)"
-            )
+        problem = ignore_problem(codes)
+        if problem is not None:
+            raise UsageError(f"--ignore {problem}")
     return codes
 
 

@@ -10,14 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from pytest_runcommand.contract.document import Contract, OperationMatch, get_contract, query_api_version, split_url
-from pytest_runcommand.contract.validate import validate_interaction
-from pytest_runcommand.contract.violations import Violation, format_violations, mask_text
+from pytest_runcommand.contract.rules import RULE_CODES
+from pytest_runcommand.contract.validate import SCHEMA_CODES, validate_interaction
+from pytest_runcommand.contract.violations import (
+    MAX_LISTED,
+    TOO_MANY_VIOLATIONS,
+    Violation,
+    format_violations,
+    mask_text,
+    split_violations,
+)
 from pytest_runcommand.errors import ContractViolationError
 from pytest_runcommand.interactions import Interaction
 
-__all__ = ["InteractionVerdict", "check_interactions", "contract_failure", "interaction_label"]
+__all__ = ["InteractionVerdict", "check_interactions", "contract_failure", "ignore_problem", "interaction_label"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,18 +119,42 @@ def check_interactions(
             version, match = None, None
         # a request sent invalid on purpose (a negative fuzz case): only its answer is held to the contract
         on_purpose = getattr(interaction, "request_invalid_on_purpose", None) is True
-        left_out = [v.code in skipped or (on_purpose and v.side == "request") for v in found]
+        kept, left_out = split_violations(found, partial(_left_out, skipped, on_purpose))
         verdicts.append(
             InteractionVerdict(
                 interaction,
                 matched=True,
                 operation_id=match.operation_id if match is not None else None,
                 api_version=version,
-                violations=tuple(v for v, out in zip(found, left_out, strict=True) if not out),
-                ignored=tuple(v for v, out in zip(found, left_out, strict=True) if out),
+                violations=tuple(kept),
+                ignored=tuple(left_out),
             )
         )
     return verdicts
+
+
+def _left_out(skipped: frozenset[str], on_purpose: bool, violation: Violation) -> bool:
+    """Whether ``ignore`` (``skipped``) leaves a violation out, or it is of a request sent invalid on purpose."""
+    return violation.code in skipped or (on_purpose and violation.side == "request")
+
+
+def ignore_problem(codes: Iterable[str]) -> str | None:
+    """What is wrong with the codes an ``ignore=`` names (None: nothing): each must be a rule's or a schema check's
+    code; ``TOO_MANY_VIOLATIONS`` is not one to name, as it counts violations of other codes (ignoring those leaves
+    none of them counted)."""
+    named = set(codes)
+    if TOO_MANY_VIOLATIONS in named:
+        return (
+            f"{TOO_MANY_VIOLATIONS} cannot be ignored: it counts the violations of other codes past the first "
+            f"{MAX_LISTED} listed; name those codes (each is then left out however many there are)"
+        )
+    strange = sorted(named - RULE_CODES.keys() - SCHEMA_CODES.keys())
+    if strange:
+        return (
+            f"{', '.join(strange)}: not a violation code; the codes are those of the contract's rules and schema "
+            "checks (pytest_runcommand.contract.RULE_CODES, SCHEMA_CODES)"
+        )
+    return None
 
 
 def contract_failure(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pytest_runcommand.contract.facts import SECRET_VALUE_KEYS_KEPT, is_secret_pointer
@@ -16,12 +16,14 @@ __all__ = [
     "MAX_VIOLATIONS",
     "TOO_MANY_VIOLATIONS",
     "Violation",
+    "counts_by_code",
     "format_violations",
     "is_secret_pointer",
     "mask_pointer",
     "mask_text",
     "mask_value",
     "more_violations",
+    "split_violations",
     "total_violations",
     "with_unlisted",
 ]
@@ -153,15 +155,43 @@ def with_unlisted(found: list[Violation], unlisted: Mapping[str, int]) -> list[V
     return [*found[:MAX_LISTED], summary]
 
 
+def split_violations(
+    violations: Iterable[Violation], left_out: Callable[[Violation], bool]
+) -> tuple[list[Violation], list[Violation]]:
+    """``violations`` split into those kept and those ``left_out`` says to leave out, in order. A
+    ``TOO_MANY_VIOLATIONS`` is split by the codes it counts (each asked as a violation of that code, on its side):
+    each part that counts any becomes a summary of its own, so ignoring a code leaves none of its violations counted
+    among the kept ones, however many there were."""
+    kept: list[Violation] = []
+    out: list[Violation] = []
+    for violation in violations:
+        if violation.code != TOO_MANY_VIOLATIONS or not isinstance(violation.value, Mapping):
+            (out if left_out(violation) else kept).append(violation)
+            continue
+        counts: tuple[dict[str, int], dict[str, int]] = ({}, {})
+        for code, count in violation.value.items():
+            probe = Violation(code, "", "", None, violation.side, violation.operation_id)
+            counts[left_out(probe)][code] = count
+        for part, into in zip(counts, (kept, out), strict=True):
+            if part:
+                into.append(replace(violation, message=more_violations(sum(part.values())), value=part))
+    return kept, out
+
+
 def total_violations(violations: Iterable[Violation]) -> int:
     """How many violations a list stands for: a ``TOO_MANY_VIOLATIONS`` counts those it says are not listed."""
-    total = 0
+    return sum(counts_by_code(violations).values())
+
+
+def counts_by_code(violations: Iterable[Violation]) -> Counter[str]:
+    """How many violations of each code a list stands for (a ``TOO_MANY_VIOLATIONS`` adds those it counts)."""
+    counts: Counter[str] = Counter()
     for violation in violations:
         if violation.code == TOO_MANY_VIOLATIONS and isinstance(violation.value, Mapping):
-            total += sum(violation.value.values())
+            counts.update(violation.value)
         else:
-            total += 1
-    return total
+            counts[violation.code] += 1
+    return counts
 
 
 def format_violations(violations: Sequence[Violation] | Iterable[Violation], context: str = "") -> str:

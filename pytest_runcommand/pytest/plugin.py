@@ -159,14 +159,11 @@ def _contract_marker_error(marker: pytest.Mark) -> str | None:
     if not all(isinstance(code, str) for code in ignore):
         return f"{takes}; got ignore={ignore!r} (not all codes are strings)"[:500]
     if ignore:
-        from pytest_runcommand.contract import RULE_CODES, SCHEMA_CODES
+        from pytest_runcommand.contract.traffic import ignore_problem
 
-        strange = sorted(set(ignore) - RULE_CODES.keys() - SCHEMA_CODES.keys())
-        if strange:
-            return (
-                f"{CONTRACT}(ignore=...) names unknown violation code(s) {', '.join(strange)}; the codes are those "
-                f"of the contract's rules and schema checks (pytest_runcommand.contract.RULE_CODES, SCHEMA_CODES)"
-            )
+        problem = ignore_problem(ignore)
+        if problem is not None:
+            return f"{CONTRACT}(ignore=...): {problem}"
     return None
 
 

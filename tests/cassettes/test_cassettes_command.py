@@ -452,6 +452,42 @@ def test_sarif_shows_what_ignore_tolerated_as_suppressed_results(capsys: pytest.
     assert not [r for r in results if r["ruleId"].startswith("contract/") and "suppressions" not in r]
 
 
+def _tag_flood(tmp_path: Path, tags: int) -> Path:
+    """A vcrpy cassette of one PATCH whose ``tags`` hold ``tags`` numbers (each breaks the contract)."""
+    url = (
+        "https://management.azure.com/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/"
+        "providers/Microsoft.Compute/virtualMachines/vm/runCommands/rc?api-version=2024-07-01"
+    )
+    body = json.dumps({"tags": {f"t{i}": i for i in range(tags)}})
+    request = {"method": "PATCH", "uri": url, "body": body, "headers": {"Content-Type": ["application/json"]}}
+    error = json.dumps({"error": {"code": "InvalidParameter", "message": "tags"}})
+    headers = {"Content-Type": ["application/json"]}
+    response = {"status": {"code": 400, "message": "Bad Request"}, "headers": headers, "body": {"string": error}}
+    path = tmp_path / "flood.json"
+    path.write_text(json.dumps({"version": 1, "interactions": [{"request": request, "response": response}]}))
+    return path
+
+
+def test_ignore_tolerates_a_code_past_the_listed_violations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review 13, finding 1: 2,000 violations of an ignored code were 100 ignored and a 1,900-violation failure."""
+    flood = _tag_flood(tmp_path, 2_000)
+    code, out, _ = _run(capsys, "--no-scan", "--ignore", "INVALID_TYPE", str(flood))
+    assert code == 0, out
+    assert "  ignored: INVALID_TYPE x2000" in out
+    assert "2000 violation(s) ignored" in out.splitlines()[-1]
+    code, out, _ = _run(capsys, "--no-scan", "--ignore", "INVALID_TYPE", "--format", "sarif", str(flood))
+    results = json.loads(out)["runs"][0]["results"]
+    assert results
+    assert all("suppressions" in result for result in results)
+
+
+def test_ignore_refuses_the_summary_code(capsys: pytest.CaptureFixture[str]) -> None:
+    """Review 13, finding 2: ignoring TOO_MANY_VIOLATIONS hid every violation past the 100th, whatever its code."""
+    code, _, err = _run(capsys, "--ignore", "INVALID_TYPE,TOO_MANY_VIOLATIONS", str(OLD_CLIENT))
+    assert code == 2
+    assert "--ignore TOO_MANY_VIOLATIONS cannot be ignored" in err
+
+
 def test_ignore_refuses_an_unknown_code_and_no_contract(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "--ignore", "NOT_A_CODE", str(OLD_CLIENT))
     assert code == 2

@@ -14,6 +14,8 @@ from pytest_runcommand.contract import (
     interaction_label,
     load_contract,
 )
+from pytest_runcommand.contract.traffic import ignore_problem
+from pytest_runcommand.contract.violations import counts_by_code, total_violations
 from pytest_runcommand.errors import ContractViolationError
 from pytest_runcommand.interactions import Interaction
 
@@ -61,6 +63,39 @@ def test_ignore_moves_codes_out_of_the_verdict() -> None:
     assert verdict.ok
     assert [v.code for v in verdict.ignored] == ["UNKNOWN_API_VERSION"]
     assert [v.code for v in verdict.all_violations] == ["UNKNOWN_API_VERSION"]
+
+
+def flooded_patch(tags: int, **properties: object) -> Interaction:
+    """A PATCH whose ``tags`` hold ``tags`` numbers (each an INVALID_TYPE), with ``properties`` besides."""
+    body = {"tags": {f"t{i}": i for i in range(tags)}, **({"properties": properties} if properties else {})}
+    return Interaction("PATCH", f"https://management.azure.com{PATH}?api-version=2024-07-01", request_body=body)
+
+
+def test_ignore_leaves_out_every_violation_of_a_code_past_the_listed_ones() -> None:
+    """Review 13, finding 1: past 1,000 violations the list is cut to 100 and a TOO_MANY_VIOLATIONS counting the rest
+    by code; ignoring INVALID_TYPE left that summary in, so 1,001 ignored violations failed where 999 passed."""
+    (verdict,) = check_interactions([flooded_patch(1_500)], ignore=["INVALID_TYPE"])
+    assert verdict.ok, contract_failure([verdict])
+    assert total_violations(verdict.ignored) == 1_500
+    assert counts_by_code(verdict.all_violations) == {"INVALID_TYPE": 1_500}
+
+
+def test_ignore_keeps_the_other_codes_a_summary_counts() -> None:
+    """Review 13, finding 2: what ``ignore`` does not name stays counted, listed or in the summary."""
+    (flood,) = check_interactions([flooded_patch(1_500, bogus=1, runAsUser=5)])
+    assert counts_by_code(flood.violations) == {"INVALID_TYPE": 1_501, "OBJECT_ADDITIONAL_PROPERTIES": 1}
+    (verdict,) = check_interactions([flooded_patch(1_500, bogus=1, runAsUser=5)], ignore=["INVALID_TYPE"])
+    assert counts_by_code(verdict.violations) == {"OBJECT_ADDITIONAL_PROPERTIES": 1}
+    assert counts_by_code(verdict.ignored) == {"INVALID_TYPE": 1_501}
+    error = contract_failure([verdict])
+    assert error is not None
+    assert "1 contract violation" in str(error)
+
+
+def test_ignore_cannot_name_the_summary_code() -> None:
+    assert "cannot be ignored" in (ignore_problem(["INVALID_TYPE", "TOO_MANY_VIOLATIONS"]) or "")
+    assert "NOT_A_CODE: not a violation code" in (ignore_problem(["NOT_A_CODE"]) or "")
+    assert ignore_problem(["INVALID_TYPE", "UNKNOWN_API_VERSION"]) is None
 
 
 def test_an_unsupported_api_version_is_a_violation_not_a_skip() -> None:

@@ -216,8 +216,24 @@ def test_other():
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=1)  # the module's other test still runs
-    result.stdout.fnmatch_lines(["*test_x: *unknown violation code(s) NOT_A_CODE;*RULE_CODES, SCHEMA_CODES*"])
+    result.stdout.fnmatch_lines(["*test_x: *(ignore=...): NOT_A_CODE: not a violation code;*RULE_CODES, SCHEMA_CODES*"])
     assert "SECRET_PROPERTY;" not in result.stdout.str()
+
+
+def test_the_summary_code_cannot_be_ignored(pytester: pytest.Pytester) -> None:
+    """Review 13, finding 2: ignore=["TOO_MANY_VIOLATIONS"] hid every violation past the 100th, whatever its code."""
+    pytester.makepyfile(
+        test_it="""
+import pytest
+
+@pytest.mark.runcommand_contract(ignore=["INVALID_TYPE", "TOO_MANY_VIOLATIONS"])
+def test_x():
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*test_x: *TOO_MANY_VIOLATIONS cannot be ignored: it counts*name those codes*"])
 
 
 @pytest.mark.parametrize(
