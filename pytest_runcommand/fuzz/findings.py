@@ -221,6 +221,29 @@ class FuzzReport:
     campaign: Campaign | None = None
     """The campaign and share this report covers (set by a campaign run; merging parts keeps the first's)."""
 
+    def hide(self, secret: str, stand_in: str) -> None:
+        """Write ``stand_in`` for ``secret`` (any letter case) in every text the report holds: its findings' titles,
+        messages, curl lines and answers, the clean-up lines and left-overs, notes, errors and why it stopped."""
+        if not secret:
+            return
+        pattern = re.compile(re.escape(secret), re.IGNORECASE)
+
+        def hidden(text: str) -> str:
+            return pattern.sub(stand_in, text)
+
+        for key, finding in self.findings.items():
+            self.findings[key] = replace(
+                finding,
+                title=hidden(finding.title),
+                message=hidden(finding.message),
+                curl=hidden(finding.curl),
+                response=hidden(finding.response),
+            )
+        for lines in (self.cleanup, self.remaining, self.errors, self.notes):
+            lines[:] = [hidden(line) for line in lines]
+        if self.stopped is not None:
+            self.stopped = hidden(self.stopped)
+
     def new_findings(self, baseline: Baseline | None = None) -> list[FuzzFinding]:
         """Findings not in ``baseline``, ordered by operation then title."""
         known = baseline or Baseline.empty()

@@ -43,6 +43,7 @@ from schemathesis.schemas import APIOperation, BaseSchema
 
 # Imported here, up front: a module imported in the middle of a run costs its import time inside the first unit.
 # (Their literals no longer reach the draws: hypothesis's local pool is held empty during runs, see constants_pool.)
+from pytest_runcommand.contract.facts import ZERO_SUBSCRIPTION_ID
 from pytest_runcommand.fuzz import campaign as _campaign  # noqa: F401  (its imports, up front)
 from pytest_runcommand.fuzz import storage as _storage  # noqa: F401  (the pytest route enters it between draws)
 from pytest_runcommand.fuzz.baseline import failure_key
@@ -411,6 +412,9 @@ class FuzzRunner:
         finally:
             self.report.refused = self.target.guard.refused
             self.report.refused_preexisting = self.target.guard.refused_preexisting
+            if self.target.scope is not None:  # a real subscription id is a secret: no report shows it
+                for part in parts:
+                    part.hide(self.target.scope.subscription, ZERO_SUBSCRIPTION_ID)
         return parts
 
     def _fresh_report(self) -> FuzzReport:

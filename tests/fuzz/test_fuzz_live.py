@@ -6,6 +6,7 @@ import json
 import posixpath
 import re
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -139,9 +140,13 @@ def _cleanup_requests(line: str) -> int:
 
 
 def test_served_emulator_as_a_live_target(
-    runcommand_emulator_server: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    runcommand_emulator_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
-    """The whole live path over TLS: scope, prefix, budget, clean-up polled to its end, and no token in the output."""
+    """The whole live path over TLS: scope, prefix, budget, clean-up polled to its end, and no token in the output;
+    nor the real subscription id, in the output or the reports (review 13, finding 3: the clean-up lines had it)."""
     seen: list[Interaction] = []
     runcommand_emulator_server.app.observers.append(seen.append)
     token = "live-path-token-SENTINEL-91c2"
@@ -166,12 +171,19 @@ def test_served_emulator_as_a_live_target(
             "80",
             "--rate",
             "1000",
+            "--json",
+            str(tmp_path / "live.json"),
+            "--junit-xml",
+            str(tmp_path / "live.xml"),
         ]
     )
     captured = capsys.readouterr()
     output = captured.out + captured.err
     assert code == 0, output  # the emulator keeps the contract and everything created is deleted
     assert token not in output
+    reports = (tmp_path / "live.json").read_text() + (tmp_path / "live.xml").read_text()
+    assert SUB not in output + reports
+    assert token not in reports
     assert "stopped early: the request budget (80) is spent" in output
     for interaction in seen:
         path = interaction.url.split("?")[0]

@@ -234,3 +234,39 @@ def test_a_response_excerpt_never_fails_nor_leaks(content: bytes, shown: str | N
     else:
         assert json.loads(excerpt) == {"properties": {PROTECTED: [{"name": "n", "value": MASK}]}}
     assert len(response_excerpt(b"x" * 1000, [])) == 300
+
+
+def test_hide_writes_the_stand_in_in_every_text_the_report_holds() -> None:
+    """A live run's subscription id is hidden from findings, clean-up lines, left-overs, notes, errors and the stop."""
+    from pytest_runcommand.fuzz.findings import FuzzFinding
+
+    sub = "ABCDEF01-2222-3333-4444-555555555555"
+    path = (
+        f"/subscriptions/{sub.lower()}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm/runCommands/x"
+    )
+    report = FuzzReport("https://example.test")
+    report.findings["k"] = FuzzFinding(
+        "k",
+        "op",
+        "check",
+        f"title {path}",
+        f"message {path}",
+        f"curl -X PUT 'https://h{path}'",
+        500,
+        "positive",
+        "e",
+        response=f'{{"id": "{path}"}}',
+    )
+    report.cleanup.append(f"DELETE {path}: 202, gone")
+    report.remaining.append(path)
+    report.errors.append(f"error {sub}")
+    report.notes.append(f"note {sub}")
+    report.stopped = f"stopped at {path}"
+    report.hide(sub, "00000000-0000-0000-0000-000000000000")
+    everything = (
+        json.dumps(report.findings["k"].__dict__)
+        + report.render()
+        + json.dumps([report.cleanup, report.remaining, report.errors, report.notes, report.stopped])
+    )
+    assert sub.lower() not in everything.lower()
+    assert everything.count("00000000-0000-0000-0000-000000000000") >= 9
