@@ -25,6 +25,8 @@ CLEANUP_TIMEOUT = 120.0
 MAX_SURVEY_PAGES = 20
 """Pages of the VM's run-command list read before a live run (ARM pages them)."""
 _MAX_RETRY_AFTER = 5.0
+_ZERO_BACKOFF = 0.05
+"""The wait before the second poll of a target that says ``Retry-After: 0`` (then doubled, to 1 s)."""
 _TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
 
 
@@ -63,7 +65,7 @@ class _Cleaner:
         azure_async = "Azure-AsyncOperation" in response.headers
         polls = 0
         while True:
-            delay = retry_after(response.headers.get("Retry-After"))
+            delay = retry_after(response.headers.get("Retry-After"), polls)
             if self.clock() + delay > deadline:
                 raise _Remains(f"the delete did not finish within {CLEANUP_TIMEOUT:g}s")
             self.sleep(delay)
@@ -173,13 +175,17 @@ def clean_up(
             guard.forget(path)
 
 
-def retry_after(value: str | None) -> float:
+def retry_after(value: str | None, polls: int = 0) -> float:
     """Seconds to wait before the next poll, as a ``Retry-After`` value says (1 when absent or not a number; at most
-    5)."""
+    5). ``polls``: how many polls were sent already; a target that keeps saying 0 is polled at once the first time,
+    then after 0.05 s, doubling to 1 s (not in a tight loop for minutes)."""
     try:
-        return min(max(float(value or 1), 0.0), _MAX_RETRY_AFTER)
+        seconds = min(max(float(value or 1), 0.0), _MAX_RETRY_AFTER)
     except ValueError:
         return 1.0
+    if seconds == 0.0 and polls:
+        return min(_ZERO_BACKOFF * 2 ** (polls - 1), 1.0)
+    return seconds
 
 
 def _json(response: Any) -> dict[str, Any]:

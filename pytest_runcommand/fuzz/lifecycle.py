@@ -9,12 +9,14 @@ simplest; the path parameters are the PUT's, a poll's are read from the URL it f
 guard and checks like any other case; a step whose operation is not fuzzed is left out. The run command has a name of
 its own (the simplest name followed by ``lifecycle``): the stateless units draw the simplest name first too, and
 against a target that keeps its state (a URL) their DELETE may still be under way. A poll waits as the answer's
-``Retry-After`` says (at most 5 s), until the operation ends or :data:`~pytest_runcommand.fuzz.cleanup.CLEANUP_TIMEOUT`
+``Retry-After`` says (at most 5 s; a target that keeps saying 0 is polled after growing pauses, up to 1 s), until the
+operation ends or :data:`~pytest_runcommand.fuzz.cleanup.CLEANUP_TIMEOUT`
 passes.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -93,8 +95,8 @@ def _step(runner: FuzzRunner, case: Case[Any], operations: dict[str, APIOperatio
         return response
     query = dict(parse_qsl(urlsplit(url).query))
     deadline, last = time.monotonic() + CLEANUP_TIMEOUT, response
-    while True:
-        delay = retry_after(_header(last, "retry-after"))
+    for polls in itertools.count():
+        delay = retry_after(_header(last, "retry-after"), polls)
         if time.monotonic() + delay > deadline:
             break
         if delay:

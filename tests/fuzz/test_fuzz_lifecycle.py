@@ -108,6 +108,20 @@ def test_a_poll_waits_as_retry_after_says() -> None:
     assert retry_after(None) == 1.0
 
 
+def test_a_target_that_keeps_saying_zero_is_not_polled_in_a_tight_loop() -> None:
+    """Review 13, finding 11: ``Retry-After: 0`` on an operation that stays InProgress was polled without a pause
+    for the 120 s the wait allows (millions of requests). The first poll goes at once, then 0.05 s doubling to 1 s."""
+    from pytest_runcommand.fuzz.cleanup import CLEANUP_TIMEOUT, retry_after
+
+    assert [retry_after("0", polls) for polls in range(7)] == [0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.0]
+    waited, polls = 0.0, 0
+    while waited <= CLEANUP_TIMEOUT:
+        waited += retry_after("0", polls)
+        polls += 1
+    assert polls < CLEANUP_TIMEOUT + 10  # about one a second once backed off
+    assert retry_after("3", 5) == 3.0  # a target's own wait is kept as it says
+
+
 def test_shards_say_nothing_of_2xx_and_their_merge_says_it_for_the_campaign(
     tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
