@@ -207,12 +207,16 @@ def _check_paths(args: argparse.Namespace) -> None:
         raise UsageError(f"--baseline {args.baseline}: no such file (write one with --update-baseline)")
     from pytest_runcommand.fuzz.settings import writable_file, writable_folder
 
-    if args.junit_xml is not None and args.json is not None and args.junit_xml.resolve() == args.json.resolve():
+    if _same_place(args.junit_xml, args.json):
         raise UsageError(f"--json and --junit-xml name the same file ({args.json}): give each its own")
     for flag, path in (("--json", args.json), ("--junit-xml", args.junit_xml)):
-        if path is not None and args.baseline is not None and path.resolve() == args.baseline.resolve():
+        if _same_place(path, args.baseline):
             raise UsageError(
                 f"{flag} and --baseline name the same file ({path}): the report would replace the baseline"
+            )
+        if _same_place(path, args.hypothesis_database):
+            raise UsageError(
+                f"{flag} and --hypothesis-database name the same path ({path}): the database is a folder of its own"
             )
     for flag, path in (("--junit-xml", args.junit_xml), ("--json", args.json)):
         if path is not None:
@@ -223,6 +227,19 @@ def _check_paths(args: argparse.Namespace) -> None:
             writable_folder(database)
         except UsageError as error:
             raise UsageError(f"--hypothesis-database {error}") from None
+
+
+def _same_place(first: Path | None, second: Path | None) -> bool:
+    """Whether two given paths are written to the same place: the same descriptor (``-`` and ``/dev/stdout`` are
+    both standard output), or the same file once links are followed."""
+    if first is None or second is None:
+        return False
+    from pytest_runcommand.report_file import descriptor
+
+    numbers = descriptor(first), descriptor(second)
+    if numbers != (None, None):
+        return numbers[0] == numbers[1]
+    return first.resolve() == second.resolve()
 
 
 def _check_emulator_flags(args: argparse.Namespace) -> None:

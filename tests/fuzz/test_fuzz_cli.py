@@ -200,3 +200,25 @@ def test_report_paths_that_cannot_be_written_exit_2_before_fuzzing(
     assert main(["fuzz", "--max-examples", "1", "--json", same, "--junit-xml", same]) == 2
     assert "--json and --junit-xml name the same file" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("json_path", "junit_path"), [("-", "/dev/stdout"), ("/dev/stdout", "-"), ("-", "-")])
+def test_standard_output_named_twice_is_refused_before_fuzzing(
+    capsys: pytest.CaptureFixture[str], json_path: str, junit_path: str
+) -> None:
+    """Review 13, finding 8: ``--json - --junit-xml /dev/stdout`` wrote both reports to standard output, exit 0."""
+    assert main(["fuzz", "--max-examples", "1", "--json", json_path, "--junit-xml", junit_path]) == 2
+    captured = capsys.readouterr()
+    assert "--json and --junit-xml name the same file" in captured.err
+    assert captured.out == ""
+
+
+def test_a_report_on_the_hypothesis_database_is_refused_before_fuzzing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 13, finding 9: the same path for --hypothesis-database and --json was found after the campaign, and the
+    report was lost."""
+    same = str(tmp_path / "hdb")
+    assert main(["fuzz", "--max-examples", "1", "--hypothesis-database=" + same, "--json", same]) == 2
+    assert "--json and --hypothesis-database name the same path" in capsys.readouterr().err
+    assert not (tmp_path / "hdb").exists()
