@@ -82,7 +82,16 @@ def test_mixed_kinds_exit_2_naming_the_file(tmp_path: Path, capsys: pytest.Captu
 
 @pytest.mark.parametrize(
     "content",
-    ["", "{", "[]", "<html/>", "<a", '{"format": "pytest-runcommand fuzz report", "version": 1}', "\xff"],
+    [
+        "",
+        "{",
+        "[]",
+        "<html/>",
+        "<a",
+        '{"format": "pytest-runcommand fuzz report", "version": 1}',
+        "\xff",
+        '{"format": "pytest-runcommand fuzz report", "cases": 9' + "0" * 5000 + "}",  # review 13, finding 13
+    ],
 )
 def test_bad_input_exits_2_naming_the_file(tmp_path: Path, content: str, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad-report.json"

@@ -48,7 +48,7 @@ class Baseline:
             data: Any = json.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError(f"{file}: no such baseline file (write one with --update-baseline)") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        except (OSError, ValueError, RecursionError) as error:  # ValueError: also an integer Python will not read
             raise InputError(f"{file}: not a readable baseline file ({type(error).__name__}: {error})") from None
         if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("failures"), dict):
             raise InputError(f'{file}: a baseline is {{"version": {VERSION}, "failures": {{key: description}}}}')

@@ -176,7 +176,7 @@ def read_json(path: str | Path) -> tuple[FuzzReport, set[str]]:
     file = Path(path)
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # ValueError: also an integer Python will not read
         raise InputError(f"{file}: not a readable fuzz report ({type(error).__name__})") from None
     return from_document(data, str(file))
 

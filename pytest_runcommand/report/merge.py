@@ -200,6 +200,8 @@ def _load(file: Path, raw: bytes) -> tuple[str, Any]:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise InputError(f"{file}: neither JSON nor XML ({type(error).__name__})") from None
+    except ValueError as error:  # JSON Python will not read: an integer longer than sys.get_int_max_str_digits()
+        raise InputError(f"{file}: JSON that cannot be read ({error})") from None
     if isinstance(data, dict) and "format" in data:
         return FUZZ_JSON, data
     if isinstance(data, dict) and isinstance(data.get("operations"), dict):

@@ -94,6 +94,18 @@ def test_a_missing_baseline_is_an_error(tmp_path: Path, capsys: pytest.CaptureFi
     assert json.loads(missing.read_text()) == {"failures": {}, "version": 1}
 
 
+def test_a_baseline_holding_a_number_python_will_not_read_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 13, finding 13: an integer over 4,300 digits was a traceback."""
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text('{"version": 1, "failures": {}, "x": 1' + "0" * 5000 + "}")
+    assert main(["fuzz", "--baseline", str(baseline), "--max-examples", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"{baseline}: not a readable baseline file (ValueError" in err
+    assert "Traceback" not in err
+
+
 def test_junit_xml_for_ci(
     broken_server: str,
     broken_operations: tuple[str, ...],
