@@ -184,7 +184,7 @@ def retry_after(value: str | None, polls: int = 0) -> float:
     except ValueError:
         return 1.0
     if seconds == 0.0 and polls:
-        return min(_ZERO_BACKOFF * 2 ** (polls - 1), 1.0)
+        return min(_ZERO_BACKOFF * 2.0 ** (polls - 1), 1.0)
     return seconds
 
 

@@ -365,8 +365,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _hint(error: BaseException, args: argparse.Namespace) -> str:
-    """What to do about a stop a user can fix: an https target whose certificate is not trusted."""
+    """What to do about a stop a user can fix (an untrusted certificate, nothing listening, http against TLS)."""
     from pytest_runcommand.fuzz.targets import CLI_ROUTE
 
     given = getattr(args, "ca_cert", None)
-    return CLI_ROUTE.untrusted(error, str(given) if given else None) or ""
+    return CLI_ROUTE.stop_hint(error, str(given) if given else None) or ""

@@ -61,7 +61,7 @@ from pytest_runcommand.fuzz.schema import build_schema
 from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.stateful import run_stateful
 from pytest_runcommand.fuzz.targets import Target, masked_target_text
-from pytest_runcommand.fuzz.unanswered import TARGET_ANSWERS, TargetSilent, unanswered
+from pytest_runcommand.fuzz.unanswered import TARGET_ANSWERS, NoFirstAnswer, TargetSilent, unanswered
 from pytest_runcommand.interactions import invalid_on_purpose
 
 __all__ = ["STATEFUL", "FuzzRunner", "operation_id"]
@@ -112,6 +112,8 @@ class FuzzRunner:
         self.report = FuzzReport(target.label, checks=[check.__name__ for check in self.checks])
         self.phase = ""
         self._digest = hashlib.sha256()
+        self._answered = False
+        """Whether the target answered a request of this runner yet (a drop before that stops the run)."""
         self._raise: str | None = None
         """In database mode: the key of the first failure of the current case (raised into hypothesis)."""
         self._auth_enforced: set[str] = set()
@@ -156,6 +158,7 @@ class FuzzRunner:
             self._no_answer(case, error, sent=True)
             raise
         self.target.guard.note_response(case.method, url, response.status_code)
+        self._answered = True
         self.report.cases += 1
         operation = operation_id(case.operation)
         counts = self.report.statuses.get(operation)
@@ -264,6 +267,8 @@ class FuzzRunner:
         if what is None:
             return
         kind, title = what
+        if kind == "connection" and not self._answered and self.target.base_url.startswith("http://"):
+            raise NoFirstAnswer(self.target.label) from error  # most often a TLS server: the setup's, not a finding
         operation = operation_id(case.operation)
         if sent:  # a case sent, to an operation fuzzed: "N cases over M operations" counts it
             self.report.cases += 1

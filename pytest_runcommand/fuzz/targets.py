@@ -303,6 +303,24 @@ class Route:
     ca_flag: str
     """How the user names the CA bundle to trust."""
 
+    def stop_hint(self, error: BaseException, ca_cert: str | None) -> str | None:
+        """What to do about a run stopped by the setup, in one line: an https target whose certificate is not trusted
+        (``ca_cert``: the CA bundle named on this route, if any), a target where nothing listens, an http target that
+        speaks TLS or an https one that does not; None for any other stop."""
+        from pytest_runcommand.fuzz.unanswered import NoFirstAnswer, not_reached
+
+        text = str(error)
+        if isinstance(error, NoFirstAnswer):
+            return (
+                f"{error.target} closed the connection without answering the run's first request: if it serves "
+                f"https (the emulator started with --tls), give {self.target_flag} https://..."
+            )
+        if "WRONG_VERSION_NUMBER" in text or "record layer failure" in text:
+            return f"the target does not speak TLS on that port: give {self.target_flag} http://..."
+        if not_reached(error):
+            return f"nothing answers at the target ({self.target_flag}): is it running, at that host and port?"
+        return self.untrusted(error, ca_cert)
+
     def untrusted(self, error: BaseException, ca_cert: str | None) -> str | None:
         """What to do about a run stopped by an https target whose certificate is not trusted (``ca_cert``: the CA
         bundle named on this route, if any); None for any other stop."""
@@ -370,8 +388,15 @@ def resolve_target(
     env = os.environ if environ is None else environ
     text = request.target.strip()
     if text == EMULATOR:
+        if request.ca_cert:
+            raise UsageError(f"{route.ca_flag}: for an https {route.target_flag}; the emulator target takes none")
         return emulator_target()
     parsed = parse_target_url(text, flag=route.target_flag)
+    if request.ca_cert and parsed.scheme != "https":
+        raise UsageError(
+            f"{route.ca_flag} {request.ca_cert}: {route.target_flag} {parsed.base_url} is http (no TLS to trust); "
+            "give https:// or no CA bundle"
+        )
     live = env.get(LIVE_ENV) == "1" if request.live is None else request.live
     if not parsed.loopback and not live:
         raise UsageError(f"{route.target_flag} {parsed.base_url} is not on loopback: {route.live_hint}")

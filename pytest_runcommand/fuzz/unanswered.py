@@ -11,7 +11,15 @@ from __future__ import annotations
 import requests
 from urllib3.exceptions import NewConnectionError
 
-__all__ = ["MAX_ANSWER_BYTES", "TARGET_ANSWERS", "AnswerTooLarge", "TargetSilent", "unanswered"]
+__all__ = [
+    "MAX_ANSWER_BYTES",
+    "TARGET_ANSWERS",
+    "AnswerTooLarge",
+    "NoFirstAnswer",
+    "TargetSilent",
+    "not_reached",
+    "unanswered",
+]
 
 TARGET_ANSWERS = "target_answers"
 """The check a request without an answer fails."""
@@ -21,6 +29,15 @@ MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 class AnswerTooLarge(requests.exceptions.RequestException):
     """A URL target's answer declared or sent more than :data:`MAX_ANSWER_BYTES`: not read further."""
+
+
+class NoFirstAnswer(requests.exceptions.ConnectionError):
+    """An http target closed the connection before answering the run's first request: the setup's (most often a
+    server that speaks TLS on that port), not a finding; the run stops."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(f"{target} closed the connection without answering the first request")
+        self.target = target
 
 
 class TargetSilent(BaseException):
@@ -34,7 +51,7 @@ class TargetSilent(BaseException):
 def unanswered(error: BaseException, timeout: float | None) -> tuple[str, str] | None:
     """``(kind, title)`` of a request error that means the target did not answer; None for any other error (a
     certificate, a proxy, or no connection made at all: nothing listens there, or the name does not resolve)."""
-    if isinstance(error, (requests.exceptions.SSLError, requests.exceptions.ProxyError)) or _not_reached(error):
+    if isinstance(error, (requests.exceptions.SSLError, requests.exceptions.ProxyError)) or not_reached(error):
         return None
     if isinstance(error, AnswerTooLarge):
         return "too-large", f"The target's answer is larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB"
@@ -48,7 +65,7 @@ def unanswered(error: BaseException, timeout: float | None) -> tuple[str, str] |
     return None
 
 
-def _not_reached(error: BaseException) -> bool:
+def not_reached(error: BaseException) -> bool:
     """Whether no connection was made (refused, or a name that does not resolve): the target is not there."""
     reason = getattr(error.args[0], "reason", None) if error.args else None
     return isinstance(reason, NewConnectionError)  # a connect timeout is a ConnectTimeoutError only

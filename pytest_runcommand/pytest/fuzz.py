@@ -140,10 +140,10 @@ class FuzzHandle:
         try:
             with hypothesis_storage():
                 report: FuzzReport = runner.run()
-        except Exception as error:  # an untrusted certificate: one line, as the command line says it
+        except Exception as error:  # a stop the setup made (certificate, nothing listening): one line, as the CLI says
             from pytest_runcommand.fuzz.targets import PYTEST_ROUTE
 
-            hint = PYTEST_ROUTE.untrusted(error, self.ca_cert)
+            hint = PYTEST_ROUTE.stop_hint(error, self.ca_cert)
             if hint is None:
                 raise
         else:

@@ -323,3 +323,16 @@ def test_bad_settings_are_named(request_: TargetRequest, env: dict[str, str], me
     with pytest.raises(UsageError) as caught:
         resolve_target(request_, CLI_ROUTE, env)
     assert message in str(caught.value)
+
+
+def test_a_ca_bundle_is_refused_where_no_tls_is_verified(tmp_path: Path) -> None:
+    """Review 13, finding 10 (b, c): a CA bundle with an http target, or with the emulator target from pytest, was
+    accepted and ignored (a missing file too); the command line already refused it with the emulator target."""
+    missing = str(tmp_path / "nonexistent.pem")
+    for route in (CLI_ROUTE, PYTEST_ROUTE):
+        with pytest.raises(UsageError, match="is http \\(no TLS to trust\\); give https:// or no CA bundle"):
+            resolve_target(TargetRequest(target="http://127.0.0.1:9", ca_cert=missing), route, {})
+        with pytest.raises(UsageError, match="the emulator target takes none"):
+            resolve_target(TargetRequest(target="emulator", ca_cert=missing), route, {})
+    with pytest.raises(UsageError, match=r"^--runcommand-ca-cert \(runcommand_ca_cert\): for an https"):
+        resolve_target(TargetRequest(target="emulator", ca_cert=missing), PYTEST_ROUTE, {})

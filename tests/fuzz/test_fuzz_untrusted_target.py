@@ -80,3 +80,26 @@ def test_the_pytest_route_trusts_a_ca_bundle_and_says_so_in_one_line_when_none_i
         wrong.assert_outcomes(errors=1)  # the fixture fails: a usage error, one line
         assert "--runcommand-ca-cert (runcommand_ca_cert) " in wrong.stdout.str()
         assert "not a PEM CA bundle" in wrong.stdout.str()
+
+
+def test_the_pytest_route_says_in_one_line_that_nothing_listens_or_that_the_target_speaks_tls(
+    pytester: pytest.Pytester,
+) -> None:
+    """Review 13, findings 6 and 10: from pytest, a target where nothing listens was ~700 lines of urllib3 traceback
+    per test, and ``http://`` against the TLS emulator a failure per operation, as if the emulator were broken."""
+    import socket
+
+    pytester.makepyfile(test_target=PYTEST_FUZZ)
+    base = ("-p", "no:cacheprovider", "-p", "no:randomly")
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    nowhere = pytester.runpytest_subprocess(*base, "--runcommand-target", f"http://127.0.0.1:{port}")
+    nowhere.assert_outcomes(failed=1)
+    nowhere.stdout.fnmatch_lines(["*nothing answers at the target (--runcommand-target): is it running, at that*"])
+    assert "Traceback" not in nowhere.stdout.str()
+    assert "urllib3" not in nowhere.stdout.str()
+    with EmulatorServer(tls=True) as server:
+        plain = pytester.runpytest_subprocess(*base, "--runcommand-target", server.base_url.replace("https", "http"))
+    plain.assert_outcomes(failed=1)
+    plain.stdout.fnmatch_lines(["*closed the connection without answering the run's first request: if it serves*"])
+    assert "target_answers" not in plain.stdout.str()
