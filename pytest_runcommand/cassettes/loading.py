@@ -153,30 +153,40 @@ def load_json(file: Path, text: str, what: str = "", *, invalid_ok: bool = False
     return document
 
 
-def _expanded_size(root: yaml.Node) -> int:
-    """Bytes of scalars the node graph holds once every alias is expanded (shared nodes counted per use)."""
-    sizes: dict[int, int] = {}
-    order: list[yaml.Node] = []
+def _expanded_shape(root: yaml.Node) -> tuple[int, int]:
+    """Bytes of scalars the node graph holds once every alias is expanded (shared nodes counted per use, at most
+    :data:`MAX_EXPANDED_BYTES` + 1), and the nesting depth of the document it builds; each node is visited once,
+    however many aliases use it. A node that holds itself (an alias inside its own anchor) raises
+    :class:`_Recursive`."""
+    shapes: dict[int, tuple[int, int]] = {}
+    open_nodes: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
-        if id(node) in sizes:
+        key = id(node)
+        if key in shapes:
             continue
-        if done or isinstance(node, yaml.ScalarNode):
-            order.append(node)
-            sizes[id(node)] = -1
-            continue
-        stack.append((node, True))
-        children = node.value if isinstance(node, yaml.SequenceNode) else [c for kv in node.value for c in kv]
-        stack.extend((child, False) for child in children if id(child) not in sizes)
-    for node in order:
         if isinstance(node, yaml.ScalarNode):
-            total = len(node.value) + 1
-        else:
-            children = node.value if isinstance(node, yaml.SequenceNode) else [c for kv in node.value for c in kv]
-            total = 1 + sum(max(sizes.get(id(child), 0), 0) for child in children)
-        sizes[id(node)] = min(total, MAX_EXPANDED_BYTES + 1)
-    return sizes[id(root)]
+            shapes[key] = (len(node.value) + 1, 0)
+            continue
+        children = node.value if isinstance(node, yaml.SequenceNode) else [c for kv in node.value for c in kv]
+        if done:
+            open_nodes.discard(key)
+            size = 1 + sum(shapes[id(child)][0] for child in children)
+            values = children if isinstance(node, yaml.SequenceNode) else [value for _, value in node.value]
+            depth = 1 + max((shapes[id(value)][1] for value in values), default=0)
+            shapes[key] = (min(size, MAX_EXPANDED_BYTES + 1), depth)
+            continue
+        if key in open_nodes:  # reached again from below itself: only an alias inside its own anchor does that
+            raise _Recursive
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in shapes)
+    return shapes[id(root)]
+
+
+class _Recursive(Exception):
+    """A YAML node holds itself."""
 
 
 def load_yaml(file: Path, text: str, *, recordings_only: bool = False) -> tuple[Any, yaml.Node | None]:
@@ -190,11 +200,14 @@ def load_yaml(file: Path, text: str, *, recordings_only: bool = False) -> tuple[
         node = loader.get_single_node()
         if recordings_only and not _has_top_key(node, "interactions"):
             raise _NotARecording(f"{file}: not a recording (a YAML document without 'interactions')")
-        if node is not None and _expanded_size(node) > MAX_EXPANDED_BYTES:
+        size, depth = _expanded_shape(node) if node is not None else (0, 0)
+        if size > MAX_EXPANDED_BYTES:
             raise InputError(
                 f"{file}: refused: its YAML aliases expand past {MAX_EXPANDED_BYTES // (1024 * 1024)} MB "
                 "(an alias bomb, not a recording)"
             )
+        if depth > MAX_DEPTH:
+            raise InputError(f"{file}: not a readable YAML cassette: nested deeper than {MAX_DEPTH} levels")
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -209,10 +222,12 @@ def load_yaml(file: Path, text: str, *, recordings_only: bool = False) -> tuple[
         raise InputError(f"{file}: not a readable YAML cassette: {_first_line(error)}") from None
     except RecursionError:
         raise InputError(f"{file}: not a readable YAML cassette: nested too deep") from None
+    except _Recursive:
+        raise InputError(
+            f"{file}: refused: a YAML alias inside its own anchor (a document that holds itself)"
+        ) from None
     finally:
         loader.dispose()
-    if json_depth(data) > MAX_DEPTH:
-        raise InputError(f"{file}: not a readable YAML cassette: nested deeper than {MAX_DEPTH} levels")
     return data, node
 
 

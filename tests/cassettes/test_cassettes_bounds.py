@@ -283,3 +283,35 @@ def test_a_recorded_message_that_cannot_be_sanitized_is_named_at_load_not_blamed
     assert "not UTF-8" in message
     assert "not written" not in message
     assert path.read_bytes() == before
+
+
+def test_a_document_that_holds_itself_is_refused_not_walked_forever(tmp_path: Path) -> None:
+    """Review 13, finding 4: a 20-byte cassette whose anchor holds an alias to itself made the check loop forever."""
+    path = tmp_path / "itself.yaml"
+    path.write_text("version: 1\ninteractions: &a [*a]\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest_runcommand", "cassettes", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a hang guard: the answer is immediate
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"pytest-runcommand cassettes check: error: {path}: refused: a YAML alias inside its own anchor "
+        "(a document that holds itself)"
+    )
+
+
+def test_the_depth_counts_every_level_aliases_add(tmp_path: Path) -> None:
+    """The depth is read on the node graph (each node once, however many aliases use it: a 300-byte file using one
+    anchor 10 million times took 11 s to walk), and still counts the levels aliases stack."""
+    from pytest_runcommand.cassettes.loading import MAX_DEPTH, load_yaml
+
+    chain = "".join(f"l{i}: &l{i} [*l{i - 1}]\n" for i in range(1, MAX_DEPTH + 1))
+    path = tmp_path / "deep.yaml"
+    text = f"version: 1\nl0: &l0 []\n{chain}interactions: []\n"
+    with pytest.raises(InputError, match=rf"nested deeper than {MAX_DEPTH} levels"):
+        load_yaml(path, text)
+    shallow = "".join(f"l{i}: &l{i} [*l{i - 1}]\n" for i in range(1, MAX_DEPTH - 1))
+    data, _ = load_yaml(path, f"version: 1\nl0: &l0 []\n{shallow}interactions: []\n")
+    assert data["interactions"] == []
