@@ -8,6 +8,7 @@ the cassette has fully exited (see :func:`pytest_runcommand.cassettes.vcr.config
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 from pathlib import Path
@@ -82,6 +83,9 @@ def guarded_cassettes(deferral: Deferral) -> type[Any]:
             persister = getattr(cassette, "_persister", None)
             if isinstance(persister, SafePersister) and persister.refusals.errors:  # nothing new to save: no save
                 raise _refused(Path(str(getattr(cassette, "_path", "the cassette"))), persister.refusals)
+            from pytest_runcommand.cassettes.playback import warn_notes
+
+            warn_notes(cassette)  # what the save noted: shown here, where no frame holds a message
 
     return RaiseAfterExit
 
@@ -176,6 +180,10 @@ class SafePersister:
         on_request = request_sanitizer(self.sanitizer, self.refusals)
         on_response = response_sanitizer(self.sanitizer, self.refusals)
         requests = [on_request(copy.deepcopy(r)) for r in cassette_dict["requests"]]
+        # the answers as recorded are what the test saw: a value learned after one was recorded is in it in clear
+        self.sanitizer.note_learned_late(
+            [(i, json.dumps(r, default=str, ensure_ascii=False)) for i, r in enumerate(cassette_dict["responses"])]
+        )
         sanitized = [on_response(r) for r in cassette_dict["responses"]]
         responses = [r for r in sanitized if r is not None]
         if self.refusals.errors or len(responses) != len(sanitized) or any(r is None for r in requests):

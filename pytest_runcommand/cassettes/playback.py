@@ -44,6 +44,7 @@ __all__ = [
     "exact_matches_first",
     "live_sanitized_view",
     "no_wait_playback",
+    "warn_notes",
     "zero_retry_after",
 ]
 
@@ -173,10 +174,10 @@ def live_sanitized_view(cassette: Any) -> Iterator[None]:
         undo()
         with contextlib.suppress(AttributeError):
             del cassette.append
-        _warn_notes(cassette)
+        warn_notes(cassette)
 
 
-def _warn_notes(cassette: Any) -> None:
+def warn_notes(cassette: Any) -> None:
     """Show what the cassette's sanitizer noted as warnings, here rather than where it noted them: a warning turned
     into an error (``-W error``) there would pass through the frames of vcrpy and of the client, which hold the
     message as sent. The sanitizer is the one the safe persister holds (vcrpy keeps the persister as ``_persister``;

@@ -170,6 +170,22 @@ class Sanitizer:
                 value = self._learned_pattern.sub(lambda m: self._learned[m.group(0).lower()], value)
         return value
 
+    def note_learned_late(self, answers: list[tuple[int, str]]) -> None:
+        """Note each answer (index, its text as recorded) that holds a value learned only after it was recorded: the
+        test saw that value in clear while recording, and a replay sees its replacement (the note names the
+        interaction and the rule, never the value)."""
+        if self._learned_pattern is None:
+            return
+        for index, text in answers:
+            rules = sorted({self._origins.get(m.group(0).lower(), "?") for m in self._learned_pattern.finditer(text)})
+            if rules:
+                self._notes.setdefault(
+                    f"interaction #{index}'s answer holds a value the rule {', '.join(rules)} learned only later in "
+                    "the recording: the test saw it in clear while recording, and a replay sees it replaced; send the "
+                    "secret before an answer shows it, or do not assert on it",
+                    False,
+                )
+
     @property
     def learned(self) -> int:
         """How many values this sanitizer has learned to replace wherever they appear (never the values)."""

@@ -168,3 +168,42 @@ def test_the_values_found_under_placeholders_are_masked_in_the_message(tmp_path:
     message = mismatch_message(Cassette(), sent, [(recorded, ["method"], failed)])
     assert SENTINEL not in message
     assert f"Cannot play back POST {URL}?q=REDACTED:" in message
+
+
+SHOWN_THEN_SECRET = textwrap.dedent(
+    f"""
+    import pytest
+
+
+    @pytest.mark.vcr
+    def test_shown_then_secret(runcommand_emulator):
+        client = runcommand_emulator.client
+        url = runcommand_emulator.run_command_path("rc")
+        parameters = [{{"name": "p", "value": "{SENTINEL}"}}]
+        body = {{"location": "westus", "properties": {{"source": {{"script": "ls"}}, "parameters": parameters}}}}
+        answer = client.put(url, json=body)
+        assert answer.json()["properties"]["parameters"][0]["value"] == "{SENTINEL}"
+        assert client.patch(url, json={{"properties": {{"runAsPassword": "{SENTINEL}"}}}}).status_code == 200
+    """
+)
+
+
+def test_an_answer_seen_in_clear_before_the_value_was_learned_is_named_when_the_cassette_is_saved(
+    pytester: pytest.Pytester,
+) -> None:
+    """Review 13, finding 5: the test saw the value in clear in an earlier answer (not yet known as a secret), the
+    saved cassette holds REDACTED there, so the replay fails where the recording passed, and nothing said so."""
+    pytester.makepyfile(test_late=SHOWN_THEN_SECRET)
+    recording = _run(pytester, "--record-mode=once")
+    recording.assert_outcomes(passed=1, warnings=1)
+    recording.stdout.fnmatch_lines(
+        [
+            "*RunCommandWarning: pytest-runcommand: cassette test_shown_then_secret.yaml: interaction #0's answer "
+            "holds a value the rule run-as-password learned only later in the recording: the test saw it in clear*"
+        ]
+    )
+    assert SENTINEL not in (pytester.path / "cassettes/test_late/test_shown_then_secret.yaml").read_text()
+    assert SENTINEL not in recording.stdout.str().replace(f'"{SENTINEL}"', "")  # only the test's own source lines
+    replay = _run(pytester, "--block-network")
+    replay.assert_outcomes(failed=1)  # what the warning said: the replay sees the replacement
+    replay.stdout.fnmatch_lines(["*assert 'REDACTED' == *"])
