@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import traceback
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -92,6 +92,10 @@ class EmulatorApp:
         self.fast_paths = True
         """Answer the usual case of some requests (a run command's PATCH) through a fast handler: the same answer,
         byte for byte, with less work. False: every request through the plain handlers (what the tests compare)."""
+        self.forwarded: Callable[[Scope], Awaitable[None]] | None = None
+        """What uvicorn's proxy-headers middleware does to a request's scope (``X-Forwarded-Proto`` and ``-For``
+        from a trusted client), applied to a request that carries either header: set by the server, which serves
+        the app without that middleware (one layer less on every request)."""
         self.faults = Faults()
         """Scripted faults (:mod:`~pytest_runcommand.emulator.faults`): ``load(scenario)``, ``add(...)``, ``clear()``;
         cleared by ``backend.reset()``."""
@@ -132,6 +136,8 @@ class EmulatorApp:
             return
         self.backend.clock.tick()
         headers = parse_headers(scope.get("headers", ()))
+        if self.forwarded is not None and ("x-forwarded-proto" in headers or "x-forwarded-for" in headers):
+            await self.forwarded(scope)
         method = scope["method"]  # methods are case-sensitive (RFC 9110): "get" is no GET
         if type(method) is not str:
             method = str(method)

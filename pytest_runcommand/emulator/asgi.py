@@ -255,6 +255,13 @@ def base_url(scope: Scope, headers: Mapping[str, str]) -> str:
 def parse_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     """ASGI header pairs -> ``{lower-cased name: first value}`` (latin-1, as HTTP/1.1 carries them)."""
     if type(raw) is list or type(raw) is tuple:
+        try:
+            key = tuple(raw)
+            found = _PARSED.get(key)
+        except TypeError:  # an unhashable pair: parsed pair by pair
+            found = key = None
+        if found is not None:
+            return found
         names = _HEADER_NAMES
         try:  # names seen before, none repeated (the usual request): one pass in C
             headers = {names[name]: value.decode("latin-1") for name, value in raw}
@@ -262,6 +269,10 @@ def parse_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
             pass
         else:
             if len(headers) == len(raw):
+                if key is not None:
+                    if len(_PARSED) >= 256:
+                        _PARSED.clear()
+                    _PARSED[key] = headers
                 return headers
     return _parse_headers(raw)
 
@@ -277,6 +288,8 @@ def _parse_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return headers
 
 
+_PARSED: dict[tuple[tuple[bytes, bytes], ...], dict[str, str]] = {}
+"""Headers parsed, by the pairs as sent (a client repeats its headers; shared, never changed)."""
 _HEADER_NAMES: dict[bytes, str] = {}
 """Header names as sent -> lower-cased text (clients send a handful)."""
 

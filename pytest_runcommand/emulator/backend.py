@@ -374,7 +374,10 @@ class Backend:
         operations = self._operations
         operations[operation.id] = operation
         if len(operations) > settings.max_operations or settings.max_operations < 1:
-            self._forget_old_operations()
+            if len(operations) - 1 == settings.max_operations > 0:
+                operations.popitem(last=False)  # one over the bound (the usual case once full): the oldest goes
+            else:
+                self._forget_old_operations()
         if now >= operation.due_at:  # a new operation has no polls yet: only its time can settle it now
             self._settle(operation, now)
         return operation

@@ -84,7 +84,7 @@ class Clock:
         """The current simulated time (UTC, aware)."""
         now = self._base  # attribute reads are atomic; writers hold the lock
         if self._policy == "realtime":
-            now += timedelta(seconds=time.monotonic() - self._origin)
+            now += timedelta(0, time.monotonic() - self._origin)  # (seconds given by place: no keyword parsing)
         return now
 
     def tick(self) -> None:

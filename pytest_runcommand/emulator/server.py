@@ -26,13 +26,16 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 import uvicorn
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pytest_runcommand.emulator.app import EmulatorApp
+from pytest_runcommand.emulator.asgi import Receive, Scope, Send
 from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.identity import Directory
 from pytest_runcommand.extras import install_line
@@ -168,8 +171,10 @@ class EmulatorServer:
             timeout_graceful_shutdown=2,
             http=self.http,
             loop=self.loop,
+            proxy_headers=False,  # the app does what its middleware does, for the requests it concerns
             **options,  # type: ignore[arg-type]
         )
+        self.app.forwarded = forwarded_headers(config.forwarded_allow_ips)
         self._server = uvicorn.Server(config)
         return self._server
 
@@ -247,6 +252,25 @@ class EmulatorServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def forwarded_headers(trusted: list[str] | str) -> Callable[[Scope], Awaitable[None]]:
+    """What uvicorn's proxy-headers middleware (trusting ``trusted`` clients) does to a request's scope, as one call
+    (:attr:`EmulatorApp.forwarded`): the middleware itself, around an app that does nothing."""
+    middleware = ProxyHeadersMiddleware(_nothing, trusted_hosts=trusted)  # type: ignore[arg-type]
+
+    async def forwarded(scope: Scope) -> None:
+        await middleware(scope, _never, _never)  # type: ignore[arg-type]
+
+    return forwarded
+
+
+async def _nothing(scope: Scope, receive: Receive, send: Send) -> None:
+    """An ASGI app that does nothing."""
+
+
+async def _never(*message: Any) -> Any:
+    raise AssertionError("the proxy-headers middleware neither receives nor sends")  # pragma: no cover
 
 
 def make_certificates(directory: Path, host: str = "127.0.0.1") -> dict[str, str]:

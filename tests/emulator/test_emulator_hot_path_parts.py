@@ -69,6 +69,15 @@ def test_headers_are_parsed_as_latin_1_first_value_by_lower_cased_name(raw: list
     assert parse_headers(raw) == expected, "names remembered are the names worked out"
 
 
+def test_headers_sent_again_or_in_unhashable_pairs_are_parsed_the_same() -> None:
+    raw = [(b"Host", b"h"), (b"x-a", b"1"), (b"X-A", b"2")]
+    first = parse_headers(raw)
+    assert first == {"host": "h", "x-a": "1"}
+    assert parse_headers(list(raw)) == first, "the same pairs again: the same headers"
+    unhashable = [[b"Host", b"h"], [b"x-a", bytearray(b"1")]]
+    assert parse_headers(unhashable) == {"host": "h", "x-a": "1"}  # type: ignore[arg-type]
+
+
 def test_guids_seeded_again_start_again() -> None:
     made = Guids(random.Random(3))
     first = [made.next() for _ in range(5)]

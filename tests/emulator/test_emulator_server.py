@@ -282,3 +282,22 @@ def test_cli_shows_the_servers_warnings_as_its_own_lines() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.parametrize("http", ["h11", "httptools"])
+def test_forwarded_headers_from_loopback_are_honoured_as_uvicorns_middleware_does(http: str) -> None:
+    """The server runs without uvicorn's proxy-headers middleware; the app does what it did: a trusted client's
+    ``X-Forwarded-Proto`` sets the scheme of the URLs it answers, an untrusted value leaves it."""
+    pytest.importorskip(http)
+    server = EmulatorServer(tls=False, http=http, loop="asyncio").start()  # type: ignore[arg-type]
+    try:
+        body = {"location": "westus", "properties": {"source": {"script": "x"}}}
+        forwarded = {**AUTH, "X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.1"}
+        answer = httpx.put(server.base_url + PATH + Q, json=body, headers=forwarded)
+        assert answer.headers["Azure-AsyncOperation"].startswith("https://127.0.0.1:")
+        odd = httpx.put(server.base_url + PATH + Q, json=body, headers={**AUTH, "X-Forwarded-Proto": "gopher"})
+        assert odd.headers["Azure-AsyncOperation"].startswith(server.base_url + "/")
+        plain = httpx.put(server.base_url + PATH + Q, json=body, headers=AUTH)
+        assert plain.headers["Azure-AsyncOperation"].startswith(server.base_url + "/")
+    finally:
+        server.stop()
