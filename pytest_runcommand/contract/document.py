@@ -177,6 +177,8 @@ class Contract:
                 continue
             params = {name: found.group(group) for name, group in operation._groups}
             query = dict(parse_qsl(raw_query, keep_blank_values=True))
+            if raw_query.count("api-version") > 1:  # repeated: ARM reads the values joined with commas
+                query["api-version"] = query_api_version(url) or ""
             return OperationMatch(operation, MappingProxyType(params), MappingProxyType(query))
         return None
 
@@ -220,15 +222,14 @@ def split_url(url: str) -> tuple[str, str, str]:
 
 @lru_cache(maxsize=4096)
 def query_api_version(url: str) -> str | None:
-    """The ``api-version`` query parameter of ``url`` (the last one when repeated), or None."""
+    """The ``api-version`` query parameter of ``url``, or None; repeated, its values joined with commas, as ARM
+    reads them (``2021-07-01,2024-07-01``: no supported version, so an ``UNKNOWN_API_VERSION``, as ARM's 400
+    ``InvalidApiVersionParameter`` and the emulator's)."""
     query = split_url(url)[2]
     if "api-version" not in query:
         return None
     if "%" in query or "+" in query:  # escapes to decode: parse_qsl's way
-        return dict(parse_qsl(query, keep_blank_values=True)).get("api-version")
-    found = None
-    for item in query.split("&"):  # parse_qsl's result where nothing is escaped, the last one winning
-        name, _, value = item.partition("=")
-        if name == "api-version":
-            found = value
-    return found
+        values = [value for name, value in parse_qsl(query, keep_blank_values=True) if name == "api-version"]
+    else:  # parse_qsl's result where nothing is escaped
+        values = [item.partition("=")[2] for item in query.split("&") if item.partition("=")[0] == "api-version"]
+    return ",".join(values) if values else None

@@ -362,3 +362,20 @@ def test_keep_known_leaves_no_property_the_version_lacks(
     shaped = facts.keep_known(version, "VirtualMachineRunCommandUpdate", body)
     found = codes(validate_request("PATCH", url(version), shaped))
     assert not [code for code, _ in found if code == "OBJECT_ADDITIONAL_PROPERTIES"]
+
+
+@pytest.mark.parametrize(
+    "query", ["api-version=2021-07-01&api-version=2024-07-01", "api-version=2024-07-01&x=1&api-version=2024-07-01"]
+)
+def test_a_repeated_api_version_is_read_as_arm_reads_it(query: str) -> None:
+    """Review 13, finding 12: the validators checked at the last value and passed what ARM (and the emulator) refuse
+    with 400 InvalidApiVersionParameter: the values joined with commas, no supported version."""
+    from pytest_runcommand.contract import validate_request
+
+    url = (
+        "https://management.azure.com/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/"
+        f"vm1/runCommands/rc1?{query}"
+    )
+    found = validate_request("PATCH", url, {"properties": {"treatFailureAsDeploymentFailure": True}})
+    assert [(v.code, v.pointer) for v in found] == [("UNKNOWN_API_VERSION", "query:api-version")]
+    assert found[0].value == ",".join(part.split("=")[1] for part in query.split("&") if part.startswith("api-"))
