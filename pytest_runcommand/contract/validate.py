@@ -259,7 +259,8 @@ def _check_line(function: str, method: object, url: object) -> None:
 
 
 def _headers(function: str, headers: object) -> Mapping[str, str] | None:
-    """The headers with str values (a list of str joined with ", ", bytes read as latin-1); TypeError on misuse."""
+    """The headers with str values (bytes read as latin-1, as HTTP carries them; a list or tuple, the repeated header,
+    joined with ", "); TypeError on misuse, naming the header and what it holds."""
     if headers is None:
         return None
     if not isinstance(headers, Mapping):
@@ -270,17 +271,21 @@ def _headers(function: str, headers: object) -> Mapping[str, str] | None:
     for name, value in headers.items():
         if not isinstance(name, str):
             raise TypeError(f"{function}: header names must be str, got {type(name).__name__}")
-        if isinstance(value, str):
-            normalized[name] = value
-        elif isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
-            normalized[name] = ", ".join(value)
-        elif isinstance(value, bytes):
-            normalized[name] = value.decode("latin-1")
+        if isinstance(value, list | tuple):
+            normalized[name] = ", ".join(_header_text(function, name, item, type(value).__name__) for item in value)
         else:
-            raise TypeError(
-                f"{function}: header {name[:60]!r} must be a str or a list of str, got {type(value).__name__}"
-            )
+            normalized[name] = _header_text(function, name, value, None)
     return normalized
+
+
+def _header_text(function: str, name: str, value: object, within: str | None) -> str:
+    """One header value as text: a str as it is, bytes or a bytearray read as latin-1; a TypeError otherwise."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("latin-1")
+    held = f"a {within} holding a value of type {type(value).__name__}" if within else type(value).__name__
+    raise TypeError(f"{function}: header {name[:60]!r} must be a str or bytes, or a list of them, got {held}")
 
 
 def _not_json(error: BaseException, side: Side, operation_id: str) -> Violation:

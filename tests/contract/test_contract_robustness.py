@@ -1,8 +1,8 @@
 """The validators never raise on bad input and never show a secret.
 
 Bad input (any URL, any body, any header text) gives violations; misuse of the API (a method or URL that is not a
-str, a status that is not an int, headers that are not a mapping of str to str or list of str) gives a TypeError that
-names the argument. A sentinel secret placed under a secret property, in any shape and as any key, appears in no
+str, a status that is not an int, headers that are not a mapping of str to str, bytes, or a list or tuple of those)
+gives a TypeError that names the argument. A sentinel secret placed under a secret property, in any shape and as any key, appears in no
 violation's str, repr or dict, and a URL's user name, password and fragment appear in no message.
 """
 
@@ -202,6 +202,25 @@ def test_a_repeated_header_as_a_list_is_read_joined() -> None:
         == []
     )
     assert validate_request("PATCH", url(), b'{"properties": {}}', {"content-type": b"application/json"}) == []
+
+
+@pytest.mark.parametrize(
+    "value", [b"text/plain", bytearray(b"text/plain"), [b"text/plain"], (b"text/", "plain"), ("text/plain",)]
+)
+def test_header_values_as_bytes_in_any_container_are_read_as_latin_1(value: Any) -> None:
+    """Review 13, finding 14: bytes were read but a bytearray, or bytes inside a list, was a TypeError saying "got
+    list"; the rule is one: str or bytes, or a list or tuple of them."""
+    found = validate_request("PATCH", url(), b'{"properties": {}}', {"Content-Type": value})
+    assert [v.code for v in found] == ["INVALID_CONTENT_TYPE"]
+
+
+def test_a_header_list_holding_something_else_names_what_it_holds() -> None:
+    with pytest.raises(
+        TypeError,
+        match=r"header 'Content-Type' must be a str or bytes, or a list of them, got a list "
+        r"holding a value of type int",
+    ):
+        validate_request("PATCH", url(), b"{}", {"Content-Type": ["application/json", 1]})  # type: ignore[list-item]
 
 
 # --- secrets: never shown ------------------------------------------------------------------------------------------
