@@ -120,6 +120,10 @@ class _Plan(NamedTuple):
     (a write copies what it keeps or stores it as it is)."""
     answers: dict[tuple[Any, ...], _AroundAnswer]
     """What a fast PATCH's answer headers are made of, by base URL and what else they show (bounded)."""
+    patch_kept: Kept | None
+    """:attr:`kept` as the fast PATCH passes it: None when the version keeps nothing (the newest), which
+    :meth:`~pytest_runcommand.emulator.backend.Backend.patch` takes as it takes such a :class:`Kept`, asking it
+    nothing."""
 
 
 _UNSEEN: Any = object()
@@ -246,7 +250,7 @@ class RunCommandService:
         try:
             caller = _caller(request) if request.claims else DEFAULT_CALLER
             command, operation = backend.patch(
-                plan.parent, request.params["runCommandName"], sent, caller, plan.kept, self.collection, body
+                plan.parent, request.params["runCommandName"], sent, caller, plan.patch_kept, self.collection, body
             )
         except errors.ServiceError as error:  # 404, 409: with ARM's rate-limit header, as arm_answer gives them
             if _WRITES_LEFT_NAME not in error.headers:
@@ -300,15 +304,17 @@ class RunCommandService:
             canonical, template = self._canonical_of(request)
             url = f"{canonical}?{canonical_query(request.raw_query)}"
             version = request.api_version
+            kept = kept_on_write(version)
             found = _Plan(
                 parent,
                 url,
                 _conforms(request.method, url),
-                kept_on_write(version),
+                kept,
                 _lro_header_statuses(version, request.method, template or request.path),
                 f"{canonical}?api-version={quote_query(version)}",
                 {},
                 {},
+                kept if kept.properties or kept.source else None,
             )
             if len(self._plans) >= 4096:
                 self._plans.clear()

@@ -849,3 +849,33 @@ def test_an_actions_run_command_is_the_one_its_class_makes() -> None:
     }
     assert made.resource_id == plain.resource_id
     assert made.execution is None
+
+
+@given(properties)
+def test_a_version_that_keeps_nothing_is_passed_as_none_and_asked_nothing(stored: dict[str, Any]) -> None:
+    """The fast PATCH passes no :class:`Kept` where the version keeps nothing: the one it would pass finds nothing
+    to keep in any stored properties (their source an object, as the contract holds it)."""
+    from pytest_runcommand.contract import facts
+    from pytest_runcommand.emulator.versions import kept_on_write
+
+    if not isinstance(stored.get("source"), dict | None):
+        stored = {**stored, "source": {}}
+    for version in facts.SUPPORTED_API_VERSIONS:
+        kept = kept_on_write(version)
+        if not (kept.properties or kept.source):
+            assert kept.nothing_to_keep(stored), version
+
+
+def test_the_fast_patch_passes_the_kept_of_an_older_version() -> None:
+    from pytest_runcommand.emulator.app import EmulatorApp
+    from pytest_runcommand.emulator.asgi import Request
+    from pytest_runcommand.emulator.versions import kept_on_write
+
+    service = EmulatorApp().run_commands
+    for version, keeps in (("2024-07-01", True), ("2026-04-01", False)):
+        path = f"{VM_PATH}/runCommands/rc1"
+        params = {"subscriptionId": "s", "resourceGroupName": "g", "vmName": "v", "runCommandName": "rc1"}
+        request = Request("PATCH", path, {}, f"api-version={version}", {}, "http://x", params, api_version=version)
+        plan = service._plan(request)
+        assert plan.kept == kept_on_write(version)
+        assert plan.patch_kept is (plan.kept if keeps else None)
