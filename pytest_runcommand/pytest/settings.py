@@ -161,12 +161,19 @@ def _report_path(text: str) -> str:
             "'-' would be standard output"
         )
     path = Path(text)
+    from pytest_runcommand.report_file import file_problem, written_through
+
     if path.suffix[1:].isalpha() and path.suffix.lower() != ".json":  # x.xml would hold JSON, x.html be overwritten
+        instead = path.with_suffix(".json")
+        if written_through(instead) or written_through(path) or file_problem(instead) is not None:
+            raise UsageError(
+                f"runcommand_report (--runcommand-report) takes a regular file's JSON path (the HTML page is written "
+                f"beside it); {text!r} is not one"
+            )
         raise UsageError(
             f"runcommand_report (--runcommand-report) takes the JSON path; the HTML page is written beside it: "
-            f"use {str(path.with_suffix('.json'))!r} instead of {text!r}"
+            f"use {str(instead)!r} instead of {text!r}"
         )
-    from pytest_runcommand.report_file import file_problem, written_through
 
     problem = file_problem(path)  # now, not after the whole run: a folder that cannot be made fails before any test
     if problem is not None and problem.startswith("is a folder"):

@@ -68,3 +68,14 @@ def test_the_help_names_each_default_once(pytester: pytest.Pytester) -> None:
         entry = text[start : text.index(")", text.index("(default:", start)) + 2]
         assert entry.count("(default:") == 1, entry
         assert "(default:" not in text[start + len(entry) : start + len(entry) + 12], entry
+
+
+def test_no_json_path_is_suggested_where_none_would_do(tmp_path: Path) -> None:
+    """Review 13, a side note of finding 7: ``/dev/stdout.html`` suggested ``/dev/stdout.json``, which is refused
+    too where /dev is not writable; the suggestion is made only of a path that would do (here the JSON path is a
+    FIFO, written through, not a regular file)."""
+    import os
+
+    os.mkfifo(tmp_path / "r.json")
+    with pytest.raises(UsageError, match=r"takes a regular file's JSON path .*r\.html' is not one"):
+        _report_path(str(tmp_path / "r.html"))
