@@ -661,3 +661,20 @@ def test_json_lookalike_media_type_is_415(runcommand_emulator: InProcessEmulator
         rc_path() + Q, content=b'{"location": "westus"}', headers={"Content-Type": "application/jsonx"}
     )
     assert response.status_code == 415
+
+
+@pytest.mark.parametrize("unknown", [1_001, 1_999])
+def test_lenient_mode_drops_a_flood_of_unknown_fields(runcommand_emulator: InProcessEmulator, unknown: int) -> None:
+    """Past 1,000 violations a list holds the first 100 and a count of the rest, which cannot be dropped by pointer:
+    lenient mode refused a body with 1,001 unknown fields that it took with 999. It checks the body again once the
+    listed ones are dropped (about 2,000 at most), and still refuses what Azure refuses."""
+    runcommand_emulator.backend.settings.strict = False
+    body = put_body(script="echo 1")
+    body["properties"].update({f"madeUp{i}": i for i in range(unknown)})
+    response = runcommand_emulator.client.put(rc_path() + Q, json=body)
+    assert response.status_code == 201, response.text
+    assert not [key for key in response.json()["properties"] if key.startswith("madeUp")]
+    body["properties"]["timeoutInSeconds"] = "x"
+    bad = runcommand_emulator.client.put(rc_path("rc2") + Q, json=body)
+    assert bad.status_code == 400
+    assert "timeoutInSeconds" in bad.text
