@@ -23,7 +23,7 @@ import orjson
 
 from pytest_runcommand.contract import Violation, facts, get_contract, validate_request
 from pytest_runcommand.contract.validate import JSON_MEDIA_TYPES, json_error_reason, request_conforms
-from pytest_runcommand.contract.violations import TOO_MANY_VIOLATIONS
+from pytest_runcommand.contract.violations import MAX_LISTED, MAX_VIOLATIONS, TOO_MANY_VIOLATIONS
 from pytest_runcommand.emulator import errors
 from pytest_runcommand.emulator.asgi import (
     COMMON_RAW_HEADERS,
@@ -505,15 +505,16 @@ def _lenient(method: str, url: str, body: dict[str, Any], violations: list[Viola
     to its first 100 whose unlisted rest is all of codes lenient mode drops or accepts is checked again once the
     listed ones are dropped."""
     tolerated = LENIENT_DROPPED | LENIENT_ACCEPTED
-    for _ in range(_LENIENT_PASSES):
+    for passes_left in range(_LENIENT_PASSES, 0, -1):
         for violation in violations:
             if violation.code in LENIENT_DROPPED:
                 _drop(body, violation.pointer)
         rest = [v for v in violations if v.code not in tolerated]
         if len(rest) != 1 or rest[0].code != TOO_MANY_VIOLATIONS or not isinstance(rest[0].value, Mapping):
             return rest
-        if not set(rest[0].value) <= tolerated:
-            return rest
+        unlisted = rest[0].value
+        if not set(unlisted) <= tolerated or sum(unlisted.values()) > MAX_VIOLATIONS + passes_left * MAX_LISTED:
+            return rest  # other violations, or more than the passes left can drop: refused without more checks
         violations = validate_request(method, url, orjson.dumps(body))
     return [v for v in violations if v.code not in tolerated]
 

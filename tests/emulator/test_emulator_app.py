@@ -678,3 +678,21 @@ def test_lenient_mode_drops_a_flood_of_unknown_fields(runcommand_emulator: InPro
     bad = runcommand_emulator.client.put(rc_path("rc2") + Q, json=body)
     assert bad.status_code == 400
     assert "timeoutInSeconds" in bad.text
+
+
+def test_lenient_mode_refuses_a_larger_flood_without_checking_it_again(
+    runcommand_emulator: InProcessEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More dropped fields than the passes can drop is refused after one check (no 12 checks of a 4 MB body)."""
+    from pytest_runcommand.emulator import runcommands
+
+    checks: list[str] = []
+    real = runcommands.validate_request
+    monkeypatch.setattr(runcommands, "validate_request", lambda *args: checks.append(args[0]) or real(*args))
+    runcommand_emulator.backend.settings.strict = False
+    body = put_body(script="echo 1")
+    body["properties"].update({f"madeUp{i}": i for i in range(5_000)})
+    response = runcommand_emulator.client.put(rc_path() + Q, json=body)
+    assert response.status_code == 400
+    assert "TooManyViolations" in response.text
+    assert checks == ["PUT"]
