@@ -108,5 +108,7 @@ def test_the_pytest_route_says_in_one_line_that_nothing_listens_or_that_the_targ
 def test_https_to_a_port_without_tls_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with EmulatorServer(tls=False) as server:
         assert main(["fuzz", "--target", server.base_url.replace("http:", "https:"), *ARGUMENTS]) == 2
-    err = capsys.readouterr().err
-    assert err == "pytest-runcommand fuzz: the target does not speak TLS on that port: give --target http://...\n"
+    ours = [line for line in capsys.readouterr().err.splitlines() if line.startswith("pytest-runcommand")]
+    # (the server's own log record of the handshake it could not read may show too, through whatever handlers
+    # earlier tests of this process left on uvicorn's loggers: not the command's output)
+    assert ours == ["pytest-runcommand fuzz: the target does not speak TLS on that port: give --target http://..."]
