@@ -187,7 +187,9 @@ def serve(app: Any) -> tuple[str, Callable[[], None]]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="critical", lifespan="off", access_log=False)
+    # log_config=None: uvicorn's own set-up (dictConfig) would replace the process's handlers, pytest's included,
+    # and leave its own holding a stream pytest closes later (a record then prints "--- Logging error ---")
+    config = uvicorn.Config(app, log_config=None, log_level="critical", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
