@@ -497,15 +497,16 @@ def validated_body(
 
 _LENIENT_PASSES = 12
 """How many times lenient mode checks a body again after dropping what it drops, when a flood of such violations
-was cut to the first 100 listed (about 2,000 dropped fields at most; past that the request is refused)."""
+was cut to the first 100 listed (about 2,200 dropped fields at most; past that the request is refused)."""
 
 
 def _lenient(method: str, url: str, body: dict[str, Any], violations: list[Violation]) -> list[Violation]:
     """What lenient mode leaves of ``violations``, after dropping from ``body`` the fields Azure drops. A list cut
     to its first 100 whose unlisted rest is all of codes lenient mode drops or accepts is checked again once the
-    listed ones are dropped."""
+    listed ones are dropped, while the passes left can drop the rest (each check's listed ones are dropped)."""
     tolerated = LENIENT_DROPPED | LENIENT_ACCEPTED
-    for passes_left in range(_LENIENT_PASSES, 0, -1):
+    passes_left = _LENIENT_PASSES
+    while True:
         for violation in violations:
             if violation.code in LENIENT_DROPPED:
                 _drop(body, violation.pointer)
@@ -513,10 +514,14 @@ def _lenient(method: str, url: str, body: dict[str, Any], violations: list[Viola
         if len(rest) != 1 or rest[0].code != TOO_MANY_VIOLATIONS or not isinstance(rest[0].value, Mapping):
             return rest
         unlisted = rest[0].value
-        if not set(unlisted) <= tolerated or sum(unlisted.values()) > MAX_VIOLATIONS + passes_left * MAX_LISTED:
+        if (
+            not set(unlisted) <= tolerated
+            or not passes_left
+            or sum(unlisted.values()) > MAX_VIOLATIONS + passes_left * MAX_LISTED
+        ):
             return rest  # other violations, or more than the passes left can drop: refused without more checks
+        passes_left -= 1
         violations = validate_request(method, url, orjson.dumps(body))
-    return [v for v in violations if v.code not in tolerated]
 
 
 # -- helpers ----------------------------------------------------------------------------------------

@@ -663,7 +663,7 @@ def test_json_lookalike_media_type_is_415(runcommand_emulator: InProcessEmulator
     assert response.status_code == 415
 
 
-@pytest.mark.parametrize("unknown", [1_001, 1_999])
+@pytest.mark.parametrize("unknown", [1_001, 1_999, 2_200])
 def test_lenient_mode_drops_a_flood_of_unknown_fields(runcommand_emulator: InProcessEmulator, unknown: int) -> None:
     """Past 1,000 violations a list holds the first 100 and a count of the rest, which cannot be dropped by pointer:
     lenient mode refused a body with 1,001 unknown fields that it took with 999. It checks the body again once the
@@ -696,3 +696,18 @@ def test_lenient_mode_refuses_a_larger_flood_without_checking_it_again(
     assert response.status_code == 400
     assert "TooManyViolations" in response.text
     assert checks == ["PUT"]
+
+
+@pytest.mark.parametrize("unknown", [1_001, 2_150, 2_200])
+def test_lenient_mode_drops_every_field_it_lets_through(unknown: int) -> None:
+    """What lenient mode accepts holds none of the fields it drops, whichever pass made the last check."""
+    import orjson
+
+    from pytest_runcommand.contract import validate_request
+    from pytest_runcommand.emulator.runcommands import _lenient
+
+    url = rc_path() + Q
+    body = put_body(script="echo 1")
+    body["properties"].update({f"madeUp{i}": i for i in range(unknown)})
+    assert _lenient("PUT", url, body, validate_request("PUT", url, orjson.dumps(body))) == []
+    assert not [key for key in body["properties"] if key.startswith("madeUp")]
