@@ -161,11 +161,11 @@ def _report_path(text: str) -> str:
             "'-' would be standard output"
         )
     path = Path(text)
-    from pytest_runcommand.report_file import file_problem, written_through
+    from pytest_runcommand.report_file import file_problem, folder_problem, written_through
 
     if path.suffix[1:].isalpha() and path.suffix.lower() != ".json":  # x.xml would hold JSON, x.html be overwritten
-        instead = path.with_suffix(".json")
-        if written_through(instead) or written_through(path) or file_problem(instead) is not None:
+        instead = path.with_suffix(".json")  # suggested only where it would do (its folder probed, none made)
+        if written_through(instead) or written_through(path) or folder_problem(instead.parent, create=False):
             raise UsageError(
                 f"runcommand_report (--runcommand-report) takes a regular file's JSON path (the HTML page is written "
                 f"beside it); {text!r} is not one"

@@ -79,3 +79,6 @@ def test_no_json_path_is_suggested_where_none_would_do(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "r.json")
     with pytest.raises(UsageError, match=r"takes a regular file's JSON path .*r\.html' is not one"):
         _report_path(str(tmp_path / "r.html"))
+    with pytest.raises(UsageError, match=r"use '.*new/r\.json' instead"):
+        _report_path(str(tmp_path / "new" / "r.html"))
+    assert not (tmp_path / "new").exists()  # a refused path leaves no folder (review 12, finding 9)
