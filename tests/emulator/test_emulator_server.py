@@ -255,20 +255,8 @@ def test_cli_names_a_file_where_a_folder_must_be(
 def test_cli_shows_the_servers_warnings_as_its_own_lines() -> None:
     """Review 12, finding 13: once the server left the host's logging alone, uvicorn's warnings reached the command's
     stderr bare ("Invalid HTTP request received."); they read as the command's lines."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pytest_runcommand", "emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process, output = _start_cli("--port", "0")
     try:
-        assert process.stdout is not None
-        output = ""
-        for line in process.stdout:
-            output += line
-            if "Ctrl-C" in line:
-                break
         found = re.search(r"http://127\.0\.0\.1:(\d+)", output)
         assert found is not None, output
         with socket.create_connection(("127.0.0.1", int(found.group(1))), timeout=10) as sock:
