@@ -6,11 +6,16 @@ brings anyio, whose own pytest plugin loads too). Then runs the same one-test su
 so that the machine's noise hits both alike, and prints both medians and the difference (target: at most 20 ms),
 in wall time and in CPU time (user + system, which a busy machine disturbs less). Unix only (``resource``).
 
+``--fuzz`` adds a third venv, the wheel with its ``fuzz`` extra: schemathesis and hypothesis bring pytest plugins of
+their own, which load on every pytest start whether a suite fuzzes or not. It is timed as installed, with
+``-p no:schemathesis`` (schemathesis's pytest integration off: this plugin's fuzz marker and fixture do not use it),
+and with ``-p no:hypothesispytest`` too (hypothesis's plugin imports hypothesis at the end of every run that has not).
+
 Bytecode caching is on, as on a developer's machine or CI with a warm checkout; ``--no-bytecode-cache`` measures
 with ``PYTHONDONTWRITEBYTECODE=1`` instead, where every module of every plugin is compiled again on each start.
 Building the venvs needs the package index (pip); ``--venvs DIR`` keeps them there and reuses them next time.
 
-Run:  python benchmarks/bench_startup.py [--rounds 21] [--venvs DIR] [--no-bytecode-cache] [--breakdown]
+Run:  python benchmarks/bench_startup.py [--rounds 21] [--venvs DIR] [--no-bytecode-cache] [--breakdown] [--fuzz]
 """
 
 from __future__ import annotations
@@ -54,18 +59,33 @@ def _distributions(venv: Path) -> int:
     return int(subprocess.run([str(_python(venv)), "-c", code], check=True, capture_output=True, text=True).stdout)
 
 
+def _wheel(folder: Path) -> Path:
+    """This checkout's wheel, built once into ``folder/wheel``."""
+    wheels = folder / "wheel"
+    if not list(wheels.glob("pytest_runcommand-*.whl")):
+        _quiet(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(ROOT), "-w", str(wheels))
+    return next(wheels.glob("pytest_runcommand-*.whl"))
+
+
 def build_venvs(folder: Path) -> tuple[Path, Path]:
     """The wheel with its default dependencies, and pytest + httpx at the same versions."""
     plain, installed = folder / "pytest-httpx", folder / "runcommand"
     if not _python(installed).exists():
-        wheels = folder / "wheel"
-        _quiet(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(ROOT), "-w", str(wheels))
         _quiet(sys.executable, "-m", "venv", str(installed))
-        _pip(installed, *map(str, wheels.glob("pytest_runcommand-*.whl")))
+        _pip(installed, str(_wheel(folder)))
     if not _python(plain).exists():
         _quiet(sys.executable, "-m", "venv", str(plain))
         _pip(plain, f"pytest=={_version(installed, 'pytest')}", f"httpx=={_version(installed, 'httpx')}")
     return plain, installed
+
+
+def build_fuzz_venv(folder: Path) -> Path:
+    """The wheel with its ``fuzz`` extra."""
+    venv = folder / "runcommand-fuzz"
+    if not _python(venv).exists():
+        _quiet(sys.executable, "-m", "venv", str(venv))
+        _pip(venv, f"{_wheel(folder)}[fuzz]")
+    return venv
 
 
 def run(venv: Path, suite: Path, environment: dict[str, str], *extra: str) -> tuple[float, float]:
@@ -92,6 +112,11 @@ def main() -> None:
     parser.add_argument(
         "--breakdown", action="store_true", help="also time the wheel's venv without each plugin (-p no:NAME)"
     )
+    parser.add_argument(
+        "--fuzz",
+        action="store_true",
+        help="also time the wheel with its fuzz extra (schemathesis's, hypothesis's plugins)",
+    )
     args = parser.parse_args()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "VIRTUAL_ENV"))}
     environment.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -111,6 +136,17 @@ def main() -> None:
                 ("  the same, -p no:recording", installed, ("-p", "no:recording")),
                 ("  the same, without both", installed, ("-p", "no:runcommand", "-p", "no:recording")),
             ]
+        if args.fuzz:
+            fuzz = build_fuzz_venv(folder.resolve())
+            runs += [
+                ("pytest-runcommand[fuzz]", fuzz, ()),
+                ("  the same, -p no:schemathesis", fuzz, ("-p", "no:schemathesis")),
+                (
+                    "  the same, and -p no:hypothesispytest",
+                    fuzz,
+                    ("-p", "no:schemathesis", "-p", "no:hypothesispytest"),
+                ),
+            ]
         suite = Path(scratch) / "suite"
         suite.mkdir()
         (suite / "pytest.ini").write_text("[pytest]\n")
@@ -124,11 +160,11 @@ def main() -> None:
         counts = {venv: _distributions(venv) for _, venv, extra in runs if not extra}  # before the venvs are removed
     cache = "off (PYTHONDONTWRITEBYTECODE=1)" if args.no_bytecode_cache else "on"
     print(f"pytest on a one-test suite, median of {args.rounds} alternating rounds, bytecode cache {cache}")
-    print(f"{'':40}{'wall':>11}{'CPU':>11}")
+    print(f"{'':40}{'wall':>11}{'CPU':>11}{'wall over the first':>22}")
     medians = [tuple(statistics.median(sample[i] for sample in samples) * 1000 for i in (0, 1)) for samples in times]
     for (label, venv, extra), (wall, cpu) in zip(runs, medians, strict=True):
         note = "" if extra else f"  ({counts[venv]} distributions)"
-        print(f"  {label:38}{wall:8.1f} ms{cpu:8.1f} ms{note}")
+        print(f"  {label:38}{wall:8.1f} ms{cpu:8.1f} ms{wall - medians[0][0]:+16.1f} ms{note}")
     (base_wall, base_cpu), (package_wall, package_cpu) = medians[0], medians[1]
     wall, cpu = package_wall - base_wall, package_cpu - base_cpu
     print(f"  {'difference':38}{wall:+8.1f} ms{cpu:+8.1f} ms")
