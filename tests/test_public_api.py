@@ -76,9 +76,21 @@ def _package_exceptions() -> set[type[BaseException]]:
     while stack:
         for sub in stack.pop().__subclasses__():
             stack.append(sub)
-            if sub.__module__.startswith("pytest_runcommand.") and not sub.__name__.startswith("_"):
+            if sub.__module__.startswith("pytest_runcommand.") and not sub.__name__.startswith("_") and _current(sub):
                 found.add(sub)
     return found
+
+
+def _current(cls: type[BaseException]) -> bool:
+    """Whether ``cls`` is its module's class now, not a stale copy.
+
+    An in-process ``pytester`` run drops the modules it imported when it ends, so a module first imported there is
+    imported again later, and the classes of its first copy live on as subclasses.
+    """
+    found: object = sys.modules.get(cls.__module__)
+    for part in cls.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return found is cls
 
 
 def test_the_exception_tree_is_drawn_whole_in_errors_py() -> None:
