@@ -15,7 +15,8 @@ http and over TLS (both servers with a certificate from the same throw-away loca
 ``emulator.server.make_certificates``). One client (``http.client``, one keep-alive connection per target) sends
 the same request in rounds that alternate between the targets (each first in every other round); a ratio is the
 median of the rounds' ratios (each over targets measured moments apart, so a busy moment slows both sides of its
-round), the times in microseconds each target's median.
+round), the times in microseconds each target's median; with each ratio the rounds' quartiles (how much one
+round strays: the machine's noise, against which a ratio near the target is read).
 Printed per stack and transport: the emulator's time per PATCH as a multiple of the canned app's (target: <= 1.2x)
 at 2024-07-01 (the same body each time, and a new body each time, which nothing the emulator keeps of a body sent
 before can shorten) and at the newest version (whose answers carry more), then the action run command (POST
@@ -266,16 +267,26 @@ def side_by_side(
     # paired: each round's ratio, taken over targets measured moments apart, then their median (a busy moment
     # slows both sides of its round, not one target's median)
     canned = timings["canned"]
-    found["ratio"] = statistics.median(e / c for e, c in zip(timings["emulator"], canned, strict=True))
+    ratios = [e / c for e, c in zip(timings["emulator"], canned, strict=True)]
+    found["ratio"] = statistics.median(ratios)
+    found["ratio q1"], found["ratio q3"] = quartiles(ratios)
     if "floor" in timings:
         found["floor ratio"] = statistics.median(f / c for f, c in zip(timings["floor"], canned, strict=True))
-        found["own work"] = statistics.median(
-            (e - f) / c for e, f, c in zip(timings["emulator"], timings["floor"], canned, strict=True)
-        )
+        own = [(e - f) / c for e, f, c in zip(timings["emulator"], timings["floor"], canned, strict=True)]
+        found["own work"] = statistics.median(own)
+        found["own q1"], found["own q3"] = quartiles(own)
         found["over floor"] = statistics.median(
             e / f for e, f in zip(timings["emulator"], timings["floor"], strict=True)
         )
     return found
+
+
+def quartiles(values: list[float]) -> tuple[float, float]:
+    """The first and third quartiles of the rounds' values: how far one round's reading strays (machine noise)."""
+    if len(values) < 2:
+        return values[0], values[0]
+    first, _, third = statistics.quantiles(values, n=4)
+    return first, third
 
 
 def captured_answers(directory: Path) -> Path:
@@ -450,7 +461,8 @@ def main() -> int:
                         floor = f", floor {seconds['floor'] * 1e6:5.0f} us" if "floor" in seconds else ""
                         print(
                             f"{stack:9s} {transport:4s} {label:18s} emulator {seconds['emulator'] * 1e6:5.0f} us, "
-                            f"canned {seconds['canned'] * 1e6:5.0f} us{floor}: {seconds['ratio']:.2f}x",
+                            f"canned {seconds['canned'] * 1e6:5.0f} us{floor}: {seconds['ratio']:.2f}x "
+                            f"(rounds' quartiles {seconds['ratio q1']:.2f}x-{seconds['ratio q3']:.2f}x)",
                             flush=True,
                         )
                     if args.prism and stack == "h11" and not tls:
@@ -498,7 +510,10 @@ def own_work_table(results: dict[tuple[str, str], dict[str, dict[str, float]]]) 
                 continue
             own = seconds["own work"]
             met = met and own <= OWN_WORK_TARGET
-            cells.append(f"{label}: {seconds['over floor']:.2f}x floor, own work {own:.2f}x")
+            cells.append(
+                f"{label}: {seconds['over floor']:.2f}x floor, own work {own:.2f}x "
+                f"({seconds['own q1']:.2f}-{seconds['own q3']:.2f})"
+            )
         print(f"  {' + '.join(STACKS[stack]):20s} {transport:5s}" + "; ".join(cells))
     return met
 
