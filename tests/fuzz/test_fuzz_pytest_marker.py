@@ -87,21 +87,16 @@ def test_a_stateful_part_with_links_fails_against_a_dead_target(pytester: pytest
 
 def test_the_marker_needs_neither_schemathesiss_nor_hypothesiss_pytest_plugin(pytester: pytest.Pytester) -> None:
     """The README's advice for suites that only use this plugin's fuzz marker: both dependencies' plugins off."""
-    pytester.makepyfile(
-        test_marked="""
+    arguments = 'max_examples=3, operations=["VirtualMachineRunCommands_Update"], stateful=False'
+    plugins_off = """
 import sys
-import pytest
-
-@pytest.mark.runcommand_fuzz(max_examples=3, operations=["VirtualMachineRunCommands_Update"], stateful=False)
-def test_fuzz(runcommand_schema):
-    runcommand_schema.fuzz()
 
 def test_plugins_are_off():
     assert "schemathesis.pytest.plugin" not in sys.modules
     assert "_hypothesis_pytestplugin" not in sys.modules
 """
-    )
+    pytester.makepyfile(test_marked=MODULE.format(arguments=arguments) + plugins_off)
     result = pytester.runpytest_subprocess(
         "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:schemathesis", "-p", "no:hypothesispytest"
     )
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)  # the fuzz test, test_other and the plugins' check
