@@ -18,6 +18,11 @@ processes share the rest). Of those, each process's garbage collections (CPU, th
 in the session (mostly while the tests run: part of their CPU) and at pytest's unconfigure, whose last collections
 come after the session and so, in a worker, before the controller can end.
 
+Each measurement runs in two configurations side by side (interleaved in every round): as installed, where
+schemathesis's and hypothesis's own pytest plugins (the fuzz extra's) load in every process, the xdist controller's
+included, which never fuzzes; and with them off (``-p no:schemathesis -p no:hypothesispytest``, the ``addopts`` the
+README's Install section gives), where the first fuzz test of each process imports them instead.
+
 Bytecode caching is on (a temporary ``PYTHONPYCACHEPREFIX``, warmed by a first run), as on a developer's machine or
 CI after the first run; ``--no-bytecode-cache`` runs with ``PYTHONDONTWRITEBYTECODE=1`` instead, where every process
 compiles again every module pytest rewrites (those of each plugin distribution: schemathesis, hypothesis, this one).
@@ -203,12 +208,14 @@ def run(suite: Path, environment: dict[str, str], workers: str, *extra: str) -> 
     return elapsed, json.loads(report.read_text())
 
 
-def traced(suite: Path, environment: dict[str, str], workers: str, trace: Path) -> tuple[float, dict[str, Any]]:
+def traced(
+    suite: Path, environment: dict[str, str], workers: str, trace: Path, *extra: str
+) -> tuple[float, dict[str, Any]]:
     """One run with the tracer: when it started and ended, and each process's events and tests."""
     for old in trace.glob("*.json"):
         old.unlink()
     started = time.time()
-    run(suite, {**environment, "BENCH_TRACE": str(trace)}, workers, "-p", "_bench_trace")
+    run(suite, {**environment, "BENCH_TRACE": str(trace)}, workers, "-p", "_bench_trace", *extra)
     ended = time.time()
     processes = {path.stem: json.loads(path.read_text()) for path in trace.glob("*.json")}
     return ended - started, {"started": started, "ended": ended, "processes": processes, "cpu": CPU_SPENT[-1]}
@@ -316,6 +323,15 @@ def load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
+CONFIGURATIONS = {
+    "as installed": (),
+    "fuzz plugins off": ("-p", "no:schemathesis", "-p", "no:hypothesispytest"),
+}
+"""The pytest command lines measured side by side: as the dev install gives it (the fuzz extra's own pytest plugins,
+schemathesis's and hypothesis's, loaded by every process), and with the ``addopts`` the README's Install section
+gives for the fuzz extra (they are then imported by the first fuzz test of each process that runs one)."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=120, help="tests of each kind in the generated suite")
@@ -335,56 +351,65 @@ def main() -> None:
         (empty / "pytest.ini").write_text("[pytest]\n")
         (empty / "test_one.py").write_text("def test_one():\n    pass\n")
         run(suite, environment, "2")  # warms the bytecode and file-system caches
-        alone: dict[str, list[float]] = {"0": [], "2": []}
-        serial, parallel = [], []
-        spent: dict[str, list[float]] = {"0": [], "2": []}
+        # every configuration in every round (interleaved: a busy moment slows both alike)
+        alone: dict[tuple[str, str], list[float]] = {}
+        wall: dict[tuple[str, str], list[float]] = {}
+        spent: dict[tuple[str, str], list[float]] = {}
+        reports: dict[str, dict[str, Any]] = {}
         for _ in range(args.rounds):
-            for workers in ("0", "2"):
-                alone[workers].append(timed(empty, environment, "-n", workers))
-            seconds, serial_report = run(suite, environment, "0")
-            serial.append(seconds)
-            spent["0"].append(CPU_SPENT[-1])
-            seconds, parallel_report = run(suite, environment, "2")
-            parallel.append(seconds)
-            spent["2"].append(CPU_SPENT[-1])
-        serial_trace = traced(suite, environment, "0", trace)
-        parallel_trace = traced(suite, environment, "2", trace)
+            for name, options in CONFIGURATIONS.items():
+                for workers in ("0", "2"):
+                    key = (name, workers)
+                    alone.setdefault(key, []).append(timed(empty, environment, "-n", workers, *options))
+                    seconds, reports[workers] = run(suite, environment, workers, *options)
+                    wall.setdefault(key, []).append(seconds)
+                    spent.setdefault(key, []).append(CPU_SPENT[-1])
+        traces = {
+            (name, workers): traced(suite, environment, workers, trace, *options)
+            for name, options in CONFIGURATIONS.items()
+            for workers in ("0", "2")
+        }
         print("observation cost (every test observed when a report is asked for); median of", args.rounds)
         observation_cost(scratch, environment, args.tests, args.rounds)
-    calls = {op: entry["calls"] for op, entry in serial_report["operations"].items()}
-    merged = {op: entry["calls"] for op, entry in parallel_report["operations"].items()}
+    calls = {op: entry["calls"] for op, entry in reports["0"]["operations"].items()}
+    merged = {op: entry["calls"] for op, entry in reports["2"]["operations"].items()}
     assert sum(merged.values()) > 0, "the merged report is empty"
-    s, p = statistics.median(serial), statistics.median(parallel)
-    a0, a2 = statistics.median(alone["0"]), statistics.median(alone["2"])
     cache = "off (PYTHONDONTWRITEBYTECODE=1)" if args.no_bytecode_cache else "on"
-    fuzz_tests = sum(test[0] == "test_fuzz" for test in serial_trace[1]["processes"]["controller"]["tests"])
+    first = traces[next(iter(CONFIGURATIONS)), "0"]
+    fuzz_tests = sum(test[0] == "test_fuzz" for test in first[1]["processes"]["controller"]["tests"])
     print(
         f"{args.tests} validated emulator lifecycles, {args.tests} validation tests, {fuzz_tests} fuzz tests "
         f"(max_examples={args.fuzz_examples}); median of {args.rounds}; bytecode cache {cache}"
     )
-    print(f"  one-test suite: -n 0 {a0:5.2f} s, -n 2 {a2:5.2f} s: starting two workers costs {a2 - a0:.2f} s")
-    print(f"  -n 0   {s:7.2f} s ({statistics.median(spent['0']):.2f} s CPU)")
-    print(f"  -n 2   {p:7.2f} s ({statistics.median(spent['2']):.2f} s CPU, workers and controller)")
-    print(f"  speed-up with 2 workers: {s / p:.2f}x (target >= 1.7x)")
     print(
         f"  run-command calls in the coverage report: {sum(calls.values())} (-n 0), {sum(merged.values())} (-n 2, merged)"
     )
-    print("where the time goes (one traced run each):")
-    decompose("-n 0", *serial_trace)
-    best = decompose("-n 2", *parallel_trace)
-    print(
-        f"  -n 2 with both workers busy to the same end: {best:.2f} s, "
-        f"{serial_trace[0] / best:.2f}x the traced -n 0 (the bound the serial parts leave)"
-    )
-    print("CPU seconds (user + system, every process; one traced run each):")
-    serial_cpu, _ = cpu_account("-n 0", serial_trace[1])
-    parallel_cpu, controller_start = cpu_account("-n 2", parallel_trace[1])
-    floor = controller_start + (parallel_cpu - controller_start) / 2
-    print(
-        f"  -n 2 spends {parallel_cpu - serial_cpu:+.2f} s CPU over -n 0; on two cores it needs at least the "
-        f"controller's start {controller_start:.2f} + the rest / 2 = {floor:.2f} s, so at most "
-        f"{serial_cpu / floor:.2f}x the -n 0 run (one core, {serial_cpu:.2f} s CPU)"
-    )
+    for name, options in CONFIGURATIONS.items():
+        a0, a2 = statistics.median(alone[name, "0"]), statistics.median(alone[name, "2"])
+        s, p = statistics.median(wall[name, "0"]), statistics.median(wall[name, "2"])
+        print(f"{name}: pytest {' '.join(options) or '(no options)'}")
+        print(f"  one-test suite: -n 0 {a0:5.2f} s, -n 2 {a2:5.2f} s: starting two workers costs {a2 - a0:.2f} s")
+        print(f"  -n 0   {s:7.2f} s ({statistics.median(spent[name, '0']):.2f} s CPU)")
+        print(f"  -n 2   {p:7.2f} s ({statistics.median(spent[name, '2']):.2f} s CPU, workers and controller)")
+        print(f"  speed-up with 2 workers: {s / p:.2f}x (target >= 1.7x: {'met' if s / p >= 1.7 else 'not met'})")
+    for name in CONFIGURATIONS:
+        serial_trace, parallel_trace = traces[name, "0"], traces[name, "2"]
+        print(f"where the time goes, {name} (one traced run each):")
+        decompose("-n 0", *serial_trace)
+        best = decompose("-n 2", *parallel_trace)
+        print(
+            f"  -n 2 with both workers busy to the same end: {best:.2f} s, "
+            f"{serial_trace[0] / best:.2f}x the traced -n 0 (the bound the serial parts leave)"
+        )
+        print(f"CPU seconds, {name} (user + system, every process; one traced run each):")
+        serial_cpu, _ = cpu_account("-n 0", serial_trace[1])
+        parallel_cpu, controller_start = cpu_account("-n 2", parallel_trace[1])
+        floor = controller_start + (parallel_cpu - controller_start) / 2
+        print(
+            f"  -n 2 spends {parallel_cpu - serial_cpu:+.2f} s CPU over -n 0; on two cores it needs at least the "
+            f"controller's start {controller_start:.2f} + the rest / 2 = {floor:.2f} s, so at most "
+            f"{serial_cpu / floor:.2f}x the -n 0 run (one core, {serial_cpu:.2f} s CPU)"
+        )
     print(f"load average after: {load()}")
 
 
