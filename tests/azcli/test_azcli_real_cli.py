@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from emulator_command import emulator_command
 
 from pytest_runcommand.azcli import (
     ARM_AUDIENCE,
@@ -200,39 +200,30 @@ def test_printed_snippet_sets_up_a_working_cli(
 
 def test_the_emulator_command_prints_a_cli_setup_that_works(runcommand_az: AzureCli, tmp_path: Path) -> None:
     cli_env = tmp_path / "emulator.env"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "pytest_runcommand", "emulator", "--tls", "--cli-env", str(cli_env)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     trap = ProxyTrap()
     try:
-        assert server.stdout is not None
-        printed = []
-        for line in server.stdout:
-            printed.append(line)
-            if "press Ctrl-C" in line:
-                break
-        output = "".join(printed)
-        snippet = cli_env.read_text(encoding="utf-8")
-        assert snippet in output
-        assert "az login --service-principal" in snippet
-        assert cli_env.stat().st_mode & 0o777 == 0o600  # it holds the emulator's client secret
-        env = {k: v for k, v in runcommand_az.script_env().items() if not k.upper().startswith(("AZURE_", "REQUESTS_"))}
-        env.update(trap.environment())
-        script = f'set -e\n. "{cli_env}"\naz vm run-command list -g rg --vm-name vm1 --output json\n'
-        done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False)
-        assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout) == []
-        # A fresh config dir makes the CLI ask its release storage once whether it is up to date (the
-        # runcommand_az fixture pre-seeds that answer); nothing else tried to leave loopback.
-        assert all("azcliprod.blob.core.windows.net" in attempt for attempt in trap.attempts), trap.attempts
+        with emulator_command("--tls", "--cli-env", str(cli_env)) as (server, output):
+            snippet = cli_env.read_text(encoding="utf-8")
+            assert snippet in output
+            assert "az login --service-principal" in snippet
+            assert cli_env.stat().st_mode & 0o777 == 0o600  # it holds the emulator's client secret
+            env = {
+                k: v for k, v in runcommand_az.script_env().items() if not k.upper().startswith(("AZURE_", "REQUESTS_"))
+            }
+            env.update(trap.environment())
+            script = f'set -e\n. "{cli_env}"\naz vm run-command list -g rg --vm-name vm1 --output json\n'
+            done = subprocess.run(
+                ["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
+            )
+            assert done.returncode == 0, done.stderr
+            assert json.loads(done.stdout) == []
+            # A fresh config dir makes the CLI ask its release storage once whether it is up to date (the
+            # runcommand_az fixture pre-seeds that answer); nothing else tried to leave loopback.
+            assert all("azcliprod.blob.core.windows.net" in attempt for attempt in trap.attempts), trap.attempts
+            server.send_signal(signal.SIGINT)
+            assert server.wait(timeout=15) == 0
     finally:
         trap.close()
-        server.send_signal(signal.SIGINT)
-        server.communicate(timeout=15)
-    assert server.returncode == 0
 
 
 @pytest.mark.parametrize(

@@ -631,43 +631,18 @@ def test_cli_serves_the_issue_scenario_to_the_sdk(tmp_path: Path) -> None:
     """Done when: the issue's file, served with ``pytest-runcommand emulator --tls --scenario FILE``, makes the SDK
     retry a 429 and a 503 twice, and raise with VMAgentStatusCommunicationError on doomed-1 (then Failed)."""
     _scenario_flag()
-    import os
     import re
     import signal
-    import subprocess
-    import sys
 
     from azure.core.exceptions import HttpResponseError
+    from emulator_command import emulator_command
 
     from pytest_runcommand.emulator.credential import EmulatorCredential
 
     azure_compute = pytest.importorskip("azure.mgmt.compute")
     scenario, ca = tmp_path / "faults.yaml", tmp_path / "ca.pem"
     scenario.write_text(yaml.safe_dump(ISSUE_SCENARIO))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest_runcommand",
-            "emulator",
-            "--tls",
-            "--scenario",
-            str(scenario),
-            "--ca-out",
-            str(ca),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        output = ""
-        for line in process.stdout:
-            output += line
-            if "Ctrl-C" in line:
-                break
+    with emulator_command("--tls", "--scenario", str(scenario), "--ca-out", str(ca)) as (process, output):
         url = re.search(r"https://127\.0\.0\.1:\d+", output)
         assert url is not None, output
         answers: list[tuple[str, int]] = []
@@ -693,10 +668,6 @@ def test_cli_serves_the_issue_scenario_to_the_sdk(tmp_path: Path) -> None:
         assert rc.get_by_virtual_machine("rg", "vm1", "doomed-1").provisioning_state == "Failed"
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_a_scripted_answer_served_over_http_keeps_its_connection_framed() -> None:

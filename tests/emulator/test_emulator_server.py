@@ -7,12 +7,11 @@ import re
 import signal
 import socket
 import ssl
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from emulator_command import emulator_command
 
 from pytest_runcommand.cli import main
 from pytest_runcommand.emulator.handles import ServedEmulator
@@ -101,31 +100,7 @@ def test_cli_a_ca_bundle_that_cannot_be_written_is_named(capsys: pytest.CaptureF
 def test_cli_serves_over_tls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     ca_out = tmp_path / "emulator-ca.pem"
     vm = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest_runcommand",
-            "emulator",
-            "--tls",
-            "--vm",
-            f"{vm}=eastus",
-            "--ca-out",
-            str(ca_out),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if "Ctrl-C" in line:
-                break
-        output = "".join(lines)
+    with emulator_command("--tls", "--vm", f"{vm}=eastus", "--ca-out", str(ca_out)) as (process, output):
         url = re.search(r"https://127\.0\.0\.1:\d+", output)
         assert url is not None, output
         assert str(ca_out) in output
@@ -140,40 +115,13 @@ def test_cli_serves_over_tls_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert process.wait(timeout=20) == 0
         assert process.stderr is not None
         assert "stopped" in process.stderr.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-def _start_cli(*argv: str, cwd: Path | None = None, tmpdir: Path | None = None) -> tuple[subprocess.Popen[str], str]:
-    """Start ``pytest-runcommand emulator ARGV``; return the process and its output up to "press Ctrl-C"."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if tmpdir is not None:
-        env["TMPDIR"] = str(tmpdir)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pytest_runcommand", "emulator", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=cwd,
-    )
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if "Ctrl-C" in line:
-            break
-    return process, "".join(lines)
 
 
 def test_cli_stops_on_sigterm_like_ctrl_c_and_removes_its_key(tmp_path: Path) -> None:
     """``kill``, ``timeout`` and CI send SIGTERM: a clean stop (exit 0, "stopped", the TLS key's folder removed)."""
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
-    process, output = _start_cli("--tls", tmpdir=tmpdir)
-    try:
+    with emulator_command("--tls", env={"TMPDIR": str(tmpdir)}) as (process, output):
         assert [p.name for p in tmpdir.iterdir() if p.name.startswith("pytest-runcommand-emulator-")], output
         assert any((p / "server.key").is_file() for p in tmpdir.iterdir())
         process.send_signal(signal.SIGTERM)
@@ -181,10 +129,6 @@ def test_cli_stops_on_sigterm_like_ctrl_c_and_removes_its_key(tmp_path: Path) ->
         assert process.stderr is not None
         assert "emulator: stopped" in process.stderr.read()
         assert list(tmpdir.iterdir()) == [], "the temporary folder with the TLS key outlived the server"
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.parametrize("ca_out", ["/proc/ca.pem", "missing-folder/ca.pem"])
@@ -200,41 +144,37 @@ def test_cli_names_a_ca_out_it_cannot_write(
 
 
 def test_cli_prints_a_relative_ca_out_absolute_in_the_cli_snippet(tmp_path: Path) -> None:
-    process, output = _start_cli("--tls", "--ca-out", "ca.pem", "--cli-env", "az.env", cwd=tmp_path)
-    try:
+    with emulator_command("--tls", "--ca-out", "ca.pem", "--cli-env", "az.env", cwd=tmp_path) as (process, output):
         absolute = str(tmp_path / "ca.pem")
         assert (tmp_path / "ca.pem").is_file()
         assert f"REQUESTS_CA_BUNDLE={absolute}" in output
         snippet = (tmp_path / "az.env").read_text()
         assert absolute in snippet, snippet
         assert not re.search(r"(?<![/\w])ca\.pem", snippet.replace(absolute, "")), snippet
-    finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=20)
+        assert process.wait(timeout=20) == 0
 
 
 def test_cli_on_every_interface_warns_and_prints_a_reachable_url() -> None:
-    process, output = _start_cli("--host", "0.0.0.0", "--no-azure-cli")
-    try:
+    with emulator_command("--host", "0.0.0.0", "--no-azure-cli") as (process, output):
         url = re.search(r"serving Azure run commands at (\S+)", output)
         assert url is not None, output
         assert url.group(1).startswith("http://127.0.0.1:"), output
         with httpx.Client(base_url=url.group(1), headers=AUTH) as client:
             assert client.get(PATH + Q).status_code == 404  # reachable: ResourceNotFound, not a refused connection
-    finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
-    assert process.stderr is not None
-    err = process.stderr.read()
+        assert process.stderr is not None
+        err = process.stderr.read()
     assert "WARNING: listening on 0.0.0.0, not loopback: it accepts any bearer token" in err
 
 
 def test_cli_on_loopback_does_not_warn() -> None:
-    process, _ = _start_cli("--no-azure-cli")
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=20) == 0
-    assert process.stderr is not None
-    assert "WARNING" not in process.stderr.read()
+    with emulator_command("--no-azure-cli") as (process, _):
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        assert process.stderr is not None
+        assert "WARNING" not in process.stderr.read()
 
 
 def test_cli_names_a_file_where_a_folder_must_be(
@@ -255,8 +195,7 @@ def test_cli_names_a_file_where_a_folder_must_be(
 def test_cli_shows_the_servers_warnings_as_its_own_lines() -> None:
     """Review 12, finding 13: once the server left the host's logging alone, uvicorn's warnings reached the command's
     stderr bare ("Invalid HTTP request received."); they read as the command's lines."""
-    process, output = _start_cli("--port", "0")
-    try:
+    with emulator_command("--port", "0") as (process, output):
         found = re.search(r"http://127\.0\.0\.1:(\d+)", output)
         assert found is not None, output
         with socket.create_connection(("127.0.0.1", int(found.group(1))), timeout=10) as sock:
@@ -266,10 +205,6 @@ def test_cli_shows_the_servers_warnings_as_its_own_lines() -> None:
         assert process.wait(timeout=20) == 0
         assert process.stderr is not None
         assert "emulator: WARNING: Invalid HTTP request received." in process.stderr.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.parametrize("http", ["h11", "httptools"])
