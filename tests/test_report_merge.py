@@ -65,6 +65,41 @@ def test_a_report_given_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureF
     assert not (tmp_path / "out.json").exists()
 
 
+SUITE = """
+import pytest
+
+def test_get(runcommand_emulator):
+    assert runcommand_emulator.client.get(runcommand_emulator.run_command_path("rc")).status_code == 404
+"""
+
+
+def test_two_runs_with_equal_findings_merge_and_a_run_counts_once(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 14, finding 8: the same deterministic suite in two jobs of a CI matrix writes equal findings; the
+    reports were refused as "the same report". Each report names its run: two runs merge, one run given twice (a
+    copy, or a merged report with one of its inputs) is refused."""
+    pytester.makepyfile(test_suite=SUITE)
+    for job in ("a", "b"):
+        pytester.runpytest_subprocess("-p", "no:cacheprovider", "--runcommand-report", f"{job}/contract.json")
+    a, b = (json.loads((pytester.path / job / "contract.json").read_text()) for job in ("a", "b"))
+    assert len(a["runs"]) == len(b["runs"]) == 1
+    assert a["runs"] != b["runs"]
+    assert {k: v for k, v in a.items() if k != "runs"} == {k: v for k, v in b.items() if k != "runs"}
+    files = [str(pytester.path / job / "contract.json") for job in ("a", "b")]
+    assert main(["report", "merge", *files, "-o", str(pytester.path / "ab.json")]) == 0
+    merged = json.loads((pytester.path / "ab.json").read_text())
+    assert merged["runs"] == sorted(a["runs"] + b["runs"])
+    operation = "VirtualMachineRunCommands_GetByVirtualMachine"
+    assert merged["operations"][operation]["calls"] == 2 * a["operations"][operation]["calls"] > 0
+    capsys.readouterr()
+    (pytester.path / "copy.json").write_text(json.dumps(a, indent=1))  # other bytes, the same run
+    for first, second in ((files[0], str(pytester.path / "copy.json")), (str(pytester.path / "ab.json"), files[1])):
+        assert main(["report", "merge", first, second, "-o", str(pytester.path / "x.json")]) == 2
+        assert f"{second}: holds a test run {first} holds too" in capsys.readouterr().err
+    assert not (pytester.path / "x.json").exists()
+
+
 def test_an_output_that_cannot_be_written_exits_2_before_reading(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -26,12 +26,17 @@ _MERGE_ERROR = pytest.StashKey[str]()
 
 
 def coverage_report(config: pytest.Config) -> CoverageReport:
-    """The run's coverage report (made on first use: it loads the contract)."""
+    """The run's coverage report (made on first use: it loads the contract), with the run's id (an xdist worker's
+    findings merge into the controller's, which holds the id)."""
     report = config.stash.get(_REPORT, None)
     if report is None:
         from pytest_runcommand.report import CoverageReport
 
         report = config.stash[_REPORT] = CoverageReport()
+        if not _is_worker(config):
+            import uuid
+
+            report.runs.add(uuid.uuid4().hex)
     return report
 
 

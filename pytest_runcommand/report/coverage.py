@@ -113,6 +113,10 @@ class CoverageReport:
         self._operations: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._finals: dict[str, str] = {}
         """``Location`` path and query of an action's 202 -> the action (the GETs of that URL count for it)."""
+        self.runs: set[str] = set()
+        """The test runs this report holds, by id: the run's own (the plugin gives it one) and those of the reports
+        merged in, so that ``report merge`` can refuse a run counted twice (a report given twice, or a merged report
+        with one of its inputs) and still merge two runs whose findings are equal."""
 
     # -- collecting ------------------------------------------------------------------------------------------------
 
@@ -173,6 +177,7 @@ class CoverageReport:
         """Add a report produced elsewhere (``to_dict()`` of another process, or its JSON file); read by
         :func:`read_document` (an :class:`InputError` naming ``source`` and the field, before anything is added)."""
         document = read_document(data, source)
+        self.runs.update(document.get("runs", ()))
         self.unmatched += document.get("unmatched_interactions", 0)
         self.api_versions.update(document.get("api_versions", {}))
         for op_id, entry in document["operations"].items():
@@ -246,6 +251,7 @@ class CoverageReport:
                 "test_count": seen.test_count,
             }
         data = {
+            "runs": sorted(self.runs),
             "contract": str(self.contract.document.get("info", {}).get("version", "")),
             "api_versions": dict(sorted(self.api_versions.items())),
             "operations": operations,
@@ -404,6 +410,7 @@ _ENTRY_DERIVED = {
 }
 """What ``to_dict`` works out again from the contract: checked when there, never read."""
 _TOP = {
+    "runs": "texts",
     "api_versions": "counts",
     "unmatched_interactions": "count",
     "contract": "text",

@@ -40,7 +40,8 @@ the output is of that kind:
                 the inputs' reports); other JUnit files: test cases by class and name, the failures and
                 errors of all inputs combined, counts recomputed
   coverage JSON calls and statuses summed, a test counted once however many inputs name it (by its
-                node id), written with its HTML page beside it
+                node id), written with its HTML page beside it; each report names its test run, and
+                a run is merged once (reports of two runs merge even when their findings are equal)
 
 Fuzz reports merge only within one campaign: the same api-version, target kind, --max-examples, modes,
 operations, seed (or derandomized) and checks, each shard of one --shard K/N split once (a full run is 1/1).
@@ -50,7 +51,8 @@ way; JUnit files without it (written by other tools) are merged unchecked.
 
 The output's folder is created when missing; its name may not end in the other format's suffix (.xml for JSON
 reports, .json for JUnit); the output may not be one of the inputs, and no report may be given
-twice (the same file, or the same content). For fuzz reports the summary line says which shards the merged report
+twice (the same file; a coverage report holding a run another input holds; another report with the same
+content). For fuzz reports the summary line says which shards the merged report
 holds and whether that is the whole campaign; with --require-complete a merged campaign that lacks a shard exits 1
 (the merged report is written all the same), so a CI job that calls report merge itself cannot pass on a part.
 
@@ -99,6 +101,7 @@ def merge_files(files: list[Path], output: Path, *, require_campaign: bool = Fal
     _check_output(files, output)
     raws = _read_once_each(files)
     loaded = [_load(file, raw) for file, raw in zip(files, raws, strict=True)]
+    _refuse_repeats(files, raws, loaded)
     kinds = {kind for kind, _ in loaded}
     if len(kinds) > 1:
         first = loaded[0][0]
@@ -148,20 +151,47 @@ def _shares(campaign: Campaign | None) -> str:
 
 
 def _read_once_each(files: list[Path]) -> list[bytes]:
-    """Each file's bytes; the same report given twice (one path, or the same bytes) would count twice: refused."""
-    seen: dict[object, Path] = {}
+    """Each file's bytes; one file named twice (by any path to it) would count twice: refused."""
+    seen: dict[Path, Path] = {}
     raws = []
     for file in files:
         try:
             raw = file.read_bytes()
         except OSError as error:
             raise InputError(f"{file}: cannot be read ({error.strerror or type(error).__name__})") from None
-        for key in (file.resolve(), raw):
-            if key in seen:
-                raise InputError(f"{file}: the same report as {seen[key]}; give each report once")
-            seen[key] = file
+        key = file.resolve()
+        if key in seen:
+            raise InputError(f"{file}: the same report as {seen[key]}; give each report once")
+        seen[key] = file
         raws.append(raw)
     return raws
+
+
+def _refuse_repeats(files: list[Path], raws: list[bytes], loaded: list[tuple[str, Any]]) -> None:
+    """Refuse a report that would count twice: a coverage report holding a run another input holds too (the
+    same run's report copied, or a merged report with one of its inputs); any other report with the same bytes as
+    another. Coverage reports of different runs merge even when their findings are equal (the same suite in two
+    jobs of a matrix)."""
+    runs: dict[str, Path] = {}
+    texts: dict[bytes, Path] = {}
+    for file, raw, (kind, data) in zip(files, raws, loaded, strict=True):
+        held = None
+        if kind == COVERAGE:
+            from pytest_runcommand.report.coverage import read_document
+
+            held = read_document(data, str(file)).get("runs")  # its shape first: a bad field is named as such
+        if held:
+            for run in held:
+                if run in runs:
+                    raise InputError(
+                        f"{file}: holds a test run {runs[run]} holds too (the same run's report twice, or a merged "
+                        "report with one of its inputs); give each run once"
+                    )
+            runs.update(dict.fromkeys(held, file))
+            continue
+        if raw in texts:
+            raise InputError(f"{file}: the same report as {texts[raw]}; give each report once")
+        texts[raw] = file
 
 
 def _check_output(files: list[Path], output: Path) -> None:
