@@ -311,6 +311,20 @@ def test_a_report_holding_one_share_twice_is_refused(
     assert "forged.json" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("field", "value", "wanted"), [("shards", [1.5], "integers"), ("modes", [True], "strings")])
+def test_a_campaign_list_of_the_wrong_items_is_named(
+    shards: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, value: object, wanted: str
+) -> None:
+    """Review 14, finding 6: ``shards: [1.5]`` said "expected a list" of what is a list."""
+    document = json.loads(shards["s1"].with_suffix(".json").read_text())
+    document["campaign"][field] = value
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(document))
+    assert main(["report", "merge", str(forged), "-o", str(tmp_path / "out.json")]) == 2
+    expected = f"forged.json: campaign.{field}: expected a list of {wanted}, got {json.dumps(value)}"
+    assert expected in capsys.readouterr().err
+
+
 def test_a_shard_relabelled_as_another_is_refused(
     shards: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

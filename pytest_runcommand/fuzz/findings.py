@@ -5,6 +5,7 @@ Light module (no schemathesis): the pytest route raises :class:`FuzzFailure` fro
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -128,7 +129,8 @@ class Campaign:
                 if not isinstance(value, list) or not all(
                     isinstance(v, kind) and not isinstance(v, bool) for v in value
                 ):
-                    raise ValueError(f"campaign.{item.name}: expected a list")
+                    shown = "integers" if kind is int else "strings"
+                    raise ValueError(f"campaign.{item.name}: expected a list of {shown}, got {json.dumps(value)[:80]}")
                 value = tuple(value)
             elif item.name in ("stateful", "derandomized"):
                 if not isinstance(value, bool):
