@@ -140,6 +140,17 @@ def contract_violation(violations: Sequence[tuple[str, str, str]]) -> ArmError:
     return ArmError(400, _ARM_CODE_OF_RULE.get(code, "BadRequest"), message, target=pointer, details=details)
 
 
+def lenient_flood(found: int, limit: int, violations: Sequence[tuple[str, str, str]]) -> ArmError:
+    """400 for a body with more fields than lenient mode drops (``found``, over ``limit``): refused as sent, the
+    first of them listed in ``details`` as :func:`contract_violation` lists them."""
+    listed = contract_violation(violations)
+    message = (
+        f"The request body has {found} properties that lenient mode would drop (unknown or read-only); it drops at "
+        f"most {limit} from one body, so the request is refused as sent."
+    )
+    return ArmError(400, "InvalidRequestContent", message, target=listed.target, details=listed.details)
+
+
 MAX_DETAILS = MAX_LISTED
 """The most broken rules a 400's ``details`` lists (a 3 MB body of 300,000 made a 36 MB answer); a last entry counts
 the rest. The contract's own cut (``contract.violations.MAX_LISTED``): a list it cut fits as it is."""

@@ -497,15 +497,20 @@ def validated_body(
 
 _LENIENT_PASSES = 12
 """How many times lenient mode checks a body again after dropping what it drops, when a flood of such violations
-was cut to the first 100 listed (about 2,200 dropped fields at most; past that the request is refused)."""
+was cut to the first 100 listed."""
+LENIENT_DROP_LIMIT = MAX_VIOLATIONS + _LENIENT_PASSES * MAX_LISTED
+"""The most fields lenient mode drops from one body (2,200); a body with more is refused (400), saying so."""
 
 
 def _lenient(method: str, url: str, body: dict[str, Any], violations: list[Violation]) -> list[Violation]:
     """What lenient mode leaves of ``violations``, after dropping from ``body`` the fields Azure drops. A list cut
     to its first 100 whose unlisted rest is all of codes lenient mode drops or accepts is checked again once the
-    listed ones are dropped, while the passes left can drop the rest (each check's listed ones are dropped)."""
+    listed ones are dropped, while the passes left can drop the rest (each check's listed ones are dropped). Past
+    :data:`LENIENT_DROP_LIMIT` such fields, a 400 says so; a cut list whose unlisted rest holds other codes is
+    refused as strict mode refuses it (the first check's list)."""
     tolerated = LENIENT_DROPPED | LENIENT_ACCEPTED
     passes_left = _LENIENT_PASSES
+    first = violations
     while True:
         for violation in violations:
             if violation.code in LENIENT_DROPPED:
@@ -514,12 +519,14 @@ def _lenient(method: str, url: str, body: dict[str, Any], violations: list[Viola
         if len(rest) != 1 or rest[0].code != TOO_MANY_VIOLATIONS or not isinstance(rest[0].value, Mapping):
             return rest
         unlisted = rest[0].value
-        if (
-            not set(unlisted) <= tolerated
-            or not passes_left
-            or sum(unlisted.values()) > MAX_VIOLATIONS + passes_left * MAX_LISTED
-        ):
-            return rest  # other violations, or more than the passes left can drop: refused without more checks
+        if not set(unlisted) <= tolerated:
+            return first  # other violations among those not listed: refused as strict mode refuses it
+        if not passes_left or sum(unlisted.values()) > MAX_VIOLATIONS + passes_left * MAX_LISTED:
+            found = sum(
+                sum(v.value.values()) if v.code == TOO_MANY_VIOLATIONS and isinstance(v.value, Mapping) else 1
+                for v in first
+            )
+            raise errors.lenient_flood(found, LENIENT_DROP_LIMIT, [(v.code, v.message, v.pointer) for v in first])
         passes_left -= 1
         violations = validate_request(method, url, orjson.dumps(body))
 

@@ -698,6 +698,35 @@ def test_lenient_mode_refuses_a_larger_flood_without_checking_it_again(
     assert checks == ["PUT"]
 
 
+@pytest.mark.parametrize("unknown", [2_201, 2_300, 5_000])
+def test_a_flood_larger_than_lenient_mode_drops_is_refused_saying_so(
+    runcommand_emulator: InProcessEmulator, unknown: int
+) -> None:
+    """Review 14, finding 10: the 400 said only "and 1000 more violation(s) of the contract, not listed" (its count
+    not the body's, no rule listed). It says how many fields lenient mode would drop and how many it drops, and
+    lists the first of them; nothing is stored."""
+    from pytest_runcommand.emulator.runcommands import LENIENT_DROP_LIMIT
+
+    runcommand_emulator.backend.settings.strict = False
+    path = rc_path() + Q
+    assert runcommand_emulator.client.put(path, json=put_body(script="echo 1")).status_code == 201
+    body = {"properties": {"source": {"script": "ls"}, **{f"madeUp{i}": i for i in range(unknown)}}}
+    response = runcommand_emulator.client.patch(path, json=body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "InvalidRequestContent"
+    assert error["message"] == (
+        f"The request body has {unknown} properties that lenient mode would drop (unknown or read-only); it drops "
+        f"at most {LENIENT_DROP_LIMIT} from one body, so the request is refused as sent."
+    )
+    assert error["details"][0]["target"] == "/properties/madeUp0"
+    assert error["details"][-1] == {
+        "code": "TooManyViolations",
+        "message": f"and {unknown - 100} more violation(s) of the contract, not listed",
+    }
+    assert runcommand_emulator.client.get(path).json()["properties"]["source"] == {"script": "echo 1"}
+
+
 @pytest.mark.parametrize("unknown", [1_001, 2_150, 2_200])
 def test_lenient_mode_drops_every_field_it_lets_through(unknown: int) -> None:
     """What lenient mode accepts holds none of the fields it drops, whichever pass made the last check."""
