@@ -16,7 +16,7 @@ from typing import Any
 from pytest_runcommand.contract.facts import SECRET_VALUE_KEYS_KEPT, is_secret_pointer
 from pytest_runcommand.contract.violations import MASK, mask_text
 
-__all__ = ["MASK", "MIN_BARE_SECRET", "mask_body", "redact", "response_excerpt", "secret_values"]
+__all__ = ["MASK", "MIN_BARE_SECRET", "answered_secrets", "mask_body", "redact", "response_excerpt", "secret_values"]
 
 MIN_BARE_SECRET = 8
 """A secret this long or longer is also masked where it appears bare in text (shorter ones as JSON strings only)."""
@@ -58,6 +58,18 @@ def secret_values(body: Any) -> list[str]:
             if text:
                 found.append(text)
     return found
+
+
+def answered_secrets(content: bytes) -> list[str]:
+    """The values an answer's JSON body holds under a secret pointer (a target echoing a password, or giving one of
+    its own), as :func:`secret_values` finds them in a request: a finding's message may quote the answer (a schema
+    check's ``Value:``), and is redacted of them. Nothing for a body that is not JSON."""
+    if not content:
+        return []
+    try:
+        return secret_values(json.loads(content))
+    except (ValueError, RecursionError):
+        return []
 
 
 def mask_body(value: Any, pointer: str = "") -> Any:

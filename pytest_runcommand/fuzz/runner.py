@@ -54,7 +54,7 @@ from pytest_runcommand.fuzz.constants_pool import fixed_constants_pool
 from pytest_runcommand.fuzz.findings import FuzzFinding, FuzzReport
 from pytest_runcommand.fuzz.inprocess import InProcessClient
 from pytest_runcommand.fuzz.live import BudgetExhausted, GuardRefusal
-from pytest_runcommand.fuzz.redact import mask_body, redact, response_excerpt, secret_values
+from pytest_runcommand.fuzz.redact import answered_secrets, mask_body, redact, response_excerpt, secret_values
 from pytest_runcommand.fuzz.replay import database_settings, finding_error, is_final, seed_stream, swallow_findings
 from pytest_runcommand.fuzz.reproduce import curl_line
 from pytest_runcommand.fuzz.schema import build_schema
@@ -242,7 +242,7 @@ class FuzzRunner:
         if existing is not None and not final:
             existing.count += 1
             return
-        secrets = secret_values(case.body)
+        secrets = secret_values(case.body) + answered_secrets(response.content)
         count = existing.count if existing is not None else 1
         self.report.findings[key] = FuzzFinding(
             key=key,

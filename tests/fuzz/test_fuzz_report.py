@@ -103,6 +103,38 @@ def test_an_echoed_password_is_found_and_not_shown(make_broken: Any) -> None:
     _assert_nowhere(_shown(report))
 
 
+OWN_PASSWORD, OWN_PROTECTED = "TargetOwnPw-8c1e57", "TargetOwnProt-2b94d0"
+
+
+async def gives_secrets_of_its_own(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A target answering every request 200 with secrets it was never sent (a password, a protected parameter)."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    protected = [{"name": "k", "value": OWN_PROTECTED}]
+    payload = json.dumps({"properties": {"protectedParameters": protected, "runAsPassword": OWN_PASSWORD}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def test_secrets_an_answer_holds_appear_nowhere() -> None:
+    """Review 14, finding 12: a schema check's message quotes the answer ("Value:"), and the answer's own secrets
+    (not the request's) were shown in clear there, in the report, the JSON and the JUnit file."""
+    from pytest_runcommand.fuzz.baseline import Baseline
+    from pytest_runcommand.fuzz.document import to_document
+
+    runner, report = sentinel_run(gives_secrets_of_its_own, [{}])
+    assert OWN_PASSWORD.encode() in runner.answers[0]
+    messages = [finding.message for finding in report.findings.values()]
+    assert any("Value:" in message for message in messages), report.render()
+    shown = [*_shown(report), json.dumps(to_document(report, Baseline({})))]
+    for text in shown:
+        for secret in (OWN_PASSWORD, OWN_PROTECTED):
+            assert secret not in text
+
+
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda shape: json.dumps(shape)[:40])
 def test_the_sentinel_appears_nowhere(shape: dict[str, Any]) -> None:
     """Whatever the shape, the sentinel sent and echoed back is in no title, curl line, report or JUnit file."""
