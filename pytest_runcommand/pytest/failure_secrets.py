@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from _pytest._code.code import (
@@ -49,8 +49,10 @@ class SanitizedFailure(TerminalRepr):
 
 def sanitize_failed_report(report: pytest.TestReport, *, own_error: bool = False) -> None:
     """Rewrite ``report``'s failure text and sections where the free-text rules change them. ``own_error``: the
-    failure is one of this package's errors, whose text names secret properties as places, never their values."""
-    from pytest_runcommand.cassettes.free_text import process_sanitizer, sanitize_free_text
+    failure is one of this package's errors, whose text names secret properties as places, never their values. A
+    report that held a secret anywhere has its shortened reprs (``'head...tail'``) hidden too, the crash line
+    included: pytest shortens a long operand to its ends, cutting off the key that marked its secret."""
+    from pytest_runcommand.cassettes.free_text import mask_truncated_reprs, process_sanitizer, sanitize_free_text
 
     sanitizer = process_sanitizer()
 
@@ -58,14 +60,23 @@ def sanitize_failed_report(report: pytest.TestReport, *, own_error: bool = False
         return sanitize_free_text(sanitizer, text, withhold=not own_error)
 
     longrepr = report.longrepr
-    if longrepr is not None and not isinstance(longrepr, tuple):
-        text = report.longreprtext
-        flat = clean(text)
-        if flat != text:
-            report.longrepr = _structured(longrepr, clean)
-            if report.longrepr is None or report.longreprtext != flat:  # a shape this module does not know
-                report.longrepr = SanitizedFailure(flat, _clean_crash(getattr(longrepr, "reprcrash", None), clean))
+    text = report.longreprtext if longrepr is not None and not isinstance(longrepr, tuple) else ""
     sections = [(title, sanitize_free_text(sanitizer, content)) for title, content in report.sections]
+    flat = clean(text)
+    if flat == text and sections == report.sections:
+        return  # nothing secret in it: left as it is
+    if not own_error:
+        plain_clean = clean
+
+        def clean(text: str) -> str:
+            return mask_truncated_reprs(plain_clean(text))
+
+        flat = mask_truncated_reprs(flat)
+        sections = [(title, mask_truncated_reprs(content)) for title, content in sections]
+    if flat != text and longrepr is not None and not isinstance(longrepr, tuple):
+        report.longrepr = _structured(longrepr, clean)
+        if report.longrepr is None or report.longreprtext != flat:  # a shape this module does not know
+            report.longrepr = SanitizedFailure(flat, _clean_crash(getattr(longrepr, "reprcrash", None), clean))
     if sections != report.sections:
         report.sections = sections
 
@@ -96,13 +107,13 @@ def _traceback(traceback: ReprTraceback, clean: _Clean) -> ReprTraceback | None:
     entries: list[ReprEntry | ReprEntryNative] = []
     for entry in traceback.reprentries:
         if type(entry) is ReprEntryNative:
-            entries.append(ReprEntryNative([clean(line) for line in entry.lines]))
+            entries.append(ReprEntryNative(_lines(entry.lines, clean)))
         elif type(entry) is ReprEntry:
             entries.append(
                 ReprEntry(
-                    [clean(line) for line in entry.lines],
+                    _lines(entry.lines, clean),
                     _arguments(entry.reprfuncargs, clean),
-                    None if entry.reprlocals is None else ReprLocals([clean(line) for line in entry.reprlocals.lines]),
+                    None if entry.reprlocals is None else ReprLocals(_lines(entry.reprlocals.lines, clean)),
                     _clean_crash(entry.reprfileloc, clean),
                     entry.style,
                 )
@@ -113,6 +124,14 @@ def _traceback(traceback: ReprTraceback, clean: _Clean) -> ReprTraceback | None:
     result.reprentries = entries
     result.extraline = None if traceback.extraline is None else clean(traceback.extraline)
     return result
+
+
+def _lines(lines: Sequence[str], clean: _Clean) -> list[str]:
+    """``lines`` sanitized as one text (a value a line opens spans the next ones), one line for each."""
+    if any("\n" in line for line in lines):
+        return [clean(line) for line in lines]
+    cleaned = clean("\n".join(lines)).split("\n")
+    return cleaned if len(cleaned) == len(lines) else [clean(line) for line in lines]
 
 
 def _arguments(arguments: ReprFuncArgs | None, clean: _Clean) -> ReprFuncArgs | None:

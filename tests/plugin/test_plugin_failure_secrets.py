@@ -148,3 +148,80 @@ def test_a_failure_of_another_shape_is_shown_as_its_sanitized_text(tmp_path: Pat
     assert "sig=REDACTED was refused" in output
     assert SENTINEL not in output
     assert SENTINEL not in (tmp_path / "report.xml").read_text()
+
+
+# Review 14, findings 13, 18 and 19: a secret whose key is on another line (pretty-printed JSON, YAML, pprint), a
+# secret's head or tail kept by pytest's shortened repr with its key cut off, and free-text ``password=...`` pairs.
+SHAPED = {
+    "PW": "PrettyPw-1Qz8Vx4K",
+    "PROT": "PrettyProt-2Lm7Tc5R",
+    "YAMLPROT": "YamlProt-3Hd6Wn2P",
+    "SIG": "TruncSigLEAK-4Bf9Js3Yabcdefghijklmnop%3D",
+    "TPW": "TruncPw-5Kx2Gv8N-123456789",
+    "TPROT": "TruncProt-6Rw4Mq7C-987654321",
+    "URLPW": "UrlPw-7Np3Ds6H",
+    "KV": "KeyValue-8Vt5Lb9Q",
+}
+"""Each value unique to its shape; the module below builds each from two halves, so its source never holds one."""
+
+SHAPED_MODULE = "\n".join(
+    [
+        "import json, pprint",
+        "import pytest",
+        *(f'{name} = "{value[:5]}" + "{value[5:]}"' for name, value in SHAPED.items()),
+        'BODY = {"properties": {"runAsPassword": PW, "protectedParameters": [{"name": "k", "value": PROT}]}}',
+        textwrap.dedent(
+            """
+            def test_pretty_json():
+                print(json.dumps(BODY, indent=4))
+                assert False, json.dumps(BODY, indent=2)
+
+            def test_yaml():
+                print("properties:\\n  protectedParameters:\\n  - name: k\\n    value: " + YAMLPROT + "\\n  timeoutInSeconds: 1")
+                assert False
+
+            def test_pprint():
+                pprint.pprint(BODY, width=30)
+                assert False
+
+            def test_shortened_sas():
+                uri = "https://acct.blob.core.windows.net/container/script.sh?sv=2022-11-02&sr=b&sig=" + SIG
+                assert uri == "x"
+
+            def test_shortened_body():
+                body = json.dumps({"properties": {"runAsPassword": TPW}})
+                assert body == "x"
+
+            def test_shortened_protected():
+                body = json.dumps({"properties": {"protectedParameters": [{"name": "n", "value": TPROT}]}})
+                assert body == "x"
+
+            def test_shortened_url_password():
+                assert "https://host.example/callback?password=" + URLPW + "&x=1" == "x"
+
+            @pytest.mark.parametrize("form", ["password={}", "password: {}", "Password = {}", "{{'password': '{}'}}",
+                                              "adminPassword={}", "AccountName=a;AccountKey={};EndpointSuffix=x"])
+            def test_key_value(form):
+                assert form.format(KV) == ""
+            """
+        ),
+    ]
+)
+
+
+@pytest.mark.parametrize("options", [[], ["-l", "-rA", "--tb=long"], ["--color=yes"], ["-vv"]])
+def test_secrets_of_other_shapes_appear_nowhere_not_even_in_part(tmp_path: Path, options: list[str]) -> None:
+    (tmp_path / "test_shapes.py").write_text(SHAPED_MODULE)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--junitxml=report.xml", *options, "test_shapes.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "250"},
+    )
+    shown = done.stdout + done.stderr + (tmp_path / "report.xml").read_text()
+    assert "13 failed" in done.stdout, done.stdout[-3000:]
+    for name, value in SHAPED.items():
+        for part in (value, value[:9], value[-8:]):
+            assert part not in shown, f"{name}: {part!r} shown"
