@@ -16,14 +16,15 @@ from pytest_runcommand.cassettes.check import check_file
 from pytest_runcommand.contract.facts import API_VERSIONS, operation_family, versions_with
 
 ROOT = Path(__file__).resolve().parents[2]
-E2E = ROOT.parent / "shared" / "real-traffic" / "azure-cli" / "test_vm_run_command_e2e.yaml"
+E2E = ROOT / "tests" / "data" / "legacy-traffic" / "azure-cli" / "test_vm_run_command_e2e.yaml"
+"""A verbatim copy (tests/data/legacy-traffic/SOURCES.md names its origin): the suite runs from a clone alone."""
 RECORDED_VERSION = "2019-03-01"
 
 
 @pytest.fixture(scope="module")
 def e2e_text() -> str:
     if not E2E.is_file():
-        pytest.fail(f"the reference recording {E2E} is missing (see /work/shared/real-traffic/SOURCES.md)")
+        pytest.fail(f"the reference recording {E2E} is missing (see tests/data/legacy-traffic/SOURCES.md)")
     return E2E.read_text(encoding="utf-8")
 
 
