@@ -182,7 +182,14 @@ def _show_server_records() -> None:
     if not any(isinstance(handler, _CurrentStderr) for handler in logger.handlers):
         handler = _CurrentStderr()
         handler.setFormatter(logging.Formatter("emulator: %(levelname)s: %(message)s"))
+        handler.addFilter(_not_install_advice)
         logger.addHandler(handler)
+
+
+def _not_install_advice(record: logging.LogRecord) -> bool:
+    """uvicorn's advice, on a client's ``Upgrade: websocket``, to install a websocket library: the emulator serves no
+    websocket (the request is answered as any other; uvicorn's "Unsupported upgrade request." stays)."""
+    return not str(record.msg).startswith("No supported WebSocket library detected")
 
 
 def _say(*values: object, **options: Any) -> None:

@@ -207,6 +207,28 @@ def test_cli_shows_the_servers_warnings_as_its_own_lines() -> None:
         assert "emulator: WARNING: Invalid HTTP request received." in process.stderr.read()
 
 
+def test_a_websocket_upgrade_is_answered_without_advice_to_install_a_library() -> None:
+    """Review 14, finding 11: a client's ``Upgrade: websocket`` made the command print uvicorn's advice to
+    ``pip install 'uvicorn[standard]'``; the emulator serves no websocket, and the request is answered as any other."""
+    with emulator_command("--port", "0") as (process, output):
+        found = re.search(r"http://127\.0\.0\.1:(\d+)", output)
+        assert found is not None, output
+        upgrade = (
+            f"GET {PATH}{Q} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            "Authorization: Bearer t\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", int(found.group(1))), timeout=10) as sock:
+            sock.sendall(upgrade.encode())
+            assert sock.recv(200).startswith(b"HTTP/1.1 404 ")  # the run command does not exist: ARM's answer
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+        assert process.stderr is not None
+        err = process.stderr.read()
+    assert "WebSocket library" not in err
+    assert "install" not in err
+
+
 @pytest.mark.parametrize("http", ["h11", "httptools"])
 def test_forwarded_headers_from_loopback_are_honoured_as_uvicorns_middleware_does(http: str) -> None:
     """The server runs without uvicorn's proxy-headers middleware; the app does what it did: a trusted client's
