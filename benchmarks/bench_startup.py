@@ -12,8 +12,10 @@ their own, which load on every pytest start whether a suite fuzzes or not. It is
 and with ``-p no:hypothesispytest`` too (hypothesis's plugin imports hypothesis at the end of every run that has not).
 
 Bytecode caching is on, as on a developer's machine or CI with a warm checkout; ``--no-bytecode-cache`` measures
-with ``PYTHONDONTWRITEBYTECODE=1`` instead, where every module of every plugin is compiled again on each start.
-Building the venvs needs the package index (pip); ``--venvs DIR`` keeps them there and reuses them next time.
+with ``PYTHONDONTWRITEBYTECODE=1`` instead, where every module of every plugin is compiled again on each start (the
+bytecode pytest wrote for them in earlier runs is removed from the venvs first). Building the venvs needs the package
+index (pip); ``--venvs DIR`` keeps them there and reuses them next time, with this checkout's wheel built and
+installed again each run.
 
 Run:  python benchmarks/bench_startup.py [--rounds 21] [--venvs DIR] [--no-bytecode-cache] [--breakdown] [--fuzz]
 """
@@ -59,20 +61,44 @@ def _distributions(venv: Path) -> int:
     return int(subprocess.run([str(_python(venv)), "-c", code], check=True, capture_output=True, text=True).stdout)
 
 
+_WHEELS: dict[Path, Path] = {}
+
+
 def _wheel(folder: Path) -> Path:
-    """This checkout's wheel, built once into ``folder/wheel``."""
-    wheels = folder / "wheel"
-    if not list(wheels.glob("pytest_runcommand-*.whl")):
+    """This checkout's wheel as it is now, built into ``folder/wheel`` once a run (an older one there is replaced)."""
+    if folder not in _WHEELS:
+        wheels = folder / "wheel"
+        for old in wheels.glob("pytest_runcommand-*.whl"):
+            old.unlink()
         _quiet(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(ROOT), "-w", str(wheels))
-    return next(wheels.glob("pytest_runcommand-*.whl"))
+        _WHEELS[folder] = next(wheels.glob("pytest_runcommand-*.whl"))
+    return _WHEELS[folder]
+
+
+def _install(venv: Path, folder: Path, extra: str = "") -> None:
+    """The checkout's wheel into ``venv``: a new venv gets it with its dependencies; a reused one (``--venvs``) gets
+    the package itself again, so that a run never times an older build."""
+    if not _python(venv).exists():
+        _quiet(sys.executable, "-m", "venv", str(venv))
+        _pip(venv, f"{_wheel(folder)}{extra}")
+    else:
+        _pip(venv, "--force-reinstall", "--no-deps", str(_wheel(folder)))
+
+
+def forget_rewritten_bytecode(venv: Path) -> int:
+    """Remove the bytecode pytest wrote for the modules it rewrites (``*-pytest-*.pyc``) from ``venv``: with
+    ``PYTHONDONTWRITEBYTECODE=1`` pytest reads such files when an earlier run left them, and rewrites every
+    plugin module at each start when none is there, which is what a ``--no-bytecode-cache`` run measures."""
+    found = list(venv.glob("lib/python*/site-packages/**/__pycache__/*-pytest-*.pyc"))
+    for path in found:
+        path.unlink()
+    return len(found)
 
 
 def build_venvs(folder: Path) -> tuple[Path, Path]:
     """The wheel with its default dependencies, and pytest + httpx at the same versions."""
     plain, installed = folder / "pytest-httpx", folder / "runcommand"
-    if not _python(installed).exists():
-        _quiet(sys.executable, "-m", "venv", str(installed))
-        _pip(installed, str(_wheel(folder)))
+    _install(installed, folder)
     if not _python(plain).exists():
         _quiet(sys.executable, "-m", "venv", str(plain))
         _pip(plain, f"pytest=={_version(installed, 'pytest')}", f"httpx=={_version(installed, 'httpx')}")
@@ -82,9 +108,7 @@ def build_venvs(folder: Path) -> tuple[Path, Path]:
 def build_fuzz_venv(folder: Path) -> Path:
     """The wheel with its ``fuzz`` extra."""
     venv = folder / "runcommand-fuzz"
-    if not _python(venv).exists():
-        _quiet(sys.executable, "-m", "venv", str(venv))
-        _pip(venv, f"{_wheel(folder)}[fuzz]")
+    _install(venv, folder, "[fuzz]")
     return venv
 
 
@@ -151,6 +175,9 @@ def main() -> None:
         suite.mkdir()
         (suite / "pytest.ini").write_text("[pytest]\n")
         (suite / "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+        if args.no_bytecode_cache:
+            for venv in {venv for _, venv, _ in runs}:
+                forget_rewritten_bytecode(venv)
         for _, venv, extra in runs * 2:  # warm the file system and bytecode caches
             run(venv, suite, environment, *extra)
         times: list[list[tuple[float, float]]] = [[] for _ in runs]

@@ -207,9 +207,12 @@ def settings_from_config(config: pytest.Config) -> Settings:
     target = values["runcommand_target"] or "emulator"
     if target != "emulator" and not target.lower().startswith(("https://", "http://")):
         raise UsageError(f"runcommand_target takes 'emulator' or an http(s) base URL; got {target!r}")
+    ca_cert = values["runcommand_ca_cert"]
+    if ca_cert and not Path(ca_cert).is_file():  # once, now: not one error per fuzz test after the run began
+        raise UsageError(f"runcommand_ca_cert (--runcommand-ca-cert) {ca_cert}: no such file")
     return Settings(
         target=target,
-        ca_cert=values["runcommand_ca_cert"],
+        ca_cert=ca_cert,
         api_version_option=_api_version(values["runcommand_api_version"]),
         emulator_mode=values["runcommand_emulator_mode"],  # type: ignore[arg-type]
         report=_report_path(values["runcommand_report"]),
