@@ -168,6 +168,12 @@ class SafePersister:
         text, findings = cleaned
         if findings:
             return SecretFoundError(_findings_message(path, findings))
+        if self.sanitizer.holds_learned(str(path)):  # pytest-recording names the file after the test's id
+            return SecretFoundError(
+                f"cassette {self.sanitizer.text(str(path))} not written: its file name holds a secret the recording "
+                "saw (a test id made from a parametrized value?); give the test an id of its own "
+                "(pytest.param(..., id=...), or ids=) and record again"
+            )
         write_report(path, text)  # the one writer: whole or not at all, mode kept, a link's target written
         return None
 

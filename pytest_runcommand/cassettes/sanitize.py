@@ -186,6 +186,10 @@ class Sanitizer:
                     False,
                 )
 
+    def holds_learned(self, text: str) -> bool:
+        """Whether ``text`` holds a value this sanitizer learned (a secret seen in a secret place)."""
+        return self._learned_pattern is not None and self._learned_pattern.search(text) is not None
+
     @property
     def learned(self) -> int:
         """How many values this sanitizer has learned to replace wherever they appear (never the values)."""

@@ -207,3 +207,30 @@ def test_an_answer_seen_in_clear_before_the_value_was_learned_is_named_when_the_
     replay = _run(pytester, "--block-network")
     replay.assert_outcomes(failed=1)  # what the warning said: the replay sees the replacement
     replay.stdout.fnmatch_lines(["*assert 'REDACTED' == *"])
+
+
+def test_a_cassette_named_after_a_secret_is_not_written(pytester: pytest.Pytester) -> None:
+    """Review 14, finding 17: pytest-recording names a cassette after the test's id, and a parametrized password made
+    the id: the body was scrubbed, the file name held the secret. Such a cassette is refused, naming the fix."""
+    secret = "ParamPw-77c3Xq"
+    pytester.makepyfile(
+        test_named=textwrap.dedent(
+            f"""
+            import pytest
+
+            @pytest.mark.vcr
+            @pytest.mark.parametrize("password", ["{secret[:6]}" + "{secret[6:]}"])
+            def test_put(runcommand_emulator, password):
+                body = {{"location": "westus", "properties": {{"source": {{"script": "ls"}}, "runAsPassword": password}}}}
+                assert runcommand_emulator.client.put(
+                    runcommand_emulator.run_command_path("rc1"), json=body
+                ).status_code == 201
+            """
+        )
+    )
+    result = _run(pytester, "--record-mode=once")
+    assert result.ret == 1
+    output = result.stdout.str()
+    assert "its file name holds a secret the recording saw" in output
+    assert "give the test an id of its own" in output
+    assert not list(pytester.path.rglob("*.yaml"))
