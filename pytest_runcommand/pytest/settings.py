@@ -133,6 +133,8 @@ def _value(config: pytest.Config, option: _Option) -> str:
     if from_ini:
         value = config.getini(option.ini)
     text = str(value).strip()
+    if option.path and not from_ini and not text:  # an unset variable in a CI line (--runcommand-report "$REPORT")
+        raise UsageError(f"{option.ini} ({option.flag}) takes a file path; got an empty one")
     if option.path and from_ini and text not in ("", "-") and config.inipath is not None:
         text = str(config.inipath.parent / text)  # an absolute one stays as it is
     if option.choices and text not in option.choices:

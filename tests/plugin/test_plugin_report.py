@@ -229,6 +229,8 @@ def test_no_summary_when_the_plugin_was_not_used(pytester: pytest.Pytester) -> N
         ("out/coverage.html", "*takes the JSON path; the HTML page is written beside it: use 'out/coverage.json'*"),
         ("coverage.xml", "*takes the JSON path; the HTML page is written beside it: use 'coverage.json'*"),
         ("a_directory", "*takes a file path; 'a_directory' is a directory"),
+        ("", "*takes a file path; got an empty one"),  # review 14, finding 14: ignored, no report and no word
+        ("  ", "*takes a file path; got an empty one"),
     ],
 )
 def test_a_report_path_that_cannot_work_is_a_usage_error(pytester: pytest.Pytester, given: str, message: str) -> None:
