@@ -34,15 +34,19 @@ _SHAPED_TOKENS = (DETECTORS["jwt"], DETECTORS["bearer-token"])
 _VIOLATION_LINE = re.compile(r"^\s*(?:E\s+)?(?:\[(?:request|response)\]\s+)?[A-Z][A-Z0-9_]+ at (?:/\S*|\(body\)): ")
 """A contract violation as this package prints it (a failed assertion's explanation): a value under a secret
 property is masked in it by construction (:mod:`pytest_runcommand.contract.violations`)."""
+_SECRET_KEY_WORDS = ("password", "passwd", "pwd", "secret", "accountkey", "sharedaccesskey", "apikey", "api_key")
 _KEY_VALUE_SECRET = re.compile(
-    r"(?i)(\b[\w.-]*(?:password|passwd|pwd|secret|accountkey|sharedaccesskey|apikey|api_key)['\"]?\s*[:=]\s*)"
-    r"(?:(['\"])([^'\"\n]*)\2|([^\s'\",;&}\])]+))"
+    rf"(?i)((?:{'|'.join(_SECRET_KEY_WORDS)})['\"]?[ \t]{{0,8}}[:=][ \t]{{0,8}})(?:(['\"])([^'\"\n]*)\2|([^\s'\",;&}}\])]+))"
 )
-"""``password=...``, ``Password = ...``, ``'adminPassword': '...'``, ``AccountKey=...;``: a key naming a secret, then
-its value (quoted: up to the closing quote; bare: up to a blank or a delimiter)."""
+"""``password=...``, ``Password = ...``, ``'adminPassword': '...'``, ``AccountKey=...;``: a key ending in a word that
+names a secret, then its value (quoted: up to the closing quote; bare: up to a blank or a delimiter). Found from the
+word, so a long line is read in linear time (and not at all when it holds none of the words)."""
 _QUOTED = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
-_TRUNCATED_REPR = re.compile(r"'[^'\n]*\.\.\.[^'\n]*'|\"[^\"\n]*\.\.\.[^\"\n]*\"|[^\s'\"]+\.\.\.[^\s'\"]+")
-"""A repr shortened to ``'head...tail'`` (pytest's saferepr), or a bare ``head...tail``."""
+_TRUNCATED_REPR = re.compile(
+    r"'[^'\n]{0,256}\.\.\.[^'\n]{0,256}'|\"[^\"\n]{0,256}\.\.\.[^\"\n]{0,256}\"|[^\s'\"]{1,256}\.\.\.[^\s'\"]{1,256}"
+)
+"""A repr shortened to ``'head...tail'`` (pytest's saferepr keeps well under 256 characters of each end), or a bare
+``head...tail``; bounded, so a long line is read in linear time."""
 _TRUNCATED_NOTE = "'[shortened text not shown: this report holds a secret]'"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 """A terminal colour code (pytest colours its diffs): no bracket of the text."""
@@ -158,7 +162,9 @@ def _line(sanitizer: Sanitizer, line: str, withhold: bool) -> str:
                 f"{indent}[a line naming {', '.join(named)} not shown: it cannot be sanitized with certainty]{ending}"
             )
     if withhold and not _VIOLATION_LINE.match(cleaned):
-        cleaned = _KEY_VALUE_SECRET.sub(_key_value_masked, cleaned)
+        lowered = cleaned.lower()
+        if any(word in lowered for word in _SECRET_KEY_WORDS):
+            cleaned = _KEY_VALUE_SECRET.sub(_key_value_masked, cleaned)
     return _mask_shaped_tokens(cleaned) + ending
 
 

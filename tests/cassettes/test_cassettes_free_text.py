@@ -115,3 +115,18 @@ def test_a_long_run_of_blanks_is_sanitized_in_linear_time(prefix: str) -> None:
     cleaned = sanitize_free_text(sanitizer, line)
     assert time.perf_counter() - started < 5  # ~10 ms here; generous for a loaded CI machine
     assert SENTINEL not in cleaned
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["x " + "a-" * 200_000 + " ... end", "password " + "a-" * 200_000 + " ...", "pwd" * 100_000, "'" + "b." * 200_000],
+)
+def test_a_long_line_of_many_word_boundaries_is_sanitized_in_linear_time(line: str) -> None:
+    """The key=value rule and the shortened-repr note (review 14, findings 18 and 19) each read a 400 KB line at once:
+    a first version of the key=value pattern took ten seconds on 16 KB of ``a-a-a-``."""
+    from pytest_runcommand.cassettes.free_text import mask_truncated_reprs
+
+    started = time.perf_counter()
+    sanitize_free_text(default_sanitizer().fresh(), line)
+    mask_truncated_reprs(line)
+    assert time.perf_counter() - started < 5  # ~0.1 s here; generous for a loaded CI machine
