@@ -354,10 +354,12 @@ def secret_field_rules() -> tuple[Rule, ...]:
 
 _SAS_FIELDS = "sig|skoid|sktid|skt|ske|sks|skv|saoid|suoid|scid"
 # separators and "=" plain or percent-encoded once or more (``%26``, ``%2526``), in any mix (``&sig%3D`` too), in a
-# query or a fragment
-_SAS_PLAIN = re.compile(rf"((?:[?&#;]|&amp;|%(?:25)*3F|%(?:25)*26|%(?:25)*23)(?:{_SAS_FIELDS})=)([^&#\s\"'<>]+)", re.I)
+# query or a fragment, or at the start of a text (a header value holding a SAS query without its ``?``: review 14)
+_SAS_PLAIN = re.compile(
+    rf"((?:^|[?&#;]|&amp;|%(?:25)*3F|%(?:25)*26|%(?:25)*23)(?:{_SAS_FIELDS})=)([^&#\s\"'<>]+)", re.I
+)
 _SAS_ENCODED = re.compile(
-    rf"((?:[?&#;]|&amp;|%(?:25)*3F|%(?:25)*26|%(?:25)*23)(?:{_SAS_FIELDS})%(?:25)*3D)((?:(?!%(?:25)*26)[^&#\s\"'<>])+)",
+    rf"((?:^|[?&#;]|&amp;|%(?:25)*3F|%(?:25)*26|%(?:25)*23)(?:{_SAS_FIELDS})%(?:25)*3D)((?:(?!%(?:25)*26)[^&#\s\"'<>])+)",
     re.IGNORECASE,
 )
 

@@ -92,7 +92,7 @@ def detectors() -> dict[str, re.Pattern[str]]:
             rf"\bBearer\s+{_NOT_REDACTED}(?![A-Za-z_]+=)([A-Za-z0-9\-._~+/]{{16,}}=*)", re.IGNORECASE
         ),
         "sas-signature": re.compile(
-            rf"(?:[?&#;]|&amp;|\\u0026|%(?:25)*26|%(?:25)*3F|%(?:25)*23)sig(?:=|%(?:25)*3D){_NOT_REDACTED}"
+            rf"(?:^|[?&#;]|&amp;|\\u0026|%(?:25)*26|%(?:25)*3F|%(?:25)*23)sig(?:=|%(?:25)*3D){_NOT_REDACTED}"
             rf"((?:(?!%(?:25)*26)[^&#\s\"'<>\\])+)",
             re.IGNORECASE,
         ),

@@ -24,6 +24,7 @@ SUB = "6f1c0d3e-4b5a-4c2d-9e8f-0a1b2c3d4e5f"
         ("https%3A%2F%2Fa%2Fb%3Fsv%3D1%26sig%3DQWxh", "sas-signature"),
         ("https://a.blob.core.windows.net/c/b?sv=1&sig%3DQWxhZGRpbg", "sas-signature"),
         ("https://a.blob.core.windows.net/c/b#sig=QWxhZGRpbg", "sas-signature"),
+        ("sig=QWxhZGRpbg", "sas-signature"),  # a header value holding a SAS query without its "?" (review 14)
         (f"/subscriptions/{SUB}/resourceGroups/rg", "subscription-id"),
         ('{"runAsPassword": "hunter2"}', "secret-field"),
     ],
@@ -39,6 +40,7 @@ def test_detectors(text: str, detector: str) -> None:
         "https://a/b?sv=1&sig=REDACTED",
         "https://a/b?sv=1&sig%3DREDACTED",
         "https://a/b#sig=REDACTED",
+        "sig=REDACTED",
         "/subscriptions/00000000-0000-0000-0000-000000000000/x",
         '{"runAsPassword": "REDACTED"}',
         'WWW-Authenticate: Bearer authorization_uri="https://login"',
@@ -134,3 +136,14 @@ def test_a_set_cookie_value_left_in_clear_is_found() -> None:
     found = scan_interaction(Interaction("GET", "https://h/x", {}, None, 200, {"Set-Cookie": value}, None), "here")
     assert [f.detector for f in found] == ["credential-header"]
     assert "SENTINEL" not in str(found[0])
+
+
+def test_a_header_value_that_is_a_sas_query_without_its_question_mark_is_sanitized() -> None:
+    """Review 14, finding 14: ``X-Sig: sig=...`` was kept in the cassette, and the scan did not flag it."""
+    from pytest_runcommand.cassettes.sanitize import default_sanitizer
+
+    secret = "XSigSentinel-6Gt2Pw9L"
+    sanitizer = default_sanitizer().fresh()
+    assert sanitizer.header("X-Sig", f"sig={secret}") == "sig=REDACTED"
+    assert sanitizer.header("X-Sas", f"sv=2022-11-02&sig={secret}&se=2030") == "sv=2022-11-02&sig=REDACTED&se=2030"
+    assert sanitizer.header("X-Sas", f"sig%3D{secret}") == "sig%3DREDACTED"
