@@ -130,15 +130,7 @@ def merge_files(files: list[Path], output: Path, *, require_campaign: bool = Fal
             text = _merge_junit([data for _, data in loaded], campaign_properties(campaign) if campaign else None)
         _write(output, text)
     else:
-        from pytest_runcommand.report.coverage import CoverageReport
-
-        coverage = CoverageReport()
-        for file, (_, data) in zip(files, loaded, strict=True):
-            coverage.merge(data, str(file))
-        try:
-            coverage.write(output)
-        except OSError as error:
-            raise UsageError(f"-o {output}: cannot be written ({error.strerror or type(error).__name__})") from None
+        _merge_coverage(files, [data for _, data in loaded], output)
     return kind, shares, complete
 
 
@@ -168,30 +160,38 @@ def _read_once_each(files: list[Path]) -> list[bytes]:
 
 
 def _refuse_repeats(files: list[Path], raws: list[bytes], loaded: list[tuple[str, Any]]) -> None:
-    """Refuse a report that would count twice: a coverage report holding a run another input holds too (the
-    same run's report copied, or a merged report with one of its inputs); any other report with the same bytes as
-    another. Coverage reports of different runs merge even when their findings are equal (the same suite in two
-    jobs of a matrix)."""
-    runs: dict[str, Path] = {}
+    """Refuse a report with the same bytes as another (it would count twice), but a coverage report that names its
+    test runs: the same suite in two jobs of a matrix writes equal findings, and :func:`_merge_coverage` refuses a
+    run given twice instead."""
     texts: dict[bytes, Path] = {}
     for file, raw, (kind, data) in zip(files, raws, loaded, strict=True):
-        held = None
-        if kind == COVERAGE:
-            from pytest_runcommand.report.coverage import read_document
-
-            held = read_document(data, str(file)).get("runs")  # its shape first: a bad field is named as such
-        if held:
-            for run in held:
-                if run in runs:
-                    raise InputError(
-                        f"{file}: holds a test run {runs[run]} holds too (the same run's report twice, or a merged "
-                        "report with one of its inputs); give each run once"
-                    )
-            runs.update(dict.fromkeys(held, file))
+        if kind == COVERAGE and isinstance(data.get("runs"), list) and data["runs"]:
             continue
         if raw in texts:
             raise InputError(f"{file}: the same report as {texts[raw]}; give each report once")
         texts[raw] = file
+
+
+def _merge_coverage(files: list[Path], documents: list[Any], output: Path) -> None:
+    """The coverage reports merged into ``output`` (and its HTML page); a test run two inputs hold (the same run's
+    report copied, or a merged report with one of its inputs) is refused, naming both."""
+    from pytest_runcommand.report.coverage import CoverageReport
+
+    coverage = CoverageReport()
+    held_by: dict[str, Path] = {}
+    for file, data in zip(files, documents, strict=True):
+        coverage.merge(data, str(file))  # read whole first: a bad field is named as such
+        for run in data.get("runs", ()):
+            if run in held_by:
+                raise InputError(
+                    f"{file}: holds a test run {held_by[run]} holds too (the same run's report twice, or a merged "
+                    "report with one of its inputs); give each run once"
+                )
+            held_by[run] = file
+    try:
+        coverage.write(output)
+    except OSError as error:
+        raise UsageError(f"-o {output}: cannot be written ({error.strerror or type(error).__name__})") from None
 
 
 def _check_output(files: list[Path], output: Path) -> None:

@@ -60,8 +60,8 @@ MODULE = textwrap.dedent(
 )
 
 
-def run(tmp_path: Path, *options: str) -> tuple[int, str]:
-    (tmp_path / "test_failures.py").write_text(MODULE)
+def run(tmp_path: Path, *options: str, module: str = MODULE, name: str = "test_failures.py") -> tuple[int, str]:
+    (tmp_path / name).write_text(module)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--record-mode=once", *options],
         cwd=tmp_path,
@@ -211,17 +211,9 @@ SHAPED_MODULE = "\n".join(
 
 @pytest.mark.parametrize("options", [[], ["-l", "-rA", "--tb=long"], ["--color=yes"], ["-vv"]])
 def test_secrets_of_other_shapes_appear_nowhere_not_even_in_part(tmp_path: Path, options: list[str]) -> None:
-    (tmp_path / "test_shapes.py").write_text(SHAPED_MODULE)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--junitxml=report.xml", *options, "test_shapes.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "250"},
-    )
-    shown = done.stdout + done.stderr + (tmp_path / "report.xml").read_text()
-    assert "13 failed" in done.stdout, done.stdout[-3000:]
+    _, output = run(tmp_path, "--junitxml=report.xml", *options, module=SHAPED_MODULE, name="test_shapes.py")
+    shown = output + (tmp_path / "report.xml").read_text()
+    assert "13 failed" in output, output[-3000:]
     for name, value in SHAPED.items():
         for part in (value, value[:9], value[-8:]):
             assert part not in shown, f"{name}: {part!r} shown"
