@@ -15,6 +15,9 @@ subscription and resource-group requests of the Azure CLI (its identity and reso
 answer; ``httptools`` (``pip install httptools``) is faster but refuses what its parser cannot read (an unknown
 method such as ``FOO``, some malformed request lines) with uvicorn's plain-text 400 before the app sees it. ``loop``
 is uvicorn's event loop (``auto``: uvloop when installed). One process keeps the state: there is no ``workers``.
+
+Over TLS, a plain-HTTP request sent to the port by mistake is answered ``400`` (error code ``PlainHttpOnTlsPort``,
+naming the https URL) instead of a connection closed mid-handshake (:mod:`~pytest_runcommand.emulator.tls_port`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import importlib.util
 import ipaddress
 import shutil
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -32,12 +36,15 @@ from types import TracebackType
 from typing import Any, Literal
 
 import uvicorn
+from uvicorn.config import HTTP_PROTOCOLS
+from uvicorn.importer import import_from_string
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pytest_runcommand.emulator.app import EmulatorApp
 from pytest_runcommand.emulator.asgi import Receive, Scope, Send
 from pytest_runcommand.emulator.backend import Backend
 from pytest_runcommand.emulator.identity import Directory
+from pytest_runcommand.emulator.tls_port import tls_or_plain
 from pytest_runcommand.extras import install_line
 
 __all__ = [
@@ -155,9 +162,12 @@ class EmulatorServer:
             raise
         self._socket = sock
         self.port = sock.getsockname()[1]
-        options: dict[str, object] = {}
-        if self.tls:
-            options.update(self._make_certificates())
+        http: Any = self.http
+        if self.tls:  # TLS set up here, not by uvicorn: a plain-HTTP request on this port is answered, not dropped
+            files = self._make_certificates()
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(files["ssl_certfile"], files["ssl_keyfile"])
+            http = tls_or_plain(import_from_string(HTTP_PROTOCOLS[self.http]), context, self.base_url)
         config = uvicorn.Config(
             self.app,
             # uvicorn's own logging set-up (dictConfig) closes every handler of the process: pytest's --log-file
@@ -169,10 +179,9 @@ class EmulatorServer:
             lifespan="off",
             timeout_keep_alive=60,
             timeout_graceful_shutdown=2,
-            http=self.http,
+            http=http,
             loop=self.loop,
             proxy_headers=False,  # the app does what its middleware does, for the requests it concerns
-            **options,  # type: ignore[arg-type]
         )
         self.app.forwarded = forwarded_headers(config.forwarded_allow_ips)
         self._server = uvicorn.Server(config)

@@ -61,7 +61,14 @@ from pytest_runcommand.fuzz.schema import build_schema
 from pytest_runcommand.fuzz.settings import FuzzSettings
 from pytest_runcommand.fuzz.stateful import run_stateful
 from pytest_runcommand.fuzz.targets import Target, masked_target_text
-from pytest_runcommand.fuzz.unanswered import TARGET_ANSWERS, NoFirstAnswer, TargetSilent, unanswered
+from pytest_runcommand.fuzz.unanswered import (
+    TARGET_ANSWERS,
+    NoFirstAnswer,
+    SpeaksTls,
+    TargetSilent,
+    speaks_tls,
+    unanswered,
+)
 from pytest_runcommand.interactions import invalid_on_purpose
 
 __all__ = ["STATEFUL", "FuzzRunner", "operation_id"]
@@ -158,6 +165,8 @@ class FuzzRunner:
             self._no_answer(case, error, sent=True)
             raise
         self.target.guard.note_response(case.method, url, response.status_code)
+        if not self._answered and speaks_tls(response.status_code, response.content):
+            raise SpeaksTls(self.target.label)  # http:// to the TLS emulator: the setup's, not a finding
         self._answered = True
         self.report.cases += 1
         operation = operation_id(case.operation)

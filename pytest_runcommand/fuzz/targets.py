@@ -307,9 +307,14 @@ class Route:
         """What to do about a run stopped by the setup, in one line: an https target whose certificate is not trusted
         (``ca_cert``: the CA bundle named on this route, if any), a target where nothing listens, an http target that
         speaks TLS or an https one that does not; None for any other stop."""
-        from pytest_runcommand.fuzz.unanswered import NoFirstAnswer, not_reached
+        from pytest_runcommand.fuzz.unanswered import NoFirstAnswer, SpeaksTls, not_reached
 
         text = str(error)
+        if isinstance(error, SpeaksTls):
+            return (
+                f"{error.target} speaks https on that port (the emulator started with --tls): give "
+                f"{self.target_flag} https://..."
+            )
         if isinstance(error, NoFirstAnswer):
             return (
                 f"{error.target} closed the connection without answering the run's first request: if it serves "

@@ -16,6 +16,7 @@ __all__ = [
     "TARGET_ANSWERS",
     "AnswerTooLarge",
     "NoFirstAnswer",
+    "SpeaksTls",
     "TargetSilent",
     "not_reached",
     "unanswered",
@@ -38,6 +39,22 @@ class NoFirstAnswer(requests.exceptions.ConnectionError):
     def __init__(self, target: str) -> None:
         super().__init__(f"{target} closed the connection without answering the first request")
         self.target = target
+
+
+class SpeaksTls(NoFirstAnswer):
+    """An http target answered the run's first request that it speaks https on that port (the TLS emulator's answer
+    to plain HTTP): the setup's; the run stops."""
+
+    def __init__(self, target: str) -> None:
+        requests.exceptions.ConnectionError.__init__(self, f"{target} speaks https on that port")
+        self.target = target
+
+
+def speaks_tls(status: int, content: bytes) -> bool:
+    """Whether an answer is the TLS emulator's to a plain-HTTP request (400, error code ``PlainHttpOnTlsPort``)."""
+    from pytest_runcommand.emulator.tls_port import PLAIN_HTTP_CODE
+
+    return status == 400 and PLAIN_HTTP_CODE.encode() in content[:200]
 
 
 class TargetSilent(BaseException):

@@ -189,6 +189,25 @@ def test_a_target_that_closes_before_any_answer_stops_the_run_saying_it_may_spea
     assert server.accepted <= 2
 
 
+def test_http_to_the_tls_emulator_stops_the_run_saying_the_port_speaks_https(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The TLS emulator answers plain HTTP with a 400 of its own (no longer a dropped connection): as the run's first
+    answer it is the setup's, one line, exit 2, not a finding per operation."""
+    from pytest_runcommand.emulator.server import EmulatorServer
+
+    with EmulatorServer(tls=True) as server:
+        plain = server.base_url.replace("https://", "http://")
+        code = main(["fuzz", "--target", plain, *LINKED, "--max-examples", "5"])
+        assert server.backend.vms == []
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert err.strip().splitlines() == [
+        f"pytest-runcommand fuzz: {plain} speaks https on that port (the emulator started with --tls): give "
+        "--target https://..."
+    ]
+
+
 def test_a_connection_closed_after_an_answer_is_still_a_finding(capsys: pytest.CaptureFixture[str]) -> None:
     """Once the target answered, a connection it closes without an answer is the target's: a finding, as before."""
     server = SilentServer("once")

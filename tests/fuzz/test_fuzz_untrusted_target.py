@@ -101,7 +101,9 @@ def test_the_pytest_route_says_in_one_line_that_nothing_listens_or_that_the_targ
     with EmulatorServer(tls=True) as server:
         plain = pytester.runpytest_subprocess(*base, "--runcommand-target", server.base_url.replace("https", "http"))
     plain.assert_outcomes(failed=1)
-    plain.stdout.fnmatch_lines(["*closed the connection without answering the run's first request: if it serves*"])
+    plain.stdout.fnmatch_lines(
+        ["*speaks https on that port (the emulator started with --tls): give --runcommand-target*"]
+    )
     assert "target_answers" not in plain.stdout.str()
 
 
