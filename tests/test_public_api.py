@@ -131,6 +131,8 @@ KNOWN_OUTSIDE = {
     # a requests ConnectionError (an http target closed the connection before the run's first answer): the network
     # errors of the setup are requests' own, as for a target where nothing listens; both routes say it in one line
     "pytest_runcommand.fuzz.unanswered.NoFirstAnswer",
+    # its kind: the TLS emulator's answer to http:// as the run's first answer, said in one line the same way
+    "pytest_runcommand.fuzz.unanswered.SpeaksTls",
     # raised into hypothesis so a recorded failure is saved and shrunk; hypothesis catches it
     "pytest_runcommand.fuzz.replay.FindingRaised",
     # the emulator's control flow: a client gone before its body was whole; the app catches it and answers no one
