@@ -124,3 +124,23 @@ def test_version() -> None:
     done = run(*COMMAND, "--version")
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"pytest-runcommand {importlib.metadata.version('pytest-runcommand')}\n"
+
+
+def test_the_tls_emulator_serves_https_and_answers_plain_http_with_a_400() -> None:
+    import ssl
+
+    import httpx
+
+    from pytest_runcommand.emulator.server import EmulatorServer
+
+    path = (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Compute"
+        "/virtualMachines/vm1/runCommands/rc1?api-version=2024-07-01"
+    )
+    body = {"location": "westus", "properties": {"source": {"script": "echo hi"}}}
+    with EmulatorServer(tls=True) as server:
+        plain = httpx.put(server.base_url.replace("https://", "http://") + path, json=body)
+        with httpx.Client(verify=ssl.create_default_context(cafile=server.ca_path)) as client:
+            created = client.put(server.base_url + path, json=body, headers={"Authorization": "Bearer installed"})
+    assert (plain.status_code, plain.json()["error"]["code"]) == (400, "PlainHttpOnTlsPort")
+    assert created.status_code == 201
